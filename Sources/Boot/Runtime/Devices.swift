@@ -1,0 +1,42 @@
+/// What a unikernel sees of its devices. Drivers conform to these; the
+/// unikernel's `start` is generic over them, so an image carries only the
+/// drivers its configuration chose and every call is direct.
+
+/// A byte-oriented console: a UART on every board here.
+public protocol Console: AnyObject {
+    /// Sends one byte, waiting while the transmitter is full.
+    func write(byte: UInt8)
+}
+
+extension Console {
+    /// Writes `text` as UTF-8, turning `\n` into `\r\n` for terminals.
+    public func write(_ text: String) {
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "\n") { write(byte: UInt8(ascii: "\r")) }
+            write(byte: byte)
+        }
+    }
+
+    /// Writes `line` and a line break.
+    public func log(_ line: String) {
+        write(line)
+        write("\n")
+    }
+}
+
+/// A monotonic clock with a sleep, from the board's timer.
+public protocol Clock: AnyObject {
+    /// Nanoseconds since the clock was started; never goes backwards.
+    func now() -> UInt64
+}
+
+extension Clock {
+    /// Waits at least `nanoseconds`.
+    public func sleep(nanoseconds: UInt64) {
+        let deadline = now() &+ nanoseconds
+        while now() < deadline { boot_cpu_relax() }
+    }
+
+    /// Waits at least `milliseconds`.
+    public func sleep(milliseconds: UInt64) { sleep(nanoseconds: milliseconds * 1_000_000) }
+}

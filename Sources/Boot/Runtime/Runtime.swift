@@ -1,0 +1,81 @@
+import _Volatile
+
+/// Services of the runtime that every image has: the console that `print`
+/// and fault reports use, the device tree, exiting, and fatal errors.
+public enum Runtime {
+    /// Where `print()` and fault reports go: the console the glue attached.
+    nonisolated(unsafe) static var consoleWriter: ((UInt8) -> Void)?
+
+    /// Sends `print()` output and fault reports to `console`.
+    public static func attach(console: some Console) {
+        consoleWriter = { console.write(byte: $0) }
+    }
+
+    /// The device tree the unikernel was booted with: the one a boot loader
+    /// passed in r2 if it is valid, else the one `run` placed at the address
+    /// the linker script reserved for it.
+    public static func deviceTree(passedAt address: UInt) -> DeviceTree {
+        if let tree = DeviceTree(address: address) { return tree }
+        if let tree = DeviceTree(address: UInt(bitPattern: boot_reserved_dtb_address())) { return tree }
+        fatal("no device tree: expected one passed in r2 or at the reserved DTB address")
+    }
+
+    /// Ends the unikernel with `status` (qemu exits with it).
+    public static func exit(_ status: Int32) -> Never {
+        boot_exit(status)
+    }
+
+    /// Prints `message` and ends the unikernel with status 70.
+    public static func fatal(_ message: String) -> Never {
+        print("FATAL: " + message)
+        boot_exit(70)
+    }
+
+    /// Finds the node at `path` and reads its first register window, or stops
+    /// with a message naming the node.
+    public static func registerBase(_ tree: DeviceTree, _ path: String) -> UInt {
+        guard let node = tree.node(at: path) else { fatal("device tree has no node " + path) }
+        guard let reg = node.register() else { fatal("device tree node " + path + " has no valid reg") }
+        return UInt(truncatingIfNeeded: reg.address)
+    }
+
+    /// A `u32` property of the node at `path`, or `fallback`.
+    public static func cell(_ tree: DeviceTree, _ path: String, _ property: String, default fallback: UInt32) -> UInt32 {
+        tree.node(at: path)?.property(property)?.cells.first ?? fallback
+    }
+}
+
+/// A 32-bit memory-mapped register block at a base address.
+public struct MMIO {
+    public let base: UInt
+    public init(base: UInt) { self.base = base }
+
+    public func read(_ offset: UInt) -> UInt32 {
+        VolatileMappedRegister<UInt32>(unsafeBitPattern: base + offset).load()
+    }
+
+    public func write(_ offset: UInt, _ value: UInt32) {
+        VolatileMappedRegister<UInt32>(unsafeBitPattern: base + offset).store(value)
+    }
+}
+
+/// Ends the unikernel through semihosting; on hardware without a debugger, halts.
+func boot_exit(_ status: Int32) -> Never {
+    boot_exit_c(status)
+    while true { boot_cpu_relax() }
+}
+
+@_cdecl("boot_console_write_byte")
+func bootConsoleWriteByte(_ byte: UInt8) {
+    Runtime.consoleWriter?(byte)
+}
+
+// C and assembly in Start/.
+@_extern(c) func boot_exit_c(_ status: Int32)
+@_extern(c) func boot_cpu_relax()
+@_extern(c) func boot_reserved_dtb_address() -> Int
+@_extern(c) func boot_cntfrq() -> UInt32
+@_extern(c) func boot_cntpct() -> UInt64
+@_extern(c) func boot_dfar() -> UInt32
+@_extern(c) func boot_dfsr() -> UInt32
+@_extern(c) func boot_ifar() -> UInt32

@@ -1,0 +1,207 @@
+/*
+ * The C symbols a freestanding Embedded Swift image needs, and the few CPU
+ * operations Swift cannot express (coprocessor registers, semihosting).
+ *
+ * No libc is linked: memset/memcpy/memmove, the __aeabi_mem* helpers clang
+ * emits, a heap (posix_memalign/free), stack-protector symbols and putchar
+ * (which the Embedded stdlib's print() calls) are defined here.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- memory ---------------------------------------------------------- */
+
+void *memset(void *dst, int value, size_t n) {
+    unsigned char *d = dst;
+    while (n--) *d++ = (unsigned char)value;
+    return dst;
+}
+
+void *memcpy(void *restrict dst, const void *restrict src, size_t n) {
+    unsigned char *d = dst;
+    const unsigned char *s = src;
+    if ((((uintptr_t)d | (uintptr_t)s) & 3) == 0) {
+        for (; n >= 4; n -= 4, d += 4, s += 4) *(uint32_t *)d = *(const uint32_t *)s;
+    }
+    while (n--) *d++ = *s++;
+    return dst;
+}
+
+void *memmove(void *dst, const void *src, size_t n) {
+    unsigned char *d = dst;
+    const unsigned char *s = src;
+    if (d == s || n == 0) return dst;
+    if (d < s) {
+        while (n--) *d++ = *s++;
+    } else {
+        d += n; s += n;
+        while (n--) *--d = *--s;
+    }
+    return dst;
+}
+
+int memcmp(const void *a, const void *b, size_t n) {
+    const unsigned char *x = a, *y = b;
+    for (; n; n--, x++, y++) if (*x != *y) return *x - *y;
+    return 0;
+}
+
+size_t strlen(const char *s) {
+    size_t n = 0;
+    while (s[n]) n++;
+    return n;
+}
+
+/* ARM run-time ABI memory helpers (note: memset's argument order differs). */
+void __aeabi_memcpy(void *d, const void *s, size_t n) { memcpy(d, s, n); }
+void __aeabi_memcpy4(void *d, const void *s, size_t n) { memcpy(d, s, n); }
+void __aeabi_memcpy8(void *d, const void *s, size_t n) { memcpy(d, s, n); }
+void __aeabi_memmove(void *d, const void *s, size_t n) { memmove(d, s, n); }
+void __aeabi_memmove4(void *d, const void *s, size_t n) { memmove(d, s, n); }
+void __aeabi_memmove8(void *d, const void *s, size_t n) { memmove(d, s, n); }
+void __aeabi_memset(void *d, size_t n, int v) { memset(d, v, n); }
+void __aeabi_memset4(void *d, size_t n, int v) { memset(d, v, n); }
+void __aeabi_memset8(void *d, size_t n, int v) { memset(d, v, n); }
+void __aeabi_memclr(void *d, size_t n) { memset(d, 0, n); }
+void __aeabi_memclr4(void *d, size_t n) { memset(d, 0, n); }
+void __aeabi_memclr8(void *d, size_t n) { memset(d, 0, n); }
+
+/* ---- heap -------------------------------------------------------------
+ * A first-fit free list over [__heap_start, __heap_end) from the linker
+ * script. Blocks carry a one-word header (their size, low bit = in use);
+ * freed neighbours are merged on the next walk. Simple and enough for a
+ * single-core unikernel that allocates mostly at start-up.
+ */
+extern char __heap_start[], __heap_end[];
+
+typedef struct block { size_t size; } block_t;   /* size includes the header */
+static block_t *heap_first;
+#define HEAP_IN_USE ((size_t)1)
+#define HEAP_ALIGN 8u
+
+void boot_fault_message(const char *message);
+
+static void heap_init(void) {
+    uintptr_t start = ((uintptr_t)__heap_start + HEAP_ALIGN - 1) & ~(uintptr_t)(HEAP_ALIGN - 1);
+    heap_first = (block_t *)start;
+    heap_first->size = ((uintptr_t)__heap_end - start) & ~(size_t)(HEAP_ALIGN - 1);
+}
+
+static block_t *heap_next(block_t *b) { return (block_t *)((char *)b + (b->size & ~HEAP_IN_USE)); }
+static int heap_contains(block_t *b) { return (char *)b < __heap_end; }
+
+int posix_memalign(void **out, size_t alignment, size_t size) {
+    if (!heap_first) heap_init();
+    if (alignment < HEAP_ALIGN) alignment = HEAP_ALIGN;
+    if (alignment & (alignment - 1)) return 22; /* EINVAL */
+    size_t need = (size + sizeof(block_t) + HEAP_ALIGN - 1) & ~(size_t)(HEAP_ALIGN - 1);
+    for (block_t *b = heap_first; heap_contains(b) && b->size; b = heap_next(b)) {
+        if (b->size & HEAP_IN_USE) continue;
+        /* merge following free blocks */
+        for (block_t *n = heap_next(b); heap_contains(n) && n->size && !(n->size & HEAP_IN_USE); n = heap_next(b))
+            b->size += n->size;
+        uintptr_t payload = (uintptr_t)(b + 1);
+        size_t pad = (alignment - (payload & (alignment - 1))) & (alignment - 1);
+        if (pad && pad < sizeof(block_t) + HEAP_ALIGN) pad += alignment; /* room for a free block in front */
+        if (b->size < need + pad) continue;
+        if (pad) {                      /* split off the padding as a free block */
+            block_t *aligned = (block_t *)((char *)b + pad);
+            aligned->size = b->size - pad;
+            b->size = pad;
+            b = aligned;
+        }
+        if (b->size - need >= sizeof(block_t) + HEAP_ALIGN) {
+            block_t *rest = (block_t *)((char *)b + need);
+            rest->size = b->size - need;
+            b->size = need;
+        }
+        b->size |= HEAP_IN_USE;
+        *out = b + 1;
+        return 0;
+    }
+    boot_fault_message("out of memory: the heap in the linker script is too small");
+    return 12; /* ENOMEM, not reached */
+}
+
+void *malloc(size_t size) {
+    void *p = 0;
+    posix_memalign(&p, HEAP_ALIGN, size);
+    return p;
+}
+
+void free(void *p) {
+    if (!p) return;
+    block_t *b = (block_t *)p - 1;
+    b->size &= ~HEAP_IN_USE;
+}
+
+/* Bytes in use and free, for the unikernel's own reports. */
+void boot_heap_usage(size_t *used, size_t *available) {
+    if (!heap_first) heap_init();
+    size_t u = 0, f = 0;
+    for (block_t *b = heap_first; heap_contains(b) && b->size; b = heap_next(b)) {
+        if (b->size & HEAP_IN_USE) u += b->size & ~HEAP_IN_USE; else f += b->size;
+    }
+    *used = u; *available = f;
+}
+
+/* ---- stack protector ------------------------------------------------- */
+
+uintptr_t __stack_chk_guard = 0x5afe57ac;
+void __stack_chk_fail(void) { boot_fault_message("stack smashing detected"); }
+
+/* ---- console --------------------------------------------------------- */
+
+/* Defined in Swift (Runtime/Console.swift): writes to the console driver
+   the glue code attached, so that print() and fault reports reach it. */
+void boot_console_write_byte(uint8_t byte);
+
+int putchar(int c) {
+    if (c == '\n') boot_console_write_byte('\r');
+    boot_console_write_byte((uint8_t)c);
+    return c;
+}
+
+int puts(const char *s) {
+    while (*s) putchar(*s++);
+    putchar('\n');
+    return 0;
+}
+
+/* ---- CPU ------------------------------------------------------------- */
+
+/* ARM semihosting SYS_EXIT_EXTENDED: qemu ends with this status. On real
+   hardware the call traps to our SVC vector instead, which halts. */
+void boot_exit_c(int status) {
+    volatile uint32_t block[2] = { 0x20026 /* ADP_Stopped_ApplicationExit */, (uint32_t)status };
+    register uint32_t r0 __asm__("r0") = 0x20;
+    register volatile uint32_t *r1 __asm__("r1") = block;
+    __asm__ volatile("svc 0x123456" : "+r"(r0) : "r"(r1) : "memory");
+    for (;;) __asm__ volatile("wfi");
+}
+
+/* ARM generic timer (Cortex-A7/A15): CNTFRQ and CNTPCT. */
+uint32_t boot_cntfrq(void) {
+    uint32_t f;
+    __asm__ volatile("mrc p15, 0, %0, c14, c0, 0" : "=r"(f));
+    return f;
+}
+
+uint64_t boot_cntpct(void) {
+    uint32_t lo, hi;
+    __asm__ volatile("isb; mrrc p15, 0, %0, %1, c14" : "=r"(lo), "=r"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+/* Fault address registers, for fault reports. */
+uint32_t boot_dfar(void) { uint32_t v; __asm__ volatile("mrc p15, 0, %0, c6, c0, 0" : "=r"(v)); return v; }
+uint32_t boot_ifar(void) { uint32_t v; __asm__ volatile("mrc p15, 0, %0, c6, c0, 2" : "=r"(v)); return v; }
+uint32_t boot_dfsr(void) { uint32_t v; __asm__ volatile("mrc p15, 0, %0, c5, c0, 0" : "=r"(v)); return v; }
+
+/* Wait for an event without burning the host CPU under qemu. */
+void boot_cpu_relax(void) { __asm__ volatile("nop"); }
+
+/* Where `run` loads the device tree when no boot loader passes one in r2:
+   a region the generated linker script reserves. */
+extern char __dtb_start[];
+intptr_t boot_reserved_dtb_address(void) { return (intptr_t)__dtb_start; }
