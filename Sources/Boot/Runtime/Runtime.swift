@@ -39,6 +39,16 @@ public enum Runtime {
         return UInt(truncatingIfNeeded: reg.address)
     }
 
+    /// The boot-time key `name` from the command line, or `value` when it is
+    /// not given; stops with a message when the text does not parse.
+    public static func bootKey<Value: BootKeyValue>(_ arguments: BootArguments, _ name: String, default value: Value) -> Value {
+        guard let text = arguments.value(for: name) else { return value }
+        guard let parsed = Value(bootArgument: text) else {
+            fatal("boot-time key --" + name + "=" + text + " is not a valid value")
+        }
+        return parsed
+    }
+
     /// A `u32` property of the node at `path`, or `fallback`.
     public static func cell(_ tree: DeviceTree, _ path: String, _ property: String, default fallback: UInt32) -> UInt32 {
         tree.node(at: path)?.property(property)?.cells.first ?? fallback

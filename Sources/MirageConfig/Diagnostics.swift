@@ -1,0 +1,71 @@
+import Foundation
+
+/// Errors found while config.swift runs, printed as `file:line: error: ...`
+/// so that editors and the tool can point at them.
+enum Diagnostics {
+    nonisolated(unsafe) static var errors: [String] = []
+
+    static func error(_ message: String, at location: SourceLocation?, fix: String? = nil) {
+        var text = location.map { "\($0.file):\($0.line): error: " } ?? "error: "
+        text += message
+        if let fix { text += "\n    fix: \(fix)" }
+        errors.append(text)
+    }
+
+    static func exitIfErrors() {
+        guard !errors.isEmpty else { return }
+        FileHandle.standardError.write(Data((errors.joined(separator: "\n") + "\n").utf8))
+        exit(1)
+    }
+
+    static func describe(_ location: SourceLocation) -> String {
+        "\((location.file as NSString).lastPathComponent):\(location.line)"
+    }
+
+    static func ordinal(_ n: Int) -> String {
+        switch n {
+        case 1: return "1st"
+        case 2: return "2nd"
+        case 3: return "3rd"
+        default: return "\(n)th"
+        }
+    }
+}
+
+/// The DSL's own index of device constructors, used to say what would fit.
+public enum Catalog {
+    nonisolated(unsafe) static var constructorsByType: [DeviceType: [String]] = [:]
+    nonisolated(unsafe) static var namesSeen: [String: (Device?, SourceLocation?)] = [:]
+
+    /// Records that `constructor` (as written in config.swift) makes a device
+    /// of `type`, so errors can suggest it.
+    public static func register(_ constructor: String, makes type: DeviceType) {
+        constructorsByType[type, default: []].append(constructor)
+    }
+
+    static func constructors(for type: DeviceType) -> String {
+        BuiltinDevices.registerAll()
+        let names = constructorsByType[type] ?? []
+        return names.isEmpty ? "none known for \(type)" : names.joined(separator: ", ")
+    }
+
+    static func checkName(_ name: String, at location: SourceLocation?) {
+        if !isIdentifier(name) {
+            Diagnostics.error("'\(name)' is not a valid device name", at: location,
+                              fix: "use a Swift identifier: letters, digits and '_', not starting with a digit")
+        }
+    }
+
+    static func checkKeyName(_ name: String, at location: SourceLocation) {
+        let allowed = name.first?.isLetter == true && name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" }
+        if !allowed || name == "target" {
+            Diagnostics.error("'\(name)' is not a valid key name", at: location,
+                              fix: "use letters, digits and '-', starting with a letter ('target' is taken)")
+        }
+    }
+
+    static func isIdentifier(_ name: String) -> Bool {
+        guard let first = name.first, first.isLetter || first == "_" else { return false }
+        return name.allSatisfy { ($0.isLetter || $0.isNumber || $0 == "_") && $0.isASCII }
+    }
+}

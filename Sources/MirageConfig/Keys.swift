@@ -1,0 +1,87 @@
+/// When a key's value is fixed.
+public enum KeyStage: String, Codable, Sendable {
+    /// Given to `mirage-config configure --NAME VALUE` and compiled in.
+    case configure
+    /// Written into the device tree's `/chosen/bootargs` at configure time,
+    /// and overridable at boot (`mirage-config run -- --NAME=VALUE`, or
+    /// U-Boot's `setenv bootargs`) without a rebuild.
+    case boot
+}
+
+/// The type of a key's value.
+public enum KeyType: String, Codable, Sendable {
+    case string, int, bool
+}
+
+/// A value a key can hold.
+public protocol KeyValue: Sendable {
+    /// The key type for this Swift type.
+    static var keyType: KeyType { get }
+    /// The value as it is written on a command line.
+    var keyText: String { get }
+}
+
+extension String: KeyValue {
+    public static var keyType: KeyType { .string }
+    public var keyText: String { self }
+}
+
+extension Int: KeyValue {
+    public static var keyType: KeyType { .int }
+    public var keyText: String { String(self) }
+}
+
+extension Bool: KeyValue {
+    public static var keyType: KeyType { .bool }
+    public var keyText: String { self ? "true" : "false" }
+}
+
+/// Everything the tool needs to know about a key, whatever its value type.
+public struct KeyDeclaration: Hashable, Codable, Sendable {
+    public let name: String
+    public let doc: String
+    public let type: KeyType
+    public let stage: KeyStage
+    /// The default, as text.
+    public let defaultValue: String
+    public let location: SourceLocation
+
+    public static func == (lhs: KeyDeclaration, rhs: KeyDeclaration) -> Bool {
+        lhs.name == rhs.name && lhs.doc == rhs.doc && lhs.type == rhs.type
+            && lhs.stage == rhs.stage && lhs.defaultValue == rhs.defaultValue
+    }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(name) }
+}
+
+/// Type-erased access to a key, so a job can list keys of different types.
+public protocol AnyKey {
+    var declaration: KeyDeclaration { get }
+}
+
+/// A typed key: a value the unikernel reads, with a name, a doc and a default.
+///
+///     let message = Key.boot("message", doc: "What to print", default: "Hello")
+public struct Key<Value: KeyValue>: AnyKey {
+    public let declaration: KeyDeclaration
+    public var name: String { declaration.name }
+
+    init(_ name: String, doc: String, default value: Value, stage: KeyStage, location: SourceLocation) {
+        declaration = KeyDeclaration(name: name, doc: doc, type: Value.keyType, stage: stage,
+                                     defaultValue: value.keyText, location: location)
+        Catalog.checkKeyName(name, at: location)
+    }
+
+    /// A key read at boot from `/chosen/bootargs`; `configure --NAME` sets
+    /// the value written there and `run -- --NAME=VALUE` overrides it.
+    public static func boot(_ name: String, doc: String, default value: Value,
+                            file: String = #filePath, line: Int = #line) -> Key<Value> {
+        Key(name, doc: doc, default: value, stage: .boot, location: SourceLocation(file: file, line: line))
+    }
+
+    /// A key fixed by `mirage-config configure --NAME VALUE` and compiled into the image.
+    public static func configure(_ name: String, doc: String, default value: Value,
+                                 file: String = #filePath, line: Int = #line) -> Key<Value> {
+        Key(name, doc: doc, default: value, stage: .configure, location: SourceLocation(file: file, line: line))
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+
+/// Cross-compiles a configured unikernel into dist/NAME.elf and dist/NAME.bin:
+/// one whole-module Embedded Swift compile of the runtime, the chosen
+/// drivers, the glue and the unikernel's sources; the start code and C
+/// support; a link with the generated script. A failed build leaves the last
+/// good image in place: outputs are written beside it and renamed at the end.
+public struct Builder {
+    public let workspace: Workspace
+    /// Called with each step, for the CLI to print.
+    public var log: (String) -> Void = { _ in }
+
+    public init(workspace: Workspace) { self.workspace = workspace }
+
+    public struct Result {
+        public let image: URL
+        public let rawImage: URL
+        public let sections: [ElfSection]
+        public let board: Board
+    }
+
+    public func build() throws -> Result {
+        let configuration = try workspace.configured()
+        let installation = workspace.installation
+        let board = try Board.load(configuration.board, from: installation)
+        let toolchain = try Toolchain.load(configuration.toolchain, from: installation)
+        let tools = try toolchain.resolveTools()
+        let objects = workspace.buildDirectory.appendingPathComponent("obj")
+        try FileManager.default.createFolder(objects)
+        try FileManager.default.createFolder(workspace.distDirectory)
+
+        // Swift: runtime + chosen drivers + glue + the unikernel, one module.
+        let boot = installation.bootSources
+        var swiftFiles = try swiftSources(in: boot.appendingPathComponent("Core"))
+            + swiftSources(in: boot.appendingPathComponent("Runtime"))
+        for driverName in Set(configuration.devices.map(\.driver)).sorted() {
+            swiftFiles += try DriverCatalog.driver(driverName).files.map { boot.appendingPathComponent($0) }
+        }
+        let unikernelSources = try swiftSources(in: workspace.directory).filter { $0.lastPathComponent != "config.swift" }
+        guard !unikernelSources.isEmpty else {
+            throw MirageError("no Swift sources beside config.swift in \(displayPath(workspace.directory.path))",
+                              fix: "write the job '\(configuration.job)' in a file such as unikernel.swift")
+        }
+        swiftFiles += [workspace.glueFile] + unikernelSources
+        let swiftObject = objects.appendingPathComponent("unikernel.o")
+        log("swiftc  \(swiftFiles.count) files (\(unikernelSources.map(\.lastPathComponent).joined(separator: ", ")) + runtime)")
+        try run(tools["swiftc"]!, [
+            "-target", "armv7-none-none-eabi",
+            "-enable-experimental-feature", "Embedded", "-enable-experimental-feature", "Extern",
+            "-wmo", "-Osize", "-parse-as-library", "-module-name", "Unikernel",
+            "-Xcc", "-mcpu=\(board.cpu.core)", "-Xcc", "-mfloat-abi=\(board.cpu.floatABI)",
+            "-Xfrontend", "-function-sections",
+            "-c", "-o", swiftObject.path,
+        ] + swiftFiles.map(\.path), what: "Swift sources")
+
+        // Start code and C support.
+        var linkInputs = [URL]()
+        let start = boot.appendingPathComponent("Start")
+        for file in try FileManager.default.contentsOfDirectory(at: start, includingPropertiesForKeys: nil).sorted(by: { $0.path < $1.path }) {
+            let flags: [String]
+            switch file.pathExtension {
+            case "S": flags = Toolchain.expand(toolchain.asmFlags, for: board)
+            case "c": flags = Toolchain.expand(toolchain.cFlags, for: board)
+            default: continue
+            }
+            let object = objects.appendingPathComponent(file.lastPathComponent + ".o")
+            log("cc      \(file.lastPathComponent)")
+            try run(tools["cc"]!, flags + ["-c", file.path, "-o", object.path], what: file.lastPathComponent)
+            linkInputs.append(object)
+        }
+        linkInputs.append(swiftObject)
+
+        // Link and convert; rename into place only when everything worked.
+        let image = workspace.image(configuration.name)
+        let rawImage = workspace.rawImage(configuration.name)
+        let newImage = image.appendingPathExtension("new")
+        let newRaw = rawImage.appendingPathExtension("new")
+        defer {
+            try? FileManager.default.removeItem(at: newImage)
+            try? FileManager.default.removeItem(at: newRaw)
+        }
+        log("ld      \(displayPath(image.path))")
+        try run(tools["ld"]!, toolchain.linkFlags + [
+            "-T", workspace.linkerScript.path,
+            "-Map", workspace.buildDirectory.appendingPathComponent("\(configuration.name).map").path,
+            "-o", newImage.path,
+        ] + linkInputs.map(\.path), what: "link")
+        log("objcopy \(displayPath(rawImage.path))")
+        try run(tools["objcopy"]!, ["-O", "binary", newImage.path, newRaw.path], what: "raw image")
+        let sections = try ElfImage.sections(of: newImage)
+        try replace(image, with: newImage)
+        try replace(rawImage, with: newRaw)
+        return Result(image: image, rawImage: rawImage, sections: sections, board: board)
+    }
+
+    /// rename(2): atomic, and replaces an existing file.
+    func replace(_ target: URL, with new: URL) throws {
+        guard rename(new.path, target.path) == 0 else {
+            throw MirageError("cannot move \(new.path) to \(target.path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    func swiftSources(in folder: URL) throws -> [URL] {
+        try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)
+            .filter { $0.pathExtension == "swift" }
+            .sorted { $0.lastPathComponent < $1.lastPathComponent }
+    }
+
+    func run(_ tool: URL, _ arguments: [String], what: String) throws {
+        let result = try Shell.run(tool, arguments, in: workspace.directory)
+        guard result.status == 0 else {
+            let output = (result.error + result.output).trimmingCharacters(in: .whitespacesAndNewlines)
+            throw MirageError("building \(what) failed (\(tool.lastPathComponent)); the last good image is untouched:\n"
+                              + relativize(output))
+        }
+    }
+
+    func relativize(_ text: String) -> String {
+        text.replacingOccurrences(of: workspace.directory.path + "/", with: displayPath(workspace.directory.path).isEmpty ? "" : displayPath(workspace.directory.path) + "/")
+    }
+
+    /// A Zephyr-style report: each memory region's use, then each section.
+    public static func sizeReport(_ result: Result) -> String {
+        let memory = result.board.memory
+        let layout = MemoryLayout(board: result.board)
+        let loaded = result.sections.filter { $0.isAllocated && $0.address >= memory.load && $0.address < layout.dma.base }
+        let ramUsed = loaded.map { $0.address + $0.size }.max().map { $0 - memory.load } ?? 0
+        let ramSize = layout.dma.base - memory.load
+        let imageBytes = (try? FileManager.default.attributesOfItem(atPath: result.rawImage.path)[.size] as? UInt64) ?? 0
+        func percent(_ used: UInt64, _ total: UInt64) -> String { String(format: "%6.2f%%", Double(used) * 100 / Double(max(total, 1))) }
+        var text = "Memory region         Used Size  Region Size  %age Used\n"
+        text += String(format: "%13@: %13@ %12@ %10@\n", "RAM" as NSString, "\(ramUsed) B" as NSString,
+                       "\(ramSize) B" as NSString, percent(ramUsed, ramSize) as NSString)
+        text += "\nSection            Address        Size\n"
+        for section in result.sections where section.isAllocated {
+            text += String(format: "%-16@ 0x%08llx %10llu%@\n", section.name as NSString, section.address, section.size,
+                           (section.isLoaded ? "" : "  (not in image)") as NSString)
+        }
+        text += "\nImage: \(displayPath(result.image.path)), raw \(displayPath(result.rawImage.path)) \(imageBytes) bytes\n"
+        return text
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+
+/// The device tree of a configured unikernel: the board (CPU, memory,
+/// reserved regions, interrupt controller), the peripherals its devices
+/// drive, and /chosen with the console and the boot-time keys.
+public struct DeviceTreeEmitter {
+    public let board: Board
+    public let configuration: ResolvedConfiguration
+
+    static let interruptControllerPhandle: UInt32 = 1
+
+    public init(board: Board, configuration: ResolvedConfiguration) {
+        self.board = board
+        self.configuration = configuration
+    }
+
+    /// The kernel command line: every boot-time key as `--name=value`.
+    public var bootArguments: String {
+        configuration.keys.filter { $0.stage == .boot }
+            .map { "--\($0.name)=" + ($0.value.contains(" ") ? "\"\($0.value)\"" : $0.value) }
+            .joined(separator: " ")
+    }
+
+    public func tree() -> DeviceTreeNode {
+        var root = DeviceTreeNode("", properties: [
+            ("#address-cells", .cells([1])),
+            ("#size-cells", .cells([1])),
+            ("model", .string(board.model)),
+            ("compatible", .strings(board.compatible)),
+        ])
+        if board.interruptController != nil {
+            root.properties.append(("interrupt-parent", .cells([DeviceTreeEmitter.interruptControllerPhandle])))
+        }
+        root.children.append(DeviceTreeNode("cpus", properties: [("#address-cells", .cells([1])), ("#size-cells", .cells([0]))],
+                                            children: [DeviceTreeNode("cpu@0", properties: [
+                                                ("device_type", .string("cpu")),
+                                                ("compatible", .string("arm,\(board.cpu.core)")),
+                                                ("reg", .cells([0])),
+                                            ])]))
+        let ram = board.memory.ram
+        root.children.append(DeviceTreeNode("memory@\(hex(ram.base))", properties: [
+            ("device_type", .string("memory")),
+            ("reg", .cells([UInt32(ram.base), UInt32(ram.size)])),
+        ]))
+        var reserved = DeviceTreeNode("reserved-memory", properties: [
+            ("#address-cells", .cells([1])), ("#size-cells", .cells([1])), ("ranges", .flag),
+        ])
+        for region in board.memory.reserved {
+            reserved.children.append(DeviceTreeNode("\(region.name)@\(hex(region.base))", properties: [
+                ("reg", .cells([UInt32(region.base), UInt32(region.size)])), ("no-map", .flag),
+            ]))
+        }
+        let dma = MemoryLayout(board: board).dma
+        reserved.children.append(DeviceTreeNode("dma@\(hex(dma.base))", properties: [
+            ("compatible", .string("shared-dma-pool")),
+            ("reg", .cells([UInt32(dma.base), UInt32(dma.size)])), ("no-map", .flag),
+        ]))
+        root.children.append(reserved)
+
+        var chosen = DeviceTreeNode("chosen", properties: [("bootargs", .string(bootArguments))])
+        if let console = configuration.devices.first(where: { $0.type == "console" }) {
+            chosen.properties.append(("stdout-path", .string(console.path)))
+        }
+        root.children.append(chosen)
+
+        var used = Set(configuration.devices.map(\.peripheral))
+        if let controller = board.interruptController { used.insert(controller.name) }
+        for peripheral in board.peripherals where used.contains(peripheral.name) {
+            root.children.append(node(for: peripheral))
+        }
+        return root
+    }
+
+    func node(for peripheral: Board.Peripheral) -> DeviceTreeNode {
+        var node = DeviceTreeNode(peripheral.node, properties: [("compatible", .strings(peripheral.compatible))])
+        if let reg = peripheral.reg { node.properties.append(("reg", .cells(reg.map { UInt32(truncatingIfNeeded: $0) }))) }
+        if let interrupts = peripheral.interrupts { node.properties.append(("interrupts", .cells(interrupts))) }
+        for (name, value) in (peripheral.properties ?? [:]).sorted(by: { $0.key < $1.key }) {
+            node.properties.append((name, value))
+        }
+        if peripheral.provides == "interrupt-controller" {
+            node.properties.append(("phandle", .cells([DeviceTreeEmitter.interruptControllerPhandle])))
+        }
+        return node
+    }
+
+    func hex(_ value: UInt64) -> String { String(value, radix: 16) }
+}

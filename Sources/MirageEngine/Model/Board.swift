@@ -1,0 +1,148 @@
+import Foundation
+import Yams
+
+/// A board: its memory map, CPU, peripherals and the qemu machine that
+/// emulates it. One YAML file in targets/ each; adding a board is adding a file.
+public struct Board: Codable {
+    public let name: String
+    /// Other names for `--target`; `arm` names the default board.
+    public let aliases: [String]
+    public let description: String
+    public let model: String
+    public let compatible: [String]
+    public let cpu: CPU
+    public let memory: MemoryMap
+    public let peripherals: [Peripheral]
+    /// The peripheral each device type uses when a config asks for the
+    /// board's default (`defaultConsole`, `defaultClock`).
+    public let defaults: [String: String]
+    /// The qemu profile (qemu/NAME.yaml) that emulates the board.
+    public let qemu: String?
+
+    public struct CPU: Codable {
+        /// `-mcpu` for the compilers and the device tree's cpu compatible.
+        public let core: String
+        public let fpu: String
+        public let floatABI: String
+
+        enum CodingKeys: String, CodingKey {
+            case core, fpu
+            case floatABI = "float-abi"
+        }
+    }
+
+    public struct Region: Codable {
+        public let base: UInt64
+        public let size: UInt64
+        public var end: UInt64 { base + size }
+    }
+
+    public struct ReservedRegion: Codable {
+        public let name: String
+        public let base: UInt64
+        public let size: UInt64
+    }
+
+    public struct MemoryMap: Codable {
+        public let ram: Region
+        /// Where the image is linked and loaded.
+        public let load: UInt64
+        public let reserved: [ReservedRegion]
+        /// Stack size of each CPU mode.
+        public let stacks: [String: UInt64]
+        public let heap: UInt64
+        /// Size of the uncached region for device rings.
+        public let dma: UInt64
+
+        public func reserved(_ name: String) -> ReservedRegion? { reserved.first { $0.name == name } }
+    }
+
+    /// A device on the board, as it appears in the device tree.
+    public struct Peripheral: Codable {
+        public let name: String
+        /// The device type it can implement (`console`, `clock`, ...), or
+        /// infrastructure such as `interrupt-controller`.
+        public let provides: String
+        /// The runtime driver (Sources/Boot/Drivers) that runs it, if any.
+        public let driver: String?
+        /// Node name with unit address, e.g. `serial@9000000`.
+        public let node: String
+        public let compatible: [String]
+        public let reg: [UInt64]?
+        public let interrupts: [UInt32]?
+        public let properties: [String: PropertyValue]?
+
+        public var path: String { "/" + node }
+    }
+
+    /// Loads targets/NAME.yaml (or the board that has NAME as an alias).
+    public static func load(_ name: String, from installation: Installation) throws -> Board {
+        let boards = try all(in: installation)
+        if let board = boards.first(where: { $0.name == name || $0.aliases.contains(name) }) { return board }
+        let known = boards.map { $0.aliases.isEmpty ? $0.name : "\($0.name) (\($0.aliases.joined(separator: ", ")))" }
+        throw MirageError("unknown target '\(name)'",
+                          fix: "use one of: \(known.joined(separator: "; ")); or add targets/\(name).yaml")
+    }
+
+    /// Every board in targets/, sorted by name.
+    public static func all(in installation: Installation) throws -> [Board] {
+        let files = try FileManager.default.contentsOfDirectory(at: installation.targetsDirectory, includingPropertiesForKeys: nil)
+            .filter { $0.pathExtension == "yaml" }
+            .sorted { $0.lastPathComponent < $1.lastPathComponent }
+        return try files.map { try decodeYAML(Board.self, from: $0) }
+    }
+
+    public func peripheral(named name: String) -> Peripheral? { peripherals.first { $0.name == name } }
+
+    public var interruptController: Peripheral? { peripherals.first { $0.provides == "interrupt-controller" } }
+}
+
+/// A device-tree property value as a board file writes it.
+public enum PropertyValue: Codable, Equatable {
+    case flag                // `true`: an empty property
+    case cells([UInt32])
+    case string(String)
+    case strings([String])
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let flag = try? container.decode(Bool.self), flag {
+            self = .flag
+        } else if let number = try? container.decode(UInt32.self) {
+            self = .cells([number])
+        } else if let numbers = try? container.decode([UInt32].self) {
+            self = .cells(numbers)
+        } else if let text = try? container.decode(String.self) {
+            self = .string(text)
+        } else {
+            self = .strings(try container.decode([String].self))
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .flag: try container.encode(true)
+        case .cells(let cells): try container.encode(cells)
+        case .string(let text): try container.encode(text)
+        case .strings(let texts): try container.encode(texts)
+        }
+    }
+}
+
+/// Decodes a YAML data file, naming the file in any error.
+func decodeYAML<T: Decodable>(_ type: T.Type, from file: URL) throws -> T {
+    let text: String
+    do { text = try String(contentsOf: file, encoding: .utf8) } catch {
+        throw MirageError("cannot read \(file.path): \(error.localizedDescription)")
+    }
+    do {
+        return try YAMLDecoder().decode(type, from: text)
+    } catch let DecodingError.keyNotFound(key, context) {
+        throw MirageError("\(file.path): missing '\(key.stringValue)' at \(context.codingPath.map(\.stringValue).joined(separator: "."))")
+    } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
+        throw MirageError("\(file.path): wrong value at \(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)")
+    } catch {
+        throw MirageError("\(file.path): \(error)")
+    }
+}

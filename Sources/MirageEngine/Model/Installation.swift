@@ -1,0 +1,68 @@
+import Foundation
+
+/// Where mirage-config's own files are: the board descriptions, toolchains,
+/// qemu profiles, the DSL's sources and the Boot runtime. Found from the
+/// executable's location, so the tool works as `swift run mirage-config`
+/// from the repository and as `.build/debug/mirage-config` from any folder.
+public struct Installation {
+    /// The folder holding targets/, toolchains/, qemu/ and Sources/.
+    public let root: URL
+
+    public static let toolVersion = "0.1.0"
+
+    public var targetsDirectory: URL { root.appendingPathComponent("targets") }
+    public var toolchainsDirectory: URL { root.appendingPathComponent("toolchains") }
+    public var qemuDirectory: URL { root.appendingPathComponent("qemu") }
+    public var dslSources: URL { root.appendingPathComponent("Sources/MirageConfig") }
+    public var bootSources: URL { root.appendingPathComponent("Sources/Boot") }
+
+    public init(root: URL) { self.root = root }
+
+    /// Finds the installation: `$MIRAGE_CONFIG_ROOT`, else the nearest folder
+    /// above the executable that holds targets/ and Sources/Boot.
+    public static func locate() throws -> Installation {
+        if let explicit = ProcessInfo.processInfo.environment["MIRAGE_CONFIG_ROOT"] {
+            return Installation(root: URL(fileURLWithPath: explicit))
+        }
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var candidates = [Bundle.main.executableURL?.resolvingSymlinksInPath(), executable]
+        if let link = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            candidates.insert(URL(fileURLWithPath: link), at: 0)
+        }
+        for case let start? in candidates {
+            var folder = start.deletingLastPathComponent()
+            while folder.path != "/" {
+                if looksLikeRoot(folder) { return Installation(root: folder) }
+                folder = folder.deletingLastPathComponent()
+            }
+        }
+        throw MirageError("cannot find mirage-config's files (targets/, Sources/Boot) above \(executable.path)",
+                          fix: "run the tool from its build folder, or set MIRAGE_CONFIG_ROOT to the repository")
+    }
+
+    static func looksLikeRoot(_ folder: URL) -> Bool {
+        let manager = FileManager.default
+        return manager.fileExists(atPath: folder.appendingPathComponent("targets").path)
+            && manager.fileExists(atPath: folder.appendingPathComponent("Sources/Boot/Start/start.S").path)
+    }
+}
+
+/// An error a person can act on: what went wrong, where, and what would fix it.
+public struct MirageError: Error, CustomStringConvertible {
+    public let message: String
+    public let location: (file: String, line: Int)?
+    public let fix: String?
+
+    public init(_ message: String, at location: (file: String, line: Int)? = nil, fix: String? = nil) {
+        self.message = message
+        self.location = location
+        self.fix = fix
+    }
+
+    public var description: String {
+        var text = location.map { "\($0.file):\($0.line): error: " } ?? "error: "
+        text += message
+        if let fix { text += "\n    fix: \(fix)" }
+        return text
+    }
+}

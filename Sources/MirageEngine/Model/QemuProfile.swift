@@ -1,0 +1,35 @@
+import Foundation
+
+/// How qemu-system-arm emulates a board: qemu/NAME.yaml.
+public struct QemuProfile: Codable {
+    public let machine: String
+    public let cpu: String?
+    public let memory: String
+    /// Further arguments for this machine.
+    public let arguments: [String]
+
+    public static func load(_ name: String, from installation: Installation) throws -> QemuProfile {
+        let file = installation.qemuDirectory.appendingPathComponent("\(name).yaml")
+        guard FileManager.default.fileExists(atPath: file.path) else {
+            throw MirageError("no qemu profile qemu/\(name).yaml", fix: "add it, or set `qemu:` in the board file to an existing profile")
+        }
+        return try decodeYAML(QemuProfile.self, from: file)
+    }
+
+    public static let installHint = "install qemu: apt-get install qemu-system-arm (Debian/Ubuntu)"
+}
+
+/// What every boot test checks: qemu/boot-test.yaml.
+public struct HarnessDefaults: Codable {
+    public let timeout: Double
+    public let faultMarkers: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case timeout
+        case faultMarkers = "fault-markers"
+    }
+
+    public static func load(from installation: Installation) throws -> HarnessDefaults {
+        try decodeYAML(HarnessDefaults.self, from: installation.qemuDirectory.appendingPathComponent("boot-test.yaml"))
+    }
+}

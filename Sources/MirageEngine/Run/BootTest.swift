@@ -1,0 +1,113 @@
+import Foundation
+
+/// Boot tests as data, like Zephyr twister's console harness: an image, a
+/// board, console lines expected in order, an exit status and a timeout.
+/// A unikernel declares its own in boot-test.yaml beside config.swift.
+public struct BootTestSpec: Codable {
+    /// Boards to boot on (`mirage-config test --target` narrows it).
+    public let boards: [String]
+    /// Seconds per boot; the harness default (qemu/boot-test.yaml) if absent.
+    public let timeout: Double?
+    public let tests: [Case]
+
+    public struct Case: Codable {
+        public let name: String
+        /// Appended to the kernel command line, as `run -- ARGS` does.
+        public let bootArguments: [String]?
+        /// Lines that must appear in this order; `{board}` is the board's name.
+        /// Each is matched as a substring of one console line.
+        public let expect: [String]
+        public let exitStatus: Int32?
+
+        enum CodingKeys: String, CodingKey {
+            case name, expect
+            case bootArguments = "boot-arguments"
+            case exitStatus = "exit-status"
+        }
+    }
+
+    public static let fileName = "boot-test.yaml"
+
+    public static func load(from directory: URL) throws -> BootTestSpec {
+        let file = directory.appendingPathComponent(fileName)
+        guard FileManager.default.fileExists(atPath: file.path) else {
+            throw MirageError("no \(fileName) in \(displayPath(directory.path))",
+                              fix: "declare boards, and tests with expected console lines, in \(fileName) beside config.swift")
+        }
+        return try decodeYAML(BootTestSpec.self, from: file)
+    }
+}
+
+/// The verdict of one boot.
+public struct BootTestResult {
+    public let board: String
+    public let name: String
+    public let passed: Bool
+    /// Why it failed, empty when it passed.
+    public let failure: String
+    public let seconds: Double
+    public let console: String
+}
+
+/// Checks one boot's console and status against a case.
+public enum BootTestJudge {
+    public static func judge(_ testCase: BootTestSpec.Case, board: String, outcome: Runner.Outcome,
+                             faultMarkers: [String], timeout: Double) -> String {
+        let lines = outcome.console.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if let fault = lines.first(where: { line in faultMarkers.contains { line.contains($0) } }) {
+            return "fault: \(fault)"
+        }
+        var next = 0
+        for expected in testCase.expect.map({ $0.replacingOccurrences(of: "{board}", with: board) }) {
+            guard let found = lines[next...].firstIndex(where: { $0.contains(expected) }) else {
+                let reason = outcome.timedOut ? "timed out after \(Int(timeout)) s" : "exited with \(outcome.status)"
+                return "expected line not seen (in order): \"\(expected)\"; \(reason)"
+            }
+            next = found + 1
+        }
+        if outcome.timedOut { return "timed out after \(Int(timeout)) s" }
+        let expectedStatus = testCase.exitStatus ?? 0
+        if outcome.status != expectedStatus { return "exit status \(outcome.status), expected \(expectedStatus)" }
+        return ""
+    }
+}
+
+/// JUnit XML for CI systems.
+public enum JUnitReport {
+    public static func xml(suite: String, results: [BootTestResult]) -> String {
+        let failures = results.filter { !$0.passed }.count
+        let total = results.map(\.seconds).reduce(0, +)
+        var text = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        text += "<testsuites tests=\"\(results.count)\" failures=\"\(failures)\" time=\"\(format(total))\">\n"
+        text += "  <testsuite name=\"\(escape(suite))\" tests=\"\(results.count)\" failures=\"\(failures)\" time=\"\(format(total))\">\n"
+        for result in results {
+            text += "    <testcase classname=\"\(escape(suite)).\(escape(result.board))\" name=\"\(escape(result.name))\" time=\"\(format(result.seconds))\">\n"
+            if !result.passed {
+                text += "      <failure message=\"\(escape(result.failure))\"/>\n"
+            }
+            text += "      <system-out>\(escape(result.console))</system-out>\n"
+            text += "    </testcase>\n"
+        }
+        text += "  </testsuite>\n</testsuites>\n"
+        return text
+    }
+
+    static func format(_ seconds: Double) -> String { String(format: "%.3f", seconds) }
+
+    static func escape(_ text: String) -> String {
+        var result = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": result += "&amp;"
+            case "<": result += "&lt;"
+            case ">": result += "&gt;"
+            case "\"": result += "&quot;"
+            case "\n", "\t": result.unicodeScalars.append(scalar)
+            default:
+                if scalar.value < 0x20 { continue }   // not allowed in XML 1.0
+                result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
+}

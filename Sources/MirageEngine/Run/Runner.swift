@@ -1,0 +1,95 @@
+import Foundation
+
+/// Boots an image under qemu-system-arm, streams its console, and reports
+/// the unikernel's own exit status (through semihosting), or a timeout.
+public struct Runner {
+    public let workspace: Workspace
+
+    public init(workspace: Workspace) { self.workspace = workspace }
+
+    public struct Outcome {
+        /// qemu's exit status: the unikernel's own, when it exited.
+        public let status: Int32
+        public let timedOut: Bool
+        public let console: String
+        public let seconds: Double
+    }
+
+    /// The command that boots the configured image, with `bootArguments`
+    /// appended to the configured kernel command line (later values win).
+    public func command(bootArguments: [String]) throws -> (ResolvedConfiguration, QemuCommand) {
+        let configuration = try workspace.configured()
+        let board = try Board.load(configuration.board, from: workspace.installation)
+        guard let profileName = board.qemu else {
+            throw MirageError("the \(board.name) board has no qemu profile", fix: "flash the image to the board instead")
+        }
+        let profile = try QemuProfile.load(profileName, from: workspace.installation)
+        let image = workspace.image(configuration.name)
+        guard FileManager.default.fileExists(atPath: image.path) else {
+            throw MirageError("no image \(displayPath(image.path))", fix: "run: mirage-config build")
+        }
+        var deviceTree = workspace.deviceTreeBlob
+        if !bootArguments.isEmpty {
+            let dtb = try Data(contentsOf: workspace.deviceTreeBlob)
+            let configured = DeviceTreeBlob.bootArguments(of: dtb) ?? ""
+            let line = ([configured] + bootArguments.map(Runner.quoted)).filter { !$0.isEmpty }.joined(separator: " ")
+            deviceTree = workspace.buildDirectory.appendingPathComponent("run.dtb")
+            try DeviceTreeBlob.settingBootArguments(dtb, to: line).write(to: deviceTree, options: .atomic)
+        }
+        return (configuration, QemuCommand(board: board, profile: profile, image: image, deviceTree: deviceTree))
+    }
+
+    static func quoted(_ argument: String) -> String {
+        guard argument.contains(" "), let equals = argument.firstIndex(of: "=") else { return argument }
+        return argument[...equals] + "\"" + argument[argument.index(after: equals)...] + "\""
+    }
+
+    /// Boots and waits at most `timeout` seconds; `echo` gets console output as it comes.
+    public func run(bootArguments: [String] = [], timeout: Double, echo: @escaping (String) -> Void) throws -> Outcome {
+        let (_, command) = try command(bootArguments: bootArguments)
+        guard let qemu = findInPath(QemuCommand.executable) else {
+            throw MirageError("\(QemuCommand.executable) is not installed", fix: QemuProfile.installHint)
+        }
+        return try Runner.boot(qemu, command.arguments, timeout: timeout, echo: echo)
+    }
+
+    static func boot(_ qemu: URL, _ arguments: [String], timeout: Double, echo: @escaping (String) -> Void) throws -> Outcome {
+        let process = Process()
+        process.executableURL = qemu
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        process.standardInput = FileHandle.nullDevice
+        let console = DataBox()
+        let finished = DispatchSemaphore(value: 0)
+        let started = Date()
+        try process.run()
+        let reader = DispatchGroup()
+        reader.enter()
+        DispatchQueue.global().async {
+            let handle = pipe.fileHandleForReading
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                console.data.append(chunk)
+                echo(String(decoding: chunk, as: UTF8.self))
+            }
+            reader.leave()
+        }
+        DispatchQueue.global().async {
+            process.waitUntilExit()
+            finished.signal()
+        }
+        var timedOut = false
+        if finished.wait(timeout: .now() + timeout) == .timedOut {
+            timedOut = true
+            process.terminate()
+            if finished.wait(timeout: .now() + 5) == .timedOut { kill(process.processIdentifier, SIGKILL); finished.wait() }
+        }
+        reader.wait()
+        let text = String(decoding: console.data, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
+        return Outcome(status: timedOut ? 124 : process.terminationStatus, timedOut: timedOut,
+                       console: text, seconds: Date().timeIntervalSince(started))
+    }
+}

@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import MirageConfig
+import MirageEngine
+
+struct Configure: ParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            abstract: "Resolve config.swift for a board and write the linker script, device tree, glue, manifest and qemu command.",
+            discussion: "Keys are given as --NAME VALUE or --NAME=VALUE.\n\n" + keysHelp()
+        )
+    }
+
+    @OptionGroup var unikernel: UnikernelOptions
+
+    @Option(name: .shortAndLong, help: "The board: a name or alias from targets/ ('arm' is QEMU virt).")
+    var target: String = "arm"
+
+    @Option(help: "The cross toolchain: a file in toolchains/ (llvm, gnu).")
+    var toolchain: String = "llvm"
+
+    @Argument(parsing: .allUnrecognized, help: .hidden)
+    var keyArguments: [String] = []
+
+    func run() throws {
+        let workspace = try unikernel.workspace()
+        let started = Date()
+        let keyValues: [String: String]
+        do { keyValues = try Configure.parseKeys(keyArguments) } catch { fail(error) }
+        do {
+            let result = try workspace.configure(target: target, toolchain: toolchain, keyValues: keyValues)
+            let configuration = result.configuration
+            let seconds = Date().timeIntervalSince(started)
+            print("Configured '\(configuration.name)' for \(configuration.board) with the \(configuration.toolchain) toolchain"
+                  + String(format: " in %.2f s", seconds) + (result.evaluatedConfig ? " (config.swift evaluated)" : " (cached)"))
+            for device in configuration.devices {
+                print("  \(device.type) '\(device.name)': \(device.driver) on \(device.peripheral) (\(device.path))")
+            }
+            for key in configuration.keys {
+                print("  key --\(key.name) = \(key.value) (\(key.stage == .boot ? "boot-time" : "configure-time"))")
+            }
+            print("Wrote \(displayPath(workspace.buildDirectory.path))/: " + result.files.map(\.lastPathComponent).joined(separator: ", "))
+        } catch {
+            fail(error)
+        }
+    }
+
+    /// `--name value` and `--name=value` pairs; a bare `--flag` means true.
+    static func parseKeys(_ arguments: [String]) throws -> [String: String] {
+        var values: [String: String] = [:]
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            guard argument.hasPrefix("--"), argument.count > 2 else {
+                throw MirageError("unexpected argument '\(argument)'", fix: "give keys as --NAME VALUE; see mirage-config configure --help")
+            }
+            let body = argument.dropFirst(2)
+            if let equals = body.firstIndex(of: "=") {
+                values[String(body[..<equals])] = String(body[body.index(after: equals)...])
+            } else if index + 1 < arguments.count, !arguments[index + 1].hasPrefix("--") {
+                values[String(body)] = arguments[index + 1]
+                index += 1
+            } else {
+                values[String(body)] = "true"
+            }
+            index += 1
+        }
+        return values
+    }
+
+    /// The keys config.swift in the current folder declares, for --help.
+    /// Only evaluated when help is asked for, and answered from the cache
+    /// when config.swift has not changed.
+    static func keysHelp() -> String {
+        let arguments = CommandLine.arguments
+        guard arguments.contains("--help") || arguments.contains("-h") || arguments.contains("help") else { return "" }
+        var folder = "."
+        if let flag = arguments.firstIndex(where: { $0 == "-C" || $0 == "--directory" }), flag + 1 < arguments.count {
+            folder = arguments[flag + 1]
+        }
+        do {
+            var loader = ConfigLoader(installation: try Installation.locate(), directory: URL(fileURLWithPath: folder))
+            guard FileManager.default.fileExists(atPath: loader.configFile.path) else {
+                return "(No config.swift here: run in a unikernel's folder to see its keys.)"
+            }
+            let graph = try loader.load()
+            let keys = KeyListing.keys(of: graph)
+            guard !keys.isEmpty else { return "config.swift declares no keys." }
+            var text = "KEYS declared by config.swift:\n"
+            for key in keys {
+                text += "  --\(key.name) <\(key.type.rawValue)>".padding(toLength: 30, withPad: " ", startingAt: 0)
+                text += "\(key.doc) (\(key.stage == .boot ? "boot-time" : "configure-time"), default: \(key.defaultValue))\n"
+            }
+            return text
+        } catch {
+            return "(Cannot list the keys of config.swift: \(error))"
+        }
+    }
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import MirageEngine
+
+/// mirage-config: configure, build, boot and test ARM unikernels written in
+/// Embedded Swift. A thin layer over MirageEngine.
+struct MirageConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mirage-config",
+        abstract: "Configure, build and boot ARM unikernels written in Embedded Swift.",
+        discussion: """
+        In a unikernel's folder (one with config.swift):
+          mirage-config configure --target arm     resolve devices, write _build/
+          mirage-config build                      cross-compile dist/NAME.elf and .bin
+          mirage-config run                        boot it in qemu-system-arm
+        """,
+        version: Installation.toolVersion,
+        subcommands: [Configure.self, Build.self, Run.self, Test.self, Describe.self, Query.self,
+                      Clean.self, Doctor.self]
+    )
+}
+
+/// Options every command that works on a unikernel takes.
+struct UnikernelOptions: ParsableArguments {
+    @Option(name: [.customShort("C"), .long], help: "The unikernel's folder (holding config.swift).")
+    var directory: String = "."
+
+    func workspace() throws -> Workspace {
+        Workspace(installation: try Installation.locate(), directory: URL(fileURLWithPath: directory))
+    }
+}
+
+/// Prints an error a person can act on and exits with status 1.
+func fail(_ error: Error) -> Never {
+    FileHandle.standardError.write(Data("\(error)\n".utf8))
+    Foundation.exit(1)
+}
+
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+MirageConfigCommand.main()
