@@ -46,6 +46,15 @@ public struct KeyDeclaration: Hashable, Codable, Sendable {
     public let defaultValue: String
     public let location: SourceLocation
 
+    public init(name: String, doc: String, type: KeyType, stage: KeyStage, defaultValue: String, location: SourceLocation) {
+        self.name = name
+        self.doc = doc
+        self.type = type
+        self.stage = stage
+        self.defaultValue = defaultValue
+        self.location = location
+    }
+
     public static func == (lhs: KeyDeclaration, rhs: KeyDeclaration) -> Bool {
         lhs.name == rhs.name && lhs.doc == rhs.doc && lhs.type == rhs.type
             && lhs.stage == rhs.stage && lhs.defaultValue == rhs.defaultValue

@@ -127,14 +127,17 @@ public struct Builder {
         let ramUsed = loaded.map { $0.address + $0.size }.max().map { $0 - memory.load } ?? 0
         let ramSize = layout.dma.base - memory.load
         let imageBytes = (try? FileManager.default.attributesOfItem(atPath: result.rawImage.path)[.size] as? UInt64) ?? 0
-        func percent(_ used: UInt64, _ total: UInt64) -> String { String(format: "%6.2f%%", Double(used) * 100 / Double(max(total, 1))) }
-        var text = "Memory region         Used Size  Region Size  %age Used\n"
-        text += String(format: "%13@: %13@ %12@ %10@\n", "RAM" as NSString, "\(ramUsed) B" as NSString,
-                       "\(ramSize) B" as NSString, percent(ramUsed, ramSize) as NSString)
-        text += "\nSection            Address        Size\n"
+        func percent(_ used: UInt64, _ total: UInt64) -> String { String(format: "%.2f%%", Double(used) * 100 / Double(max(total, 1))) }
+        func left(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
+        func right(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
+        var text = left("Memory region", 16) + right("Used Size", 12) + right("Region Size", 14) + right("%age Used", 11) + "\n"
+        text += left("RAM:", 16) + right("\(ramUsed) B", 12) + right("\(ramSize) B", 14) + right(percent(ramUsed, ramSize), 11) + "\n"
+        text += left("DTB:", 16) + right("-", 12) + right("\(memory.reserved("dtb")?.size ?? 0) B", 14) + right("", 11) + "\n"
+        text += left("DMA:", 16) + right("\(layout.dma.size) B", 12) + right("\(layout.dma.size) B", 14) + right("reserved", 11) + "\n"
+        text += "\n" + left("Section", 16) + left("Address", 12) + right("Size", 10) + "\n"
         for section in result.sections where section.isAllocated {
-            text += String(format: "%-16@ 0x%08llx %10llu%@\n", section.name as NSString, section.address, section.size,
-                           (section.isLoaded ? "" : "  (not in image)") as NSString)
+            text += left(section.name, 16) + left("0x" + String(section.address, radix: 16), 12) + right("\(section.size)", 10)
+                + (section.isLoaded ? "" : "  (not in image)") + "\n"
         }
         text += "\nImage: \(displayPath(result.image.path)), raw \(displayPath(result.rawImage.path)) \(imageBytes) bytes\n"
         return text

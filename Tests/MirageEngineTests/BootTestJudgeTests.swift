@@ -1,0 +1,52 @@
+@testable import MirageEngine
+import XCTest
+
+final class BootTestJudgeTests: XCTestCase {
+    let markers = ["*** FAULT: ", "FATAL: "]
+
+    func outcome(_ console: String, status: Int32 = 0, timedOut: Bool = false) -> Runner.Outcome {
+        Runner.Outcome(status: status, timedOut: timedOut, console: console, seconds: 0.1)
+    }
+
+    func testCase(_ expect: [String], status: Int32? = nil) -> BootTestSpec.Case {
+        BootTestSpec.Case(name: "t", bootArguments: nil, expect: expect, exitStatus: status)
+    }
+
+    func testPassesWhenLinesAppearInOrder() {
+        let verdict = BootTestJudge.judge(testCase(["Hello from {board}", "Goodbye"]), board: "virt",
+                                          outcome: outcome("boot\nHello from virt: hi\nGoodbye after 3 ms\n"), faultMarkers: markers, timeout: 5)
+        XCTAssertEqual(verdict, "")
+    }
+
+    func testFailsOnLinesOutOfOrder() {
+        let verdict = BootTestJudge.judge(testCase(["Goodbye", "Hello"]), board: "virt",
+                                          outcome: outcome("Hello\nGoodbye\n"), faultMarkers: markers, timeout: 5)
+        XCTAssertTrue(verdict.contains("expected line not seen (in order): \"Hello\""), verdict)
+    }
+
+    func testFailsOnFaultMarkerEvenWithGoodStatus() {
+        let verdict = BootTestJudge.judge(testCase(["Hello"]), board: "virt",
+                                          outcome: outcome("Hello\n*** FAULT: data abort at pc 0x40010000\n"), faultMarkers: markers, timeout: 5)
+        XCTAssertTrue(verdict.hasPrefix("fault: *** FAULT: data abort"), verdict)
+    }
+
+    func testFailsOnTimeoutAndWrongStatus() {
+        XCTAssertTrue(BootTestJudge.judge(testCase(["Hello"]), board: "virt", outcome: outcome("Hello\n", status: 124, timedOut: true),
+                                          faultMarkers: markers, timeout: 5).contains("timed out after 5 s"))
+        XCTAssertEqual(BootTestJudge.judge(testCase(["Hello"]), board: "virt", outcome: outcome("Hello\n", status: 3),
+                                           faultMarkers: markers, timeout: 5), "exit status 3, expected 0")
+        XCTAssertEqual(BootTestJudge.judge(testCase(["Hello"], status: 3), board: "virt", outcome: outcome("Hello\n", status: 3),
+                                           faultMarkers: markers, timeout: 5), "")
+    }
+
+    func testJUnitReportEscapesAndCounts() {
+        let results = [
+            BootTestResult(board: "virt", name: "a", passed: true, failure: "", seconds: 0.5, console: "ok <fine> & \u{1}"),
+            BootTestResult(board: "cubieboard", name: "b", passed: false, failure: "expected \"x\"", seconds: 1, console: ""),
+        ]
+        let xml = JUnitReport.xml(suite: "hello", results: results)
+        XCTAssertTrue(xml.contains("<testsuite name=\"hello\" tests=\"2\" failures=\"1\""))
+        XCTAssertTrue(xml.contains("ok &lt;fine&gt; &amp; </system-out>"))
+        XCTAssertTrue(xml.contains("<failure message=\"expected &quot;x&quot;\"/>"))
+    }
+}

@@ -1,0 +1,98 @@
+import MirageConfig
+@testable import MirageEngine
+import XCTest
+
+final class ResolverTests: XCTestCase {
+    func resolve(_ graph: ConfigurationGraph, on target: String, keys: [String: String] = [:]) throws -> ResolvedConfiguration {
+        try Resolver(graph: graph, board: try Fixtures.board(target), target: target, keyValues: keys).resolve()
+    }
+
+    func testBoardDefaultsDifferPerBoard() throws {
+        let graph = Fixtures.graph([defaultConsole, defaultClock])
+        let virt = try resolve(graph, on: "arm")
+        XCTAssertEqual(virt.board, "virt")
+        XCTAssertEqual(virt.devices.map(\.driver), ["pl011", "generic-timer"])
+        XCTAssertEqual(virt.devices.first?.path, "/serial@9000000")
+        XCTAssertEqual(try resolve(graph, on: "vexpress-a9").devices.map(\.driver), ["pl011", "sp804"])
+        let cubieboard = try resolve(graph, on: "cubieboard")
+        XCTAssertEqual(cubieboard.devices.map(\.driver), ["ns16550", "sunxi-timer"])
+        XCTAssertEqual(cubieboard.devices.first?.path, "/serial@1c28000")
+        XCTAssertEqual(cubieboard.jobArguments, ["console", "clock"])
+    }
+
+    func testEqualDevicesAreOneInstance() throws {
+        let graph = Fixtures.graph([defaultConsole, defaultConsole, defaultClock])
+        let resolved = try resolve(graph, on: "virt")
+        XCTAssertEqual(resolved.devices.map(\.name), ["console", "clock"])
+        XCTAssertEqual(resolved.jobArguments, ["console", "console", "clock"])
+        XCTAssertEqual(resolved.devices.first?.usedAt.count, 2)
+    }
+
+    func testMatchOnTargetPicksPerBoard() throws {
+        let console = Device.match(target: ["virt": pl011Console(), "cubieboard": ns16550Console()],
+                                   default: defaultConsole, file: "config.swift", line: 7)
+        let graph = Fixtures.graph([console, defaultClock])
+        XCTAssertEqual(try resolve(graph, on: "arm").devices.first?.driver, "pl011")
+        XCTAssertEqual(try resolve(graph, on: "cubieboard").devices.first?.driver, "ns16550")
+        XCTAssertEqual(try resolve(graph, on: "vexpress-a9").devices.first?.driver, "pl011")
+    }
+
+    func testMatchWithoutFittingCaseNamesTheCases() {
+        let console = Device.match(target: ["virt": pl011Console()], file: "config.swift", line: 7)
+        let text = errorText { _ = try self.resolve(Fixtures.graph([console, defaultClock]), on: "cubieboard") }
+        XCTAssertTrue(text.contains("config.swift:7: error: no case of this match fits target = 'cubieboard'"), text)
+        XCTAssertTrue(text.contains("the cases are virt"), text)
+    }
+
+    func testBoardThatCannotProvideADeviceIsAnErrorWithLine() {
+        let graph = Fixtures.graph([pl011Console(file: "config.swift", line: 5), defaultClock])
+        let text = errorText { _ = try self.resolve(graph, on: "cubieboard") }
+        XCTAssertTrue(text.contains("config.swift:5: error: the cubieboard board cannot provide a pl011 console"), text)
+        XCTAssertTrue(text.contains("ns16550 (uart0)"), "says what would fit: \(text)")
+    }
+
+    func testTwoDevicesWithOneNameIsAnError() {
+        let graph = Fixtures.graph([pl011Console(name: "io", file: "config.swift", line: 3),
+                                    genericTimer(name: "io", file: "config.swift", line: 4)])
+        let text = errorText { _ = try self.resolve(graph, on: "virt") }
+        XCTAssertTrue(text.contains("config.swift:4: error: two different devices are both named 'io' (the other is config.swift:3)"), text)
+    }
+
+    func testTwoDevicesOnOnePeripheralIsAnError() {
+        let graph = Fixtures.graph([pl011Console(name: "a"), defaultClock, pl011Console(name: "b")])
+        let text = errorText { _ = try self.resolve(graph, on: "virt") }
+        XCTAssertTrue(text.contains("both use the board's uart0"), text)
+    }
+
+    func testKeysTakeConfiguredValuesAndCheckTypes() throws {
+        let graph = Fixtures.graph([defaultConsole, defaultClock],
+                                   keys: [Fixtures.key("message", .string, "hi"), Fixtures.key("count", .int, "3", stage: .configure, line: 4)])
+        let resolved = try resolve(graph, on: "virt", keys: ["count": "5"])
+        XCTAssertEqual(resolved.keys.map(\.value), ["hi", "5"])
+        let bad = errorText { _ = try self.resolve(graph, on: "virt", keys: ["count": "five"]) }
+        XCTAssertTrue(bad.contains("config.swift:4: error: key 'count' is an int, but --count five is not"), bad)
+        let unknown = errorText { _ = try self.resolve(graph, on: "virt", keys: ["colour": "red"]) }
+        XCTAssertTrue(unknown.contains("declares no key 'colour'") && unknown.contains("--message, --count") || unknown.contains("--count, --message"), unknown)
+    }
+
+    func testUnknownTargetListsKnownBoards() {
+        let text = errorText { _ = try Fixtures.board("raspberry") }
+        XCTAssertTrue(text.contains("unknown target 'raspberry'"), text)
+        for board in ["cubieboard", "vexpress-a9", "virt (arm)"] { XCTAssertTrue(text.contains(board), text) }
+    }
+
+    func testEveryBoardFileLoadsAndHasDefaults() throws {
+        let boards = try Board.all(in: Fixtures.installation)
+        XCTAssertEqual(boards.map(\.name), ["cubieboard", "vexpress-a9", "virt"])
+        for board in boards {
+            XCTAssertNotNil(board.defaults["console"], board.name)
+            XCTAssertNotNil(board.defaults["clock"], board.name)
+            XCTAssertNotNil(board.memory.reserved("dtb"), board.name)
+            XCTAssertNotNil(board.interruptController, board.name)
+            XCTAssertNoThrow(try QemuProfile.load(board.qemu ?? "", from: Fixtures.installation), board.name)
+            for peripheral in board.peripherals {
+                if let driver = peripheral.driver { XCTAssertNoThrow(try DriverCatalog.driver(driver)) }
+            }
+        }
+    }
+}
