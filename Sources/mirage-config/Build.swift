@@ -85,14 +85,15 @@ struct Test: ParsableCommand {
             let workspace = try unikernel.workspace()
             let suite = try BootTestSuite(installation: workspace.installation, directory: workspace.directory)
             let verbose = self.verbose
-            let results = try suite.run(boards: target, toolchain: toolchain, log: { print($0) },
+            let results = try suite.run(boards: target, toolchain: toolchain,
+                                        log: { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) },
                                         echo: { if verbose { FileHandle.standardOutput.write(Data($0.utf8)) } })
             if let junit {
                 try JUnitReport.xml(suite: workspace.directory.lastPathComponent, results: results)
                     .write(toFile: junit, atomically: true, encoding: .utf8)
             }
             let failed = results.filter { !$0.passed }.count
-            print("\(results.count - failed) passed, \(failed) failed")
+            FileHandle.standardOutput.write(Data("\(results.count - failed) passed, \(failed) failed\n".utf8))
             if failed > 0 || results.isEmpty { throw ExitCode.failure }
         } catch let exit as ExitCode {
             throw exit

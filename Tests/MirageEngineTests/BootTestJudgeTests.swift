@@ -9,7 +9,7 @@ final class BootTestJudgeTests: XCTestCase {
     }
 
     func testCase(_ expect: [String], status: Int32? = nil) -> BootTestSpec.Case {
-        BootTestSpec.Case(name: "t", bootArguments: nil, expect: expect, exitStatus: status)
+        BootTestSpec.Case(name: "t", expect: expect, exitStatus: status)
     }
 
     func testPassesWhenLinesAppearInOrder() {
@@ -28,6 +28,14 @@ final class BootTestJudgeTests: XCTestCase {
         let verdict = BootTestJudge.judge(testCase(["Hello"]), board: "virt",
                                           outcome: outcome("Hello\n*** FAULT: data abort at pc 0x40010000\n"), faultMarkers: markers, timeout: 5)
         XCTAssertTrue(verdict.hasPrefix("fault: *** FAULT: data abort"), verdict)
+    }
+
+    func testAnExpectedFaultMustHappen() {
+        let faulting = BootTestSpec.Case(name: "t", expect: ["FAULT: undefined"], exitStatus: 65, expectFault: true)
+        XCTAssertEqual(BootTestJudge.judge(faulting, board: "virt", outcome: outcome("*** FAULT: undefined instruction\n", status: 65),
+                                           faultMarkers: markers, timeout: 5), "")
+        XCTAssertEqual(BootTestJudge.judge(faulting, board: "virt", outcome: outcome("fine\n", status: 65),
+                                           faultMarkers: markers, timeout: 5), "expected a fault report, saw none")
     }
 
     func testFailsOnTimeoutAndWrongStatus() {

@@ -40,3 +40,34 @@ public enum ElfImage {
         return sections
     }
 }
+
+extension ElfImage {
+    /// The names of the functions and objects in the image's symbol table.
+    public static func symbols(of file: URL) throws -> [String] {
+        guard elf_version(UInt32(EV_CURRENT)) != UInt32(EV_NONE) else { throw MirageError("libelf is too old") }
+        let descriptor = open(file.path, O_RDONLY)
+        guard descriptor >= 0 else { throw MirageError("cannot open \(file.path)") }
+        defer { close(descriptor) }
+        guard let elf = elf_begin(descriptor, ELF_C_READ, nil), elf_kind(elf) == ELF_K_ELF else {
+            throw MirageError("\(file.path) is not an ELF file")
+        }
+        defer { elf_end(elf) }
+        var names: [String] = []
+        var section = elf_nextscn(elf, nil)
+        while let current = section {
+            var header = GElf_Shdr()
+            if gelf_getshdr(current, &header) != nil, header.sh_type == UInt32(SHT_SYMTAB), let data = elf_getdata(current, nil) {
+                let count = Int(header.sh_size / max(header.sh_entsize, 1))
+                for index in 0..<count {
+                    var symbol = GElf_Sym()
+                    guard gelf_getsym(data, Int32(index), &symbol) != nil,
+                          let name = elf_strptr(elf, Int(header.sh_link), Int(symbol.st_name)) else { continue }
+                    let text = String(cString: name)
+                    if !text.isEmpty { names.append(text) }
+                }
+            }
+            section = elf_nextscn(elf, current)
+        }
+        return names
+    }
+}

@@ -18,11 +18,22 @@ public struct BootTestSpec: Codable {
         /// Each is matched as a substring of one console line.
         public let expect: [String]
         public let exitStatus: Int32?
+        /// The test is of the fault path: a fault marker is expected, not a failure.
+        public let expectFault: Bool?
+
+        public init(name: String, bootArguments: [String]? = nil, expect: [String], exitStatus: Int32? = nil, expectFault: Bool? = nil) {
+            self.name = name
+            self.bootArguments = bootArguments
+            self.expect = expect
+            self.exitStatus = exitStatus
+            self.expectFault = expectFault
+        }
 
         enum CodingKeys: String, CodingKey {
             case name, expect
             case bootArguments = "boot-arguments"
             case exitStatus = "exit-status"
+            case expectFault = "expect-fault"
         }
     }
 
@@ -54,7 +65,10 @@ public enum BootTestJudge {
     public static func judge(_ testCase: BootTestSpec.Case, board: String, outcome: Runner.Outcome,
                              faultMarkers: [String], timeout: Double) -> String {
         let lines = outcome.console.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        if let fault = lines.first(where: { line in faultMarkers.contains { line.contains($0) } }) {
+        let fault = lines.first { line in faultMarkers.contains { line.contains($0) } }
+        if testCase.expectFault == true {
+            if fault == nil { return "expected a fault report, saw none" }
+        } else if let fault {
             return "fault: \(fault)"
         }
         var next = 0

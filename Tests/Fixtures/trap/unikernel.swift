@@ -1,0 +1,11 @@
+struct Trap {
+    static func start(console: some Console) -> Int32 {
+        var count = Int32(truncatingIfNeeded: Keys.start)
+        for _ in 0..<4 {
+            console.log("count \(count)")
+            count += 1          // traps on overflow past Int32.max
+        }
+        console.log("not reached")
+        return 0
+    }
+}
