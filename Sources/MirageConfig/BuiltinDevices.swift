@@ -49,5 +49,6 @@ enum BuiltinDevices {
         registered = true
         for name in ["defaultConsole", "pl011Console()", "ns16550Console()"] { Catalog.register(name, makes: .console) }
         for name in ["defaultClock", "genericTimer()", "sp804Timer()", "sunxiTimer()"] { Catalog.register(name, makes: .clock) }
+        for name in ["defaultEntropy", "entropy(sources:)"] { Catalog.register(name, makes: .entropy) }
     }
 }

@@ -53,6 +53,10 @@ public struct Device: Hashable, Codable, Sendable {
     public let arguments: [Device]
     /// Keys the device reads.
     public let keys: [KeyDeclaration]
+    /// Settings of its own that the resolver and the glue read, such as the
+    /// hardware it must or may use: `hardware` (drivers the board must
+    /// have) and `optional-hardware` (drivers used when the board has them).
+    public let parameters: [String: String]
     /// Where the device was declared; `nil` for the built-in values such as
     /// `defaultConsole`, whose place is where they are used.
     public let location: SourceLocation?
@@ -65,6 +69,7 @@ public struct Device: Hashable, Codable, Sendable {
         implementation: Implementation,
         arguments: [Device] = [],
         keys: [KeyDeclaration] = [],
+        parameters: [String: String] = [:],
         location: SourceLocation? = nil
     ) {
         self.type = type
@@ -72,6 +77,7 @@ public struct Device: Hashable, Codable, Sendable {
         self.implementation = implementation
         self.arguments = arguments
         self.keys = keys
+        self.parameters = parameters
         self.location = location
         Catalog.checkName(name, at: location)
     }
@@ -79,7 +85,7 @@ public struct Device: Hashable, Codable, Sendable {
     // Equality ignores the source location: devices equal by construction are one.
     public static func == (lhs: Device, rhs: Device) -> Bool {
         lhs.type == rhs.type && lhs.name == rhs.name && lhs.implementation == rhs.implementation
-            && lhs.arguments == rhs.arguments && lhs.keys == rhs.keys
+            && lhs.arguments == rhs.arguments && lhs.keys == rhs.keys && lhs.parameters == rhs.parameters
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -126,6 +132,6 @@ public struct Device: Hashable, Codable, Sendable {
         }
         return Device(first.type, name: first.name,
                       implementation: .match(key: key, cases: cases, otherwise: otherwise),
-                      location: location)
+                      arguments: first.arguments, location: location)
     }
 }

@@ -34,7 +34,9 @@ struct Configure: ParsableCommand {
             print("Configured '\(configuration.name)' for \(configuration.board) with the \(configuration.toolchain) toolchain"
                   + String(format: " in %.2f s", seconds) + (result.evaluatedConfig ? " (config.swift evaluated)" : " (cached)"))
             for device in configuration.devices {
-                print("  \(device.type) '\(device.name)': \(device.driver) on \(device.peripheral) (\(device.path))")
+                let place = device.peripheral.map { " on \($0) (\(device.path ?? ""))" } ?? ""
+                let extra = device.hardware.map { ", \($0.driver) on \($0.peripheral) (\($0.path))" }.joined()
+                print("  \(device.type) '\(device.name)': \(device.driver)\(place)\(extra)")
             }
             for key in configuration.keys {
                 print("  key --\(key.name) = \(key.value) (\(key.stage == .boot ? "boot-time" : "configure-time"))")

@@ -11,6 +11,8 @@ public final class GenericTimer: Clock {
         start = boot_cntpct()
     }
 
+    public var resolution: UInt64 { max(1, 1_000_000_000 / frequency) }
+
     public func now() -> UInt64 {
         ticksToNanoseconds(boot_cntpct() &- start, frequency: frequency)
     }

@@ -22,6 +22,8 @@ public final class SP804: Clock {
         counter.last = registers.read(Register.value)
     }
 
+    public var resolution: UInt64 { max(1, 1_000_000_000 / frequency) }
+
     public func now() -> UInt64 {
         ticksToNanoseconds(counter.advance(to: registers.read(Register.value)), frequency: frequency)
     }

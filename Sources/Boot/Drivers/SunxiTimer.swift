@@ -23,6 +23,8 @@ public final class SunxiTimer: Clock {
         counter.last = registers.read(Register.current)
     }
 
+    public var resolution: UInt64 { max(1, 1_000_000_000 / frequency) }
+
     public func now() -> UInt64 {
         ticksToNanoseconds(counter.advance(to: registers.read(Register.current)), frequency: frequency)
     }

@@ -28,6 +28,8 @@ extension Console {
 public protocol Clock: AnyObject {
     /// Nanoseconds since the clock was started; never goes backwards.
     func now() -> UInt64
+    /// Nanoseconds per tick of the underlying counter.
+    var resolution: UInt64 { get }
 }
 
 extension Clock {

@@ -89,3 +89,10 @@ func bootConsoleWriteByte(_ byte: UInt8) {
 @_extern(c) func boot_dfar() -> UInt32
 @_extern(c) func boot_dfsr() -> UInt32
 @_extern(c) func boot_ifar() -> UInt32
+
+extension StaticString {
+    /// The text as a String (Embedded Swift has no String(describing:)).
+    public var text: String {
+        withUTF8Buffer { String(decoding: $0, as: UTF8.self) }
+    }
+}

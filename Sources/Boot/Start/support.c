@@ -205,3 +205,18 @@ void boot_cpu_relax(void) { __asm__ volatile("nop"); }
    a region the generated linker script reserves. */
 extern char __dtb_start[];
 intptr_t boot_reserved_dtb_address(void) { return (intptr_t)__dtb_start; }
+
+/* The uncached DMA region from the linker script, for device rings. */
+extern char __dma_start[], __dma_end[];
+intptr_t boot_dma_start(void) { return (intptr_t)__dma_start; }
+intptr_t boot_dma_end(void) { return (intptr_t)__dma_end; }
+
+/* Orders memory accesses between the CPU and devices. */
+void boot_memory_barrier(void) { __asm__ volatile("dmb" ::: "memory"); }
+
+/* Square root for Swift's Double.squareRoot(): one VFP instruction. */
+double sqrt(double x) {
+    double root;
+    __asm__("vsqrt.f64 %P0, %P1" : "=w"(root) : "w"(x));
+    return root;
+}

@@ -33,9 +33,12 @@ public struct Builder {
         let boot = installation.bootSources
         var swiftFiles = try swiftSources(in: boot.appendingPathComponent("Core"))
             + swiftSources(in: boot.appendingPathComponent("Runtime"))
-        for driverName in Set(configuration.devices.map(\.driver)).sorted() {
-            swiftFiles += try DriverCatalog.driver(driverName).files.map { boot.appendingPathComponent($0) }
+        let driverNames = Set(configuration.devices.flatMap { [$0.driver] + $0.hardware.map(\.driver) })
+        var driverFiles: [String] = []
+        for driverName in driverNames.sorted() {
+            for file in try DriverCatalog.driver(driverName).files where !driverFiles.contains(file) { driverFiles.append(file) }
         }
+        swiftFiles += driverFiles.map { boot.appendingPathComponent($0) }
         let unikernelSources = try swiftSources(in: workspace.directory).filter { $0.lastPathComponent != "config.swift" }
         guard !unikernelSources.isEmpty else {
             throw MirageError("no Swift sources beside config.swift in \(displayPath(workspace.directory.path))",
@@ -110,8 +113,11 @@ public struct Builder {
         let result = try Shell.run(tool, arguments, in: workspace.directory)
         guard result.status == 0 else {
             let output = (result.error + result.output).trimmingCharacters(in: .whitespacesAndNewlines)
+            let fix = output.contains("arc4random_buf")
+                ? "Hashable, Set and random() need randomness: add an entropy device (defaultEntropy) to the job in config.swift"
+                : nil
             throw MirageError("building \(what) failed (\(tool.lastPathComponent)); the last good image is untouched:\n"
-                              + relativize(output))
+                              + relativize(output), fix: fix)
         }
     }
 

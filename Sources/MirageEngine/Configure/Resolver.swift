@@ -27,14 +27,28 @@ public struct ResolvedDevice: Codable {
     public let name: String
     public let type: String
     public let driver: String
-    /// The board peripheral it drives.
-    public let peripheral: String
-    /// Its node in the device tree.
-    public let path: String
+    /// The board peripheral it drives; nil for software devices.
+    public let peripheral: String?
+    /// Its node in the device tree; nil for software devices.
+    public let path: String?
+    /// Further board hardware it uses (an entropy pool's virtio-rng).
+    public let hardware: [ResolvedHardware]
+    /// The device's own settings, from the DSL.
+    public let parameters: [String: String]
     /// Instance names of the devices it is built on.
     public let arguments: [String]
     /// Every place in config.swift it is used from, "config.swift:LINE".
     public let usedAt: [String]
+
+    /// Every board peripheral the device uses.
+    public var peripherals: [String] { (peripheral.map { [$0] } ?? []) + hardware.map(\.peripheral) }
+}
+
+/// A board peripheral a device uses besides its own.
+public struct ResolvedHardware: Codable {
+    public let driver: String
+    public let peripheral: String
+    public let path: String
 }
 
 public struct ResolvedKey: Codable {
@@ -97,13 +111,14 @@ public struct Resolver {
                                           at: location(place), fix: "give one of them another name: name: \"\(device.name)2\""))
                 return nil
             }
-            guard let (driver, peripheral) = hardware(for: chosen, at: place, &errors) else { return nil }
+            guard let (driver, peripheral) = hardware(for: chosen, at: place, &errors),
+                  let extra = extraHardware(for: chosen, at: place, &errors) else { return nil }
             byName[device.name] = device
             seen[device] = device.name
             usedAt[device.name, default: []].append(describe(place))
             ordered.append(ResolvedDevice(name: device.name, type: device.type.name, driver: driver,
-                                          peripheral: peripheral.name, path: peripheral.path,
-                                          arguments: argumentNames, usedAt: []))
+                                          peripheral: peripheral?.name, path: peripheral?.path, hardware: extra,
+                                          parameters: chosen.parameters, arguments: argumentNames, usedAt: []))
             return device.name
         }
 
@@ -114,16 +129,19 @@ public struct Resolver {
         // Two devices may not drive one peripheral.
         var owners: [String: String] = [:]
         for device in ordered {
-            if let owner = owners[device.peripheral] {
-                errors.append(MirageError("devices '\(owner)' and '\(device.name)' both use the board's \(device.peripheral)",
-                                          at: location(graph.applicationLocation), fix: "use one device for it, shared by both users"))
+            for peripheral in device.peripherals {
+                if let owner = owners[peripheral] {
+                    errors.append(MirageError("devices '\(owner)' and '\(device.name)' both use the board's \(peripheral)",
+                                              at: location(graph.applicationLocation), fix: "use one device for it, shared by both users"))
+                }
+                owners[peripheral] = device.name
             }
-            owners[device.peripheral] = device.name
         }
         if !errors.isEmpty { throw MirageErrors(errors: errors) }
         let devices = ordered.map {
             ResolvedDevice(name: $0.name, type: $0.type, driver: $0.driver, peripheral: $0.peripheral,
-                           path: $0.path, arguments: $0.arguments, usedAt: usedAt[$0.name] ?? [])
+                           path: $0.path, hardware: $0.hardware, parameters: $0.parameters,
+                           arguments: $0.arguments, usedAt: usedAt[$0.name] ?? [])
         }
         return ResolvedConfiguration(name: graph.name, job: graph.job, board: board.name, target: target,
                                      toolchain: toolchain, devices: devices, jobArguments: jobArguments,
@@ -144,7 +162,10 @@ public struct Resolver {
     }
 
     /// The driver and board peripheral that implement `device`.
-    func hardware(for device: Device, at place: SourceLocation, _ errors: inout [MirageError]) -> (String, Board.Peripheral)? {
+    func hardware(for device: Device, at place: SourceLocation, _ errors: inout [MirageError]) -> (String, Board.Peripheral?)? {
+        if case .driver(let name) = device.implementation, let driver = try? DriverCatalog.driver(name), !driver.drivesPeripheral {
+            return (name, nil)
+        }
         let offered = board.peripherals.filter { $0.provides == device.type.name && $0.driver != nil }
         let offer = offered.map { "\($0.driver!) (\($0.name))" }.joined(separator: ", ")
         switch device.implementation {
@@ -166,6 +187,23 @@ public struct Resolver {
         case .match:
             return nil   // resolved by choose(_:) first
         }
+    }
+
+    /// The hardware a software device must use (`hardware`) or uses when
+    /// the board has it (`optional-hardware`); nil after an error.
+    func extraHardware(for device: Device, at place: SourceLocation, _ errors: inout [MirageError]) -> [ResolvedHardware]? {
+        func list(_ key: String) -> [String] { (device.parameters[key] ?? "").split(separator: ",").map(String.init) }
+        var result: [ResolvedHardware] = []
+        for driver in list("hardware") + list("optional-hardware") {
+            if let peripheral = board.peripherals.first(where: { $0.driver == driver }) {
+                result.append(ResolvedHardware(driver: driver, peripheral: peripheral.name, path: peripheral.path))
+            } else if list("hardware").contains(driver) {
+                errors.append(MirageError("the \(board.name) board has no \(driver) for the \(device.type) '\(device.name)'",
+                                          at: location(place), fix: "leave \(driver) out on \(board.name), or use default\(device.type.name.capitalized), which takes what the board has"))
+                return nil
+            }
+        }
+        return result
     }
 
     /// Every key the job and its devices declare, with the value in force.

@@ -72,7 +72,8 @@ public struct Workspace {
         try writeIfChanged(String(decoding: try encoder.encode(manifest), as: UTF8.self) + "\n", to: manifestFile)
         if let profileName = board.qemu {
             let profile = try QemuProfile.load(profileName, from: installation)
-            let command = QemuCommand(board: board, profile: profile, image: image(configuration.name), deviceTree: deviceTreeBlob)
+            let command = QemuCommand(board: board, profile: profile, image: image(configuration.name), deviceTree: deviceTreeBlob,
+                                      peripherals: configuration.devices.flatMap(\.peripherals))
             try writeIfChanged(command.shellLine + "\n", to: qemuCommandFile)
         }
         return [linkerScript, deviceTreeSource, deviceTreeBlob, glueFile, manifestFile, configurationFile, qemuCommandFile]

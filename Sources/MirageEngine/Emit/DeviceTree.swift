@@ -92,7 +92,12 @@ public struct DeviceTreeNode {
 public enum DeviceTreeBlob {
     /// `dtb` with `/chosen/bootargs` set to `bootArguments`.
     public static func settingBootArguments(_ dtb: Data, to bootArguments: String) throws -> Data {
-        var buffer = [UInt8](repeating: 0, count: dtb.count + bootArguments.utf8.count + 1024)
+        try settingChosen(dtb, property: "bootargs", to: Data(bootArguments.utf8) + Data([0]))
+    }
+
+    /// `dtb` with the property `property` of `/chosen` set to `value`.
+    public static func settingChosen(_ dtb: Data, property: String, to value: Data) throws -> Data {
+        var buffer = [UInt8](repeating: 0, count: dtb.count + value.count + 1024)
         let status = dtb.withUnsafeBytes { source in
             buffer.withUnsafeMutableBytes { target -> Int32 in
                 var result = fdt_open_into(source.baseAddress, target.baseAddress, Int32(target.count))
@@ -100,8 +105,7 @@ public enum DeviceTreeBlob {
                 var chosen = fdt_path_offset(target.baseAddress, "/chosen")
                 if chosen < 0 { chosen = fdt_add_subnode(target.baseAddress, 0, "chosen") }
                 guard chosen >= 0 else { return chosen }
-                let value = Array(bootArguments.utf8) + [0]
-                result = value.withUnsafeBytes { fdt_setprop(target.baseAddress, chosen, "bootargs", $0.baseAddress, Int32($0.count)) }
+                result = value.withUnsafeBytes { fdt_setprop(target.baseAddress, chosen, property, $0.baseAddress, Int32($0.count)) }
                 return result == 0 ? fdt_pack(target.baseAddress) : result
             }
         }

@@ -58,12 +58,12 @@ public struct DeviceTreeEmitter {
         root.children.append(reserved)
 
         var chosen = DeviceTreeNode("chosen", properties: [("bootargs", .string(bootArguments))])
-        if let console = configuration.devices.first(where: { $0.type == "console" }) {
-            chosen.properties.append(("stdout-path", .string(console.path)))
+        if let console = configuration.devices.first(where: { $0.type == "console" }), let path = console.path {
+            chosen.properties.append(("stdout-path", .string(path)))
         }
         root.children.append(chosen)
 
-        var used = Set(configuration.devices.map(\.peripheral))
+        var used = Set(configuration.devices.flatMap(\.peripherals))
         if let controller = board.interruptController { used.insert(controller.name) }
         for peripheral in board.peripherals where used.contains(peripheral.name) {
             root.children.append(node(for: peripheral))

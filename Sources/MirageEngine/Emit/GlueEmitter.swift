@@ -37,25 +37,27 @@ public struct GlueEmitter {
             let tree = Runtime.deviceTree(passedAt: deviceTreeAddress)
 
         """
-        var consoleAttached = false
-        var keysRead = false
-        for device in configuration.devices {
-            let driver = try DriverCatalog.driver(device.driver)
-            text += "    // \(device.type) '\(device.name)': \(device.driver) on \(device.peripheral), used at \(device.usedAt.joined(separator: ", "))\n"
-            text += "    let \(device.name) = \(driver.swiftType)(tree: tree, path: \"\(device.path)\")\n"
-            if device.type == DeviceType.console.name && !consoleAttached {
-                text += "    Runtime.attach(console: \(device.name))\n"
-                consoleAttached = true
-                text += readKeys()
-                keysRead = true
-            }
-        }
-        if !keysRead { text += readKeys() }
+        // Consoles first, so that key errors and every later message are seen;
+        // then the keys; then the other devices in dependency order.
+        let consoles = configuration.devices.filter { $0.type == DeviceType.console.name && $0.arguments.isEmpty }
+        let others = configuration.devices.filter { device in !consoles.contains { $0.name == device.name } }
+        for device in consoles { text += try bringUp(device) }
+        if let console = consoles.first { text += "    Runtime.attach(console: \(console.name))\n" }
+        text += readKeys()
+        for device in others { text += try bringUp(device) }
         let labels = configuration.jobArguments.map { name -> String in
             let type = configuration.device(named: name)?.type ?? name
             return "\(type): \(name)"
         }
         text += "    return \(configuration.job).start(\(labels.joined(separator: ", ")))\n}\n"
+        return text
+    }
+
+    func bringUp(_ device: ResolvedDevice) throws -> String {
+        let driver = try DriverCatalog.driver(device.driver)
+        let place = device.peripheral.map { " on \($0)" } ?? ""
+        var text = "    // \(device.type) '\(device.name)': \(device.driver)\(place), used at \(device.usedAt.joined(separator: ", "))\n"
+        text += driver.glue(for: device).map { "    " + $0 + "\n" }.joined()
         return text
     }
 

@@ -6,12 +6,15 @@ public struct QemuCommand {
     public let profile: QemuProfile
     public let image: URL
     public let deviceTree: URL
+    /// The board peripherals the configuration uses (some need qemu arguments).
+    public let peripherals: [String]
 
-    public init(board: Board, profile: QemuProfile, image: URL, deviceTree: URL) {
+    public init(board: Board, profile: QemuProfile, image: URL, deviceTree: URL, peripherals: [String] = []) {
         self.board = board
         self.profile = profile
         self.image = image
         self.deviceTree = deviceTree
+        self.peripherals = peripherals
     }
 
     public static let executable = "qemu-system-arm"
@@ -26,6 +29,9 @@ public struct QemuCommand {
                       "-kernel", image.path]
         if let dtb = board.memory.reserved("dtb") {
             arguments += ["-device", "loader,file=\(deviceTree.path),addr=0x\(String(dtb.base, radix: 16)),force-raw=on"]
+        }
+        for peripheral in board.peripherals where peripherals.contains(peripheral.name) {
+            arguments += peripheral.qemu ?? []
         }
         return arguments + profile.arguments
     }

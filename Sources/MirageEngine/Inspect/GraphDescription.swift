@@ -7,7 +7,9 @@ public enum GraphDescription {
         var text = "\(configuration.name) on \(configuration.board) (target \(configuration.target), toolchain \(configuration.toolchain))\n"
         text += "job \(configuration.job).start(\(configuration.jobArguments.joined(separator: ", ")))\n"
         for device in configuration.devices {
-            text += "  \(device.name): \(device.type) <- \(device.driver) at \(device.path) (\(device.peripheral))"
+            text += "  \(device.name): \(device.type) <- \(device.driver)"
+            if let path = device.path, let peripheral = device.peripheral { text += " at \(path) (\(peripheral))" }
+            for hardware in device.hardware { text += " + \(hardware.driver) at \(hardware.path) (\(hardware.peripheral))" }
             if !device.arguments.isEmpty { text += " needs \(device.arguments.joined(separator: ", "))" }
             text += "; used at \(device.usedAt.joined(separator: ", "))\n"
         }
@@ -21,7 +23,11 @@ public enum GraphDescription {
         var text = "digraph \"\(configuration.name)\" {\n  rankdir=BT;\n  node [shape=box, fontname=\"Helvetica\"];\n"
         text += "  job [label=\"\(configuration.job)\\n(job)\", shape=doubleoctagon];\n"
         for device in configuration.devices {
-            text += "  \"\(device.name)\" [label=\"\(device.name)\\n\(device.type): \(device.driver)\\n\(device.path)\"];\n"
+            text += "  \"\(device.name)\" [label=\"\(device.name)\\n\(device.type): \(device.driver)\\n\(device.path ?? "software")\"];\n"
+            for hardware in device.hardware {
+                text += "  \"\(hardware.peripheral)\" [label=\"\(hardware.driver)\\n\(hardware.path)\", shape=component];\n"
+                text += "  \"\(hardware.peripheral)\" -> \"\(device.name)\";\n"
+            }
             for argument in device.arguments { text += "  \"\(argument)\" -> \"\(device.name)\";\n" }
         }
         for (index, argument) in configuration.jobArguments.enumerated() {
@@ -57,7 +63,8 @@ public enum QueryAnswer {
             value = try Runner(workspace: workspace).command(bootArguments: []).1.arguments
         case "devices":
             value = configuration.devices.map {
-                ["name": $0.name, "type": $0.type, "driver": $0.driver, "path": $0.path, "peripheral": $0.peripheral] as [String: Any]
+                ["name": $0.name, "type": $0.type, "driver": $0.driver, "path": $0.path ?? "", "peripheral": $0.peripheral ?? "",
+                 "hardware": $0.hardware.map(\.path).joined(separator: ",")] as [String: Any]
             }
         default:
             throw MirageError("unknown query '\(topic)'", fix: "ask for board, keys, files, qemu or devices")

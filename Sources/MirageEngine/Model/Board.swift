@@ -71,6 +71,9 @@ public struct Board: Codable {
         public let reg: [UInt64]?
         public let interrupts: [UInt32]?
         public let properties: [String: PropertyValue]?
+        /// qemu arguments that attach this peripheral, when qemu adds it only
+        /// on request (`-device virtio-rng-device`).
+        public let qemu: [String]?
 
         public var path: String { "/" + node }
     }

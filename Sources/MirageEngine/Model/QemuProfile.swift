@@ -7,6 +7,14 @@ public struct QemuProfile: Codable {
     public let memory: String
     /// Further arguments for this machine.
     public let arguments: [String]
+    /// Whether this machine's firmware puts a fresh `/chosen/rng-seed` in the
+    /// device tree at every boot (QEMU virt does); `run` then does the same.
+    public let rngSeed: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case machine, cpu, memory, arguments
+        case rngSeed = "rng-seed"
+    }
 
     public static func load(_ name: String, from installation: Installation) throws -> QemuProfile {
         let file = installation.qemuDirectory.appendingPathComponent("\(name).yaml")

@@ -20,20 +20,29 @@ public struct BootTestSpec: Codable {
         public let exitStatus: Int32?
         /// The test is of the fault path: a fault marker is expected, not a failure.
         public let expectFault: Bool?
+        /// Boot twice; the first console line containing this text must differ
+        /// between the boots (random output, say).
+        public let differBetweenBoots: String?
+        /// Run this case only on these boards (default: all of the file's).
+        public let boards: [String]?
 
-        public init(name: String, bootArguments: [String]? = nil, expect: [String], exitStatus: Int32? = nil, expectFault: Bool? = nil) {
+        public init(name: String, bootArguments: [String]? = nil, expect: [String], exitStatus: Int32? = nil,
+                    expectFault: Bool? = nil, differBetweenBoots: String? = nil, boards: [String]? = nil) {
             self.name = name
             self.bootArguments = bootArguments
             self.expect = expect
             self.exitStatus = exitStatus
             self.expectFault = expectFault
+            self.differBetweenBoots = differBetweenBoots
+            self.boards = boards
         }
 
         enum CodingKeys: String, CodingKey {
-            case name, expect
+            case name, expect, boards
             case bootArguments = "boot-arguments"
             case exitStatus = "exit-status"
             case expectFault = "expect-fault"
+            case differBetweenBoots = "differ-between-boots"
         }
     }
 
@@ -62,8 +71,9 @@ public struct BootTestResult {
 
 /// Checks one boot's console and status against a case.
 public enum BootTestJudge {
+    /// `previousOutcome`: the first boot, for cases that must differ between boots.
     public static func judge(_ testCase: BootTestSpec.Case, board: String, outcome: Runner.Outcome,
-                             faultMarkers: [String], timeout: Double) -> String {
+                             faultMarkers: [String], timeout: Double, previousOutcome: Runner.Outcome? = nil) -> String {
         let lines = outcome.console.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         let fault = lines.first { line in faultMarkers.contains { line.contains($0) } }
         if testCase.expectFault == true {
@@ -80,6 +90,13 @@ public enum BootTestJudge {
             next = found + 1
         }
         if outcome.timedOut { return "timed out after \(Int(timeout)) s" }
+        if let marker = testCase.differBetweenBoots, let previous = previousOutcome {
+            let line = { (console: String) in console.split(separator: "\n").first { $0.contains(marker) }.map(String.init) }
+            guard let first = line(previous.console), let second = line(outcome.console) else {
+                return "no line containing \"\(marker)\" to compare between boots"
+            }
+            if first == second { return "two boots printed the same \"\(marker)\" line: \(first)" }
+        }
         let expectedStatus = testCase.exitStatus ?? 0
         if outcome.status != expectedStatus { return "exit status \(outcome.status), expected \(expectedStatus)" }
         return ""

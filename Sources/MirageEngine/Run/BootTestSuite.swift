@@ -44,22 +44,29 @@ public struct BootTestSuite {
                 continue
             }
             let runner = Runner(workspace: workspace)
-            for testCase in spec.tests {
-                let outcome: Runner.Outcome
+            for testCase in spec.tests where testCase.boards.map({ $0.contains(target) || $0.contains(boardName) }) ?? true {
+                let boots = testCase.differBetweenBoots == nil ? 1 : 2
+                var outcomes: [Runner.Outcome] = []
                 do {
-                    outcome = try runner.run(bootArguments: testCase.bootArguments ?? [], timeout: timeout, echo: echo)
+                    for _ in 0..<boots {
+                        outcomes.append(try runner.run(bootArguments: testCase.bootArguments ?? [], timeout: timeout, echo: echo))
+                    }
                 } catch {
                     results.append(BootTestResult(board: boardName, name: testCase.name, passed: false,
                                                   failure: "\(error)", seconds: 0, console: ""))
                     log("[\(boardName)] FAIL \(testCase.name): \(error)")
                     continue
                 }
-                let failure = BootTestJudge.judge(testCase, board: boardName, outcome: outcome,
-                                                  faultMarkers: defaults.faultMarkers, timeout: timeout)
-                results.append(BootTestResult(board: boardName, name: testCase.name, passed: failure.isEmpty,
-                                              failure: failure, seconds: outcome.seconds, console: outcome.console))
+                var failure = ""
+                for (index, outcome) in outcomes.enumerated() where failure.isEmpty {
+                    failure = BootTestJudge.judge(testCase, board: boardName, outcome: outcome, faultMarkers: defaults.faultMarkers,
+                                                  timeout: timeout, previousOutcome: index > 0 ? outcomes[index - 1] : nil)
+                }
+                let seconds = outcomes.map(\.seconds).reduce(0, +)
+                results.append(BootTestResult(board: boardName, name: testCase.name, passed: failure.isEmpty, failure: failure,
+                                              seconds: seconds, console: outcomes.map(\.console).joined(separator: "\n--- next boot ---\n")))
                 log(String(format: "[%@] %@ %@ (%.2f s)%@", boardName, failure.isEmpty ? "PASS" : "FAIL", testCase.name,
-                           outcome.seconds, failure.isEmpty ? "" : ": " + failure))
+                           seconds, failure.isEmpty ? "" : ": " + failure))
             }
         }
         return results

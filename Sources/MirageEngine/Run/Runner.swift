@@ -28,15 +28,33 @@ public struct Runner {
         guard FileManager.default.fileExists(atPath: image.path) else {
             throw MirageError("no image \(displayPath(image.path))", fix: "run: mirage-config build")
         }
+        // Like a boot loader: this boot's command line, and a fresh rng-seed
+        // where the emulated firmware gives one. Never written into the image.
         var deviceTree = workspace.deviceTreeBlob
-        if !bootArguments.isEmpty {
-            let dtb = try Data(contentsOf: workspace.deviceTreeBlob)
-            let configured = DeviceTreeBlob.bootArguments(of: dtb) ?? ""
-            let line = ([configured] + bootArguments.map(Runner.quoted)).filter { !$0.isEmpty }.joined(separator: " ")
-            deviceTree = workspace.buildDirectory.appendingPathComponent("run.dtb")
-            try DeviceTreeBlob.settingBootArguments(dtb, to: line).write(to: deviceTree, options: .atomic)
+        if !bootArguments.isEmpty || profile.rngSeed == true {
+            var dtb = try Data(contentsOf: workspace.deviceTreeBlob)
+            if !bootArguments.isEmpty {
+                let configured = DeviceTreeBlob.bootArguments(of: dtb) ?? ""
+                let line = ([configured] + bootArguments.map(Runner.quoted)).filter { !$0.isEmpty }.joined(separator: " ")
+                dtb = try DeviceTreeBlob.settingBootArguments(dtb, to: line)
+            }
+            if profile.rngSeed == true {
+                dtb = try DeviceTreeBlob.settingChosen(dtb, property: "rng-seed", to: try Runner.freshSeed())
+            }
+            deviceTree = workspace.buildDirectory.appendingPathComponent("run-\(ProcessInfo.processInfo.processIdentifier).dtb")
+            try dtb.write(to: deviceTree, options: .atomic)
         }
-        return (configuration, QemuCommand(board: board, profile: profile, image: image, deviceTree: deviceTree))
+        return (configuration, QemuCommand(board: board, profile: profile, image: image, deviceTree: deviceTree,
+                                           peripherals: configuration.devices.flatMap(\.peripherals)))
+    }
+
+    /// 32 bytes from the host's /dev/urandom, as QEMU virt puts in its own DTB.
+    static func freshSeed() throws -> Data {
+        guard let handle = FileHandle(forReadingAtPath: "/dev/urandom") else { throw MirageError("cannot read /dev/urandom") }
+        defer { try? handle.close() }
+        let seed = handle.readData(ofLength: 32)
+        guard seed.count == 32 else { throw MirageError("short read from /dev/urandom") }
+        return seed
     }
 
     static func quoted(_ argument: String) -> String {
@@ -47,6 +65,7 @@ public struct Runner {
     /// Boots and waits at most `timeout` seconds; `echo` gets console output as it comes.
     public func run(bootArguments: [String] = [], timeout: Double, echo: @escaping (String) -> Void) throws -> Outcome {
         let (_, command) = try command(bootArguments: bootArguments)
+        defer { if command.deviceTree != workspace.deviceTreeBlob { try? FileManager.default.removeItem(at: command.deviceTree) } }
         guard let qemu = findInPath(QemuCommand.executable) else {
             throw MirageError("\(QemuCommand.executable) is not installed", fix: QemuProfile.installHint)
         }

@@ -21,11 +21,12 @@ public enum JitterEstimate {
     public static func assess(_ samples: [UInt32]) -> Assessment {
         guard samples.count >= 64 else { return Assessment(bitsPerSample256: 0, claimedBits: 0, failure: "too few samples") }
         let low = samples.map { UInt8(truncatingIfNeeded: $0) }
-        // Repetition count test (SP 800-90B 4.4.1), cutoff for H >= 1 bit, alpha = 2^-20.
+        // Repetition count test (SP 800-90B 4.4.1): cutoff 1 + 20/H for
+        // alpha = 2^-20, with H = 0.5 bit assumed per sample.
         var run = 1
         for index in 1..<low.count {
             run = low[index] == low[index - 1] ? run + 1 : 1
-            if run >= 21 { return Assessment(bitsPerSample256: 0, claimedBits: 0, failure: "stuck timer (repetition count test)") }
+            if run >= 41 { return Assessment(bitsPerSample256: 0, claimedBits: 0, failure: "stuck timer (repetition count test)") }
         }
         // Most-common-value estimate (SP 800-90B 6.3.1) with its 99% upper bound on p.
         var counts = [Int](repeating: 0, count: 256)

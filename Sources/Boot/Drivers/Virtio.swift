@@ -1,0 +1,170 @@
+import _Volatile
+
+/// A virtio-mmio transport (virtio 1.x spec, section 4.2) with one
+/// virtqueue, polled. Speaks both the legacy (version 1, qemu's default) and
+/// the modern (version 2) register layouts. Rings live in the uncached DMA
+/// region the linker script reserves.
+public final class VirtioMMIO {
+    let registers: MMIO
+    public let deviceID: UInt32
+    let version: UInt32
+    var queue: Virtqueue?
+
+    enum Register {
+        static let magic: UInt = 0x000, version: UInt = 0x004, deviceID: UInt = 0x008
+        static let deviceFeatures: UInt = 0x010, deviceFeaturesSelect: UInt = 0x014
+        static let driverFeatures: UInt = 0x020, driverFeaturesSelect: UInt = 0x024
+        static let guestPageSize: UInt = 0x028            // legacy
+        static let queueSelect: UInt = 0x030, queueNumMax: UInt = 0x034, queueNum: UInt = 0x038
+        static let queueAlign: UInt = 0x03c, queuePFN: UInt = 0x040   // legacy
+        static let queueReady: UInt = 0x044                // modern
+        static let queueNotify: UInt = 0x050
+        static let interruptStatus: UInt = 0x060, interruptACK: UInt = 0x064
+        static let status: UInt = 0x070
+        static let queueDescLow: UInt = 0x080, queueDescHigh: UInt = 0x084
+        static let queueAvailLow: UInt = 0x090, queueAvailHigh: UInt = 0x094
+        static let queueUsedLow: UInt = 0x0a0, queueUsedHigh: UInt = 0x0a4
+    }
+    enum Status {
+        static let acknowledge: UInt32 = 1, driver: UInt32 = 2, driverOK: UInt32 = 4, featuresOK: UInt32 = 8, failed: UInt32 = 128
+    }
+
+    /// Checks the transport at the node `path` and resets the device;
+    /// `nil` with a reason when nothing usable is there.
+    public init?(tree: DeviceTree, path: String, expecting expectedID: UInt32, failure: inout StaticString?) {
+        registers = MMIO(base: Runtime.registerBase(tree, path))
+        guard registers.read(Register.magic) == 0x7472_6976 else { failure = "no virtio-mmio transport"; return nil }
+        version = registers.read(Register.version)
+        deviceID = registers.read(Register.deviceID)
+        guard version == 1 || version == 2 else { failure = "unknown virtio-mmio version"; return nil }
+        guard deviceID == expectedID else { failure = "no device on the transport"; return nil }
+        registers.write(Register.status, 0)
+        registers.write(Register.status, Status.acknowledge)
+        registers.write(Register.status, Status.acknowledge | Status.driver)
+        // No optional features; a modern device needs VIRTIO_F_VERSION_1 (bit 32).
+        registers.write(Register.driverFeaturesSelect, 0)
+        registers.write(Register.driverFeatures, 0)
+        registers.write(Register.driverFeaturesSelect, 1)
+        registers.write(Register.driverFeatures, version == 2 ? 1 : 0)
+        if version == 2 {
+            registers.write(Register.status, Status.acknowledge | Status.driver | Status.featuresOK)
+            guard registers.read(Register.status) & Status.featuresOK != 0 else {
+                registers.write(Register.status, Status.failed)
+                failure = "device refused the features"
+                return nil
+            }
+        }
+        guard let queue = setUpQueue(0) else {
+            registers.write(Register.status, Status.failed)
+            failure = "no usable virtqueue"
+            return nil
+        }
+        self.queue = queue
+        registers.write(Register.status, registers.read(Register.status) | Status.driverOK)
+    }
+
+    func setUpQueue(_ index: UInt32) -> Virtqueue? {
+        registers.write(Register.queueSelect, index)
+        let maximum = registers.read(Register.queueNumMax)
+        guard maximum > 0 else { return nil }
+        let size = min(maximum, 8)
+        let queue = Virtqueue(size: Int(size))
+        registers.write(Register.queueNum, size)
+        if version == 1 {
+            registers.write(Register.guestPageSize, 4096)
+            registers.write(Register.queueAlign, 4096)
+            registers.write(Register.queuePFN, UInt32(truncatingIfNeeded: queue.base / 4096))
+        } else {
+            registers.write(Register.queueDescLow, UInt32(truncatingIfNeeded: queue.base))
+            registers.write(Register.queueDescHigh, 0)
+            registers.write(Register.queueAvailLow, UInt32(truncatingIfNeeded: queue.availBase))
+            registers.write(Register.queueAvailHigh, 0)
+            registers.write(Register.queueUsedLow, UInt32(truncatingIfNeeded: queue.usedBase))
+            registers.write(Register.queueUsedHigh, 0)
+            registers.write(Register.queueReady, 1)
+        }
+        return queue
+    }
+
+    /// Hands the device one buffer to write into and waits for it; returns
+    /// how many bytes it wrote (0 if it did not answer).
+    public func receive(into buffer: UInt, length: UInt32) -> UInt32 {
+        guard let queue else { return 0 }
+        queue.post(address: buffer, length: length, deviceWrites: true)
+        registers.write(Register.queueNotify, 0)
+        var written: UInt32?
+        for _ in 0..<10_000_000 {
+            written = queue.takeUsed()
+            if written != nil { break }
+            boot_cpu_relax()
+        }
+        registers.write(Register.interruptACK, registers.read(Register.interruptStatus))
+        return min(written ?? 0, length)
+    }
+}
+
+/// A split virtqueue laid out as the legacy interface requires (used ring
+/// on the next 4 KiB page), which the modern interface accepts too.
+final class Virtqueue {
+    let size: Int
+    let base: UInt
+    let availBase: UInt
+    let usedBase: UInt
+    var nextAvail: UInt16 = 0
+    var lastUsed: UInt16 = 0
+
+    init(size: Int) {
+        self.size = size
+        let availOffset = UInt(16 * size)
+        let usedOffset = (availOffset + UInt(6 + 2 * size) + 4095) & ~UInt(4095)
+        base = DMA.allocate(usedOffset + UInt(6 + 8 * size), alignment: 4096)
+        availBase = base + availOffset
+        usedBase = base + usedOffset
+    }
+
+    func post(address: UInt, length: UInt32, deviceWrites: Bool) {
+        let descriptor = Int(nextAvail) % size
+        let entry = base + UInt(16 * descriptor)
+        VolatileMappedRegister<UInt32>(unsafeBitPattern: entry).store(UInt32(truncatingIfNeeded: address))
+        VolatileMappedRegister<UInt32>(unsafeBitPattern: entry + 4).store(0)
+        VolatileMappedRegister<UInt32>(unsafeBitPattern: entry + 8).store(length)
+        VolatileMappedRegister<UInt16>(unsafeBitPattern: entry + 12).store(deviceWrites ? 2 : 0)   // VIRTQ_DESC_F_WRITE
+        VolatileMappedRegister<UInt16>(unsafeBitPattern: entry + 14).store(0)
+        VolatileMappedRegister<UInt16>(unsafeBitPattern: availBase + 4 + UInt(2 * descriptor)).store(UInt16(descriptor))
+        boot_memory_barrier()
+        nextAvail &+= 1
+        VolatileMappedRegister<UInt16>(unsafeBitPattern: availBase + 2).store(nextAvail)
+        boot_memory_barrier()
+    }
+
+    /// The length the device wrote for the next used buffer, if it is done.
+    func takeUsed() -> UInt32? {
+        let usedIndex = VolatileMappedRegister<UInt16>(unsafeBitPattern: usedBase + 2).load()
+        guard usedIndex != lastUsed else { return nil }
+        boot_memory_barrier()
+        let slot = usedBase + 4 + UInt(8 * (Int(lastUsed) % size))
+        lastUsed &+= 1
+        return VolatileMappedRegister<UInt32>(unsafeBitPattern: slot + 4).load()
+    }
+}
+
+/// Allocates from the uncached DMA region the linker script reserves; never freed.
+enum DMA {
+    nonisolated(unsafe) static var next: UInt = 0
+
+    static func allocate(_ size: UInt, alignment: UInt) -> UInt {
+        if next == 0 { next = UInt(bitPattern: boot_dma_start()) }
+        let start = (next + alignment - 1) & ~(alignment - 1)
+        guard start + size <= UInt(bitPattern: boot_dma_end()) else {
+            Runtime.fatal("the DMA region is full: raise memory.dma in the board file")
+        }
+        next = start + size
+        // Zero it: rings must start empty.
+        for offset in stride(from: 0, to: size, by: 4) { VolatileMappedRegister<UInt32>(unsafeBitPattern: start + offset).store(0) }
+        return start
+    }
+}
+
+@_extern(c) func boot_memory_barrier()
+@_extern(c) func boot_dma_start() -> Int
+@_extern(c) func boot_dma_end() -> Int

@@ -1,0 +1,155 @@
+/// The entropy device: gathers from the configured sources into the input
+/// pool, seeds the ChaCha20 generator (Core/Random), and backs the Embedded
+/// stdlib's arc4random_buf (Hashable, Set, random()).
+///
+/// Contract: the glue gathers from every source and calls `finishSeeding()`
+/// before the job starts. Under `entropy-policy=strict` (the default) the job
+/// never starts unless the sources claimed at least 256 bits, so nothing the
+/// job calls ever waits or returns predictable bytes. Under `warn` it starts
+/// anyway, after a warning. Asking for random bytes before seeding (from a
+/// driver's init, say) stops the unikernel with a message.
+public protocol EntropyDevice: AnyObject {
+    /// Fills `buffer` with random bytes.
+    func fill(_ buffer: UnsafeMutableRawBufferPointer)
+    /// `count` random bytes.
+    func bytes(_ count: Int) -> [UInt8]
+    /// A uniformly random integer in 0..<bound.
+    func integer(below bound: UInt64) -> UInt64
+    /// What each source contributed at boot.
+    var contributions: [EntropyContribution] { get }
+}
+
+/// What one source gave.
+public struct EntropyContribution {
+    public let source: String
+    public let bytes: Int
+    public let claimedBits: Int
+    /// Why it gave nothing or was not credited, if so.
+    public let note: String?
+}
+
+/// Something that produces unpredictable bytes.
+public protocol EntropySource: AnyObject {
+    var name: StaticString { get }
+    /// Whether it can deliver again later (for reseeding).
+    var canRepeat: Bool { get }
+    /// Fresh bytes and the entropy, in bits, they are claimed to hold.
+    func collect() -> (bytes: [UInt8], claimedBits: Int, note: StaticString?)
+}
+
+public final class Entropy<C: Clock>: EntropyDevice {
+    /// Entropy needed before the job may start under the strict policy.
+    public static var requiredBits: Int { 256 }
+
+    let clock: C
+    let strict: Bool
+    var pool = EntropyPool()
+    var generator = ChaChaGenerator()
+    var reseeders: [() -> (bytes: [UInt8], claimedBits: Int, note: StaticString?)] = []
+    var lastReseed: UInt64 = 0
+    var seedingStarted: UInt64
+    public private(set) var contributions: [EntropyContribution] = []
+
+    /// `policy` is the entropy-policy key: "strict" or "warn".
+    public init(clock: C, policy: String) {
+        self.clock = clock
+        if policy.utf8.elementsEqual("strict".utf8) {
+            strict = true
+        } else if policy.utf8.elementsEqual("warn".utf8) {
+            strict = false
+        } else {
+            Runtime.fatal("entropy-policy must be strict or warn, not " + policy)
+        }
+        seedingStarted = clock.now()
+        // The boot time is not counted: it is not secret, but it differs.
+        pool.mix(Entropy.littleEndian(seedingStarted), claimedBits: 0)
+    }
+
+    /// Gathers from `source` now and, if it can deliver again, at reseeds.
+    public func gather<S: EntropySource>(from source: S) {
+        let result = source.collect()
+        pool.mix(result.bytes, claimedBits: result.claimedBits)
+        contributions.append(EntropyContribution(source: source.name.text, bytes: result.bytes.count,
+                                                 claimedBits: min(result.claimedBits, result.bytes.count * 8), note: result.note?.text))
+        if source.canRepeat { reseeders.append { source.collect() } }
+    }
+
+    /// Seeds the generator, logs what each source gave, and applies the policy.
+    public func finishSeeding() {
+        let claimed = pool.claimedBits
+        generator.reseed(with: pool.extract())
+        lastReseed = clock.now()
+        var line = "entropy:"
+        for contribution in contributions {
+            line += " \(contribution.source) \(contribution.claimedBits) bits"
+            if let note = contribution.note { line += " (\(note))" }
+            line += ";"
+        }
+        let microseconds = (lastReseed &- seedingStarted) / 1000
+        print("\(line) pool \(claimed) bits, seeding took \(microseconds) us")
+        if claimed >= Entropy.requiredBits {
+            Entropy.shared = { self.fill($0) }
+            return
+        }
+        if strict {
+            let required = Entropy.requiredBits
+            print("entropy: not enough entropy: \(claimed) of \(required) bits. entropy-policy=strict stops here."
+                  + " Add a source (virtio-rng, a boot loader's rng-seed, --entropy-jitter=true) or boot with --entropy-policy=warn.")
+            Runtime.exit(3)
+        }
+        let required = Entropy.requiredBits
+        print("WARNING: entropy: only \(claimed) of \(required) bits; random numbers may be predictable (entropy-policy=warn)")
+        Entropy.shared = { self.fill($0) }
+    }
+
+    public func fill(_ buffer: UnsafeMutableRawBufferPointer) {
+        reseedIfDue()
+        generator.fill(buffer)
+    }
+
+    public func bytes(_ count: Int) -> [UInt8] {
+        reseedIfDue()
+        return generator.bytes(count)
+    }
+
+    public func integer(below bound: UInt64) -> UInt64 {
+        reseedIfDue()
+        return generator.integer(below: bound)
+    }
+
+    /// Reseeds from the sources that can deliver again, after 1 MiB of
+    /// output or five minutes.
+    func reseedIfDue() {
+        guard generator.bytesSinceReseed > 1 << 20 || clock.now() &- lastReseed > 300_000_000_000 else { return }
+        for collect in reseeders {
+            let result = collect()
+            pool.mix(result.bytes, claimedBits: result.claimedBits)
+        }
+        generator.reseed(with: pool.extract())
+        lastReseed = clock.now()
+    }
+
+    static func littleEndian(_ value: UInt64) -> [UInt8] {
+        (0..<8).map { UInt8(truncatingIfNeeded: value >> UInt64($0 * 8)) }
+    }
+}
+
+extension Entropy {
+    /// Where arc4random_buf gets its bytes once an entropy device is seeded.
+    static var shared: ((UnsafeMutableRawBufferPointer) -> Void)? {
+        get { sharedFill }
+        set { sharedFill = newValue }
+    }
+}
+
+nonisolated(unsafe) var sharedFill: ((UnsafeMutableRawBufferPointer) -> Void)?
+
+/// The Embedded stdlib's source of randomness (Hasher seeds, random()).
+@_cdecl("arc4random_buf")
+func arc4randomBuffer(_ buffer: UnsafeMutableRawPointer?, _ count: Int) {
+    guard let buffer, count > 0 else { return }
+    guard let fill = sharedFill else {
+        Runtime.fatal("random bytes were requested before the entropy device was seeded")
+    }
+    fill(UnsafeMutableRawBufferPointer(start: buffer, count: count))
+}

@@ -1,0 +1,96 @@
+import Foundation
+import MirageConfig
+@testable import MirageEngine
+import XCTest
+
+/// How entropy devices resolve per board, and that nothing configure or
+/// build writes carries seed material.
+final class EntropyConfigurationTests: XCTestCase {
+    func resolve(_ devices: [Device], on target: String) throws -> ResolvedConfiguration {
+        try Resolver(graph: Fixtures.graph(devices), board: try Fixtures.board(target), target: target).resolve()
+    }
+
+    func testDefaultEntropyTakesWhatEachBoardHas() throws {
+        let virt = try resolve([defaultConsole, defaultEntropy], on: "virt")
+        let entropy = try XCTUnwrap(virt.device(named: "entropy"))
+        XCTAssertEqual(entropy.driver, "entropy-pool")
+        XCTAssertNil(entropy.peripheral)
+        XCTAssertEqual(entropy.hardware.map(\.path), ["/virtio_mmio@a003e00"])
+        XCTAssertEqual(entropy.arguments, ["clock"])
+        XCTAssertEqual(virt.devices.map(\.name), ["console", "clock", "entropy"], "the clock comes up before the pool that uses it")
+        XCTAssertEqual(try resolve([defaultEntropy], on: "vexpress-a9").device(named: "entropy")?.hardware.map(\.path), ["/virtio_mmio@10013600"])
+        XCTAssertEqual(try resolve([defaultEntropy], on: "cubieboard").device(named: "entropy")?.hardware.count, 0)
+        XCTAssertEqual(virt.keys.map(\.name), ["entropy-policy", "entropy-jitter"])
+    }
+
+    func testVirtioRNGOnABoardWithoutOneIsAnError() {
+        let device = entropy(sources: [.virtioRNG, .jitter], file: "config.swift", line: 6)
+        let text = errorText { _ = try self.resolve([defaultConsole, device], on: "cubieboard") }
+        XCTAssertTrue(text.contains("config.swift:6: error: the cubieboard board has no virtio-rng for the entropy 'entropy'"), text)
+    }
+
+    func testGlueGathersFromEachSourceBeforeTheJob() throws {
+        let configuration = try resolve([defaultConsole, defaultEntropy], on: "virt")
+        let glue = try GlueEmitter(configuration: configuration).source()
+        let lines = [
+            "let entropy = Entropy(clock: clock, policy: Keys.entropyPolicy)",
+            "entropy.gather(from: VirtioRNG(tree: tree, path: \"/virtio_mmio@a003e00\"))",
+            "entropy.gather(from: DeviceTreeSeed(tree: tree))",
+            "if Keys.entropyJitter { entropy.gather(from: JitterSource(clock: clock)) }",
+            "entropy.finishSeeding()",
+            "return Hello.start(console: console, entropy: entropy)",
+        ]
+        var previous = glue.startIndex
+        for line in lines {
+            let found = try XCTUnwrap(glue.range(of: line, range: previous..<glue.endIndex), "missing or out of order: \(line)")
+            previous = found.upperBound
+        }
+    }
+
+    func testQemuAttachesTheRNGOnlyWhenUsed() throws {
+        let board = try Fixtures.board("virt")
+        let profile = try QemuProfile.load("virt", from: Fixtures.installation)
+        let with = QemuCommand(board: board, profile: profile, image: URL(fileURLWithPath: "/a.elf"),
+                               deviceTree: URL(fileURLWithPath: "/a.dtb"), peripherals: ["uart0", "virtio-rng"])
+        XCTAssertTrue(with.shellLine.contains("-device virtio-rng-device"))
+        let without = QemuCommand(board: board, profile: profile, image: URL(fileURLWithPath: "/a.elf"),
+                                  deviceTree: URL(fileURLWithPath: "/a.dtb"), peripherals: ["uart0"])
+        XCTAssertFalse(without.shellLine.contains("virtio-rng"))
+    }
+
+    func testDeviceTreeHasTheRNGNodeAndNoSeed() throws {
+        let board = try Fixtures.board("virt")
+        let configuration = try resolve([defaultConsole, defaultEntropy], on: "virt")
+        let tree = DeviceTreeEmitter(board: board, configuration: configuration).tree()
+        let text = tree.dts(header: "")
+        XCTAssertTrue(text.contains("virtio_mmio@a003e00"))
+        XCTAssertFalse(text.contains("rng-seed"), "a seed in the configured device tree would be in every boot")
+    }
+
+    /// Two builds from clean give the same image: nothing random is baked in.
+    func testBuildsAreReproducibleSoNoSeedIsBakedIn() throws {
+        let example = Fixtures.installation.root.appendingPathComponent("examples/entropy")
+        var images: [Data] = []
+        var dtbs: [Data] = []
+        let folder = try Fixtures.temporaryFolder()
+        for file in ["config.swift", "unikernel.swift"] {
+            try FileManager.default.copyItem(at: example.appendingPathComponent(file), to: folder.appendingPathComponent(file))
+        }
+        let workspace = Workspace(installation: Fixtures.installation, directory: folder)
+        for _ in 0..<2 {
+            _ = try workspace.clean()
+            _ = try workspace.configure(target: "virt")
+            let result = try Builder(workspace: workspace).build()
+            images.append(try Data(contentsOf: result.rawImage))
+            dtbs.append(try Data(contentsOf: workspace.deviceTreeBlob))
+        }
+        XCTAssertEqual(images[0], images[1])
+        XCTAssertEqual(dtbs[0], dtbs[1])
+        XCTAssertNil(dtbs[0].range(of: Data("rng-seed".utf8)))
+    }
+
+    func testRunGivesAFreshSeedPerBoot() throws {
+        XCTAssertNotEqual(try Runner.freshSeed(), try Runner.freshSeed())
+        XCTAssertEqual(try Runner.freshSeed().count, 32)
+    }
+}
