@@ -62,29 +62,38 @@ public struct BLAKE2s {
         return hash.finalize()
     }
 
+    /// The mixing function G on four words, as values (see ChaCha20.quarterRound).
+    @inline(__always)
+    static func mix(_ a: UInt32, _ b: UInt32, _ c: UInt32, _ d: UInt32, _ x: UInt32, _ y: UInt32)
+        -> (UInt32, UInt32, UInt32, UInt32) {
+        var a = a, b = b, c = c, d = d
+        a = a &+ b &+ x; d ^= a; d = d >> 16 | d << 16
+        c = c &+ d;      b ^= c; b = b >> 12 | b << 20
+        a = a &+ b &+ y; d ^= a; d = d >> 8 | d << 24
+        c = c &+ d;      b ^= c; b = b >> 7 | b << 25
+        return (a, b, c, d)
+    }
+
     mutating func compress(_ block: [UInt8], final: Bool) {
         let m = ChaCha20.words(block)
-        var v = h + BLAKE2s.iv
-        v[12] ^= UInt32(truncatingIfNeeded: byteCount)
-        v[13] ^= UInt32(truncatingIfNeeded: byteCount >> 32)
-        if final { v[14] = ~v[14] }
-        func g(_ a: Int, _ b: Int, _ c: Int, _ d: Int, _ x: UInt32, _ y: UInt32) {
-            v[a] = v[a] &+ v[b] &+ x; v[d] ^= v[a]; v[d] = v[d] >> 16 | v[d] << 16
-            v[c] = v[c] &+ v[d];      v[b] ^= v[c]; v[b] = v[b] >> 12 | v[b] << 20
-            v[a] = v[a] &+ v[b] &+ y; v[d] ^= v[a]; v[d] = v[d] >> 8 | v[d] << 24
-            v[c] = v[c] &+ v[d];      v[b] ^= v[c]; v[b] = v[b] >> 7 | v[b] << 25
-        }
+        var v0 = h[0], v1 = h[1], v2 = h[2], v3 = h[3], v4 = h[4], v5 = h[5], v6 = h[6], v7 = h[7]
+        var v8 = BLAKE2s.iv[0], v9 = BLAKE2s.iv[1], v10 = BLAKE2s.iv[2], v11 = BLAKE2s.iv[3]
+        var v12 = BLAKE2s.iv[4] ^ UInt32(truncatingIfNeeded: byteCount)
+        var v13 = BLAKE2s.iv[5] ^ UInt32(truncatingIfNeeded: byteCount >> 32)
+        var v14 = final ? ~BLAKE2s.iv[6] : BLAKE2s.iv[6]
+        var v15 = BLAKE2s.iv[7]
         for round in 0..<10 {
             let s = BLAKE2s.sigma[round]
-            g(0, 4, 8, 12, m[s[0]], m[s[1]])
-            g(1, 5, 9, 13, m[s[2]], m[s[3]])
-            g(2, 6, 10, 14, m[s[4]], m[s[5]])
-            g(3, 7, 11, 15, m[s[6]], m[s[7]])
-            g(0, 5, 10, 15, m[s[8]], m[s[9]])
-            g(1, 6, 11, 12, m[s[10]], m[s[11]])
-            g(2, 7, 8, 13, m[s[12]], m[s[13]])
-            g(3, 4, 9, 14, m[s[14]], m[s[15]])
+            (v0, v4, v8, v12) = BLAKE2s.mix(v0, v4, v8, v12, m[s[0]], m[s[1]])
+            (v1, v5, v9, v13) = BLAKE2s.mix(v1, v5, v9, v13, m[s[2]], m[s[3]])
+            (v2, v6, v10, v14) = BLAKE2s.mix(v2, v6, v10, v14, m[s[4]], m[s[5]])
+            (v3, v7, v11, v15) = BLAKE2s.mix(v3, v7, v11, v15, m[s[6]], m[s[7]])
+            (v0, v5, v10, v15) = BLAKE2s.mix(v0, v5, v10, v15, m[s[8]], m[s[9]])
+            (v1, v6, v11, v12) = BLAKE2s.mix(v1, v6, v11, v12, m[s[10]], m[s[11]])
+            (v2, v7, v8, v13) = BLAKE2s.mix(v2, v7, v8, v13, m[s[12]], m[s[13]])
+            (v3, v4, v9, v14) = BLAKE2s.mix(v3, v4, v9, v14, m[s[14]], m[s[15]])
         }
-        for index in 0..<8 { h[index] ^= v[index] ^ v[index + 8] }
+        h[0] ^= v0 ^ v8; h[1] ^= v1 ^ v9; h[2] ^= v2 ^ v10; h[3] ^= v3 ^ v11
+        h[4] ^= v4 ^ v12; h[5] ^= v5 ^ v13; h[6] ^= v6 ^ v14; h[7] ^= v7 ^ v15
     }
 }

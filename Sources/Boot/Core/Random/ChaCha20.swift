@@ -5,12 +5,16 @@ public enum ChaCha20 {
     /// "expand 32-byte k", little-endian.
     static let constants: (UInt32, UInt32, UInt32, UInt32) = (0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574)
 
+    /// The quarter round on four words, as values: scalar code that the
+    /// optimizer handles quickly (an inout array made one build take 12 s).
     @inline(__always)
-    static func quarterRound(_ s: inout [UInt32], _ a: Int, _ b: Int, _ c: Int, _ d: Int) {
-        s[a] &+= s[b]; s[d] ^= s[a]; s[d] = s[d] << 16 | s[d] >> 16
-        s[c] &+= s[d]; s[b] ^= s[c]; s[b] = s[b] << 12 | s[b] >> 20
-        s[a] &+= s[b]; s[d] ^= s[a]; s[d] = s[d] << 8 | s[d] >> 24
-        s[c] &+= s[d]; s[b] ^= s[c]; s[b] = s[b] << 7 | s[b] >> 25
+    static func quarterRound(_ a: UInt32, _ b: UInt32, _ c: UInt32, _ d: UInt32) -> (UInt32, UInt32, UInt32, UInt32) {
+        var a = a, b = b, c = c, d = d
+        a &+= b; d ^= a; d = d << 16 | d >> 16
+        c &+= d; b ^= c; b = b << 12 | b >> 20
+        a &+= b; d ^= a; d = d << 8 | d >> 24
+        c &+= d; b ^= c; b = b << 7 | b >> 25
+        return (a, b, c, d)
     }
 
     /// One 64-byte keystream block. `key` is 8 words, `nonce` 3 words, both
@@ -18,17 +22,21 @@ public enum ChaCha20 {
     public static func block(key: [UInt32], counter: UInt32, nonce: [UInt32]) -> [UInt8] {
         precondition(key.count == 8 && nonce.count == 3)
         let initial: [UInt32] = [constants.0, constants.1, constants.2, constants.3] + key + [counter] + nonce
-        var state = initial
+        var x0 = initial[0], x1 = initial[1], x2 = initial[2], x3 = initial[3]
+        var x4 = initial[4], x5 = initial[5], x6 = initial[6], x7 = initial[7]
+        var x8 = initial[8], x9 = initial[9], x10 = initial[10], x11 = initial[11]
+        var x12 = initial[12], x13 = initial[13], x14 = initial[14], x15 = initial[15]
         for _ in 0..<10 {
-            quarterRound(&state, 0, 4, 8, 12)
-            quarterRound(&state, 1, 5, 9, 13)
-            quarterRound(&state, 2, 6, 10, 14)
-            quarterRound(&state, 3, 7, 11, 15)
-            quarterRound(&state, 0, 5, 10, 15)
-            quarterRound(&state, 1, 6, 11, 12)
-            quarterRound(&state, 2, 7, 8, 13)
-            quarterRound(&state, 3, 4, 9, 14)
+            (x0, x4, x8, x12) = quarterRound(x0, x4, x8, x12)      // columns
+            (x1, x5, x9, x13) = quarterRound(x1, x5, x9, x13)
+            (x2, x6, x10, x14) = quarterRound(x2, x6, x10, x14)
+            (x3, x7, x11, x15) = quarterRound(x3, x7, x11, x15)
+            (x0, x5, x10, x15) = quarterRound(x0, x5, x10, x15)    // diagonals
+            (x1, x6, x11, x12) = quarterRound(x1, x6, x11, x12)
+            (x2, x7, x8, x13) = quarterRound(x2, x7, x8, x13)
+            (x3, x4, x9, x14) = quarterRound(x3, x4, x9, x14)
         }
+        let state = [x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12, x13, x14, x15]
         var output = [UInt8](repeating: 0, count: 64)
         for index in 0..<16 {
             let word = state[index] &+ initial[index]
