@@ -45,7 +45,8 @@ public final class Entropy<C: Clock>: EntropyDevice {
     let strict: Bool
     var pool = EntropyPool()
     var generator = ChaChaGenerator()
-    var reseeders: [() -> (bytes: [UInt8], claimedBits: Int, note: StaticString?)] = []
+    /// Sources that can deliver again, by their index in `contributions`.
+    var repeatable: [(contribution: Int, collect: () -> (bytes: [UInt8], claimedBits: Int, note: StaticString?))] = []
     var lastReseed: UInt64 = 0
     var seedingStarted: UInt64
     public private(set) var contributions: [EntropyContribution] = []
@@ -67,15 +68,32 @@ public final class Entropy<C: Clock>: EntropyDevice {
 
     /// Gathers from `source` now and, if it can deliver again, at reseeds.
     public func gather<S: EntropySource>(from source: S) {
-        let result = source.collect()
-        pool.mix(result.bytes, claimedBits: result.claimedBits)
-        contributions.append(EntropyContribution(source: source.name.text, bytes: result.bytes.count,
-                                                 claimedBits: min(result.claimedBits, result.bytes.count * 8), note: result.note?.text))
-        if source.canRepeat { reseeders.append { source.collect() } }
+        contributions.append(EntropyContribution(source: source.name.text, bytes: 0, claimedBits: 0, note: nil))
+        let index = contributions.count - 1
+        record(source.collect(), as: index)
+        if source.canRepeat { repeatable.append((index, { source.collect() })) }
     }
 
-    /// Seeds the generator, logs what each source gave, and applies the policy.
+    func record(_ result: (bytes: [UInt8], claimedBits: Int, note: StaticString?), as index: Int) {
+        pool.mix(result.bytes, claimedBits: result.claimedBits)
+        let earlier = contributions[index]
+        contributions[index] = EntropyContribution(source: earlier.source, bytes: earlier.bytes + result.bytes.count,
+                                                   claimedBits: earlier.claimedBits + min(max(0, result.claimedBits), result.bytes.count * 8),
+                                                   note: result.note?.text)
+    }
+
+    /// Rounds of gathering from the repeatable sources before giving up.
+    static var extraRounds: Int { 8 }
+
+    /// Seeds the generator, logs what each source gave, and applies the
+    /// policy. Until the pool holds enough, it gathers again from the sources
+    /// that can deliver (a quiet machine gives little jitter per round).
     public func finishSeeding() {
+        var rounds = 0
+        while pool.claimedBits < Entropy.requiredBits && rounds < Entropy.extraRounds && !repeatable.isEmpty {
+            for source in repeatable { record(source.collect(), as: source.contribution) }
+            rounds += 1
+        }
         let claimed = pool.claimedBits
         generator.reseed(with: pool.extract())
         lastReseed = clock.now()
@@ -121,8 +139,8 @@ public final class Entropy<C: Clock>: EntropyDevice {
     /// output or five minutes.
     func reseedIfDue() {
         guard generator.bytesSinceReseed > 1 << 20 || clock.now() &- lastReseed > 300_000_000_000 else { return }
-        for collect in reseeders {
-            let result = collect()
+        for source in repeatable {
+            let result = source.collect()
             pool.mix(result.bytes, claimedBits: result.claimedBits)
         }
         generator.reseed(with: pool.extract())
