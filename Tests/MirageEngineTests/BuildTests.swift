@@ -25,6 +25,13 @@ final class BuildTests: XCTestCase {
             XCTAssertFalse(symbols.contains(absent), "\(absent) is not used on the cubieboard but is in the image")
         }
         XCTAssertTrue(result.sections.contains { $0.name == ".text" && $0.address == 0x4001_0000 })
+        // The manifest rides in the ELF as a note, read back with libelf.
+        let note = try XCTUnwrap(try ManifestNote.read(from: result.image))
+        let manifest = try JSONDecoder().decode(Manifest.self, from: note)
+        XCTAssertEqual(manifest.board.name, "cubieboard")
+        XCTAssertEqual(manifest.devices.map(\.driver), ["ns16550", "sunxi-timer"])
+        XCTAssertEqual(manifest.image, "dist/hello.elf")
+        XCTAssertFalse(result.sections.contains { $0.name == ManifestNote.section && $0.isAllocated }, "the note is not loaded")
         let raw = try Data(contentsOf: result.rawImage)
         XCTAssertGreaterThan(raw.count, 1000)
         XCTAssertLessThan(raw.count, 1 << 20, "the raw image must not be padded over .bss, stacks and heap")

@@ -73,6 +73,13 @@ public struct Builder {
         }
         linkInputs.append(swiftObject)
 
+        // The manifest, as an ELF note that `inspect` reads back (not loaded, not in the .bin).
+        let note = workspace.buildDirectory.appendingPathComponent("manifest-note.S")
+        try writeIfChanged(ManifestNote.assembly(manifest: workspace.manifestFile), to: note)
+        let noteObject = objects.appendingPathComponent("manifest-note.o")
+        try run(tools["cc"]!, Toolchain.expand(toolchain.asmFlags, for: board) + ["-c", note.path, "-o", noteObject.path], what: "manifest note")
+        linkInputs.append(noteObject)
+
         // Link and convert; rename into place only when everything worked.
         let image = workspace.image(configuration.name)
         let rawImage = workspace.rawImage(configuration.name)

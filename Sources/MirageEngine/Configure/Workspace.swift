@@ -131,6 +131,7 @@ public struct Manifest: Codable {
         toolchain = configuration.toolchain
         devices = configuration.devices
         keys = configuration.keys
-        image = displayPath(workspace.image(configuration.name).path)
+        let imagePath = workspace.image(configuration.name).path
+        image = imagePath.hasPrefix(workspace.directory.path + "/") ? String(imagePath.dropFirst(workspace.directory.path.count + 1)) : imagePath
     }
 }
