@@ -106,7 +106,7 @@ public final class Entropy<C: Clock>: EntropyDevice {
         let microseconds = (lastReseed &- seedingStarted) / 1000
         print("\(line) pool \(claimed) bits, seeding took \(microseconds) us")
         if claimed >= Entropy.requiredBits {
-            Entropy.shared = { self.fill($0) }
+            stdlibRandomness = { self.fill($0) }
             return
         }
         if strict {
@@ -117,7 +117,7 @@ public final class Entropy<C: Clock>: EntropyDevice {
         }
         let required = Entropy.requiredBits
         print("WARNING: entropy: only \(claimed) of \(required) bits; random numbers may be predictable (entropy-policy=warn)")
-        Entropy.shared = { self.fill($0) }
+        stdlibRandomness = { self.fill($0) }
     }
 
     public func fill(_ buffer: UnsafeMutableRawBufferPointer) {
@@ -152,21 +152,14 @@ public final class Entropy<C: Clock>: EntropyDevice {
     }
 }
 
-extension Entropy {
-    /// Where arc4random_buf gets its bytes once an entropy device is seeded.
-    static var shared: ((UnsafeMutableRawBufferPointer) -> Void)? {
-        get { sharedFill }
-        set { sharedFill = newValue }
-    }
-}
-
-nonisolated(unsafe) var sharedFill: ((UnsafeMutableRawBufferPointer) -> Void)?
+/// Where arc4random_buf gets its bytes once an entropy device is seeded.
+nonisolated(unsafe) var stdlibRandomness: ((UnsafeMutableRawBufferPointer) -> Void)?
 
 /// The Embedded stdlib's source of randomness (Hasher seeds, random()).
 @_cdecl("arc4random_buf")
 func arc4randomBuffer(_ buffer: UnsafeMutableRawPointer?, _ count: Int) {
     guard let buffer, count > 0 else { return }
-    guard let fill = sharedFill else {
+    guard let fill = stdlibRandomness else {
         Runtime.fatal("random bytes were requested before the entropy device was seeded")
     }
     fill(UnsafeMutableRawBufferPointer(start: buffer, count: count))
