@@ -6,16 +6,16 @@ import XCTest
 /// The generated files, checked with the real tools that read them: dtc for
 /// device trees, ld.lld for linker scripts.
 final class EmitterTests: XCTestCase {
-    func configured(_ target: String, keys: [KeyDeclaration] = [Fixtures.key("message", .string, "Hello, world")]) throws
-        -> (Board, ResolvedConfiguration) {
+    func configured(_ target: String, keys: [KeyDeclaration] = [Fixtures.key("message", .string, "Hello, world")],
+                    devices: [Device] = [defaultConsole, defaultClock]) throws -> (Board, ResolvedConfiguration) {
         let board = try Fixtures.board(target)
-        let graph = Fixtures.graph([defaultConsole, defaultClock], keys: keys)
+        let graph = Fixtures.graph(devices, keys: keys)
         return (board, try Resolver(graph: graph, board: board, target: target).resolve())
     }
 
     func testDeviceTreeDecompilesWithoutWarningsOnEveryBoard() throws {
         for target in ["virt", "vexpress-a9", "cubieboard"] {
-            let (board, configuration) = try configured(target)
+            let (board, configuration) = try configured(target, devices: [defaultConsole, defaultClock, defaultEntropy])
             let tree = DeviceTreeEmitter(board: board, configuration: configuration).tree()
             let folder = try Fixtures.temporaryFolder()
             let dtb = folder.appendingPathComponent("board.dtb"), dts = folder.appendingPathComponent("board.dts")
@@ -24,7 +24,9 @@ final class EmitterTests: XCTestCase {
             let decompiled = try Fixtures.run("dtc", ["-I", "dtb", "-O", "dts", dtb.path])
             XCTAssertEqual(decompiled.status, 0, target)
             XCTAssertEqual(decompiled.error, "", "dtc warns about the \(target) DTB")
-            XCTAssertTrue(decompiled.output.contains("bootargs = \"--message=\\\"Hello, world\\\"\""), decompiled.output)
+            XCTAssertTrue(decompiled.output.contains("bootargs = \"--message=\\\"Hello, world\\\" --entropy-policy=strict --entropy-jitter=true\""),
+                          decompiled.output)
+            XCTAssertEqual(decompiled.output.contains("virtio_mmio@"), target != "cubieboard")
             // The DTS text is valid too, and says the same as the DTB.
             let fromText = try Fixtures.run("dtc", ["-I", "dts", "-O", "dtb", "-o", folder.appendingPathComponent("text.dtb").path, dts.path])
             XCTAssertEqual(fromText.status, 0, fromText.error)
