@@ -26,7 +26,7 @@ struct Configure: ParsableCommand {
         let workspace = try unikernel.workspace()
         let started = Date()
         let keyValues: [String: String]
-        do { keyValues = try Configure.parseKeys(keyArguments) } catch { fail(error) }
+        do { keyValues = try KeyArguments.parse(keyArguments) } catch { fail(error) }
         do {
             let result = try workspace.configure(target: target, toolchain: toolchain, keyValues: keyValues)
             let configuration = result.configuration
@@ -45,29 +45,6 @@ struct Configure: ParsableCommand {
         } catch {
             fail(error)
         }
-    }
-
-    /// `--name value` and `--name=value` pairs; a bare `--flag` means true.
-    static func parseKeys(_ arguments: [String]) throws -> [String: String] {
-        var values: [String: String] = [:]
-        var index = 0
-        while index < arguments.count {
-            let argument = arguments[index]
-            guard argument.hasPrefix("--"), argument.count > 2 else {
-                throw MirageError("unexpected argument '\(argument)'", fix: "give keys as --NAME VALUE; see mirage-config configure --help")
-            }
-            let body = argument.dropFirst(2)
-            if let equals = body.firstIndex(of: "=") {
-                values[String(body[..<equals])] = String(body[body.index(after: equals)...])
-            } else if index + 1 < arguments.count, !arguments[index + 1].hasPrefix("--") {
-                values[String(body)] = arguments[index + 1]
-                index += 1
-            } else {
-                values[String(body)] = "true"
-            }
-            index += 1
-        }
-        return values
     }
 
     /// The keys config.swift in the current folder declares, for --help.
@@ -90,8 +67,8 @@ struct Configure: ParsableCommand {
             guard !keys.isEmpty else { return "config.swift declares no keys." }
             var text = "KEYS declared by config.swift:\n"
             for key in keys {
-                text += "  --\(key.name) <\(key.type.rawValue)>".padding(toLength: 30, withPad: " ", startingAt: 0)
-                text += "\(key.doc) (\(key.stage == .boot ? "boot-time" : "configure-time"), default: \(key.defaultValue))\n"
+                text += "  --\(key.name) <\(key.type.rawValue)>  (\(key.stage == .boot ? "boot-time" : "configure-time"), default: \(key.defaultValue))\n"
+                text += "      \(key.doc)\n"
             }
             return text
         } catch {

@@ -96,3 +96,20 @@ final class ResolverTests: XCTestCase {
         }
     }
 }
+
+final class KeyArgumentsTests: XCTestCase {
+    func testFormsOfKeysOnTheCommandLine() throws {
+        XCTAssertEqual(try KeyArguments.parse(["--message", "hi there", "--count=3", "--verbose"]),
+                       ["message": "hi there", "count": "3", "verbose": "true"])
+        XCTAssertEqual(try KeyArguments.parse(["--flag", "--other=x"]), ["flag": "true", "other": "x"])
+        XCTAssertEqual(try KeyArguments.parse([]), [:])
+        let text = errorText { _ = try KeyArguments.parse(["stray"]) }
+        XCTAssertTrue(text.contains("unexpected argument 'stray'"), text)
+    }
+
+    func testKeyNamesBecomeSwiftIdentifiers() {
+        XCTAssertEqual(GlueEmitter.identifier("message"), "message")
+        XCTAssertEqual(GlueEmitter.identifier("entropy-policy"), "entropyPolicy")
+        XCTAssertEqual(GlueEmitter.identifier("a-b-c"), "aBC")
+    }
+}
