@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import MirageEngine
+
+struct Test: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Boot tests: build and boot on each board of boot-test.yaml, match console lines, check the exit status.",
+        discussion: "boot-test.yaml beside config.swift declares the boards, and for each test the expected console lines (in order), boot-time keys and exit status. A fault marker, a timeout or a wrong status fails the test."
+    )
+
+    @OptionGroup var unikernel: UnikernelOptions
+
+    @Option(name: .shortAndLong, help: "Boot only on this board (repeatable); default: the boards in boot-test.yaml.")
+    var target: [String] = []
+
+    @Option(help: "The cross toolchain: a file in toolchains/.")
+    var toolchain: String = "llvm"
+
+    @Option(help: "Write a JUnit XML report to this file.")
+    var junit: String?
+
+    @Flag(help: "Stream each boot's console.")
+    var verbose = false
+
+    func run() throws {
+        do {
+            let workspace = try unikernel.workspace()
+            let suite = try BootTestSuite(installation: workspace.installation, directory: workspace.directory)
+            let verbose = self.verbose
+            let results = try suite.run(boards: target, toolchain: toolchain,
+                                        log: { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) },
+                                        echo: { if verbose { FileHandle.standardOutput.write(Data($0.utf8)) } })
+            if let junit {
+                try JUnitReport.xml(suite: workspace.directory.lastPathComponent, results: results)
+                    .write(toFile: junit, atomically: true, encoding: .utf8)
+            }
+            let failed = results.filter { !$0.passed }.count
+            FileHandle.standardOutput.write(Data("\(results.count - failed) passed, \(failed) failed\n".utf8))
+            if failed > 0 || results.isEmpty { throw ExitCode.failure }
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            fail(error)
+        }
+    }
+}
