@@ -63,6 +63,9 @@ _start:
     strlo   r2, [r0], #4
     blo     1b
 
+    /* Identity map, caches on (support.c): RAM cached, DMA region uncached. */
+    bl      boot_mmu_enable
+
     mov     r0, r4
     bl      boot_main
     bl      boot_exit_c                     /* boot_main returns the exit status */

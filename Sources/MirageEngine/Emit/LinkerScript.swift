@@ -69,6 +69,10 @@ public struct LinkerScriptEmitter {
         __dtb_start = ORIGIN(DTB);
         __dtb_end = ORIGIN(DTB) + LENGTH(DTB);
 
+        /* All of RAM, for the MMU's identity map (cached but for the DMA region). */
+        __ram_start = \(hex(memory.ram.base));
+        __ram_end = \(hex(memory.ram.end));
+
         SECTIONS
         {
             .text : ALIGN(32)
@@ -109,6 +113,13 @@ public struct LinkerScriptEmitter {
             .stacks (NOLOAD) : ALIGN(8)
             {
         \(stacks)    } > RAM
+
+            /* The MMU's first-level table: 4096 section entries, 16 KiB aligned. */
+            .page_table (NOLOAD) : ALIGN(16384)
+            {
+                __page_table = .;
+                . += 16384;
+            } > RAM
 
             .heap (NOLOAD) : ALIGN(8)
             {
