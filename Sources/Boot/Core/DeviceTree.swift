@@ -69,18 +69,30 @@ public struct DeviceTree {
 
     /// The node at an absolute path such as `/chosen` or `/soc/serial@1c28000`.
     /// A path component without a unit address matches a node whose name
-    /// before the `@` is equal.
-    public func node(at path: String) -> Node? {
+    /// before the `@` is equal. Names are StaticStrings and compared as
+    /// bytes, so an image that only looks nodes up links none of String.
+    public func node(at path: StaticString) -> Node? {
+        path.withUTF8Buffer { node(atPathBytes: $0) }
+    }
+
+    func node(atPathBytes path: UnsafeBufferPointer<UInt8>) -> Node? {
         guard var node = root else { return nil }
-        for component in Array(path.utf8).split(separator: UInt8(ascii: "/")) {
-            guard let child = node.children.first(where: { $0.nameMatches(component) }) else { return nil }
-            node = child
+        var start = 0
+        while start < path.count {
+            var end = start
+            while end < path.count && path[end] != UInt8(ascii: "/") { end += 1 }
+            if end > start {
+                let component = UnsafeBufferPointer(rebasing: path[start..<end])
+                guard let child = node.children.first(where: { $0.nameMatches(component) }) else { return nil }
+                node = child
+            }
+            start = end + 1
         }
         return node
     }
 
     /// Every node whose `compatible` list contains `compatible`, in tree order.
-    public func nodes(compatibleWith compatible: String) -> [Node] {
+    public func nodes(compatibleWith compatible: StaticString) -> [Node] {
         var found: [Node] = []
         func visit(_ node: Node, depth: Int) {
             guard depth < 32 else { return }
@@ -177,12 +189,12 @@ extension DeviceTree {
             String(decoding: UnsafeRawBufferPointer(rebasing: tree.bytes[nameRange]), as: UTF8.self)
         }
 
-        func nameMatches(_ component: ArraySlice<UInt8>) -> Bool {
+        func nameMatches(_ component: UnsafeBufferPointer<UInt8>) -> Bool {
             let name = tree.bytes[nameRange]
             if name.elementsEqual(component) { return true }
             guard !component.contains(UInt8(ascii: "@")) else { return false }
-            return name.split(separator: UInt8(ascii: "@"), maxSplits: 1, omittingEmptySubsequences: false)
-                .first?.elementsEqual(component) ?? false
+            let beforeAt = name.firstIndex(of: UInt8(ascii: "@")) ?? name.endIndex
+            return name[name.startIndex..<beforeAt].elementsEqual(component)
         }
 
         /// Offset of the first token after the node's name.
@@ -207,8 +219,8 @@ extension DeviceTree {
         }
 
         /// The property called `name`, if the node has it.
-        public func property(_ name: String) -> Property? {
-            properties.first { $0.hasName(name) }
+        public func property(_ name: StaticString) -> Property? {
+            name.withUTF8Buffer { wanted in properties.first { $0.hasName(wanted) } }
         }
 
         /// The node's direct children, in order.
@@ -234,8 +246,11 @@ extension DeviceTree {
         }
 
         /// Whether the node's `compatible` list names `compatible`.
-        public func isCompatible(with compatible: String) -> Bool {
-            property("compatible")?.strings.contains { $0.utf8.elementsEqual(compatible.utf8) } ?? false
+        public func isCompatible(with compatible: StaticString) -> Bool {
+            guard let list = property("compatible") else { return false }
+            return compatible.withUTF8Buffer { wanted in
+                list.bytes.split(separator: 0).contains { $0.elementsEqual(wanted) }
+            }
         }
 
         /// The first (address, size) pair of `reg`, read with `cells` address
@@ -257,12 +272,12 @@ extension DeviceTree {
         /// Where the value's bytes lie in the blob.
         public let value: Range<Int>
 
-        func hasName(_ name: String) -> Bool {
+        func hasName(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
             let start = tree.stringsOffset + nameOffset
             guard nameOffset >= 0, nameOffset < tree.stringsSize,
                   let length = tree.cStringLength(at: start, limit: tree.stringsOffset + tree.stringsSize)
             else { return false }
-            return tree.bytes[start..<start + length].elementsEqual(name.utf8)
+            return tree.bytes[start..<start + length].elementsEqual(name)
         }
 
         /// The value's raw bytes.

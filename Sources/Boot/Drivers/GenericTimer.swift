@@ -5,7 +5,7 @@ public final class GenericTimer: Clock {
     let start: UInt64
 
     /// `tree`'s `/timer` may give `clock-frequency` when firmware left CNTFRQ unset.
-    public init(tree: DeviceTree, path: String) {
+    public init(tree: DeviceTree, path: StaticString) {
         let programmed = UInt64(boot_cntfrq())
         frequency = programmed != 0 ? programmed : UInt64(Runtime.cell(tree, path, "clock-frequency", default: 62_500_000))
         start = boot_cntpct()

@@ -10,7 +10,7 @@ public final class NS16550: Console {
 
     /// Brings up the UART described by the device-tree node at `path`,
     /// honouring its `reg-shift` property.
-    public init(tree: DeviceTree, path: String) {
+    public init(tree: DeviceTree, path: StaticString) {
         registers = MMIO(base: Runtime.registerBase(tree, path))
         shift = UInt(Runtime.cell(tree, path, "reg-shift", default: 0))
     }

@@ -12,7 +12,7 @@ public final class PL011: Console {
     static let enableUARTAndTransmit: UInt32 = 1 << 0 | 1 << 8 | 1 << 9
 
     /// Brings up the UART described by the device-tree node at `path`.
-    public init(tree: DeviceTree, path: String) {
+    public init(tree: DeviceTree, path: StaticString) {
         registers = MMIO(base: Runtime.registerBase(tree, path))
         registers.write(Register.control, registers.read(Register.control) | PL011.enableUARTAndTransmit)
     }

@@ -13,7 +13,7 @@ public final class SP804: Clock {
     static let enable: UInt32 = 1 << 7
     static let size32Bit: UInt32 = 1 << 1
 
-    public init(tree: DeviceTree, path: String) {
+    public init(tree: DeviceTree, path: StaticString) {
         registers = MMIO(base: Runtime.registerBase(tree, path))
         frequency = UInt64(Runtime.cell(tree, path, "clock-frequency", default: 1_000_000))
         registers.write(Register.control, 0)

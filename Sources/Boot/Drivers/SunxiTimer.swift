@@ -14,7 +14,7 @@ public final class SunxiTimer: Clock {
     static let reload: UInt32 = 1 << 1
     static let sourceOSC24M: UInt32 = 1 << 2
 
-    public init(tree: DeviceTree, path: String) {
+    public init(tree: DeviceTree, path: StaticString) {
         registers = MMIO(base: Runtime.registerBase(tree, path))
         registers.write(Register.control, 0)
         registers.write(Register.interval, 0xFFFF_FFFF)

@@ -31,7 +31,7 @@ public final class VirtioMMIO {
 
     /// Checks the transport at the node `path` and resets the device;
     /// `nil` with a reason when nothing usable is there.
-    public init?(tree: DeviceTree, path: String, expecting expectedID: UInt32, failure: inout StaticString?) {
+    public init?(tree: DeviceTree, path: StaticString, expecting expectedID: UInt32, failure: inout StaticString?) {
         registers = MMIO(base: Runtime.registerBase(tree, path))
         guard registers.read(Register.magic) == 0x7472_6976 else { failure = "no virtio-mmio transport"; return nil }
         version = registers.read(Register.version)

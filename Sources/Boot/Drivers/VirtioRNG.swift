@@ -12,7 +12,7 @@ public final class VirtioRNG: EntropySource {
     static let entropyDeviceID: UInt32 = 4
     static let requestSize: UInt32 = 64
 
-    public init(tree: DeviceTree, path: String) {
+    public init(tree: DeviceTree, path: StaticString) {
         var failure: StaticString?
         transport = VirtioMMIO(tree: tree, path: path, expecting: VirtioRNG.entropyDeviceID, failure: &failure)
         self.failure = failure

@@ -59,7 +59,7 @@ public final class Entropy<C: Clock>: EntropyDevice {
         } else if policy.utf8.elementsEqual("warn".utf8) {
             strict = false
         } else {
-            Runtime.fatal("entropy-policy must be strict or warn, not " + policy)
+            Runtime.fatal("entropy-policy must be strict or warn, not ", text: policy)
         }
         seedingStarted = clock.now()
         // The boot time is not counted: it is not secret, but it differs.

@@ -12,10 +12,12 @@ let faultNames: [StaticString] = [
 /// Marker that boot tests treat as a failure wherever it appears.
 let faultMarker: StaticString = "*** FAULT: "
 
+@inline(never)
 func writeRaw(_ text: StaticString) {
     text.withUTF8Buffer { for byte in $0 { bootConsoleWriteByte(byte) } }
 }
 
+@inline(never)
 func writeHex(_ value: UInt32) {
     writeRaw("0x")
     for shift in stride(from: 28, through: 0, by: -4) {

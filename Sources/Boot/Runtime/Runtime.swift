@@ -25,32 +25,42 @@ public enum Runtime {
         boot_exit(status)
     }
 
-    /// Prints `message` and ends the unikernel with status 70.
-    public static func fatal(_ message: String) -> Never {
-        print("FATAL: " + message)
+    /// Prints `message` (and `detail`) and ends the unikernel with status 70.
+    public static func fatal(_ message: StaticString, _ detail: StaticString = "") -> Never {
+        writeRaw("FATAL: ")
+        writeRaw(message)
+        writeRaw(detail)
+        writeRaw("\r\n")
+        boot_exit(70)
+    }
+
+    /// Prints `message` with text that is only known at run time, and ends
+    /// the unikernel with status 70.
+    public static func fatal(_ message: StaticString, text: String) -> Never {
+        print("FATAL: \(message)\(text)")
         boot_exit(70)
     }
 
     /// Finds the node at `path` and reads its first register window, or stops
     /// with a message naming the node.
-    public static func registerBase(_ tree: DeviceTree, _ path: String) -> UInt {
-        guard let node = tree.node(at: path) else { fatal("device tree has no node " + path) }
-        guard let reg = node.register() else { fatal("device tree node " + path + " has no valid reg") }
+    public static func registerBase(_ tree: DeviceTree, _ path: StaticString) -> UInt {
+        guard let node = tree.node(at: path) else { fatal("device tree has no node ", path) }
+        guard let reg = node.register() else { fatal("device tree has no valid reg in ", path) }
         return UInt(truncatingIfNeeded: reg.address)
     }
 
     /// The boot-time key `name` from the command line, or `value` when it is
     /// not given; stops with a message when the text does not parse.
-    public static func bootKey<Value: BootKeyValue>(_ arguments: BootArguments, _ name: String, default value: Value) -> Value {
-        guard let text = arguments.value(for: name) else { return value }
+    public static func bootKey<Value: BootKeyValue>(_ arguments: BootArguments, _ name: StaticString, default value: Value) -> Value {
+        guard let text = arguments.value(for: name.text) else { return value }
         guard let parsed = Value(bootArgument: text) else {
-            fatal("boot-time key --" + name + "=" + text + " is not a valid value")
+            fatal("boot-time key has an invalid value: ", text: "--\(name)=\(text)")
         }
         return parsed
     }
 
     /// A `u32` property of the node at `path`, or `fallback`.
-    public static func cell(_ tree: DeviceTree, _ path: String, _ property: String, default fallback: UInt32) -> UInt32 {
+    public static func cell(_ tree: DeviceTree, _ path: StaticString, _ property: StaticString, default fallback: UInt32) -> UInt32 {
         tree.node(at: path)?.property(property)?.cells.first ?? fallback
     }
 }
