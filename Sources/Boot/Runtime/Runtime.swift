@@ -15,7 +15,11 @@ public enum Runtime {
     /// passed in r2 if it is valid, else the one `run` placed at the address
     /// the linker script reserved for it.
     public static func deviceTree(passedAt address: UInt) -> DeviceTree {
-        if let tree = DeviceTree(address: address) { return tree }
+        // r2 is whatever the loader left there: read it only if it points into RAM.
+        if boot_in_ram(address, 40) != 0, let tree = DeviceTree(address: address),
+           boot_in_ram(address, UInt(tree.bytes.count)) != 0 {
+            return tree
+        }
         if let tree = DeviceTree(address: UInt(bitPattern: boot_reserved_dtb_address())) { return tree }
         fatal("no device tree: expected one passed in r2 or at the reserved DTB address")
     }
@@ -93,6 +97,7 @@ func bootConsoleWriteByte(_ byte: UInt8) {
 // C and assembly in Start/.
 @_extern(c) func boot_exit_c(_ status: Int32)
 @_extern(c) func boot_cpu_relax()
+@_extern(c) func boot_in_ram(_ address: UInt, _ size: UInt) -> Int32
 @_extern(c) func boot_reserved_dtb_address() -> Int
 @_extern(c) func boot_cntfrq() -> UInt32
 @_extern(c) func boot_cntpct() -> UInt64

@@ -221,6 +221,13 @@ double sqrt(double x) {
     return root;
 }
 
+/* Whether [address, address + size) lies in RAM: a device tree pointer from
+   a boot loader is checked before it is read. */
+int boot_in_ram(uintptr_t address, uintptr_t size) {
+    extern char __ram_start[], __ram_end[];
+    return address >= (uintptr_t)__ram_start && size <= (uintptr_t)__ram_end - address;
+}
+
 /* ---- MMU and caches --------------------------------------------------
  * An identity map of the 4 GiB address space in 1 MiB sections (ARMv7-A
  * short descriptors): RAM is normal memory, write-back cached; the DMA region
