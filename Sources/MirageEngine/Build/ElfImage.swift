@@ -14,7 +14,16 @@ public struct ElfSection {
 
 /// Reads ELF images with libelf.
 public enum ElfImage {
-    public static func sections(of file: URL) throws -> [ElfSection] {
+    /// One section as libelf sees it, for the readers below.
+    struct RawSection {
+        let elf: OpaquePointer
+        let section: OpaquePointer
+        let header: GElf_Shdr
+        let name: String
+    }
+
+    /// Opens `file` and hands every section to `visit`, in order.
+    static func forEachSection(of file: URL, _ visit: (RawSection) throws -> Void) throws {
         guard elf_version(UInt32(EV_CURRENT)) != UInt32(EV_NONE) else { throw MirageError("libelf is too old") }
         let descriptor = open(file.path, O_RDONLY)
         guard descriptor >= 0 else { throw MirageError("cannot open \(file.path)") }
@@ -26,47 +35,39 @@ public enum ElfImage {
         guard elf_kind(elf) == ELF_K_ELF else { throw MirageError("\(file.path) is not an ELF file") }
         var stringIndex = 0
         guard elf_getshdrstrndx(elf, &stringIndex) == 0 else { throw MirageError("\(file.path) has no section names") }
-        var sections: [ElfSection] = []
         var section = elf_nextscn(elf, nil)
         while let current = section {
             var header = GElf_Shdr()
             if gelf_getshdr(current, &header) != nil, let name = elf_strptr(elf, stringIndex, Int(header.sh_name)) {
-                sections.append(ElfSection(name: String(cString: name), address: header.sh_addr, size: header.sh_size,
-                                           isAllocated: header.sh_flags & UInt64(SHF_ALLOC) != 0,
-                                           isLoaded: header.sh_type != UInt32(SHT_NOBITS)))
+                try visit(RawSection(elf: elf, section: current, header: header, name: String(cString: name)))
             }
             section = elf_nextscn(elf, current)
+        }
+    }
+
+    public static func sections(of file: URL) throws -> [ElfSection] {
+        var sections: [ElfSection] = []
+        try forEachSection(of: file) { raw in
+            sections.append(ElfSection(name: raw.name, address: raw.header.sh_addr, size: raw.header.sh_size,
+                                       isAllocated: raw.header.sh_flags & UInt64(SHF_ALLOC) != 0,
+                                       isLoaded: raw.header.sh_type != UInt32(SHT_NOBITS)))
         }
         return sections
     }
-}
 
-extension ElfImage {
     /// The names of the functions and objects in the image's symbol table.
     public static func symbols(of file: URL) throws -> [String] {
-        guard elf_version(UInt32(EV_CURRENT)) != UInt32(EV_NONE) else { throw MirageError("libelf is too old") }
-        let descriptor = open(file.path, O_RDONLY)
-        guard descriptor >= 0 else { throw MirageError("cannot open \(file.path)") }
-        defer { close(descriptor) }
-        guard let elf = elf_begin(descriptor, ELF_C_READ, nil), elf_kind(elf) == ELF_K_ELF else {
-            throw MirageError("\(file.path) is not an ELF file")
-        }
-        defer { elf_end(elf) }
         var names: [String] = []
-        var section = elf_nextscn(elf, nil)
-        while let current = section {
-            var header = GElf_Shdr()
-            if gelf_getshdr(current, &header) != nil, header.sh_type == UInt32(SHT_SYMTAB), let data = elf_getdata(current, nil) {
-                let count = Int(header.sh_size / max(header.sh_entsize, 1))
-                for index in 0..<count {
-                    var symbol = GElf_Sym()
-                    guard gelf_getsym(data, Int32(index), &symbol) != nil,
-                          let name = elf_strptr(elf, Int(header.sh_link), Int(symbol.st_name)) else { continue }
-                    let text = String(cString: name)
-                    if !text.isEmpty { names.append(text) }
-                }
+        try forEachSection(of: file) { raw in
+            guard raw.header.sh_type == UInt32(SHT_SYMTAB), let data = elf_getdata(raw.section, nil) else { return }
+            let count = Int(raw.header.sh_size / max(raw.header.sh_entsize, 1))
+            for index in 0..<count {
+                var symbol = GElf_Sym()
+                guard gelf_getsym(data, Int32(index), &symbol) != nil,
+                      let name = elf_strptr(raw.elf, Int(raw.header.sh_link), Int(symbol.st_name)) else { continue }
+                let text = String(cString: name)
+                if !text.isEmpty { names.append(text) }
             }
-            section = elf_nextscn(elf, current)
         }
         return names
     }
@@ -98,35 +99,23 @@ public enum ManifestNote {
 
     /// The manifest JSON in `image`, or nil if it carries none.
     public static func read(from image: URL) throws -> Data? {
-        guard elf_version(UInt32(EV_CURRENT)) != UInt32(EV_NONE) else { throw MirageError("libelf is too old") }
-        let descriptor = open(image.path, O_RDONLY)
-        guard descriptor >= 0 else { throw MirageError("cannot open \(image.path)") }
-        defer { close(descriptor) }
-        guard let elf = elf_begin(descriptor, ELF_C_READ, nil), elf_kind(elf) == ELF_K_ELF else {
-            throw MirageError("\(image.path) is not an ELF image")
-        }
-        defer { elf_end(elf) }
-        var stringIndex = 0
-        guard elf_getshdrstrndx(elf, &stringIndex) == 0 else { return nil }
-        var section = elf_nextscn(elf, nil)
-        while let current = section {
-            var header = GElf_Shdr()
-            if gelf_getshdr(current, &header) != nil, let name = elf_strptr(elf, stringIndex, Int(header.sh_name)),
-               String(cString: name) == ManifestNote.section, let data = elf_getdata(current, nil), let bytes = data.pointee.d_buf {
-                var noteHeader = GElf_Nhdr()
-                var nameOffset = 0, descriptionOffset = 0
-                var offset = 0
-                while true {
-                    let next = gelf_getnote(data, offset, &noteHeader, &nameOffset, &descriptionOffset)
-                    guard next > 0 else { break }
-                    if noteHeader.n_type == ManifestNote.type {
-                        return Data(bytes: bytes.advanced(by: descriptionOffset), count: Int(noteHeader.n_descsz))
-                    }
-                    offset = next
+        var manifest: Data?
+        try ElfImage.forEachSection(of: image) { raw in
+            guard manifest == nil, raw.name == section, let data = elf_getdata(raw.section, nil),
+                  let bytes = data.pointee.d_buf else { return }
+            var noteHeader = GElf_Nhdr()
+            var nameOffset = 0, descriptionOffset = 0
+            var offset = 0
+            while true {
+                let next = gelf_getnote(data, offset, &noteHeader, &nameOffset, &descriptionOffset)
+                guard next > 0 else { break }
+                if noteHeader.n_type == type {
+                    manifest = Data(bytes: bytes.advanced(by: descriptionOffset), count: Int(noteHeader.n_descsz))
+                    return
                 }
+                offset = next
             }
-            section = elf_nextscn(elf, current)
         }
-        return nil
+        return manifest
     }
 }
