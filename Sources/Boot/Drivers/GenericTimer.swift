@@ -1,7 +1,7 @@
 /// ARMv7 generic timer (Cortex-A7/A15): the 64-bit physical count CNTPCT at
 /// the frequency in CNTFRQ, read through CP15. Needs no MMIO.
 public final class GenericTimer: Clock {
-    let frequency: UInt64
+    public let frequency: UInt64
     let start: UInt64
 
     /// `tree`'s `/timer` may give `clock-frequency` when firmware left CNTFRQ unset.
@@ -11,10 +11,8 @@ public final class GenericTimer: Clock {
         start = boot_cntpct()
     }
 
-    public var resolution: UInt64 { max(1, 1_000_000_000 / frequency) }
-
-    public func now() -> UInt64 {
-        ticksToNanoseconds(boot_cntpct() &- start, frequency: frequency)
+    public func ticks() -> UInt64 {
+        boot_cntpct() &- start
     }
 }
 

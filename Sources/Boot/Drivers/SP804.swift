@@ -2,7 +2,7 @@
 /// 0xFFFFFFFF at the node's `clock-frequency` (1 MHz under qemu).
 public final class SP804: Clock {
     let registers: MMIO
-    let frequency: UInt64
+    public let frequency: UInt64
     var counter = WrappingDownCounter()
 
     enum Register {
@@ -22,9 +22,7 @@ public final class SP804: Clock {
         counter.last = registers.read(Register.value)
     }
 
-    public var resolution: UInt64 { max(1, 1_000_000_000 / frequency) }
-
-    public func now() -> UInt64 {
-        ticksToNanoseconds(counter.advance(to: registers.read(Register.value)), frequency: frequency)
+    public func ticks() -> UInt64 {
+        counter.advance(to: registers.read(Register.value))
     }
 }

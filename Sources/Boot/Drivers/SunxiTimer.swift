@@ -2,7 +2,7 @@
 /// down from 0xFFFFFFFF, reloading, from the 24 MHz oscillator.
 public final class SunxiTimer: Clock {
     let registers: MMIO
-    let frequency: UInt64 = 24_000_000
+    public let frequency: UInt64 = 24_000_000
     var counter = WrappingDownCounter()
 
     enum Register {
@@ -23,9 +23,7 @@ public final class SunxiTimer: Clock {
         counter.last = registers.read(Register.current)
     }
 
-    public var resolution: UInt64 { max(1, 1_000_000_000 / frequency) }
-
-    public func now() -> UInt64 {
-        ticksToNanoseconds(counter.advance(to: registers.read(Register.current)), frequency: frequency)
+    public func ticks() -> UInt64 {
+        counter.advance(to: registers.read(Register.current))
     }
 }

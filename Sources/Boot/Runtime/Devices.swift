@@ -24,15 +24,22 @@ extension Console {
     }
 }
 
-/// A monotonic clock with a sleep, from the board's timer.
+/// A monotonic clock with a sleep, from the board's timer. A driver gives
+/// its tick count and rate; nanoseconds and sleeping are derived here.
 public protocol Clock: AnyObject {
-    /// Nanoseconds since the clock was started; never goes backwards.
-    func now() -> UInt64
-    /// Nanoseconds per tick of the underlying counter.
-    var resolution: UInt64 { get }
+    /// Ticks per second.
+    var frequency: UInt64 { get }
+    /// Ticks since the clock was started; never goes backwards.
+    func ticks() -> UInt64
 }
 
 extension Clock {
+    /// Nanoseconds since the clock was started; never goes backwards.
+    public func now() -> UInt64 { ticksToNanoseconds(ticks(), frequency: frequency) }
+
+    /// Nanoseconds per tick.
+    public var resolution: UInt64 { max(1, 1_000_000_000 / frequency) }
+
     /// Waits at least `nanoseconds`.
     public func sleep(nanoseconds: UInt64) {
         let deadline = now() &+ nanoseconds

@@ -1,4 +1,4 @@
-// Helpers that the timer drivers share.
+// Helpers that the timer drivers and the Clock extension share.
 
 /// `ticks` at `frequency` Hz in nanoseconds, without overflowing for years.
 func ticksToNanoseconds(_ ticks: UInt64, frequency: UInt64) -> UInt64 {
