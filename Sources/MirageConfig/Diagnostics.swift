@@ -35,7 +35,6 @@ enum Diagnostics {
 /// The DSL's own index of device constructors, used to say what would fit.
 public enum Catalog {
     nonisolated(unsafe) static var constructorsByType: [DeviceType: [String]] = [:]
-    nonisolated(unsafe) static var namesSeen: [String: (Device?, SourceLocation?)] = [:]
 
     /// Records that `constructor` (as written in config.swift) makes a device
     /// of `type`, so errors can suggest it.

@@ -201,13 +201,13 @@ uint32_t boot_dfsr(void) { uint32_t v; __asm__ volatile("mrc p15, 0, %0, c5, c0,
 /* Wait for an event without burning the host CPU under qemu. */
 void boot_cpu_relax(void) { __asm__ volatile("nop"); }
 
-/* Where `run` loads the device tree when no boot loader passes one in r2:
-   a region the generated linker script reserves. */
-extern char __dtb_start[];
+/* Regions the generated linker script defines. */
+extern char __dtb_start[], __ram_start[], __ram_end[], __dma_start[], __dma_end[];
+
+/* Where `run` loads the device tree when no boot loader passes one in r2. */
 intptr_t boot_reserved_dtb_address(void) { return (intptr_t)__dtb_start; }
 
-/* The uncached DMA region from the linker script, for device rings. */
-extern char __dma_start[], __dma_end[];
+/* The uncached DMA region, for device rings. */
 intptr_t boot_dma_start(void) { return (intptr_t)__dma_start; }
 intptr_t boot_dma_end(void) { return (intptr_t)__dma_end; }
 
@@ -224,7 +224,6 @@ double sqrt(double x) {
 /* Whether [address, address + size) lies in RAM: a device tree pointer from
    a boot loader is checked before it is read. */
 int boot_in_ram(uintptr_t address, uintptr_t size) {
-    extern char __ram_start[], __ram_end[];
     return address >= (uintptr_t)__ram_start && size <= (uintptr_t)__ram_end - address;
 }
 
@@ -237,7 +236,6 @@ int boot_in_ram(uintptr_t address, uintptr_t size) {
  * unaligned accesses on real hardware.
  */
 extern uint32_t __page_table[4096];
-extern char __ram_start[], __ram_end[], __dma_start[], __dma_end[];
 
 #define SECTION           0x2u
 #define SECTION_B         (1u << 2)

@@ -128,8 +128,11 @@ public struct Builder {
         }
     }
 
+    /// Compiler output with the unikernel's paths as the person would type them.
     func relativize(_ text: String) -> String {
-        text.replacingOccurrences(of: workspace.directory.path + "/", with: displayPath(workspace.directory.path).isEmpty ? "" : displayPath(workspace.directory.path) + "/")
+        let folder = workspace.directory.path
+        let shown = folder == FileManager.default.currentDirectoryPath ? "" : displayPath(folder) + "/"
+        return text.replacingOccurrences(of: folder + "/", with: shown)
     }
 
     /// A Zephyr-style report: each memory region's use, then each section.

@@ -146,8 +146,7 @@ public struct ConfigLoader {
 }
 
 /// `path` relative to the current folder when it is inside it.
-public func displayPath(_ path: String) -> String {
-    let current = FileManager.default.currentDirectoryPath
-    if path.hasPrefix(current + "/") { return String(path.dropFirst(current.count + 1)) }
+public func displayPath(_ path: String, relativeTo base: String = FileManager.default.currentDirectoryPath) -> String {
+    if path.hasPrefix(base + "/") { return String(path.dropFirst(base.count + 1)) }
     return path
 }

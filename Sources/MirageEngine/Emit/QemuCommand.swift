@@ -19,6 +19,11 @@ public struct QemuCommand {
 
     public static let executable = "qemu-system-arm"
 
+    /// The same command with another device tree (one `run` made for this boot).
+    public func booting(_ deviceTree: URL) -> QemuCommand {
+        QemuCommand(board: board, profile: profile, image: image, deviceTree: deviceTree, peripherals: peripherals)
+    }
+
     public var arguments: [String] {
         var arguments = ["-M", profile.machine]
         if let cpu = profile.cpu { arguments += ["-cpu", cpu] }

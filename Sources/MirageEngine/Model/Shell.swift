@@ -60,12 +60,13 @@ public struct ContentHash {
             state ^= UInt64(byte)
             state = state &* 0x100_0000_01b3
         }
-        add(separator: ())
+        mixSeparator()
     }
 
     public mutating func add(_ text: String) { add(Data(text.utf8)) }
 
-    mutating func add(separator: Void) {
+    /// Ends one input, so that "ab"+"c" and "a"+"bc" hash differently.
+    private mutating func mixSeparator() {
         state ^= 0xff
         state = state &* 0x100_0000_01b3
     }
@@ -82,7 +83,12 @@ extension FileManager {
 /// Writes `text` to `url` only if it differs, so unchanged outputs keep their dates.
 @discardableResult
 func writeIfChanged(_ text: String, to url: URL) throws -> Bool {
-    let data = Data(text.utf8)
+    try writeIfChanged(Data(text.utf8), to: url)
+}
+
+/// Writes `data` to `url` only if it differs.
+@discardableResult
+func writeIfChanged(_ data: Data, to url: URL) throws -> Bool {
     if let existing = try? Data(contentsOf: url), existing == data { return false }
     try FileManager.default.createFolder(url.deletingLastPathComponent())
     try data.write(to: url, options: .atomic)

@@ -20,14 +20,11 @@ public struct Runner {
     public func command(bootArguments: [String]) throws -> (ResolvedConfiguration, QemuCommand) {
         let configuration = try workspace.configured()
         let board = try Board.load(configuration.board, from: workspace.installation)
-        guard let profileName = board.qemu else {
-            throw MirageError("the \(board.name) board has no qemu profile", fix: "flash the image to the board instead")
+        let configured = try workspace.qemuCommand(configuration, board: board, deviceTree: workspace.deviceTreeBlob)
+        guard FileManager.default.fileExists(atPath: configured.image.path) else {
+            throw MirageError("no image \(displayPath(configured.image.path))", fix: "run: mirage-config build")
         }
-        let profile = try QemuProfile.load(profileName, from: workspace.installation)
-        let image = workspace.image(configuration.name)
-        guard FileManager.default.fileExists(atPath: image.path) else {
-            throw MirageError("no image \(displayPath(image.path))", fix: "run: mirage-config build")
-        }
+        let profile = configured.profile
         // Like a boot loader: this boot's command line, and a fresh rng-seed
         // where the emulated firmware gives one. Never written into the image.
         var deviceTree = workspace.deviceTreeBlob
@@ -44,8 +41,7 @@ public struct Runner {
             deviceTree = workspace.buildDirectory.appendingPathComponent("run-\(ProcessInfo.processInfo.processIdentifier).dtb")
             try dtb.write(to: deviceTree, options: .atomic)
         }
-        return (configuration, QemuCommand(board: board, profile: profile, image: image, deviceTree: deviceTree,
-                                           peripherals: configuration.devices.flatMap(\.peripherals)))
+        return (configuration, configured.booting(deviceTree))
     }
 
     /// 32 bytes from the host's /dev/urandom, as QEMU virt puts in its own DTB.
