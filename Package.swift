@@ -1,5 +1,16 @@
 // swift-tools-version:5.9
+import Foundation
 import PackageDescription
+
+// Each driver folder in Sources/Boot/Drivers holds a driver.yaml beside its
+// sources; the host build of the runtime leaves those descriptors out. Read
+// from the folder, so adding a driver never means editing this file.
+let driverDescriptors: [String] = {
+    let drivers = Context.packageDirectory + "/Sources/Boot/Drivers"
+    let folders = (try? FileManager.default.contentsOfDirectory(atPath: drivers)) ?? []
+    return folders.sorted().map { "Drivers/\($0)/driver.yaml" }
+        .filter { FileManager.default.fileExists(atPath: "\(Context.packageDirectory)/Sources/Boot/\($0)") }
+}()
 
 let package = Package(
     name: "mirage-config",
@@ -16,10 +27,12 @@ let package = Package(
         // The DSL a unikernel's config.swift imports (like PackageDescription).
         .target(name: "MirageConfig"),
 
-        // Configuration loading, resolution, boards, emitters, build and run.
+        // Configuration loading, resolution, boards, drivers, emitters, build
+        // and run. It reads config.swift's graph as JSON into its own model,
+        // so it does not link the DSL.
         .target(
             name: "MirageEngine",
-            dependencies: ["MirageConfig", "CFdt", "CElf", "Yams"]
+            dependencies: ["CFdt", "CElf", "Yams"]
         ),
 
         // The command-line tool, thin over the engine.
@@ -31,16 +44,24 @@ let package = Package(
             ]
         ),
 
-        // The part of the unikernel runtime that is not ARM-specific, built for
-        // the host too so it is unit tested. `mirage-config build` cross-compiles
-        // it unchanged together with Runtime/, Drivers/ and Start/.
-        .target(name: "BootCore", path: "Sources/Boot/Core"),
+        // The unikernel runtime's Swift (Core, Runtime, every driver), built
+        // for the host too, so that its logic is unit tested and editors see
+        // it. `mirage-config build` cross-compiles the same files for ARM,
+        // with Start/ and only the drivers the configuration chose.
+        .target(
+            name: "Boot",
+            dependencies: ["BootHostStubs"],
+            exclude: ["Start"] + driverDescriptors,
+            swiftSettings: [.enableExperimentalFeature("Extern"), .enableExperimentalFeature("Volatile")]
+        ),
+        // Host stand-ins for the C and assembly the runtime calls on ARM.
+        .target(name: "BootHostStubs"),
 
         // System libraries: libfdt-dev and libelf-dev.
         .systemLibrary(name: "CFdt", path: "Sources/CFdt"),
         .systemLibrary(name: "CElf", path: "Sources/CElf", pkgConfig: "libelf"),
 
-        .testTarget(name: "BootCoreTests", dependencies: ["BootCore"]),
+        .testTarget(name: "BootTests", dependencies: ["Boot"]),
         .testTarget(name: "MirageEngineTests", dependencies: ["MirageEngine", "MirageConfig"]),
     ]
 )

@@ -50,5 +50,6 @@ enum BuiltinDevices {
         for name in ["defaultConsole", "pl011Console()", "ns16550Console()"] { Catalog.register(name, makes: .console) }
         for name in ["defaultClock", "genericTimer()", "sp804Timer()", "sunxiTimer()"] { Catalog.register(name, makes: .clock) }
         for name in ["defaultEntropy", "entropy(sources:)"] { Catalog.register(name, makes: .entropy) }
+        for name in ["virtioRNG()", "deviceTreeSeed", "jitter(clock:)"] { Catalog.register(name, makes: .entropySource) }
     }
 }

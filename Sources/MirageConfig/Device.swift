@@ -1,8 +1,9 @@
 /// What kind of device something is: the types a job's signature names.
 ///
 /// New kinds of device (entropy, block, network, key-value stores) are new
-/// values of this type, added without changing the core.
-public struct DeviceType: Hashable, Codable, CustomStringConvertible, Sendable {
+/// values of this type, declared by whoever writes the device, inside the
+/// tool or in a device package outside it.
+public struct DeviceType: Hashable, Encodable, CustomStringConvertible, Sendable {
     /// The name used in messages and in the generated code, such as `console`.
     public let name: String
 
@@ -10,10 +11,15 @@ public struct DeviceType: Hashable, Codable, CustomStringConvertible, Sendable {
     public init(_ name: String) { self.name = name }
 
     public var description: String { name }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(name)
+    }
 }
 
 /// Where something was written in config.swift, for error messages.
-public struct SourceLocation: Hashable, Codable, Sendable {
+public struct SourceLocation: Hashable, Encodable, Sendable {
     /// The path of the file, as the compiler saw it.
     public let file: String
     /// The 1-based line.
@@ -27,14 +33,34 @@ public struct SourceLocation: Hashable, Codable, Sendable {
 
 /// How a device is implemented, decided when the configuration is resolved
 /// for a board.
-public indirect enum Implementation: Hashable, Codable, Sendable {
+public indirect enum Implementation: Hashable, Encodable, Sendable {
     /// The board's own device of this type (its `defaults` in targets/BOARD.yaml).
     case boardDefault
-    /// A named driver in Sources/Boot/Drivers; the board must have hardware it drives.
+    /// A named driver (a folder with a driver.yaml); if it drives hardware,
+    /// the board must have hardware whose `compatible` it binds to.
     case driver(String)
     /// A choice by the value of a configure-time key (or the target board),
     /// like functoria's `match_impl`.
     case match(key: String, cases: [String: Device], otherwise: Device?)
+
+    enum CodingKeys: String, CodingKey { case kind, driver, key, cases, otherwise }
+
+    // Written out field by field: this JSON is read by the tool, not by Swift's synthesised decoder.
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .boardDefault:
+            try container.encode("board-default", forKey: .kind)
+        case .driver(let name):
+            try container.encode("driver", forKey: .kind)
+            try container.encode(name, forKey: .driver)
+        case let .match(key, cases, otherwise):
+            try container.encode("match", forKey: .kind)
+            try container.encode(key, forKey: .key)
+            try container.encode(cases, forKey: .cases)
+            try container.encodeIfPresent(otherwise, forKey: .otherwise)
+        }
+    }
 }
 
 /// A device a unikernel uses: its type, how it is implemented, the devices
@@ -42,7 +68,7 @@ public indirect enum Implementation: Hashable, Codable, Sendable {
 ///
 /// Devices are values: two devices built the same way are equal, and the
 /// resolver makes them one instance that all their users share.
-public struct Device: Hashable, Codable, Sendable {
+public struct Device: Hashable, Encodable, Sendable {
     /// What kind of device this is.
     public let type: DeviceType
     /// The name of the instance in the generated code and the device graph.
@@ -53,10 +79,11 @@ public struct Device: Hashable, Codable, Sendable {
     public let arguments: [Device]
     /// Keys the device reads.
     public let keys: [KeyDeclaration]
-    /// Settings of its own that the resolver and the glue read, such as the
-    /// hardware it must or may use: `hardware` (drivers the board must
-    /// have) and `optional-hardware` (drivers used when the board has them).
+    /// Settings of its own that its driver's glue can read as `{parameter.NAME}`.
     public let parameters: [String: String]
+    /// Used only where the board has hardware for it, and left out elsewhere
+    /// (`Device.optional`), instead of being an error.
+    public let isOptional: Bool
     /// Where the device was declared; `nil` for the built-in values such as
     /// `defaultConsole`, whose place is where they are used.
     public let location: SourceLocation?
@@ -70,6 +97,7 @@ public struct Device: Hashable, Codable, Sendable {
         arguments: [Device] = [],
         keys: [KeyDeclaration] = [],
         parameters: [String: String] = [:],
+        isOptional: Bool = false,
         location: SourceLocation? = nil
     ) {
         self.type = type
@@ -78,14 +106,21 @@ public struct Device: Hashable, Codable, Sendable {
         self.arguments = arguments
         self.keys = keys
         self.parameters = parameters
+        self.isOptional = isOptional
         self.location = location
         Catalog.checkName(name, at: location)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case type, name, implementation, arguments, keys, parameters, location
+        case isOptional = "optional"
     }
 
     // Equality ignores the source location: devices equal by construction are one.
     public static func == (lhs: Device, rhs: Device) -> Bool {
         lhs.type == rhs.type && lhs.name == rhs.name && lhs.implementation == rhs.implementation
             && lhs.arguments == rhs.arguments && lhs.keys == rhs.keys && lhs.parameters == rhs.parameters
+            && lhs.isOptional == rhs.isOptional
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -93,6 +128,13 @@ public struct Device: Hashable, Codable, Sendable {
         hasher.combine(name)
         hasher.combine(implementation)
         hasher.combine(arguments)
+    }
+
+    /// `device`, used where the board has hardware for it and left out where
+    /// it has none. A driver's glue takes optional arguments with `each`.
+    public static func optional(_ device: Device) -> Device {
+        Device(device.type, name: device.name, implementation: device.implementation, arguments: device.arguments,
+               keys: device.keys, parameters: device.parameters, isOptional: true, location: device.location)
     }
 
     /// Chooses among devices by the board the configuration is for, like
@@ -121,7 +163,8 @@ public struct Device: Hashable, Codable, Sendable {
     }
 
     static func match(key: String, cases: [String: Device], default otherwise: Device?, at location: SourceLocation) -> Device {
-        let all = Array(cases.values) + (otherwise.map { [$0] } ?? [])
+        // In the order of the case names, never the dictionary's: the same config gives the same image.
+        let all = cases.keys.sorted().map { cases[$0]! } + (otherwise.map { [$0] } ?? [])
         guard let first = all.first else {
             Diagnostics.error("match has no cases", at: location, fix: "give at least one device")
             return Device(DeviceType("invalid"), name: "invalid", implementation: .boardDefault, location: location)

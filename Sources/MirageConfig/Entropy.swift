@@ -1,9 +1,13 @@
 // Entropy: a device that seeds the unikernel's CSPRNG (ChaCha20 with fast
-// key erasure over a BLAKE2s input pool) from the sources a board has.
+// key erasure over a BLAKE2s input pool) from entropy sources, each a device
+// of its own with its own driver.
 
 extension DeviceType {
     /// Random numbers for the unikernel (and Hashable, Set, random()).
     public static let entropy = DeviceType("entropy")
+    /// Something the entropy device gathers from: virtio-rng, a boot
+    /// loader's seed, CPU/timer jitter.
+    public static let entropySource = DeviceType("entropy-source")
 }
 
 /// A source the entropy device can gather from.
@@ -25,12 +29,34 @@ public let entropyPolicy = Key.boot("entropy-policy", doc: "strict: refuse to st
 /// Whether to collect CPU/timer jitter (on by default).
 public let entropyJitter = Key.boot("entropy-jitter", doc: "Collect CPU/timer jitter as an entropy source", default: true)
 
+/// The hypervisor's RNG on a virtio-mmio transport; the board must have a transport.
+public func virtioRNG(file: String = #filePath, line: Int = #line) -> Device {
+    virtioRNG(at: SourceLocation(file: file, line: line))
+}
+
+func virtioRNG(at location: SourceLocation?) -> Device {
+    Device(.entropySource, name: "virtioRNG", implementation: .driver("virtio-rng"), location: location)
+}
+
+/// The boot loader's `/chosen/rng-seed` (QEMU virt's firmware, U-Boot, `run` on virt).
+public let deviceTreeSeed = Device(.entropySource, name: "rngSeed", implementation: .driver("rng-seed"))
+
+/// CPU/timer jitter measured with `clock`; the boot key `--entropy-jitter` turns it off.
+public func jitter(clock: Device = defaultClock, file: String = #filePath, line: Int = #line) -> Device {
+    jitter(clock: clock, at: SourceLocation(file: file, line: line))
+}
+
+func jitter(clock: Device, at location: SourceLocation?) -> Device {
+    Device(.entropySource, name: "jitter", implementation: .driver("jitter"), arguments: [clock],
+           keys: [entropyJitter.declaration], location: location)
+}
+
 /// Every source the board has: virtio-rng if there is one, the boot
-/// loader's rng-seed, and jitter from `clock`.
+/// loader's rng-seed, and jitter from the board's clock.
 public let defaultEntropy = Device(.entropy, name: "entropy", implementation: .driver("entropy-pool"),
-                                   arguments: [defaultClock], keys: [entropyPolicy.declaration, entropyJitter.declaration],
-                                   parameters: ["optional-hardware": EntropySource.virtioRNG.rawValue,
-                                                "sources": "rng-seed,jitter"])
+                                   arguments: [defaultClock, .optional(virtioRNG(at: nil)), deviceTreeSeed,
+                                               jitter(clock: defaultClock, at: nil)],
+                                   keys: [entropyPolicy.declaration])
 
 /// An entropy device with exactly these sources; a board that lacks one
 /// (virtio-rng on the Cubieboard) is an error at configure time.
@@ -44,10 +70,13 @@ public func entropy(sources: [EntropySource], clock: Device = defaultClock, name
     if clock.type != .clock {
         Diagnostics.error("entropy's clock must be a clock, not a \(clock.type)", at: location, fix: "pass defaultClock")
     }
-    let hardware = sources.filter { $0 == .virtioRNG }.map(\.rawValue)
-    let software = sources.filter { $0 != .virtioRNG }.map(\.rawValue)
-    return Device(.entropy, name: name, implementation: .driver("entropy-pool"), arguments: [clock],
-                  keys: [entropyPolicy.declaration, entropyJitter.declaration],
-                  parameters: ["hardware": hardware.joined(separator: ","), "sources": software.joined(separator: ",")],
-                  location: location)
+    let devices = sources.map { source -> Device in
+        switch source {
+        case .virtioRNG: return virtioRNG(file: file, line: line)
+        case .deviceTreeSeed: return deviceTreeSeed
+        case .jitter: return jitter(clock: clock, file: file, line: line)
+        }
+    }
+    return Device(.entropy, name: name, implementation: .driver("entropy-pool"), arguments: [clock] + devices,
+                  keys: [entropyPolicy.declaration], location: location)
 }

@@ -47,8 +47,13 @@ public struct Application {
 }
 
 /// The device graph that evaluating config.swift produces, and that
-/// `mirage-config` reads back as JSON.
-public struct ConfigurationGraph: Codable {
+/// `mirage-config` reads back as JSON into its own model (as SwiftPM reads
+/// Package.swift into PackageModel), so the DSL can change without
+/// breaking the tool's cached graphs.
+public struct ConfigurationGraph: Encodable {
+    /// The version of the JSON this DSL writes; the tool refuses others.
+    public static let formatVersion = 2
+    public let formatVersion = ConfigurationGraph.formatVersion
     /// The unikernel's name: the image is `dist/NAME.elf`.
     public let name: String
     /// The Swift type that is the main job.

@@ -1,5 +1,5 @@
 /// When a key's value is fixed.
-public enum KeyStage: String, Codable, Sendable {
+public enum KeyStage: String, Encodable, Sendable {
     /// Given to `mirage-config configure --NAME VALUE` and compiled in.
     case configure
     /// Written into the device tree's `/chosen/bootargs` at configure time,
@@ -9,7 +9,7 @@ public enum KeyStage: String, Codable, Sendable {
 }
 
 /// The type of a key's value.
-public enum KeyType: String, Codable, Sendable {
+public enum KeyType: String, Encodable, Sendable {
     case string, int, bool
 }
 
@@ -37,7 +37,7 @@ extension Bool: KeyValue {
 }
 
 /// Everything the tool needs to know about a key, whatever its value type.
-public struct KeyDeclaration: Hashable, Codable, Sendable {
+public struct KeyDeclaration: Hashable, Encodable, Sendable {
     public let name: String
     public let doc: String
     public let type: KeyType

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import MirageConfig
 import MirageEngine
 
 struct Configure: ParsableCommand {
@@ -35,8 +34,8 @@ struct Configure: ParsableCommand {
                   + String(format: " in %.2f s", seconds) + (result.evaluatedConfig ? " (config.swift evaluated)" : " (cached)"))
             for device in configuration.devices {
                 let place = device.peripheral.map { " on \($0) (\(device.path ?? ""))" } ?? ""
-                let extra = device.hardware.map { ", \($0.driver) on \($0.peripheral) (\($0.path))" }.joined()
-                print("  \(device.type) '\(device.name)': \(device.driver)\(place)\(extra)")
+                let built = device.arguments.isEmpty ? "" : " over \(device.arguments.joined(separator: ", "))"
+                print("  \(device.type) '\(device.name)': \(device.driver)\(place)\(built)")
             }
             for key in configuration.keys {
                 print("  key --\(key.name) = \(key.value) (\(key.stage == .boot ? "boot-time" : "configure-time"))")
@@ -62,8 +61,7 @@ struct Configure: ParsableCommand {
             guard FileManager.default.fileExists(atPath: loader.configFile.path) else {
                 return "(No config.swift here: run in a unikernel's folder to see its keys.)"
             }
-            let graph = try loader.load()
-            let keys = KeyListing.keys(of: graph)
+            let keys = KeyListing.keys(of: try loader.load().graph)
             guard !keys.isEmpty else { return "config.swift declares no keys." }
             var text = "KEYS declared by config.swift:\n"
             for key in keys {

@@ -18,10 +18,11 @@ final class ConfigLoaderTests: XCTestCase {
         let main = Job("Hello", needs: .console, .clock, keys: [message])
         register("hello", main(defaultConsole, defaultClock))
         """)
-        let graph = try loader.load()
+        let graph = try loader.load().graph
         XCTAssertTrue(loader.evaluated)
+        XCTAssertEqual(graph.formatVersion, ConfigModel.formatVersion)
         XCTAssertEqual(graph.name, "hello")
-        XCTAssertEqual(graph.devices.map(\.type), [.console, .clock])
+        XCTAssertEqual(graph.devices.map(\.type), ["console", "clock"])
         XCTAssertEqual(graph.keys.map(\.name), ["message"])
         XCTAssertEqual(graph.keys.first?.location.line, 2)
         XCTAssertEqual(graph.applicationLocation.line, 4)

@@ -7,7 +7,7 @@ import XCTest
 /// build writes carries seed material.
 final class EntropyConfigurationTests: XCTestCase {
     func resolve(_ devices: [Device], on target: String) throws -> ResolvedConfiguration {
-        try Resolver(graph: Fixtures.graph(devices), board: try Fixtures.board(target), target: target).resolve()
+        try Fixtures.resolve(Fixtures.graph(devices), on: target)
     }
 
     func testDefaultEntropyTakesWhatEachBoardHas() throws {
@@ -15,28 +15,36 @@ final class EntropyConfigurationTests: XCTestCase {
         let entropy = try XCTUnwrap(virt.device(named: "entropy"))
         XCTAssertEqual(entropy.driver, "entropy-pool")
         XCTAssertNil(entropy.peripheral)
-        XCTAssertEqual(entropy.hardware.map(\.path), ["/virtio_mmio@a003e00"])
-        XCTAssertEqual(entropy.arguments, ["clock"])
-        XCTAssertEqual(virt.devices.map(\.name), ["console", "clock", "entropy"], "the clock comes up before the pool that uses it")
-        XCTAssertEqual(try resolve([defaultEntropy], on: "vexpress-a9").device(named: "entropy")?.hardware.map(\.path), ["/virtio_mmio@10013600"])
-        XCTAssertEqual(try resolve([defaultEntropy], on: "cubieboard").device(named: "entropy")?.hardware.count, 0)
+        XCTAssertEqual(entropy.arguments, ["clock", "virtioRNG", "rngSeed", "jitter"])
+        XCTAssertEqual(virt.device(named: "virtioRNG")?.path, "/virtio_mmio@a003e00", "the top transport, which qemu fills first")
+        XCTAssertEqual(virt.devices.map(\.name), ["console", "clock", "virtioRNG", "rngSeed", "jitter", "entropy"],
+                       "sources and the clock come up before the pool that uses them")
+        XCTAssertEqual(try resolve([defaultEntropy], on: "vexpress-a9").device(named: "virtioRNG")?.path, "/virtio_mmio@10013600")
+        // Optional: left out where the board has no virtio-mmio transport.
+        let cubieboard = try resolve([defaultEntropy], on: "cubieboard")
+        XCTAssertNil(cubieboard.device(named: "virtioRNG"))
+        XCTAssertEqual(cubieboard.device(named: "entropy")?.arguments, ["clock", "rngSeed", "jitter"])
         XCTAssertEqual(virt.keys.map(\.name), ["entropy-policy", "entropy-jitter"])
     }
 
     func testVirtioRNGOnABoardWithoutOneIsAnError() {
         let device = entropy(sources: [.virtioRNG, .jitter], file: "config.swift", line: 6)
         let text = errorText { _ = try self.resolve([defaultConsole, device], on: "cubieboard") }
-        XCTAssertTrue(text.contains("config.swift:6: error: the cubieboard board has no virtio-rng for the entropy 'entropy'"), text)
+        XCTAssertTrue(text.contains("config.swift:6: error: the cubieboard board cannot provide a virtio-rng entropy-source ('virtioRNG')"), text)
+        XCTAssertTrue(text.contains("the cubieboard board has no entropy-source hardware"), text)
     }
 
     func testGlueGathersFromEachSourceBeforeTheJob() throws {
         let configuration = try resolve([defaultConsole, defaultEntropy], on: "virt")
-        let glue = try GlueEmitter(configuration: configuration).source()
+        let glue = try GlueEmitter(configuration: configuration, drivers: Fixtures.drivers).source()
         let lines = [
+            "let virtioRNG = VirtioRNG(tree: tree, path: \"/virtio_mmio@a003e00\")",
+            "let rngSeed = DeviceTreeSeed(tree: tree)",
+            "let jitter = JitterSource(clock: clock, enabled: Keys.entropyJitter)",
             "let entropy = Entropy(clock: clock, policy: Keys.entropyPolicy)",
-            "entropy.gather(from: VirtioRNG(tree: tree, path: \"/virtio_mmio@a003e00\"))",
-            "entropy.gather(from: DeviceTreeSeed(tree: tree))",
-            "if Keys.entropyJitter { entropy.gather(from: JitterSource(clock: clock)) }",
+            "entropy.gather(from: virtioRNG)",
+            "entropy.gather(from: rngSeed)",
+            "entropy.gather(from: jitter)",
             "entropy.finishSeeding()",
             "return Hello.start(console: console, entropy: entropy)",
         ]
@@ -49,13 +57,12 @@ final class EntropyConfigurationTests: XCTestCase {
 
     func testQemuAttachesTheRNGOnlyWhenUsed() throws {
         let board = try Fixtures.board("virt")
-        let profile = try QemuProfile.load("virt", from: Fixtures.installation)
-        let with = QemuCommand(board: board, profile: profile, image: URL(fileURLWithPath: "/a.elf"),
-                               deviceTree: URL(fileURLWithPath: "/a.dtb"), peripherals: ["uart0", "virtio-rng"])
-        XCTAssertTrue(with.shellLine.contains("-device virtio-rng-device"))
-        let without = QemuCommand(board: board, profile: profile, image: URL(fileURLWithPath: "/a.elf"),
-                                  deviceTree: URL(fileURLWithPath: "/a.dtb"), peripherals: ["uart0"])
-        XCTAssertFalse(without.shellLine.contains("virtio-rng"))
+        let with = try QemuCommand.attachments(for: try resolve([defaultConsole, defaultEntropy], on: "virt"), board: board,
+                                               drivers: Fixtures.drivers)
+        XCTAssertEqual(with, ["-device", "virtio-rng-device"])
+        let without = try QemuCommand.attachments(for: try resolve([defaultConsole, defaultClock], on: "virt"), board: board,
+                                                  drivers: Fixtures.drivers)
+        XCTAssertEqual(without, [])
     }
 
     func testDeviceTreeHasTheRNGNodeAndNoSeed() throws {

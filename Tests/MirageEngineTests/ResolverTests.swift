@@ -3,8 +3,8 @@ import MirageConfig
 import XCTest
 
 final class ResolverTests: XCTestCase {
-    func resolve(_ graph: ConfigurationGraph, on target: String, keys: [String: String] = [:]) throws -> ResolvedConfiguration {
-        try Resolver(graph: graph, board: try Fixtures.board(target), target: target, keyValues: keys).resolve()
+    func resolve(_ graph: ConfigModel.Graph, on target: String, keys: [String: String] = [:]) throws -> ResolvedConfiguration {
+        try Fixtures.resolve(graph, on: target, keys: keys)
     }
 
     func testBoardDefaultsDifferPerBoard() throws {
@@ -81,18 +81,20 @@ final class ResolverTests: XCTestCase {
         for board in ["cubieboard", "vexpress-a9", "virt (arm)"] { XCTAssertTrue(text.contains(board), text) }
     }
 
-    func testEveryBoardFileLoadsAndHasDefaults() throws {
-        let boards = try Board.all(in: Fixtures.installation)
-        XCTAssertEqual(boards.map(\.name), ["cubieboard", "vexpress-a9", "virt"])
-        for board in boards {
-            XCTAssertNotNil(board.defaults["console"], board.name)
-            XCTAssertNotNil(board.defaults["clock"], board.name)
+    func testEveryBoardFileLoadsAndItsDefaultsHaveDrivers() throws {
+        XCTAssertFalse(Fixtures.boards.isEmpty)
+        for board in Fixtures.boards {
             XCTAssertNotNil(board.memory.reserved("dtb"), board.name)
             XCTAssertNotNil(board.interruptController, board.name)
             XCTAssertNoThrow(try QemuProfile.load(board.qemu ?? "", from: Fixtures.installation), board.name)
-            for peripheral in board.peripherals {
-                if let driver = peripheral.driver { XCTAssertNoThrow(try DriverCatalog.driver(driver)) }
+            // Each default is hardware some driver binds to, by compatible.
+            for type in ["console", "clock"] {
+                let name = try XCTUnwrap(board.defaults[type], "\(board.name) has no default \(type)")
+                let hardware = try XCTUnwrap(board.peripheral(named: name), "\(board.name): default \(type) '\(name)' is not a peripheral")
+                XCTAssertFalse(Fixtures.drivers.drivers(for: hardware, providing: type).isEmpty, "no driver binds \(board.name)'s \(name)")
             }
+            let resolved = try resolve(Fixtures.graph([defaultConsole, defaultClock]), on: board.name)
+            XCTAssertEqual(resolved.stdout, "console", board.name)
         }
     }
 }

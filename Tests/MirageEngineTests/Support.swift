@@ -13,11 +13,24 @@ enum Fixtures {
 
     static func board(_ name: String) throws -> Board { try Board.load(name, from: installation) }
 
+    /// Every driver the tool ships.
+    static let drivers: DriverCatalog = try! DriverCatalog(installation: installation)
+
+    /// Every board in targets/: tests iterate over these, never over names.
+    static let boards: [Board] = try! Board.all(in: installation)
+
     static let here = SourceLocation(file: "config.swift", line: 12)
 
-    static func graph(_ devices: [Device], keys: [KeyDeclaration] = [], name: String = "hello") -> ConfigurationGraph {
-        ConfigurationGraph(name: name, job: "Hello", jobLocation: SourceLocation(file: "config.swift", line: 10),
-                           devices: devices, keys: keys, applicationLocation: here, registerLocation: here)
+    /// A graph built with the DSL, read back through its JSON as `configure` reads config.swift's.
+    static func graph(_ devices: [Device], keys: [KeyDeclaration] = [], name: String = "hello") -> ConfigModel.Graph {
+        let graph = ConfigurationGraph(name: name, job: "Hello", jobLocation: SourceLocation(file: "config.swift", line: 10),
+                                       devices: devices, keys: keys, applicationLocation: here, registerLocation: here)
+        return try! ConfigModel.Graph.decode(try! JSONEncoder().encode(graph))
+    }
+
+    /// `graph` resolved for `target` with the tool's drivers.
+    static func resolve(_ graph: ConfigModel.Graph, on target: String, keys: [String: String] = [:]) throws -> ResolvedConfiguration {
+        try Resolver(graph: graph, board: try board(target), drivers: drivers, target: target, keyValues: keys).resolve()
     }
 
     static func key(_ name: String, _ type: KeyType, _ value: String, stage: KeyStage = .boot, line: Int = 3) -> KeyDeclaration {

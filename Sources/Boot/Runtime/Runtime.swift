@@ -104,6 +104,7 @@ func bootConsoleWriteByte(_ byte: UInt8) {
 @_extern(c) func boot_dfar() -> UInt32
 @_extern(c) func boot_dfsr() -> UInt32
 @_extern(c) func boot_ifar() -> UInt32
+@_extern(c) func boot_memory_barrier()
 
 extension StaticString {
     /// The text as a String (Embedded Swift has no String(describing:)).

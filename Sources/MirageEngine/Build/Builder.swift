@@ -29,16 +29,15 @@ public struct Builder {
         try FileManager.default.createFolder(objects)
         try FileManager.default.createFolder(workspace.distDirectory)
 
-        // Swift: runtime + chosen drivers + glue + the unikernel, one module.
+        // Swift: runtime + chosen drivers (and the libraries they use) + glue
+        // + the unikernel, one module; the drivers' C files beside the start code.
         let boot = installation.bootSources
+        let drivers = try DriverCatalog(installation: installation, packages: configuration.packages)
+        var driverFiles: [URL] = []
+        for driver in try drivers.closure(of: configuration.devices.map(\.driver)) { driverFiles += try driver.sourceFiles() }
         var swiftFiles = try swiftSources(in: boot.appendingPathComponent("Core"))
             + swiftSources(in: boot.appendingPathComponent("Runtime"))
-        let driverNames = Set(configuration.devices.flatMap { [$0.driver] + $0.hardware.map(\.driver) })
-        var driverFiles: [String] = []
-        for driverName in driverNames.sorted() {
-            for file in try DriverCatalog.driver(driverName).files where !driverFiles.contains(file) { driverFiles.append(file) }
-        }
-        swiftFiles += driverFiles.map { boot.appendingPathComponent($0) }
+            + driverFiles.filter { $0.pathExtension == "swift" }
         let unikernelSources = try swiftSources(in: workspace.directory).filter { $0.lastPathComponent != "config.swift" }
         guard !unikernelSources.isEmpty else {
             throw MirageError("no Swift sources beside config.swift in \(displayPath(workspace.directory.path))",
@@ -54,12 +53,13 @@ public struct Builder {
             "-Xcc", "-mcpu=\(board.cpu.core)", "-Xcc", "-mfloat-abi=\(board.cpu.floatABI)",
             "-Xfrontend", "-function-sections",
             "-c", "-o", swiftObject.path,
-        ] + swiftFiles.map(\.path), what: "Swift sources")
+        ] + swiftFiles.map(\.path), what: "Swift sources", drivers: drivers)
 
         // Start code and C support.
         var linkInputs = [URL]()
         let start = boot.appendingPathComponent("Start")
-        for file in try FileManager.default.contentsOfDirectory(at: start, includingPropertiesForKeys: nil).sorted(by: { $0.path < $1.path }) {
+        let startFiles = try FileManager.default.contentsOfDirectory(at: start, includingPropertiesForKeys: nil).sorted(by: { $0.path < $1.path })
+        for file in startFiles + driverFiles.filter({ $0.pathExtension == "c" }) {
             let flags: [String]
             switch file.pathExtension {
             case "S": flags = Toolchain.expand(toolchain.asmFlags, for: board)
@@ -68,7 +68,7 @@ public struct Builder {
             }
             let object = objects.appendingPathComponent(file.lastPathComponent + ".o")
             log("cc      \(file.lastPathComponent)")
-            try run(tools["cc"]!, flags + ["-c", file.path, "-o", object.path], what: file.lastPathComponent)
+            try run(tools["cc"]!, flags + ["-c", file.path, "-o", object.path], what: file.lastPathComponent, drivers: drivers)
             linkInputs.append(object)
         }
         linkInputs.append(swiftObject)
@@ -77,7 +77,8 @@ public struct Builder {
         let note = workspace.buildDirectory.appendingPathComponent("manifest-note.S")
         try writeIfChanged(ManifestNote.assembly(manifest: workspace.manifestFile), to: note)
         let noteObject = objects.appendingPathComponent("manifest-note.o")
-        try run(tools["cc"]!, Toolchain.expand(toolchain.asmFlags, for: board) + ["-c", note.path, "-o", noteObject.path], what: "manifest note")
+        try run(tools["cc"]!, Toolchain.expand(toolchain.asmFlags, for: board) + ["-c", note.path, "-o", noteObject.path],
+                what: "manifest note", drivers: drivers)
         linkInputs.append(noteObject)
 
         // Link and convert; rename into place only when everything worked.
@@ -94,9 +95,9 @@ public struct Builder {
             "-T", workspace.linkerScript.path,
             "-Map", workspace.buildDirectory.appendingPathComponent("\(configuration.name).map").path,
             "-o", newImage.path,
-        ] + linkInputs.map(\.path), what: "link")
+        ] + linkInputs.map(\.path), what: "link", drivers: drivers)
         log("objcopy \(displayPath(rawImage.path))")
-        try run(tools["objcopy"]!, ["-O", "binary", newImage.path, newRaw.path], what: "raw image")
+        try run(tools["objcopy"]!, ["-O", "binary", newImage.path, newRaw.path], what: "raw image", drivers: drivers)
         let sections = try ElfImage.sections(of: newImage)
         try replace(image, with: newImage)
         try replace(rawImage, with: newRaw)
@@ -116,13 +117,13 @@ public struct Builder {
             .sorted { $0.lastPathComponent < $1.lastPathComponent }
     }
 
-    func run(_ tool: URL, _ arguments: [String], what: String) throws {
+    func run(_ tool: URL, _ arguments: [String], what: String, drivers: DriverCatalog) throws {
         let result = try Shell.run(tool, arguments, in: workspace.directory)
         guard result.status == 0 else {
             let output = (result.error + result.output).trimmingCharacters(in: .whitespacesAndNewlines)
-            let fix = output.contains("arc4random_buf")
-                ? "Hashable, Set and random() need randomness: add an entropy device (defaultEntropy) to the job in config.swift"
-                : nil
+            // A symbol some driver defines, missing because the configuration lacks that driver: its fix.
+            let fix = drivers.drivers.lazy.flatMap { $0.symbols.keys }.first { output.contains($0) }
+                .flatMap { drivers.provider(ofSymbol: $0)?.fix }
             throw MirageError("building \(what) failed (\(tool.lastPathComponent)); the last good image is untouched:\n"
                               + relativize(output), fix: fix)
         }

@@ -1,11 +1,11 @@
 import Foundation
-import MirageConfig
 
 /// Turns config.swift into a device graph the way SwiftPM turns
 /// Package.swift into a package description: compile it against the DSL
-/// library, run it, read back the JSON it writes. The result is cached by a
-/// hash of config.swift, the DSL's sources and the tool version, so an
-/// unchanged config does not run swiftc again.
+/// library (and the DSL part of every device package it imports), run it,
+/// read back the JSON it writes into the engine's own model. The result is
+/// cached by a hash of config.swift, the DSL's and the packages' sources and
+/// the tool version, so an unchanged config does not run swiftc again.
 public struct ConfigLoader {
     public let installation: Installation
     /// The unikernel's folder (holding config.swift).
@@ -27,37 +27,85 @@ public struct ConfigLoader {
     /// Whether the last `load` ran swiftc (false: answered from the cache).
     public private(set) var evaluated = false
 
+    /// What config.swift declares: its device graph and the device packages it imports.
+    public struct Loaded {
+        public let graph: ConfigModel.Graph
+        public let packages: [DevicePackage]
+    }
+
     /// The device graph of config.swift.
-    public mutating func load() throws -> ConfigurationGraph {
+    public mutating func load() throws -> Loaded {
         guard let source = try? Data(contentsOf: configFile) else {
             throw MirageError("no config.swift in \(directory.path)",
                               fix: "run mirage-config in a unikernel's folder (one with config.swift), or pass --directory")
         }
-        let dslHash = try dslSourceHash()
+        let packages = try packageImports(in: String(decoding: source, as: UTF8.self))
+        let dslHash = try sourceHash(of: swiftSources(in: installation.dslSources), salt: swiftcVersion())
         var hash = ContentHash()
         hash.add(source)
         hash.add(dslHash)
         hash.add(Installation.toolVersion)
-        let cached = buildDirectory.appendingPathComponent("cache/graph-\(hash.hex).json")
-        if let data = try? Data(contentsOf: cached), let graph = try? JSONDecoder().decode(ConfigurationGraph.self, from: data) {
-            evaluated = false
-            return graph
+        var packageHashes: [String] = []
+        for package in packages {
+            let packageHash = try sourceHash(of: swiftSources(in: package.dslSources), salt: package.name + dslHash)
+            packageHashes.append(packageHash)
+            hash.add(packageHash)
         }
-        let library = try buildLibrary(dslHash: dslHash)
-        let graph = try evaluate(library: library, output: cached)
+        let cached = buildDirectory.appendingPathComponent("cache/graph-\(hash.hex).json")
+        if let data = try? Data(contentsOf: cached), let graph = try? ConfigModel.Graph.decode(data) {
+            evaluated = false
+            return Loaded(graph: graph, packages: packages)
+        }
+        var libraries = [try buildLibrary(named: "MirageConfig", sources: swiftSources(in: installation.dslSources),
+                                          hash: dslHash, linking: [])]
+        for (package, packageHash) in zip(packages, packageHashes) {
+            libraries.append(try buildLibrary(named: package.name, sources: swiftSources(in: package.dslSources),
+                                              hash: packageHash, linking: [libraries[0]]))
+        }
+        let graph = try evaluate(libraries: libraries, output: cached)
         evaluated = true
-        return graph
+        return Loaded(graph: graph, packages: packages)
     }
 
-    func dslSourceHash() throws -> String {
+    /// The device packages config.swift imports: `import NAME // package: PATH`,
+    /// PATH relative to config.swift's folder.
+    func packageImports(in source: String) throws -> [DevicePackage] {
+        var packages: [DevicePackage] = []
+        for (index, line) in source.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let words = line.trimmingCharacters(in: .whitespaces)
+            guard words.hasPrefix("import "), let comment = words.range(of: "//") else { continue }
+            let remark = words[comment.upperBound...].trimmingCharacters(in: .whitespaces)
+            guard remark.hasPrefix("package:") else { continue }
+            let module = words[words.index(words.startIndex, offsetBy: 7)..<comment.lowerBound].trimmingCharacters(in: .whitespaces)
+            let path = remark.dropFirst("package:".count).trimmingCharacters(in: .whitespaces)
+            let folder = URL(fileURLWithPath: path, relativeTo: directory).standardizedFileURL
+            let package: DevicePackage
+            do { package = try DevicePackage.load(from: folder) } catch let error as MirageError {
+                throw MirageError("the device package at '\(path)' cannot be used: \(error.message)", at: (displayName, index + 1),
+                                  fix: error.fix ?? "give the folder of a device package (one with \(DevicePackage.descriptorName)), relative to config.swift")
+            }
+            guard package.name == module else {
+                throw MirageError("the package at '\(path)' is the module '\(package.name)', not '\(module)'", at: (displayName, index + 1),
+                                  fix: "write: import \(package.name) // package: \(path)")
+            }
+            if !packages.contains(package) { packages.append(package) }
+        }
+        return packages
+    }
+
+    func sourceHash(of files: [URL], salt: String) throws -> String {
         var hash = ContentHash()
-        for file in try dslSourceFiles() { hash.add(try Data(contentsOf: file)) }
-        hash.add(swiftcVersion())
+        for file in files {
+            hash.add(file.lastPathComponent)
+            hash.add(try Data(contentsOf: file))
+        }
+        hash.add(salt)
         return hash.hex
     }
 
-    func dslSourceFiles() throws -> [URL] {
-        try FileManager.default.contentsOfDirectory(at: installation.dslSources, includingPropertiesForKeys: nil)
+    func swiftSources(in folder: URL) throws -> [URL] {
+        guard FileManager.default.fileExists(atPath: folder.path) else { return [] }
+        return try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)
             .filter { $0.pathExtension == "swift" }
             .sorted { $0.lastPathComponent < $1.lastPathComponent }
     }
@@ -74,45 +122,60 @@ public struct ConfigLoader {
         (try? Shell.run(swiftc(), ["--version"]).output) ?? "unknown"
     }
 
-    /// Compiles Sources/MirageConfig into a shared library, once per version.
-    func buildLibrary(dslHash: String) throws -> URL {
-        let folder = libraryCache.appendingPathComponent("dsl-\(dslHash)")
-        let library = folder.appendingPathComponent("libMirageConfig.so")
-        if FileManager.default.fileExists(atPath: library.path) { return folder }
-        let staging = libraryCache.appendingPathComponent("dsl-\(dslHash).\(ProcessInfo.processInfo.processIdentifier)")
+    /// A compiled DSL module: the folder with its module and library.
+    struct Library {
+        let name: String
+        let folder: URL
+
+        /// The compiler flags that import and link it.
+        var flags: [String] {
+            ["-I", folder.path, "-L", folder.path, "-l\(name)", "-Xlinker", "-rpath", "-Xlinker", folder.path]
+        }
+    }
+
+    /// Compiles the DSL (or a device package's DSL part) into a shared
+    /// library, once per version of its sources.
+    func buildLibrary(named name: String, sources: [URL], hash: String, linking: [Library]) throws -> Library {
+        let folder = libraryCache.appendingPathComponent("\(name)-\(hash)")
+        if FileManager.default.fileExists(atPath: folder.appendingPathComponent("lib\(name).so").path) {
+            return Library(name: name, folder: folder)
+        }
+        guard !sources.isEmpty else { throw MirageError("the module \(name) has no Swift sources") }
+        let staging = libraryCache.appendingPathComponent("\(name)-\(hash).\(ProcessInfo.processInfo.processIdentifier)")
         try? FileManager.default.removeItem(at: staging)
         try FileManager.default.createFolder(staging)
-        let result = try Shell.run(try swiftc(), [
-            "-emit-library", "-emit-module", "-parse-as-library", "-module-name", "MirageConfig",
-            "-emit-module-path", staging.appendingPathComponent("MirageConfig.swiftmodule").path,
-            "-o", staging.appendingPathComponent("libMirageConfig.so").path,
-        ] + (try dslSourceFiles()).map(\.path))
+        let result = try Shell.run(try swiftc(), linking.flatMap(\.flags) + [
+            "-emit-library", "-emit-module", "-parse-as-library", "-module-name", name,
+            "-emit-module-path", staging.appendingPathComponent("\(name).swiftmodule").path,
+            "-o", staging.appendingPathComponent("lib\(name).so").path,
+        ] + sources.map(\.path))
         guard result.status == 0 else {
-            throw MirageError("cannot compile the MirageConfig DSL library:\n\(result.error)")
+            try? FileManager.default.removeItem(at: staging)
+            throw MirageError("cannot compile the DSL module \(name):\n\(result.error)")
         }
         try? FileManager.default.removeItem(at: folder)
         try FileManager.default.moveItem(at: staging, to: folder)
-        return folder
+        return Library(name: name, folder: folder)
     }
 
-    /// Compiles config.swift against the library and runs it.
-    func evaluate(library: URL, output: URL) throws -> ConfigurationGraph {
+    /// Compiles config.swift against the libraries and runs it.
+    func evaluate(libraries: [Library], output: URL) throws -> ConfigModel.Graph {
         let work = buildDirectory.appendingPathComponent("cache")
         try FileManager.default.createFolder(work)
         let program = work.appendingPathComponent("evaluate-config")
-        let compile = try Shell.run(try swiftc(), [
-            "-I", library.path, "-L", library.path, "-lMirageConfig",
-            "-Xlinker", "-rpath", "-Xlinker", library.path,
+        let compile = try Shell.run(try swiftc(), libraries.flatMap(\.flags) + [
             "-module-name", "UnikernelConfig",
             configFile.path, "-o", program.path,
         ], in: directory)
         guard compile.status == 0 else {
-            throw MirageError("config.swift does not compile:\n" + compilerErrors(compile.error + compile.output))
+            let log = compile.error + compile.output
+            throw MirageError("config.swift does not compile:\n" + compilerErrors(log),
+                              fix: log.contains("no such module") ? "import a device package with the folder it is in: import NAME // package: PATH" : nil)
         }
         let temporary = output.appendingPathExtension("tmp")
         try? FileManager.default.removeItem(at: temporary)
         let run = try Shell.run(program, [], in: directory,
-                                environment: [ConfigurationGraph.outputVariable: temporary.path])
+                                environment: [ConfigModel.outputVariable: temporary.path])
         guard run.status == 0 else {
             let text = run.error.isEmpty ? run.output : run.error
             throw MirageError("config.swift is not a valid configuration:\n" + relativize(text).trimmingCharacters(in: .whitespacesAndNewlines))
@@ -121,10 +184,7 @@ public struct ConfigLoader {
             throw MirageError("config.swift never calls register(...)", at: (displayName, 1),
                               fix: "end it with register(\"NAME\", main(devices...))")
         }
-        let graph: ConfigurationGraph
-        do { graph = try JSONDecoder().decode(ConfigurationGraph.self, from: data) } catch {
-            throw MirageError("cannot read the device graph config.swift wrote: \(error)")
-        }
+        let graph = try ConfigModel.Graph.decode(data)
         try? FileManager.default.removeItem(at: output)
         try FileManager.default.moveItem(at: temporary, to: output)
         return graph
@@ -143,10 +203,4 @@ public struct ConfigLoader {
     func relativize(_ text: String) -> String {
         text.replacingOccurrences(of: configFile.path, with: displayName)
     }
-}
-
-/// `path` relative to the current folder when it is inside it.
-public func displayPath(_ path: String, relativeTo base: String = FileManager.default.currentDirectoryPath) -> String {
-    if path.hasPrefix(base + "/") { return String(path.dropFirst(base.count + 1)) }
-    return path
 }

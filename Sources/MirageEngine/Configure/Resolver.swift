@@ -1,84 +1,38 @@
 import Foundation
-import MirageConfig
 
-/// A device graph resolved for one board: every device has a driver and a
-/// peripheral, shared devices are one instance, keys have values. This is
-/// what the emitters and the build read.
-public struct ResolvedConfiguration: Codable {
-    public let name: String
-    public let job: String
-    /// The board's own name (`virt` for `--target arm`).
-    public let board: String
-    /// The target as the person wrote it.
-    public let target: String
-    public let toolchain: String
-    /// Devices in the order they are brought up: arguments before users.
-    public let devices: [ResolvedDevice]
-    /// The instances the job's `start` takes, in signature order.
-    public let jobArguments: [String]
-    public let keys: [ResolvedKey]
-    public let toolVersion: String
-
-    public func device(named name: String) -> ResolvedDevice? { devices.first { $0.name == name } }
-}
-
-public struct ResolvedDevice: Codable {
-    /// Instance name, a Swift identifier in the glue code.
-    public let name: String
-    public let type: String
-    public let driver: String
-    /// The board peripheral it drives; nil for software devices.
-    public let peripheral: String?
-    /// Its node in the device tree; nil for software devices.
-    public let path: String?
-    /// Further board hardware it uses (an entropy pool's virtio-rng).
-    public let hardware: [ResolvedHardware]
-    /// The device's own settings, from the DSL.
-    public let parameters: [String: String]
-    /// Instance names of the devices it is built on.
-    public let arguments: [String]
-    /// Every place in config.swift it is used from, "config.swift:LINE".
-    public let usedAt: [String]
-
-    /// Every board peripheral the device uses.
-    public var peripherals: [String] { (peripheral.map { [$0] } ?? []) + hardware.map(\.peripheral) }
-}
-
-/// A board peripheral a device uses besides its own.
-public struct ResolvedHardware: Codable {
-    public let driver: String
-    public let peripheral: String
-    public let path: String
-}
-
-public struct ResolvedKey: Codable {
-    public let name: String
-    public let doc: String
-    public let type: KeyType
-    public let stage: KeyStage
-    public let defaultValue: String
-    /// The value in force: the default or what `configure --NAME` gave.
-    public let value: String
-    public let declaredAt: String
-}
-
-/// Resolves a configuration graph for a board, collecting every error it
-/// finds (with its config.swift line) before giving up.
+/// Resolves a configuration graph for a board: follows `match` choices,
+/// chooses each device's driver and binds it to board hardware by the
+/// device tree's `compatible` (as Linux and Zephyr bind drivers), merges
+/// devices equal by construction into one instance, and gives keys their
+/// values. It collects every error it finds, each with its config.swift
+/// line, before giving up.
 public struct Resolver {
-    public let graph: ConfigurationGraph
+    public let graph: ConfigModel.Graph
     public let board: Board
+    public let drivers: DriverCatalog
     public let target: String
     public let toolchain: String
     /// Values given on the configure command line, by key name.
     public let keyValues: [String: String]
+    public let packages: [DevicePackage]
 
-    public init(graph: ConfigurationGraph, board: Board, target: String, toolchain: String = Toolchain.defaultName,
-                keyValues: [String: String] = [:]) {
+    public init(graph: ConfigModel.Graph, board: Board, drivers: DriverCatalog, target: String,
+                toolchain: String = Toolchain.defaultName, keyValues: [String: String] = [:], packages: [DevicePackage] = []) {
         self.graph = graph
         self.board = board
+        self.drivers = drivers
         self.target = target
         self.toolchain = toolchain
         self.keyValues = keyValues
+        self.packages = packages
+    }
+
+    /// What became of a device in the graph.
+    enum Outcome {
+        case instance(String)
+        /// An optional device the board has no hardware for.
+        case omitted
+        case failed
     }
 
     /// All errors found, or the resolved configuration.
@@ -88,68 +42,74 @@ public struct Resolver {
         let keyLookup = Dictionary(keys.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
 
         var ordered: [ResolvedDevice] = []
-        var seen: [Device: String] = [:]        // device -> instance name
-        var byName: [String: Device] = [:]
+        var seen: [ConfigModel.Device: String] = [:]        // device -> instance name
+        var byName: [String: ConfigModel.Device] = [:]
         var usedAt: [String: [String]] = [:]
+        var owners: [String: String] = [:]                  // peripheral -> instance name
 
-        func visit(_ device: Device, from user: SourceLocation) -> String? {
+        func visit(_ device: ConfigModel.Device, from user: ConfigModel.Location) -> Outcome {
             let place = device.location ?? user
             if let name = seen[device] {
                 usedAt[name, default: []].append(describe(place))
-                return name
+                return .instance(name)
             }
-            let chosen = choose(device, keys: keyLookup, at: place, &errors)
-            guard let chosen else { return nil }
+            guard let chosen = choose(device, keys: keyLookup, at: place, &errors) else { return .failed }
+            let binding: Binding
+            switch bind(chosen, named: device.name, optional: device.isOptional || chosen.isOptional, owners: owners, at: place) {
+            case .bound(let found): binding = found
+            case .omitted: return .omitted
+            case .failed(let error):
+                errors.append(error)
+                return .failed
+            }
             var argumentNames: [String] = []
             for argument in chosen.arguments {
-                guard let name = visit(argument, from: place) else { return nil }
-                argumentNames.append(name)
+                switch visit(argument, from: place) {
+                case .instance(let name): argumentNames.append(name)
+                case .omitted: continue
+                case .failed: return .failed
+                }
             }
             if let other = byName[device.name], other != device {
                 let otherPlace = other.location.map(describe) ?? "a built-in device"
                 errors.append(MirageError("two different devices are both named '\(device.name)' (the other is \(otherPlace))",
                                           at: location(place), fix: "give one of them another name: name: \"\(device.name)2\""))
-                return nil
+                return .failed
             }
-            guard let (driver, peripheral) = hardware(for: chosen, at: place, &errors),
-                  let extra = extraHardware(for: chosen, at: place, &errors) else { return nil }
+            if let peripheral = binding.peripheral { owners[peripheral.name] = device.name }
             byName[device.name] = device
             seen[device] = device.name
             usedAt[device.name, default: []].append(describe(place))
-            ordered.append(ResolvedDevice(name: device.name, type: device.type.name, driver: driver,
-                                          peripheral: peripheral?.name, path: peripheral?.path, hardware: extra,
+            ordered.append(ResolvedDevice(name: device.name, type: device.type, driver: binding.driver.name,
+                                          peripheral: binding.peripheral?.name, path: binding.peripheral?.path,
                                           parameters: chosen.parameters, arguments: argumentNames, usedAt: []))
-            return device.name
+            return .instance(device.name)
         }
 
         var jobArguments: [String] = []
         for device in graph.devices {
-            if let name = visit(device, from: graph.applicationLocation) { jobArguments.append(name) }
-        }
-        // Two devices may not drive one peripheral.
-        var owners: [String: String] = [:]
-        for device in ordered {
-            for peripheral in device.peripherals {
-                if let owner = owners[peripheral] {
-                    errors.append(MirageError("devices '\(owner)' and '\(device.name)' both use the board's \(peripheral)",
-                                              at: location(graph.applicationLocation), fix: "use one device for it, shared by both users"))
-                }
-                owners[peripheral] = device.name
+            switch visit(device, from: graph.applicationLocation) {
+            case .instance(let name): jobArguments.append(name)
+            case .omitted:
+                errors.append(MirageError("the job's \(device.type) '\(device.name)' is optional, and the \(board.name) board has no hardware for it",
+                                          at: location(device.location ?? graph.applicationLocation), fix: "give the job a device the board has"))
+            case .failed: break
             }
         }
         if !errors.isEmpty { throw MirageErrors(errors: errors) }
         let devices = ordered.map {
-            ResolvedDevice(name: $0.name, type: $0.type, driver: $0.driver, peripheral: $0.peripheral,
-                           path: $0.path, hardware: $0.hardware, parameters: $0.parameters,
-                           arguments: $0.arguments, usedAt: usedAt[$0.name] ?? [])
+            ResolvedDevice(name: $0.name, type: $0.type, driver: $0.driver, peripheral: $0.peripheral, path: $0.path,
+                           parameters: $0.parameters, arguments: $0.arguments, usedAt: usedAt[$0.name] ?? [])
         }
+        let stdout = devices.first { device in device.arguments.isEmpty && (try? drivers.driver(device.driver))?.stdout == true }
         return ResolvedConfiguration(name: graph.name, job: graph.job, board: board.name, target: target,
-                                     toolchain: toolchain, devices: devices, jobArguments: jobArguments,
-                                     keys: keys, toolVersion: Installation.toolVersion)
+                                     toolchain: toolchain, devices: devices, jobArguments: jobArguments, stdout: stdout?.name,
+                                     keys: keys, packages: packages, toolVersion: Installation.toolVersion)
     }
 
     /// Follows `match` choices down to a device with a fixed implementation.
-    func choose(_ device: Device, keys: [String: String], at place: SourceLocation, _ errors: inout [MirageError]) -> Device? {
+    func choose(_ device: ConfigModel.Device, keys: [String: String], at place: ConfigModel.Location,
+                _ errors: inout [MirageError]) -> ConfigModel.Device? {
         guard case let .match(key, cases, otherwise) = device.implementation else { return device }
         let value = key == "target" ? board.name : keys[key] ?? ""
         let aliases = key == "target" ? [board.name] + board.aliases + [target] : [value]
@@ -161,58 +121,90 @@ public struct Resolver {
         return nil
     }
 
-    /// The driver and board peripheral that implement `device`.
-    func hardware(for device: Device, at place: SourceLocation, _ errors: inout [MirageError]) -> (String, Board.Peripheral?)? {
-        if case .driver(let name) = device.implementation, let driver = try? DriverCatalog.driver(name), !driver.drivesPeripheral {
-            return (name, nil)
-        }
-        let offered = board.peripherals.filter { $0.provides == device.type.name && $0.driver != nil }
-        let offer = offered.map { "\($0.driver!) (\($0.name))" }.joined(separator: ", ")
+    struct Binding {
+        let driver: Driver
+        /// nil for a software driver.
+        let peripheral: Board.Peripheral?
+    }
+
+    enum BindOutcome {
+        case bound(Binding)
+        case omitted
+        case failed(MirageError)
+    }
+
+    /// The driver that implements `device` and the board hardware it binds
+    /// to: the board's chosen hardware for a default device, else the first
+    /// hardware not yet taken whose `compatible` the driver knows.
+    func bind(_ device: ConfigModel.Device, named name: String, optional: Bool, owners: [String: String],
+              at place: ConfigModel.Location) -> BindOutcome {
+        let type = device.type
         switch device.implementation {
         case .boardDefault:
-            guard let name = board.defaults[device.type.name], let peripheral = board.peripheral(named: name),
-                  let driver = peripheral.driver else {
-                errors.append(MirageError("the \(board.name) board has no default \(device.type)",
-                                          at: location(place), fix: offered.isEmpty ? "choose a board that has one" : "name one of its drivers: \(offer)"))
-                return nil
+            let chosen = board.defaults[type].flatMap(board.peripheral(named:))
+            let candidates = chosen.map { [$0] } ?? board.peripherals.filter { !drivers.drivers(for: $0, providing: type).isEmpty }
+            for peripheral in candidates {
+                guard let driver = drivers.drivers(for: peripheral, providing: type).first else {
+                    return .failed(MirageError("no driver binds to the \(board.name) board's \(peripheral.name) (compatible \(peripheral.compatible.joined(separator: ", "))) as a \(type)",
+                                               at: location(place), fix: "add a driver whose driver.yaml provides \(type) with one of those compatible strings"))
+                }
+                if let owner = owners[peripheral.name], candidates.count == 1 {
+                    return .failed(taken(peripheral, by: owner, wantedBy: name))
+                }
+                if owners[peripheral.name] == nil { return .bound(Binding(driver: driver, peripheral: peripheral)) }
             }
-            return (driver, peripheral)
-        case .driver(let driver):
-            if let peripheral = offered.first(where: { $0.driver == driver }) { return (driver, peripheral) }
-            errors.append(MirageError("the \(board.name) board cannot provide a \(driver) \(device.type) ('\(device.name)')",
-                                      at: location(place),
-                                      fix: offered.isEmpty ? "the \(board.name) board has no \(device.type) hardware"
-                                                           : "on \(board.name) use default\(device.type.name.capitalized) or a device with driver: \(offer); or Device.match(target:) per board"))
-            return nil
+            if optional { return .omitted }
+            let offers = offered(type)
+            return .failed(MirageError("the \(board.name) board has no default \(type)", at: location(place),
+                                       fix: offers.isEmpty ? "choose a board that has one" : "name one of its drivers: \(offers)"))
+        case .driver(let driverName):
+            guard let driver = try? drivers.driver(driverName) else {
+                return .failed(MirageError("there is no driver '\(driverName)' for the \(type) '\(name)'", at: location(place),
+                                           fix: "known drivers: \(drivers.drivers.filter { $0.provides != nil }.map(\.name).joined(separator: ", "))"))
+            }
+            guard driver.provides == type else {
+                return .failed(MirageError("the driver '\(driverName)' provides \(driver.provides.map { "a \($0)" } ?? "no device"), not a \(type) ('\(name)')",
+                                           at: location(place), fix: "use a driver that provides \(type): \(drivers.drivers.filter { $0.provides == type }.map(\.name).joined(separator: ", "))"))
+            }
+            guard driver.drivesHardware else { return .bound(Binding(driver: driver, peripheral: nil)) }
+            let fitting = board.peripherals.filter { peripheral in peripheral.compatible.contains { driver.compatible.contains($0) } }
+            if let free = fitting.first(where: { owners[$0.name] == nil }) { return .bound(Binding(driver: driver, peripheral: free)) }
+            if optional { return .omitted }
+            if let last = fitting.last, let owner = owners[last.name] { return .failed(taken(last, by: owner, wantedBy: name)) }
+            let offers = offered(type)
+            return .failed(MirageError("the \(board.name) board cannot provide a \(driverName) \(type) ('\(name)')", at: location(place),
+                                       fix: offers.isEmpty ? "the \(board.name) board has no \(type) hardware"
+                                                           : "on \(board.name) use its default or a device with driver: \(offers); or Device.match(target:) per board"))
         case .match:
-            return nil   // resolved by choose(_:) first
+            return .failed(MirageError("internal error: an unresolved match", at: location(place)))   // choose(_:) resolves matches first
         }
     }
 
-    /// The hardware a software device must use (`hardware`) or uses when
-    /// the board has it (`optional-hardware`); nil after an error.
-    func extraHardware(for device: Device, at place: SourceLocation, _ errors: inout [MirageError]) -> [ResolvedHardware]? {
-        func list(_ key: String) -> [String] { (device.parameters[key] ?? "").split(separator: ",").map(String.init) }
-        var result: [ResolvedHardware] = []
-        for driver in list("hardware") + list("optional-hardware") {
-            if let peripheral = board.peripherals.first(where: { $0.driver == driver }) {
-                result.append(ResolvedHardware(driver: driver, peripheral: peripheral.name, path: peripheral.path))
-            } else if list("hardware").contains(driver) {
-                errors.append(MirageError("the \(board.name) board has no \(driver) for the \(device.type) '\(device.name)'",
-                                          at: location(place), fix: "leave \(driver) out on \(board.name), or use default\(device.type.name.capitalized), which takes what the board has"))
-                return nil
+    func taken(_ peripheral: Board.Peripheral, by owner: String, wantedBy name: String) -> MirageError {
+        MirageError("devices '\(owner)' and '\(name)' both use the board's \(peripheral.name), and it has no other",
+                    at: location(graph.applicationLocation), fix: "use one device for it, shared by both users")
+    }
+
+    /// What the board offers for `type`: "ns16550 (uart0)", one entry per driver.
+    func offered(_ type: String) -> String {
+        var byDriver: [(driver: String, peripherals: [String])] = []
+        for peripheral in board.peripherals {
+            for driver in drivers.drivers(for: peripheral, providing: type) {
+                if let index = byDriver.firstIndex(where: { $0.driver == driver.name }) {
+                    byDriver[index].peripherals.append(peripheral.name)
+                } else {
+                    byDriver.append((driver.name, [peripheral.name]))
+                }
             }
         }
-        return result
+        return byDriver.map { "\($0.driver) (\($0.peripherals.joined(separator: ", ")))" }.joined(separator: ", ")
     }
 
     /// Every key the job and its devices declare, with the value in force.
     func resolveKeys(_ errors: inout [MirageError]) -> [ResolvedKey] {
-        let declarations = KeyListing.allDeclarations(of: graph)
-
         var result: [ResolvedKey] = []
-        var byName: [String: KeyDeclaration] = [:]
-        for declaration in declarations {
+        var byName: [String: ConfigModel.Key] = [:]
+        for declaration in KeyListing.allDeclarations(of: graph) {
             if let earlier = byName[declaration.name] {
                 if earlier != declaration {
                     errors.append(MirageError("two different keys are named '\(declaration.name)' (the other at \(describe(earlier.location)))",
@@ -238,7 +230,7 @@ public struct Resolver {
         return result
     }
 
-    static func parses(_ value: String, as type: KeyType) -> Bool {
+    static func parses(_ value: String, as type: ConfigModel.KeyType) -> Bool {
         switch type {
         case .string: return !value.contains("\"") && !value.contains("\n")
         case .int: return Int(value) != nil
@@ -246,7 +238,7 @@ public struct Resolver {
         }
     }
 
-    static func example(for type: KeyType) -> String {
+    static func example(for type: ConfigModel.KeyType) -> String {
         switch type {
         case .string: return "give text without double quotes or line breaks"
         case .int: return "give a whole number, such as 3"
@@ -254,65 +246,9 @@ public struct Resolver {
         }
     }
 
-    func article(_ type: KeyType) -> String { type == .int ? "an" : "a" }
+    func article(_ type: ConfigModel.KeyType) -> String { type == .int ? "an" : "a" }
 
-    func describe(_ place: SourceLocation) -> String { "\(displayPath(place.file)):\(place.line)" }
+    func describe(_ place: ConfigModel.Location) -> String { "\(displayPath(place.file)):\(place.line)" }
 
-    func location(_ place: SourceLocation) -> (file: String, line: Int) { (displayPath(place.file), place.line) }
-}
-
-/// Several errors, each on its own lines.
-public struct MirageErrors: Error, CustomStringConvertible {
-    public let errors: [MirageError]
-    public var description: String { errors.map(\.description).joined(separator: "\n") }
-}
-
-/// The keys a configuration declares: the job's and its devices'.
-public enum KeyListing {
-    /// Every declaration, in order, repeats included.
-    static func allDeclarations(of graph: ConfigurationGraph) -> [KeyDeclaration] {
-        var declarations: [KeyDeclaration] = graph.keys
-        func collect(_ device: Device) {
-            declarations += device.keys
-            device.arguments.forEach(collect)
-            if case let .match(_, cases, otherwise) = device.implementation {
-                cases.keys.sorted().forEach { collect(cases[$0]!) }
-                otherwise.map(collect)
-            }
-        }
-        graph.devices.forEach(collect)
-        return declarations
-    }
-
-    /// Each key once, in declaration order.
-    public static func keys(of graph: ConfigurationGraph) -> [KeyDeclaration] {
-        var seen = Set<String>()
-        return allDeclarations(of: graph).filter { seen.insert($0.name).inserted }
-    }
-}
-
-/// Key values as `configure` takes them on its command line.
-public enum KeyArguments {
-    /// `--name value` and `--name=value` pairs; a bare `--flag` means true.
-    public static func parse(_ arguments: [String]) throws -> [String: String] {
-        var values: [String: String] = [:]
-        var index = 0
-        while index < arguments.count {
-            let argument = arguments[index]
-            guard argument.hasPrefix("--"), argument.count > 2 else {
-                throw MirageError("unexpected argument '\(argument)'", fix: "give keys as --NAME VALUE; see mirage-config configure --help")
-            }
-            let body = argument.dropFirst(2)
-            if let equals = body.firstIndex(of: "=") {
-                values[String(body[..<equals])] = String(body[body.index(after: equals)...])
-            } else if index + 1 < arguments.count, !arguments[index + 1].hasPrefix("--") {
-                values[String(body)] = arguments[index + 1]
-                index += 1
-            } else {
-                values[String(body)] = "true"
-            }
-            index += 1
-        }
-        return values
-    }
+    func location(_ place: ConfigModel.Location) -> (file: String, line: Int) { (displayPath(place.file), place.line) }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import MirageConfig
 
 /// A unikernel's folder and where the tool writes for it: generated files
 /// in `_build/`, images in `dist/`. Boot tests use a folder per board.
@@ -34,7 +33,7 @@ public struct Workspace {
     /// What `configure` found and wrote.
     public struct ConfigureResult {
         public let configuration: ResolvedConfiguration
-        public let graph: ConfigurationGraph
+        public let graph: ConfigModel.Graph
         /// Whether config.swift was compiled and run (false: from the cache).
         public let evaluatedConfig: Bool
         public let files: [URL]
@@ -47,15 +46,16 @@ public struct Workspace {
         let board = try Board.load(target, from: installation)
         _ = try Toolchain.load(toolchain, from: installation)
         var loader = ConfigLoader(installation: installation, directory: directory)
-        let graph = try loader.load()
-        let configuration = try Resolver(graph: graph, board: board, target: target, toolchain: toolchain,
-                                         keyValues: keyValues).resolve()
-        let files = try emit(configuration, board: board)
-        return ConfigureResult(configuration: configuration, graph: graph, evaluatedConfig: loader.evaluated, files: files)
+        let loaded = try loader.load()
+        let drivers = try DriverCatalog(installation: installation, packages: loaded.packages)
+        let configuration = try Resolver(graph: loaded.graph, board: board, drivers: drivers, target: target, toolchain: toolchain,
+                                         keyValues: keyValues, packages: loaded.packages).resolve()
+        let files = try emit(configuration, board: board, drivers: drivers)
+        return ConfigureResult(configuration: configuration, graph: loaded.graph, evaluatedConfig: loader.evaluated, files: files)
     }
 
     /// Writes the linker script, device tree, glue, manifest and qemu command.
-    func emit(_ configuration: ResolvedConfiguration, board: Board) throws -> [URL] {
+    func emit(_ configuration: ResolvedConfiguration, board: Board, drivers: DriverCatalog) throws -> [URL] {
         try FileManager.default.createFolder(buildDirectory)
         let treeEmitter = DeviceTreeEmitter(board: board, configuration: configuration)
         let tree = treeEmitter.tree()
@@ -63,7 +63,7 @@ public struct Workspace {
         try writeIfChanged(tree.dts(header: header), to: deviceTreeSource)
         try writeIfChanged(try tree.dtb(), to: deviceTreeBlob)
         try writeIfChanged(try LinkerScriptEmitter(board: board, configuration: configuration).script(), to: linkerScript)
-        try writeIfChanged(try GlueEmitter(configuration: configuration).source(), to: glueFile)
+        try writeIfChanged(try GlueEmitter(configuration: configuration, drivers: drivers).source(), to: glueFile)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try writeIfChanged(String(decoding: try encoder.encode(configuration), as: UTF8.self) + "\n", to: configurationFile)
@@ -81,9 +81,10 @@ public struct Workspace {
         guard let profileName = board.qemu else {
             throw MirageError("the \(board.name) board has no qemu profile", fix: "flash the image to the board instead")
         }
+        let drivers = try DriverCatalog(installation: installation, packages: configuration.packages)
         return QemuCommand(board: board, profile: try QemuProfile.load(profileName, from: installation),
                            image: image(configuration.name), deviceTree: deviceTree,
-                           peripherals: configuration.devices.flatMap(\.peripherals))
+                           attachments: try QemuCommand.attachments(for: configuration, board: board, drivers: drivers))
     }
 
     /// The configuration the last `configure` wrote.
@@ -104,40 +105,5 @@ public struct Workspace {
             removed.append(folder)
         }
         return removed
-    }
-}
-
-/// What an image is: written to _build/manifest.json.
-public struct Manifest: Codable {
-    public let tool: String
-    public let toolVersion: String
-    public let unikernel: String
-    public let job: String
-    public let board: BoardSummary
-    public let toolchain: String
-    public let devices: [ResolvedDevice]
-    public let keys: [ResolvedKey]
-    public let image: String
-
-    public struct BoardSummary: Codable {
-        public let name: String
-        public let cpu: String
-        public let ramBase: UInt64
-        public let ramSize: UInt64
-        public let loadAddress: UInt64
-        public let qemuMachine: String?
-    }
-
-    init(configuration: ResolvedConfiguration, board: Board, workspace: Workspace) {
-        tool = "mirage-config"
-        toolVersion = Installation.toolVersion
-        unikernel = configuration.name
-        job = configuration.job
-        self.board = BoardSummary(name: board.name, cpu: board.cpu.core, ramBase: board.memory.ram.base,
-                                  ramSize: board.memory.ram.size, loadAddress: board.memory.load, qemuMachine: board.qemu)
-        toolchain = configuration.toolchain
-        devices = configuration.devices
-        keys = configuration.keys
-        image = displayPath(workspace.image(configuration.name).path, relativeTo: workspace.directory.path)
     }
 }

@@ -58,12 +58,12 @@ public struct DeviceTreeEmitter {
         root.children.append(reserved)
 
         var chosen = DeviceTreeNode("chosen", properties: [("bootargs", .string(bootArguments))])
-        if let console = configuration.devices.first(where: { $0.type == "console" }), let path = console.path {
+        if let console = configuration.stdout.flatMap(configuration.device(named:)), let path = console.path {
             chosen.properties.append(("stdout-path", .string(path)))
         }
         root.children.append(chosen)
 
-        var used = Set(configuration.devices.flatMap(\.peripherals))
+        var used = Set(configuration.devices.compactMap(\.peripheral))
         if let controller = board.interruptController { used.insert(controller.name) }
         for peripheral in board.peripherals where used.contains(peripheral.name) {
             root.children.append(node(for: peripheral))
@@ -78,7 +78,7 @@ public struct DeviceTreeEmitter {
         for (name, value) in (peripheral.properties ?? [:]).sorted(by: { $0.key < $1.key }) {
             node.properties.append((name, value))
         }
-        if peripheral.provides == "interrupt-controller" {
+        if peripheral.isInterruptController {
             node.properties.append(("phandle", .cells([DeviceTreeEmitter.interruptControllerPhandle])))
         }
         return node

@@ -1,12 +1,16 @@
 import Foundation
-import MirageConfig
 
 /// The generated main.swift: brings the devices up in dependency order
-/// from the device tree, reads the keys, and starts the job.
+/// from the device tree, reads the keys, and starts the job. How each device
+/// is brought up is its driver's glue (driver.yaml), not this emitter's.
 public struct GlueEmitter {
     public let configuration: ResolvedConfiguration
+    public let drivers: DriverCatalog
 
-    public init(configuration: ResolvedConfiguration) { self.configuration = configuration }
+    public init(configuration: ResolvedConfiguration, drivers: DriverCatalog) {
+        self.configuration = configuration
+        self.drivers = drivers
+    }
 
     public func source() throws -> String {
         var text = """
@@ -15,7 +19,7 @@ public struct GlueEmitter {
 
         /// The board this image was configured for.
         enum Board {
-            static let name = "\(configuration.board)"
+            static let name = \(swiftStringLiteral(configuration.board))
         }
 
         /// The configuration's keys. Configure-time keys are fixed here;
@@ -25,7 +29,8 @@ public struct GlueEmitter {
 
         """
         for key in configuration.keys {
-            text += "    /// \(key.doc) (\(key.stage == .boot ? "boot-time" : "configure-time") key --\(key.name), declared at \(key.declaredAt))\n"
+            let doc = "\(key.doc) (\(key.stage == .boot ? "boot-time" : "configure-time") key --\(key.name), declared at \(key.declaredAt))"
+            text += "    /// \(doc.replacingOccurrences(of: "\n", with: " "))\n"
             let declaration = key.stage == .boot ? "nonisolated(unsafe) static var" : "static let"
             text += "    \(declaration) \(GlueEmitter.identifier(key.name)): \(swiftType(key.type)) = \(literal(key))\n"
         }
@@ -37,27 +42,29 @@ public struct GlueEmitter {
             let tree = Runtime.deviceTree(passedAt: deviceTreeAddress)
 
         """
-        // Consoles first, so that key errors and every later message are seen;
-        // then the keys; then the other devices in dependency order.
-        let consoles = configuration.devices.filter { $0.type == DeviceType.console.name && $0.arguments.isEmpty }
-        let others = configuration.devices.filter { device in !consoles.contains { $0.name == device.name } }
-        for device in consoles { text += try bringUp(device) }
-        if let console = consoles.first { text += "    Runtime.attach(console: \(console.name))\n" }
+        // The console comes first, so that key errors and every later message
+        // are seen; then the keys; then the other devices in dependency order.
+        let console = configuration.stdout.flatMap(configuration.device(named:))
+        if let console {
+            text += try bringUp(console)
+            text += "    Runtime.attach(console: \(console.name))\n"
+        }
+        let others = configuration.devices.filter { $0.name != console?.name }
         text += readKeys()
         for device in others { text += try bringUp(device) }
         let labels = configuration.jobArguments.map { name -> String in
-            let type = configuration.device(named: name)?.type ?? name
-            return "\(type): \(name)"
+            "\(GlueEmitter.identifier(configuration.device(named: name)?.type ?? name)): \(name)"
         }
         text += "    return \(configuration.job).start(\(labels.joined(separator: ", ")))\n}\n"
         return text
     }
 
     func bringUp(_ device: ResolvedDevice) throws -> String {
-        let driver = try DriverCatalog.driver(device.driver)
+        let driver = try drivers.driver(device.driver)
         let place = device.peripheral.map { " on \($0)" } ?? ""
         var text = "    // \(device.type) '\(device.name)': \(device.driver)\(place), used at \(device.usedAt.joined(separator: ", "))\n"
-        text += driver.glue(for: device).map { "    " + $0 + "\n" }.joined()
+        let template = GlueTemplate(driver: driver, device: device, configuration: configuration)
+        text += try template.lines().map { "    " + $0 + "\n" }.joined()
         return text
     }
 
@@ -67,7 +74,7 @@ public struct GlueEmitter {
         var text = "    let bootArguments = BootArguments(tree.bootArguments)\n"
         for key in boot {
             let name = GlueEmitter.identifier(key.name)
-            text += "    Keys.\(name) = Runtime.bootKey(bootArguments, \"\(key.name)\", default: Keys.\(name))\n"
+            text += "    Keys.\(name) = Runtime.bootKey(bootArguments, \(swiftStringLiteral(key.name)), default: Keys.\(name))\n"
         }
         return text
     }
@@ -78,7 +85,7 @@ public struct GlueEmitter {
         return parts.enumerated().map { $0.offset == 0 ? String($0.element) : $0.element.prefix(1).uppercased() + $0.element.dropFirst() }.joined()
     }
 
-    func swiftType(_ type: KeyType) -> String {
+    func swiftType(_ type: ConfigModel.KeyType) -> String {
         switch type {
         case .string: return "String"
         case .int: return "Int"
@@ -88,9 +95,128 @@ public struct GlueEmitter {
 
     func literal(_ key: ResolvedKey) -> String {
         switch key.type {
-        case .string: return "\"" + key.value.replacingOccurrences(of: "\\", with: "\\\\") + "\""
+        case .string: return swiftStringLiteral(key.value)
         case .int: return String(Int(key.value) ?? 0)
         case .bool: return ["true", "yes", "on", "1"].contains(key.value) ? "true" : "false"
         }
     }
+}
+
+/// A driver's glue lines (driver.yaml `glue:`) filled in for one device.
+///
+/// - `{name}`: the instance; `{type}`: the driver's Swift type;
+///   `{path}`: the device-tree node of the hardware it is bound to.
+/// - `{argument.TYPE}`: the instance of the device's argument of that type.
+/// - `{key.NAME}`: the key's value (`Keys.name`).
+/// - `{parameter.NAME}`: the device's parameter, as a Swift string literal.
+/// - A line `each TYPE: ...` is written once per argument of that type,
+///   with `{it}` for the argument (optional arguments the board lacks are absent).
+///
+/// A hardware driver without `glue:` gets `let {name} = {type}(tree: tree, path: "{path}")`.
+struct GlueTemplate {
+    let driver: Driver
+    let device: ResolvedDevice
+    let configuration: ResolvedConfiguration
+
+    static let hardwareDefault = ["let {name} = {type}(tree: tree, path: \"{path}\")"]
+
+    func lines() throws -> [String] {
+        guard let template = driver.glue ?? (driver.drivesHardware ? GlueTemplate.hardwareDefault : nil) else {
+            throw problem("it drives no hardware, so it needs `glue:` lines that construct \(driver.type ?? "its type")")
+        }
+        var result: [String] = []
+        for line in template {
+            if line.hasPrefix("each "), let colon = line.firstIndex(of: ":") {
+                let type = line[line.index(line.startIndex, offsetBy: 5)..<colon].trimmingCharacters(in: .whitespaces)
+                let body = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                for argument in arguments(ofType: type) { result.append(try fill(body, it: argument)) }
+            } else {
+                result.append(try fill(line, it: nil))
+            }
+        }
+        return result
+    }
+
+    func arguments(ofType type: String) -> [String] {
+        device.arguments.filter { configuration.device(named: $0)?.type == type }
+    }
+
+    func fill(_ line: String, it: String?) throws -> String {
+        var output = ""
+        var rest = Substring(line)
+        while let open = rest.firstIndex(of: "{") {
+            output += rest[..<open]
+            guard let close = rest[open...].firstIndex(of: "}") else { throw problem("an unclosed '{' in \"\(line)\"") }
+            output += try value(of: String(rest[rest.index(after: open)..<close]), it: it)
+            rest = rest[rest.index(after: close)...]
+        }
+        return output + rest
+    }
+
+    func value(of placeholder: String, it: String?) throws -> String {
+        switch placeholder {
+        case "name": return device.name
+        case "type":
+            guard let type = driver.type else { throw problem("{type} is used, but it gives no `type:`") }
+            return type
+        case "path":
+            guard let path = device.path else { throw problem("{path} is used, but it drives no hardware") }
+            guard path.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || ",._+-@/".contains($0)) }) else {
+                throw problem("the node path '\(path)' has characters a device-tree node name cannot have")
+            }
+            return path
+        case "it":
+            guard let it else { throw problem("{it} is used outside an `each` line") }
+            return it
+        default:
+            if placeholder.hasPrefix("argument.") {
+                let type = String(placeholder.dropFirst("argument.".count))
+                guard let argument = arguments(ofType: type).first else {
+                    throw problem("its glue needs a \(type) argument, but the device '\(device.name)' has none")
+                }
+                return argument
+            }
+            if placeholder.hasPrefix("key.") {
+                let name = String(placeholder.dropFirst("key.".count))
+                guard configuration.keys.contains(where: { $0.name == name }) else {
+                    throw problem("its glue reads the key '\(name)', which no device or job declares")
+                }
+                return "Keys." + GlueEmitter.identifier(name)
+            }
+            if placeholder.hasPrefix("parameter.") {
+                let name = String(placeholder.dropFirst("parameter.".count))
+                guard let value = device.parameters[name] else {
+                    throw problem("its glue reads the parameter '\(name)', which the device '\(device.name)' does not set")
+                }
+                return swiftStringLiteral(value)
+            }
+            throw problem("unknown placeholder {\(placeholder)}")
+        }
+    }
+
+    func problem(_ text: String) -> MirageError {
+        MirageError("the driver '\(driver.name)' (\(driver.folder.appendingPathComponent(Driver.descriptorName).path)): \(text)",
+                    fix: "see the glue placeholders in README.md, 'Adding a driver'")
+    }
+}
+
+/// `text` as a Swift string literal that means exactly `text`, whatever it holds.
+func swiftStringLiteral(_ text: String) -> String {
+    var literal = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\\": literal += "\\\\"
+        case "\"": literal += "\\\""
+        case "\n": literal += "\\n"
+        case "\r": literal += "\\r"
+        case "\t": literal += "\\t"
+        default:
+            if scalar.value < 0x20 || scalar.value == 0x7F {
+                literal += "\\u{\(String(scalar.value, radix: 16))}"
+            } else {
+                literal.unicodeScalars.append(scalar)
+            }
+        }
+    }
+    return literal + "\""
 }

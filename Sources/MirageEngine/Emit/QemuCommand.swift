@@ -6,22 +6,36 @@ public struct QemuCommand {
     public let profile: QemuProfile
     public let image: URL
     public let deviceTree: URL
-    /// The board peripherals the configuration uses (some need qemu arguments).
-    public let peripherals: [String]
+    /// qemu arguments that attach hardware qemu adds only on request, from
+    /// the drivers bound to it, in the board's order of that hardware
+    /// (qemu fills virtio-mmio transports in the order of its -device arguments).
+    public let attachments: [String]
 
-    public init(board: Board, profile: QemuProfile, image: URL, deviceTree: URL, peripherals: [String] = []) {
+    public init(board: Board, profile: QemuProfile, image: URL, deviceTree: URL, attachments: [String] = []) {
         self.board = board
         self.profile = profile
         self.image = image
         self.deviceTree = deviceTree
-        self.peripherals = peripherals
+        self.attachments = attachments
+    }
+
+    /// The attachments a configuration needs: each bound driver's `qemu:`
+    /// arguments, in the board's order of the hardware they are bound to.
+    public static func attachments(for configuration: ResolvedConfiguration, board: Board, drivers: DriverCatalog) throws -> [String] {
+        var arguments: [String] = []
+        for peripheral in board.peripherals {
+            for device in configuration.devices where device.peripheral == peripheral.name {
+                arguments += try drivers.driver(device.driver).qemu
+            }
+        }
+        return arguments
     }
 
     public static let executable = "qemu-system-arm"
 
     /// The same command with another device tree (one `run` made for this boot).
     public func booting(_ deviceTree: URL) -> QemuCommand {
-        QemuCommand(board: board, profile: profile, image: image, deviceTree: deviceTree, peripherals: peripherals)
+        QemuCommand(board: board, profile: profile, image: image, deviceTree: deviceTree, attachments: attachments)
     }
 
     public var arguments: [String] {
@@ -35,10 +49,7 @@ public struct QemuCommand {
         if let dtb = board.memory.reserved("dtb") {
             arguments += ["-device", "loader,file=\(deviceTree.path),addr=0x\(String(dtb.base, radix: 16)),force-raw=on"]
         }
-        for peripheral in board.peripherals where peripherals.contains(peripheral.name) {
-            arguments += peripheral.qemu ?? []
-        }
-        return arguments + profile.arguments
+        return arguments + attachments + profile.arguments
     }
 
     /// One line a person can paste into a shell.

@@ -1,8 +1,9 @@
 import Foundation
 import Yams
 
-/// A board: its memory map, CPU, peripherals and the qemu machine that
-/// emulates it. One YAML file in targets/ each; adding a board is adding a file.
+/// A board: its memory map, CPU, hardware and the qemu machine that
+/// emulates it. One YAML file in targets/ each, with its qemu profile in
+/// qemu/: adding a board is adding those files.
 public struct Board: Codable {
     public let name: String
     /// Other names for `--target`; `arm` names the default board.
@@ -13,8 +14,9 @@ public struct Board: Codable {
     public let cpu: CPU
     public let memory: MemoryMap
     public let peripherals: [Peripheral]
-    /// The peripheral each device type uses when a config asks for the
-    /// board's default (`defaultConsole`, `defaultClock`).
+    /// The hardware each device type uses when a config asks for the
+    /// board's default (`defaultConsole`, `defaultClock`), like Zephyr's
+    /// `chosen` node: device type name to peripheral name.
     public let defaults: [String: String]
     /// The qemu profile (qemu/NAME.yaml) that emulates the board.
     public let qemu: String?
@@ -57,25 +59,24 @@ public struct Board: Codable {
         public func reserved(_ name: String) -> ReservedRegion? { reserved.first { $0.name == name } }
     }
 
-    /// A device on the board, as it appears in the device tree.
+    /// Hardware on the board, as it appears in the device tree (Linux's and
+    /// Zephyr's way): what it is (`compatible`), where (`reg`) and its
+    /// interrupts. Which driver runs it is found by matching `compatible`;
+    /// the board names no driver.
     public struct Peripheral: Codable {
         public let name: String
-        /// The device type it can implement (`console`, `clock`, ...), or
-        /// infrastructure such as `interrupt-controller`.
-        public let provides: String
-        /// The runtime driver (Sources/Boot/Drivers) that runs it, if any.
-        public let driver: String?
         /// Node name with unit address, e.g. `serial@9000000`.
         public let node: String
+        /// Most specific first, as in a device tree.
         public let compatible: [String]
         public let reg: [UInt64]?
         public let interrupts: [UInt32]?
         public let properties: [String: PropertyValue]?
-        /// qemu arguments that attach this peripheral, when qemu adds it only
-        /// on request (`-device virtio-rng-device`).
-        public let qemu: [String]?
 
         public var path: String { "/" + node }
+
+        /// It has the device tree's `interrupt-controller` property.
+        public var isInterruptController: Bool { properties?["interrupt-controller"] == .flag }
     }
 
     /// Loads targets/NAME.yaml (or the board that has NAME as an alias).
@@ -97,7 +98,7 @@ public struct Board: Codable {
 
     public func peripheral(named name: String) -> Peripheral? { peripherals.first { $0.name == name } }
 
-    public var interruptController: Peripheral? { peripherals.first { $0.provides == "interrupt-controller" } }
+    public var interruptController: Peripheral? { peripherals.first { $0.isInterruptController } }
 }
 
 /// A device-tree property value as a board file writes it.

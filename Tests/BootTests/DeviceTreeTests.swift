@@ -1,4 +1,4 @@
-import BootCore
+import Boot
 import Foundation
 import XCTest
 

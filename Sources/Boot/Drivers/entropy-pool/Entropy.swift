@@ -1,42 +1,7 @@
-/// The entropy device: gathers from the configured sources into the input
-/// pool, seeds the ChaCha20 generator (Core/Random), and backs the Embedded
-/// stdlib's arc4random_buf (Hashable, Set, random()).
-///
-/// Contract: the glue gathers from every source and calls `finishSeeding()`
-/// before the job starts. Under `entropy-policy=strict` (the default) the job
-/// never starts unless the sources claimed at least 256 bits, so nothing the
-/// job calls ever waits or returns predictable bytes. Under `warn` it starts
-/// anyway, after a warning. Asking for random bytes before seeding (from a
-/// driver's init, say) stops the unikernel with a message.
-public protocol EntropyDevice: AnyObject {
-    /// Fills `buffer` with random bytes.
-    func fill(_ buffer: UnsafeMutableRawBufferPointer)
-    /// `count` random bytes.
-    func bytes(_ count: Int) -> [UInt8]
-    /// A uniformly random integer in 0..<bound.
-    func integer(below bound: UInt64) -> UInt64
-    /// What each source contributed at boot.
-    var contributions: [EntropyContribution] { get }
-}
-
-/// What one source gave.
-public struct EntropyContribution {
-    public let source: String
-    public let bytes: Int
-    public let claimedBits: Int
-    /// Why it gave nothing or was not credited, if so.
-    public let note: String?
-}
-
-/// Something that produces unpredictable bytes.
-public protocol EntropySource: AnyObject {
-    var name: StaticString { get }
-    /// Whether it can deliver again later (for reseeding).
-    var canRepeat: Bool { get }
-    /// Fresh bytes and the entropy, in bits, they are claimed to hold.
-    func collect() -> (bytes: [UInt8], claimedBits: Int, note: StaticString?)
-}
-
+/// The entropy device: gathers from its sources (devices of type
+/// entropy-source) into the input pool, seeds the ChaCha20 generator, and
+/// backs the Embedded stdlib's arc4random_buf (Hashable, Set, random()).
+/// Its contract is on `EntropyDevice` (Runtime/Devices.swift).
 public final class Entropy<C: Clock>: EntropyDevice {
     /// Entropy needed before the job may start under the strict policy.
     public static var requiredBits: Int { 256 }
@@ -155,7 +120,9 @@ public final class Entropy<C: Clock>: EntropyDevice {
 /// Where arc4random_buf gets its bytes once an entropy device is seeded.
 nonisolated(unsafe) var stdlibRandomness: ((UnsafeMutableRawBufferPointer) -> Void)?
 
+#if hasFeature(Embedded)
 /// The Embedded stdlib's source of randomness (Hasher seeds, random()).
+/// (Not on the host, where the C library's must stay in charge.)
 @_cdecl("arc4random_buf")
 func arc4randomBuffer(_ buffer: UnsafeMutableRawPointer?, _ count: Int) {
     guard let buffer, count > 0 else { return }
@@ -164,3 +131,4 @@ func arc4randomBuffer(_ buffer: UnsafeMutableRawPointer?, _ count: Int) {
     }
     fill(UnsafeMutableRawBufferPointer(start: buffer, count: count))
 }
+#endif

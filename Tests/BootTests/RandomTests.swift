@@ -1,4 +1,4 @@
-import BootCore
+import Boot
 import XCTest
 
 func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }

@@ -1,23 +1,3 @@
-/// `/chosen/rng-seed`: bytes a boot loader (QEMU virt, U-Boot, `run`)
-/// writes fresh for each boot. Credited in full, as Linux does with
-/// RANDOM_TRUST_BOOTLOADER; never in the image itself.
-public final class DeviceTreeSeed: EntropySource {
-    public let name: StaticString = "rng-seed"
-    public let canRepeat = false
-    let seed: [UInt8]
-
-    public init(tree: DeviceTree) {
-        seed = tree.node(at: "/chosen")?.property("rng-seed").map { Array($0.bytes) } ?? []
-    }
-
-    public func collect() -> (bytes: [UInt8], claimedBits: Int, note: StaticString?) {
-        guard !seed.isEmpty else { return ([], 0, "none passed") }
-        // A seed of one repeated byte is a placeholder, not randomness.
-        if seed.allSatisfy({ $0 == seed[0] }) { return (seed, 0, "constant, not credited") }
-        return (seed, seed.count * 8, nil)
-    }
-}
-
 /// CPU and timer jitter: times a memory-bound workload over and over and
 /// keeps the variation, assessed by JitterEstimate's health tests and
 /// min-entropy estimate. Works on every board, the Cubieboard included.
@@ -26,15 +6,19 @@ public final class JitterSource<C: Clock>: EntropySource {
     public let canRepeat = true
     let clock: C
     let sampleCount: Int
+    /// The boot key `--entropy-jitter`: off, it gives nothing.
+    let enabled: Bool
     var scratch = [UInt32](repeating: 0, count: 1024)
 
-    public init(clock: C, samples: Int = 2048) {
+    public init(clock: C, enabled: Bool = true, samples: Int = 2048) {
         self.clock = clock
+        self.enabled = enabled
         sampleCount = samples
     }
 
     /// Up to three runs: a health test can fail by chance on a quiet machine.
     public func collect() -> (bytes: [UInt8], claimedBits: Int, note: StaticString?) {
+        guard enabled else { return ([], 0, "turned off") }
         var result = sample()
         for _ in 0..<2 where result.note != nil {
             let again = sample()

@@ -1,0 +1,83 @@
+#include <stddef.h>
+#include <stdint.h>
+
+extern char __ram_start[], __ram_end[], __dma_start[], __dma_end[];
+
+/* MMU and caches.
+ * An identity map of the 4 GiB address space in 1 MiB sections (ARMv7-A
+ * short descriptors): RAM is normal memory, write-back cached; the DMA region
+ * at the top of RAM is normal memory, uncached, so device rings need no cache
+ * maintenance; everything else is device memory, never executed. With the MMU
+ * off, all of memory would be strongly ordered: uncached, and faulting on
+ * unaligned accesses on real hardware.
+ */
+extern uint32_t __page_table[4096];
+
+#define SECTION           0x2u
+#define SECTION_B         (1u << 2)
+#define SECTION_C         (1u << 3)
+#define SECTION_XN        (1u << 4)
+#define SECTION_AP_RW     (3u << 10)       /* AP[1:0] = 11: read/write at every level */
+#define SECTION_TEX(x)    ((uint32_t)(x) << 12)
+#define SECTION_SHAREABLE (1u << 16)
+
+#define MEMORY_DEVICE     (SECTION_B | SECTION_XN)                               /* shareable device */
+#define MEMORY_CACHED     (SECTION_TEX(1) | SECTION_C | SECTION_B | SECTION_SHAREABLE) /* write-back, write-allocate */
+#define MEMORY_UNCACHED   (SECTION_TEX(1) | SECTION_SHAREABLE)                    /* normal, non-cacheable */
+
+/* The attributes of the 1 MiB section at `megabyte`. */
+uint32_t boot_section_attributes(uint32_t megabyte) {
+    uint32_t address = megabyte << 20;
+    if (address >= (uint32_t)__dma_start && address < (uint32_t)__dma_end) return MEMORY_UNCACHED;
+    if (address >= (uint32_t)__ram_start && address < (uint32_t)__ram_end) return MEMORY_CACHED;
+    return MEMORY_DEVICE;
+}
+
+/* Invalidates the data and unified caches by set/way (ARM ARM B4.2.1), as
+   they may hold garbage after reset on real hardware. */
+static void invalidate_data_caches(void) {
+    uint32_t clidr;
+    __asm__ volatile("mrc p15, 1, %0, c0, c0, 1" : "=r"(clidr));
+    uint32_t levels = (clidr >> 24) & 7;                     /* level of coherence */
+    for (uint32_t level = 0; level < levels; level++) {
+        uint32_t type = (clidr >> (level * 3)) & 7;
+        if (type < 2) continue;                              /* no data cache at this level */
+        __asm__ volatile("mcr p15, 2, %0, c0, c0, 0; isb" :: "r"(level << 1));   /* CSSELR */
+        uint32_t ccsidr;
+        __asm__ volatile("mrc p15, 1, %0, c0, c0, 0" : "=r"(ccsidr));
+        uint32_t line_shift = (ccsidr & 7) + 4;
+        uint32_t ways = ((ccsidr >> 3) & 0x3FF) + 1;
+        uint32_t sets = ((ccsidr >> 13) & 0x7FFF) + 1;
+        uint32_t way_shift = (uint32_t)__builtin_clz(ways - 1 ? ways - 1 : 1);
+        if (ways == 1) way_shift = 0;
+        for (uint32_t way = 0; way < ways; way++)
+            for (uint32_t set = 0; set < sets; set++) {
+                uint32_t operand = (ways > 1 ? way << way_shift : 0) | (set << line_shift) | (level << 1);
+                __asm__ volatile("mcr p15, 0, %0, c7, c6, 2" :: "r"(operand));   /* DCISW */
+            }
+    }
+    __asm__ volatile("dsb; isb" ::: "memory");
+}
+
+/* Builds the identity map and turns on the MMU, caches and branch prediction.
+   Called by start.S after .bss is cleared, before any Swift runs. */
+void boot_mmu_enable(void) {
+    for (uint32_t megabyte = 0; megabyte < 4096; megabyte++)
+        __page_table[megabyte] = (megabyte << 20) | SECTION | SECTION_AP_RW | boot_section_attributes(megabyte);
+    invalidate_data_caches();
+    uint32_t zero = 0;
+    __asm__ volatile(
+        "mcr p15, 0, %0, c7, c5, 0\n"     /* ICIALLU: invalidate the instruction cache */
+        "mcr p15, 0, %0, c7, c5, 6\n"     /* BPIALL: invalidate branch prediction */
+        "mcr p15, 0, %0, c8, c7, 0\n"     /* TLBIALL */
+        "mcr p15, 0, %0, c2, c0, 2\n"     /* TTBCR = 0: TTBR0 translates everything */
+        "mcr p15, 0, %1, c2, c0, 0\n"     /* TTBR0: the table (walks uncached) */
+        "mcr p15, 0, %2, c3, c0, 0\n"     /* DACR: domain 0 is a client, permissions apply */
+        "dsb\n isb\n"
+        :: "r"(zero), "r"((uint32_t)__page_table), "r"(1u) : "memory");
+    uint32_t sctlr;
+    __asm__ volatile("mrc p15, 0, %0, c1, c0, 0" : "=r"(sctlr));
+    sctlr |= (1u << 0) | (1u << 2) | (1u << 11) | (1u << 12);   /* M, C, Z, I */
+    sctlr &= ~((1u << 1) | (1u << 28) | (1u << 29));           /* no alignment faults, no TEX remap, no access flag */
+    __asm__ volatile("mcr p15, 0, %0, c1, c0, 0\n isb" :: "r"(sctlr) : "memory");
+}

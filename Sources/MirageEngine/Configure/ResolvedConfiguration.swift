@@ -1,0 +1,57 @@
+import Foundation
+
+/// A device graph resolved for one board: every device has a driver and,
+/// if it drives hardware, the board hardware it is bound to; shared devices
+/// are one instance; keys have values. This is what the emitters and the
+/// build read (written to _build/configuration.json).
+public struct ResolvedConfiguration: Codable {
+    public let name: String
+    public let job: String
+    /// The board's own name (`virt` for `--target arm`).
+    public let board: String
+    /// The target as the person wrote it.
+    public let target: String
+    public let toolchain: String
+    /// Devices in the order they are brought up: arguments before users.
+    public let devices: [ResolvedDevice]
+    /// The instances the job's `start` takes, in signature order.
+    public let jobArguments: [String]
+    /// The console `print()` and fault reports use (/chosen/stdout-path):
+    /// the first device whose driver says `stdout: true`.
+    public let stdout: String?
+    public let keys: [ResolvedKey]
+    /// The device packages config.swift imports, whose drivers the build compiles.
+    public let packages: [DevicePackage]
+    public let toolVersion: String
+
+    public func device(named name: String) -> ResolvedDevice? { devices.first { $0.name == name } }
+}
+
+public struct ResolvedDevice: Codable {
+    /// Instance name, a Swift identifier in the glue code.
+    public let name: String
+    public let type: String
+    public let driver: String
+    /// The board hardware it is bound to; nil for a software device.
+    public let peripheral: String?
+    /// That hardware's node in the device tree; nil for a software device.
+    public let path: String?
+    /// The device's own settings, from the DSL.
+    public let parameters: [String: String]
+    /// Instance names of the devices it is built on (optional ones the board
+    /// lacks are left out).
+    public let arguments: [String]
+    /// Every place in config.swift it is used from, "config.swift:LINE".
+    public let usedAt: [String]
+}
+
+public struct ResolvedKey: Codable {
+    public let name: String
+    public let doc: String
+    public let type: ConfigModel.KeyType
+    public let stage: ConfigModel.KeyStage
+    public let defaultValue: String
+    /// The value in force: the default or what `configure --NAME` gave.
+    public let value: String
+    public let declaredAt: String
+}

@@ -1,0 +1,207 @@
+import Foundation
+import Yams
+
+/// A driver, as it describes itself in `driver.yaml` beside its sources
+/// (Sources/Boot/Drivers/NAME/, or a device package's Drivers/NAME/). The
+/// engine knows drivers only through these files: adding a driver is adding
+/// a folder.
+public struct Driver: Decodable {
+    /// What configs and other descriptors call it (`.driver("pl011")`).
+    public let name: String
+    /// The device type it implements; absent for a library of code that
+    /// other drivers `use` (the virtio-mmio transport).
+    public let provides: String?
+    /// Device-tree `compatible` strings it binds to; absent for a software
+    /// driver, which drives no hardware of its own (the entropy pool).
+    public let compatible: [String]
+    /// The Swift type the glue constructs.
+    public let type: String?
+    /// Its source files, relative to its folder; every .swift there if absent.
+    public let sources: [String]?
+    /// Libraries (other descriptors) whose sources it needs.
+    public let uses: [String]
+    /// qemu arguments that attach the emulated hardware it drives, when qemu
+    /// adds it only on request (`-device virtio-rng-device`).
+    public let qemu: [String]
+    /// The glue lines that bring it up; see `GlueTemplate`. A hardware driver
+    /// without any gets `let {name} = {type}(tree: tree, path: "{path}")`.
+    public let glue: [String]?
+    /// Whether `print()` and fault reports go to it: it is brought up before
+    /// anything else and named in /chosen/stdout-path.
+    public let stdout: Bool
+    /// C symbols it defines that other code may need, each with the fix to
+    /// give when an image that lacks the driver fails to link for want of it.
+    public let symbols: [String: String]
+    /// The folder it was read from.
+    public private(set) var folder: URL = URL(fileURLWithPath: "/")
+
+    public var drivesHardware: Bool { !compatible.isEmpty }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case name, provides, compatible, type, sources, uses, qemu, glue, stdout, symbols
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        provides = try container.decodeIfPresent(String.self, forKey: .provides)
+        compatible = try container.decodeIfPresent([String].self, forKey: .compatible) ?? []
+        type = try container.decodeIfPresent(String.self, forKey: .type)
+        sources = try container.decodeIfPresent([String].self, forKey: .sources)
+        uses = try container.decodeIfPresent([String].self, forKey: .uses) ?? []
+        qemu = try container.decodeIfPresent([String].self, forKey: .qemu) ?? []
+        glue = try container.decodeIfPresent([String].self, forKey: .glue)
+        stdout = try container.decodeIfPresent(Bool.self, forKey: .stdout) ?? false
+        symbols = try container.decodeIfPresent([String: String].self, forKey: .symbols) ?? [:]
+    }
+
+    public static let descriptorName = "driver.yaml"
+
+    /// Reads `folder/driver.yaml`, refusing fields it does not know (a typo
+    /// would otherwise be silently ignored).
+    static func load(from folder: URL) throws -> Driver {
+        let file = folder.appendingPathComponent(descriptorName)
+        try checkFields(of: file, allowed: CodingKeys.allCases.map(\.rawValue))
+        var driver = try decodeYAML(Driver.self, from: file)
+        driver.folder = folder
+        if driver.provides != nil, driver.type == nil {
+            throw MirageError("\(file.path): a driver that provides a device needs `type:`, the Swift type its glue constructs")
+        }
+        if !isIdentifier(driver.name.replacingOccurrences(of: "-", with: "_")) {
+            throw MirageError("\(file.path): '\(driver.name)' is not a driver name", fix: "use letters, digits and '-'")
+        }
+        return driver
+    }
+
+    /// The Swift (and C) files it compiles, in a fixed order.
+    func sourceFiles() throws -> [URL] {
+        if let sources {
+            return try sources.map { relative in
+                let file = folder.appendingPathComponent(relative)
+                guard FileManager.default.fileExists(atPath: file.path) else {
+                    throw MirageError("\(folder.appendingPathComponent(Driver.descriptorName).path): source '\(relative)' does not exist")
+                }
+                return file
+            }
+        }
+        return try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)
+            .filter { ["swift", "c"].contains($0.pathExtension) }
+            .sorted { $0.lastPathComponent < $1.lastPathComponent }
+    }
+}
+
+/// A device package: a folder anywhere that adds device types and
+/// constructors to the DSL (DSL/*.swift, a Swift module config.swift
+/// imports) and drivers to the runtime (Drivers/NAME/driver.yaml), with no
+/// change to the tool. config.swift names it beside its import:
+///
+///     import Watchdog // package: ../packages/watchdog
+public struct DevicePackage: Codable, Equatable {
+    /// The Swift module config.swift imports.
+    public let name: String
+    /// The package's folder.
+    public let root: URL
+
+    public static let descriptorName = "mirage-package.yaml"
+
+    public var dslSources: URL { root.appendingPathComponent("DSL") }
+    public var driversDirectory: URL { root.appendingPathComponent("Drivers") }
+
+    struct Descriptor: Decodable {
+        let name: String
+        let description: String?
+    }
+
+    /// Reads `folder/mirage-package.yaml`.
+    public static func load(from folder: URL) throws -> DevicePackage {
+        let file = folder.appendingPathComponent(descriptorName)
+        guard FileManager.default.fileExists(atPath: file.path) else {
+            throw MirageError("\(folder.path) is not a device package: it has no \(descriptorName)",
+                              fix: "a device package holds \(descriptorName) (name: MODULE), DSL/*.swift and Drivers/NAME/driver.yaml")
+        }
+        try checkFields(of: file, allowed: ["name", "description"])
+        let descriptor = try decodeYAML(Descriptor.self, from: file)
+        guard isIdentifier(descriptor.name) else {
+            throw MirageError("\(file.path): the package name '\(descriptor.name)' is not a Swift module name")
+        }
+        return DevicePackage(name: descriptor.name, root: folder.standardizedFileURL)
+    }
+}
+
+/// Every driver an image can use: the tool's own (Sources/Boot/Drivers)
+/// and those of the device packages the configuration imports.
+public struct DriverCatalog {
+    /// By name, in name order.
+    public let drivers: [Driver]
+
+    public init(installation: Installation, packages: [DevicePackage] = []) throws {
+        let folders = [installation.bootSources.appendingPathComponent("Drivers")] + packages.map(\.driversDirectory)
+        var found: [String: Driver] = [:]
+        for parent in folders where FileManager.default.fileExists(atPath: parent.path) {
+            let children = try FileManager.default.contentsOfDirectory(at: parent, includingPropertiesForKeys: nil)
+                .sorted { $0.lastPathComponent < $1.lastPathComponent }
+            for folder in children where FileManager.default.fileExists(atPath: folder.appendingPathComponent(Driver.descriptorName).path) {
+                let driver = try Driver.load(from: folder)
+                if let other = found[driver.name] {
+                    throw MirageError("two drivers are named '\(driver.name)': \(other.folder.path) and \(folder.path)",
+                                      fix: "rename one of them in its \(Driver.descriptorName)")
+                }
+                found[driver.name] = driver
+            }
+        }
+        drivers = found.keys.sorted().map { found[$0]! }
+    }
+
+    public func driver(_ name: String) throws -> Driver {
+        guard let driver = drivers.first(where: { $0.name == name }) else {
+            throw MirageError("no driver '\(name)'", fix: "known drivers: \(drivers.map(\.name).joined(separator: ", "))")
+        }
+        return driver
+    }
+
+    /// The drivers that implement `type` and bind to `hardware`, best match
+    /// first: the hardware's `compatible` list runs from most to least specific.
+    public func drivers(for hardware: Board.Peripheral, providing type: String) -> [Driver] {
+        hardware.compatible.flatMap { compatible in
+            drivers.filter { $0.provides == type && $0.compatible.contains(compatible) }
+        }
+    }
+
+    /// The drivers `names` need, with the libraries they use, each once.
+    public func closure(of names: [String]) throws -> [Driver] {
+        var result: [Driver] = []
+        func add(_ name: String, for user: String?) throws {
+            guard !result.contains(where: { $0.name == name }) else { return }
+            let driver: Driver
+            do { driver = try self.driver(name) } catch let error as MirageError where user != nil {
+                throw MirageError("the driver '\(user!)' uses '\(name)', which does not exist", fix: error.fix)
+            }
+            result.append(driver)
+            for library in driver.uses { try add(library, for: driver.name) }
+        }
+        for name in names { try add(name, for: nil) }
+        return result.sorted { $0.name < $1.name }
+    }
+
+    /// The driver that defines the C symbol `symbol`, and the fix it gives.
+    public func provider(ofSymbol symbol: String) -> (driver: Driver, fix: String)? {
+        for driver in drivers { if let fix = driver.symbols[symbol] { return (driver, fix) } }
+        return nil
+    }
+}
+
+/// Whether `name` is an ASCII Swift identifier.
+func isIdentifier(_ name: String) -> Bool {
+    guard let first = name.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic) else { return false }
+    return name.unicodeScalars.allSatisfy { $0.isASCII && ($0 == "_" || $0.properties.isAlphabetic || ("0"..."9").contains($0)) }
+}
+
+/// Refuses a YAML mapping field that the reader does not know, naming the
+/// file, the field and the fields there are.
+func checkFields(of file: URL, allowed: [String]) throws {
+    guard let text = try? String(contentsOf: file, encoding: .utf8),
+          let mapping = try? Yams.load(yaml: text) as? [String: Any] else { return }   // decodeYAML reports unreadable files
+    for field in mapping.keys.sorted() where !allowed.contains(field) {
+        throw MirageError("\(file.path): unknown field '\(field)'", fix: "the fields are: \(allowed.joined(separator: ", "))")
+    }
+}
