@@ -8,7 +8,7 @@ enum DMA {
         if next == 0 { next = UInt(bitPattern: boot_dma_start()) }
         let start = (next + alignment - 1) & ~(alignment - 1)
         guard start + size <= UInt(bitPattern: boot_dma_end()) else {
-            Runtime.fatal("the DMA region is full: raise memory.dma in the board file")
+            Runtime.fatal("the DMA region is full: raise memory.dma in targets/BOARD.yaml")
         }
         next = start + size
         // Zero it: rings must start empty.

@@ -35,7 +35,7 @@ _start:
     ldr     r0, =boot_vectors
     mcr     p15, 0, r0, c12, c0, 0          /* VBAR */
 
-    /* One stack per exception mode, each sized by the board description. */
+    /* One stack per exception mode, each sized by memory.stacks in targets/BOARD.yaml. */
     cps     #0x11                           /* FIQ */
     ldr     sp, =__stack_fiq_top
     cps     #0x12                           /* IRQ */

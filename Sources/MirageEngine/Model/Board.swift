@@ -101,7 +101,7 @@ public struct Board: Codable {
     public var interruptController: Peripheral? { peripherals.first { $0.isInterruptController } }
 }
 
-/// A device-tree property value as a board file writes it.
+/// A device-tree property value as a file in targets/ writes it.
 public enum PropertyValue: Codable, Equatable {
     case flag                // `true`: an empty property
     case cells([UInt32])

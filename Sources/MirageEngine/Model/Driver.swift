@@ -95,7 +95,7 @@ public struct Driver: Decodable {
 /// imports) and drivers to the runtime (Drivers/NAME/driver.yaml), with no
 /// change to the tool. config.swift names it beside its import:
 ///
-///     import Watchdog // package: ../packages/watchdog
+///     import Gadgets // package: ../gadgets
 public struct DevicePackage: Codable, Equatable {
     /// The Swift module config.swift imports.
     public let name: String

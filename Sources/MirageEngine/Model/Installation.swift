@@ -1,6 +1,6 @@
 import Foundation
 
-/// Where mirage-config's own files are: the board descriptions, toolchains,
+/// Where mirage-config's own files are: the targets (one file per board), toolchains,
 /// qemu profiles, the DSL's sources and the Boot runtime. Found from the
 /// executable's location, so the tool works as `swift run mirage-config`
 /// from the repository and as `.build/debug/mirage-config` from any folder.

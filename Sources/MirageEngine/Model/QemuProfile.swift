@@ -19,7 +19,7 @@ public struct QemuProfile: Codable {
     public static func load(_ name: String, from installation: Installation) throws -> QemuProfile {
         let file = installation.qemuDirectory.appendingPathComponent("\(name).yaml")
         guard FileManager.default.fileExists(atPath: file.path) else {
-            throw MirageError("no qemu profile qemu/\(name).yaml", fix: "add it, or set `qemu:` in the board file to an existing profile")
+            throw MirageError("no qemu profile qemu/\(name).yaml", fix: "add it, or set `qemu:` in targets/BOARD.yaml to an existing profile")
         }
         return try decodeYAML(QemuProfile.self, from: file)
     }

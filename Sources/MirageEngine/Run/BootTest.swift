@@ -4,8 +4,9 @@ import Foundation
 /// board, console lines expected in order, an exit status and a timeout.
 /// A unikernel declares its own in boot-test.yaml beside config.swift.
 public struct BootTestSpec: Codable {
-    /// Boards to boot on (`mirage-config test --target` narrows it).
-    public let boards: [String]
+    /// Boards to boot on (`mirage-config test --target` narrows it); every
+    /// board in targets/ when absent, so a new board is tested with no edit here.
+    public let boards: [String]?
     /// Seconds per boot; the harness default (qemu/boot-test.yaml) if absent.
     public let timeout: Double?
     public let tests: [Case]
