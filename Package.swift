@@ -62,6 +62,7 @@ let package = Package(
         .systemLibrary(name: "CElf", path: "Sources/CElf", pkgConfig: "libelf"),
 
         .testTarget(name: "BootTests", dependencies: ["Boot"]),
-        .testTarget(name: "MirageEngineTests", dependencies: ["MirageEngine", "MirageConfig"]),
+        // Boot too: the runtime's boot-argument parser is checked against the tool's quoting.
+        .testTarget(name: "MirageEngineTests", dependencies: ["MirageEngine", "MirageConfig", "Boot"]),
     ]
 )

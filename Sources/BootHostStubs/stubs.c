@@ -24,6 +24,7 @@ uint32_t boot_dfar(void) { return 0; }
 uint32_t boot_dfsr(void) { return 0; }
 uint32_t boot_ifar(void) { return 0; }
 void boot_memory_barrier(void) { __sync_synchronize(); }
+int boot_stack_guard(uint32_t address) { (void)address; return -1; }
 
 static _Alignas(4096) unsigned char dma_region[1 << 20];
 intptr_t boot_dma_start(void) { return (intptr_t)dma_region; }

@@ -52,8 +52,20 @@ public enum Catalog {
         if !isIdentifier(name) {
             Diagnostics.error("'\(name)' is not a valid device name", at: location,
                               fix: "use a Swift identifier: letters, digits and '_', not starting with a digit")
+        } else if swiftKeywords.contains(name) {
+            Diagnostics.error("'\(name)' is a Swift keyword, so it cannot name a device", at: location,
+                              fix: "choose another name, such as '\(name)Device'")
         }
     }
+
+    /// Words the generated Swift cannot use as plain names.
+    static let swiftKeywords: Set<String> = [
+        "associatedtype", "class", "deinit", "enum", "extension", "fileprivate", "func", "import", "init", "inout",
+        "internal", "let", "open", "operator", "private", "precedencegroup", "protocol", "public", "rethrows", "static",
+        "struct", "subscript", "typealias", "var", "break", "case", "catch", "continue", "default", "defer", "do", "else",
+        "fallthrough", "for", "guard", "if", "in", "repeat", "return", "throw", "switch", "where", "while", "Any", "as",
+        "await", "false", "is", "nil", "self", "Self", "super", "throws", "true", "try", "_",
+    ]
 
     static func checkKeyName(_ name: String, at location: SourceLocation) {
         let allowed = name.first?.isLetter == true && name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" }

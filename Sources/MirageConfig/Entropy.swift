@@ -24,7 +24,7 @@ public enum EntropySource: String, CaseIterable, Sendable {
 /// bits from the sources; with fewer the unikernel says why and exits with
 /// status 3. `warn`: it starts anyway, after a warning.
 public let entropyPolicy = Key.boot("entropy-policy", doc: "strict: refuse to start without 256 bits of entropy; warn: start anyway",
-                                    default: "strict")
+                                    default: "strict", choices: ["strict", "warn"])
 
 /// Whether to collect CPU/timer jitter (on by default).
 public let entropyJitter = Key.boot("entropy-jitter", doc: "Collect CPU/timer jitter as an entropy source", default: true)

@@ -20,6 +20,10 @@ public struct Job {
         self.signature = signature
         self.keys = keys.map(\.declaration)
         self.location = SourceLocation(file: file, line: line)
+        if !Catalog.isIdentifier(name) || Catalog.swiftKeywords.contains(name) {
+            Diagnostics.error("'\(name)' is not a Swift type name, so it cannot name the job", at: location,
+                              fix: "name the Swift type whose static func start(...) the glue calls, such as \"Hello\"")
+        }
     }
 
     /// Applies the job to devices, checking them against its signature.
@@ -88,6 +92,12 @@ public struct ConfigurationGraph: Encodable {
 /// and exits with status 1.
 public func register(_ name: String, _ application: Application, file: String = #filePath, line: Int = #line) {
     let location = SourceLocation(file: file, line: line)
+    if let first = Registration.first {
+        Diagnostics.error("register is called a second time (the first is at \(Diagnostics.describe(first)))", at: location,
+                          fix: "a config.swift registers one unikernel: keep one register(...)")
+        Diagnostics.exitIfErrors()
+    }
+    Registration.first = location
     if name.isEmpty || !name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) {
         Diagnostics.error("'\(name)' is not a valid unikernel name", at: location,
                           fix: "use letters, digits, '-' and '_' (it names dist/NAME.elf)")
@@ -109,4 +119,9 @@ public func register(_ name: String, _ application: Application, file: String = 
         FileHandle.standardError.write(Data("error: cannot write the device graph: \(error)\n".utf8))
         exit(1)
     }
+}
+
+/// Where `register` was first called.
+enum Registration {
+    nonisolated(unsafe) static var first: SourceLocation?
 }

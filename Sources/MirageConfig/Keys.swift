@@ -44,20 +44,30 @@ public struct KeyDeclaration: Hashable, Encodable, Sendable {
     public let stage: KeyStage
     /// The default, as text.
     public let defaultValue: String
+    /// For an Int key: the smallest and largest values allowed, if limited.
+    public let minimum: Int?
+    public let maximum: Int?
+    /// For a String key: the only values allowed, if limited.
+    public let choices: [String]?
     public let location: SourceLocation
 
-    public init(name: String, doc: String, type: KeyType, stage: KeyStage, defaultValue: String, location: SourceLocation) {
+    public init(name: String, doc: String, type: KeyType, stage: KeyStage, defaultValue: String,
+                minimum: Int? = nil, maximum: Int? = nil, choices: [String]? = nil, location: SourceLocation) {
         self.name = name
         self.doc = doc
         self.type = type
         self.stage = stage
         self.defaultValue = defaultValue
+        self.minimum = minimum
+        self.maximum = maximum
+        self.choices = choices
         self.location = location
     }
 
     public static func == (lhs: KeyDeclaration, rhs: KeyDeclaration) -> Bool {
-        lhs.name == rhs.name && lhs.doc == rhs.doc && lhs.type == rhs.type
-            && lhs.stage == rhs.stage && lhs.defaultValue == rhs.defaultValue
+        lhs.name == rhs.name && lhs.doc == rhs.doc && lhs.type == rhs.type && lhs.stage == rhs.stage
+            && lhs.defaultValue == rhs.defaultValue && lhs.minimum == rhs.minimum && lhs.maximum == rhs.maximum
+            && lhs.choices == rhs.choices
     }
 
     public func hash(into hasher: inout Hasher) { hasher.combine(name) }
@@ -75,10 +85,19 @@ public struct Key<Value: KeyValue>: AnyKey {
     public let declaration: KeyDeclaration
     public var name: String { declaration.name }
 
-    init(_ name: String, doc: String, default value: Value, stage: KeyStage, location: SourceLocation) {
-        declaration = KeyDeclaration(name: name, doc: doc, type: Value.keyType, stage: stage,
-                                     defaultValue: value.keyText, location: location)
+    init(_ name: String, doc: String, default value: Value, stage: KeyStage, location: SourceLocation,
+         range: ClosedRange<Int>? = nil, choices: [String]? = nil) {
+        declaration = KeyDeclaration(name: name, doc: doc, type: Value.keyType, stage: stage, defaultValue: value.keyText,
+                                     minimum: range?.lowerBound, maximum: range?.upperBound, choices: choices, location: location)
         Catalog.checkKeyName(name, at: location)
+        if let range, let number = value as? Int, !range.contains(number) {
+            Diagnostics.error("the default of key '\(name)', \(number), is outside its range \(range.lowerBound)...\(range.upperBound)",
+                              at: location, fix: "choose a default in the range")
+        }
+        if let choices, !choices.contains(value.keyText) {
+            Diagnostics.error("the default of key '\(name)', '\(value.keyText)', is not one of its choices (\(choices.joined(separator: ", ")))",
+                              at: location, fix: "choose a default among the choices")
+        }
     }
 
     /// A key read at boot from `/chosen/bootargs`; `configure --NAME` sets
@@ -92,5 +111,34 @@ public struct Key<Value: KeyValue>: AnyKey {
     public static func configure(_ name: String, doc: String, default value: Value,
                                  file: String = #filePath, line: Int = #line) -> Key<Value> {
         Key(name, doc: doc, default: value, stage: .configure, location: SourceLocation(file: file, line: line))
+    }
+}
+
+extension Key where Value == Int {
+    /// A boot-time Int key whose values must lie in `range`, checked by
+    /// `configure` and `run` alike.
+    public static func boot(_ name: String, doc: String, default value: Int, range: ClosedRange<Int>,
+                            file: String = #filePath, line: Int = #line) -> Key<Int> {
+        Key(name, doc: doc, default: value, stage: .boot, location: SourceLocation(file: file, line: line), range: range)
+    }
+
+    /// A configure-time Int key whose values must lie in `range`.
+    public static func configure(_ name: String, doc: String, default value: Int, range: ClosedRange<Int>,
+                                 file: String = #filePath, line: Int = #line) -> Key<Int> {
+        Key(name, doc: doc, default: value, stage: .configure, location: SourceLocation(file: file, line: line), range: range)
+    }
+}
+
+extension Key where Value == String {
+    /// A boot-time String key that takes only one of `choices`.
+    public static func boot(_ name: String, doc: String, default value: String, choices: [String],
+                            file: String = #filePath, line: Int = #line) -> Key<String> {
+        Key(name, doc: doc, default: value, stage: .boot, location: SourceLocation(file: file, line: line), choices: choices)
+    }
+
+    /// A configure-time String key that takes only one of `choices`.
+    public static func configure(_ name: String, doc: String, default value: String, choices: [String],
+                                 file: String = #filePath, line: Int = #line) -> Key<String> {
+        Key(name, doc: doc, default: value, stage: .configure, location: SourceLocation(file: file, line: line), choices: choices)
     }
 }

@@ -18,6 +18,9 @@ struct Configure: ParsableCommand {
     @Option(help: "The cross toolchain: a file in toolchains/ (llvm, gnu).")
     var toolchain: String = "llvm"
 
+    @Option(help: "debug: failed checks (fatalError, precondition, index, nil unwrap) print their message and file:line; release: they only trap, for the smallest image.")
+    var assertConfig: AssertConfiguration = .debug
+
     @Argument(parsing: .allUnrecognized, help: .hidden)
     var keyArguments: [String] = []
 
@@ -27,7 +30,7 @@ struct Configure: ParsableCommand {
         let keyValues: [String: String]
         do { keyValues = try KeyArguments.parse(keyArguments) } catch { fail(error) }
         do {
-            let result = try workspace.configure(target: target, toolchain: toolchain, keyValues: keyValues)
+            let result = try workspace.configure(target: target, toolchain: toolchain, assertConfig: assertConfig, keyValues: keyValues)
             let configuration = result.configuration
             let seconds = Date().timeIntervalSince(started)
             print("Configured '\(configuration.name)' for \(configuration.board) with the \(configuration.toolchain) toolchain"
@@ -74,3 +77,5 @@ struct Configure: ParsableCommand {
         }
     }
 }
+
+extension AssertConfiguration: ExpressibleByArgument {}

@@ -19,15 +19,25 @@ struct Run: ParsableCommand {
     @Argument(parsing: .postTerminator, help: "Boot-time keys, as --NAME=VALUE.")
     var bootArguments: [String] = []
 
+    func validate() throws {
+        guard timeout.isFinite, timeout > 0 else {
+            throw ValidationError("--timeout must be a number of seconds greater than 0, not \(timeout)")
+        }
+    }
+
     func run() throws {
         do {
-            let runner = Runner(workspace: try unikernel.workspace())
+            let workspace = try unikernel.workspace()
+            let runner = Runner(workspace: workspace)
             if dryRun {
-                print(try runner.command(bootArguments: bootArguments).1.shellLine)
+                print(try runner.command(bootArguments: bootArguments, for: .dryRun).1.shellLine)
                 return
             }
-            let outcome = try runner.run(bootArguments: bootArguments, timeout: timeout) { text in
-                FileHandle.standardOutput.write(Data(text.utf8))
+            if let failure = Builder(workspace: workspace).lastFailure() {
+                printError("mirage-config: warning: the last build failed (\(failure)); booting the last good image")
+            }
+            let outcome = try runner.run(bootArguments: bootArguments, timeout: timeout) { bytes in
+                FileHandle.standardOutput.write(bytes)
             }
             if outcome.timedOut { printError("mirage-config: stopped qemu after \(Int(timeout)) s (--timeout)") }
             throw ExitCode(outcome.status)

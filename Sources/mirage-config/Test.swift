@@ -29,7 +29,7 @@ struct Test: ParsableCommand {
             let verbose = self.verbose
             let results = try suite.run(boards: target, toolchain: toolchain,
                                         log: { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) },
-                                        echo: { if verbose { FileHandle.standardOutput.write(Data($0.utf8)) } })
+                                        echo: { if verbose { FileHandle.standardOutput.write($0) } })
             if let junit {
                 try JUnitReport.xml(suite: workspace.directory.lastPathComponent, results: results)
                     .write(toFile: junit, atomically: true, encoding: .utf8)

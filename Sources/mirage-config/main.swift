@@ -40,4 +40,9 @@ func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
 
+// Nothing the tool starts outlives it: Ctrl-C, SIGTERM and SIGHUP end qemu,
+// the compilers and the tool's temporary files first.
+ChildProcesses.endWithTheTool()
+// Progress lines appear as they happen, through a pipe too.
+setvbuf(stdout, nil, _IOLBF, 0)
 MirageConfigCommand.main()

@@ -108,7 +108,7 @@ final class EmitterTests: XCTestCase {
         XCTAssertTrue(glue.contains("Keys.bootDelay = Runtime.bootKey(bootArguments, \"boot-delay\", default: Keys.bootDelay)"))
         XCTAssertTrue(glue.contains("static let count: Int = 3"))
         XCTAssertFalse(glue.contains("Runtime.bootKey(bootArguments, \"count\""), "configure-time keys are compiled in")
-        XCTAssertTrue(glue.contains("return Hello.start(console: console, clock: clock)"))
+        XCTAssertTrue(glue.contains("return Runtime.exitStatus(Hello.start(console: console, clock: clock))"))
     }
 
     func testQemuCommandLoadsTheDeviceTreeAtTheReservedRegion() throws {

@@ -46,7 +46,7 @@ final class EntropyConfigurationTests: XCTestCase {
             "entropy.gather(from: rngSeed)",
             "entropy.gather(from: jitter)",
             "entropy.finishSeeding()",
-            "return Hello.start(console: console, entropy: entropy)",
+            "return Runtime.exitStatus(Hello.start(console: console, entropy: entropy))",
         ]
         var previous = glue.startIndex
         for line in lines {

@@ -70,7 +70,7 @@ final class ResolverTests: XCTestCase {
         let resolved = try resolve(graph, on: "virt", keys: ["count": "5"])
         XCTAssertEqual(resolved.keys.map(\.value), ["hi", "5"])
         let bad = errorText { _ = try self.resolve(graph, on: "virt", keys: ["count": "five"]) }
-        XCTAssertTrue(bad.contains("config.swift:4: error: key 'count' is an int, but --count five is not"), bad)
+        XCTAssertTrue(bad.contains("config.swift:4: error: key 'count' does not take --count five: it is a whole number"), bad)
         let unknown = errorText { _ = try self.resolve(graph, on: "virt", keys: ["colour": "red"]) }
         XCTAssertTrue(unknown.contains("declares no key 'colour'") && unknown.contains("--message, --count") || unknown.contains("--count, --message"), unknown)
     }

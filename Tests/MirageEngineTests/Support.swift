@@ -66,3 +66,91 @@ extension XCTestCase {
         }
     }
 }
+
+/// The built `mirage-config`, run as a person runs it, for tests of the
+/// command line and of signals.
+final class ToolRun: @unchecked Sendable {
+    let process = Process()
+    private let lock = NSLock()
+    private var collected = Data()
+
+    static var executable: URL { Fixtures.installation.root.appendingPathComponent(".build/debug/mirage-config") }
+
+    init(_ arguments: [String], in directory: URL? = nil) throws {
+        guard FileManager.default.isExecutableFile(atPath: ToolRun.executable.path) else {
+            throw MirageError("\(ToolRun.executable.path) is not built", fix: "swift build")
+        }
+        process.executableURL = ToolRun.executable
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        process.standardInput = FileHandle.nullDevice
+        pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let chunk = handle.availableData
+            guard let self, !chunk.isEmpty else { return }
+            self.lock.lock()
+            self.collected.append(chunk)
+            self.lock.unlock()
+        }
+        try process.run()
+    }
+
+    var output: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return String(decoding: collected, as: UTF8.self)
+    }
+
+    /// Waits until the output contains `text`, at most `seconds`.
+    func waitFor(_ text: String, seconds: Double = 120) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if output.contains(text) { return true }
+            if !process.isRunning { return output.contains(text) }
+            usleep(50_000)
+        }
+        return false
+    }
+
+    /// Waits for the tool to end, at most `seconds`; its status, or nil.
+    func finish(seconds: Double = 60) -> Int32? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning, Date() < deadline { usleep(50_000) }
+        if process.isRunning { process.terminate(); return nil }
+        usleep(100_000)     // the last output
+        return process.terminationStatus
+    }
+
+    /// Runs to the end and gives (status, output).
+    static func run(_ arguments: [String], in directory: URL? = nil) throws -> (Int32?, String) {
+        let run = try ToolRun(arguments, in: directory)
+        let status = run.finish(seconds: 300)
+        return (status, run.output)
+    }
+}
+
+/// Processes whose command line contains `text` (from /proc).
+func processes(containing text: String) -> [String] {
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.compactMap { pid -> String? in
+        guard Int(pid) != nil, let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }
+        let line = String(decoding: data.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
+        return line.contains(text) ? "\(pid): \(line)" : nil
+    }
+}
+
+extension Fixtures {
+    /// A copy of an example (its Swift sources, config and boot tests) in a fresh folder.
+    static func copy(example: String, into parent: URL? = nil, named name: String? = nil) throws -> URL {
+        let source = installation.root.appendingPathComponent(example)
+        let folder = try (parent ?? temporaryFolder()).appendingPathComponent(name ?? source.lastPathComponent)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for file in try FileManager.default.contentsOfDirectory(atPath: source.path)
+        where file.hasSuffix(".swift") || file.hasSuffix(".yaml") {
+            try FileManager.default.copyItem(at: source.appendingPathComponent(file), to: folder.appendingPathComponent(file))
+        }
+        return folder
+    }
+}

@@ -9,12 +9,10 @@ public protocol Console: AnyObject {
 }
 
 extension Console {
-    /// Writes `text` as UTF-8, turning `\n` into `\r\n` for terminals.
+    /// Writes `text` as UTF-8, byte for byte: lines end in `\n`, as the
+    /// job wrote them (a terminal program adds carriage returns if it wants them).
     public func write(_ text: String) {
-        for byte in text.utf8 {
-            if byte == UInt8(ascii: "\n") { write(byte: UInt8(ascii: "\r")) }
-            write(byte: byte)
-        }
+        for byte in text.utf8 { write(byte: byte) }
     }
 
     /// Writes `line` and a line break.

@@ -26,11 +26,25 @@ func writeHex(_ value: UInt32) {
     }
 }
 
+/// The stacks whose guard pages boot_stack_guard names, in its order.
+let stackNames: [StaticString] = ["FIQ", "IRQ", "abort", "undefined", "supervisor"]
+
 @_cdecl("boot_fault")
 func bootFault(_ kind: Int32, _ frame: UnsafePointer<UInt32>) -> Never {
-    writeRaw("\r\n")
+    writeRaw("\n")
     writeRaw(faultMarker)
-    writeRaw(kind >= 0 && Int(kind) < faultNames.count ? faultNames[Int(kind)] : "unknown exception")
+    // A data abort in a stack's guard page is that stack overflowing.
+    let overflowed = kind == 4 ? Int(boot_stack_guard(boot_dfar())) : -1
+    if overflowed >= 0 && overflowed < stackNames.count {
+        writeRaw("stack overflow: the ")
+        writeRaw(stackNames[overflowed])
+        writeRaw(" stack ran into its guard page (a data abort)")
+    } else if kind == 1 && isSwiftTrap(at: UInt(frame[14])) {
+        // What Swift compiles a failed check to; with --assert-config debug its message is printed above.
+        writeRaw("Swift trap (an arithmetic overflow, a failed precondition or fatalError; an undefined instruction)")
+    } else {
+        writeRaw(kind >= 0 && Int(kind) < faultNames.count ? faultNames[Int(kind)] : "unknown exception")
+    }
     writeRaw(" at pc ")
     writeHex(frame[14])
     if kind == 4 {
@@ -42,29 +56,35 @@ func bootFault(_ kind: Int32, _ frame: UnsafePointer<UInt32>) -> Never {
         writeRaw(", address ")
         writeHex(boot_ifar())
     }
-    writeRaw("\r\n  cpsr ")
+    writeRaw("\n  cpsr ")
     writeHex(frame[0])
     for register in 0..<13 {
-        writeRaw(register % 4 == 0 ? "\r\n  " : "  ")
+        writeRaw(register % 4 == 0 ? "\n  " : "  ")
         writeRaw("r")
         if register >= 10 { bootConsoleWriteByte(UInt8(ascii: "1")) }
         bootConsoleWriteByte(UInt8(ascii: "0") + UInt8(register % 10))
         writeRaw(register < 10 ? "  " : " ")
         writeHex(frame[1 + register])
     }
-    writeRaw("\r\n")
+    writeRaw("\n")
     boot_exit(64 + kind)
+}
+
+/// Whether the instruction at `pc` is LLVM's trap on ARM (`udf #0xfdee`).
+func isSwiftTrap(at pc: UInt) -> Bool {
+    guard boot_in_ram(pc, 4) != 0 else { return false }
+    return UnsafePointer<UInt32>(bitPattern: pc)?.pointee == 0xE7FF_DEFE
 }
 
 @_cdecl("boot_fault_message")
 func bootFaultMessage(_ message: UnsafePointer<CChar>) -> Never {
-    writeRaw("\r\n")
+    writeRaw("\n")
     writeRaw(faultMarker)
     var cursor = message
     while cursor.pointee != 0 {
         bootConsoleWriteByte(UInt8(bitPattern: cursor.pointee))
         cursor += 1
     }
-    writeRaw("\r\n")
+    writeRaw("\n")
     boot_exit(71)
 }

@@ -24,6 +24,15 @@ public enum Runtime {
         fatal("no device tree: expected one passed in r2 or at the reserved DTB address")
     }
 
+    /// The job's return value as an exit status: one outside 0...255 would be
+    /// cut to its low byte (256 would look like success), so it is reported
+    /// and the unikernel ends with 70 instead.
+    public static func exitStatus(_ status: Int32) -> Int32 {
+        guard status < 0 || status > 255 else { return status }
+        print("FATAL: the job returned \(status); an exit status is 0...255")
+        return 70
+    }
+
     /// Ends the unikernel with `status` (qemu exits with it).
     public static func exit(_ status: Int32) -> Never {
         boot_exit(status)
@@ -34,7 +43,7 @@ public enum Runtime {
         writeRaw("FATAL: ")
         writeRaw(message)
         writeRaw(detail)
-        writeRaw("\r\n")
+        writeRaw("\n")
         boot_exit(70)
     }
 
@@ -105,6 +114,7 @@ func bootConsoleWriteByte(_ byte: UInt8) {
 @_extern(c) func boot_dfsr() -> UInt32
 @_extern(c) func boot_ifar() -> UInt32
 @_extern(c) func boot_memory_barrier()
+@_extern(c) func boot_stack_guard(_ address: UInt32) -> Int32
 
 extension StaticString {
     /// The text as a String (Embedded Swift has no String(describing:)).

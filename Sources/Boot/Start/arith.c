@@ -95,3 +95,67 @@ int64_t boot_divmod64(int64_t n, int64_t d, int64_t *remainder) {
     *remainder = n < 0 ? -(int64_t)ur : (int64_t)ur;
     return ((n < 0) != (d < 0)) ? -(int64_t)uq : (int64_t)uq;
 }
+
+/*
+ * 64-bit integer <-> floating-point conversions (Double(Int64), Int64(Double),
+ * Float(Int64), ...). The run-time ABI calls these with the base procedure
+ * call standard, values in core registers, even in a hard-float image: hence
+ * pcs("aapcs"). Built from exact 32-bit VFP conversions and one rounding.
+ */
+#define AEABI __attribute__((pcs("aapcs")))
+static const double two32 = 4294967296.0;
+
+/* Exact: both halves are exact in a double; the sum is rounded once. */
+AEABI double __aeabi_ul2d(uint64_t value) {
+    split64 v = { value };
+    return (double)v.half.high * two32 + (double)v.half.low;
+}
+
+AEABI double __aeabi_l2d(int64_t value) {
+    split64 v = { (uint64_t)value };
+    return (double)(int32_t)v.half.high * two32 + (double)v.half.low;
+}
+
+/* To float in one rounding: first narrow to 53 bits, keeping a sticky bit for
+   what is dropped, so that the double is exact and rounding to 24 bits is right. */
+static float unsigned_to_float(uint64_t magnitude) {
+    int shift = 0;
+    while (magnitude >> 53) {
+        magnitude = (magnitude >> 1) | (magnitude & 1);
+        shift++;
+    }
+    double exact = __aeabi_ul2d(magnitude);
+    while (shift--) exact *= 2.0;
+    return (float)exact;
+}
+
+AEABI float __aeabi_ul2f(uint64_t value) { return unsigned_to_float(value); }
+
+AEABI float __aeabi_l2f(int64_t value) {
+    float magnitude = unsigned_to_float(value < 0 ? 0 - (uint64_t)value : (uint64_t)value);
+    return value < 0 ? -magnitude : magnitude;
+}
+
+/* Toward zero. Swift checks the range before converting; out of range saturates. */
+static uint64_t double_to_unsigned(double magnitude) {
+    if (!(magnitude >= 1.0)) return 0;                      /* also NaN */
+    if (magnitude >= 18446744073709551616.0) return ~(uint64_t)0;
+    uint32_t high = (uint32_t)(magnitude / two32);           /* exact scaling, truncating conversion */
+    uint32_t low = (uint32_t)(magnitude - (double)high * two32);
+    split64 r;
+    r.half.high = high;
+    r.half.low = low;
+    return r.whole;
+}
+
+AEABI uint64_t __aeabi_d2ulz(double value) { return value <= 0.0 ? 0 : double_to_unsigned(value); }
+
+AEABI int64_t __aeabi_d2lz(double value) {
+    if (value >= 9223372036854775808.0) return INT64_MAX;
+    if (value <= -9223372036854775808.0) return INT64_MIN;
+    uint64_t magnitude = double_to_unsigned(value < 0 ? -value : value);
+    return value < 0 ? (int64_t)(0 - magnitude) : (int64_t)magnitude;
+}
+
+AEABI uint64_t __aeabi_f2ulz(float value) { return __aeabi_d2ulz((double)value); }
+AEABI int64_t __aeabi_f2lz(float value) { return __aeabi_d2lz((double)value); }

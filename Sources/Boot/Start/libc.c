@@ -78,7 +78,6 @@ void __stack_chk_fail(void) { boot_fault_message("stack smashing detected"); }
 void boot_console_write_byte(uint8_t byte);
 
 int putchar(int c) {
-    if (c == '\n') boot_console_write_byte('\r');
     boot_console_write_byte((uint8_t)c);
     return c;
 }
@@ -95,3 +94,47 @@ double sqrt(double x) {
     __asm__("vsqrt.f64 %P0, %P1" : "=w"(root) : "w"(x));
     return root;
 }
+
+/* Rounding to an integral value, which the stdlib calls (Dictionary and Set
+   size their storage with ceil; Double.rounded uses the others). VFPv3 has
+   no round-to-integral instruction, so these clear fraction bits. */
+double trunc(double x) {
+    union { double d; uint64_t u; } v = { x };
+    int exponent = (int)((v.u >> 52) & 0x7ff) - 1023;
+    if (exponent >= 52) return x;                       /* integral already, or inf or NaN */
+    if (exponent < 0) { v.u &= 1ull << 63; return v.d; }  /* |x| < 1: a signed zero */
+    v.u &= ~(0x000fffffffffffffull >> exponent);
+    return v.d;
+}
+double floor(double x) { double t = trunc(x); return t > x ? t - 1.0 : t; }
+double ceil(double x) { double t = trunc(x); return t < x ? t + 1.0 : t; }
+double round(double x) {
+    double t = trunc(x), fraction = x - t;              /* exact: both lie in one binade */
+    if (fraction >= 0.5) return t + 1.0;
+    if (fraction <= -0.5) return t - 1.0;
+    return t;
+}
+
+float truncf(float x) {
+    union { float f; uint32_t u; } v = { x };
+    int exponent = (int)((v.u >> 23) & 0xff) - 127;
+    if (exponent >= 23) return x;
+    if (exponent < 0) { v.u &= 1u << 31; return v.f; }
+    v.u &= ~(0x007fffffu >> exponent);
+    return v.f;
+}
+float floorf(float x) { float t = truncf(x); return t > x ? t - 1.0f : t; }
+float ceilf(float x) { float t = truncf(x); return t < x ? t + 1.0f : t; }
+float roundf(float x) {
+    float t = truncf(x), fraction = x - t;
+    if (fraction >= 0.5f) return t + 1.0f;
+    if (fraction <= -0.5f) return t - 1.0f;
+    return t;
+}
+
+/* The ARM EHABI personality routines, which the unwind tables of the Swift
+   toolchain's C++ objects (its Unicode tables) name. Nothing unwinds in a
+   unikernel, so reaching one is a fault, reported as such. */
+void __aeabi_unwind_cpp_pr0(void) { boot_fault_message("C++ unwinding is not supported"); }
+void __aeabi_unwind_cpp_pr1(void) { boot_fault_message("C++ unwinding is not supported"); }
+void __aeabi_unwind_cpp_pr2(void) { boot_fault_message("C++ unwinding is not supported"); }

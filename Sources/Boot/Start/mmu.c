@@ -2,6 +2,10 @@
 #include <stdint.h>
 
 extern char __ram_start[], __ram_end[], __dma_start[], __dma_end[];
+extern char __stacks_start[], __stacks_end[];
+/* The guard page below each mode's stack (the linker script's order). */
+extern char __stack_fiq_guard[], __stack_irq_guard[], __stack_abt_guard[], __stack_und_guard[], __stack_svc_guard[];
+extern uint32_t __stack_page_tables[2][256];
 
 /* MMU and caches.
  * An identity map of the 4 GiB address space in 1 MiB sections (ARMv7-A
@@ -59,11 +63,45 @@ static void invalidate_data_caches(void) {
     __asm__ volatile("dsb; isb" ::: "memory");
 }
 
+/* Stack guards: the 4 KiB page below each stack is left unmapped, so that
+   running off the bottom of a stack is a data abort at once, which the fault
+   report names, instead of silently overwriting the stack below it. */
+static char *const stack_guards[] = { __stack_fiq_guard, __stack_irq_guard, __stack_abt_guard, __stack_und_guard, __stack_svc_guard };
+#define STACK_MODES (sizeof stack_guards / sizeof stack_guards[0])
+
+/* Which mode's guard page holds `address`: 0 fiq, 1 irq, 2 abort, 3 undefined, 4 supervisor; -1 if none. */
+int boot_stack_guard(uint32_t address) {
+    for (unsigned mode = 0; mode < STACK_MODES; mode++) {
+        uint32_t guard = (uint32_t)stack_guards[mode];
+        if (address >= guard && address - guard < 4096) return (int)mode;
+    }
+    return -1;
+}
+
+#define PAGE_TABLE        0x1u                              /* first level: a coarse second-level table */
+#define SMALL_PAGE        0x2u
+#define PAGE_CACHED       ((1u << 6) | (1u << 3) | (1u << 2) | (1u << 10))   /* TEX=001 C B, shareable */
+#define PAGE_AP_RW        (3u << 4)
+
+/* Maps the megabytes that hold the stacks page by page, as cached RAM, but for the guards. */
+static void map_stacks_by_page(void) {
+    uint32_t first = (uint32_t)__stacks_start >> 20, last = ((uint32_t)__stacks_end - 1) >> 20;
+    for (uint32_t megabyte = first; megabyte <= last && megabyte - first < 2; megabyte++) {
+        uint32_t *table = __stack_page_tables[megabyte - first];
+        for (uint32_t page = 0; page < 256; page++) {
+            uint32_t address = (megabyte << 20) | (page << 12);
+            table[page] = boot_stack_guard(address) >= 0 ? 0 : address | SMALL_PAGE | PAGE_AP_RW | PAGE_CACHED;
+        }
+        __page_table[megabyte] = (uint32_t)table | PAGE_TABLE;
+    }
+}
+
 /* Builds the identity map and turns on the MMU, caches and branch prediction.
    Called by start.S after .bss is cleared, before any Swift runs. */
 void boot_mmu_enable(void) {
     for (uint32_t megabyte = 0; megabyte < 4096; megabyte++)
         __page_table[megabyte] = (megabyte << 20) | SECTION | SECTION_AP_RW | boot_section_attributes(megabyte);
+    map_stacks_by_page();
     invalidate_data_caches();
     uint32_t zero = 0;
     __asm__ volatile(

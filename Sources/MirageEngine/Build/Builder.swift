@@ -19,7 +19,26 @@ public struct Builder {
         public let board: Board
     }
 
+    /// Where a failed build leaves its error, so `run` can say that it boots the last good image.
+    var failureFile: URL { workspace.buildDirectory.appendingPathComponent("last-build-failed.txt") }
+
+    /// The first line of the last build's error, if the last build failed.
+    public func lastFailure() -> String? {
+        (try? String(contentsOf: failureFile, encoding: .utf8))?.split(separator: "\n").first.map(String.init)
+    }
+
     public func build() throws -> Result {
+        do {
+            let result = try buildImage()
+            try? FileManager.default.removeItem(at: failureFile)
+            return result
+        } catch {
+            _ = try? writeIfChanged("\(error)\n", to: failureFile)
+            throw error
+        }
+    }
+
+    func buildImage() throws -> Result {
         let configuration = try workspace.configured()
         let installation = workspace.installation
         let board = try Board.load(configuration.board, from: installation)
@@ -52,6 +71,8 @@ public struct Builder {
             "-wmo", "-Osize", "-parse-as-library", "-module-name", "Unikernel",
             "-Xcc", "-mcpu=\(board.cpu.core)", "-Xcc", "-mfloat-abi=\(board.cpu.floatABI)",
             "-Xfrontend", "-function-sections",
+            // Failed checks name Module/file.swift:line, never a folder of this machine.
+            "-assert-config", configuration.assertConfig.swiftcValue, "-enable-upcoming-feature", "ConciseMagicFile",
             "-c", "-o", swiftObject.path,
         ] + swiftFiles.map(\.path), what: "Swift sources", drivers: drivers)
 
@@ -95,7 +116,7 @@ public struct Builder {
             "-T", workspace.linkerScript.path,
             "-Map", workspace.buildDirectory.appendingPathComponent("\(configuration.name).map").path,
             "-o", newImage.path,
-        ] + linkInputs.map(\.path), what: "link", drivers: drivers)
+        ] + linkInputs.map(\.path) + toolchain.libraries(swiftc: tools["swiftc"]!), what: "link", drivers: drivers)
         log("objcopy \(displayPath(rawImage.path))")
         try run(tools["objcopy"]!, ["-O", "binary", newImage.path, newRaw.path], what: "raw image", drivers: drivers)
         let sections = try ElfImage.sections(of: newImage)

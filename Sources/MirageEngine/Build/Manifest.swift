@@ -9,6 +9,7 @@ public struct Manifest: Codable {
     public let job: String
     public let board: BoardSummary
     public let toolchain: String
+    public let assertConfig: AssertConfiguration
     public let devices: [ResolvedDevice]
     public let keys: [ResolvedKey]
     /// The device packages whose drivers are in the image, by name.
@@ -32,6 +33,7 @@ public struct Manifest: Codable {
         self.board = BoardSummary(name: board.name, cpu: board.cpu.core, ramBase: board.memory.ram.base,
                                   ramSize: board.memory.ram.size, loadAddress: board.memory.load, qemuMachine: board.qemu)
         toolchain = configuration.toolchain
+        assertConfig = configuration.assertConfig
         devices = configuration.devices
         keys = configuration.keys
         packages = configuration.packages.map(\.name)

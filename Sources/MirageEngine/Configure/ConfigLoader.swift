@@ -13,12 +13,32 @@ public struct ConfigLoader {
     /// Where the DSL library is compiled once per DSL version.
     let libraryCache: URL
 
+    /// How long config.swift may run before it is stopped (it should take well under a second).
+    public var evaluationTimeout: Double = 60
+
     public init(installation: Installation, directory: URL) {
         self.installation = installation
         self.directory = directory
-        let base = ProcessInfo.processInfo.environment["XDG_CACHE_HOME"].map { URL(fileURLWithPath: $0) }
-            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache")
-        libraryCache = base.appendingPathComponent("mirage-config")
+        libraryCache = ConfigLoader.cacheFolder()
+    }
+
+    /// `$XDG_CACHE_HOME/mirage-config`, else `$HOME/.cache/mirage-config`.
+    static func cacheFolder() -> URL {
+        let environment = ProcessInfo.processInfo.environment
+        if let cache = environment["XDG_CACHE_HOME"], !cache.isEmpty {
+            return URL(fileURLWithPath: cache).appendingPathComponent("mirage-config")
+        }
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
+            ?? FileManager.default.homeDirectoryForCurrentUser
+        return home.appendingPathComponent(".cache/mirage-config")
+    }
+
+    /// Makes `folder`, or says which folder cannot be written and how to choose another.
+    func makeCacheFolder(_ folder: URL) throws {
+        do { try FileManager.default.createFolder(folder) } catch {
+            throw MirageError("cannot write the DSL cache folder \(libraryCache.path)",
+                              fix: "make it writable, or choose another with XDG_CACHE_HOME=/some/writable/folder")
+        }
     }
 
     public var configFile: URL { directory.appendingPathComponent("config.swift") }
@@ -40,7 +60,7 @@ public struct ConfigLoader {
                               fix: "run mirage-config in a unikernel's folder (one with config.swift), or pass --directory")
         }
         let packages = try packageImports(in: String(decoding: source, as: UTF8.self))
-        let dslHash = try sourceHash(of: swiftSources(in: installation.dslSources), salt: swiftcVersion())
+        let dslHash = try self.dslHash()
         var hash = ContentHash()
         hash.add(source)
         hash.add(dslHash)
@@ -65,6 +85,12 @@ public struct ConfigLoader {
         let graph = try evaluate(libraries: libraries, output: cached)
         evaluated = true
         return Loaded(graph: graph, packages: packages)
+    }
+
+    /// The DSL library's cache key: its sources, the compiler, and the
+    /// installation, so that a compile error points at this checkout's DSL sources.
+    func dslHash() throws -> String {
+        try sourceHash(of: swiftSources(in: installation.dslSources), salt: swiftcVersion() + installation.root.standardizedFileURL.path)
     }
 
     /// The device packages config.swift imports: `import NAME // package: PATH`,
@@ -141,20 +167,22 @@ public struct ConfigLoader {
             return Library(name: name, folder: folder)
         }
         guard !sources.isEmpty else { throw MirageError("the module \(name) has no Swift sources") }
-        let staging = libraryCache.appendingPathComponent("\(name)-\(hash).\(ProcessInfo.processInfo.processIdentifier)")
-        try? FileManager.default.removeItem(at: staging)
-        try FileManager.default.createFolder(staging)
+        let staging = libraryCache.appendingPathComponent("\(name)-\(hash).\(uniqueSuffix)")
+        try makeCacheFolder(staging)
+        ChildProcesses.temporary(staging)
+        defer { ChildProcesses.removeTemporary(staging) }
         let result = try Shell.run(try swiftc(), linking.flatMap(\.flags) + [
             "-emit-library", "-emit-module", "-parse-as-library", "-module-name", name,
             "-emit-module-path", staging.appendingPathComponent("\(name).swiftmodule").path,
             "-o", staging.appendingPathComponent("lib\(name).so").path,
         ] + sources.map(\.path))
         guard result.status == 0 else {
-            try? FileManager.default.removeItem(at: staging)
             throw MirageError("cannot compile the DSL module \(name):\n\(result.error)")
         }
-        try? FileManager.default.removeItem(at: folder)
-        try FileManager.default.moveItem(at: staging, to: folder)
+        // Another configure may have finished the same library first: theirs is as good.
+        if rename(staging.path, folder.path) != 0, !FileManager.default.fileExists(atPath: folder.appendingPathComponent("lib\(name).so").path) {
+            throw MirageError("cannot move the DSL module into \(folder.path): \(String(cString: strerror(errno)))")
+        }
         return Library(name: name, folder: folder)
     }
 
@@ -162,7 +190,10 @@ public struct ConfigLoader {
     func evaluate(libraries: [Library], output: URL) throws -> ConfigModel.Graph {
         let work = buildDirectory.appendingPathComponent("cache")
         try FileManager.default.createFolder(work)
-        let program = work.appendingPathComponent("evaluate-config")
+        // Names of this process's own, so that two configures at once do not collide.
+        let program = work.appendingPathComponent("evaluate-config.\(uniqueSuffix)")
+        ChildProcesses.temporary(program)
+        defer { ChildProcesses.removeTemporary(program) }
         let compile = try Shell.run(try swiftc(), libraries.flatMap(\.flags) + [
             "-module-name", "UnikernelConfig",
             configFile.path, "-o", program.path,
@@ -172,10 +203,15 @@ public struct ConfigLoader {
             throw MirageError("config.swift does not compile:\n" + compilerErrors(log),
                               fix: log.contains("no such module") ? "import a device package with the folder it is in: import NAME // package: PATH" : nil)
         }
-        let temporary = output.appendingPathExtension("tmp")
-        try? FileManager.default.removeItem(at: temporary)
-        let run = try Shell.run(program, [], in: directory,
-                                environment: [ConfigModel.outputVariable: temporary.path])
+        let temporary = output.appendingPathExtension(uniqueSuffix)
+        ChildProcesses.temporary(temporary)
+        defer { ChildProcesses.removeTemporary(temporary) }
+        let run = try Shell.run(program, [], in: directory, environment: [ConfigModel.outputVariable: temporary.path],
+                                timeout: evaluationTimeout)
+        if run.timedOut {
+            throw MirageError("config.swift ran for \(Int(evaluationTimeout)) s without finishing, and was stopped", at: (displayName, 1),
+                              fix: "config.swift only declares devices: look for a loop that never ends")
+        }
         guard run.status == 0 else {
             let text = run.error.isEmpty ? run.output : run.error
             throw MirageError("config.swift is not a valid configuration:\n" + relativize(text).trimmingCharacters(in: .whitespacesAndNewlines))
@@ -185,12 +221,16 @@ public struct ConfigLoader {
                               fix: "end it with register(\"NAME\", main(devices...))")
         }
         let graph = try ConfigModel.Graph.decode(data)
-        try? FileManager.default.removeItem(at: output)
-        try FileManager.default.moveItem(at: temporary, to: output)
+        guard rename(temporary.path, output.path) == 0 else {
+            throw MirageError("cannot write \(output.path): \(String(cString: strerror(errno)))")
+        }
         return graph
     }
 
     var displayName: String { displayPath(configFile.path) }
+
+    /// Unique to this process and call, for temporary names beside shared files.
+    var uniqueSuffix: String { "\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))" }
 
     /// The compiler's diagnostics for config.swift, with their own file:line,
     /// without the driver's noise.

@@ -12,6 +12,8 @@ public struct ResolvedConfiguration: Codable {
     /// The target as the person wrote it.
     public let target: String
     public let toolchain: String
+    /// Whether failed checks print their message (`debug`) or only trap (`release`).
+    public let assertConfig: AssertConfiguration
     /// Devices in the order they are brought up: arguments before users.
     public let devices: [ResolvedDevice]
     /// The instances the job's `start` takes, in signature order.
@@ -51,7 +53,29 @@ public struct ResolvedKey: Codable {
     public let type: ConfigModel.KeyType
     public let stage: ConfigModel.KeyStage
     public let defaultValue: String
+    public let minimum: Int?
+    public let maximum: Int?
+    public let choices: [String]?
     /// The value in force: the default or what `configure --NAME` gave.
     public let value: String
     public let declaredAt: String
+
+    /// Why `text` is not a value of this key, or nil if it is.
+    public func problem(with text: String) -> String? {
+        KeyValues.problem(with: text, type: type, minimum: minimum, maximum: maximum, choices: choices)
+    }
+}
+
+/// How much a failed check (fatalError, precondition, an index out of range,
+/// a nil unwrap) says before it traps. The Embedded stdlib prints the message
+/// and the file:line only in its Debug assert configuration, which costs
+/// image size (about 35 KB on hello).
+public enum AssertConfiguration: String, Codable, CaseIterable {
+    /// Messages with their file and line, then the trap (the default).
+    case debug
+    /// Only the trap: the smallest image.
+    case release
+
+    /// swiftc's `-assert-config` value.
+    var swiftcValue: String { self == .debug ? "Debug" : "Release" }
 }

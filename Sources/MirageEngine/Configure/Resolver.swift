@@ -12,13 +12,16 @@ public struct Resolver {
     public let drivers: DriverCatalog
     public let target: String
     public let toolchain: String
+    public let assertConfig: AssertConfiguration
     /// Values given on the configure command line, by key name.
     public let keyValues: [String: String]
     public let packages: [DevicePackage]
 
     public init(graph: ConfigModel.Graph, board: Board, drivers: DriverCatalog, target: String,
-                toolchain: String = Toolchain.defaultName, keyValues: [String: String] = [:], packages: [DevicePackage] = []) {
+                toolchain: String = Toolchain.defaultName, assertConfig: AssertConfiguration = .debug,
+                keyValues: [String: String] = [:], packages: [DevicePackage] = []) {
         self.graph = graph
+        self.assertConfig = assertConfig
         self.board = board
         self.drivers = drivers
         self.target = target
@@ -103,7 +106,7 @@ public struct Resolver {
         }
         let stdout = devices.first { device in device.arguments.isEmpty && (try? drivers.driver(device.driver))?.stdout == true }
         return ResolvedConfiguration(name: graph.name, job: graph.job, board: board.name, target: target,
-                                     toolchain: toolchain, devices: devices, jobArguments: jobArguments, stdout: stdout?.name,
+                                     toolchain: toolchain, assertConfig: assertConfig, devices: devices, jobArguments: jobArguments, stdout: stdout?.name,
                                      keys: keys, packages: packages, toolVersion: Installation.toolVersion)
     }
 
@@ -212,15 +215,22 @@ public struct Resolver {
                 }
                 continue
             }
+            let identifier = GlueEmitter.identifier(declaration.name)
+            if let clash = byName.values.first(where: { GlueEmitter.identifier($0.name) == identifier }) {
+                errors.append(MirageError("keys '\(clash.name)' (at \(describe(clash.location))) and '\(declaration.name)' are both Keys.\(identifier) in Swift",
+                                          at: location(declaration.location), fix: "rename one of them"))
+            }
             byName[declaration.name] = declaration
             let value = keyValues[declaration.name] ?? declaration.defaultValue
-            if !Resolver.parses(value, as: declaration.type) {
+            if let problem = KeyValues.problem(with: value, type: declaration.type, minimum: declaration.minimum,
+                                                maximum: declaration.maximum, choices: declaration.choices) {
                 let given = keyValues[declaration.name] != nil ? "--\(declaration.name) \(value)" : "its default '\(value)'"
-                errors.append(MirageError("key '\(declaration.name)' is \(article(declaration.type)) \(declaration.type), but \(given) is not",
-                                          at: location(declaration.location), fix: Resolver.example(for: declaration.type)))
+                errors.append(MirageError("key '\(declaration.name)' does not take \(given): \(problem)",
+                                          at: location(declaration.location), fix: "give --\(declaration.name) a value that fits"))
             }
             result.append(ResolvedKey(name: declaration.name, doc: declaration.doc, type: declaration.type, stage: declaration.stage,
-                                      defaultValue: declaration.defaultValue, value: value, declaredAt: describe(declaration.location)))
+                                      defaultValue: declaration.defaultValue, minimum: declaration.minimum, maximum: declaration.maximum,
+                                      choices: declaration.choices, value: value, declaredAt: describe(declaration.location)))
         }
         for name in keyValues.keys.sorted() where byName[name] == nil {
             let known = byName.keys.sorted().map { "--\($0)" }.joined(separator: ", ")
@@ -229,24 +239,6 @@ public struct Resolver {
         }
         return result
     }
-
-    static func parses(_ value: String, as type: ConfigModel.KeyType) -> Bool {
-        switch type {
-        case .string: return !value.contains("\"") && !value.contains("\n")
-        case .int: return Int(value) != nil
-        case .bool: return ["true", "false", "yes", "no", "on", "off", "1", "0"].contains(value)
-        }
-    }
-
-    static func example(for type: ConfigModel.KeyType) -> String {
-        switch type {
-        case .string: return "give text without double quotes or line breaks"
-        case .int: return "give a whole number, such as 3"
-        case .bool: return "give true or false"
-        }
-    }
-
-    func article(_ type: ConfigModel.KeyType) -> String { type == .int ? "an" : "a" }
 
     func describe(_ place: ConfigModel.Location) -> String { "\(displayPath(place.file)):\(place.line)" }
 

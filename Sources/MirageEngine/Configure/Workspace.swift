@@ -41,7 +41,7 @@ public struct Workspace {
 
     /// Loads config.swift (cached), resolves it for `target` and writes every
     /// generated file.
-    public func configure(target: String, toolchain: String = Toolchain.defaultName,
+    public func configure(target: String, toolchain: String = Toolchain.defaultName, assertConfig: AssertConfiguration = .debug,
                           keyValues: [String: String] = [:]) throws -> ConfigureResult {
         let board = try Board.load(target, from: installation)
         _ = try Toolchain.load(toolchain, from: installation)
@@ -49,7 +49,7 @@ public struct Workspace {
         let loaded = try loader.load()
         let drivers = try DriverCatalog(installation: installation, packages: loaded.packages)
         let configuration = try Resolver(graph: loaded.graph, board: board, drivers: drivers, target: target, toolchain: toolchain,
-                                         keyValues: keyValues, packages: loaded.packages).resolve()
+                                         assertConfig: assertConfig, keyValues: keyValues, packages: loaded.packages).resolve()
         let files = try emit(configuration, board: board, drivers: drivers)
         return ConfigureResult(configuration: configuration, graph: loaded.graph, evaluatedConfig: loader.evaluated, files: files)
     }

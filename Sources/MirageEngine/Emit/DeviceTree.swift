@@ -43,8 +43,22 @@ public struct DeviceTreeNode {
         }
     }
 
+    /// A DTS string literal's contents: dtc reads C escapes, so `\\`, `\"` and `\xHH`.
     static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        var escaped = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\\": escaped += "\\\\"
+            case "\"": escaped += "\\\""
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F {
+                    escaped += "\\x" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
+                } else {
+                    escaped.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return escaped
     }
 
     static func bytes(_ value: PropertyValue) -> [UInt8] {
@@ -112,6 +126,13 @@ public enum DeviceTreeBlob {
         guard status == 0 else { throw MirageError("libfdt cannot edit the device tree: \(String(cString: fdt_strerror(status)))") }
         let size = buffer.withUnsafeBytes { Int(UInt32(bigEndian: $0.load(fromByteOffset: 4, as: UInt32.self))) }
         return Data(buffer[0..<size])
+    }
+
+    /// Whether libfdt accepts `dtb`'s header and its size matches.
+    public static func isValid(_ dtb: Data) -> Bool {
+        dtb.count >= 40 && dtb.withUnsafeBytes { raw in
+            fdt_check_header(raw.baseAddress) == 0 && Int(UInt32(bigEndian: raw.load(fromByteOffset: 4, as: UInt32.self))) <= dtb.count
+        }
     }
 
     /// `/chosen/bootargs` of `dtb`, or nil.

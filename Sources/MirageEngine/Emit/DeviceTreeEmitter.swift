@@ -14,11 +14,9 @@ public struct DeviceTreeEmitter {
         self.configuration = configuration
     }
 
-    /// The kernel command line: every boot-time key as `--name=value`.
+    /// The kernel command line: every boot-time key as `--name=value`, quoted as the runtime reads it.
     public var bootArguments: String {
-        configuration.keys.filter { $0.stage == .boot }
-            .map { "--\($0.name)=" + ($0.value.contains(" ") ? "\"\($0.value)\"" : $0.value) }
-            .joined(separator: " ")
+        BootArgumentQuoting.commandLine(configuration.keys.filter { $0.stage == .boot }.map { ($0.name, $0.value) })
     }
 
     public func tree() -> DeviceTreeNode {

@@ -32,7 +32,7 @@ public struct GlueEmitter {
             let doc = "\(key.doc) (\(key.stage == .boot ? "boot-time" : "configure-time") key --\(key.name), declared at \(key.declaredAt))"
             text += "    /// \(doc.replacingOccurrences(of: "\n", with: " "))\n"
             let declaration = key.stage == .boot ? "nonisolated(unsafe) static var" : "static let"
-            text += "    \(declaration) \(GlueEmitter.identifier(key.name)): \(swiftType(key.type)) = \(literal(key))\n"
+            text += "    \(declaration) \(GlueEmitter.swiftName(key.name)): \(swiftType(key.type)) = \(literal(key))\n"
         }
         text += """
         }
@@ -55,7 +55,7 @@ public struct GlueEmitter {
         let labels = configuration.jobArguments.map { name -> String in
             "\(GlueEmitter.identifier(configuration.device(named: name)?.type ?? name)): \(name)"
         }
-        text += "    return \(configuration.job).start(\(labels.joined(separator: ", ")))\n}\n"
+        text += "    return Runtime.exitStatus(\(configuration.job).start(\(labels.joined(separator: ", "))))\n}\n"
         return text
     }
 
@@ -73,7 +73,7 @@ public struct GlueEmitter {
         guard !boot.isEmpty else { return "" }
         var text = "    let bootArguments = BootArguments(tree.bootArguments)\n"
         for key in boot {
-            let name = GlueEmitter.identifier(key.name)
+            let name = GlueEmitter.swiftName(key.name)
             text += "    Keys.\(name) = Runtime.bootKey(bootArguments, \(swiftStringLiteral(key.name)), default: Keys.\(name))\n"
         }
         return text
@@ -84,6 +84,20 @@ public struct GlueEmitter {
         let parts = key.split(separator: "-")
         return parts.enumerated().map { $0.offset == 0 ? String($0.element) : $0.element.prefix(1).uppercased() + $0.element.dropFirst() }.joined()
     }
+
+    /// The identifier as Swift code: a keyword (a key named `default`) in backquotes.
+    public static func swiftName(_ key: String) -> String {
+        let name = identifier(key)
+        return swiftKeywords.contains(name) ? "`\(name)`" : name
+    }
+
+    static let swiftKeywords: Set<String> = [
+        "associatedtype", "class", "deinit", "enum", "extension", "fileprivate", "func", "import", "init", "inout",
+        "internal", "let", "open", "operator", "private", "precedencegroup", "protocol", "public", "rethrows", "static",
+        "struct", "subscript", "typealias", "var", "break", "case", "catch", "continue", "default", "defer", "do", "else",
+        "fallthrough", "for", "guard", "if", "in", "repeat", "return", "throw", "switch", "where", "while", "Any", "as",
+        "await", "false", "is", "nil", "self", "Self", "super", "throws", "true", "try",
+    ]
 
     func swiftType(_ type: ConfigModel.KeyType) -> String {
         switch type {
@@ -97,7 +111,7 @@ public struct GlueEmitter {
         switch key.type {
         case .string: return swiftStringLiteral(key.value)
         case .int: return String(Int(key.value) ?? 0)
-        case .bool: return ["true", "yes", "on", "1"].contains(key.value) ? "true" : "false"
+        case .bool: return KeyValues.trueWords.contains(key.value) ? "true" : "false"
         }
     }
 }
@@ -181,7 +195,7 @@ struct GlueTemplate {
                 guard configuration.keys.contains(where: { $0.name == name }) else {
                     throw problem("its glue reads the key '\(name)', which no device or job declares")
                 }
-                return "Keys." + GlueEmitter.identifier(name)
+                return "Keys." + GlueEmitter.swiftName(name)
             }
             if placeholder.hasPrefix("parameter.") {
                 let name = String(placeholder.dropFirst("parameter.".count))

@@ -13,6 +13,9 @@ public struct MemoryLayout {
         return Board.Region(base: board.memory.ram.end - size, size: size)
     }
 
+    /// The MMU's small page: the granule of the stack guards.
+    public static let pageSize: UInt64 = 0x1000
+
     /// Stack order and the symbols start.S reads.
     public static let stackModes: [(mode: String, symbol: String)] = [
         ("fiq", "__stack_fiq_top"), ("irq", "__stack_irq_top"), ("abort", "__stack_abt_top"),
@@ -47,6 +50,12 @@ public struct LinkerScriptEmitter {
             guard let size = memory.stacks[mode] else {
                 throw MirageError("targets/\(board.name).yaml gives no stack size for \(mode) mode", fix: "add \(mode): 0x1000 under memory.stacks")
             }
+            guard size % MemoryLayout.pageSize == 0 else {
+                throw MirageError("targets/\(board.name).yaml: the \(mode) stack, \(hex(size)), is not a whole number of 4 KiB pages",
+                                  fix: "round memory.stacks.\(mode) up to a multiple of 0x1000")
+            }
+            // An unmapped page below each stack: an overflow is a data abort, reported as such.
+            stacks += "        \(symbol.replacingOccurrences(of: "_top", with: "_guard")) = .;\n        . += \(hex(MemoryLayout.pageSize));\n"
             stacks += "        . += \(hex(size));\n        \(symbol) = .;\n"
         }
         return """
@@ -87,7 +96,6 @@ public struct LinkerScriptEmitter {
             .rodata : ALIGN(4)
             {
                 *(.rodata .rodata.*)
-                *(.swift_modhash)
             } > RAM
 
             .ARM.extab : { *(.ARM.extab* .gnu.linkonce.armextab.*) } > RAM
@@ -110,15 +118,21 @@ public struct LinkerScriptEmitter {
                 __bss_end = .;
             } > RAM
 
-            .stacks (NOLOAD) : ALIGN(8)
+            /* Each stack has a 4 KiB guard page below it, which the MMU leaves unmapped. */
+            .stacks (NOLOAD) : ALIGN(4096)
             {
-        \(stacks)    } > RAM
+                __stacks_start = .;
+        \(stacks)        __stacks_end = .;
+            } > RAM
 
             /* The MMU's first-level table: 4096 section entries, 16 KiB aligned. */
             .page_table (NOLOAD) : ALIGN(16384)
             {
                 __page_table = .;
                 . += 16384;
+                /* Second-level tables (1 KiB each) for the megabytes that hold the stacks, page by page. */
+                __stack_page_tables = .;
+                . += 2048;
             } > RAM
 
             .heap (NOLOAD) : ALIGN(8)
@@ -136,10 +150,13 @@ public struct LinkerScriptEmitter {
                 __dma_end = .;
             } > DMA
 
-            /DISCARD/ : { *(.comment) *(.note.GNU-stack) *(.ARM.attributes.discarded) }
+            /* .swift_modhash: swiftc's hash of its LLVM module for incremental builds, which
+               changes with the folder built in; nothing reads it at run time. */
+            /DISCARD/ : { *(.comment) *(.note.GNU-stack) *(.ARM.attributes.discarded) *(.swift_modhash) }
         }
 
         ASSERT(__text_start == ORIGIN(RAM), "mirage-config: the vector table must sit at the load address")
+        ASSERT((__stacks_end - 1) / 0x100000 - __stacks_start / 0x100000 < 2, "mirage-config: the stacks span more than 2 MiB: shrink memory.stacks in targets/\(board.name).yaml")
         ASSERT(__heap_end <= ORIGIN(DMA), "mirage-config: image, stacks and heap overflow RAM below the DMA region: shrink memory.heap or the stacks in targets/\(board.name).yaml")
         ASSERT(__image_end - ORIGIN(RAM) <= \(hex(layout.dma.base - memory.load)), "mirage-config: the image does not fit in RAM")
 

@@ -47,13 +47,26 @@ public struct QemuCommand {
                       "-semihosting-config", "enable=on,target=native",
                       "-kernel", image.path]
         if let dtb = board.memory.reserved("dtb") {
-            arguments += ["-device", "loader,file=\(deviceTree.path),addr=0x\(String(dtb.base, radix: 16)),force-raw=on"]
+            arguments += ["-device", "loader,file=\(QemuCommand.optionValue(deviceTree.path)),addr=0x\(String(dtb.base, radix: 16)),force-raw=on"]
         }
         return arguments + attachments + profile.arguments
     }
 
-    /// One line a person can paste into a shell.
+    /// A value inside a qemu option list (`key=value,key=value`): commas doubled.
+    public static func optionValue(_ text: String) -> String {
+        text.replacingOccurrences(of: ",", with: ",,")
+    }
+
+    /// One line a person can paste into a POSIX shell.
     public var shellLine: String {
-        ([QemuCommand.executable] + arguments).map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
+        ([QemuCommand.executable] + arguments).map(QemuCommand.shellQuoted).joined(separator: " ")
+    }
+
+    /// `word` as the shell reads it back: as it is when plain, else in single quotes.
+    public static func shellQuoted(_ word: String) -> String {
+        let plain = !word.isEmpty && word.unicodeScalars.allSatisfy {
+            $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_./=,:@+%".unicodeScalars.contains($0))
+        }
+        return plain ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 }

@@ -107,11 +107,17 @@ public enum ConfigModel {
         public let stage: KeyStage
         /// The default, as text.
         public let defaultValue: String
+        /// For an Int key: the values allowed, if limited.
+        public let minimum: Int?
+        public let maximum: Int?
+        /// For a String key: the only values allowed, if limited.
+        public let choices: [String]?
         public let location: Location
 
         public static func == (lhs: Key, rhs: Key) -> Bool {
-            lhs.name == rhs.name && lhs.doc == rhs.doc && lhs.type == rhs.type
-                && lhs.stage == rhs.stage && lhs.defaultValue == rhs.defaultValue
+            lhs.name == rhs.name && lhs.doc == rhs.doc && lhs.type == rhs.type && lhs.stage == rhs.stage
+                && lhs.defaultValue == rhs.defaultValue && lhs.minimum == rhs.minimum && lhs.maximum == rhs.maximum
+                && lhs.choices == rhs.choices
         }
 
         public func hash(into hasher: inout Hasher) { hasher.combine(name) }

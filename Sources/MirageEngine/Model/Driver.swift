@@ -197,11 +197,28 @@ func isIdentifier(_ name: String) -> Bool {
 }
 
 /// Refuses a YAML mapping field that the reader does not know, naming the
-/// file, the field and the fields there are.
+/// file, the field and the fields there are (a typo would otherwise be ignored).
 func checkFields(of file: URL, allowed: [String]) throws {
-    guard let text = try? String(contentsOf: file, encoding: .utf8),
-          let mapping = try? Yams.load(yaml: text) as? [String: Any] else { return }   // decodeYAML reports unreadable files
+    guard let mapping = yamlMapping(file) else { return }   // decodeYAML reports unreadable files
+    try checkFields(mapping, in: file, allowed: allowed, place: "")
+}
+
+/// The same, for each mapping in the list `list` of the file's top level.
+func checkFields(of file: URL, inEachOf list: String, allowed: [String]) throws {
+    guard let items = yamlMapping(file)?[list] as? [Any] else { return }
+    for (index, item) in items.enumerated() {
+        guard let mapping = item as? [String: Any] else { continue }
+        try checkFields(mapping, in: file, allowed: allowed, place: " in \(list)[\(index)]")
+    }
+}
+
+private func yamlMapping(_ file: URL) -> [String: Any]? {
+    guard let text = try? String(contentsOf: file, encoding: .utf8) else { return nil }
+    return (try? Yams.load(yaml: text)) as? [String: Any]
+}
+
+private func checkFields(_ mapping: [String: Any], in file: URL, allowed: [String], place: String) throws {
     for field in mapping.keys.sorted() where !allowed.contains(field) {
-        throw MirageError("\(file.path): unknown field '\(field)'", fix: "the fields are: \(allowed.joined(separator: ", "))")
+        throw MirageError("\(displayPath(file.path)): unknown field '\(field)'\(place)", fix: "the fields are: \(allowed.joined(separator: ", "))")
     }
 }

@@ -9,12 +9,16 @@ public struct Toolchain: Codable {
     public let cFlags: [String]
     public let asmFlags: [String]
     public let linkFlags: [String]
+    /// Libraries linked after the objects; `{swift-embedded}` is the Embedded
+    /// Swift library folder for the target beside swiftc.
+    public let linkLibraries: [String]
 
     enum CodingKeys: String, CodingKey {
         case name, description, tools
         case cFlags = "c-flags"
         case asmFlags = "asm-flags"
         case linkFlags = "link-flags"
+        case linkLibraries = "link-libraries"
     }
 
     public struct Tool: Codable {
@@ -61,6 +65,20 @@ public struct Toolchain: Codable {
             found[role] = url
         }
         return found
+    }
+
+    /// The libraries to link, with `{swift-embedded}` filled in from where `swiftc` is.
+    public func libraries(swiftc: URL) throws -> [String] {
+        let embedded = swiftc.resolvingSymlinksInPath().deletingLastPathComponent()
+            .appendingPathComponent("../lib/swift/embedded/armv7-none-none-eabi").standardizedFileURL.path
+        return try linkLibraries.map { entry in
+            let path = entry.replacingOccurrences(of: "{swift-embedded}", with: embedded)
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw MirageError("the \(name) toolchain links \(path), which is not there",
+                                  fix: "install a Swift 6.x toolchain that ships the Embedded stdlib for armv7-none-none-eabi")
+            }
+            return path
+        }
     }
 
     /// Flags with `{cpu}` and `{float-abi}` filled in for `board`.

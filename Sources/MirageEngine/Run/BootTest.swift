@@ -55,7 +55,17 @@ public struct BootTestSpec: Codable {
             throw MirageError("no \(fileName) in \(displayPath(directory.path))",
                               fix: "declare boards, and tests with expected console lines, in \(fileName) beside config.swift")
         }
-        return try decodeYAML(BootTestSpec.self, from: file)
+        try checkFields(of: file, allowed: ["boards", "timeout", "tests"])
+        let spec = try decodeYAML(BootTestSpec.self, from: file)
+        let caseFields = ["name", "expect", "boards", "boot-arguments", "exit-status", "expect-fault", "differ-between-boots"]
+        try checkFields(of: file, inEachOf: "tests", allowed: caseFields)
+        if spec.tests.isEmpty {
+            throw MirageError("\(displayPath(file.path)) has no tests", fix: "add at least one under tests: (name, expect, exit-status)")
+        }
+        if let timeout = spec.timeout, !(timeout > 0 && timeout.isFinite) {
+            throw MirageError("\(displayPath(file.path)): timeout must be a number of seconds greater than 0")
+        }
+        return spec
     }
 }
 

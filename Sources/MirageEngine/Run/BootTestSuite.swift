@@ -23,7 +23,7 @@ public struct BootTestSuite {
     }
 
     public func run(boards requested: [String], toolchain: String, log: @escaping (String) -> Void,
-                    echo: @escaping (String) -> Void) throws -> [BootTestResult] {
+                    echo: @escaping (Data) -> Void) throws -> [BootTestResult] {
         let boards = try requested.isEmpty ? spec.boards ?? Board.all(in: installation).map(\.name) : requested
         let timeout = spec.timeout ?? defaults.timeout
         var results: [BootTestResult] = []

@@ -11,37 +11,117 @@ public struct Runner {
         /// qemu's exit status: the unikernel's own, when it exited.
         public let status: Int32
         public let timedOut: Bool
+        /// The console, decoded as UTF-8 once the boot is over.
         public let console: String
         public let seconds: Double
+
+        public init(status: Int32, timedOut: Bool, console: String, seconds: Double) {
+            self.status = status
+            self.timedOut = timedOut
+            self.console = console
+            self.seconds = seconds
+        }
     }
 
-    /// The command that boots the configured image, with `bootArguments`
-    /// appended to the configured kernel command line (later values win).
-    public func command(bootArguments: [String]) throws -> (ResolvedConfiguration, QemuCommand) {
+    /// What a device tree for one command is for.
+    public enum Purpose {
+        /// A boot: this boot's keys and a fresh rng-seed, in a temporary file removed after it.
+        case boot
+        /// `run --dry-run`: as for a boot, kept in `_build/dry-run.dtb` so the printed command can be pasted.
+        case dryRun
+        /// `query qemu`: the configured device tree, as it is.
+        case query
+    }
+
+    /// The command that boots the configured image. `bootArguments` override
+    /// boot-time keys (`--NAME=VALUE`); each is checked here, on the host.
+    public func command(bootArguments: [String], for purpose: Purpose) throws -> (ResolvedConfiguration, QemuCommand) {
         let configuration = try workspace.configured()
         let board = try Board.load(configuration.board, from: workspace.installation)
         let configured = try workspace.qemuCommand(configuration, board: board, deviceTree: workspace.deviceTreeBlob)
-        guard FileManager.default.fileExists(atPath: configured.image.path) else {
-            throw MirageError("no image \(displayPath(configured.image.path))", fix: "run: mirage-config build")
-        }
+        try checkImage(configured.image, against: configuration)
+        let overrides = try Runner.bootKeyOverrides(bootArguments, keys: configuration.keys)
+        guard purpose != .query else { return (configuration, configured) }
         let profile = configured.profile
+        guard !overrides.isEmpty || profile.rngSeed == true else { return (configuration, configured) }
         // Like a boot loader: this boot's command line, and a fresh rng-seed
         // where the emulated firmware gives one. Never written into the image.
-        var deviceTree = workspace.deviceTreeBlob
-        if !bootArguments.isEmpty || profile.rngSeed == true {
-            var dtb = try Data(contentsOf: workspace.deviceTreeBlob)
-            if !bootArguments.isEmpty {
-                let configured = DeviceTreeBlob.bootArguments(of: dtb) ?? ""
-                let line = ([configured] + bootArguments.map(Runner.quoted)).filter { !$0.isEmpty }.joined(separator: " ")
-                dtb = try DeviceTreeBlob.settingBootArguments(dtb, to: line)
-            }
-            if profile.rngSeed == true {
-                dtb = try DeviceTreeBlob.settingChosen(dtb, property: "rng-seed", to: try Runner.freshSeed())
-            }
-            deviceTree = workspace.buildDirectory.appendingPathComponent("run-\(ProcessInfo.processInfo.processIdentifier).dtb")
-            try dtb.write(to: deviceTree, options: .atomic)
+        var dtb = try readDeviceTree()
+        if !overrides.isEmpty {
+            let keys = configuration.keys.filter { $0.stage == .boot }.map { key in (key.name, overrides[key.name] ?? key.value) }
+            dtb = try DeviceTreeBlob.settingBootArguments(dtb, to: BootArgumentQuoting.commandLine(keys))
         }
+        if profile.rngSeed == true {
+            dtb = try DeviceTreeBlob.settingChosen(dtb, property: "rng-seed", to: try Runner.freshSeed())
+        }
+        if let region = board.memory.reserved("dtb"), dtb.count > region.size {
+            throw MirageError("the device tree with these boot arguments is \(dtb.count) bytes, larger than the \(region.size)-byte dtb region of targets/\(board.name).yaml",
+                              fix: "give shorter boot-time values, or enlarge memory.reserved's dtb region")
+        }
+        let deviceTree: URL
+        switch purpose {
+        case .boot:
+            deviceTree = workspace.buildDirectory.appendingPathComponent("run-\(ProcessInfo.processInfo.processIdentifier).dtb")
+            ChildProcesses.temporary(deviceTree)
+        case .dryRun, .query:
+            deviceTree = workspace.buildDirectory.appendingPathComponent("dry-run.dtb")
+        }
+        try dtb.write(to: deviceTree, options: .atomic)
         return (configuration, configured.booting(deviceTree))
+    }
+
+    /// The configured device tree, or an error that says how to make it again.
+    func readDeviceTree() throws -> Data {
+        let file = workspace.deviceTreeBlob
+        guard let dtb = try? Data(contentsOf: file), DeviceTreeBlob.isValid(dtb) else {
+            throw MirageError("\(displayPath(file.path)) is missing or not a valid device tree", fix: "run mirage-config configure again")
+        }
+        return dtb
+    }
+
+    /// The image must be the one built for this configuration: an image
+    /// built for another board or other keys would boot wrongly, or hang.
+    func checkImage(_ image: URL, against configuration: ResolvedConfiguration) throws {
+        guard FileManager.default.fileExists(atPath: image.path) else {
+            throw MirageError("no image \(displayPath(image.path))", fix: "run: mirage-config build")
+        }
+        let configuredManifest = try? Data(contentsOf: workspace.manifestFile)
+        let imageManifest = try? ManifestNote.read(from: image)
+        guard let configuredManifest, let imageManifest, imageManifest == configuredManifest else {
+            let built = imageManifest.flatMap { try? JSONDecoder().decode(Manifest.self, from: $0) }
+            let was = built.map { " (it was built for \($0.board.name) with the \($0.toolchain) toolchain)" } ?? ""
+            throw MirageError("\(displayPath(image.path)) was not built from the current configuration for \(configuration.board)\(was)",
+                              fix: "run: mirage-config build")
+        }
+    }
+
+    /// `--NAME=VALUE` (or `--NAME`, meaning true) for boot-time keys, checked:
+    /// a key the configuration does not declare, a configure-time key, or a
+    /// value that does not fit is an error naming the key.
+    public static func bootKeyOverrides(_ arguments: [String], keys: [ResolvedKey]) throws -> [String: String] {
+        var overrides: [String: String] = [:]
+        let bootKeys = keys.filter { $0.stage == .boot }
+        let known = bootKeys.isEmpty ? "this unikernel has no boot-time keys" : "its boot-time keys are: " + bootKeys.map { "--\($0.name)" }.joined(separator: ", ")
+        for argument in arguments {
+            guard argument.hasPrefix("--"), argument.count > 2 else {
+                throw MirageError("boot argument '\(argument)' is not --NAME=VALUE", fix: known)
+            }
+            let body = argument.dropFirst(2)
+            let name = String(body.prefix { $0 != "=" })
+            let value = body.contains("=") ? String(body.drop { $0 != "=" }.dropFirst()) : "true"
+            guard let key = keys.first(where: { $0.name == name }) else {
+                throw MirageError("the unikernel has no key --\(name)", fix: known)
+            }
+            guard key.stage == .boot else {
+                throw MirageError("--\(name) is fixed when the image is configured, not at boot",
+                                  fix: "run: mirage-config configure --\(name) \(value), then build")
+            }
+            if let problem = key.problem(with: value) {
+                throw MirageError("boot-time key --\(name) does not take '\(value)': \(problem)", fix: "give --\(name) a value that fits")
+            }
+            overrides[name] = value
+        }
+        return overrides
     }
 
     /// 32 bytes from the host's /dev/urandom, as QEMU virt puts in its own DTB.
@@ -53,22 +133,18 @@ public struct Runner {
         return seed
     }
 
-    static func quoted(_ argument: String) -> String {
-        guard argument.contains(" "), let equals = argument.firstIndex(of: "=") else { return argument }
-        return argument[...equals] + "\"" + argument[argument.index(after: equals)...] + "\""
-    }
-
-    /// Boots and waits at most `timeout` seconds; `echo` gets console output as it comes.
-    public func run(bootArguments: [String] = [], timeout: Double, echo: @escaping (String) -> Void) throws -> Outcome {
-        let (_, command) = try command(bootArguments: bootArguments)
-        defer { if command.deviceTree != workspace.deviceTreeBlob { try? FileManager.default.removeItem(at: command.deviceTree) } }
+    /// Boots and waits at most `timeout` seconds; `echo` gets the console's
+    /// bytes as they come, unchanged.
+    public func run(bootArguments: [String] = [], timeout: Double, echo: @escaping (Data) -> Void) throws -> Outcome {
+        let (_, command) = try command(bootArguments: bootArguments, for: .boot)
+        defer { if command.deviceTree != workspace.deviceTreeBlob { ChildProcesses.removeTemporary(command.deviceTree) } }
         guard let qemu = findInPath(QemuCommand.executable) else {
             throw MirageError("\(QemuCommand.executable) is not installed", fix: QemuProfile.installHint)
         }
         return try Runner.boot(qemu, command.arguments, timeout: timeout, echo: echo)
     }
 
-    static func boot(_ qemu: URL, _ arguments: [String], timeout: Double, echo: @escaping (String) -> Void) throws -> Outcome {
+    static func boot(_ qemu: URL, _ arguments: [String], timeout: Double, echo: @escaping (Data) -> Void) throws -> Outcome {
         let process = Process()
         process.executableURL = qemu
         process.arguments = arguments
@@ -77,9 +153,9 @@ public struct Runner {
         process.standardError = pipe
         process.standardInput = FileHandle.nullDevice
         let console = DataBox()
-        let finished = DispatchSemaphore(value: 0)
         let started = Date()
-        try process.run()
+        try ChildProcesses.start(process)
+        defer { ChildProcesses.forget(process) }
         let reader = DispatchGroup()
         reader.enter()
         DispatchQueue.global().async {
@@ -88,23 +164,13 @@ public struct Runner {
                 let chunk = handle.availableData
                 if chunk.isEmpty { break }
                 console.data.append(chunk)
-                echo(String(decoding: chunk, as: UTF8.self))
+                echo(chunk)
             }
             reader.leave()
         }
-        DispatchQueue.global().async {
-            process.waitUntilExit()
-            finished.signal()
-        }
-        var timedOut = false
-        if finished.wait(timeout: .now() + timeout) == .timedOut {
-            timedOut = true
-            process.terminate()
-            if finished.wait(timeout: .now() + 5) == .timedOut { kill(process.processIdentifier, SIGKILL); finished.wait() }
-        }
+        let timedOut = ChildProcesses.wait(for: process, timeout: timeout)
         reader.wait()
-        let text = String(decoding: console.data, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
         return Outcome(status: timedOut ? 124 : process.terminationStatus, timedOut: timedOut,
-                       console: text, seconds: Date().timeIntervalSince(started))
+                       console: String(decoding: console.data, as: UTF8.self), seconds: Date().timeIntervalSince(started))
     }
 }

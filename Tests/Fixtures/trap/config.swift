@@ -2,9 +2,13 @@ import MirageConfig
 
 // A unikernel that faults on purpose, to test the fault path: an integer
 // overflow (Swift traps: undefined instruction), or with --jump=ADDRESS a call
-// into device memory, which the MMU maps execute-never (prefetch abort).
+// into device memory, which the MMU maps execute-never (prefetch abort), or
+// with --recurse a recursion without end (the stack's guard page: a data abort).
 let start = Key.boot("start", doc: "Where the count starts", default: 2_147_483_646)
 let jump = Key.boot("jump", doc: "An address to call instead of counting (0: do not)", default: 0)
-let main = Job("Trap", needs: .console, keys: [start, jump])
+let recurse = Key.boot("recurse", doc: "Recurse without end instead of counting: a stack overflow", default: false)
+let crash = Key.boot("crash", doc: "Stop the job this way: fatal-error, index, unwrap or status (0 ... none)", default: "none",
+                     choices: ["none", "fatal-error", "index", "unwrap", "status"])
+let main = Job("Trap", needs: .console, keys: [start, jump, recurse, crash])
 
 register("trap", main(defaultConsole))

@@ -1,0 +1,102 @@
+import Foundation
+
+/// Every process the tool has started and not yet reaped, and every
+/// temporary file it has not yet removed, so that nothing outlives the tool:
+/// on SIGINT, SIGTERM or SIGHUP it ends them all before it exits.
+///
+/// Foundation starts each child in a process group of its own, so a Ctrl-C
+/// at the terminal never reaches qemu or swift-frontend: the tool must end
+/// them itself, and ends the whole group (swiftc's swift-frontend with it).
+public enum ChildProcesses {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var groups: Set<pid_t> = []
+    nonisolated(unsafe) private static var temporaryFiles: Set<String> = []
+    nonisolated(unsafe) private static var signalSources: [DispatchSourceSignal] = []
+    /// Set when a signal is ending the tool: whoever waited for a child stops
+    /// there, so that the tool's status is the signal's and not the child's.
+    nonisolated(unsafe) private static var stopping = false
+
+    /// Starts `process` and records its process group until `forget`.
+    public static func start(_ process: Process) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        // Held across run() so that a signal cannot slip between the start and the record.
+        try process.run()
+        groups.insert(process.processIdentifier)
+    }
+
+    /// The process has been waited for.
+    public static func forget(_ process: Process) {
+        lock.lock()
+        groups.remove(process.processIdentifier)
+        let parked = stopping
+        lock.unlock()
+        while parked { pause() }    // the signal handler exits the tool
+    }
+
+    /// Removes `file` when the tool is interrupted, until `removeTemporary`.
+    public static func temporary(_ file: URL) {
+        lock.lock()
+        temporaryFiles.insert(file.path)
+        lock.unlock()
+    }
+
+    /// Removes `file` now and forgets it.
+    public static func removeTemporary(_ file: URL) {
+        lock.lock()
+        temporaryFiles.remove(file.path)
+        lock.unlock()
+        try? FileManager.default.removeItem(at: file)
+    }
+
+    /// Waits for `process` at most `timeout` seconds, then ends its whole
+    /// group and waits for that; whether it was stopped at the time limit.
+    public static func wait(for process: Process, timeout: Double) -> Bool {
+        let exited = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            process.waitUntilExit()
+            exited.signal()
+        }
+        guard exited.wait(timeout: .now() + timeout) == .timedOut else { return false }
+        end(group: process.processIdentifier)
+        exited.wait()
+        return true
+    }
+
+    /// Ends a process's whole group: SIGTERM, then SIGKILL after `grace` seconds.
+    public static func end(group: pid_t, grace: Double = 3) {
+        guard group > 0 else { return }
+        kill(-group, SIGTERM)
+        let deadline = Date().addingTimeInterval(grace)
+        while kill(-group, 0) == 0, Date() < deadline { usleep(20_000) }
+        if kill(-group, 0) == 0 { kill(-group, SIGKILL) }
+    }
+
+    /// Ends every child and removes every temporary file.
+    public static func endAll() {
+        lock.lock()
+        stopping = true
+        let running = groups, files = temporaryFiles
+        groups.removeAll()
+        temporaryFiles.removeAll()
+        lock.unlock()
+        for group in running { kill(-group, SIGTERM) }
+        for group in running { end(group: group) }
+        for file in files { try? FileManager.default.removeItem(atPath: file) }
+    }
+
+    /// On SIGINT, SIGTERM and SIGHUP: end the children, remove temporary
+    /// files, and exit with 128 + the signal's number, as a shell reports it.
+    public static func endWithTheTool() {
+        for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler {
+                endAll()
+                exit(128 + signalNumber)
+            }
+            source.resume()
+            signalSources.append(source)
+        }
+    }
+}

@@ -1,0 +1,361 @@
+import Boot
+import Foundation
+import MirageConfig
+@testable import MirageEngine
+import XCTest
+
+/// Bad input and interruption: each defect class found by trying the tool as
+/// a new user would, with a test that failed before it was fixed.
+final class HardeningTests: XCTestCase {
+    // MARK: Nothing the tool starts outlives it
+
+    /// hello, printing 100 times 200 ms apart: long enough to interrupt mid-boot.
+    func longHello() throws -> URL {
+        let folder = try Fixtures.copy(example: "examples/hello")
+        let config = folder.appendingPathComponent("config.swift")
+        try String(contentsOf: config, encoding: .utf8).replacingOccurrences(of: "default: 3,", with: "default: 100,")
+            .write(to: config, atomically: true, encoding: .utf8)
+        try "tests:\n  - name: long\n    expect: [\"never printed\"]\n"
+            .write(to: folder.appendingPathComponent(BootTestSpec.fileName), atomically: true, encoding: .utf8)
+        return folder
+    }
+
+    func assertNothingLeft(in folder: URL, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(processes(containing: folder.path), [], "\(what) left processes behind", file: file, line: line)
+        let leftovers = (FileManager.default.enumerator(atPath: folder.path)?.allObjects as? [String] ?? [])
+            .filter { ($0 as NSString).lastPathComponent.hasPrefix("run-") }
+        XCTAssertEqual(leftovers, [], "\(what) left temporary device trees behind", file: file, line: line)
+    }
+
+    func testInterruptedRunAndTestLeaveNoQemuAndNoTemporaryFile() throws {
+        let folder = try longHello()
+        XCTAssertEqual(try ToolRun.run(["configure", "--target", "virt"], in: folder).0, 0)
+        XCTAssertEqual(try ToolRun.run(["build"], in: folder).0, 0)
+
+        let run = try ToolRun(["run", "--", "--message=interrupted"], in: folder)
+        XCTAssertTrue(run.waitFor("Hello from virt: interrupted (2/100)"), run.output)
+        XCTAssertFalse(processes(containing: folder.path).isEmpty, "qemu is running")
+        kill(run.process.processIdentifier, SIGINT)
+        XCTAssertEqual(run.finish(), 128 + SIGINT)
+        assertNothingLeft(in: folder, "run, on SIGINT")
+
+        let test = try ToolRun(["test", "--target", "virt", "--verbose"], in: folder)
+        XCTAssertTrue(test.waitFor("Hello from virt: Hello, world (2/100)", seconds: 300), test.output)
+        kill(test.process.processIdentifier, SIGTERM)
+        XCTAssertEqual(test.finish(), 128 + SIGTERM)
+        assertNothingLeft(in: folder, "test, on SIGTERM")
+    }
+
+    func testInterruptedBuildLeavesNoCompiler() throws {
+        let folder = try longHello()
+        XCTAssertEqual(try ToolRun.run(["configure", "--target", "cubieboard"], in: folder).0, 0)
+        let build = try ToolRun(["build"], in: folder)
+        XCTAssertTrue(build.waitFor("swiftc"), build.output)
+        usleep(500_000)
+        XCTAssertFalse(processes(containing: folder.path).isEmpty, "the compiler is running")
+        kill(build.process.processIdentifier, SIGINT)
+        XCTAssertEqual(build.finish(), 128 + SIGINT)
+        assertNothingLeft(in: folder, "build, on SIGINT")
+    }
+
+    // MARK: Boot-time keys cannot inject
+
+    /// The tool's quoting and the runtime's parser agree on every string.
+    func testBootArgumentQuotingRoundTripsThroughTheRuntimeParser() {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet: [Unicode.Scalar] = ["a", "Z", "0", " ", "\t", "\n", "\r", "\"", "\\", "=", "-", "'", "x", "\u{0}", "\u{1}",
+                                          "\u{7F}", "é", "世", "\u{1F600}", "\u{200B}"]
+        var cases = ["", " ", "\"", "\\", "\\x41", "x\" --count=5 \"y", "a\tb\nc\rd", "--count=9", "\"\"\"", "\\\\\"", "Grüße, 世界"]
+        for _ in 0..<3000 {
+            var text = String.UnicodeScalarView()
+            for _ in 0..<Int.random(in: 0...12, using: &generator) { text.append(alphabet.randomElement(using: &generator)!) }
+            cases.append(String(text))
+        }
+        for value in cases {
+            let line = BootArgumentQuoting.commandLine([("message", value), ("count", "3")])
+            let parsed = BootArguments(line)
+            XCTAssertEqual(parsed.value(for: "message"), value, "quoted as \(line)")
+            XCTAssertEqual(parsed.value(for: "count"), "3", "a value must not reach the next key: \(line)")
+            XCTAssertEqual(parsed.pairs.count, 2, line)
+        }
+    }
+
+    func testRuntimeIntParserRefusesWhatDoesNotFit() {
+        XCTAssertEqual(Int(bootArgument: "-42"), -42)
+        XCTAssertEqual(Int(bootArgument: "\(Int.max)"), Int.max)
+        XCTAssertEqual(Int(bootArgument: "\(Int.min)"), Int.min)
+        XCTAssertNil(Int(bootArgument: "9223372036854775808"), "overflow is nil, not a trap")
+        XCTAssertNil(Int(bootArgument: "99999999999999999999999"))
+        XCTAssertNil(Int(bootArgument: "+5"))
+        XCTAssertNil(Int(bootArgument: "-"))
+    }
+
+    func keysOfHello() throws -> [ResolvedKey] {
+        let graph = Fixtures.graph([defaultConsole, defaultClock],
+                                   keys: [Fixtures.key("message", .string, "hi"), Fixtures.key("count", .int, "3", stage: .configure),
+                                          Fixtures.key("verbose", .bool, "false")])
+        return try Fixtures.resolve(graph, on: "virt").keys
+    }
+
+    func testRunRefusesBadBootKeysOnTheHostNamingTheKey() throws {
+        let keys = try keysOfHello()
+        func problem(_ arguments: [String]) -> String { errorText { _ = try Runner.bootKeyOverrides(arguments, keys: keys) } }
+        XCTAssertTrue(problem(["--nosuchkey=5"]).contains("the unikernel has no key --nosuchkey"))
+        XCTAssertTrue(problem(["--nosuchkey=5"]).contains("its boot-time keys are: --message, --verbose"))
+        XCTAssertTrue(problem(["--count=5"]).contains("--count is fixed when the image is configured"))
+        XCTAssertTrue(problem(["--verbose=maybe"]).contains("boot-time key --verbose does not take 'maybe'"))
+        XCTAssertTrue(problem(["message=x"]).contains("is not --NAME=VALUE"))
+        XCTAssertEqual(try Runner.bootKeyOverrides(["--verbose", "--message=a=b"], keys: keys), ["verbose": "true", "message": "a=b"])
+    }
+
+    func testIntKeysAreThirtyTwoBitWholeNumbersWithinTheirRange() {
+        XCTAssertNil(KeyValues.problem(with: "2147483647", type: .int, minimum: nil, maximum: nil, choices: nil))
+        XCTAssertNotNil(KeyValues.problem(with: "2147483648", type: .int, minimum: nil, maximum: nil, choices: nil), "an Int on ARM is 32 bits")
+        XCTAssertNotNil(KeyValues.problem(with: "+5", type: .int, minimum: nil, maximum: nil, choices: nil))
+        XCTAssertNotNil(KeyValues.problem(with: "0", type: .int, minimum: 1, maximum: 100, choices: nil))
+        XCTAssertNotNil(KeyValues.problem(with: "lax", type: .string, minimum: nil, maximum: nil, choices: ["strict", "warn"]))
+        XCTAssertNil(KeyValues.problem(with: "a\t\"b\r", type: .string, minimum: nil, maximum: nil, choices: nil), "escaped, so allowed")
+    }
+
+    // MARK: Configure refuses what the build or the boot would
+
+    func testConfigureRefusesValuesTheImageCannotHold() throws {
+        let graph = Fixtures.graph([defaultConsole, defaultEntropy],
+                                   keys: [Fixtures.key("count", .int, "3", stage: .configure, line: 4)])
+        func problem(_ keys: [String: String]) -> String { errorText { _ = try Fixtures.resolve(graph, on: "virt", keys: keys) } }
+        XCTAssertTrue(problem(["count": "4294967296"]).contains("config.swift:4: error: key 'count' does not take --count 4294967296: it is a 32-bit whole number"))
+        XCTAssertTrue(problem(["count": "+5"]).contains("key 'count' does not take --count +5"))
+        XCTAssertTrue(problem(["entropy-policy": "lax"]).contains("does not take --entropy-policy lax: it is one of: strict, warn"))
+    }
+
+    func testHelloRefusesACountOutsideItsRange() throws {
+        let folder = try Fixtures.copy(example: "examples/hello")
+        let text = errorText { _ = try Workspace(installation: Fixtures.installation, directory: folder).configure(target: "virt", keyValues: ["count": "0"]) }
+        XCTAssertTrue(text.contains("config.swift:6: error: key 'count' does not take --count 0: it lies in 1...100"), text)
+    }
+
+    func testKeysWithOneSwiftNameAreAnError() throws {
+        let graph = Fixtures.graph([defaultConsole], keys: [Fixtures.key("max-size", .int, "1", line: 3), Fixtures.key("maxSize", .int, "2", line: 4)])
+        let text = errorText { _ = try Fixtures.resolve(graph, on: "virt") }
+        XCTAssertTrue(text.contains("config.swift:4: error: keys 'max-size' (at config.swift:3) and 'maxSize' are both Keys.maxSize in Swift"), text)
+    }
+
+    /// A key named `default`, values with quotes, backslashes and control
+    /// characters, a doc with a line break: the glue is still valid Swift.
+    func testAwkwardKeysStillMakeValidSwift() throws {
+        let awkward = "a\"b\\c\td\re\nf \u{1}"
+        let keys = [
+            KeyDeclaration(name: "default", doc: "two\nlines", type: .string, stage: .configure, defaultValue: awkward,
+                           location: SourceLocation(file: "config.swift", line: 3)),
+            Fixtures.key("class", .string, awkward),
+        ]
+        let configuration = try Fixtures.resolve(Fixtures.graph([defaultConsole], keys: keys), on: "virt")
+        let glue = try GlueEmitter(configuration: configuration, drivers: Fixtures.drivers).source()
+        XCTAssertTrue(glue.contains("static let `default`: String = \"a\\\"b\\\\c\\td\\re\\nf \\u{1}\""), glue)
+        XCTAssertTrue(glue.contains("Keys.`class` = Runtime.bootKey(bootArguments, \"class\", default: Keys.`class`)"), glue)
+        // Only the syntax can be checked on the host: the runtime's types are the image's.
+        let file = try Fixtures.temporaryFolder().appendingPathComponent("main.swift")
+        try glue.write(to: file, atomically: true, encoding: .utf8)
+        let parsed = try Fixtures.run("swiftc", ["-parse", file.path])
+        XCTAssertEqual(parsed.status, 0, parsed.error)
+    }
+
+    func evaluate(_ config: String, timeout: Double = 60) throws -> (ConfigLoader, String) {
+        let folder = try Fixtures.temporaryFolder()
+        try config.write(to: folder.appendingPathComponent("config.swift"), atomically: true, encoding: .utf8)
+        var loader = ConfigLoader(installation: Fixtures.installation, directory: folder)
+        loader.evaluationTimeout = timeout
+        return (loader, errorText { _ = try loader.load() })
+    }
+
+    func testDSLRefusesNamesTheGeneratedSwiftCannotUse() throws {
+        let (_, device) = try evaluate("""
+        import MirageConfig
+        let main = Job("Hello", needs: .console)
+        register("hello", main(pl011Console(name: "class")))
+        """)
+        XCTAssertTrue(device.contains("config.swift:3: error: 'class' is a Swift keyword, so it cannot name a device"), device)
+        let (_, job) = try evaluate("""
+        import MirageConfig
+        let main = Job("my job", needs: .console)
+        register("hello", main(defaultConsole))
+        """)
+        XCTAssertTrue(job.contains("config.swift:2: error: 'my job' is not a Swift type name"), job)
+        let (_, twice) = try evaluate("""
+        import MirageConfig
+        let main = Job("Hello", needs: .console)
+        register("hello", main(defaultConsole))
+        register("again", main(defaultConsole))
+        """)
+        XCTAssertTrue(twice.contains("config.swift:4: error: register is called a second time (the first is at config.swift:3)"), twice)
+    }
+
+    // MARK: Nothing hangs
+
+    func testConfigThatNeverEndsIsStoppedWithAClearError() throws {
+        let (loader, text) = try evaluate("""
+        import MirageConfig
+        while true {}
+        """, timeout: 3)
+        XCTAssertTrue(text.contains("config.swift:1: error: config.swift ran for 3 s without finishing, and was stopped"), text)
+        XCTAssertEqual(processes(containing: loader.directory.path), [], "the evaluation must not outlive the tool")
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: loader.directory.appendingPathComponent("_build/cache").path)
+        XCTAssertEqual(leftovers, [], "no temporary program or graph is left behind")
+    }
+
+    // MARK: run checks what it boots
+
+    func testRunRefusesAnImageBuiltForAnotherConfiguration() throws {
+        let workspace = Workspace(installation: Fixtures.installation, directory: try Fixtures.copy(example: "examples/hello"))
+        _ = try workspace.configure(target: "virt")
+        _ = try Builder(workspace: workspace).build()
+        XCTAssertNoThrow(try Runner(workspace: workspace).command(bootArguments: [], for: .query))
+        _ = try workspace.configure(target: "cubieboard")
+        let text = errorText { _ = try Runner(workspace: workspace).command(bootArguments: [], for: .boot) }
+        XCTAssertTrue(text.contains("dist/hello.elf was not built from the current configuration for cubieboard (it was built for virt"), text)
+        XCTAssertTrue(text.contains("fix: run: mirage-config build"), text)
+
+        // A failed build is remembered, so run can say it boots the last good image.
+        try "struct Hello { static func start(console: some Console, clock: some Clock) -> Int32 { nope } }\n"
+            .write(to: workspace.directory.appendingPathComponent("unikernel.swift"), atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try Builder(workspace: workspace).build())
+        XCTAssertNotNil(Builder(workspace: workspace).lastFailure())
+
+        // A corrupt device tree is named, with the way to make it again.
+        _ = try workspace.configure(target: "virt")
+        try Data(repeating: 0x55, count: 64).write(to: workspace.deviceTreeBlob)
+        let corrupt = errorText { _ = try Runner(workspace: workspace).command(bootArguments: ["--message=x"], for: .boot) }
+        XCTAssertTrue(corrupt.contains("board.dtb is missing or not a valid device tree"), corrupt)
+        XCTAssertTrue(corrupt.contains("configure again"), corrupt)
+    }
+
+    func testBootArgumentsLargerThanTheDeviceTreeRegionAreRefused() throws {
+        let workspace = Workspace(installation: Fixtures.installation, directory: try Fixtures.copy(example: "examples/hello"))
+        _ = try workspace.configure(target: "vexpress-a9")
+        _ = try Builder(workspace: workspace).build()
+        let huge = "--message=" + String(repeating: "x", count: 70_000)
+        let text = errorText { _ = try Runner(workspace: workspace).command(bootArguments: [huge], for: .boot) }
+        XCTAssertTrue(text.contains("larger than the 65536-byte dtb region of targets/vexpress-a9.yaml"), text)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: workspace.buildDirectory.path).filter { $0.hasPrefix("run-") }, [])
+    }
+
+    // MARK: The console is byte-exact
+
+    func testConsoleBytesPassThroughUnchanged() throws {
+        // A stand-in for qemu that splits a UTF-8 character across two writes.
+        let script = try Fixtures.temporaryFolder().appendingPathComponent("fake-qemu")
+        try "#!/bin/sh\nprintf 'Gr\\303'\nsleep 0.2\nprintf '\\274\\303\\237e\\n\\377'\nexit 7\n".write(to: script, atomically: true, encoding: .utf8)
+        chmod(script.path, 0o755)
+        let echoed = DataBox()
+        let outcome = try Runner.boot(script, [], timeout: 10) { echoed.data.append($0) }
+        XCTAssertEqual(Array(echoed.data), Array("Grüße\n".utf8) + [0xFF], "every byte, as it came")
+        XCTAssertEqual(outcome.status, 7)
+        XCTAssertTrue(outcome.console.hasPrefix("Grüße\n"), outcome.console)
+    }
+
+    // MARK: Outputs are a function of the inputs
+
+    func testTwoFoldersGiveTheSameImage() throws {
+        var images: [Data] = [], trees: [Data] = []
+        for _ in 0..<2 {
+            let workspace = Workspace(installation: Fixtures.installation, directory: try Fixtures.copy(example: "examples/uses-package"))
+            // The package is found relative to config.swift.
+            let config = workspace.directory.appendingPathComponent("config.swift")
+            let package = Fixtures.installation.root.appendingPathComponent("examples/packages/watchdog").path
+            try String(contentsOf: config, encoding: .utf8).replacingOccurrences(of: "../packages/watchdog", with: package)
+                .write(to: config, atomically: true, encoding: .utf8)
+            _ = try workspace.configure(target: "vexpress-a9")
+            images.append(try Data(contentsOf: try Builder(workspace: workspace).build().rawImage))
+            trees.append(try Data(contentsOf: workspace.deviceTreeBlob))
+        }
+        XCTAssertEqual(images[0], images[1], "an image must not depend on the folder it was built in")
+        XCTAssertEqual(trees[0], trees[1])
+    }
+
+    func testTwoConfiguresAtOnceOnAColdFolder() throws {
+        let folder = try Fixtures.copy(example: "examples/hello")
+        let errors = DataBox()
+        let lock = NSLock()
+        DispatchQueue.concurrentPerform(iterations: 2) { index in
+            do {
+                _ = try Workspace(installation: Fixtures.installation, directory: folder).configure(target: index == 0 ? "virt" : "vexpress-a9")
+            } catch {
+                lock.lock()
+                errors.data.append(Data("\(error)\n".utf8))
+                lock.unlock()
+            }
+        }
+        XCTAssertEqual(String(decoding: errors.data, as: UTF8.self), "")
+    }
+
+    // MARK: Environment
+
+    func testUnwritableCacheSaysWhichFolderAndHowToChooseAnother() throws {
+        let previous = ProcessInfo.processInfo.environment["XDG_CACHE_HOME"]
+        setenv("XDG_CACHE_HOME", "/proc/no-cache-here", 1)
+        defer { if let previous { setenv("XDG_CACHE_HOME", previous, 1) } else { unsetenv("XDG_CACHE_HOME") } }
+        let (_, text) = try evaluate("import MirageConfig\nregister(\"x\", Job(\"X\", needs: .console)(defaultConsole))\n")
+        XCTAssertTrue(text.contains("cannot write the DSL cache folder /proc/no-cache-here/mirage-config"), text)
+        XCTAssertTrue(text.contains("XDG_CACHE_HOME="), text)
+    }
+
+    func testDSLCacheIsKeyedByInstallation() throws {
+        let other = try Fixtures.temporaryFolder()
+        for folder in ["Sources", "targets", "qemu", "toolchains"] {
+            try FileManager.default.createSymbolicLink(at: other.appendingPathComponent(folder),
+                                                       withDestinationURL: Fixtures.installation.root.appendingPathComponent(folder))
+        }
+        let here = ConfigLoader(installation: Fixtures.installation, directory: other)
+        let there = ConfigLoader(installation: Installation(root: other), directory: other)
+        XCTAssertNotEqual(try here.dslHash(), try there.dslHash())
+    }
+
+    func testFolderWithACommaBoots() throws {
+        let parent = try Fixtures.temporaryFolder().appendingPathComponent("a,b c'd")
+        let workspace = Workspace(installation: Fixtures.installation, directory: try Fixtures.copy(example: "examples/hello", into: parent))
+        _ = try workspace.configure(target: "virt", keyValues: ["count": "1"])
+        _ = try Builder(workspace: workspace).build()
+        let outcome = try Runner(workspace: workspace).run(bootArguments: ["--message=comma"], timeout: 60) { _ in }
+        XCTAssertTrue(outcome.console.contains("Hello from virt: comma (1/1)"), outcome.console)
+        // The dry run's line survives a shell.
+        let line = try Runner(workspace: workspace).command(bootArguments: [], for: .dryRun).1.shellLine
+        let echoed = try Fixtures.run("sh", ["-c", "set -- \(line); for a; do printf '%s\\n' \"$a\"; done"])
+        XCTAssertTrue(echoed.output.contains(workspace.image("hello").path), echoed.output)
+    }
+
+    func testShellQuotingSurvivesTheShell() throws {
+        for word in ["plain", "two words", "it's", "$HOME", "a,b", "back\\slash", "\"q\"", ""] {
+            let echoed = try Fixtures.run("sh", ["-c", "printf '%s' \(QemuCommand.shellQuoted(word))"])
+            XCTAssertEqual(echoed.output, word)
+        }
+    }
+
+    // MARK: Small ones
+
+    func testBootTestFileWithAnUnknownFieldOrNoTestsIsAnError() throws {
+        let folder = try Fixtures.temporaryFolder()
+        let file = folder.appendingPathComponent(BootTestSpec.fileName)
+        try "tests:\n  - name: a\n    expect: [x]\n    exit_status: 0\n".write(to: file, atomically: true, encoding: .utf8)
+        XCTAssertTrue(errorText { _ = try BootTestSpec.load(from: folder) }.contains("unknown field 'exit_status' in tests[0]"))
+        try "timeout: 5\ntests: []\n".write(to: file, atomically: true, encoding: .utf8)
+        XCTAssertTrue(errorText { _ = try BootTestSpec.load(from: folder) }.contains("has no tests"))
+        try "timeot: 5\ntests: []\n".write(to: file, atomically: true, encoding: .utf8)
+        XCTAssertTrue(errorText { _ = try BootTestSpec.load(from: folder) }.contains("unknown field 'timeot'"))
+    }
+
+    func testEveryCommandTakesADirectoryAndRunRefusesABadTimeout() throws {
+        let (_, help) = try ToolRun.run(["--help"])
+        let commands = ["configure", "build", "run", "test", "describe", "query", "inspect", "clean", "doctor"]
+        for command in commands {
+            XCTAssertTrue(help.contains(command), "\(command) is listed")
+            let (status, text) = try ToolRun.run([command, "--help"])
+            XCTAssertEqual(status, 0, text)
+            XCTAssertTrue(text.contains("-C, --directory"), "\(command) takes -C DIR: \(text)")
+        }
+        for bad in ["-5", "nan", "inf"] {
+            let (status, text) = try ToolRun.run(["run", "--timeout=\(bad)"])
+            XCTAssertNotEqual(status, 0)
+            XCTAssertTrue(text.contains("--timeout must be a number of seconds greater than 0"), text)
+        }
+    }
+}
