@@ -29,3 +29,6 @@ int boot_stack_guard(uint32_t address) { (void)address; return -1; }
 static _Alignas(4096) unsigned char dma_region[1 << 20];
 intptr_t boot_dma_start(void) { return (intptr_t)dma_region; }
 intptr_t boot_dma_end(void) { return (intptr_t)(dma_region + sizeof dma_region); }
+void boot_wait_for_interrupt(void) {}
+void boot_cntp_arm(uint64_t compare) { (void)compare; }
+void boot_cntp_disarm(void) {}

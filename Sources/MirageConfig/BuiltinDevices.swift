@@ -6,7 +6,14 @@ extension DeviceType {
     public static let console = DeviceType("console")
     /// A monotonic clock with sleep, from the board's timer.
     public static let clock = DeviceType("clock")
+    /// The interrupt controller that wakes the CPU from `wfi` and runs the
+    /// drivers' interrupt handlers (a GIC, the A10's).
+    public static let interruptController = DeviceType("interrupt-controller")
 }
+
+/// The board's interrupt controller (GICv2 on virt and vexpress-a9, the A10
+/// interrupt controller on the Cubieboard), found by its `compatible`.
+public let defaultInterruptController = Device(.interruptController, name: "interrupts", implementation: .boardDefault)
 
 /// The board's default console (PL011 on virt and vexpress-a9, the A10's
 /// 8250 UART0 on the Cubieboard).
@@ -24,21 +31,25 @@ public func ns16550Console(name: String = "console", file: String = #filePath, l
 
 /// The board's default clock (ARM generic timer on virt, SP804 on
 /// vexpress-a9, the A10 timer on the Cubieboard).
-public let defaultClock = Device(.clock, name: "clock", implementation: .boardDefault)
+/// It sleeps in `wfi` until its alarm interrupt.
+public let defaultClock = Device(.clock, name: "clock", implementation: .boardDefault, arguments: [defaultInterruptController])
 
 /// The ARMv7 generic timer (Cortex-A7/A15 only).
 public func genericTimer(name: String = "clock", file: String = #filePath, line: Int = #line) -> Device {
-    Device(.clock, name: name, implementation: .driver("generic-timer"), location: SourceLocation(file: file, line: line))
+    Device(.clock, name: name, implementation: .driver("generic-timer"), arguments: [defaultInterruptController],
+           location: SourceLocation(file: file, line: line))
 }
 
 /// An ARM SP804 dual timer.
 public func sp804Timer(name: String = "clock", file: String = #filePath, line: Int = #line) -> Device {
-    Device(.clock, name: name, implementation: .driver("sp804"), location: SourceLocation(file: file, line: line))
+    Device(.clock, name: name, implementation: .driver("sp804"), arguments: [defaultInterruptController],
+           location: SourceLocation(file: file, line: line))
 }
 
 /// The Allwinner A10 timer block.
 public func sunxiTimer(name: String = "clock", file: String = #filePath, line: Int = #line) -> Device {
-    Device(.clock, name: name, implementation: .driver("sunxi-timer"), location: SourceLocation(file: file, line: line))
+    Device(.clock, name: name, implementation: .driver("sunxi-timer"), arguments: [defaultInterruptController],
+           location: SourceLocation(file: file, line: line))
 }
 
 enum BuiltinDevices {
@@ -49,6 +60,7 @@ enum BuiltinDevices {
         registered = true
         for name in ["defaultConsole", "pl011Console()", "ns16550Console()"] { Catalog.register(name, makes: .console) }
         for name in ["defaultClock", "genericTimer()", "sp804Timer()", "sunxiTimer()"] { Catalog.register(name, makes: .clock) }
+        Catalog.register("defaultInterruptController", makes: .interruptController)
         for name in ["defaultEntropy", "entropy(sources:)"] { Catalog.register(name, makes: .entropy) }
         for name in ["virtioRNG()", "deviceTreeSeed", "jitter(clock:)"] { Catalog.register(name, makes: .entropySource) }
     }

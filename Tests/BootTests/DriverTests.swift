@@ -2,11 +2,27 @@
 import Foundation
 import XCTest
 
-/// A clock the test moves by hand.
+/// A clock the test moves by hand; waiting for its alarm jumps to it, or
+/// to an "interrupt" the test planted earlier.
 final class FakeClock: Clock {
     let frequency: UInt64 = 1_000_000
     var count: UInt64 = 0
+    var waits = 0
+    /// Interrupts to deliver while waiting: at a tick, a handler.
+    var interrupts: [(at: UInt64, handler: () -> Void)] = []
+
     func ticks() -> UInt64 { count }
+
+    func waitForInterrupt(orTicks deadline: UInt64) {
+        waits += 1
+        if let next = interrupts.first, next.at < deadline {
+            interrupts.removeFirst()
+            count = max(count, next.at)
+            next.handler()
+        } else {
+            count = max(count, deadline)
+        }
+    }
 }
 
 /// A source that hands out fixed bytes and claims a fixed number of bits.

@@ -17,7 +17,7 @@ final class EntropyConfigurationTests: XCTestCase {
         XCTAssertNil(entropy.peripheral)
         XCTAssertEqual(entropy.arguments, ["clock", "virtioRNG", "rngSeed", "jitter"])
         XCTAssertEqual(virt.device(named: "virtioRNG")?.path, "/virtio_mmio@a003e00", "the top transport, which qemu fills first")
-        XCTAssertEqual(virt.devices.map(\.name), ["console", "clock", "virtioRNG", "rngSeed", "jitter", "entropy"],
+        XCTAssertEqual(virt.devices.map(\.name), ["console", "interrupts", "clock", "virtioRNG", "rngSeed", "jitter", "entropy"],
                        "sources and the clock come up before the pool that uses them")
         XCTAssertEqual(try resolve([defaultEntropy], on: "vexpress-a9").device(named: "virtioRNG")?.path, "/virtio_mmio@10013600")
         // Optional: left out where the board has no virtio-mmio transport.

@@ -11,11 +11,11 @@ final class ResolverTests: XCTestCase {
         let graph = Fixtures.graph([defaultConsole, defaultClock])
         let virt = try resolve(graph, on: "arm")
         XCTAssertEqual(virt.board, "virt")
-        XCTAssertEqual(virt.devices.map(\.driver), ["pl011", "generic-timer"])
+        XCTAssertEqual(virt.devices.map(\.driver), ["pl011", "gic", "generic-timer"], "the clock's interrupt controller comes up before it")
         XCTAssertEqual(virt.devices.first?.path, "/serial@9000000")
-        XCTAssertEqual(try resolve(graph, on: "vexpress-a9").devices.map(\.driver), ["pl011", "sp804"])
+        XCTAssertEqual(try resolve(graph, on: "vexpress-a9").devices.map(\.driver), ["pl011", "gic", "sp804"])
         let cubieboard = try resolve(graph, on: "cubieboard")
-        XCTAssertEqual(cubieboard.devices.map(\.driver), ["ns16550", "sunxi-timer"])
+        XCTAssertEqual(cubieboard.devices.map(\.driver), ["ns16550", "sun4i-ic", "sunxi-timer"])
         XCTAssertEqual(cubieboard.devices.first?.path, "/serial@1c28000")
         XCTAssertEqual(cubieboard.jobArguments, ["console", "clock"])
     }
@@ -23,7 +23,7 @@ final class ResolverTests: XCTestCase {
     func testEqualDevicesAreOneInstance() throws {
         let graph = Fixtures.graph([defaultConsole, defaultConsole, defaultClock])
         let resolved = try resolve(graph, on: "virt")
-        XCTAssertEqual(resolved.devices.map(\.name), ["console", "clock"])
+        XCTAssertEqual(resolved.devices.map(\.name), ["console", "interrupts", "clock"])
         XCTAssertEqual(resolved.jobArguments, ["console", "console", "clock"])
         XCTAssertEqual(resolved.devices.first?.usedAt.count, 2)
     }

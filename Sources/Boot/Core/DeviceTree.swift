@@ -256,12 +256,14 @@ extension DeviceTree {
         /// The first (address, size) pair of `reg`, read with `cells` address
         /// and size cells (the parent's `#address-cells` and `#size-cells`;
         /// every board here uses 1 and 1).
-        public func register(addressCells: Int = 1, sizeCells: Int = 1) -> (address: UInt64, size: UInt64)? {
-            guard let reg = property("reg") else { return nil }
+        /// The `index`-th (address, size) window of `reg`.
+        public func register(index: Int = 0, addressCells: Int = 1, sizeCells: Int = 1) -> (address: UInt64, size: UInt64)? {
+            guard let reg = property("reg"), index >= 0 else { return nil }
             let cells = reg.cells
-            guard addressCells + sizeCells <= cells.count, addressCells <= 2, sizeCells <= 2 else { return nil }
+            let start = index * (addressCells + sizeCells)
+            guard start + addressCells + sizeCells <= cells.count, addressCells <= 2, sizeCells <= 2 else { return nil }
             func join(_ slice: ArraySlice<UInt32>) -> UInt64 { slice.reduce(0) { $0 << 32 | UInt64($1) } }
-            return (join(cells[0..<addressCells]), join(cells[addressCells..<addressCells + sizeCells]))
+            return (join(cells[start..<start + addressCells]), join(cells[(start + addressCells)..<(start + addressCells + sizeCells)]))
         }
     }
 

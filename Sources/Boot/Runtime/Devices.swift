@@ -23,12 +23,16 @@ extension Console {
 }
 
 /// A monotonic clock with a sleep, from the board's timer. A driver gives
-/// its tick count and rate; nanoseconds and sleeping are derived here.
+/// its tick count and rate, and an alarm that wakes the CPU; nanoseconds
+/// and sleeping are derived here.
 public protocol Clock: AnyObject {
     /// Ticks per second.
     var frequency: UInt64 { get }
     /// Ticks since the clock was started; never goes backwards.
     func ticks() -> UInt64
+    /// Sleeps in `wfi` until `ticks()` reaches `deadline` (an alarm
+    /// interrupt) or another interrupt arrives, whose handler then runs.
+    func waitForInterrupt(orTicks deadline: UInt64)
 }
 
 extension Clock {
@@ -38,10 +42,16 @@ extension Clock {
     /// Nanoseconds per tick.
     public var resolution: UInt64 { max(1, 1_000_000_000 / frequency) }
 
-    /// Waits at least `nanoseconds`.
+    /// `nanoseconds` in ticks, rounded up.
+    public func ticks(forNanoseconds nanoseconds: UInt64) -> UInt64 {
+        let whole = nanoseconds / 1_000_000_000 * frequency
+        return whole + (nanoseconds % 1_000_000_000 * frequency + 999_999_999) / 1_000_000_000
+    }
+
+    /// Waits at least `nanoseconds`, the CPU asleep until the clock's alarm.
     public func sleep(nanoseconds: UInt64) {
-        let deadline = now() &+ nanoseconds
-        while now() < deadline { boot_cpu_relax() }
+        let deadline = ticks() &+ ticks(forNanoseconds: nanoseconds)
+        while ticks() < deadline { waitForInterrupt(orTicks: deadline) }
     }
 
     /// Waits at least `milliseconds`.

@@ -57,3 +57,15 @@ void boot_memory_barrier(void) { __asm__ volatile("dmb" ::: "memory"); }
 int boot_in_ram(uintptr_t address, uintptr_t size) {
     return address >= (uintptr_t)__ram_start && size <= (uintptr_t)__ram_end - address;
 }
+
+/* Sleeps until an interrupt is pending. IRQs stay masked in the CPSR: wfi
+   wakes on a pending one all the same, and the caller dispatches it. */
+void boot_wait_for_interrupt(void) { __asm__ volatile("dsb; wfi" ::: "memory"); }
+
+/* The generic timer's physical alarm: CNTP_CVAL (64-bit compare) and
+   CNTP_CTL (bit 0 enable, bit 1 interrupt mask). */
+void boot_cntp_arm(uint64_t compare) {
+    __asm__ volatile("mcrr p15, 2, %0, %1, c14" :: "r"((uint32_t)compare), "r"((uint32_t)(compare >> 32)));
+    __asm__ volatile("mcr p15, 0, %0, c14, c2, 1; isb" :: "r"(1u));
+}
+void boot_cntp_disarm(void) { __asm__ volatile("mcr p15, 0, %0, c14, c2, 1; isb" :: "r"(0u)); }

@@ -1,18 +1,32 @@
 /// ARMv7 generic timer (Cortex-A7/A15): the 64-bit physical count CNTPCT at
-/// the frequency in CNTFRQ, read through CP15. Needs no MMIO.
-public final class GenericTimer: Clock {
+/// the frequency in CNTFRQ, read through CP15, and the physical timer's
+/// compare value as the alarm (the node's second interrupt: the non-secure
+/// physical timer PPI).
+public final class GenericTimer<Interrupts: InterruptController>: Clock {
     public let frequency: UInt64
     let start: UInt64
+    let interrupts: Interrupts
 
     /// `tree`'s `/timer` may give `clock-frequency` when firmware left CNTFRQ unset.
-    public init(tree: DeviceTree, path: StaticString) {
+    public init(tree: DeviceTree, path: StaticString, interrupts: Interrupts) {
         let programmed = UInt64(boot_cntfrq())
         frequency = programmed != 0 ? programmed : UInt64(Runtime.cell(tree, path, "clock-frequency", default: 62_500_000))
         start = boot_cntpct()
+        self.interrupts = interrupts
+        boot_cntp_disarm()
+        // The alarm's interrupt only wakes the CPU: the handler turns the alarm off.
+        interrupts.enable(interrupts.line(of: tree, path, index: 1)) { boot_cntp_disarm() }
     }
 
     public func ticks() -> UInt64 {
         boot_cntpct() &- start
     }
+
+    public func waitForInterrupt(orTicks deadline: UInt64) {
+        boot_cntp_arm(start &+ deadline)
+        interrupts.waitForInterrupt()
+    }
 }
 
+@_extern(c) func boot_cntp_arm(_ compare: UInt64)
+@_extern(c) func boot_cntp_disarm()

@@ -1,0 +1,39 @@
+import Foundation
+@testable import MirageEngine
+import XCTest
+
+/// Interrupts: a sleeping unikernel waits in `wfi` for its timer's
+/// interrupt, so it costs its host almost nothing, on every board.
+final class InterruptTests: XCTestCase {
+    /// qemu's user + system CPU seconds so far, from /proc.
+    func cpuSeconds(of pid: String) -> Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // After the command: state is field 3; utime and stime are fields 14 and 15.
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    func testSleepingUnikernelCostsItsHostLittleCPU() throws {
+        for board in Fixtures.boards {
+            // hello printing 100 times, 200 ms apart: almost all of it asleep.
+            let folder = try Fixtures.copy(example: "examples/hello")
+            let config = folder.appendingPathComponent("config.swift")
+            try String(contentsOf: config, encoding: .utf8).replacingOccurrences(of: "default: 3,", with: "default: 100,")
+                .write(to: config, atomically: true, encoding: .utf8)
+            XCTAssertEqual(try ToolRun.run(["configure", "--target", board.name], in: folder).0, 0)
+            XCTAssertEqual(try ToolRun.run(["build"], in: folder).0, 0)
+            let run = try ToolRun(["run"], in: folder)
+            defer { kill(run.process.processIdentifier, SIGTERM); _ = run.finish() }
+            XCTAssertTrue(run.waitFor("(3/100)"), run.output)
+            let qemu = try XCTUnwrap(processes(containing: folder.path).first { $0.contains("qemu-system-arm") }?
+                .split(separator: ":").first.map(String.init))
+            let before = try XCTUnwrap(cpuSeconds(of: qemu)), started = Date()
+            Thread.sleep(forTimeInterval: 2)
+            let used = try XCTUnwrap(cpuSeconds(of: qemu)) - before, wall = Date().timeIntervalSince(started)
+            print("\(board.name): qemu used \(String(format: "%.3f", used)) s of CPU in \(String(format: "%.2f", wall)) s asleep")
+            XCTAssertLessThan(used / wall, 0.10, "\(board.name): a sleeping unikernel must not spin")
+        }
+    }
+}
