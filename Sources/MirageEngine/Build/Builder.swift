@@ -44,85 +44,108 @@ public struct Builder {
         let board = try Board.load(configuration.board, from: installation)
         let toolchain = try Toolchain.load(configuration.toolchain, from: installation)
         let tools = try toolchain.resolveTools()
-        let objects = workspace.buildDirectory.appendingPathComponent("obj")
-        try FileManager.default.createFolder(objects)
+        guard let ninja = findInPath("ninja") else {
+            throw MirageError("ninja is not installed; the build runs through it", fix: "apt-get install ninja-build (or run scripts/setup)")
+        }
+        let drivers = try DriverCatalog(installation: installation, packages: configuration.packages)
+        let plan = try plan(configuration, board: board, toolchain: toolchain, tools: tools, drivers: drivers)
+        try FileManager.default.createFolder(plan.objects)
         try FileManager.default.createFolder(workspace.distDirectory)
+        // The manifest, as an ELF note that `inspect` reads back (not loaded, not in the .bin).
+        try writeIfChanged(ManifestNote.assembly(manifest: workspace.manifestFile), to: plan.manifestNote)
+        let ninjaFile = workspace.buildDirectory.appendingPathComponent("build.ninja")
+        try writeIfChanged(plan.text, to: ninjaFile)
 
+        let result = try Shell.run(ninja, ["-f", ninjaFile.path], in: workspace.buildDirectory) { output in
+            for line in output.split(separator: "\n") where line.hasPrefix("[") {
+                log(String(line.drop { $0 != "]" }.dropFirst().drop { $0 == " " }))
+            }
+        }
+        guard result.status == 0 else {
+            throw failure(result.output + result.error, drivers: drivers)
+        }
+        // Into dist/ only now, and only what changed: a failed build leaves the last good image.
+        let image = workspace.image(configuration.name), rawImage = workspace.rawImage(configuration.name)
+        try publish(plan.image, as: image)
+        try publish(plan.rawImage, as: rawImage)
+        return Result(image: image, rawImage: rawImage, sections: try ElfImage.sections(of: image), board: board)
+    }
+
+    /// What to compile and link, with which tools and flags.
+    func plan(_ configuration: ResolvedConfiguration, board: Board, toolchain: Toolchain, tools: [String: URL],
+              drivers: DriverCatalog) throws -> BuildPlan {
         // Swift: runtime + chosen drivers (and the libraries they use) + glue
         // + the unikernel, one module; the drivers' C files beside the start code.
-        let boot = installation.bootSources
-        let drivers = try DriverCatalog(installation: installation, packages: configuration.packages)
+        let boot = workspace.installation.bootSources
         var driverFiles: [URL] = []
         for driver in try drivers.closure(of: configuration.devices.map(\.driver)) { driverFiles += try driver.sourceFiles() }
-        var swiftFiles = try swiftSources(in: boot.appendingPathComponent("Core"))
-            + swiftSources(in: boot.appendingPathComponent("Runtime"))
-            + driverFiles.filter { $0.pathExtension == "swift" }
         let unikernelSources = try swiftSources(in: workspace.directory).filter { $0.lastPathComponent != "config.swift" }
         guard !unikernelSources.isEmpty else {
             throw MirageError("no Swift sources beside config.swift in \(displayPath(workspace.directory.path))",
                               fix: "write the job '\(configuration.job)' in a file such as unikernel.swift")
         }
-        swiftFiles += [workspace.glueFile] + unikernelSources
-        let swiftObject = objects.appendingPathComponent("unikernel.o")
-        log("swiftc  \(swiftFiles.count) files (\(unikernelSources.map(\.lastPathComponent).joined(separator: ", ")) + runtime)")
-        try run(tools["swiftc"]!, [
-            "-target", "armv7-none-none-eabi",
-            "-enable-experimental-feature", "Embedded", "-enable-experimental-feature", "Extern",
-            "-wmo", "-Osize", "-parse-as-library", "-module-name", "Unikernel",
-            "-Xcc", "-mcpu=\(board.cpu.core)", "-Xcc", "-mfloat-abi=\(board.cpu.floatABI)",
-            "-Xfrontend", "-function-sections",
-            // Failed checks name Module/file.swift:line, never a folder of this machine.
-            "-assert-config", configuration.assertConfig.swiftcValue, "-enable-upcoming-feature", "ConciseMagicFile",
-            "-c", "-o", swiftObject.path,
-        ] + swiftFiles.map(\.path), what: "Swift sources", drivers: drivers)
+        let swiftFiles = try swiftSources(in: boot.appendingPathComponent("Core")) + swiftSources(in: boot.appendingPathComponent("Runtime"))
+            + driverFiles.filter { $0.pathExtension == "swift" } + [workspace.glueFile] + unikernelSources
+        let startFiles = try FileManager.default.contentsOfDirectory(at: boot.appendingPathComponent("Start"), includingPropertiesForKeys: nil)
+            .filter { ["S", "c"].contains($0.pathExtension) }.sorted { $0.path < $1.path }
+        let output = workspace.buildDirectory.appendingPathComponent("image")
+        return BuildPlan(
+            tools: BuildPlan.Tools(swiftc: tools["swiftc"]!, cc: tools["cc"]!, ld: tools["ld"]!, objcopy: tools["objcopy"]!),
+            swiftFlags: [
+                "-target", "armv7-none-none-eabi",
+                "-enable-experimental-feature", "Embedded", "-enable-experimental-feature", "Extern",
+                "-wmo", "-Osize", "-parse-as-library", "-module-name", "Unikernel",
+                "-Xcc", "-mcpu=\(board.cpu.core)", "-Xcc", "-mfloat-abi=\(board.cpu.floatABI)",
+                "-Xfrontend", "-function-sections",
+                // Failed checks name Module/file.swift:line, never a folder of this machine.
+                "-assert-config", configuration.assertConfig.swiftcValue, "-enable-upcoming-feature", "ConciseMagicFile",
+            ],
+            swiftSources: swiftFiles,
+            cFlags: Toolchain.expand(toolchain.cFlags, for: board),
+            asmFlags: Toolchain.expand(toolchain.asmFlags, for: board),
+            nativeSources: startFiles + driverFiles.filter { $0.pathExtension == "c" },
+            linkFlags: toolchain.linkFlags,
+            libraries: try toolchain.libraries(swiftc: tools["swiftc"]!),
+            linkerScript: workspace.linkerScript,
+            manifest: workspace.manifestFile,
+            manifestNote: workspace.buildDirectory.appendingPathComponent("manifest-note.S"),
+            objects: workspace.buildDirectory.appendingPathComponent("obj"),
+            image: output.appendingPathComponent("\(configuration.name).elf"),
+            rawImage: output.appendingPathComponent("\(configuration.name).bin"),
+            map: workspace.buildDirectory.appendingPathComponent("\(configuration.name).map"))
+    }
 
-        // Start code and C support.
-        var linkInputs = [URL]()
-        let start = boot.appendingPathComponent("Start")
-        let startFiles = try FileManager.default.contentsOfDirectory(at: start, includingPropertiesForKeys: nil).sorted(by: { $0.path < $1.path })
-        for file in startFiles + driverFiles.filter({ $0.pathExtension == "c" }) {
-            let flags: [String]
-            switch file.pathExtension {
-            case "S": flags = Toolchain.expand(toolchain.asmFlags, for: board)
-            case "c": flags = Toolchain.expand(toolchain.cFlags, for: board)
-            default: continue
+    /// Copies a built file into dist/ atomically, and only when its bytes changed.
+    func publish(_ built: URL, as target: URL) throws {
+        let data = try Data(contentsOf: built)
+        if let existing = try? Data(contentsOf: target), existing == data { return }
+        let staging = target.appendingPathExtension("new-\(ProcessInfo.processInfo.processIdentifier)")
+        try data.write(to: staging)
+        try replace(target, with: staging)
+    }
+
+    /// Ninja's report of a failed step, as the compiler's own words with the
+    /// unikernel's paths as a person types them.
+    func failure(_ output: String, drivers: DriverCatalog) -> MirageError {
+        var step = "a step"
+        var kept: [Substring] = []
+        var skipCommand = false
+        for line in output.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("FAILED: ") {
+                step = String(line.dropFirst("FAILED: ".count))
+                skipCommand = true          // the next line is the command itself
+            } else if skipCommand {
+                skipCommand = false
+            } else if !line.hasPrefix("[") && !line.hasPrefix("ninja: ") {
+                kept.append(line)
             }
-            let object = objects.appendingPathComponent(file.lastPathComponent + ".o")
-            log("cc      \(file.lastPathComponent)")
-            try run(tools["cc"]!, flags + ["-c", file.path, "-o", object.path], what: file.lastPathComponent, drivers: drivers)
-            linkInputs.append(object)
         }
-        linkInputs.append(swiftObject)
-
-        // The manifest, as an ELF note that `inspect` reads back (not loaded, not in the .bin).
-        let note = workspace.buildDirectory.appendingPathComponent("manifest-note.S")
-        try writeIfChanged(ManifestNote.assembly(manifest: workspace.manifestFile), to: note)
-        let noteObject = objects.appendingPathComponent("manifest-note.o")
-        try run(tools["cc"]!, Toolchain.expand(toolchain.asmFlags, for: board) + ["-c", note.path, "-o", noteObject.path],
-                what: "manifest note", drivers: drivers)
-        linkInputs.append(noteObject)
-
-        // Link and convert; rename into place only when everything worked.
-        let image = workspace.image(configuration.name)
-        let rawImage = workspace.rawImage(configuration.name)
-        let newImage = image.appendingPathExtension("new")
-        let newRaw = rawImage.appendingPathExtension("new")
-        defer {
-            try? FileManager.default.removeItem(at: newImage)
-            try? FileManager.default.removeItem(at: newRaw)
-        }
-        log("ld      \(displayPath(image.path))")
-        try run(tools["ld"]!, toolchain.linkFlags + [
-            "-T", workspace.linkerScript.path,
-            "-Map", workspace.buildDirectory.appendingPathComponent("\(configuration.name).map").path,
-            "-o", newImage.path,
-        ] + linkInputs.map(\.path) + toolchain.libraries(swiftc: tools["swiftc"]!), what: "link", drivers: drivers)
-        log("objcopy \(displayPath(rawImage.path))")
-        try run(tools["objcopy"]!, ["-O", "binary", newImage.path, newRaw.path], what: "raw image", drivers: drivers)
-        let sections = try ElfImage.sections(of: newImage)
-        try replace(image, with: newImage)
-        try replace(rawImage, with: newRaw)
-        return Result(image: image, rawImage: rawImage, sections: sections, board: board)
+        let text = kept.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+        let what = step.hasSuffix("unikernel.o") ? "Swift sources" : step.hasSuffix(".elf") ? "link" : (step as NSString).lastPathComponent
+        // A symbol some driver defines, missing because the configuration lacks that driver: its fix.
+        let fix = drivers.drivers.lazy.flatMap { $0.symbols.keys }.first { text.contains($0) }
+            .flatMap { drivers.provider(ofSymbol: $0)?.fix }
+        return MirageError("building \(what) failed; the last good image is untouched:\n" + relativize(text), fix: fix)
     }
 
     /// rename(2): atomic, and replaces an existing file.
@@ -136,18 +159,6 @@ public struct Builder {
         try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)
             .filter { $0.pathExtension == "swift" }
             .sorted { $0.lastPathComponent < $1.lastPathComponent }
-    }
-
-    func run(_ tool: URL, _ arguments: [String], what: String, drivers: DriverCatalog) throws {
-        let result = try Shell.run(tool, arguments, in: workspace.directory)
-        guard result.status == 0 else {
-            let output = (result.error + result.output).trimmingCharacters(in: .whitespacesAndNewlines)
-            // A symbol some driver defines, missing because the configuration lacks that driver: its fix.
-            let fix = drivers.drivers.lazy.flatMap { $0.symbols.keys }.first { output.contains($0) }
-                .flatMap { drivers.provider(ofSymbol: $0)?.fix }
-            throw MirageError("building \(what) failed (\(tool.lastPathComponent)); the last good image is untouched:\n"
-                              + relativize(output), fix: fix)
-        }
     }
 
     /// Compiler output with the unikernel's paths as the person would type them.

@@ -144,8 +144,19 @@ public struct ConfigLoader {
         return swiftc
     }
 
+    /// What `swiftc --version` prints, kept in the cache keyed by the
+    /// compiler's path, size and modification time: running it costs ~100 ms.
     func swiftcVersion() -> String {
-        (try? Shell.run(swiftc(), ["--version"]).output) ?? "unknown"
+        guard let swiftc = try? swiftc().resolvingSymlinksInPath(),
+              let attributes = try? FileManager.default.attributesOfItem(atPath: swiftc.path) else { return "unknown" }
+        var key = ContentHash()
+        key.add(swiftc.path)
+        key.add("\((attributes[.size] as? Int) ?? 0) \((attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)")
+        let kept = libraryCache.appendingPathComponent("swiftc-version-\(key.hex).txt")
+        if let version = try? String(contentsOf: kept, encoding: .utf8) { return version }
+        let version = (try? Shell.run(swiftc, ["--version"]).output) ?? "unknown"
+        if (try? makeCacheFolder(libraryCache)) != nil { try? version.write(to: kept, atomically: true, encoding: .utf8) }
+        return version
     }
 
     /// A compiled DSL module: the folder with its module and library.

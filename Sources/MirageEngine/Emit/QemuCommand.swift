@@ -59,14 +59,6 @@ public struct QemuCommand {
 
     /// One line a person can paste into a POSIX shell.
     public var shellLine: String {
-        ([QemuCommand.executable] + arguments).map(QemuCommand.shellQuoted).joined(separator: " ")
-    }
-
-    /// `word` as the shell reads it back: as it is when plain, else in single quotes.
-    public static func shellQuoted(_ word: String) -> String {
-        let plain = !word.isEmpty && word.unicodeScalars.allSatisfy {
-            $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_./=,:@+%".unicodeScalars.contains($0))
-        }
-        return plain ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        ([QemuCommand.executable] + arguments).map(shellQuoted).joined(separator: " ")
     }
 }

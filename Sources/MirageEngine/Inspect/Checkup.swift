@@ -28,6 +28,8 @@ public enum Checkup {
                 line(toolchain.locate(role), "\(role) \(tool.command)", tool.install)
             }
         }
+        text += "build\n"
+        line(findInPath("ninja"), "ninja", "apt-get install ninja-build")
         text += "run and test\n"
         line(findInPath(QemuCommand.executable), QemuCommand.executable, QemuProfile.installHint)
         text += "checks (tests)\n"

@@ -14,8 +14,10 @@ public enum Shell {
     /// seconds: then its whole process group is ended. Never throws for a
     /// non-zero status (callers decide what it means).
     @discardableResult
+    /// `echo`, if given, gets standard output as it comes.
     public static func run(_ executable: URL, _ arguments: [String], in directory: URL? = nil,
-                           environment: [String: String] = [:], timeout: Double = 600) throws -> Result {
+                           environment: [String: String] = [:], timeout: Double = 600,
+                           echo: ((String) -> Void)? = nil) throws -> Result {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -34,12 +36,20 @@ public enum Shell {
         // Read both pipes concurrently so that neither fills and blocks the child.
         let errorData = DataBox(), outputData = DataBox()
         let readers = DispatchGroup()
-        for (pipe, box) in [(error, errorData), (output, outputData)] {
-            readers.enter()
-            DispatchQueue.global().async {
-                box.data = pipe.fileHandleForReading.readDataToEndOfFile()
-                readers.leave()
+        readers.enter()
+        DispatchQueue.global().async {
+            errorData.data = error.fileHandleForReading.readDataToEndOfFile()
+            readers.leave()
+        }
+        readers.enter()
+        DispatchQueue.global().async {
+            while true {
+                let chunk = output.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                outputData.data.append(chunk)
+                echo?(String(decoding: chunk, as: UTF8.self))
             }
+            readers.leave()
         }
         let timedOut = ChildProcesses.wait(for: process, timeout: timeout)
         readers.wait()
@@ -49,6 +59,14 @@ public enum Shell {
         result.timedOut = timedOut
         return result
     }
+}
+
+/// `word` as a POSIX shell reads it back: as it is when plain, else in single quotes.
+public func shellQuoted(_ word: String) -> String {
+    let plain = !word.isEmpty && word.unicodeScalars.allSatisfy {
+        $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_./=,:@+%".unicodeScalars.contains($0))
+    }
+    return plain ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }
 
 /// Holds what a reader thread collected until the caller takes it.
