@@ -16,6 +16,9 @@ struct Run: ParsableCommand {
     @Flag(help: "Print the qemu command line and do not boot.")
     var dryRun = false
 
+    @Flag(help: "Report the boot time: qemu's start to the first output (host clock), and reset to the job (the guest's cycle counter).")
+    var timings = false
+
     @Argument(parsing: .postTerminator, help: "Boot-time keys, as --NAME=VALUE.")
     var bootArguments: [String] = []
 
@@ -36,8 +39,13 @@ struct Run: ParsableCommand {
             if let failure = Builder(workspace: workspace).lastFailure() {
                 printError("mirage-config: warning: the last build failed (\(failure)); booting the last good image")
             }
-            let outcome = try runner.run(bootArguments: bootArguments, timeout: timeout) { bytes in
+            let outcome = try runner.run(bootArguments: bootArguments, timeout: timeout, timings: timings) { bytes in
                 FileHandle.standardOutput.write(bytes)
+            }
+            if timings {
+                let first = outcome.secondsToFirstOutput.map { String(format: "%.1f ms", $0 * 1000) } ?? "no output"
+                let job = Runner.cyclesToJob(in: outcome.console).map { "\($0) cycles (\(String(format: "%.1f", Double($0) / 1000)) us at QEMU's 1 GHz cycle counter)" } ?? "not counted (this CPU's cycle counter does not run under QEMU)"
+                printError("timings: qemu start to first output \(first); reset to the job \(job)")
             }
             if outcome.timedOut { printError("mirage-config: stopped qemu after \(Int(timeout)) s (--timeout)") }
             throw ExitCode(outcome.status)

@@ -315,8 +315,12 @@ final class HardeningTests: XCTestCase {
         let workspace = Workspace(installation: Fixtures.installation, directory: try Fixtures.copy(example: "examples/hello", into: parent))
         _ = try workspace.configure(target: "virt", keyValues: ["count": "1"])
         _ = try Builder(workspace: workspace).build()
-        let outcome = try Runner(workspace: workspace).run(bootArguments: ["--message=comma"], timeout: 60) { _ in }
+        let outcome = try Runner(workspace: workspace).run(bootArguments: ["--message=comma"], timeout: 60, timings: true) { _ in }
         XCTAssertTrue(outcome.console.contains("Hello from virt: comma (1/1)"), outcome.console)
+        // run --timings: the Cortex-A15's cycle counter, from reset to the job, and the host's clock.
+        XCTAssertGreaterThan(try XCTUnwrap(Runner.cyclesToJob(in: outcome.console)), 0)
+        XCTAssertNotNil(outcome.secondsToFirstOutput)
+        XCTAssertNil(Runner.cyclesToJob(in: "mirage: 0 cycles from reset to the job\n"), "0: no counter, not no time")
         // The dry run's line survives a shell.
         let line = try Runner(workspace: workspace).command(bootArguments: [], for: .dryRun).1.shellLine
         let echoed = try Fixtures.run("sh", ["-c", "set -- \(line); for a; do printf '%s\\n' \"$a\"; done"])

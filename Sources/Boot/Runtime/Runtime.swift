@@ -33,6 +33,14 @@ public enum Runtime {
         return 70
     }
 
+    /// Says how long the boot took, when `run --timings` asked: the cycle
+    /// counter start.S started at reset, read as the job starts.
+    public static func reportTimings(_ arguments: BootArguments) {
+        let cycles = boot_cycles()
+        guard arguments.value(for: "mirage.timings") != nil else { return }
+        print("mirage: \(cycles) cycles from reset to the job")
+    }
+
     /// Ends the unikernel with `status` (qemu exits with it).
     public static func exit(_ status: Int32) -> Never {
         boot_exit(status)
@@ -114,6 +122,7 @@ func bootConsoleWriteByte(_ byte: UInt8) {
 @_extern(c) func boot_dfsr() -> UInt32
 @_extern(c) func boot_ifar() -> UInt32
 @_extern(c) func boot_memory_barrier()
+@_extern(c) func boot_cycles() -> UInt32
 @_extern(c) func boot_stack_guard(_ address: UInt32) -> Int32
 
 extension StaticString {

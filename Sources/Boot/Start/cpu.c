@@ -69,3 +69,6 @@ void boot_cntp_arm(uint64_t compare) {
     __asm__ volatile("mcr p15, 0, %0, c14, c2, 1; isb" :: "r"(1u));
 }
 void boot_cntp_disarm(void) { __asm__ volatile("mcr p15, 0, %0, c14, c2, 1; isb" :: "r"(0u)); }
+
+/* The PMU cycle counter that start.S started at reset (PMCCNTR). */
+uint32_t boot_cycles(void) { uint32_t cycles; __asm__ volatile("isb; mrc p15, 0, %0, c9, c13, 0" : "=r"(cycles)); return cycles; }

@@ -28,6 +28,13 @@ boot_vectors:
     .type _start, %function
 _start:
     cpsid   aif
+    /* Start the PMU cycle counter first of all, so the time to the job is
+       counted from reset: PMCR.E and PMCR.C (reset it), PMCNTENSET bit 31. */
+    mrc     p15, 0, r0, c9, c12, 0
+    orr     r0, r0, #5
+    mcr     p15, 0, r0, c9, c12, 0
+    mov     r0, #0x80000000
+    mcr     p15, 0, r0, c9, c12, 1
     /* A Linux-style loader (U-Boot's bootm, qemu with a raw image) passes the
        device tree's address in r2; qemu's ELF loader passes 0. Keep it. */
     mov     r4, r2

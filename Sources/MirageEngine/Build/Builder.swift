@@ -17,6 +17,8 @@ public struct Builder {
         public let rawImage: URL
         public let sections: [ElfSection]
         public let board: Board
+        /// Which part of the image takes the space.
+        public let sizeByPart: SizeByPart
     }
 
     /// Where a failed build leaves its error, so `run` can say that it boots the last good image.
@@ -68,7 +70,9 @@ public struct Builder {
         let image = workspace.image(configuration.name), rawImage = workspace.rawImage(configuration.name)
         try publish(plan.image, as: image)
         try publish(plan.rawImage, as: rawImage)
-        return Result(image: image, rawImage: rawImage, sections: try ElfImage.sections(of: image), board: board)
+        let sizes = SizeByPart(symbols: try ElfImage.sizedSymbols(of: image), job: configuration.job,
+                               drivers: try drivers.closure(of: configuration.devices.map(\.driver)))
+        return Result(image: image, rawImage: rawImage, sections: try ElfImage.sections(of: image), board: board, sizeByPart: sizes)
     }
 
     /// What to compile and link, with which tools and flags.
@@ -188,6 +192,7 @@ public struct Builder {
             text += left(section.name, 16) + left("0x" + String(section.address, radix: 16), 12) + right("\(section.size)", 10)
                 + (section.isLoaded ? "" : "  (not in image)") + "\n"
         }
+        text += "\n" + result.sizeByPart.text
         text += "\nImage: \(displayPath(result.image.path)), raw \(displayPath(result.rawImage.path)) \(imageBytes) bytes\n"
         return text
     }

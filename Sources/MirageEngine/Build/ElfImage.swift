@@ -55,9 +55,20 @@ public enum ElfImage {
         return sections
     }
 
+    /// A symbol of the image: its name and size in bytes.
+    public struct Symbol {
+        public let name: String
+        public let size: UInt64
+    }
+
     /// The names of the functions and objects in the image's symbol table.
     public static func symbols(of file: URL) throws -> [String] {
-        var names: [String] = []
+        try sizedSymbols(of: file).map(\.name)
+    }
+
+    /// The image's named symbols with their sizes.
+    public static func sizedSymbols(of file: URL) throws -> [Symbol] {
+        var symbols: [Symbol] = []
         try forEachSection(of: file) { raw in
             guard raw.header.sh_type == UInt32(SHT_SYMTAB), let data = elf_getdata(raw.section, nil) else { return }
             let count = Int(raw.header.sh_size / max(raw.header.sh_entsize, 1))
@@ -66,9 +77,9 @@ public enum ElfImage {
                 guard gelf_getsym(data, Int32(index), &symbol) != nil,
                       let name = elf_strptr(raw.elf, Int(raw.header.sh_link), Int(symbol.st_name)) else { continue }
                 let text = String(cString: name)
-                if !text.isEmpty { names.append(text) }
+                if !text.isEmpty { symbols.append(Symbol(name: text, size: symbol.st_size)) }
             }
         }
-        return names
+        return symbols
     }
 }

@@ -72,4 +72,6 @@ public func shellQuoted(_ word: String) -> String {
 /// Holds what a reader thread collected until the caller takes it.
 final class DataBox: @unchecked Sendable {
     var data = Data()
+    /// When the first data came, for who wants it.
+    var firstArrival: Date?
 }

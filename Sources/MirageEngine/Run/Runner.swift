@@ -14,6 +14,8 @@ public struct Runner {
         /// The console, decoded as UTF-8 once the boot is over.
         public let console: String
         public let seconds: Double
+        /// From qemu's start to the first byte on the console.
+        public var secondsToFirstOutput: Double?
 
         public init(status: Int32, timedOut: Bool, console: String, seconds: Double) {
             self.status = status
@@ -35,7 +37,8 @@ public struct Runner {
 
     /// The command that boots the configured image. `bootArguments` override
     /// boot-time keys (`--NAME=VALUE`); each is checked here, on the host.
-    public func command(bootArguments: [String], for purpose: Purpose) throws -> (ResolvedConfiguration, QemuCommand) {
+    /// `timings`: ask the runtime to report its boot time (`mirage.timings`, not a key of the unikernel's).
+    public func command(bootArguments: [String], for purpose: Purpose, timings: Bool = false) throws -> (ResolvedConfiguration, QemuCommand) {
         let configuration = try workspace.configured()
         let board = try Board.load(configuration.board, from: workspace.installation)
         let configured = try workspace.qemuCommand(configuration, board: board, deviceTree: workspace.deviceTreeBlob)
@@ -43,13 +46,14 @@ public struct Runner {
         let overrides = try Runner.bootKeyOverrides(bootArguments, keys: configuration.keys)
         guard purpose != .query else { return (configuration, configured) }
         let profile = configured.profile
-        guard !overrides.isEmpty || profile.rngSeed == true else { return (configuration, configured) }
+        guard !overrides.isEmpty || timings || profile.rngSeed == true else { return (configuration, configured) }
         // Like a boot loader: this boot's command line, and a fresh rng-seed
         // where the emulated firmware gives one. Never written into the image.
         var dtb = try readDeviceTree()
-        if !overrides.isEmpty {
+        if !overrides.isEmpty || timings {
             let keys = configuration.keys.filter { $0.stage == .boot }.map { key in (key.name, overrides[key.name] ?? key.value) }
-            dtb = try DeviceTreeBlob.settingBootArguments(dtb, to: BootArgumentQuoting.commandLine(keys))
+            let line = BootArgumentQuoting.commandLine(keys + (timings ? [(Runner.timingsArgument, "true")] : []))
+            dtb = try DeviceTreeBlob.settingBootArguments(dtb, to: line)
         }
         if profile.rngSeed == true {
             dtb = try DeviceTreeBlob.settingChosen(dtb, property: "rng-seed", to: try Runner.freshSeed())
@@ -124,6 +128,18 @@ public struct Runner {
         return overrides
     }
 
+    /// The boot argument that makes the runtime report its boot time.
+    public static let timingsArgument = "mirage.timings"
+
+    /// The runtime's report: cycles from reset to the job, if it printed one.
+    public static func cyclesToJob(in console: String) -> UInt64? {
+        guard let line = console.split(separator: "\n").first(where: { $0.hasPrefix("mirage: ") && $0.hasSuffix(" cycles from reset to the job") }) else {
+            return nil
+        }
+        // 0: the CPU's cycle counter does not run (QEMU's Cortex-A8 and A9 have none).
+        return UInt64(line.dropFirst("mirage: ".count).prefix { $0.isNumber }).flatMap { $0 == 0 ? nil : $0 }
+    }
+
     /// 32 bytes from the host's /dev/urandom, as QEMU virt puts in its own DTB.
     static func freshSeed() throws -> Data {
         guard let handle = FileHandle(forReadingAtPath: "/dev/urandom") else { throw MirageError("cannot read /dev/urandom") }
@@ -135,8 +151,8 @@ public struct Runner {
 
     /// Boots and waits at most `timeout` seconds; `echo` gets the console's
     /// bytes as they come, unchanged.
-    public func run(bootArguments: [String] = [], timeout: Double, echo: @escaping (Data) -> Void) throws -> Outcome {
-        let (_, command) = try command(bootArguments: bootArguments, for: .boot)
+    public func run(bootArguments: [String] = [], timeout: Double, timings: Bool = false, echo: @escaping (Data) -> Void) throws -> Outcome {
+        let (_, command) = try command(bootArguments: bootArguments, for: .boot, timings: timings)
         defer { if command.deviceTree != workspace.deviceTreeBlob { ChildProcesses.removeTemporary(command.deviceTree) } }
         guard let qemu = findInPath(QemuCommand.executable) else {
             throw MirageError("\(QemuCommand.executable) is not installed", fix: QemuProfile.installHint)
@@ -163,6 +179,7 @@ public struct Runner {
             while true {
                 let chunk = handle.availableData
                 if chunk.isEmpty { break }
+                if console.data.isEmpty { console.firstArrival = Date() }
                 console.data.append(chunk)
                 echo(chunk)
             }
@@ -170,7 +187,9 @@ public struct Runner {
         }
         let timedOut = ChildProcesses.wait(for: process, timeout: timeout)
         reader.wait()
-        return Outcome(status: timedOut ? 124 : process.terminationStatus, timedOut: timedOut,
-                       console: String(decoding: console.data, as: UTF8.self), seconds: Date().timeIntervalSince(started))
+        var outcome = Outcome(status: timedOut ? 124 : process.terminationStatus, timedOut: timedOut,
+                              console: String(decoding: console.data, as: UTF8.self), seconds: Date().timeIntervalSince(started))
+        outcome.secondsToFirstOutput = console.firstArrival.map { $0.timeIntervalSince(started) }
+        return outcome
     }
 }
