@@ -15,6 +15,7 @@ final class BuildTests: XCTestCase {
     }
 
     func testImageCarriesOnlyTheDriversItsConfigurationUses() throws {
+        try requireSystemTests()
         let workspace = try copyOfHello()
         _ = try workspace.configure(target: "cubieboard")
         let result = try Builder(workspace: workspace).build()
@@ -38,6 +39,7 @@ final class BuildTests: XCTestCase {
     }
 
     func testFailedBuildLeavesTheLastGoodImage() throws {
+        try requireSystemTests()
         let workspace = try copyOfHello()
         _ = try workspace.configure(target: "virt")
         let good = try Builder(workspace: workspace).build()

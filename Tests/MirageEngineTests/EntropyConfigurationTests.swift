@@ -76,6 +76,7 @@ final class EntropyConfigurationTests: XCTestCase {
 
     /// Two builds from clean give the same image: nothing random is baked in.
     func testBuildsAreReproducibleSoNoSeedIsBakedIn() throws {
+        try requireSystemTests()
         let example = Fixtures.installation.root.appendingPathComponent("examples/entropy")
         var images: [Data] = []
         var dtbs: [Data] = []

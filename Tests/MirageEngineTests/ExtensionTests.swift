@@ -74,6 +74,7 @@ final class ExtensionTests: XCTestCase {
     /// A board is its files: copied under a new name into an installation
     /// of its own, it configures, builds and boots hello with no other change.
     func testBoardAddedAsFilesBootsHello() throws {
+        try requireSystemTests()
         let original = try XCTUnwrap(Fixtures.boards.first)
         let profile = try XCTUnwrap(original.qemu)
         let installation = try Fixtures.temporaryFolder().appendingPathComponent("mirage")

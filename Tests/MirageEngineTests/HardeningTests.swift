@@ -28,6 +28,7 @@ final class HardeningTests: XCTestCase {
     }
 
     func testInterruptedRunAndTestLeaveNoQemuAndNoTemporaryFile() throws {
+        try requireSystemTests()
         let folder = try longHello()
         XCTAssertEqual(try ToolRun.run(["configure", "--target", "virt"], in: folder).0, 0)
         XCTAssertEqual(try ToolRun.run(["build"], in: folder).0, 0)
@@ -47,6 +48,7 @@ final class HardeningTests: XCTestCase {
     }
 
     func testInterruptedBuildLeavesNoCompiler() throws {
+        try requireSystemTests()
         let folder = try longHello()
         XCTAssertEqual(try ToolRun.run(["configure", "--target", "cubieboard"], in: folder).0, 0)
         let build = try ToolRun(["build"], in: folder)
@@ -206,6 +208,7 @@ final class HardeningTests: XCTestCase {
     // MARK: run checks what it boots
 
     func testRunRefusesAnImageBuiltForAnotherConfiguration() throws {
+        try requireSystemTests()
         let workspace = Workspace(installation: Fixtures.installation, directory: try Fixtures.copy(example: "examples/hello"))
         _ = try workspace.configure(target: "virt")
         _ = try Builder(workspace: workspace).build()
@@ -230,6 +233,7 @@ final class HardeningTests: XCTestCase {
     }
 
     func testBootArgumentsLargerThanTheDeviceTreeRegionAreRefused() throws {
+        try requireSystemTests()
         let workspace = Workspace(installation: Fixtures.installation, directory: try Fixtures.copy(example: "examples/hello"))
         _ = try workspace.configure(target: "vexpress-a9")
         _ = try Builder(workspace: workspace).build()
@@ -256,6 +260,7 @@ final class HardeningTests: XCTestCase {
     // MARK: Outputs are a function of the inputs
 
     func testTwoFoldersGiveTheSameImage() throws {
+        try requireSystemTests()
         var images: [Data] = [], trees: [Data] = []
         for _ in 0..<2 {
             let workspace = Workspace(installation: Fixtures.installation, directory: try Fixtures.copy(example: "examples/uses-package"))
@@ -311,6 +316,7 @@ final class HardeningTests: XCTestCase {
     }
 
     func testFolderWithACommaBoots() throws {
+        try requireSystemTests()
         let parent = try Fixtures.temporaryFolder().appendingPathComponent("a,b c'd")
         let workspace = Workspace(installation: Fixtures.installation, directory: try Fixtures.copy(example: "examples/hello", into: parent))
         _ = try workspace.configure(target: "virt", keyValues: ["count": "1"])

@@ -16,6 +16,7 @@ final class InterruptTests: XCTestCase {
     }
 
     func testSleepingUnikernelCostsItsHostLittleCPU() throws {
+        try requireSystemTests()
         for board in Fixtures.boards {
             // hello printing 100 times, 200 ms apart: almost all of it asleep.
             let folder = try Fixtures.copy(example: "examples/hello")

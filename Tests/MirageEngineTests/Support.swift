@@ -55,6 +55,14 @@ enum Fixtures {
 }
 
 extension XCTestCase {
+    /// Tests that cross-compile images or boot qemu run from scripts/test
+    /// (MIRAGE_SYSTEM_TESTS=1), so that a plain `swift test` stays quick and host-only.
+    func requireSystemTests() throws {
+        guard ProcessInfo.processInfo.environment["MIRAGE_SYSTEM_TESTS"] == "1" else {
+            throw XCTSkip("builds ARM images or boots qemu: run scripts/test, or set MIRAGE_SYSTEM_TESTS=1")
+        }
+    }
+
     /// The error `body` throws, as text.
     func errorText(_ body: () throws -> Void, file: StaticString = #filePath, line: UInt = #line) -> String {
         do {
