@@ -29,6 +29,26 @@ func writeHex(_ value: UInt32) {
 /// The stacks whose guard pages boot_stack_guard names, in its order.
 let stackNames: [StaticString] = ["FIQ", "IRQ", "abort", "undefined", "supervisor"]
 
+@inline(never)
+func writeDecimal(_ value: UInt64) {
+    var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                 UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    var count = 0
+    var rest = value
+    withUnsafeMutableBytes(of: &digits) { buffer in
+        repeat {
+            buffer[count] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+            count += 1
+        } while rest > 0
+        while count > 0 {
+            count -= 1
+            bootConsoleWriteByte(buffer[count])
+        }
+    }
+}
+
 @_cdecl("boot_fault")
 func bootFault(_ kind: Int32, _ frame: UnsafePointer<UInt32>) -> Never {
     writeRaw("\n")

@@ -29,16 +29,37 @@ public enum Runtime {
     /// and the unikernel ends with 70 instead.
     public static func exitStatus(_ status: Int32) -> Int32 {
         guard status < 0 || status > 255 else { return status }
-        print("FATAL: the job returned \(status); an exit status is 0...255")
+        writeRaw("FATAL: the job returned ")
+        if status < 0 { writeRaw("-") }
+        writeDecimal(UInt64(status.magnitude))
+        writeRaw("; an exit status is 0...255\n")
         return 70
     }
 
-    /// Says how long the boot took, when `run --timings` asked: the cycle
-    /// counter start.S started at reset, read as the job starts.
-    public static func reportTimings(_ arguments: BootArguments) {
+    /// Says how long the boot took, when `run --timings` asked (the word
+    /// `--mirage.timings=true` in /chosen/bootargs): the cycle counter
+    /// start.S started at reset, read as the job starts. Over bytes, with no
+    /// String, so that an image that prints nothing carries no String code.
+    public static func reportTimings(_ tree: DeviceTree) {
         let cycles = boot_cycles()
-        guard arguments.value(for: "mirage.timings") != nil else { return }
-        print("mirage: \(cycles) cycles from reset to the job")
+        guard let bootArguments = tree.node(at: "/chosen")?.property("bootargs")?.bytes,
+              contains(bootArguments, "--mirage.timings=true") else { return }
+        writeRaw("mirage: ")
+        writeDecimal(UInt64(cycles))
+        writeRaw(" cycles from reset to the job\n")
+    }
+
+    /// Whether `bytes` holds `word`.
+    static func contains(_ bytes: UnsafeRawBufferPointer, _ word: StaticString) -> Bool {
+        let count = word.utf8CodeUnitCount
+        guard count > 0, bytes.count >= count else { return false }
+        let pattern = word.utf8Start
+        for start in 0...(bytes.count - count) {
+            var index = 0
+            while index < count && bytes[start + index] == pattern[index] { index += 1 }
+            if index == count { return true }
+        }
+        return false
     }
 
     /// Ends the unikernel with `status` (qemu exits with it).

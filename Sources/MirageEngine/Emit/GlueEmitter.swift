@@ -55,7 +55,7 @@ public struct GlueEmitter {
         let labels = configuration.jobArguments.map { name -> String in
             "\(GlueEmitter.identifier(configuration.device(named: name)?.type ?? name)): \(name)"
         }
-        text += "    Runtime.reportTimings(\(configuration.keys.contains { $0.stage == .boot } ? "bootArguments" : "BootArguments(tree.bootArguments)"))\n"
+        text += "    Runtime.reportTimings(tree)\n"
         text += "    return Runtime.exitStatus(\(configuration.job).start(\(labels.joined(separator: ", "))))\n}\n"
         return text
     }
