@@ -16,6 +16,9 @@ struct Run: ParsableCommand {
     @Flag(help: "Print the qemu command line and do not boot.")
     var dryRun = false
 
+    @Option(help: "direct: qemu loads the ELF and device tree; u-boot: the board's U-Boot fetches the uImage over TFTP and boots it (virt).")
+    var bootLoader: Runner.BootLoader = .direct
+
     @Flag(help: "Report the boot time: qemu's start to the first output (host clock), and reset to the job (the guest's cycle counter).")
     var timings = false
 
@@ -33,13 +36,13 @@ struct Run: ParsableCommand {
             let workspace = try unikernel.workspace()
             let runner = Runner(workspace: workspace)
             if dryRun {
-                print(try runner.command(bootArguments: bootArguments, for: .dryRun).1.shellLine)
+                print(try runner.command(bootArguments: bootArguments, for: .dryRun, bootLoader: bootLoader).1.shellLine)
                 return
             }
             if let failure = Builder(workspace: workspace).lastFailure() {
                 printError("mirage-config: warning: the last build failed (\(failure)); booting the last good image")
             }
-            let outcome = try runner.run(bootArguments: bootArguments, timeout: timeout, timings: timings) { bytes in
+            let outcome = try runner.run(bootArguments: bootArguments, timeout: timeout, timings: timings, bootLoader: bootLoader) { bytes in
                 FileHandle.standardOutput.write(bytes)
             }
             if timings {
@@ -56,3 +59,5 @@ struct Run: ParsableCommand {
         }
     }
 }
+
+extension Runner.BootLoader: ExpressibleByArgument {}

@@ -57,4 +57,12 @@ final class BootTestJudgeTests: XCTestCase {
         XCTAssertTrue(xml.contains("ok &lt;fine&gt; &amp; </system-out>"))
         XCTAssertTrue(xml.contains("<failure message=\"expected &quot;x&quot;\"/>"))
     }
+
+    /// A boot loader's lines end in CRLF, which Swift holds as one Character:
+    /// they must still be lines of their own.
+    func testCRLFLinesAreLinesOfTheirOwn() {
+        let testCase = BootTestSpec.Case(name: "crlf", expect: ["U-Boot", "Starting kernel", "Hello"], exitStatus: 0)
+        let console = "U-Boot 2023.01\r\nloading\r\nStarting kernel ...\r\n\r\nHello\n"
+        XCTAssertEqual(BootTestJudge.judge(testCase, board: "virt", outcome: outcome(console), faultMarkers: ["*** FAULT: "], timeout: 5), "")
+    }
 }

@@ -11,6 +11,9 @@ public struct QemuCommand {
     /// (qemu fills virtio-mmio transports in the order of its -device arguments).
     public let attachments: [String]
 
+    /// Boot through U-Boot (the profile's firmware), which fetches what is in this folder over TFTP.
+    public var uBootFolder: URL?
+
     public init(board: Board, profile: QemuProfile, image: URL, deviceTree: URL, attachments: [String] = []) {
         self.board = board
         self.profile = profile
@@ -35,7 +38,9 @@ public struct QemuCommand {
 
     /// The same command with another device tree (one `run` made for this boot).
     public func booting(_ deviceTree: URL) -> QemuCommand {
-        QemuCommand(board: board, profile: profile, image: image, deviceTree: deviceTree, attachments: attachments)
+        var command = QemuCommand(board: board, profile: profile, image: image, deviceTree: deviceTree, attachments: attachments)
+        command.uBootFolder = uBootFolder
+        return command
     }
 
     public var arguments: [String] {
@@ -44,8 +49,14 @@ public struct QemuCommand {
         arguments += ["-m", profile.memory,
                       "-nographic", "-nodefaults", "-serial", "stdio",
                       // The unikernel ends qemu with its exit status through semihosting.
-                      "-semihosting-config", "enable=on,target=native",
-                      "-kernel", image.path]
+                      "-semihosting-config", "enable=on,target=native"]
+        if let folder = uBootFolder, let firmware = profile.uBoot {
+            // U-Boot as the firmware; its network after the unikernel's own virtio
+            // devices, so that they keep the transports the device tree names.
+            return arguments + ["-bios", firmware] + attachments + profile.arguments
+                + ["-netdev", "user,id=boot,tftp=\(QemuCommand.optionValue(folder.path))", "-device", "virtio-net-device,netdev=boot"]
+        }
+        arguments += ["-kernel", image.path]
         if let dtb = board.memory.reserved("dtb") {
             arguments += ["-device", "loader,file=\(QemuCommand.optionValue(deviceTree.path)),addr=0x\(String(dtb.base, radix: 16)),force-raw=on"]
         }

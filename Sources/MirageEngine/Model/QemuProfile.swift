@@ -10,10 +10,14 @@ public struct QemuProfile: Codable {
     /// Whether this machine's firmware puts a fresh `/chosen/rng-seed` in the
     /// device tree at every boot (QEMU virt does); `run` then does the same.
     public let rngSeed: Bool?
+    /// The U-Boot that `run --boot-loader u-boot` starts as this machine's
+    /// firmware (-bios), if there is one for it.
+    public let uBoot: String?
 
     enum CodingKeys: String, CodingKey {
         case machine, cpu, memory, arguments
         case rngSeed = "rng-seed"
+        case uBoot = "u-boot"
     }
 
     public static func load(_ name: String, from installation: Installation) throws -> QemuProfile {

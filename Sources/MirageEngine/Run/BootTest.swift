@@ -26,9 +26,11 @@ public struct BootTestSpec: Codable {
         public let differBetweenBoots: String?
         /// Run this case only on these boards (default: all of the file's).
         public let boards: [String]?
+        /// How the image is started: direct (the default) or u-boot.
+        public let bootLoader: String?
 
         public init(name: String, bootArguments: [String]? = nil, expect: [String], exitStatus: Int32? = nil,
-                    expectFault: Bool? = nil, differBetweenBoots: String? = nil, boards: [String]? = nil) {
+                    expectFault: Bool? = nil, differBetweenBoots: String? = nil, boards: [String]? = nil, bootLoader: String? = nil) {
             self.name = name
             self.bootArguments = bootArguments
             self.expect = expect
@@ -36,6 +38,7 @@ public struct BootTestSpec: Codable {
             self.expectFault = expectFault
             self.differBetweenBoots = differBetweenBoots
             self.boards = boards
+            self.bootLoader = bootLoader
         }
 
         enum CodingKeys: String, CodingKey {
@@ -44,6 +47,7 @@ public struct BootTestSpec: Codable {
             case exitStatus = "exit-status"
             case expectFault = "expect-fault"
             case differBetweenBoots = "differ-between-boots"
+            case bootLoader = "boot-loader"
         }
     }
 
@@ -57,8 +61,12 @@ public struct BootTestSpec: Codable {
         }
         try checkFields(of: file, allowed: ["boards", "timeout", "tests"])
         let spec = try decodeYAML(BootTestSpec.self, from: file)
-        let caseFields = ["name", "expect", "boards", "boot-arguments", "exit-status", "expect-fault", "differ-between-boots"]
+        let caseFields = ["name", "expect", "boards", "boot-arguments", "exit-status", "expect-fault", "differ-between-boots", "boot-loader"]
         try checkFields(of: file, inEachOf: "tests", allowed: caseFields)
+        for testCase in spec.tests where testCase.bootLoader.map({ Runner.BootLoader(rawValue: $0) == nil }) ?? false {
+            throw MirageError("\(displayPath(file.path)): test '\(testCase.name)' has boot-loader '\(testCase.bootLoader!)'",
+                              fix: "use one of: \(Runner.BootLoader.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         if spec.tests.isEmpty {
             throw MirageError("\(displayPath(file.path)) has no tests", fix: "add at least one under tests: (name, expect, exit-status)")
         }
@@ -85,7 +93,7 @@ public enum BootTestJudge {
     /// `previousOutcome`: the first boot, for cases that must differ between boots.
     public static func judge(_ testCase: BootTestSpec.Case, board: String, outcome: Runner.Outcome,
                              faultMarkers: [String], timeout: Double, previousOutcome: Runner.Outcome? = nil) -> String {
-        let lines = outcome.console.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let lines = outcome.console.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
         let fault = lines.first { line in faultMarkers.contains { line.contains($0) } }
         if testCase.expectFault == true {
             if fault == nil { return "expected a fault report, saw none" }
@@ -102,7 +110,7 @@ public enum BootTestJudge {
         }
         if outcome.timedOut { return "timed out after \(Int(timeout)) s" }
         if let marker = testCase.differBetweenBoots, let previous = previousOutcome {
-            let line = { (console: String) in console.split(separator: "\n").first { $0.contains(marker) }.map(String.init) }
+            let line = { (console: String) in console.split(whereSeparator: \.isNewline).first { $0.contains(marker) }.map(String.init) }
             guard let first = line(previous.console), let second = line(outcome.console) else {
                 return "no line containing \"\(marker)\" to compare between boots"
             }

@@ -49,7 +49,9 @@ public struct BootTestSuite {
                 var outcomes: [Runner.Outcome] = []
                 do {
                     for _ in 0..<boots {
-                        outcomes.append(try runner.run(bootArguments: testCase.bootArguments ?? [], timeout: timeout, echo: echo))
+                        let loader = testCase.bootLoader.flatMap(Runner.BootLoader.init(rawValue:)) ?? .direct
+                        outcomes.append(try runner.run(bootArguments: testCase.bootArguments ?? [], timeout: timeout,
+                                                       bootLoader: loader, echo: echo))
                     }
                 } catch {
                     results.append(BootTestResult(board: boardName, name: testCase.name, passed: false,

@@ -37,14 +37,36 @@ public struct Runner {
 
     /// The command that boots the configured image. `bootArguments` override
     /// boot-time keys (`--NAME=VALUE`); each is checked here, on the host.
+    /// How the image is started.
+    public enum BootLoader: String, CaseIterable {
+        /// qemu loads the ELF and the device tree itself.
+        case direct
+        /// The qemu profile's U-Boot fetches the uImage, device tree and boot script over TFTP and runs bootm.
+        case uBoot = "u-boot"
+    }
+
     /// `timings`: ask the runtime to report its boot time (`mirage.timings`, not a key of the unikernel's).
-    public func command(bootArguments: [String], for purpose: Purpose, timings: Bool = false) throws -> (ResolvedConfiguration, QemuCommand) {
+    public func command(bootArguments: [String], for purpose: Purpose, timings: Bool = false,
+                        bootLoader: BootLoader = .direct) throws -> (ResolvedConfiguration, QemuCommand) {
         let configuration = try workspace.configured()
         let board = try Board.load(configuration.board, from: workspace.installation)
         let configured = try workspace.qemuCommand(configuration, board: board, deviceTree: workspace.deviceTreeBlob)
         try checkImage(configured.image, against: configuration)
         let overrides = try Runner.bootKeyOverrides(bootArguments, keys: configuration.keys)
         guard purpose != .query else { return (configuration, configured) }
+        if bootLoader == .uBoot {
+            guard configured.profile.uBoot != nil else {
+                throw MirageError("qemu/\(board.qemu ?? board.name).yaml names no U-Boot for the \(board.name) board", fix: "boot it with --boot-loader direct")
+            }
+            let keys = configuration.keys.filter { $0.stage == .boot }.map { key in (key.name, overrides[key.name] ?? key.value) }
+            let line = BootArgumentQuoting.commandLine(keys + (timings ? [(Runner.timingsArgument, "true")] : []))
+            let folder = workspace.buildDirectory.appendingPathComponent(purpose == .boot ? "tftp-\(ProcessInfo.processInfo.processIdentifier)" : "tftp")
+            if purpose == .boot { ChildProcesses.temporary(folder) }
+            try BootImage(workspace: workspace).tftpFolder(folder, bootArguments: line)
+            var command = configured
+            command.uBootFolder = folder
+            return (configuration, command)
+        }
         let profile = configured.profile
         guard !overrides.isEmpty || timings || profile.rngSeed == true else { return (configuration, configured) }
         // Like a boot loader: this boot's command line, and a fresh rng-seed
@@ -133,7 +155,7 @@ public struct Runner {
 
     /// The runtime's report: cycles from reset to the job, if it printed one.
     public static func cyclesToJob(in console: String) -> UInt64? {
-        guard let line = console.split(separator: "\n").first(where: { $0.hasPrefix("mirage: ") && $0.hasSuffix(" cycles from reset to the job") }) else {
+        guard let line = console.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("mirage: ") && $0.hasSuffix(" cycles from reset to the job") }) else {
             return nil
         }
         // 0: the CPU's cycle counter does not run (QEMU's Cortex-A8 and A9 have none).
@@ -151,9 +173,13 @@ public struct Runner {
 
     /// Boots and waits at most `timeout` seconds; `echo` gets the console's
     /// bytes as they come, unchanged.
-    public func run(bootArguments: [String] = [], timeout: Double, timings: Bool = false, echo: @escaping (Data) -> Void) throws -> Outcome {
-        let (_, command) = try command(bootArguments: bootArguments, for: .boot, timings: timings)
-        defer { if command.deviceTree != workspace.deviceTreeBlob { ChildProcesses.removeTemporary(command.deviceTree) } }
+    public func run(bootArguments: [String] = [], timeout: Double, timings: Bool = false, bootLoader: BootLoader = .direct,
+                    echo: @escaping (Data) -> Void) throws -> Outcome {
+        let (_, command) = try command(bootArguments: bootArguments, for: .boot, timings: timings, bootLoader: bootLoader)
+        defer {
+            if command.deviceTree != workspace.deviceTreeBlob { ChildProcesses.removeTemporary(command.deviceTree) }
+            if let folder = command.uBootFolder { ChildProcesses.removeTemporary(folder) }
+        }
         guard let qemu = findInPath(QemuCommand.executable) else {
             throw MirageError("\(QemuCommand.executable) is not installed", fix: QemuProfile.installHint)
         }
