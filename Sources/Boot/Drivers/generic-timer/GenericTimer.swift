@@ -1,7 +1,8 @@
 /// ARMv7 generic timer (Cortex-A7/A15): the 64-bit physical count CNTPCT at
 /// the frequency in CNTFRQ, read through CP15, and the physical timer's
-/// compare value as the alarm (the node's second interrupt: the non-secure
-/// physical timer PPI).
+/// compare value as the alarm. CNTP is the secure physical timer when the
+/// CPU runs in the secure state (the node's first interrupt) and the
+/// non-secure one otherwise (its second): both lines wake the loop.
 public final class GenericTimer<Interrupts: InterruptController>: Clock {
     public let frequency: UInt64
     let start: UInt64
@@ -15,6 +16,7 @@ public final class GenericTimer<Interrupts: InterruptController>: Clock {
         self.interrupts = interrupts
         boot_cntp_disarm()
         // The alarm's interrupt only wakes the CPU: the handler turns the alarm off.
+        interrupts.enable(interrupts.line(of: tree, path, index: 0)) { boot_cntp_disarm() }
         interrupts.enable(interrupts.line(of: tree, path, index: 1)) { boot_cntp_disarm() }
     }
 
