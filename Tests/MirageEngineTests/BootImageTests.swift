@@ -29,4 +29,26 @@ final class BootImageTests: XCTestCase {
         let scriptListing = try Fixtures.run("mkimage", ["-l", workspace.distDirectory.appendingPathComponent("boot.scr").path])
         XCTAssertTrue(scriptListing.output.contains("ARM Linux Script (uncompressed)"), scriptListing.output)
     }
+
+    /// A device tree from elsewhere (a boot loader's) that lacks the timer
+    /// and calls the UART something else: the runtime names both and stops.
+    func testRuntimeNamesTheHardwareItsDeviceTreeLacks() throws {
+        try requireSystemTests()
+        let workspace = Workspace(installation: Fixtures.installation, directory: try Fixtures.copy(example: "examples/hello"))
+        _ = try workspace.configure(target: "virt")
+        _ = try Builder(workspace: workspace).build()
+        let source = try Fixtures.run("dtc", ["-q", "-I", "dtb", "-O", "dts", workspace.deviceTreeBlob.path]).output
+        let edited = source.replacingOccurrences(of: "arm,pl011", with: "vendor,uart")
+            .replacingOccurrences(of: #"\n\ttimer \{[^}]*\};"#, with: "", options: .regularExpression)
+        XCTAssertNotEqual(edited, source)
+        let dts = workspace.buildDirectory.appendingPathComponent("other.dts")
+        try edited.write(to: dts, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try Fixtures.run("dtc", ["-q", "-I", "dts", "-O", "dtb", "-o", workspace.deviceTreeBlob.path, dts.path]).status, 0)
+        let outcome = try Runner(workspace: workspace).run(timeout: 60) { _ in }
+        XCTAssertEqual(outcome.status, 70, outcome.console)
+        XCTAssertTrue(outcome.console.contains("FATAL: the device tree lacks hardware this image needs:"), outcome.console)
+        XCTAssertTrue(outcome.console.contains("/timer is missing (clock 'clock', driver generic-timer)"), outcome.console)
+        XCTAssertTrue(outcome.console.contains("/serial@9000000 is not arm,pl011 (console 'console', driver pl011)"), outcome.console)
+        XCTAssertFalse(outcome.console.contains("Hello from"), "no driver ran")
+    }
 }

@@ -36,6 +36,48 @@ public enum Runtime {
         return 70
     }
 
+    /// Stops, naming every node that is missing or is not the hardware its
+    /// driver binds to, before any driver touches it: a device tree from a
+    /// boot loader can differ from the one mirage-config made. Each entry is
+    /// (node path, compatible, what uses it).
+    public static func checkHardware(_ tree: DeviceTree, _ needed: [(StaticString, StaticString, StaticString)]) {
+        var missing = 0
+        for (path, compatible, user) in needed {
+            let node = tree.node(at: path)
+            let fits = node?.property("compatible").map { listContains($0.bytes, compatible) } ?? false
+            guard !fits else { continue }
+            if missing == 0 { writeRaw("FATAL: the device tree lacks hardware this image needs:\n") }
+            missing += 1
+            writeRaw("  ")
+            writeRaw(path)
+            writeRaw(node == nil ? " is missing" : " is not ")
+            if node != nil { writeRaw(compatible) }
+            writeRaw(" (")
+            writeRaw(user)
+            writeRaw(")\n")
+        }
+        guard missing > 0 else { return }
+        writeRaw("  boot with the device tree mirage-config made for this image (dist/NAME.dtb, or _build/board.dtb)\n")
+        boot_exit(70)
+    }
+
+    /// Whether the NUL-separated string list `bytes` holds `word`.
+    static func listContains(_ bytes: UnsafeRawBufferPointer, _ word: StaticString) -> Bool {
+        let count = word.utf8CodeUnitCount
+        var start = 0
+        while start < bytes.count {
+            var end = start
+            while end < bytes.count && bytes[end] != 0 { end += 1 }
+            if end - start == count {
+                var index = 0
+                while index < count && bytes[start + index] == word.utf8Start[index] { index += 1 }
+                if index == count { return true }
+            }
+            start = end + 1
+        }
+        return false
+    }
+
     /// Says how long the boot took, when `run --timings` asked (the word
     /// `--mirage.timings=true` in /chosen/bootargs): the cycle counter
     /// start.S started at reset, read as the job starts. Over bytes, with no

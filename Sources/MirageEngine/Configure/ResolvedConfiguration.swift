@@ -38,6 +38,9 @@ public struct ResolvedDevice: Codable {
     public let peripheral: String?
     /// That hardware's node in the device tree; nil for a software device.
     public let path: String?
+    /// The `compatible` string its driver bound to; the runtime checks the
+    /// device tree it boots with still says so.
+    public let compatible: String?
     /// The device's own settings, from the DSL.
     public let parameters: [String: String]
     /// Instance names of the devices it is built on (optional ones the board

@@ -83,8 +83,9 @@ public struct Resolver {
             byName[device.name] = device
             seen[device] = device.name
             usedAt[device.name, default: []].append(describe(place))
+            let compatible = binding.peripheral?.compatible.first { binding.driver.compatible.contains($0) }
             ordered.append(ResolvedDevice(name: device.name, type: device.type, driver: binding.driver.name,
-                                          peripheral: binding.peripheral?.name, path: binding.peripheral?.path,
+                                          peripheral: binding.peripheral?.name, path: binding.peripheral?.path, compatible: compatible,
                                           parameters: chosen.parameters, arguments: argumentNames, usedAt: []))
             return .instance(device.name)
         }
@@ -102,7 +103,7 @@ public struct Resolver {
         if !errors.isEmpty { throw MirageErrors(errors: errors) }
         let devices = ordered.map {
             ResolvedDevice(name: $0.name, type: $0.type, driver: $0.driver, peripheral: $0.peripheral, path: $0.path,
-                           parameters: $0.parameters, arguments: $0.arguments, usedAt: usedAt[$0.name] ?? [])
+                           compatible: $0.compatible, parameters: $0.parameters, arguments: $0.arguments, usedAt: usedAt[$0.name] ?? [])
         }
         let stdout = devices.first { device in device.arguments.isEmpty && (try? drivers.driver(device.driver))?.stdout == true }
         return ResolvedConfiguration(name: graph.name, job: graph.job, board: board.name, target: target,

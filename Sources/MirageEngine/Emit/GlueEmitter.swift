@@ -50,6 +50,7 @@ public struct GlueEmitter {
             text += "    Runtime.attach(console: \(console.name))\n"
         }
         let others = configuration.devices.filter { $0.name != console?.name }
+        text += checkHardware()
         text += readKeys()
         for device in others { text += try bringUp(device) }
         let labels = configuration.jobArguments.map { name -> String in
@@ -67,6 +68,17 @@ public struct GlueEmitter {
         let template = GlueTemplate(driver: driver, device: device, configuration: configuration)
         text += try template.lines().map { "    " + $0 + "\n" }.joined()
         return text
+    }
+
+    /// The device tree the image boots with must have every node its drivers
+    /// bind to, with the compatible they bound by: a boot loader's own tree may not.
+    func checkHardware() -> String {
+        let needed = configuration.devices.compactMap { device -> String? in
+            guard let path = device.path, let compatible = device.compatible else { return nil }
+            return "        (\(swiftStringLiteral(path)), \(swiftStringLiteral(compatible)), \(swiftStringLiteral("\(device.type) '\(device.name)', driver \(device.driver)"))),\n"
+        }
+        guard !needed.isEmpty else { return "" }
+        return "    Runtime.checkHardware(tree, [\n" + needed.joined() + "    ])\n"
     }
 
     func readKeys() -> String {
