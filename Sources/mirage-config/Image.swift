@@ -5,12 +5,12 @@ import MirageEngine
 struct Image: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write the built image in a boot loader's format: the raw binary, or a U-Boot uImage with its device tree and boot script.",
-        discussion: "uimage writes dist/NAME.uImage, NAME.dtb, boot.cmd (readable) and boot.scr (also as boot.scr.uimg, the name U-Boot's distro boot fetches over TFTP)."
+        discussion: "uimage writes dist/NAME.uImage, NAME.dtb, boot.cmd (readable) and boot.scr (also as boot.scr.uimg, the name U-Boot's distro boot fetches over TFTP). sdcard writes dist/NAME.sdcard.img: the board's U-Boot with SPL at 8 KiB, an MBR and a FAT boot partition with boot.scr, the uImage and the DTB."
     )
 
     @OptionGroup var unikernel: UnikernelOptions
 
-    @Option(help: "bin or uimage.")
+    @Option(help: "bin, uimage or sdcard.")
     var format: BootImage.Format = .uimage
 
     func run() throws {

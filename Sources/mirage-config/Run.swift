@@ -16,7 +16,7 @@ struct Run: ParsableCommand {
     @Flag(help: "Print the qemu command line and do not boot.")
     var dryRun = false
 
-    @Option(help: "direct: qemu loads the ELF and device tree; u-boot: the board's U-Boot fetches the uImage over TFTP and boots it (virt).")
+    @Option(help: "direct: qemu loads the ELF and device tree; u-boot: the board's U-Boot fetches the uImage over TFTP and boots it (virt); sd-card: from an SD card image, through SPL and U-Boot (orangepi-pc).")
     var bootLoader: Runner.BootLoader = .direct
 
     @Flag(help: "Report the boot time: qemu's start to the first output (host clock), and reset to the job (the guest's cycle counter).")

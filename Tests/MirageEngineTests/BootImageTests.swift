@@ -51,4 +51,48 @@ final class BootImageTests: XCTestCase {
         XCTAssertTrue(outcome.console.contains("/serial@9000000 is not arm,pl011 (console 'console', driver pl011)"), outcome.console)
         XCTAssertFalse(outcome.console.contains("Hello from"), "no driver ran")
     }
+
+    func testEGONChecksumIsChecked() throws {
+        var spl = Data(count: 64)
+        spl.replaceSubrange(4..<12, with: Array("eGON.BT0".utf8))
+        spl[16] = 64                                         // length
+        var sum: UInt32 = 0
+        for offset in stride(from: 0, to: 64, by: 4) {
+            sum &+= offset == 12 ? 0x5F0A_6C39 : spl[offset..<offset + 4].enumerated().reduce(0) { $0 | UInt32($1.element) << (8 * $1.offset) }
+        }
+        withUnsafeBytes(of: sum.littleEndian) { spl.replaceSubrange(12..<16, with: $0) }
+        XCTAssertNil(SunxiBootImage.problem(with: spl))
+        spl[40] ^= 1
+        XCTAssertTrue(SunxiBootImage.problem(with: spl)?.contains("checksum") == true)
+        XCTAssertTrue(SunxiBootImage.problem(with: Data(count: 64))?.contains("no eGON.BT0 header") == true)
+    }
+
+    /// QEMU cannot run the A10's boot ROM, so the Cubieboard's card is
+    /// checked by its layout: the MBR (sfdisk), U-Boot's SPL at 8 KiB with a
+    /// valid eGON checksum, the FAT partition's files (mtools), and the same
+    /// bytes twice.
+    func testCubieboardCardLayoutChecksumsAndFiles() throws {
+        try requireSystemTests()
+        let workspace = Workspace(installation: Fixtures.installation, directory: try Fixtures.copy(example: "examples/hello"))
+        _ = try workspace.configure(target: "cubieboard")
+        _ = try Builder(workspace: workspace).build()
+        let card = try XCTUnwrap(try BootImage(workspace: workspace).write(.sdcard).first)
+        let bytes = try Data(contentsOf: card)
+        XCTAssertEqual(bytes.count & (bytes.count - 1), 0, "QEMU and cards want a power of two")
+        XCTAssertEqual(try BootImage(workspace: workspace).write(.sdcard).first.map { try Data(contentsOf: $0) }, bytes,
+                       "the same card twice")
+        let table = try Fixtures.run("sfdisk", ["--dump", card.path])
+        XCTAssertTrue(table.output.contains("label-id: 0x4d495247"), table.output)
+        XCTAssertTrue(table.output.contains("start=        2048") && table.output.contains("type=c, bootable"), table.output)
+        let uBoot = try Data(contentsOf: Fixtures.installation.root
+            .appendingPathComponent(".build/firmware/u-boot-sunxi/usr/lib/u-boot/Cubieboard/u-boot-sunxi-with-spl.bin"))
+        XCTAssertEqual(bytes[8192..<(8192 + uBoot.count)], uBoot[...], "U-Boot with its SPL at 8 KiB")
+        XCTAssertNil(SunxiBootImage.problem(with: bytes[8192...]))
+        let listing = try Shell.run(URL(fileURLWithPath: "/usr/bin/mdir"), ["-b", "-i", card.path + "@@1M", "::"],
+                                    environment: ["MTOOLS_SKIP_CHECK": "1"])
+        for file in ["::/boot.scr", "::/hello.uImage", "::/hello.dtb"] { XCTAssertTrue(listing.output.contains(file), listing.output) }
+        let script = try Shell.run(URL(fileURLWithPath: "/usr/bin/mtype"), ["-i", card.path + "@@1M", "::boot.cmd"],
+                                   environment: ["MTOOLS_SKIP_CHECK": "1"])
+        XCTAssertTrue(script.output.contains("load ${devtype} ${devnum}:${distro_bootpart} ${kernel_addr_r} hello.uImage"), script.output)
+    }
 }

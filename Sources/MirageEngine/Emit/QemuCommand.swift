@@ -13,6 +13,8 @@ public struct QemuCommand {
 
     /// Boot through U-Boot (the profile's firmware), which fetches what is in this folder over TFTP.
     public var uBootFolder: URL?
+    /// Boot from this SD card image, as the board's boot ROM does (SPL, then U-Boot).
+    public var sdCard: URL?
 
     public init(board: Board, profile: QemuProfile, image: URL, deviceTree: URL, attachments: [String] = []) {
         self.board = board
@@ -40,6 +42,7 @@ public struct QemuCommand {
     public func booting(_ deviceTree: URL) -> QemuCommand {
         var command = QemuCommand(board: board, profile: profile, image: image, deviceTree: deviceTree, attachments: attachments)
         command.uBootFolder = uBootFolder
+        command.sdCard = sdCard
         return command
     }
 
@@ -55,6 +58,11 @@ public struct QemuCommand {
             // devices, so that they keep the transports the device tree names.
             return arguments + ["-bios", firmware] + attachments + profile.arguments
                 + ["-netdev", "user,id=boot,tftp=\(QemuCommand.optionValue(folder.path))", "-device", "virtio-net-device,netdev=boot"]
+        }
+        if let card = sdCard {
+            // snapshot=on: what U-Boot writes (its environment) does not reach the image.
+            return arguments + ["-drive", "if=sd,format=raw,snapshot=on,file=\(QemuCommand.optionValue(card.path))"]
+                + attachments + profile.arguments
         }
         arguments += ["-kernel", image.path]
         if let dtb = board.memory.reserved("dtb") {

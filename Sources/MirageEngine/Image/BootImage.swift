@@ -11,6 +11,16 @@ public struct BootImage {
         /// dist/NAME.uImage, NAME.dtb, boot.cmd and boot.scr (also boot.scr.uimg,
         /// the name U-Boot's distro boot asks a DHCP/TFTP server for).
         case uimage
+        /// dist/NAME.sdcard.img: the board's U-Boot with SPL, an MBR and a FAT
+        /// boot partition holding boot.scr, the uImage and the DTB.
+        case sdcard
+    }
+
+    /// Where the boot script fetches the image and the device tree from.
+    enum Source {
+        case tftp
+        /// The partition U-Boot's distro boot found the script on.
+        case bootPartition
     }
 
     public let workspace: Workspace
@@ -31,6 +41,10 @@ public struct BootImage {
             return [raw]
         case .uimage:
             return try uImage(configuration, board: board, raw: raw)
+        case .sdcard:
+            let card = workspace.distDirectory.appendingPathComponent("\(configuration.name).sdcard.img")
+            try sdCard(configuration, board: board, raw: raw, bootArguments: nil, to: card)
+            return [card]
         }
     }
 
@@ -58,6 +72,80 @@ public struct BootImage {
         return [uImage, dtb, command, script, dhcpName]
     }
 
+    /// Writes an SD card image for the board to `card`, with `bootArguments`
+    /// in its script (the configured keys if nil). Real tools make every part:
+    /// mkimage, sfdisk, mkfs.fat and mtools; its size is a power of two, as
+    /// QEMU's SD card wants.
+    public func sdCard(_ configuration: ResolvedConfiguration, board: Board, raw: URL, bootArguments: String?, to card: URL) throws {
+        guard let layout = board.sdCard else {
+            throw MirageError("the \(board.name) board boots from no SD card", fix: "targets/\(board.name).yaml has no sd-card: section")
+        }
+        let uBoot = try Data(contentsOf: try layout.uBootFile(in: workspace.installation))
+        if let problem = SunxiBootImage.problem(with: uBoot) {
+            throw MirageError("the board's U-Boot will not boot: \(problem)", fix: "run scripts/setup again to fetch u-boot-sunxi")
+        }
+        let partitionStart: UInt64 = 1 << 20
+        guard layout.offset >= 512, layout.offset + UInt64(uBoot.count) <= partitionStart else {
+            throw MirageError("the board's U-Boot (\(uBoot.count) bytes at \(layout.offset)) does not fit below the boot partition at 1 MiB")
+        }
+        let tools = try ["mkimage", "sfdisk", "mkfs.fat", "mcopy"].map { name -> URL in
+            guard let tool = findInPath(name) ?? findInPath("/usr/sbin/" + name) ?? findInPath("/sbin/" + name) else {
+                throw MirageError("\(name) is not installed", fix: "apt-get install u-boot-tools fdisk dosfstools mtools (or run scripts/setup)")
+            }
+            return tool
+        }
+        let (mkimage, sfdisk, mkfs, mcopy) = (tools[0], tools[1], tools[2], tools[3])
+        let staging = workspace.buildDirectory.appendingPathComponent("sdcard-\(ProcessInfo.processInfo.processIdentifier)")
+        try? FileManager.default.removeItem(at: staging)
+        try FileManager.default.createFolder(staging)
+        defer { try? FileManager.default.removeItem(at: staging) }
+
+        // The boot partition's files: the uImage, the DTB and the script, dated 1980-01-01 (FAT's first day).
+        let name = configuration.name
+        let environment = ["SOURCE_DATE_EPOCH": "0", "MTOOLS_SKIP_CHECK": "1", "TZ": "UTC"]
+        let load = "0x" + String(board.memory.load, radix: 16)
+        try run(mkimage, ["-A", "arm", "-O", "linux", "-T", "kernel", "-C", "none", "-a", load, "-e", load,
+                          "-n", String("mirage \(name) \(board.name)".prefix(31)), "-d", raw.path,
+                          staging.appendingPathComponent("\(name).uImage").path], environment)
+        try Data(contentsOf: workspace.deviceTreeBlob).write(to: staging.appendingPathComponent("\(name).dtb"))
+        let dtbAddress = board.memory.reserved("dtb")?.base ?? board.memory.ram.base
+        try BootImage.bootCommands(configuration, board: board, dtbAddress: dtbAddress, bootArguments: bootArguments, from: .bootPartition)
+            .write(to: staging.appendingPathComponent("boot.cmd"), atomically: true, encoding: .utf8)
+        try run(mkimage, ["-A", "arm", "-O", "linux", "-T", "script", "-C", "none", "-n", "mirage \(name)",
+                          "-d", staging.appendingPathComponent("boot.cmd").path, staging.appendingPathComponent("boot.scr").path], environment)
+        let files = ["boot.scr", "boot.cmd", "\(name).uImage", "\(name).dtb"].map { staging.appendingPathComponent($0) }
+        let firstDay = Date(timeIntervalSince1970: 315_532_800)
+        for file in files { try FileManager.default.setAttributes([.modificationDate: firstDay], ofItemAtPath: file.path) }
+
+        // The card: a power of two, at least 32 MiB, with room for the files.
+        let payload = try files.reduce(UInt64(0)) { $0 + UInt64(try Data(contentsOf: $1).count) }
+        var size: UInt64 = 32 << 20
+        while size < partitionStart + payload * 2 + (8 << 20) { size *= 2 }
+        let partition = staging.appendingPathComponent("boot.fat")
+        FileManager.default.createFile(atPath: partition.path, contents: nil)
+        try FileHandle(forWritingTo: partition).truncate(atOffset: size - partitionStart)
+        try run(mkfs, ["--invariant", "-i", "4d495247", "-n", "MIRAGE", partition.path], environment)
+        for file in files { try run(mcopy, ["-m", "-i", partition.path, file.path, "::\(file.lastPathComponent)"], environment) }
+
+        let image = staging.appendingPathComponent("card.img")
+        FileManager.default.createFile(atPath: image.path, contents: nil)
+        try FileHandle(forWritingTo: image).truncate(atOffset: size)
+        let table = staging.appendingPathComponent("table.sfdisk")
+        try "label: dos\nlabel-id: 0x4d495247\nunit: sectors\n\nstart=\(partitionStart / 512), type=c, bootable\n"
+            .write(to: table, atomically: true, encoding: .utf8)
+        let partitioned = try Shell.run(URL(fileURLWithPath: "/bin/sh"), ["-c", "\(shellQuoted(sfdisk.path)) --no-reread --no-tell-kernel -q \(shellQuoted(image.path)) < \(shellQuoted(table.path))"],
+                                        environment: environment, timeout: 60)
+        guard partitioned.status == 0 else { throw MirageError("sfdisk failed: \(partitioned.error)") }
+        let handle = try FileHandle(forWritingTo: image)
+        try handle.seek(toOffset: layout.offset)
+        handle.write(uBoot)
+        try handle.seek(toOffset: partitionStart)
+        handle.write(try Data(contentsOf: partition))
+        try handle.close()
+        try FileManager.default.createFolder(card.deletingLastPathComponent())
+        if rename(image.path, card.path) != 0 { throw MirageError("cannot write \(card.path): \(String(cString: strerror(errno)))") }
+    }
+
     /// A folder for U-Boot's TFTP with the uImage, the device tree and a boot
     /// script whose bootargs are `bootArguments` (this boot's keys).
     public func tftpFolder(_ folder: URL, bootArguments: String) throws {
@@ -77,21 +165,24 @@ public struct BootImage {
     }
 
     /// The readable boot script: the configured boot-time keys as bootargs,
-    /// the image and the device tree fetched over TFTP, bootm. The device
-    /// tree goes to the board's reserved dtb region, which U-Boot's
-    /// fdt_high=0xffffffff leaves in place.
+    /// the image and the device tree fetched over TFTP or from the boot
+    /// partition, bootm. The device tree goes to the board's reserved dtb
+    /// region, where fdt_high=0xffffffff leaves it.
     static func bootCommands(_ configuration: ResolvedConfiguration, board: Board, dtbAddress: UInt64,
-                             bootArguments: String? = nil) -> String {
+                             bootArguments: String? = nil, from source: Source = .tftp) -> String {
         let bootArguments = bootArguments
             ?? BootArgumentQuoting.commandLine(configuration.keys.filter { $0.stage == .boot }.map { ($0.name, $0.value) })
         let dtb = "0x" + String(dtbAddress, radix: 16)
+        // The device tree stays where it is loaded (fdt_high), in the board's dtb region.
+        let fetch = source == .tftp ? "tftpboot" : "load ${devtype} ${devnum}:${distro_bootpart}"
         return """
         # Boots the unikernel '\(configuration.name)' on \(board.name) through U-Boot.
         # Generated by mirage-config image; boot.scr is this, made with mkimage -T script.
         # Boot-time keys: change bootargs here, or at U-Boot's prompt with setenv.
         setenv bootargs \(hushQuoted(bootArguments))
-        tftpboot ${kernel_addr_r} \(configuration.name).uImage
-        tftpboot \(dtb) \(configuration.name).dtb
+        setenv fdt_high 0xffffffff
+        \(fetch) ${kernel_addr_r} \(configuration.name).uImage
+        \(fetch) \(dtb) \(configuration.name).dtb
         bootm ${kernel_addr_r} - \(dtb)
 
         """

@@ -20,6 +20,36 @@ public struct Board: Codable {
     public let defaults: [String: String]
     /// The qemu profile (qemu/NAME.yaml) that emulates the board.
     public let qemu: String?
+    /// How the board boots from an SD card, if it does.
+    public let sdCard: SDCard?
+
+    enum CodingKeys: String, CodingKey {
+        case name, aliases, description, model, compatible, cpu, memory, peripherals, defaults, qemu
+        case sdCard = "sd-card"
+    }
+
+    /// The boot loader an SD card carries, and where on the card.
+    public struct SDCard: Codable {
+        /// The U-Boot image with its SPL; `{u-boot-sunxi}` is where scripts/setup unpacks Debian's u-boot-sunxi.
+        public let uBoot: String
+        /// Its byte offset on the card (8 KiB on sunxi: the boot ROM reads it there).
+        public let offset: UInt64
+
+        enum CodingKeys: String, CodingKey {
+            case uBoot = "u-boot"
+            case offset
+        }
+
+        /// The U-Boot file, found.
+        public func uBootFile(in installation: Installation) throws -> URL {
+            let path = uBoot.replacingOccurrences(of: "{u-boot-sunxi}",
+                                                  with: installation.root.appendingPathComponent(".build/firmware/u-boot-sunxi/usr/lib/u-boot").path)
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw MirageError("the board's U-Boot for SD cards, \(path), is not there", fix: "run scripts/setup (it fetches Debian's u-boot-sunxi)")
+            }
+            return URL(fileURLWithPath: path)
+        }
+    }
 
     public struct CPU: Codable {
         /// `-mcpu` for the compilers and the device tree's cpu compatible.

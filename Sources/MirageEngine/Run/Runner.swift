@@ -43,6 +43,8 @@ public struct Runner {
         case direct
         /// The qemu profile's U-Boot fetches the uImage, device tree and boot script over TFTP and runs bootm.
         case uBoot = "u-boot"
+        /// From an SD card image, as the board's boot ROM does: SPL, U-Boot, boot.scr, bootm.
+        case sdCard = "sd-card"
     }
 
     /// `timings`: ask the runtime to report its boot time (`mirage.timings`, not a key of the unikernel's).
@@ -54,6 +56,17 @@ public struct Runner {
         try checkImage(configured.image, against: configuration)
         let overrides = try Runner.bootKeyOverrides(bootArguments, keys: configuration.keys)
         guard purpose != .query else { return (configuration, configured) }
+        if bootLoader == .sdCard {
+            let keys = configuration.keys.filter { $0.stage == .boot }.map { key in (key.name, overrides[key.name] ?? key.value) }
+            let line = BootArgumentQuoting.commandLine(keys + (timings ? [(Runner.timingsArgument, "true")] : []))
+            let card = workspace.buildDirectory.appendingPathComponent(purpose == .boot ? "run-\(ProcessInfo.processInfo.processIdentifier).sdcard.img" : "dry-run.sdcard.img")
+            if purpose == .boot { ChildProcesses.temporary(card) }
+            try BootImage(workspace: workspace).sdCard(configuration, board: board, raw: workspace.rawImage(configuration.name),
+                                                       bootArguments: line, to: card)
+            var command = configured
+            command.sdCard = card
+            return (configuration, command)
+        }
         if bootLoader == .uBoot {
             guard configured.profile.uBoot != nil else {
                 throw MirageError("qemu/\(board.qemu ?? board.name).yaml names no U-Boot for the \(board.name) board", fix: "boot it with --boot-loader direct")
@@ -179,6 +192,7 @@ public struct Runner {
         defer {
             if command.deviceTree != workspace.deviceTreeBlob { ChildProcesses.removeTemporary(command.deviceTree) }
             if let folder = command.uBootFolder { ChildProcesses.removeTemporary(folder) }
+            if let card = command.sdCard { ChildProcesses.removeTemporary(card) }
         }
         guard let qemu = findInPath(QemuCommand.executable) else {
             throw MirageError("\(QemuCommand.executable) is not installed", fix: QemuProfile.installHint)
