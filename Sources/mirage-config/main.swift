@@ -15,7 +15,7 @@ struct MirageConfigCommand: ParsableCommand {
           mirage-config run                        boot it in qemu-system-arm
         """,
         version: Installation.toolVersion,
-        subcommands: [Configure.self, Build.self, Run.self, Test.self, Image.self, Describe.self, Query.self,
+        subcommands: [Configure.self, Build.self, Run.self, Test.self, Image.self, FlashCommand.self, Describe.self, Query.self,
                       Inspect.self, Clean.self, Doctor.self]
     )
 }
