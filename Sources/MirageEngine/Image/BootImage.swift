@@ -49,9 +49,6 @@ public struct BootImage {
     }
 
     func uImage(_ configuration: ResolvedConfiguration, board: Board, raw: URL) throws -> [URL] {
-        guard let mkimage = findInPath("mkimage") else {
-            throw MirageError("mkimage is not installed", fix: "apt-get install u-boot-tools (or run scripts/setup)")
-        }
         guard let dtbRegion = board.memory.reserved("dtb") else {
             throw MirageError("targets/\(board.name).yaml reserves no dtb region for the boot loader to put the device tree in")
         }
@@ -59,14 +56,10 @@ public struct BootImage {
         let name = configuration.name
         let uImage = dist.appendingPathComponent("\(name).uImage"), dtb = dist.appendingPathComponent("\(name).dtb")
         let command = dist.appendingPathComponent("boot.cmd"), script = dist.appendingPathComponent("boot.scr")
-        let load = "0x" + String(board.memory.load, radix: 16)
-        let environment = ["SOURCE_DATE_EPOCH": "0"]
-        try run(mkimage, ["-A", "arm", "-O", "linux", "-T", "kernel", "-C", "none", "-a", load, "-e", load,
-                          "-n", String("mirage \(name) \(board.name)".prefix(31)), "-d", raw.path, uImage.path], environment)
+        try makeUImage(raw, name: name, board: board, to: uImage)
         try writeIfChanged(try Data(contentsOf: workspace.deviceTreeBlob), to: dtb)
         try writeIfChanged(BootImage.bootCommands(configuration, board: board, dtbAddress: dtbRegion.base), to: command)
-        try run(mkimage, ["-A", "arm", "-O", "linux", "-T", "script", "-C", "none", "-n", "mirage \(name)",
-                          "-d", command.path, script.path], environment)
+        try makeScript(command, name: name, to: script)
         let dhcpName = dist.appendingPathComponent("boot.scr.uimg")
         try writeIfChanged(try Data(contentsOf: script), to: dhcpName)
         return [uImage, dtb, command, script, dhcpName]
@@ -88,13 +81,13 @@ public struct BootImage {
         guard layout.offset >= 512, layout.offset + UInt64(uBoot.count) <= partitionStart else {
             throw MirageError("the board's U-Boot (\(uBoot.count) bytes at \(layout.offset)) does not fit below the boot partition at 1 MiB")
         }
-        let tools = try ["mkimage", "sfdisk", "mkfs.fat", "mcopy"].map { name -> URL in
+        let tools = try ["sfdisk", "mkfs.fat", "mcopy"].map { name -> URL in
             guard let tool = findInPath(name) ?? findInPath("/usr/sbin/" + name) ?? findInPath("/sbin/" + name) else {
                 throw MirageError("\(name) is not installed", fix: "apt-get install u-boot-tools fdisk dosfstools mtools (or run scripts/setup)")
             }
             return tool
         }
-        let (mkimage, sfdisk, mkfs, mcopy) = (tools[0], tools[1], tools[2], tools[3])
+        let (sfdisk, mkfs, mcopy) = (tools[0], tools[1], tools[2])
         let staging = workspace.buildDirectory.appendingPathComponent("sdcard-\(ProcessInfo.processInfo.processIdentifier)")
         try? FileManager.default.removeItem(at: staging)
         try FileManager.default.createFolder(staging)
@@ -102,17 +95,13 @@ public struct BootImage {
 
         // The boot partition's files: the uImage, the DTB and the script, dated 1980-01-01 (FAT's first day).
         let name = configuration.name
-        let environment = ["SOURCE_DATE_EPOCH": "0", "MTOOLS_SKIP_CHECK": "1", "TZ": "UTC"]
-        let load = "0x" + String(board.memory.load, radix: 16)
-        try run(mkimage, ["-A", "arm", "-O", "linux", "-T", "kernel", "-C", "none", "-a", load, "-e", load,
-                          "-n", String("mirage \(name) \(board.name)".prefix(31)), "-d", raw.path,
-                          staging.appendingPathComponent("\(name).uImage").path], environment)
+        let environment = ["MTOOLS_SKIP_CHECK": "1", "TZ": "UTC"]
+        try makeUImage(raw, name: name, board: board, to: staging.appendingPathComponent("\(name).uImage"))
         try Data(contentsOf: workspace.deviceTreeBlob).write(to: staging.appendingPathComponent("\(name).dtb"))
         let dtbAddress = board.memory.reserved("dtb")?.base ?? board.memory.ram.base
         try BootImage.bootCommands(configuration, board: board, dtbAddress: dtbAddress, bootArguments: bootArguments, from: .bootPartition)
             .write(to: staging.appendingPathComponent("boot.cmd"), atomically: true, encoding: .utf8)
-        try run(mkimage, ["-A", "arm", "-O", "linux", "-T", "script", "-C", "none", "-n", "mirage \(name)",
-                          "-d", staging.appendingPathComponent("boot.cmd").path, staging.appendingPathComponent("boot.scr").path], environment)
+        try makeScript(staging.appendingPathComponent("boot.cmd"), name: name, to: staging.appendingPathComponent("boot.scr"))
         let files = ["boot.scr", "boot.cmd", "\(name).uImage", "\(name).dtb"].map { staging.appendingPathComponent($0) }
         let firstDay = Date(timeIntervalSince1970: 315_532_800)
         for file in files { try FileManager.default.setAttributes([.modificationDate: firstDay], ofItemAtPath: file.path) }
@@ -122,13 +111,13 @@ public struct BootImage {
         var size: UInt64 = 32 << 20
         while size < partitionStart + payload * 2 + (8 << 20) { size *= 2 }
         let partition = staging.appendingPathComponent("boot.fat")
-        FileManager.default.createFile(atPath: partition.path, contents: nil)
+        guard FileManager.default.createFile(atPath: partition.path, contents: nil) else { throw MirageError("cannot write \(partition.path)") }
         try FileHandle(forWritingTo: partition).truncate(atOffset: size - partitionStart)
         try run(mkfs, ["--invariant", "-i", "4d495247", "-n", "MIRAGE", partition.path], environment)
         for file in files { try run(mcopy, ["-m", "-i", partition.path, file.path, "::\(file.lastPathComponent)"], environment) }
 
         let image = staging.appendingPathComponent("card.img")
-        FileManager.default.createFile(atPath: image.path, contents: nil)
+        guard FileManager.default.createFile(atPath: image.path, contents: nil) else { throw MirageError("cannot write \(image.path)") }
         try FileHandle(forWritingTo: image).truncate(atOffset: size)
         let table = staging.appendingPathComponent("table.sfdisk")
         try "label: dos\nlabel-id: 0x4d495247\nunit: sectors\n\nstart=\(partitionStart / 512), type=c, bootable\n"
@@ -156,12 +145,11 @@ public struct BootImage {
         for file in written where ["uImage", "dtb"].contains(file.pathExtension) {
             try Data(contentsOf: file).write(to: folder.appendingPathComponent(file.lastPathComponent))
         }
-        guard let mkimage = findInPath("mkimage"), let dtbRegion = board.memory.reserved("dtb") else { return }
+        guard let dtbRegion = board.memory.reserved("dtb") else { return }
         let command = folder.appendingPathComponent("boot.cmd")
         try BootImage.bootCommands(configuration, board: board, dtbAddress: dtbRegion.base, bootArguments: bootArguments)
             .write(to: command, atomically: true, encoding: .utf8)
-        try run(mkimage, ["-A", "arm", "-O", "linux", "-T", "script", "-C", "none", "-n", "mirage \(configuration.name)",
-                          "-d", command.path, folder.appendingPathComponent("boot.scr.uimg").path], ["SOURCE_DATE_EPOCH": "0"])
+        try makeScript(command, name: configuration.name, to: folder.appendingPathComponent("boot.scr.uimg"))
     }
 
     /// The readable boot script: the configured boot-time keys as bootargs,
@@ -191,6 +179,27 @@ public struct BootImage {
     /// A word for U-Boot's hush shell: single-quoted, so `$` and `"` stand as they are.
     static func hushQuoted(_ text: String) -> String {
         "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
+    /// mkimage, with its timestamps fixed.
+    func mkimage() throws -> URL {
+        guard let mkimage = findInPath("mkimage") else {
+            throw MirageError("mkimage is not installed", fix: "apt-get install u-boot-tools (or run scripts/setup)")
+        }
+        return mkimage
+    }
+
+    /// The raw image as a U-Boot legacy kernel image at the board's load address.
+    func makeUImage(_ raw: URL, name: String, board: Board, to output: URL) throws {
+        let load = "0x" + String(board.memory.load, radix: 16)
+        try run(try mkimage(), ["-A", "arm", "-O", "linux", "-T", "kernel", "-C", "none", "-a", load, "-e", load,
+                                "-n", String("mirage \(name) \(board.name)".prefix(31)), "-d", raw.path, output.path], ["SOURCE_DATE_EPOCH": "0"])
+    }
+
+    /// A boot script (boot.cmd) as the image U-Boot's `source` runs.
+    func makeScript(_ commands: URL, name: String, to output: URL) throws {
+        try run(try mkimage(), ["-A", "arm", "-O", "linux", "-T", "script", "-C", "none", "-n", "mirage \(name)",
+                                "-d", commands.path, output.path], ["SOURCE_DATE_EPOCH": "0"])
     }
 
     func run(_ tool: URL, _ arguments: [String], _ environment: [String: String]) throws {

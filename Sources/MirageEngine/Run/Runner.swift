@@ -56,9 +56,10 @@ public struct Runner {
         try checkImage(configured.image, against: configuration)
         let overrides = try Runner.bootKeyOverrides(bootArguments, keys: configuration.keys)
         guard purpose != .query else { return (configuration, configured) }
+        // This boot's kernel command line: the configured boot-time keys, these overrides, and the timings request.
+        let keys = configuration.keys.filter { $0.stage == .boot }.map { key in (key.name, overrides[key.name] ?? key.value) }
+        let line = BootArgumentQuoting.commandLine(keys + (timings ? [(Runner.timingsArgument, "true")] : []))
         if bootLoader == .sdCard {
-            let keys = configuration.keys.filter { $0.stage == .boot }.map { key in (key.name, overrides[key.name] ?? key.value) }
-            let line = BootArgumentQuoting.commandLine(keys + (timings ? [(Runner.timingsArgument, "true")] : []))
             let card = workspace.buildDirectory.appendingPathComponent(purpose == .boot ? "run-\(ProcessInfo.processInfo.processIdentifier).sdcard.img" : "dry-run.sdcard.img")
             if purpose == .boot { ChildProcesses.temporary(card) }
             try BootImage(workspace: workspace).sdCard(configuration, board: board, raw: workspace.rawImage(configuration.name),
@@ -71,8 +72,6 @@ public struct Runner {
             guard configured.profile.uBoot != nil else {
                 throw MirageError("qemu/\(board.qemu ?? board.name).yaml names no U-Boot for the \(board.name) board", fix: "boot it with --boot-loader direct")
             }
-            let keys = configuration.keys.filter { $0.stage == .boot }.map { key in (key.name, overrides[key.name] ?? key.value) }
-            let line = BootArgumentQuoting.commandLine(keys + (timings ? [(Runner.timingsArgument, "true")] : []))
             let folder = workspace.buildDirectory.appendingPathComponent(purpose == .boot ? "tftp-\(ProcessInfo.processInfo.processIdentifier)" : "tftp")
             if purpose == .boot { ChildProcesses.temporary(folder) }
             try BootImage(workspace: workspace).tftpFolder(folder, bootArguments: line)
@@ -85,11 +84,7 @@ public struct Runner {
         // Like a boot loader: this boot's command line, and a fresh rng-seed
         // where the emulated firmware gives one. Never written into the image.
         var dtb = try readDeviceTree()
-        if !overrides.isEmpty || timings {
-            let keys = configuration.keys.filter { $0.stage == .boot }.map { key in (key.name, overrides[key.name] ?? key.value) }
-            let line = BootArgumentQuoting.commandLine(keys + (timings ? [(Runner.timingsArgument, "true")] : []))
-            dtb = try DeviceTreeBlob.settingBootArguments(dtb, to: line)
-        }
+        if !overrides.isEmpty || timings { dtb = try DeviceTreeBlob.settingBootArguments(dtb, to: line) }
         if profile.rngSeed == true {
             dtb = try DeviceTreeBlob.settingChosen(dtb, property: "rng-seed", to: try Runner.freshSeed())
         }
