@@ -35,8 +35,6 @@ public struct Runner {
         case query
     }
 
-    /// The command that boots the configured image. `bootArguments` override
-    /// boot-time keys (`--NAME=VALUE`); each is checked here, on the host.
     /// How the image is started.
     public enum BootLoader: String, CaseIterable {
         /// qemu loads the ELF and the device tree itself.
@@ -47,6 +45,8 @@ public struct Runner {
         case sdCard = "sd-card"
     }
 
+    /// The command that boots the configured image. `bootArguments` override
+    /// boot-time keys (`--NAME=VALUE`); each is checked here, on the host.
     /// `timings`: ask the runtime to report its boot time (`mirage.timings`, not a key of the unikernel's).
     public func command(bootArguments: [String], for purpose: Purpose, timings: Bool = false,
                         bootLoader: BootLoader = .direct) throws -> (ResolvedConfiguration, QemuCommand) {
