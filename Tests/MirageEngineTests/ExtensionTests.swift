@@ -152,4 +152,12 @@ final class ExtensionTests: XCTestCase {
         let glue = try GlueEmitter(configuration: configuration, drivers: drivers).source()
         XCTAssertTrue(glue.contains(#"let console = Gadget(label: "a \"quoted\"\nline\\")"#), glue)
     }
+
+    /// A failed link that lacks a symbol some driver defines gets that driver's fix.
+    func testMissingDriverSymbolGetsTheDriversFix() {
+        let output = "ld.lld: error: undefined symbol: arc4random_buf\n>>> referenced by unikernel.o"
+        XCTAssertEqual(Fixtures.drivers.fix(forMissingSymbolIn: output),
+                       "Hashable, Set and random() need randomness: add an entropy device (defaultEntropy) to the job in config.swift")
+        XCTAssertNil(Fixtures.drivers.fix(forMissingSymbolIn: "ld.lld: error: undefined symbol: frobnicate"))
+    }
 }

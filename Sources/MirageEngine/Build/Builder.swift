@@ -50,7 +50,9 @@ public struct Builder {
             throw MirageError("ninja is not installed; the build runs through it", fix: "apt-get install ninja-build (or run scripts/setup)")
         }
         let drivers = try DriverCatalog(installation: installation, packages: configuration.packages)
-        let plan = try plan(configuration, board: board, toolchain: toolchain, tools: tools, drivers: drivers)
+        // The drivers the devices name, with the libraries they use.
+        let used = try drivers.closure(of: configuration.devices.map(\.driver))
+        let plan = try plan(configuration, board: board, toolchain: toolchain, tools: tools, drivers: used)
         try FileManager.default.createFolder(plan.objects)
         try FileManager.default.createFolder(workspace.distDirectory)
         // The manifest, as an ELF note that `inspect` reads back (not loaded, not in the .bin).
@@ -70,19 +72,18 @@ public struct Builder {
         let image = workspace.image(configuration.name), rawImage = workspace.rawImage(configuration.name)
         try publish(plan.image, as: image)
         try publish(plan.rawImage, as: rawImage)
-        let sizes = SizeByPart(symbols: try ElfImage.sizedSymbols(of: image), job: configuration.job,
-                               drivers: try drivers.closure(of: configuration.devices.map(\.driver)))
+        let sizes = SizeByPart(symbols: try ElfImage.sizedSymbols(of: image), job: configuration.job, drivers: used)
         return Result(image: image, rawImage: rawImage, sections: try ElfImage.sections(of: image), board: board, sizeByPart: sizes)
     }
 
     /// What to compile and link, with which tools and flags.
     func plan(_ configuration: ResolvedConfiguration, board: Board, toolchain: Toolchain, tools: [String: URL],
-              drivers: DriverCatalog) throws -> BuildPlan {
+              drivers: [Driver]) throws -> BuildPlan {
         // Swift: runtime + chosen drivers (and the libraries they use) + glue
         // + the unikernel, one module; the drivers' C files beside the start code.
         let boot = workspace.installation.bootSources
         var driverFiles: [URL] = []
-        for driver in try drivers.closure(of: configuration.devices.map(\.driver)) { driverFiles += try driver.sourceFiles() }
+        for driver in drivers { driverFiles += try driver.sourceFiles() }
         let unikernelSources = try swiftSources(in: workspace.directory).filter { $0.lastPathComponent != "config.swift" }
         guard !unikernelSources.isEmpty else {
             throw MirageError("no Swift sources beside config.swift in \(displayPath(workspace.directory.path))",
@@ -147,9 +148,8 @@ public struct Builder {
         let text = kept.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
         let what = step.hasSuffix("unikernel.o") ? "Swift sources" : step.hasSuffix(".elf") ? "link" : (step as NSString).lastPathComponent
         // A symbol some driver defines, missing because the configuration lacks that driver: its fix.
-        let fix = drivers.drivers.lazy.flatMap { $0.symbols.keys }.first { text.contains($0) }
-            .flatMap { drivers.provider(ofSymbol: $0)?.fix }
-        return MirageError("building \(what) failed; the last good image is untouched:\n" + relativize(text), fix: fix)
+        return MirageError("building \(what) failed; the last good image is untouched:\n" + relativize(text),
+                           fix: drivers.fix(forMissingSymbolIn: text))
     }
 
     /// rename(2): atomic, and replaces an existing file.

@@ -183,9 +183,13 @@ public struct DriverCatalog {
         return result.sorted { $0.name < $1.name }
     }
 
-    /// The driver that defines the C symbol `symbol`, and the fix it gives.
-    public func provider(ofSymbol symbol: String) -> (driver: Driver, fix: String)? {
-        for driver in drivers { if let fix = driver.symbols[symbol] { return (driver, fix) } }
+    /// The fix a driver gives for a symbol it defines that `output` (a failed
+    /// link's) names: the image lacks that driver. Symbols in name order, so
+    /// the answer does not depend on dictionary order.
+    public func fix(forMissingSymbolIn output: String) -> String? {
+        for driver in drivers {
+            for symbol in driver.symbols.keys.sorted() where output.contains(symbol) { return driver.symbols[symbol] }
+        }
         return nil
     }
 }
