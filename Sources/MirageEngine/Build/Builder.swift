@@ -91,8 +91,7 @@ public struct Builder {
         }
         let swiftFiles = try swiftSources(in: boot.appendingPathComponent("Core")) + swiftSources(in: boot.appendingPathComponent("Runtime"))
             + driverFiles.filter { $0.pathExtension == "swift" } + [workspace.glueFile] + unikernelSources
-        let startFiles = try FileManager.default.contentsOfDirectory(at: boot.appendingPathComponent("Start"), includingPropertiesForKeys: nil)
-            .filter { ["S", "c"].contains($0.pathExtension) }.sorted { $0.path < $1.path }
+        let startFiles = try sourceFiles(in: boot.appendingPathComponent("Start"), withExtensions: ["S", "c"])
         let output = workspace.buildDirectory.appendingPathComponent("image")
         return BuildPlan(
             tools: BuildPlan.Tools(swiftc: tools["swiftc"]!, cc: tools["cc"]!, ld: tools["ld"]!, objcopy: tools["objcopy"]!),
@@ -157,12 +156,6 @@ public struct Builder {
         guard rename(new.path, target.path) == 0 else {
             throw MirageError("cannot move \(new.path) to \(target.path): \(String(cString: strerror(errno)))")
         }
-    }
-
-    func swiftSources(in folder: URL) throws -> [URL] {
-        try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)
-            .filter { $0.pathExtension == "swift" }
-            .sorted { $0.lastPathComponent < $1.lastPathComponent }
     }
 
     /// Compiler output with the unikernel's paths as the person would type them.

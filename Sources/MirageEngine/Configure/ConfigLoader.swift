@@ -129,13 +129,6 @@ public struct ConfigLoader {
         return hash.hex
     }
 
-    func swiftSources(in folder: URL) throws -> [URL] {
-        guard FileManager.default.fileExists(atPath: folder.path) else { return [] }
-        return try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)
-            .filter { $0.pathExtension == "swift" }
-            .sorted { $0.lastPathComponent < $1.lastPathComponent }
-    }
-
     func swiftc() throws -> URL {
         guard let swiftc = findInPath("swiftc") else {
             throw MirageError("swiftc is not installed; config.swift is compiled with it",

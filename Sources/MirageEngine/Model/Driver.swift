@@ -84,9 +84,7 @@ public struct Driver: Decodable {
                 return file
             }
         }
-        return try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)
-            .filter { ["swift", "c"].contains($0.pathExtension) }
-            .sorted { $0.lastPathComponent < $1.lastPathComponent }
+        return try MirageEngine.sourceFiles(in: folder, withExtensions: ["swift", "c"])
     }
 }
 

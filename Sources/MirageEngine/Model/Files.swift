@@ -26,3 +26,16 @@ public func displayPath(_ path: String, relativeTo base: String = FileManager.de
     if path.hasPrefix(base + "/") { return String(path.dropFirst(base.count + 1)) }
     return path
 }
+
+/// The files in `folder` whose names end in one of `extensions`, in name
+/// order (so builds and hashes do not depend on the file system's order);
+/// none if the folder does not exist.
+func sourceFiles(in folder: URL, withExtensions extensions: Set<String>) throws -> [URL] {
+    guard FileManager.default.fileExists(atPath: folder.path) else { return [] }
+    return try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)
+        .filter { extensions.contains($0.pathExtension) }
+        .sorted { $0.lastPathComponent < $1.lastPathComponent }
+}
+
+/// The Swift files in `folder`, in name order.
+func swiftSources(in folder: URL) throws -> [URL] { try sourceFiles(in: folder, withExtensions: ["swift"]) }
