@@ -63,5 +63,6 @@ enum BuiltinDevices {
         Catalog.register("defaultInterruptController", makes: .interruptController)
         for name in ["defaultEntropy", "entropy(sources:)"] { Catalog.register(name, makes: .entropy) }
         for name in ["virtioRNG()", "deviceTreeSeed", "jitter(clock:)"] { Catalog.register(name, makes: .entropySource) }
+        Catalog.register("disk(_:image:size:create:)", makes: .block)
     }
 }

@@ -159,10 +159,12 @@ public struct Device: Hashable, Encodable, Sendable {
             Diagnostics.error("match needs a configure-time key, but '\(key.name)' is read at boot", at: location,
                               fix: "declare it with Key.configure(\"\(key.name)\", ...)")
         }
-        return match(key: key.name, cases: cases, default: otherwise, at: location)
+        // The match declares its key: a config need not list it in the job's keys too.
+        return match(key: key.name, cases: cases, default: otherwise, declaring: [key.declaration], at: location)
     }
 
-    static func match(key: String, cases: [String: Device], default otherwise: Device?, at location: SourceLocation) -> Device {
+    static func match(key: String, cases: [String: Device], default otherwise: Device?, declaring keys: [KeyDeclaration] = [],
+                      at location: SourceLocation) -> Device {
         // In the order of the case names, never the dictionary's: the same config gives the same image.
         let all = cases.keys.sorted().map { cases[$0]! } + (otherwise.map { [$0] } ?? [])
         guard let first = all.first else {
@@ -175,6 +177,6 @@ public struct Device: Hashable, Encodable, Sendable {
         }
         return Device(first.type, name: first.name,
                       implementation: .match(key: key, cases: cases, otherwise: otherwise),
-                      arguments: first.arguments, location: location)
+                      arguments: first.arguments, keys: keys, location: location)
     }
 }

@@ -19,6 +19,9 @@ struct Run: ParsableCommand {
     @Option(help: "direct: qemu loads the ELF and device tree; u-boot: the board's U-Boot fetches the uImage over TFTP and boots it (virt); sd-card: from an SD card image, through SPL and U-Boot (orangepi-pc).")
     var bootLoader: Runner.BootLoader = .direct
 
+    @Option(name: .customLong("disk"), help: ArgumentHelp("Attach FILE to the block device NAME, instead of config.swift's image.", valueName: "NAME=FILE"))
+    var disks: [String] = []
+
     @Flag(help: "Report the boot time: qemu's start to the first output (host clock), and reset to the job (the guest's cycle counter).")
     var timings = false
 
@@ -36,13 +39,14 @@ struct Run: ParsableCommand {
             let workspace = try unikernel.workspace()
             let runner = Runner(workspace: workspace)
             if dryRun {
-                print(try runner.command(bootArguments: bootArguments, for: .dryRun, bootLoader: bootLoader).1.shellLine)
+                print(try runner.command(bootArguments: bootArguments, for: .dryRun, bootLoader: bootLoader, disks: disks).1.shellLine)
                 return
             }
             if let failure = Builder(workspace: workspace).lastFailure() {
                 printError("mirage-config: warning: the last build failed (\(failure)); booting the last good image")
             }
-            let outcome = try runner.run(bootArguments: bootArguments, timeout: timeout, timings: timings, bootLoader: bootLoader) { bytes in
+            let outcome = try runner.run(bootArguments: bootArguments, timeout: timeout, timings: timings, bootLoader: bootLoader,
+                                         disks: disks, say: { printError("mirage-config: \($0)") }) { bytes in
                 FileHandle.standardOutput.write(bytes)
             }
             if timings {

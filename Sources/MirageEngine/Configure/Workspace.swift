@@ -70,21 +70,32 @@ public struct Workspace {
         let manifest = Manifest(configuration: configuration, board: board, workspace: self)
         try writeIfChanged(String(decoding: try encoder.encode(manifest), as: UTF8.self) + "\n", to: manifestFile)
         if board.qemu != nil {
-            try writeIfChanged(try qemuCommand(configuration, board: board, deviceTree: deviceTreeBlob).shellLine + "\n",
+            try writeIfChanged(try qemuCommand(configuration, board: board, deviceTree: deviceTreeBlob, disks: declaredDisks(configuration)).shellLine + "\n",
                                to: qemuCommandFile)
         }
         return [linkerScript, deviceTreeSource, deviceTreeBlob, glueFile, manifestFile, configurationFile, qemuCommandFile]
     }
 
-    /// The qemu command that boots the configured image with `deviceTree`.
-    public func qemuCommand(_ configuration: ResolvedConfiguration, board: Board, deviceTree: URL) throws -> QemuCommand {
+    /// The disk images config.swift names (`image:`), by device.
+    func declaredDisks(_ configuration: ResolvedConfiguration) -> [String: URL] {
+        var disks: [String: URL] = [:]
+        for device in configuration.devices {
+            if let image = device.parameters["image"] { disks[device.name] = URL(fileURLWithPath: image, relativeTo: directory).standardizedFileURL }
+        }
+        return disks
+    }
+
+    /// The qemu command that boots the configured image with `deviceTree`
+    /// and the block devices' images `disks`.
+    public func qemuCommand(_ configuration: ResolvedConfiguration, board: Board, deviceTree: URL,
+                            disks: [String: URL] = [:]) throws -> QemuCommand {
         guard let profileName = board.qemu else {
             throw MirageError("the \(board.name) board has no qemu profile", fix: "flash the image to the board instead")
         }
         let drivers = try DriverCatalog(installation: installation, packages: configuration.packages)
         return QemuCommand(board: board, profile: try QemuProfile.load(profileName, from: installation),
                            image: image(configuration.name), deviceTree: deviceTree,
-                           attachments: try QemuCommand.attachments(for: configuration, board: board, drivers: drivers))
+                           attachments: try QemuCommand.attachments(for: configuration, board: board, drivers: drivers, disks: disks))
     }
 
     /// The configuration the last `configure` wrote.

@@ -25,12 +25,17 @@ public struct QemuCommand {
     }
 
     /// The attachments a configuration needs: each bound driver's `qemu:`
-    /// arguments, in the board's order of the hardware they are bound to.
-    public static func attachments(for configuration: ResolvedConfiguration, board: Board, drivers: DriverCatalog) throws -> [String] {
+    /// arguments, in the board's order of the hardware they are bound to,
+    /// with each block device's disk image from `disks` (by instance name).
+    /// A disk not given is a placeholder naming the device (the configured
+    /// command in qemu-command.txt); `run` gives them all.
+    public static func attachments(for configuration: ResolvedConfiguration, board: Board, drivers: DriverCatalog,
+                                   disks: [String: URL] = [:]) throws -> [String] {
         var arguments: [String] = []
         for peripheral in board.peripherals {
             for device in configuration.devices where device.peripheral == peripheral.name {
-                arguments += try drivers.driver(device.driver).qemu
+                let driver = try drivers.driver(device.driver)
+                arguments += driver.qemuArguments(name: device.name, disk: disks[device.name]?.path ?? "DISK-IMAGE-FOR-\(device.name)")
             }
         }
         return arguments

@@ -21,8 +21,11 @@ public struct Driver: Decodable {
     /// Libraries (other descriptors) whose sources it needs.
     public let uses: [String]
     /// qemu arguments that attach the emulated hardware it drives, when qemu
-    /// adds it only on request (`-device virtio-rng-device`).
+    /// adds it only on request (`-device virtio-rng-device`). `{name}` is the
+    /// device's instance name; `{disk}` the disk image `run` attaches.
     public let qemu: [String]
+    /// What QEMU's model of the hardware needs of a disk image's size.
+    public let diskSize: DiskSizeRule
     /// The glue lines that bring it up; see `GlueTemplate`. A hardware driver
     /// without any gets `let {name} = {type}(tree: tree, path: "{path}")`.
     public let glue: [String]?
@@ -39,6 +42,27 @@ public struct Driver: Decodable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, provides, compatible, type, sources, uses, qemu, glue, stdout, symbols
+        case diskSize = "disk-size"
+    }
+
+    public enum DiskSizeRule: String, Decodable {
+        /// Any whole number of sectors.
+        case any
+        /// A power of two (QEMU's SD card model refuses other sizes).
+        case powerOfTwo = "power-of-two"
+    }
+
+    /// Whether its qemu arguments attach a disk image.
+    public var takesDisk: Bool { qemu.contains { $0.contains("{disk}") } }
+
+    /// Its qemu arguments for the instance `name` with the disk image `disk`
+    /// (a path, put into qemu's option syntax here).
+    public func qemuArguments(name: String, disk: String?) -> [String] {
+        qemu.map { argument in
+            var argument = argument.replacingOccurrences(of: "{name}", with: name)
+            if let disk { argument = argument.replacingOccurrences(of: "{disk}", with: QemuCommand.optionValue(disk)) }
+            return argument
+        }
     }
 
     public init(from decoder: Decoder) throws {
@@ -53,6 +77,7 @@ public struct Driver: Decodable {
         glue = try container.decodeIfPresent([String].self, forKey: .glue)
         stdout = try container.decodeIfPresent(Bool.self, forKey: .stdout) ?? false
         symbols = try container.decodeIfPresent([String: String].self, forKey: .symbols) ?? [:]
+        diskSize = try container.decodeIfPresent(DiskSizeRule.self, forKey: .diskSize) ?? .any
     }
 
     public static let descriptorName = "driver.yaml"
@@ -66,6 +91,12 @@ public struct Driver: Decodable {
         driver.folder = folder
         if driver.provides != nil, driver.type == nil {
             throw MirageError("\(file.path): a driver that provides a device needs `type:`, the Swift type its glue constructs")
+        }
+        for argument in driver.qemu {
+            let unknown = argument.replacingOccurrences(of: "{name}", with: "").replacingOccurrences(of: "{disk}", with: "")
+            if unknown.contains("{") {
+                throw MirageError("\(displayPath(file.path)): qemu argument '\(argument)' has a placeholder other than {name} and {disk}")
+            }
         }
         if !isIdentifier(driver.name.replacingOccurrences(of: "-", with: "_")) {
             throw MirageError("\(file.path): '\(driver.name)' is not a driver name", fix: "use letters, digits and '-'")

@@ -28,9 +28,24 @@ public struct BootTestSpec: Codable {
         public let boards: [String]?
         /// How the image is started: direct (the default) or u-boot.
         public let bootLoader: String?
+        /// Shell commands run before the boot in a fresh scratch folder (the
+        /// unikernel's folder is $UNIKERNEL_DIR): they make disk images with
+        /// tools this project did not write (tar, littlefs-python, ...).
+        public let prepare: [String]?
+        /// Disk images for block devices, by device name, relative to the
+        /// scratch folder. A block device not named here gets a scratch copy
+        /// of config.swift's image, or a new one if config.swift says create.
+        public let disks: [String: String]?
+        /// Shell commands run in the scratch folder after a boot that passed;
+        /// each must exit 0 (they check what the unikernel wrote).
+        public let check: [String]?
 
         public init(name: String, bootArguments: [String]? = nil, expect: [String], exitStatus: Int32? = nil,
-                    expectFault: Bool? = nil, differBetweenBoots: String? = nil, boards: [String]? = nil, bootLoader: String? = nil) {
+                    expectFault: Bool? = nil, differBetweenBoots: String? = nil, boards: [String]? = nil, bootLoader: String? = nil,
+                    prepare: [String]? = nil, disks: [String: String]? = nil, check: [String]? = nil) {
+            self.prepare = prepare
+            self.disks = disks
+            self.check = check
             self.name = name
             self.bootArguments = bootArguments
             self.expect = expect
@@ -42,7 +57,7 @@ public struct BootTestSpec: Codable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case name, expect, boards
+            case name, expect, boards, prepare, disks, check
             case bootArguments = "boot-arguments"
             case exitStatus = "exit-status"
             case expectFault = "expect-fault"
@@ -61,7 +76,8 @@ public struct BootTestSpec: Codable {
         }
         try checkFields(of: file, allowed: ["boards", "timeout", "tests"])
         let spec = try decodeYAML(BootTestSpec.self, from: file)
-        let caseFields = ["name", "expect", "boards", "boot-arguments", "exit-status", "expect-fault", "differ-between-boots", "boot-loader"]
+        let caseFields = ["name", "expect", "boards", "boot-arguments", "exit-status", "expect-fault", "differ-between-boots", "boot-loader",
+                         "prepare", "disks", "check"]
         try checkFields(of: file, inEachOf: "tests", allowed: caseFields)
         for testCase in spec.tests where testCase.bootLoader.map({ Runner.BootLoader(rawValue: $0) == nil }) ?? false {
             throw MirageError("\(displayPath(file.path)): test '\(testCase.name)' has boot-loader '\(testCase.bootLoader!)'",

@@ -47,11 +47,13 @@ public struct BootTestSuite {
             for testCase in spec.tests where testCase.boards.map({ $0.contains(target) || $0.contains(boardName) }) ?? true {
                 let boots = testCase.differBetweenBoots == nil ? 1 : 2
                 var outcomes: [Runner.Outcome] = []
+                let scratch = workspace.buildDirectory.appendingPathComponent("scratch/\(testCase.name)")
                 do {
+                    let disks = try prepareDisks(for: testCase, in: scratch, workspace: workspace)
                     for _ in 0..<boots {
                         let loader = testCase.bootLoader.flatMap(Runner.BootLoader.init(rawValue:)) ?? .direct
                         outcomes.append(try runner.run(bootArguments: testCase.bootArguments ?? [], timeout: timeout,
-                                                       bootLoader: loader, echo: echo))
+                                                       bootLoader: loader, disks: disks, say: log, echo: echo))
                     }
                 } catch {
                     results.append(BootTestResult(board: boardName, name: testCase.name, passed: false,
@@ -64,6 +66,7 @@ public struct BootTestSuite {
                     failure = BootTestJudge.judge(testCase, board: boardName, outcome: outcome, faultMarkers: defaults.faultMarkers,
                                                   timeout: timeout, previousOutcome: index > 0 ? outcomes[index - 1] : nil)
                 }
+                if failure.isEmpty { failure = runChecks(testCase, in: scratch) }
                 let seconds = outcomes.map(\.seconds).reduce(0, +)
                 results.append(BootTestResult(board: boardName, name: testCase.name, passed: failure.isEmpty, failure: failure,
                                               seconds: seconds, console: outcomes.map(\.console).joined(separator: "\n--- next boot ---\n")))
@@ -72,5 +75,61 @@ public struct BootTestSuite {
             }
         }
         return results
+    }
+
+    /// Host commands get this long each.
+    static let hostCommandTimeout: Double = 300
+
+    /// Runs the case's `prepare` commands in a fresh `scratch` folder and
+    /// gives every block device an image there (`--disk NAME=FILE`), so a
+    /// test never writes to the unikernel's own images.
+    func prepareDisks(for testCase: BootTestSpec.Case, in scratch: URL, workspace: Workspace) throws -> [String] {
+        let configuration = try workspace.configured()
+        let drivers = try DriverCatalog(installation: installation, packages: configuration.packages)
+        let devices = try Disks.diskDevices(configuration, drivers: drivers)
+        guard !devices.isEmpty || testCase.prepare != nil || testCase.check != nil else { return [] }
+        try? FileManager.default.removeItem(at: scratch)
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        for command in testCase.prepare ?? [] {
+            if let problem = runHostCommand(command, in: scratch) { throw MirageError("prepare: \(problem)") }
+        }
+        for name in (testCase.disks ?? [:]).keys.sorted() where !devices.contains(where: { $0.name == name }) {
+            throw MirageError("test '\(testCase.name)' names a disk '\(name)', and the unikernel has no such block device",
+                              fix: "its block devices: \(devices.map(\.name).joined(separator: ", "))")
+        }
+        return try devices.map { device in
+            if let file = testCase.disks?[device.name] { return "\(device.name)=\(scratch.appendingPathComponent(file).path)" }
+            let copy = scratch.appendingPathComponent("\(device.name).img")
+            if let image = device.parameters["image"] {
+                let original = URL(fileURLWithPath: image, relativeTo: directory)
+                if FileManager.default.fileExists(atPath: original.path) { try FileManager.default.copyItem(at: original, to: copy) }
+            }
+            return "\(device.name)=\(copy.path)"
+        }
+    }
+
+    /// The first of the case's `check` commands that fails, as a failure; "" if all pass.
+    func runChecks(_ testCase: BootTestSpec.Case, in scratch: URL) -> String {
+        for command in testCase.check ?? [] {
+            if let problem = runHostCommand(command, in: scratch) { return "check: \(problem)" }
+        }
+        return ""
+    }
+
+    /// Runs `command` with /bin/sh in `folder`; what went wrong, or nil.
+    func runHostCommand(_ command: String, in folder: URL) -> String? {
+        let result: Shell.Result
+        do {
+            result = try Shell.run(URL(fileURLWithPath: "/bin/sh"), ["-c", command], in: folder,
+                                   environment: ["UNIKERNEL_DIR": directory.path], timeout: BootTestSuite.hostCommandTimeout)
+        } catch {
+            return "\(command): \(error)"
+        }
+        if result.timedOut { return "\(command): stopped after \(Int(BootTestSuite.hostCommandTimeout)) s" }
+        guard result.status == 0 else {
+            let said = (result.error + result.output).split(whereSeparator: \.isNewline).suffix(5).joined(separator: " | ")
+            return "\(command) exited with \(result.status): \(said)"
+        }
+        return nil
     }
 }

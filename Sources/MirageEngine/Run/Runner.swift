@@ -48,16 +48,29 @@ public struct Runner {
     /// The command that boots the configured image. `bootArguments` override
     /// boot-time keys (`--NAME=VALUE`); each is checked here, on the host.
     /// `timings`: ask the runtime to report its boot time (`mirage.timings`, not a key of the unikernel's).
+    /// `disks`: `NAME=FILE` for block devices, over config.swift's images; for
+    /// a boot, missing images are created (if config.swift says so) and padded.
     public func command(bootArguments: [String], for purpose: Purpose, timings: Bool = false,
-                        bootLoader: BootLoader = .direct) throws -> (ResolvedConfiguration, QemuCommand) {
+                        bootLoader: BootLoader = .direct, disks: [String] = [],
+                        say: (String) -> Void = { _ in }) throws -> (ResolvedConfiguration, QemuCommand) {
         let configuration = try workspace.configured()
         let board = try Board.load(configuration.board, from: workspace.installation)
-        let configured = try workspace.qemuCommand(configuration, board: board, deviceTree: workspace.deviceTreeBlob)
+        let drivers = try DriverCatalog(installation: workspace.installation, packages: configuration.packages)
+        let overrides = try Disks.overrides(disks, configuration: configuration, drivers: drivers,
+                                            relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+        let attached = purpose == .query ? [] : try Disks.plan(configuration, drivers: drivers, folder: workspace.directory, overrides: overrides)
+        if purpose == .boot { try Disks.prepare(attached, say: say) }
+        let configured = try workspace.qemuCommand(configuration, board: board, deviceTree: workspace.deviceTreeBlob,
+                                                   disks: Dictionary(uniqueKeysWithValues: attached.map { ($0.device, $0.file) }))
+        if bootLoader == .sdCard, configured.attachments.contains(where: { $0.hasPrefix("if=sd") || $0.contains(",if=sd") }) {
+            throw MirageError("the board's SD card slot holds the boot card, so a disk on the SD card host cannot be attached too",
+                              fix: "boot it with --boot-loader direct, or give the disk another driver")
+        }
         try checkImage(configured.image, against: configuration)
-        let overrides = try Runner.bootKeyOverrides(bootArguments, keys: configuration.keys)
+        let keyOverrides = try Runner.bootKeyOverrides(bootArguments, keys: configuration.keys)
         guard purpose != .query else { return (configuration, configured) }
         // This boot's kernel command line: the configured boot-time keys, these overrides, and the timings request.
-        let keys = configuration.keys.filter { $0.stage == .boot }.map { key in (key.name, overrides[key.name] ?? key.value) }
+        let keys = configuration.keys.filter { $0.stage == .boot }.map { key in (key.name, keyOverrides[key.name] ?? key.value) }
         let line = BootArgumentQuoting.commandLine(keys + (timings ? [(Runner.timingsArgument, "true")] : []))
         if bootLoader == .sdCard {
             let card = workspace.buildDirectory.appendingPathComponent(purpose == .boot ? "run-\(ProcessInfo.processInfo.processIdentifier).sdcard.img" : "dry-run.sdcard.img")
@@ -80,11 +93,11 @@ public struct Runner {
             return (configuration, command)
         }
         let profile = configured.profile
-        guard !overrides.isEmpty || timings || profile.rngSeed == true else { return (configuration, configured) }
+        guard !keyOverrides.isEmpty || timings || profile.rngSeed == true else { return (configuration, configured) }
         // Like a boot loader: this boot's command line, and a fresh rng-seed
         // where the emulated firmware gives one. Never written into the image.
         var dtb = try readDeviceTree()
-        if !overrides.isEmpty || timings { dtb = try DeviceTreeBlob.settingBootArguments(dtb, to: line) }
+        if !keyOverrides.isEmpty || timings { dtb = try DeviceTreeBlob.settingBootArguments(dtb, to: line) }
         if profile.rngSeed == true {
             dtb = try DeviceTreeBlob.settingChosen(dtb, property: "rng-seed", to: try Runner.freshSeed())
         }
@@ -182,8 +195,9 @@ public struct Runner {
     /// Boots and waits at most `timeout` seconds; `echo` gets the console's
     /// bytes as they come, unchanged.
     public func run(bootArguments: [String] = [], timeout: Double, timings: Bool = false, bootLoader: BootLoader = .direct,
-                    echo: @escaping (Data) -> Void) throws -> Outcome {
-        let (_, command) = try command(bootArguments: bootArguments, for: .boot, timings: timings, bootLoader: bootLoader)
+                    disks: [String] = [], say: (String) -> Void = { _ in }, echo: @escaping (Data) -> Void) throws -> Outcome {
+        let (_, command) = try command(bootArguments: bootArguments, for: .boot, timings: timings, bootLoader: bootLoader,
+                                       disks: disks, say: say)
         defer {
             if command.deviceTree != workspace.deviceTreeBlob { ChildProcesses.removeTemporary(command.deviceTree) }
             if let folder = command.uBootFolder { ChildProcesses.removeTemporary(folder) }

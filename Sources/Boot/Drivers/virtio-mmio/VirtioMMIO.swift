@@ -1,13 +1,15 @@
 import _Volatile
 
 /// A virtio-mmio transport (virtio 1.x spec, section 4.2) with one
-/// virtqueue, polled. Speaks both the legacy (version 1, qemu's default) and
-/// the modern (version 2) register layouts. Rings live in the uncached DMA
-/// region the linker script reserves.
+/// virtqueue and one request in flight at a time. Speaks both the legacy
+/// (version 1, qemu's default) and the modern (version 2) register layouts.
+/// Rings live in the uncached DMA region the linker script reserves.
 public final class VirtioMMIO {
     let registers: MMIO
     public let deviceID: UInt32
     let version: UInt32
+    /// The device's optional features this driver asked for and the device offers.
+    public private(set) var features: UInt32 = 0
     var queue: Virtqueue?
 
     enum Register {
@@ -24,14 +26,17 @@ public final class VirtioMMIO {
         static let queueDescLow: UInt = 0x080, queueDescHigh: UInt = 0x084
         static let queueAvailLow: UInt = 0x090, queueAvailHigh: UInt = 0x094
         static let queueUsedLow: UInt = 0x0a0, queueUsedHigh: UInt = 0x0a4
+        static let config: UInt = 0x100
     }
     enum Status {
         static let acknowledge: UInt32 = 1, driver: UInt32 = 2, driverOK: UInt32 = 4, featuresOK: UInt32 = 8, failed: UInt32 = 128
     }
 
-    /// Checks the transport at the node `path` and resets the device;
-    /// `nil` with a reason when nothing usable is there.
-    public init?(tree: DeviceTree, path: StaticString, expecting expectedID: UInt32, failure: inout StaticString?) {
+    /// Checks the transport at the node `path` and resets the device,
+    /// accepting those of `wanted` (feature bits 0-31) that it offers; `nil`
+    /// with a reason when nothing usable is there.
+    public init?(tree: DeviceTree, path: StaticString, expecting expectedID: UInt32, wanted: UInt32 = 0,
+                 failure: inout StaticString?) {
         registers = MMIO(base: Runtime.registerBase(tree, path))
         guard registers.read(Register.magic) == 0x7472_6976 else { failure = "no virtio-mmio transport"; return nil }
         version = registers.read(Register.version)
@@ -41,9 +46,11 @@ public final class VirtioMMIO {
         registers.write(Register.status, 0)
         registers.write(Register.status, Status.acknowledge)
         registers.write(Register.status, Status.acknowledge | Status.driver)
-        // No optional features; a modern device needs VIRTIO_F_VERSION_1 (bit 32).
+        registers.write(Register.deviceFeaturesSelect, 0)
+        features = registers.read(Register.deviceFeatures) & wanted
         registers.write(Register.driverFeaturesSelect, 0)
-        registers.write(Register.driverFeatures, 0)
+        registers.write(Register.driverFeatures, features)
+        // A modern device needs VIRTIO_F_VERSION_1 (bit 32).
         registers.write(Register.driverFeaturesSelect, 1)
         registers.write(Register.driverFeatures, version == 2 ? 1 : 0)
         if version == 2 {
@@ -86,11 +93,24 @@ public final class VirtioMMIO {
         return queue
     }
 
-    /// Hands the device one buffer to write into and waits for it; returns
-    /// how many bytes it wrote (0 if it did not answer).
+    /// A 32-bit word of the device's configuration space.
+    public func config(_ offset: UInt) -> UInt32 { registers.read(Register.config + offset) }
+
+    /// Acknowledges the transport's interrupt from the node `path`, so that
+    /// `wait` sleeps in `wfi` instead of polling.
+    public func listen(tree: DeviceTree, path: StaticString, interrupts: some InterruptController) {
+        let registers = registers
+        interrupts.enable(interrupts.line(of: tree, path)) {
+            registers.write(Register.interruptACK, registers.read(Register.interruptStatus))
+        }
+    }
+
+    /// Hands the device one buffer to write into and polls for it; returns
+    /// how many bytes it wrote (0 if it did not answer). For boot-time use
+    /// (the entropy sources), before the job waits on anything.
     public func receive(into buffer: UInt, length: UInt32) -> UInt32 {
         guard let queue else { return 0 }
-        queue.post(address: buffer, length: length, deviceWrites: true)
+        queue.submit([VirtqueueBuffer(address: buffer, length: length, deviceWrites: true)])
         registers.write(Register.queueNotify, 0)
         var written: UInt32?
         for _ in 0..<10_000_000 {
@@ -101,10 +121,39 @@ public final class VirtioMMIO {
         registers.write(Register.interruptACK, registers.read(Register.interruptStatus))
         return min(written ?? 0, length)
     }
+
+    /// Submits `chain` as one request and sleeps until the device has used
+    /// it, at most `nanoseconds`; returns the length the device wrote, or nil
+    /// if it did not answer in time.
+    public func transfer(_ chain: [VirtqueueBuffer], clock: some Clock, atMost nanoseconds: UInt64) -> UInt32? {
+        guard let queue else { return nil }
+        queue.submit(chain)
+        registers.write(Register.queueNotify, 0)
+        var written: UInt32?
+        _ = clock.wait(atMost: nanoseconds) {
+            written = queue.takeUsed()
+            return written != nil
+        }
+        return written
+    }
+}
+
+/// One buffer of a request: the device reads it, or writes it if `deviceWrites`.
+public struct VirtqueueBuffer {
+    public let address: UInt
+    public let length: UInt32
+    public let deviceWrites: Bool
+
+    public init(address: UInt, length: UInt32, deviceWrites: Bool) {
+        self.address = address
+        self.length = length
+        self.deviceWrites = deviceWrites
+    }
 }
 
 /// A split virtqueue laid out as the legacy interface requires (used ring
-/// on the next 4 KiB page), which the modern interface accepts too.
+/// on the next 4 KiB page), which the modern interface accepts too. One
+/// request is in flight at a time, so its chain always starts at descriptor 0.
 final class Virtqueue {
     let size: Int
     let base: UInt
@@ -112,6 +161,10 @@ final class Virtqueue {
     let usedBase: UInt
     var nextAvail: UInt16 = 0
     var lastUsed: UInt16 = 0
+
+    enum Flag {
+        static let next: UInt16 = 1, write: UInt16 = 2
+    }
 
     init(size: Int) {
         self.size = size
@@ -122,15 +175,21 @@ final class Virtqueue {
         usedBase = base + usedOffset
     }
 
-    func post(address: UInt, length: UInt32, deviceWrites: Bool) {
-        let descriptor = Int(nextAvail) % size
-        let entry = base + UInt(16 * descriptor)
-        VolatileMappedRegister<UInt32>(unsafeBitPattern: entry).store(UInt32(truncatingIfNeeded: address))
-        VolatileMappedRegister<UInt32>(unsafeBitPattern: entry + 4).store(0)
-        VolatileMappedRegister<UInt32>(unsafeBitPattern: entry + 8).store(length)
-        VolatileMappedRegister<UInt16>(unsafeBitPattern: entry + 12).store(deviceWrites ? 2 : 0)   // VIRTQ_DESC_F_WRITE
-        VolatileMappedRegister<UInt16>(unsafeBitPattern: entry + 14).store(0)
-        VolatileMappedRegister<UInt16>(unsafeBitPattern: availBase + 4 + UInt(2 * descriptor)).store(UInt16(descriptor))
+    /// Writes `chain` as descriptors 0, 1, ... linked in order and makes it available.
+    func submit(_ chain: [VirtqueueBuffer]) {
+        precondition(!chain.isEmpty && chain.count <= size, "a virtqueue chain longer than the queue")
+        for (index, buffer) in chain.enumerated() {
+            let entry = base + UInt(16 * index)
+            let isLast = index == chain.count - 1
+            VolatileMappedRegister<UInt32>(unsafeBitPattern: entry).store(UInt32(truncatingIfNeeded: buffer.address))
+            VolatileMappedRegister<UInt32>(unsafeBitPattern: entry + 4).store(0)
+            VolatileMappedRegister<UInt32>(unsafeBitPattern: entry + 8).store(buffer.length)
+            let flags = (buffer.deviceWrites ? Flag.write : 0) | (isLast ? 0 : Flag.next)
+            VolatileMappedRegister<UInt16>(unsafeBitPattern: entry + 12).store(flags)
+            VolatileMappedRegister<UInt16>(unsafeBitPattern: entry + 14).store(isLast ? 0 : UInt16(index + 1))
+        }
+        let slot = Int(nextAvail) % size
+        VolatileMappedRegister<UInt16>(unsafeBitPattern: availBase + 4 + UInt(2 * slot)).store(0)
         boot_memory_barrier()
         nextAvail &+= 1
         VolatileMappedRegister<UInt16>(unsafeBitPattern: availBase + 2).store(nextAvail)

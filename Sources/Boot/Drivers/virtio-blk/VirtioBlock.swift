@@ -1,0 +1,99 @@
+import _Volatile
+
+/// virtio-blk (virtio 1.1 spec, section 5.2): each request is a chain of a
+/// 16-byte header {type, reserved, sector}, the data, and a status byte the
+/// device writes. FLUSH is negotiated: a device that has it keeps writes in
+/// the host's cache until asked; without it QEMU writes through.
+public final class VirtioBlock<C: Clock, Interrupts: InterruptController>: BlockDevice {
+    let transport: VirtioMMIO?
+    let clock: C
+    public let geometry: BlockGeometry
+    /// Why there is no disk, when there is none.
+    public let failure: StaticString?
+    let header: UInt
+    let status: UInt
+    let bounce: UInt
+
+    static var blockDeviceID: UInt32 { 2 }
+    /// The data of one request goes through this uncached buffer.
+    static var bounceSize: Int { 64 * 1024 }
+
+    public init(tree: DeviceTree, path: StaticString, clock: C, interrupts: Interrupts) {
+        self.clock = clock
+        var failure: StaticString?
+        let transport = VirtioMMIO(tree: tree, path: path, expecting: VirtioBlock.blockDeviceID,
+                                   wanted: VirtioBlockFeature.readOnly | VirtioBlockFeature.blockSize | VirtioBlockFeature.flush, failure: &failure)
+        self.transport = transport
+        self.failure = failure
+        header = DMA.allocate(16, alignment: 16)
+        status = DMA.allocate(4, alignment: 4)
+        if let transport {
+            bounce = DMA.allocate(UInt(VirtioBlock.bounceSize), alignment: 4096)
+            // capacity is always in 512-byte sectors, whatever blk_size says.
+            let sectors = UInt64(transport.config(0)) | UInt64(transport.config(4)) << 32
+            geometry = BlockGeometry(sectorSize: 512, sectorCount: sectors,
+                                     isReadOnly: transport.features & VirtioBlockFeature.readOnly != 0)
+            transport.listen(tree: tree, path: path, interrupts: interrupts)
+        } else {
+            bounce = 0
+            geometry = BlockGeometry(sectorSize: 512, sectorCount: 0, isReadOnly: true)
+        }
+    }
+
+    public func read(sector: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(BlockError) {
+        if let problem = geometry.problem(sector: sector, length: buffer.count, writing: false) { throw problem }
+        var done = 0
+        while done < buffer.count {
+            let length = min(buffer.count - done, VirtioBlock.bounceSize)
+            try request(VirtioBlockRequest.read, sector: sector + UInt64(done / 512), length: length)
+            let source = UnsafeRawPointer(bitPattern: bounce)!
+            (buffer.baseAddress! + done).copyMemory(from: source, byteCount: length)
+            done += length
+        }
+    }
+
+    public func write(sector: UInt64, from buffer: UnsafeRawBufferPointer) throws(BlockError) {
+        if let problem = geometry.problem(sector: sector, length: buffer.count, writing: true) { throw problem }
+        var done = 0
+        while done < buffer.count {
+            let length = min(buffer.count - done, VirtioBlock.bounceSize)
+            UnsafeMutableRawPointer(bitPattern: bounce)!.copyMemory(from: buffer.baseAddress! + done, byteCount: length)
+            try request(VirtioBlockRequest.write, sector: sector + UInt64(done / 512), length: length)
+            done += length
+        }
+    }
+
+    public func flush() throws(BlockError) {
+        guard geometry.sectorCount > 0 else { throw .noMedium }
+        // Without FLUSH negotiated, the device wrote every request through already.
+        guard let transport, transport.features & VirtioBlockFeature.flush != 0 else { return }
+        try request(VirtioBlockRequest.flush, sector: 0, length: 0)
+    }
+
+    /// One request through the bounce buffer; the device's status byte decides.
+    func request(_ type: UInt32, sector: UInt64, length: Int) throws(BlockError) {
+        guard let transport else { throw .noMedium }
+        VolatileMappedRegister<UInt32>(unsafeBitPattern: header).store(type)
+        VolatileMappedRegister<UInt32>(unsafeBitPattern: header + 4).store(0)
+        VolatileMappedRegister<UInt32>(unsafeBitPattern: header + 8).store(UInt32(truncatingIfNeeded: sector))
+        VolatileMappedRegister<UInt32>(unsafeBitPattern: header + 12).store(UInt32(truncatingIfNeeded: sector >> 32))
+        VolatileMappedRegister<UInt8>(unsafeBitPattern: status).store(0xFF)
+        var chain = [VirtqueueBuffer(address: header, length: 16, deviceWrites: false)]
+        if length > 0 {
+            chain.append(VirtqueueBuffer(address: bounce, length: UInt32(length), deviceWrites: type == VirtioBlockRequest.read))
+        }
+        chain.append(VirtqueueBuffer(address: status, length: 1, deviceWrites: true))
+        guard transport.transfer(chain, clock: clock, atMost: blockRequestTimeout) != nil else { throw .timedOut }
+        guard VolatileMappedRegister<UInt8>(unsafeBitPattern: status).load() == 0 else { throw .deviceError }
+    }
+}
+
+/// Feature bits of virtio-blk (outside the generic class: Swift has no static stored properties there).
+enum VirtioBlockFeature {
+    static let readOnly: UInt32 = 1 << 5, blockSize: UInt32 = 1 << 6, flush: UInt32 = 1 << 9
+}
+
+/// Request types of virtio-blk.
+enum VirtioBlockRequest {
+    static let read: UInt32 = 0, write: UInt32 = 1, flush: UInt32 = 4
+}

@@ -1,0 +1,110 @@
+import Foundation
+
+/// A disk image a boot attaches to a block device of the configuration.
+public struct DiskAttachment: Equatable {
+    /// The block device's instance name.
+    public let device: String
+    public let file: URL
+    /// The size config.swift declared, in bytes.
+    public let declaredSize: UInt64?
+    /// Whether a missing image is made (zero-filled, at `declaredSize`).
+    public let create: Bool
+    public let sizeRule: Driver.DiskSizeRule
+}
+
+/// Which disk image each block device gets: config.swift's `image:`
+/// (relative to its folder) unless `run --disk NAME=FILE` names another.
+public enum Disks {
+    /// Parses `--disk NAME=FILE` values; relative files are taken from `folder`
+    /// (the current directory, for a command line).
+    public static func overrides(_ arguments: [String], configuration: ResolvedConfiguration, drivers: DriverCatalog,
+                                 relativeTo folder: URL) throws -> [String: URL] {
+        let names = try diskDevices(configuration, drivers: drivers).map(\.name)
+        let known = names.isEmpty ? "this unikernel has no block device" : "its block devices are: \(names.joined(separator: ", "))"
+        var result: [String: URL] = [:]
+        for argument in arguments {
+            guard let equals = argument.firstIndex(of: "="), equals != argument.startIndex,
+                  argument.index(after: equals) != argument.endIndex else {
+                throw MirageError("--disk '\(argument)' is not NAME=FILE", fix: known)
+            }
+            let name = String(argument[..<equals]), path = String(argument[argument.index(after: equals)...])
+            guard names.contains(name) else { throw MirageError("--disk \(argument): the unikernel has no block device '\(name)'", fix: known) }
+            guard result[name] == nil else { throw MirageError("--disk names '\(name)' twice") }
+            result[name] = URL(fileURLWithPath: path, relativeTo: folder).standardizedFileURL
+        }
+        return result
+    }
+
+    /// The configuration's devices whose drivers attach a disk image.
+    static func diskDevices(_ configuration: ResolvedConfiguration, drivers: DriverCatalog) throws -> [ResolvedDevice] {
+        try configuration.devices.filter { try drivers.driver($0.driver).takesDisk }
+    }
+
+    /// The image of each block device, or an error naming the device that has none.
+    public static func plan(_ configuration: ResolvedConfiguration, drivers: DriverCatalog, folder: URL,
+                            overrides: [String: URL]) throws -> [DiskAttachment] {
+        try diskDevices(configuration, drivers: drivers).map { device in
+            let driver = try drivers.driver(device.driver)
+            let file = overrides[device.name] ?? device.parameters["image"].map { URL(fileURLWithPath: $0, relativeTo: folder).standardizedFileURL }
+            guard let file else {
+                throw MirageError("the block device '\(device.name)' has no disk image",
+                                  fix: "give one: run --disk \(device.name)=FILE, or image: \"FILE\" in config.swift's disk(...)")
+            }
+            return DiskAttachment(device: device.name, file: file, declaredSize: device.parameters["size"].flatMap { UInt64($0) },
+                                  create: device.parameters["create"] == "true", sizeRule: driver.diskSize)
+        }
+    }
+
+    /// Makes each image ready to boot: creates a missing one if config.swift
+    /// allows, and pads one whose size QEMU's model refuses. `say` gets a
+    /// line for each change made.
+    public static func prepare(_ disks: [DiskAttachment], say: (String) -> Void) throws {
+        let files = FileManager.default
+        for disk in disks {
+            let path = disk.file.path
+            if !files.fileExists(atPath: path) {
+                guard disk.create, let size = disk.declaredSize else {
+                    throw MirageError("the disk image \(displayPath(path)) for '\(disk.device)' does not exist",
+                                      fix: "make it (mirage-config kv pack DIR -o FILE, or truncate -s SIZE FILE), or declare create: true and a size in config.swift")
+                }
+                guard files.createFile(atPath: path, contents: nil) else {
+                    throw MirageError("cannot create the disk image \(displayPath(path)) for '\(disk.device)'")
+                }
+                try resize(disk.file, to: size)
+                say("created \(displayPath(path)) (\(size) bytes, zero-filled) for the disk '\(disk.device)'")
+            }
+            var isDirectory: ObjCBool = false
+            guard files.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+                  files.isReadableFile(atPath: path) else {
+                throw MirageError("the disk image \(displayPath(path)) for '\(disk.device)' is not a readable file")
+            }
+            let size = try sizeOf(disk.file)
+            let wanted = requiredSize(size, rule: disk.sizeRule)
+            if wanted != size {
+                try resize(disk.file, to: wanted)
+                let why = disk.sizeRule == .powerOfTwo ? "QEMU's SD card model needs a power of two" : "a disk is whole 512-byte sectors"
+                say("padded \(displayPath(path)) from \(size) to \(wanted) bytes with zeros: \(why)")
+            }
+        }
+    }
+
+    /// The size an image of `size` bytes must grow to: whole sectors, and a power of two where the rule asks.
+    static func requiredSize(_ size: UInt64, rule: Driver.DiskSizeRule) -> UInt64 {
+        let sectors = (max(size, 512) + 511) / 512 * 512
+        guard rule == .powerOfTwo else { return sectors }
+        var power: UInt64 = 512
+        while power < sectors { power *= 2 }
+        return power
+    }
+
+    static func sizeOf(_ file: URL) throws -> UInt64 {
+        let attributes = try FileManager.default.attributesOfItem(atPath: file.path)
+        return (attributes[.size] as? NSNumber)?.uint64Value ?? 0
+    }
+
+    static func resize(_ file: URL, to size: UInt64) throws {
+        let handle = try FileHandle(forWritingTo: file)
+        defer { try? handle.close() }
+        try handle.truncate(atOffset: size)
+    }
+}
