@@ -22,12 +22,16 @@ struct Test: ParsableCommand {
     @Flag(help: "Stream each boot's console.")
     var verbose = false
 
+    @Argument(parsing: .allUnrecognized, help: ArgumentHelp("Configure-time keys, as for configure: --NAME VALUE.", valueName: "keys"))
+    var keyArguments: [String] = []
+
     func run() throws {
         do {
             let workspace = try unikernel.workspace()
             let suite = try BootTestSuite(installation: workspace.installation, directory: workspace.directory)
             let verbose = self.verbose
-            let results = try suite.run(boards: target, toolchain: toolchain,
+            let keyValues = try KeyArguments.parse(keyArguments.filter { $0 != "--" })
+            let results = try suite.run(boards: target, toolchain: toolchain, keyValues: keyValues,
                                         log: { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) },
                                         echo: { if verbose { FileHandle.standardOutput.write($0) } })
             if let junit {

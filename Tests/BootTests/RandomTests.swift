@@ -15,17 +15,17 @@ func bytes(_ hex: String) -> [UInt8] {
 
 /// ChaCha20 against RFC 8439's published test vectors.
 final class ChaCha20Tests: XCTestCase {
-    let rfcKey = ChaCha20.words(Array(0..<32))
+    let rfcKey = littleEndianWords(Array(0..<32))
 
     func testBlockFunctionSection232() {
-        let block = ChaCha20.block(key: rfcKey, counter: 1, nonce: ChaCha20.words(bytes("000000090000004a00000000")))
+        let block = ChaCha20.block(key: rfcKey, counter: 1, nonce: littleEndianWords(bytes("000000090000004a00000000")))
         XCTAssertEqual(hex(block), "10f1e7e4d13b5915500fdd1fa32071c4c7d1f4c733c068030422aa9ac3d46c4e"
                        + "d2826446079faa0914c2d705d98b02a2b5129cd1de164eb9cbd083e8a2503c4e")
     }
 
     func testEncryptionSection242() {
         let plaintext = Array("Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.".utf8)
-        let nonce = ChaCha20.words(bytes("000000000000004a00000000"))
+        let nonce = littleEndianWords(bytes("000000000000004a00000000"))
         let ciphertext = ChaCha20.xor(plaintext, key: rfcKey, counter: 1, nonce: nonce)
         XCTAssertEqual(hex(ciphertext), "6e2e359a2568f98041ba0728dd0d6981e97e7aec1d4360c20a27afccfd9fae0b"
                        + "f91b65c5524733ab8f593dabcd62b3571639d624e65152ab8f530c359f0861d8"

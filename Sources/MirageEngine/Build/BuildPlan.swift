@@ -15,7 +15,9 @@ struct BuildPlan {
     let cFlags: [String]
     let asmFlags: [String]
     /// C and assembly sources, each compiled to its own object.
-    let nativeSources: [URL]
+    var nativeSources: [URL]
+    /// Archives the embedded-data assembly (one of `nativeSources`) `.incbin`s.
+    var embeddedArchives: [URL] = []
     let linkFlags: [String]
     let libraries: [String]
     let linkerScript: URL
@@ -63,7 +65,10 @@ struct BuildPlan {
         var linkInputs: [URL] = []
         for source in nativeSources {
             let object = object(for: source)
-            lines.append("build \(path(object)): \(source.pathExtension == "S" ? "as" : "cc") \(path(source))")
+            // The embedded data's assembly .incbin's the archives: a changed archive reassembles it.
+            let implicit = source.lastPathComponent == EmbeddedData.assemblyName && !embeddedArchives.isEmpty
+                ? " | " + embeddedArchives.map(path).joined(separator: " ") : ""
+            lines.append("build \(path(object)): \(source.pathExtension == "S" ? "as" : "cc") \(path(source))\(implicit)")
             linkInputs.append(object)
         }
         linkInputs += [swiftObject, noteObject]

@@ -52,7 +52,14 @@ public struct Builder {
         let drivers = try DriverCatalog(installation: installation, packages: configuration.packages)
         // The drivers the devices name, with the libraries they use.
         let used = try drivers.closure(of: configuration.devices.map(\.driver))
-        let plan = try plan(configuration, board: board, toolchain: toolchain, tools: tools, drivers: used)
+        var plan = try plan(configuration, board: board, toolchain: toolchain, tools: tools, drivers: used)
+        let embedded = try EmbeddedData.folders(configuration, drivers: drivers, base: workspace.directory)
+        if !embedded.isEmpty {
+            let assembly = workspace.buildDirectory.appendingPathComponent(EmbeddedData.assemblyName)
+            plan.embeddedArchives = try EmbeddedData.prepare(embedded, in: workspace.buildDirectory.appendingPathComponent("embedded"),
+                                                             assembly: assembly)
+            plan.nativeSources.append(assembly)
+        }
         try FileManager.default.createFolder(plan.objects)
         try FileManager.default.createFolder(workspace.distDirectory)
         // The manifest, as an ELF note that `inspect` reads back (not loaded, not in the .bin).

@@ -50,6 +50,7 @@ public struct Workspace {
         let drivers = try DriverCatalog(installation: installation, packages: loaded.packages)
         let configuration = try Resolver(graph: loaded.graph, board: board, drivers: drivers, target: target, toolchain: toolchain,
                                          assertConfig: assertConfig, keyValues: keyValues, packages: loaded.packages).resolve()
+        _ = try EmbeddedData.folders(configuration, drivers: drivers, base: directory)   // a folder to embed must exist
         let files = try emit(configuration, board: board, drivers: drivers)
         return ConfigureResult(configuration: configuration, graph: loaded.graph, evaluatedConfig: loader.evaluated, files: files)
     }

@@ -26,6 +26,10 @@ public struct Driver: Decodable {
     public let qemu: [String]
     /// What QEMU's model of the hardware needs of a disk image's size.
     public let diskSize: DiskSizeRule
+    /// The device parameter naming a folder (relative to config.swift) that
+    /// the build packs into the image as a ustar archive, found at run time
+    /// by the device's name (`MemoryArchive(embedded: "{name}")`).
+    public let embeds: String?
     /// The glue lines that bring it up; see `GlueTemplate`. A hardware driver
     /// without any gets `let {name} = {type}(tree: tree, path: "{path}")`.
     public let glue: [String]?
@@ -43,6 +47,7 @@ public struct Driver: Decodable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, provides, compatible, type, sources, uses, qemu, glue, stdout, symbols
         case diskSize = "disk-size"
+        case embeds
     }
 
     public enum DiskSizeRule: String, Decodable {
@@ -78,6 +83,7 @@ public struct Driver: Decodable {
         stdout = try container.decodeIfPresent(Bool.self, forKey: .stdout) ?? false
         symbols = try container.decodeIfPresent([String: String].self, forKey: .symbols) ?? [:]
         diskSize = try container.decodeIfPresent(DiskSizeRule.self, forKey: .diskSize) ?? .any
+        embeds = try container.decodeIfPresent(String.self, forKey: .embeds)
     }
 
     public static let descriptorName = "driver.yaml"

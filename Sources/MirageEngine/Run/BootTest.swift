@@ -37,12 +37,17 @@ public struct BootTestSpec: Codable {
         /// of config.swift's image, or a new one if config.swift says create.
         public let disks: [String: String]?
         /// Shell commands run in the scratch folder after a boot that passed;
-        /// each must exit 0 (they check what the unikernel wrote).
+        /// each must exit 0 (they check what the unikernel wrote; the boot's
+        /// console is in console.txt there).
         public let check: [String]?
+        /// Run only when the configuration's keys have these values
+        /// (`mirage-config test -- --store tar`).
+        public let when: [String: String]?
 
         public init(name: String, bootArguments: [String]? = nil, expect: [String], exitStatus: Int32? = nil,
                     expectFault: Bool? = nil, differBetweenBoots: String? = nil, boards: [String]? = nil, bootLoader: String? = nil,
-                    prepare: [String]? = nil, disks: [String: String]? = nil, check: [String]? = nil) {
+                    prepare: [String]? = nil, disks: [String: String]? = nil, check: [String]? = nil, when: [String: String]? = nil) {
+            self.when = when
             self.prepare = prepare
             self.disks = disks
             self.check = check
@@ -57,7 +62,7 @@ public struct BootTestSpec: Codable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case name, expect, boards, prepare, disks, check
+            case name, expect, boards, prepare, disks, check, when
             case bootArguments = "boot-arguments"
             case exitStatus = "exit-status"
             case expectFault = "expect-fault"
@@ -77,7 +82,7 @@ public struct BootTestSpec: Codable {
         try checkFields(of: file, allowed: ["boards", "timeout", "tests"])
         let spec = try decodeYAML(BootTestSpec.self, from: file)
         let caseFields = ["name", "expect", "boards", "boot-arguments", "exit-status", "expect-fault", "differ-between-boots", "boot-loader",
-                         "prepare", "disks", "check"]
+                         "prepare", "disks", "check", "when"]
         try checkFields(of: file, inEachOf: "tests", allowed: caseFields)
         for testCase in spec.tests where testCase.bootLoader.map({ Runner.BootLoader(rawValue: $0) == nil }) ?? false {
             throw MirageError("\(displayPath(file.path)): test '\(testCase.name)' has boot-loader '\(testCase.bootLoader!)'",

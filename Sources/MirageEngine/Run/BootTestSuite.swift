@@ -22,7 +22,7 @@ public struct BootTestSuite {
                          buildDirectory: folder, distDirectory: folder.appendingPathComponent("dist"))
     }
 
-    public func run(boards requested: [String], toolchain: String, log: @escaping (String) -> Void,
+    public func run(boards requested: [String], toolchain: String, keyValues: [String: String] = [:], log: @escaping (String) -> Void,
                     echo: @escaping (Data) -> Void) throws -> [BootTestResult] {
         let boards = try requested.isEmpty ? spec.boards ?? Board.all(in: installation).map(\.name) : requested
         let timeout = spec.timeout ?? defaults.timeout
@@ -30,9 +30,11 @@ public struct BootTestSuite {
         for target in boards {
             let workspace = workspace(for: target, toolchain: toolchain)
             let boardName: String
+            var keys: [String: String] = [:]
             do {
-                let configured = try workspace.configure(target: target, toolchain: toolchain)
+                let configured = try workspace.configure(target: target, toolchain: toolchain, keyValues: keyValues)
                 boardName = configured.configuration.board
+                keys = Dictionary(configured.configuration.keys.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
                 log("[\(boardName)] configured; building with \(toolchain)")
                 _ = try Builder(workspace: workspace).build()
             } catch {
@@ -44,7 +46,14 @@ public struct BootTestSuite {
                 continue
             }
             let runner = Runner(workspace: workspace)
-            for testCase in spec.tests where testCase.boards.map({ $0.contains(target) || $0.contains(boardName) }) ?? true {
+            for testCase in spec.tests {
+                for name in (testCase.when ?? [:]).keys.sorted() where keys[name] == nil {
+                    throw MirageError("boot-test.yaml: test '\(testCase.name)' has when: \(name), and config.swift declares no key '\(name)'",
+                                      fix: "its keys: \(keys.keys.sorted().joined(separator: ", "))")
+                }
+            }
+            for testCase in spec.tests where testCase.boards.map({ $0.contains(target) || $0.contains(boardName) }) ?? true
+                && (testCase.when ?? [:]).allSatisfy({ keys[$0.key] == $0.value }) {
                 let boots = testCase.differBetweenBoots == nil ? 1 : 2
                 var outcomes: [Runner.Outcome] = []
                 let scratch = workspace.buildDirectory.appendingPathComponent("scratch/\(testCase.name)")
@@ -66,7 +75,10 @@ public struct BootTestSuite {
                     failure = BootTestJudge.judge(testCase, board: boardName, outcome: outcome, faultMarkers: defaults.faultMarkers,
                                                   timeout: timeout, previousOutcome: index > 0 ? outcomes[index - 1] : nil)
                 }
-                if failure.isEmpty { failure = runChecks(testCase, in: scratch) }
+                if failure.isEmpty && testCase.check != nil {
+                    try? Data(outcomes.map(\.console).joined(separator: "\n").utf8).write(to: scratch.appendingPathComponent("console.txt"))
+                    failure = runChecks(testCase, in: scratch)
+                }
                 let seconds = outcomes.map(\.seconds).reduce(0, +)
                 results.append(BootTestResult(board: boardName, name: testCase.name, passed: failure.isEmpty, failure: failure,
                                               seconds: seconds, console: outcomes.map(\.console).joined(separator: "\n--- next boot ---\n")))

@@ -62,13 +62,4 @@ public enum ChaCha20 {
         }
         return output
     }
-
-    /// Little-endian words from bytes (a key or nonce as the RFC prints it).
-    public static func words(_ bytes: [UInt8]) -> [UInt32] {
-        stride(from: 0, to: bytes.count - 3, by: 4).map { (index: Int) -> UInt32 in
-            let b0 = UInt32(bytes[index]), b1 = UInt32(bytes[index + 1])
-            let b2 = UInt32(bytes[index + 2]), b3 = UInt32(bytes[index + 3])
-            return b0 | b1 << 8 | b2 << 16 | b3 << 24
-        }
-    }
 }

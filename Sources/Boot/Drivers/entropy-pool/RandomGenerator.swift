@@ -58,7 +58,7 @@ public struct ChaChaGenerator {
     public mutating func reseed(with seed: [UInt8]) {
         var keyBytes: [UInt8] = []
         for word in key { for shift in stride(from: 0, to: 32, by: 8) { keyBytes.append(UInt8(truncatingIfNeeded: word >> UInt32(shift))) } }
-        key = ChaCha20.words(BLAKE2s.hash(keyBytes + seed))
+        key = littleEndianWords(BLAKE2s.hash(keyBytes + seed))
         isSeeded = true
         bytesSinceReseed = 0
     }
@@ -71,7 +71,7 @@ public struct ChaChaGenerator {
         let nonce: [UInt32] = [0, 0, 0]
         var first = ChaCha20.block(key: key, counter: counter, nonce: nonce)
         // Fast key erasure: the first 32 bytes become the next key.
-        let nextKey = ChaCha20.words(Array(first[0..<32]))
+        let nextKey = littleEndianWords(Array(first[0..<32]))
         output += first[32..<min(64, 32 + count)]
         while output.count < count {
             counter &+= 1

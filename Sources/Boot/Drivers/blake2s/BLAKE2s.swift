@@ -75,7 +75,7 @@ public struct BLAKE2s {
     }
 
     mutating func compress(_ block: [UInt8], final: Bool) {
-        let m = ChaCha20.words(block)
+        let m = littleEndianWords(block)
         var v0 = h[0], v1 = h[1], v2 = h[2], v3 = h[3], v4 = h[4], v5 = h[5], v6 = h[6], v7 = h[7]
         var v8 = BLAKE2s.iv[0], v9 = BLAKE2s.iv[1], v10 = BLAKE2s.iv[2], v11 = BLAKE2s.iv[3]
         var v12 = BLAKE2s.iv[4] ^ UInt32(truncatingIfNeeded: byteCount)
@@ -95,5 +95,15 @@ public struct BLAKE2s {
         }
         h[0] ^= v0 ^ v8; h[1] ^= v1 ^ v9; h[2] ^= v2 ^ v10; h[3] ^= v3 ^ v11
         h[4] ^= v4 ^ v12; h[5] ^= v5 ^ v13; h[6] ^= v6 ^ v14; h[7] ^= v7 ^ v15
+    }
+}
+
+/// Little-endian 32-bit words from bytes (BLAKE2s's message, ChaCha20's key
+/// and nonce as RFCs 7693 and 8439 print them); a trailing partial word is dropped.
+public func littleEndianWords(_ bytes: [UInt8]) -> [UInt32] {
+    stride(from: 0, to: bytes.count - 3, by: 4).map { (index: Int) -> UInt32 in
+        let b0 = UInt32(bytes[index]), b1 = UInt32(bytes[index + 1])
+        let b2 = UInt32(bytes[index + 2]), b3 = UInt32(bytes[index + 3])
+        return b0 | b1 << 8 | b2 << 16 | b3 << 24
     }
 }

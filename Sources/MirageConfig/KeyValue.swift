@@ -1,0 +1,38 @@
+// Key-value stores: one device type, several implementations, so that a
+// job's code runs unchanged on any of them (MirageOS's Mirage_kv).
+
+extension DeviceType {
+    /// Values under path-like keys: files baked into the image, a tar
+    /// archive on a disk, or a littlefs file system on a disk.
+    public static let kv = DeviceType("kv")
+}
+
+/// A read-only store of the files in `directory` (relative to config.swift),
+/// baked into the image at build time (MirageOS's crunch).
+public func crunch(_ directory: String, name: String = "kv", file: String = #filePath, line: Int = #line) -> Device {
+    let location = SourceLocation(file: file, line: line)
+    checkFolderName(directory, at: location)
+    return Device(.kv, name: name, implementation: .driver("kv-crunch"), parameters: ["directory": directory], location: location)
+}
+
+/// A read-only store in a tar (ustar) archive on `disk`, read in place.
+/// `tar --format=ustar -cf disk.img -C DIR .` or `mirage-config kv pack DIR -o disk.img` makes one.
+public func tarStore(on disk: Device, name: String = "kv", file: String = #filePath, line: Int = #line) -> Device {
+    let location = SourceLocation(file: file, line: line)
+    checkBlock(disk, for: "tarStore", at: location)
+    return Device(.kv, name: name, implementation: .driver("kv-tar"), arguments: [disk], location: location)
+}
+
+func checkBlock(_ disk: Device, for constructor: String, at location: SourceLocation) {
+    if disk.type != .block {
+        Diagnostics.error("\(constructor)(on:) needs a block device, not a \(disk.type)", at: location,
+                          fix: "pass disk(\"data\", image: \"data.img\")")
+    }
+}
+
+func checkFolderName(_ directory: String, at location: SourceLocation) {
+    if directory.isEmpty || directory.contains("\0") || directory.contains("\n") {
+        Diagnostics.error("\(String(reflecting: directory)) is not a folder name", at: location,
+                          fix: "name a folder relative to config.swift, such as \"htdocs\"")
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+
+/// Folders the build puts into the image (the kv-crunch store's): each is
+/// packed by GNU tar as a ustar archive with every varying field fixed
+/// (name order, mtime 0, owner 0), so the image is a function of the
+/// files' names and bytes alone; an assembly file `.incbin`s the archives
+/// and lists them in the table Start/embedded.c exposes.
+public enum EmbeddedData {
+    /// The assembly file in _build/.
+    static let assemblyName = "embedded.S"
+
+    /// One folder to embed, for the device `device`.
+    public struct Folder: Equatable {
+        public let device: String
+        public let directory: URL
+    }
+
+    /// The folders the configuration's devices embed, each checked to exist.
+    public static func folders(_ configuration: ResolvedConfiguration, drivers: DriverCatalog, base: URL) throws -> [Folder] {
+        var folders: [Folder] = []
+        for device in configuration.devices {
+            guard let parameter = try drivers.driver(device.driver).embeds else { continue }
+            let place = device.usedAt.first.map { "\($0): " } ?? ""
+            guard let path = device.parameters[parameter] else {
+                throw MirageError("\(place)the \(device.type) '\(device.name)' names no \(parameter) to embed")
+            }
+            let directory = URL(fileURLWithPath: path, relativeTo: base).standardizedFileURL
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw MirageError("\(place)the \(device.type) '\(device.name)' embeds the folder '\(path)', which does not exist",
+                                  fix: "make the folder \(displayPath(directory.path)), or name another (relative to config.swift)")
+            }
+            folders.append(Folder(device: device.name, directory: directory))
+        }
+        return folders
+    }
+
+    /// Packs `directory` into the ustar archive `archive` with GNU tar, reproducibly.
+    public static func pack(_ directory: URL, to archive: URL) throws {
+        guard let tar = findInPath("tar") else {
+            throw MirageError("GNU tar is not installed; it packs folders into ustar archives", fix: "apt-get install tar (or run scripts/setup)")
+        }
+        let result = try Shell.run(tar, ["--create", "--format=ustar", "--sort=name", "--mtime=@0", "--owner=0", "--group=0",
+                                         "--numeric-owner", "--mode=u+rw,go+r,go-w", "--dereference",
+                                         "--file", archive.path, "--directory", directory.path, "."],
+                                   environment: ["LC_ALL": "C", "TAR_OPTIONS": ""], timeout: 300)
+        guard result.status == 0 else {
+            throw MirageError("tar could not pack \(displayPath(directory.path)): \(result.error.trimmingCharacters(in: .whitespacesAndNewlines))",
+                              fix: "a ustar archive holds names of at most 255 bytes and files under 8 GiB")
+        }
+    }
+
+    /// Packs each folder into `folder`/DEVICE.tar (rewritten only when its
+    /// bytes change, so ninja reassembles only then) and writes the assembly
+    /// that puts them in the image; returns the archives.
+    static func prepare(_ folders: [Folder], in folder: URL, assembly: URL) throws -> [URL] {
+        try FileManager.default.createFolder(folder)
+        var archives: [URL] = []
+        for item in folders {
+            let archive = folder.appendingPathComponent("\(item.device).tar")
+            let staging = folder.appendingPathComponent("\(item.device).tar.new")
+            try pack(item.directory, to: staging)
+            defer { try? FileManager.default.removeItem(at: staging) }
+            _ = try writeIfChanged(try Data(contentsOf: staging), to: archive)
+            archives.append(archive)
+        }
+        _ = try writeIfChanged(source(folders.map(\.device), archives: archives), to: assembly)
+        return archives
+    }
+
+    /// The table {name, start, end} ending with zeros, then the names and the archives.
+    static func source(_ devices: [String], archives: [URL]) -> String {
+        var text = "// The data mirage-config build embeds; build rewrites it.\n"
+        text += "    .section .rodata.mirage_embedded, \"a\"\n    .balign 4\n    .global mirage_embedded_table\nmirage_embedded_table:\n"
+        for index in devices.indices { text += "    .word embedded_name_\(index), embedded_start_\(index), embedded_end_\(index)\n" }
+        text += "    .word 0, 0, 0\n"
+        for (index, device) in devices.enumerated() {
+            text += "embedded_name_\(index):\n    .asciz \"\(device)\"\n    .balign 4\n"
+            text += "embedded_start_\(index):\n    .incbin \"\(assemblyString(archives[index].path))\"\nembedded_end_\(index):\n    .balign 4\n"
+        }
+        return text
+    }
+
+    /// A path inside an assembler string: backslash and quote escaped.
+    static func assemblyString(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+    }
+}

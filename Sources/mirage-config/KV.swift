@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import MirageEngine
+
+/// Key-value store images on the host: what a unikernel reads, made and
+/// read back with tools this project did not write (GNU tar).
+struct KV: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kv",
+        abstract: "Make and read the disk images of key-value stores.",
+        subcommands: [Pack.self]
+    )
+
+    struct Pack: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Pack a folder into a ustar archive for tarStore(on:), as GNU tar does (--format=ustar, in name order, dates and owners zeroed).",
+            discussion: "The archive is the disk image: attach it with run --disk NAME=FILE, or name it in config.swift's disk(NAME, image: FILE)."
+        )
+
+        @Argument(help: "The folder whose files become the store's keys.")
+        var folder: String
+
+        @Option(name: .shortAndLong, help: "The archive to write.")
+        var output: String
+
+        func run() throws {
+            do {
+                let source = URL(fileURLWithPath: folder)
+                var isDirectory: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: source.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+                    throw MirageError("\(folder) is not a folder", fix: "name the folder to pack")
+                }
+                let target = URL(fileURLWithPath: output)
+                // Written beside the target and renamed: a failure leaves the old image whole.
+                let staging = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).new")
+                defer { try? FileManager.default.removeItem(at: staging) }
+                try EmbeddedData.pack(source, to: staging)
+                guard rename(staging.path, target.path) == 0 else {
+                    throw MirageError("cannot write \(output): \(String(cString: strerror(errno)))")
+                }
+                let size = (try? FileManager.default.attributesOfItem(atPath: target.path)[.size] as? Int) ?? 0
+                print("\(displayPath(target.path))  \(size) bytes, ustar")
+            } catch {
+                fail(error)
+            }
+        }
+    }
+}
