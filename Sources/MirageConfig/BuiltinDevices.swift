@@ -64,6 +64,6 @@ enum BuiltinDevices {
         for name in ["defaultEntropy", "entropy(sources:)"] { Catalog.register(name, makes: .entropy) }
         for name in ["virtioRNG()", "deviceTreeSeed", "jitter(clock:)"] { Catalog.register(name, makes: .entropySource) }
         Catalog.register("disk(_:image:size:create:)", makes: .block)
-        for name in ["crunch(_:)", "tarStore(on:)"] { Catalog.register(name, makes: .kv) }
+        for name in ["crunch(_:)", "tarStore(on:)", "littlefsStore(on:)"] { Catalog.register(name, makes: .kv) }
     }
 }

@@ -36,3 +36,13 @@ func checkFolderName(_ directory: String, at location: SourceLocation) {
                           fix: "name a folder relative to config.swift, such as \"htdocs\"")
     }
 }
+
+/// A read-write store in littlefs v2 format on `disk`, power-loss safe, and
+/// readable and writable by littlefs itself (`mirage-config kv ls|get|put`,
+/// littlefs-python). A blank (zero-filled) disk is formatted at start;
+/// anything else that is not littlefs is refused, never overwritten.
+public func littlefsStore(on disk: Device, name: String = "kv", file: String = #filePath, line: Int = #line) -> Device {
+    let location = SourceLocation(file: file, line: line)
+    checkBlock(disk, for: "littlefsStore", at: location)
+    return Device(.kv, name: name, implementation: .driver("kv-littlefs"), arguments: [disk], location: location)
+}

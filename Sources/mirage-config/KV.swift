@@ -7,9 +7,39 @@ import MirageEngine
 struct KV: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kv",
-        abstract: "Make and read the disk images of key-value stores.",
-        subcommands: [Pack.self]
+        abstract: "Make, read and change the disk images of key-value stores (tar, littlefs).",
+        subcommands: [Pack.self, List.self, Get.self, Put.self]
     )
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "ls", abstract: "List the keys under KEY (the top by default); dictionaries end in /.")
+        @Argument(help: "The disk image.") var disk: String
+        @Argument(help: "A dictionary.") var key: String = ""
+        func run() throws {
+            do { print(try StoreImage(URL(fileURLWithPath: disk), installation: try Installation.locate()).list(key), terminator: "") } catch { fail(error) }
+        }
+    }
+
+    struct Get: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write the value at KEY to standard output.")
+        @Argument(help: "The disk image.") var disk: String
+        @Argument(help: "The key.") var key: String
+        func run() throws {
+            do { FileHandle.standardOutput.write(try StoreImage(URL(fileURLWithPath: disk), installation: try Installation.locate()).get(key)) } catch { fail(error) }
+        }
+    }
+
+    struct Put: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Set KEY to FILE's contents in a littlefs image (making the dictionaries above it).")
+        @Argument(help: "The disk image.") var disk: String
+        @Argument(help: "The key.") var key: String
+        @Argument(help: "The file whose bytes become the value.") var file: String
+        func run() throws {
+            do {
+                try StoreImage(URL(fileURLWithPath: disk), installation: try Installation.locate()).put(key, from: URL(fileURLWithPath: file))
+            } catch { fail(error) }
+        }
+    }
 
     struct Pack: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -48,7 +48,7 @@ enum Fixtures {
     static func run(_ command: String, _ arguments: [String]) throws -> Shell.Result {
         guard let tool = findInPath(command) else {
             XCTFail("\(command) is not installed (scripts/setup installs it)")
-            return Shell.Result(status: 127, output: "", error: "")
+            return Shell.Result(status: 127, outputData: Data(), error: "")
         }
         return try Shell.run(tool, arguments)
     }

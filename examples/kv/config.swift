@@ -1,14 +1,16 @@
 import MirageConfig
 
 // One job, any store: --store picks where its files are.
-//   crunch: htdocs/ baked into the image at build time
-//   tar:    a ustar archive of htdocs/ on a disk (kv pack htdocs -o data.tar)
-let store = Key.configure("store", doc: "crunch: htdocs/ in the image; tar: a tar archive on a disk",
-                          default: "crunch", choices: ["crunch", "tar"])
+//   crunch:   htdocs/ baked into the image at build time (read-only)
+//   tar:      a ustar archive on a disk: mirage-config kv pack htdocs -o data.tar (read-only)
+//   littlefs: a littlefs file system on a disk, read-write; a blank disk is formatted
+let store = Key.configure("store", doc: "crunch: htdocs/ in the image; tar: a tar archive on a disk; littlefs: a read-write littlefs disk",
+                          default: "crunch", choices: ["crunch", "tar", "littlefs"])
 
 let files = Device.match(store, cases: [
     "crunch": crunch("htdocs", name: "files"),
     "tar": tarStore(on: disk("data", image: "data.tar"), name: "files"),
+    "littlefs": littlefsStore(on: disk("data", image: "data.lfs", size: .mebibytes(1), create: true), name: "files"),
 ])
 
 let main = Job("KVDemo", needs: .console, .kv)

@@ -1,7 +1,26 @@
-/// Lists, reads and tries to update a key-value store; its code is the
-/// same whatever store config.swift chose.
+/// Lists, reads and updates a key-value store (a visit counter); its code
+/// is the same whatever store config.swift chose.
 struct KVDemo {
     static func start(console: some Console, kv: some KeyValueStore) -> Int32 {
+        if (try? kv.exists("hello.txt")) == nil {
+            print("hello.txt: not in this store (a new one? put files in it: mirage-config kv put DISK KEY FILE)")
+        } else if !show(kv) {
+            return 1
+        }
+        do throws(KeyValueError) {
+            let before = try kv.exists("visits") == .value ? try kv.get("visits") : []
+            let visits = (Int(String(decoding: before.filter { $0 != 10 }, as: UTF8.self)) ?? 0) + 1
+            try kv.set("visits", Array("\(visits)\n".utf8))
+            print("set visits: \(visits)")
+            print("free space: \(try kv.freeSpace()) bytes")
+        } catch {
+            print("set visits: \(error.reason.text)")
+        }
+        return 0
+    }
+
+    /// Prints the htdocs files the store holds; false if one could not be read.
+    static func show(_ kv: some KeyValueStore) -> Bool {
         do throws(KeyValueError) {
             print("root: \(describe(try kv.list("")))")
             print("docs: \(describe(try kv.list("docs")))")
@@ -14,22 +33,16 @@ struct KVDemo {
             print("missing.txt exists: \(try kv.exists("missing.txt") == nil ? "no" : "yes")")
         } catch {
             print("kv failed: \(error.reason.text)")
-            return 1
+            return false
         }
         do throws(KeyValueError) {
             _ = try kv.get("missing.txt")
             print("get missing.txt: found?")
-            return 1
+            return false
         } catch {
             print("get missing.txt: \(error.reason.text)")
         }
-        do throws(KeyValueError) {
-            try kv.set("visits", Array("1\n".utf8))
-            print("set visits: done")
-        } catch {
-            print("set visits: \(error.reason.text)")
-        }
-        return 0
+        return true
     }
 
     static func describe(_ entries: [KeyValueEntry]) -> String {

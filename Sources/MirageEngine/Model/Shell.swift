@@ -4,7 +4,9 @@ import Foundation
 public enum Shell {
     public struct Result {
         public let status: Int32
-        public let output: String
+        /// Standard output as bytes (a value read from a disk image, say).
+        public let outputData: Data
+        public var output: String { String(decoding: outputData, as: UTF8.self) }
         public let error: String
         /// Stopped at its time limit (status is then 124).
         public var timedOut = false
@@ -53,8 +55,7 @@ public enum Shell {
         }
         let timedOut = ChildProcesses.wait(for: process, timeout: timeout)
         readers.wait()
-        var result = Result(status: timedOut ? 124 : process.terminationStatus,
-                            output: String(decoding: outputData.data, as: UTF8.self),
+        var result = Result(status: timedOut ? 124 : process.terminationStatus, outputData: outputData.data,
                             error: String(decoding: errorData.data, as: UTF8.self))
         result.timedOut = timedOut
         return result

@@ -133,7 +133,7 @@ public struct BootTestSuite {
         let result: Shell.Result
         do {
             result = try Shell.run(URL(fileURLWithPath: "/bin/sh"), ["-c", command], in: folder,
-                                   environment: ["UNIKERNEL_DIR": directory.path], timeout: BootTestSuite.hostCommandTimeout)
+                                   environment: ["UNIKERNEL_DIR": directory.path, "MIRAGE_ROOT": installation.root.path], timeout: BootTestSuite.hostCommandTimeout)
         } catch {
             return "\(command): \(error)"
         }

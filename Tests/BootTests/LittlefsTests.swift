@@ -1,0 +1,315 @@
+@testable import Boot
+import Foundation
+import XCTest
+
+/// A disk in memory, with an optional limit on writes (to crash it).
+final class MemoryDisk: BlockDevice {
+    var bytes: [UInt8]
+    var writes = 0
+    /// After this many sector writes, writes fail (the disk stopped).
+    var writeLimit = Int.max
+    init(bytes: [UInt8]) { self.bytes = bytes }
+    init(size: Int) { bytes = [UInt8](repeating: 0, count: size) }
+    var geometry: BlockGeometry { BlockGeometry(sectorSize: 512, sectorCount: UInt64(bytes.count / 512), isReadOnly: false) }
+    func read(sector: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(BlockError) {
+        if let problem = geometry.problem(sector: sector, length: buffer.count, writing: false) { throw problem }
+        let start = Int(sector) * 512
+        bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + start, byteCount: buffer.count) }
+    }
+    func write(sector: UInt64, from buffer: UnsafeRawBufferPointer) throws(BlockError) {
+        if let problem = geometry.problem(sector: sector, length: buffer.count, writing: true) { throw problem }
+        for index in 0..<(buffer.count / 512) {
+            guard writes < writeLimit else { throw .deviceError }
+            writes += 1
+            let start = (Int(sector) + index) * 512
+            for byte in 0..<512 { bytes[start + byte] = buffer[index * 512 + byte] }
+        }
+    }
+    func flush() throws(BlockError) {}
+}
+
+/// The littlefs store: its own round trips, remounts and damaged disks,
+/// and, through littlefs-python (the reference C littlefs), images each
+/// side wrote read by the other.
+final class LittlefsTests: XCTestCase {
+    func testFormatsABlankDiskAndKeepsWhatItWasGivenAcrossMounts() throws {
+        let disk = MemoryDisk(size: 256 * 1024)
+        let kv = LittlefsStore(device: disk)
+        XCTAssertNil(kv.failure)
+        XCTAssertTrue(kv.formatted)
+        let free = try kv.freeSpace()
+        let big = (0..<5000).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ $0 >> 8) }
+        try kv.set("small", Array("tiny".utf8))
+        try kv.set("a/b/big.bin", big)
+        try kv.set("a/note", Array("note".utf8))
+        XCTAssertLessThan(try kv.freeSpace(), free)
+        XCTAssertEqual(try kv.list(""), [KeyValueEntry(name: "a", kind: .dictionary), KeyValueEntry(name: "small", kind: .value)])
+        XCTAssertEqual(try kv.list("a"), [KeyValueEntry(name: "b", kind: .dictionary), KeyValueEntry(name: "note", kind: .value)])
+        let again = LittlefsStore(device: disk)
+        XCTAssertNil(again.failure)
+        XCTAssertFalse(again.formatted)
+        XCTAssertEqual(try again.get("a/b/big.bin"), big)
+        XCTAssertEqual(try again.get("a/b/big.bin", offset: 1000, length: 3000), Array(big[1000..<4000]))
+        XCTAssertEqual(try again.get("a/b/big.bin", offset: 4990, length: 100), Array(big[4990...]))
+        XCTAssertEqual(try again.size("a/b/big.bin"), 5000)
+        XCTAssertEqual(try again.get("small"), Array("tiny".utf8))
+        try again.set("a/b/big.bin", Array("now small".utf8))
+        XCTAssertEqual(try again.freeSpace(), free - 2 * 512 * 2, "the big file's blocks are free again; the two directories keep their pairs")
+        try again.rename("a/note", to: "moved/note")
+        try again.rename("small", to: "a/b/small")
+        try again.remove("moved")
+        let third = LittlefsStore(device: disk)
+        XCTAssertEqual(try third.list(""), [KeyValueEntry(name: "a", kind: .dictionary)])
+        XCTAssertEqual(try third.get("a/b/small"), Array("tiny".utf8))
+        XCTAssertNil(try third.exists("moved/note"))
+        XCTAssertThrowsError(try third.get("a")) { XCTAssertEqual($0 as? KeyValueError, .wrongKind) }
+        XCTAssertThrowsError(try third.set("a/b/small/x", [1])) { XCTAssertEqual($0 as? KeyValueError, .wrongKind) }
+        XCTAssertThrowsError(try third.rename("a", to: "a/b/c")) { XCTAssertEqual($0 as? KeyValueError, .invalidKey) }
+        XCTAssertThrowsError(try third.set("", [1])) { XCTAssertEqual($0 as? KeyValueError, .invalidKey) }
+    }
+
+    func testManyKeysSplitDirectoriesAndStayReadable() throws {
+        let disk = MemoryDisk(size: 512 * 1024)
+        let kv = LittlefsStore(device: disk)
+        for index in 0..<120 { try kv.set("many/key-\(index)", Array("value \(index) ".utf8) + [UInt8](repeating: UInt8(index), count: index % 90)) }
+        let again = LittlefsStore(device: disk)
+        XCTAssertEqual(try again.list("many").count, 120)
+        for index in stride(from: 0, to: 120, by: 7) {
+            XCTAssertEqual(try again.get("many/key-\(index)"), Array("value \(index) ".utf8) + [UInt8](repeating: UInt8(index), count: index % 90))
+        }
+        for index in 0..<60 { try again.remove("many/key-\(index * 2)") }
+        XCTAssertEqual(try LittlefsStore(device: disk).list("many").count, 60)
+    }
+
+    /// Random operations against a model, with remounts; each step's state
+    /// must be what the model says.
+    func testRandomOperationsMatchAModel() throws {
+        var generator = SplitMix(seed: 42)
+        let disk = MemoryDisk(size: 1024 * 1024)
+        var kv = LittlefsStore(device: disk)
+        var model: [String: [UInt8]] = [:]
+        let keys = ["a", "b", "d/x", "d/y", "d/e/z", "f/g"]
+        for step in 0..<400 {
+            let key = keys[Int(generator.next() % UInt64(keys.count))]
+            switch generator.next() % 5 {
+            case 0, 1:
+                let value = (0..<Int(generator.next() % 3000)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+                do { try kv.set(key, value); model[key] = value } catch KeyValueError.wrongKind {}
+            case 2:
+                if model[key] != nil { try kv.remove(key); model[key] = nil }
+            case 3:
+                let target = keys[Int(generator.next() % UInt64(keys.count))]
+                if let value = model[key], target != key {
+                    do {
+                        try kv.rename(key, to: target)
+                        model[key] = nil
+                        model = model.filter { !$0.key.hasPrefix(target + "/") }
+                        model[target] = value
+                    } catch KeyValueError.wrongKind {}
+                }
+            default:
+                kv = LittlefsStore(device: disk)
+                XCTAssertNil(kv.failure, "step \(step)")
+            }
+            for key in keys {
+                let stored: [UInt8]? = (try? kv.exists(key)) == .value ? try kv.get(key) : nil
+                XCTAssertEqual(stored, model[key], "step \(step), \(key)")
+            }
+        }
+    }
+
+    func testDamagedDisksNeverCrashTheStore() throws {
+        let disk = MemoryDisk(size: 128 * 1024)
+        let kv = LittlefsStore(device: disk)
+        try kv.set("d/one", [UInt8](repeating: 1, count: 2000))
+        try kv.set("two", Array("two".utf8))
+        let original = disk.bytes
+        var generator = SplitMix(seed: 7)
+        for _ in 0..<1500 {
+            let damaged = MemoryDisk(bytes: original)
+            for _ in 0...(generator.next() % 8) {
+                damaged.bytes[Int(generator.next() % UInt64(12 * 512))] ^= UInt8(truncatingIfNeeded: generator.next() | 1)
+            }
+            let store = LittlefsStore(device: damaged)
+            _ = try? store.list("")
+            _ = try? store.get("d/one")
+            _ = try? store.get("two")
+            _ = try? store.set("three", [3])
+        }
+    }
+
+    /// A disk that stops after each possible number of sector writes, across
+    /// a stream of sets, overwrites, renames and removals: after a remount,
+    /// the store holds exactly the state after the last acknowledged change,
+    /// or after the change in flight (if it landed before the disk stopped).
+    func testEveryCrashPointKeepsAcknowledgedChanges() throws {
+        typealias Model = [String: [UInt8]]
+        enum Change {
+            case set(String, [UInt8]), rename(String, String), remove(String)
+            func apply(_ model: Model) -> Model {
+                var next = model
+                switch self {
+                case let .set(key, value): next[key] = value
+                case let .rename(from, to): next[to] = next.removeValue(forKey: from)
+                case let .remove(key): next[key] = nil
+                }
+                return next
+            }
+            func apply(_ kv: LittlefsStore<MemoryDisk>) throws {
+                switch self {
+                case let .set(key, value): try kv.set(key, value)
+                case let .rename(from, to): try kv.rename(from, to: to)
+                case let .remove(key): try kv.remove(key)
+                }
+            }
+        }
+        var changes: [Change] = []
+        var model: Model = [:]
+        for index in 0..<30 {
+            let change: Change
+            switch index % 7 {
+            case 3 where model["k/\(index % 5)"] != nil: change = .rename("k/\(index % 5)", "r/\(index % 3)")
+            case 6 where model["k/\(index % 4)"] != nil: change = .remove("k/\(index % 4)")
+            default: change = .set("k/\(index % 5)", [UInt8](repeating: UInt8(index), count: index * 211 % 1700))
+            }
+            changes.append(change)
+            model = change.apply(model)
+        }
+        /// Runs the changes until the disk fails: the state after the last
+        /// acknowledged one, and after the one cut short.
+        func run(_ disk: MemoryDisk) -> (acknowledged: Model, inFlight: Model?) {
+            let kv = LittlefsStore(device: disk)
+            var model: Model = [:]
+            if kv.failure != nil { return (model, nil) }
+            for change in changes {
+                do { try change.apply(kv) } catch { return (model, change.apply(model)) }
+                model = change.apply(model)
+            }
+            return (model, nil)
+        }
+        func contents(_ kv: LittlefsStore<MemoryDisk>) throws -> Model {
+            var found: Model = [:]
+            for folder in ["k", "r"] where try kv.exists(folder) == .dictionary {
+                for entry in try kv.list(folder) { found[folder + "/" + entry.name] = try kv.get(folder + "/" + entry.name) }
+            }
+            return found
+        }
+        let whole = MemoryDisk(size: 192 * 1024)
+        XCTAssertEqual(run(whole).acknowledged, model)
+        var checked = 0
+        for limit in 2..<whole.writes {
+            let disk = MemoryDisk(size: 192 * 1024)
+            disk.writeLimit = limit
+            let outcome = run(disk)
+            disk.writeLimit = .max
+            let kv = LittlefsStore(device: disk)
+            XCTAssertNil(kv.failure, "crash after \(limit) writes")
+            let found = try contents(kv)
+            XCTAssert(found == outcome.acknowledged || found == outcome.inFlight,
+                      "crash after \(limit) writes: \(found.keys.sorted()) vs \(outcome.acknowledged.keys.sorted())")
+            checked += 1
+        }
+        XCTAssertGreaterThan(checked, 80)
+    }
+
+    // MARK: littlefs-python
+
+    func python() throws -> URL {
+        var folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: folder.appendingPathComponent("Package.swift").path) { folder.deleteLastPathComponent() }
+        let tool = folder.appendingPathComponent("tools/littlefs-tool.py")
+        let venv = folder.appendingPathComponent(".build/python/bin/python3")
+        let python = FileManager.default.fileExists(atPath: venv.path) ? venv.path : "/usr/bin/python3"
+        let probe = try run(python, ["-c", "import littlefs"])
+        if probe.status != 0 {
+            if ProcessInfo.processInfo.environment["MIRAGE_SYSTEM_TESTS"] == "1" { XCTFail("littlefs-python is missing: run scripts/setup") }
+            throw XCTSkip("littlefs-python is not installed (scripts/setup installs it)")
+        }
+        pythonPath = python
+        return tool
+    }
+    var pythonPath = "python3"
+
+    @discardableResult
+    func run(_ executable: String, _ arguments: [String], input: Data? = nil) throws -> (status: Int32, output: Data) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let output = Pipe(), inputPipe = Pipe()
+        process.standardOutput = output
+        process.standardInput = inputPipe
+        try process.run()
+        if let input { inputPipe.fileHandleForWriting.write(input) }
+        try inputPipe.fileHandleForWriting.close()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, data)
+    }
+
+    func tool(_ tool: URL, _ arguments: [String], input: Data? = nil) throws -> String {
+        let result = try run(pythonPath, [tool.path] + arguments, input: input)
+        XCTAssertEqual(result.status, 0, "littlefs-tool \(arguments)")
+        return String(decoding: result.output, as: UTF8.self)
+    }
+
+    func testLittlefsReadsWhatTheStoreWrote() throws {
+        let tool = try python()
+        let disk = MemoryDisk(size: 512 * 1024)
+        let kv = LittlefsStore(device: disk)
+        let big = (0..<20000).map { UInt8(truncatingIfNeeded: $0 % 251) }
+        try kv.set("hello.txt", Array("hello\n".utf8))
+        try kv.set("docs/big.bin", big)
+        for index in 0..<40 { try kv.set("docs/many/\(index)", Array("v\(index)".utf8)) }
+        try kv.rename("docs/many/3", to: "top-3")
+        try kv.remove("docs/many/4")
+        let image = FileManager.default.temporaryDirectory.appendingPathComponent("lfs-\(UUID().uuidString).img")
+        try Data(disk.bytes).write(to: image)
+        let tree = try self.tool(tool, ["tree", image.path])
+        XCTAssert(tree.contains("docs/big.bin 20000 "), tree)
+        XCTAssert(tree.contains("hello.txt 6 "), tree)
+        XCTAssert(tree.contains("top-3 2 "), tree)
+        XCTAssertFalse(tree.contains("docs/many/4 "), tree)
+        XCTAssertEqual(tree.split(separator: "\n").filter { $0.hasPrefix("docs/many/") && $0 != "docs/many/" }.count, 38)
+        XCTAssertEqual(Array(try run(pythonPath, [tool.path, "get", image.path, "docs/big.bin"]).output), big)
+        // littlefs writes into it; the store reads that back.
+        _ = try self.tool(tool, ["put", image.path, "docs/from-littlefs", "/dev/stdin"], input: Data("written by littlefs".utf8))
+        _ = try self.tool(tool, ["rm", image.path, "docs/many"])
+        let after = LittlefsStore(device: MemoryDisk(bytes: Array(try Data(contentsOf: image))))
+        XCTAssertNil(after.failure)
+        XCTAssertEqual(try after.get("docs/from-littlefs"), Array("written by littlefs".utf8))
+        XCTAssertNil(try after.exists("docs/many"))
+        XCTAssertEqual(try after.get("docs/big.bin"), big)
+    }
+
+    func testTheStoreReadsWhatLittlefsWrote() throws {
+        let tool = try python()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lfs-src-\(UUID().uuidString)")
+        var files: [String: [UInt8]] = [:]
+        for index in 0..<30 { files["flat/file-\(index)"] = Array("file \(index)".utf8) }
+        files["deep/a/b/c.bin"] = (0..<70000).map { UInt8(truncatingIfNeeded: $0 * 7 % 256) }
+        files["empty"] = []
+        for (key, bytes) in files {
+            let file = folder.appendingPathComponent(key)
+            try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(bytes).write(to: file)
+        }
+        for blockSize in [512, 4096] {
+            let image = folder.appendingPathExtension("\(blockSize).img")
+            _ = try self.tool(tool, ["make", image.path, folder.path, "--block-size", "\(blockSize)", "--size", "\(2 << 20)"])
+            let disk = MemoryDisk(bytes: Array(try Data(contentsOf: image)))
+            let kv = LittlefsStore(device: disk)
+            XCTAssertNil(kv.failure, "block size \(blockSize)")
+            for (key, bytes) in files { XCTAssertEqual(try kv.get(key), bytes, "\(key), block size \(blockSize)") }
+            XCTAssertEqual(try kv.list("flat").count, 30)
+            // The store writes into littlefs's image; littlefs reads it.
+            try kv.set("flat/file-3", Array("changed".utf8))
+            try kv.set("new/one", [UInt8](repeating: 9, count: 9000))
+            try kv.remove("deep")
+            try Data(disk.bytes).write(to: image)
+            XCTAssertEqual(try self.tool(tool, ["get", image.path, "flat/file-3"]), "changed")
+            let tree = try self.tool(tool, ["tree", image.path])
+            XCTAssert(tree.contains("new/one 9000 "), tree)
+            XCTAssertFalse(tree.contains("deep"), tree)
+        }
+    }
+}
