@@ -22,6 +22,9 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("disk"), help: ArgumentHelp("Attach FILE to the block device NAME, instead of config.swift's image.", valueName: "NAME=FILE"))
     var disks: [String] = []
 
+    @Option(name: .customLong("fail-writes-after"), help: ArgumentHelp("Make the disk NAME fail every write after its N-th (QEMU's blkdebug): a disk that stops, for crash tests.", valueName: "NAME=N"))
+    var failingWrites: [String] = []
+
     @Flag(help: "Report the boot time: qemu's start to the first output (host clock), and reset to the job (the guest's cycle counter).")
     var timings = false
 
@@ -39,14 +42,15 @@ struct Run: ParsableCommand {
             let workspace = try unikernel.workspace()
             let runner = Runner(workspace: workspace)
             if dryRun {
-                print(try runner.command(bootArguments: bootArguments, for: .dryRun, bootLoader: bootLoader, disks: disks).1.shellLine)
+                print(try runner.command(bootArguments: bootArguments, for: .dryRun, bootLoader: bootLoader, disks: disks,
+                                        failingWrites: failingWrites).1.shellLine)
                 return
             }
             if let failure = Builder(workspace: workspace).lastFailure() {
                 printError("mirage-config: warning: the last build failed (\(failure)); booting the last good image")
             }
             let outcome = try runner.run(bootArguments: bootArguments, timeout: timeout, timings: timings, bootLoader: bootLoader,
-                                         disks: disks, say: { printError("mirage-config: \($0)") }) { bytes in
+                                         disks: disks, failingWrites: failingWrites, say: { printError("mirage-config: \($0)") }) { bytes in
                 FileHandle.standardOutput.write(bytes)
             }
             if timings {

@@ -24,7 +24,7 @@ final class DiskTests: XCTestCase {
         XCTAssertEqual(configuration.devices.filter { $0.type == "block" }.map(\.peripheral), ["virtio31", "virtio30"])
         let drivers = try DriverCatalog(installation: Fixtures.installation)
         let arguments = try QemuCommand.attachments(for: configuration, board: Fixtures.board("virt"), drivers: drivers,
-                                                    disks: ["first": URL(fileURLWithPath: "/d/a,b.img"), "second": URL(fileURLWithPath: "/d/b.img")])
+                                                    disks: ["first": "/d/a,b.img", "second": "/d/b.img"])
         XCTAssertEqual(arguments, ["-drive", "file=/d/a,,b.img,if=none,id=first,format=raw", "-device", "virtio-blk-device,drive=first",
                                    "-drive", "file=/d/b.img,if=none,id=second,format=raw", "-device", "virtio-blk-device,drive=second"],
                        "the first -device fills the top transport; a comma in a path is doubled for qemu's option syntax")

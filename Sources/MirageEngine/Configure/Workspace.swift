@@ -78,10 +78,10 @@ public struct Workspace {
     }
 
     /// The disk images config.swift names (`image:`), by device.
-    func declaredDisks(_ configuration: ResolvedConfiguration) -> [String: URL] {
-        var disks: [String: URL] = [:]
+    func declaredDisks(_ configuration: ResolvedConfiguration) -> [String: String] {
+        var disks: [String: String] = [:]
         for device in configuration.devices {
-            if let image = device.parameters["image"] { disks[device.name] = URL(fileURLWithPath: image, relativeTo: directory).standardizedFileURL }
+            if let image = device.parameters["image"] { disks[device.name] = URL(fileURLWithPath: image, relativeTo: directory).standardizedFileURL.path }
         }
         return disks
     }
@@ -89,7 +89,7 @@ public struct Workspace {
     /// The qemu command that boots the configured image with `deviceTree`
     /// and the block devices' images `disks`.
     public func qemuCommand(_ configuration: ResolvedConfiguration, board: Board, deviceTree: URL,
-                            disks: [String: URL] = [:]) throws -> QemuCommand {
+                            disks: [String: String] = [:]) throws -> QemuCommand {
         guard let profileName = board.qemu else {
             throw MirageError("the \(board.name) board has no qemu profile", fix: "flash the image to the board instead")
         }

@@ -15,6 +15,8 @@ public struct QemuCommand {
     public var uBootFolder: URL?
     /// Boot from this SD card image, as the board's boot ROM does (SPL, then U-Boot).
     public var sdCard: URL?
+    /// Files made for this boot alone (fault-injection rules), removed after it.
+    public var temporaryFiles: [URL] = []
 
     public init(board: Board, profile: QemuProfile, image: URL, deviceTree: URL, attachments: [String] = []) {
         self.board = board
@@ -26,16 +28,16 @@ public struct QemuCommand {
 
     /// The attachments a configuration needs: each bound driver's `qemu:`
     /// arguments, in the board's order of the hardware they are bound to,
-    /// with each block device's disk image from `disks` (by instance name).
+    /// with each block device's disk image from `disks` (by instance name, as qemu's file= takes it).
     /// A disk not given is a placeholder naming the device (the configured
     /// command in qemu-command.txt); `run` gives them all.
     public static func attachments(for configuration: ResolvedConfiguration, board: Board, drivers: DriverCatalog,
-                                   disks: [String: URL] = [:]) throws -> [String] {
+                                   disks: [String: String] = [:]) throws -> [String] {
         var arguments: [String] = []
         for peripheral in board.peripherals {
             for device in configuration.devices where device.peripheral == peripheral.name {
                 let driver = try drivers.driver(device.driver)
-                arguments += driver.qemuArguments(name: device.name, disk: disks[device.name]?.path ?? "DISK-IMAGE-FOR-\(device.name)")
+                arguments += driver.qemuArguments(name: device.name, disk: disks[device.name] ?? "DISK-IMAGE-FOR-\(device.name)")
             }
         }
         return arguments
@@ -48,6 +50,7 @@ public struct QemuCommand {
         var command = QemuCommand(board: board, profile: profile, image: image, deviceTree: deviceTree, attachments: attachments)
         command.uBootFolder = uBootFolder
         command.sdCard = sdCard
+        command.temporaryFiles = temporaryFiles
         return command
     }
 

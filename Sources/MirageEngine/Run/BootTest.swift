@@ -40,14 +40,23 @@ public struct BootTestSpec: Codable {
         /// each must exit 0 (they check what the unikernel wrote; the boot's
         /// console is in console.txt there).
         public let check: [String]?
+        /// A crash test: boots once per N, with `disk` failing every write after
+        /// its N-th, then again with `verify` boot arguments on the same image;
+        /// `expect` and `exit-status` judge the verify boot, and `check` runs
+        /// after each (with the crash boot's console in console.txt, the
+        /// verify boot's in verify.txt, N in $CRASH_WRITES). N counts from 0
+        /// until the crash boot ends with status 0 (nothing failed), at most `writes`.
+        public let crash: Crash?
         /// Run only when the configuration's keys have these values
         /// (`mirage-config test -- --store tar`).
         public let when: [String: String]?
 
         public init(name: String, bootArguments: [String]? = nil, expect: [String], exitStatus: Int32? = nil,
                     expectFault: Bool? = nil, differBetweenBoots: String? = nil, boards: [String]? = nil, bootLoader: String? = nil,
-                    prepare: [String]? = nil, disks: [String: String]? = nil, check: [String]? = nil, when: [String: String]? = nil) {
+                    prepare: [String]? = nil, disks: [String: String]? = nil, check: [String]? = nil, when: [String: String]? = nil,
+                    crash: Crash? = nil) {
             self.when = when
+            self.crash = crash
             self.prepare = prepare
             self.disks = disks
             self.check = check
@@ -62,13 +71,22 @@ public struct BootTestSpec: Codable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case name, expect, boards, prepare, disks, check, when
+            case name, expect, boards, prepare, disks, check, when, crash
             case bootArguments = "boot-arguments"
             case exitStatus = "exit-status"
             case expectFault = "expect-fault"
             case differBetweenBoots = "differ-between-boots"
             case bootLoader = "boot-loader"
         }
+    }
+
+    public struct Crash: Codable {
+        /// The block device whose writes stop.
+        public let disk: String
+        /// The most crash points to try.
+        public let writes: Int
+        /// Boot arguments of the boot after the crash.
+        public let verify: [String]?
     }
 
     public static let fileName = "boot-test.yaml"
@@ -82,7 +100,7 @@ public struct BootTestSpec: Codable {
         try checkFields(of: file, allowed: ["boards", "timeout", "tests"])
         let spec = try decodeYAML(BootTestSpec.self, from: file)
         let caseFields = ["name", "expect", "boards", "boot-arguments", "exit-status", "expect-fault", "differ-between-boots", "boot-loader",
-                         "prepare", "disks", "check", "when"]
+                         "prepare", "disks", "check", "when", "crash"]
         try checkFields(of: file, inEachOf: "tests", allowed: caseFields)
         for testCase in spec.tests where testCase.bootLoader.map({ Runner.BootLoader(rawValue: $0) == nil }) ?? false {
             throw MirageError("\(displayPath(file.path)): test '\(testCase.name)' has boot-loader '\(testCase.bootLoader!)'",

@@ -54,6 +54,11 @@ public struct BootTestSuite {
             }
             for testCase in spec.tests where testCase.boards.map({ $0.contains(target) || $0.contains(boardName) }) ?? true
                 && (testCase.when ?? [:]).allSatisfy({ keys[$0.key] == $0.value }) {
+                if let crash = testCase.crash {
+                    results.append(runCrashCase(testCase, crash, board: boardName, runner: runner, workspace: workspace,
+                                                timeout: timeout, log: log, echo: echo))
+                    continue
+                }
                 let boots = testCase.differBetweenBoots == nil ? 1 : 2
                 var outcomes: [Runner.Outcome] = []
                 let scratch = workspace.buildDirectory.appendingPathComponent("scratch/\(testCase.name)")
@@ -89,6 +94,55 @@ public struct BootTestSuite {
         return results
     }
 
+    /// A crash case: for N = 0, 1, ...: a fresh disk, a boot whose disk fails
+    /// every write after the N-th, a boot on what it left, and the checks.
+    func runCrashCase(_ testCase: BootTestSpec.Case, _ crash: BootTestSpec.Crash, board: String, runner: Runner, workspace: Workspace,
+                      timeout: Double, log: (String) -> Void, echo: @escaping (Data) -> Void) -> BootTestResult {
+        let scratch = workspace.buildDirectory.appendingPathComponent("scratch/\(testCase.name)")
+        var seconds = 0.0
+        var consoles = ""
+        for writes in 0...max(0, crash.writes) {
+            var failure = ""
+            var finished = false
+            do {
+                let disks = try prepareDisks(for: testCase, in: scratch, workspace: workspace)
+                let crashed = try runner.run(bootArguments: testCase.bootArguments ?? [], timeout: timeout, disks: disks,
+                                             failingWrites: ["\(crash.disk)=\(writes)"], say: log, echo: echo)
+                let after = try runner.run(bootArguments: crash.verify ?? [], timeout: timeout, disks: disks, say: log, echo: echo)
+                seconds += crashed.seconds + after.seconds
+                consoles = crashed.console + "\n--- after the crash ---\n" + after.console
+                finished = crashed.status == 0
+                if crashed.timedOut { failure = "the boot with a failing disk timed out" }
+                // The job must have run: a qemu that did not start proves nothing.
+                if let refusal = crashed.console.split(separator: "\n").first(where: { $0.hasPrefix(QemuCommand.executable + ":") }) {
+                    failure = "qemu did not boot with the failing disk: \(refusal)"
+                }
+                if failure.isEmpty {
+                    failure = BootTestJudge.judge(testCase, board: board, outcome: after, faultMarkers: defaults.faultMarkers, timeout: timeout)
+                }
+                if failure.isEmpty {
+                    try Data(crashed.console.utf8).write(to: scratch.appendingPathComponent("console.txt"))
+                    try Data(after.console.utf8).write(to: scratch.appendingPathComponent("verify.txt"))
+                    failure = runChecks(testCase, in: scratch, environment: ["CRASH_WRITES": "\(writes)"])
+                }
+            } catch {
+                failure = "\(error)"
+            }
+            if !failure.isEmpty {
+                log(String(format: "[%@] FAIL %@ (%.2f s): disk stopped after %d writes: %@", board, testCase.name, seconds, writes, failure))
+                return BootTestResult(board: board, name: testCase.name, passed: false,
+                                      failure: "disk stopped after \(writes) writes: \(failure)", seconds: seconds, console: consoles)
+            }
+            if finished {
+                log(String(format: "[%@] PASS %@ (%.2f s): %d crash points, every one checked after a reboot", board, testCase.name, seconds, writes))
+                return BootTestResult(board: board, name: testCase.name, passed: true, failure: "", seconds: seconds, console: consoles)
+            }
+        }
+        let failure = "the stream still had writes to make after \(crash.writes) (raise crash: writes:)"
+        log("[\(board)] FAIL \(testCase.name): \(failure)")
+        return BootTestResult(board: board, name: testCase.name, passed: false, failure: failure, seconds: seconds, console: consoles)
+    }
+
     /// Host commands get this long each.
     static let hostCommandTimeout: Double = 300
 
@@ -111,7 +165,8 @@ public struct BootTestSuite {
         }
         return try devices.map { device in
             if let file = testCase.disks?[device.name] { return "\(device.name)=\(scratch.appendingPathComponent(file).path)" }
-            let copy = scratch.appendingPathComponent("\(device.name).img")
+            // Named as config.swift names it, so checks find it by that name.
+            let copy = scratch.appendingPathComponent(device.parameters["image"].map { URL(fileURLWithPath: $0).lastPathComponent } ?? "\(device.name).img")
             if let image = device.parameters["image"] {
                 let original = URL(fileURLWithPath: image, relativeTo: directory)
                 if FileManager.default.fileExists(atPath: original.path) { try FileManager.default.copyItem(at: original, to: copy) }
@@ -121,19 +176,19 @@ public struct BootTestSuite {
     }
 
     /// The first of the case's `check` commands that fails, as a failure; "" if all pass.
-    func runChecks(_ testCase: BootTestSpec.Case, in scratch: URL) -> String {
+    func runChecks(_ testCase: BootTestSpec.Case, in scratch: URL, environment: [String: String] = [:]) -> String {
         for command in testCase.check ?? [] {
-            if let problem = runHostCommand(command, in: scratch) { return "check: \(problem)" }
+            if let problem = runHostCommand(command, in: scratch, environment: environment) { return "check: \(problem)" }
         }
         return ""
     }
 
     /// Runs `command` with /bin/sh in `folder`; what went wrong, or nil.
-    func runHostCommand(_ command: String, in folder: URL) -> String? {
+    func runHostCommand(_ command: String, in folder: URL, environment: [String: String] = [:]) -> String? {
         let result: Shell.Result
         do {
             result = try Shell.run(URL(fileURLWithPath: "/bin/sh"), ["-c", command], in: folder,
-                                   environment: ["UNIKERNEL_DIR": directory.path, "MIRAGE_ROOT": installation.root.path], timeout: BootTestSuite.hostCommandTimeout)
+                                   environment: environment.merging(["UNIKERNEL_DIR": directory.path, "MIRAGE_ROOT": installation.root.path]) { $1 }, timeout: BootTestSuite.hostCommandTimeout)
         } catch {
             return "\(command): \(error)"
         }

@@ -35,6 +35,36 @@ public enum Disks {
         return result
     }
 
+    /// Parses `NAME=N` (the disk NAME fails every write after its N-th),
+    /// for disks this boot attaches.
+    static func failingWrites(_ arguments: [String], attached: [DiskAttachment]) throws -> [(String, Int)] {
+        try arguments.map { argument in
+            let parts = argument.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let writes = Int(parts[1]), writes >= 0 else {
+                throw MirageError("--fail-writes-after '\(argument)' is not NAME=N", fix: "N is how many writes succeed, 0 or more")
+            }
+            guard let disk = attached.first(where: { $0.device == parts[0] }) else {
+                throw MirageError("--fail-writes-after \(argument): the unikernel has no block device '\(parts[0])'",
+                                  fix: "its block devices: \(attached.map(\.device).joined(separator: ", "))")
+            }
+            guard !disk.file.path.contains(":") else {
+                throw MirageError("QEMU's blkdebug cannot take the disk image \(disk.file.path): its path has a ':'")
+            }
+            return (parts[0], writes)
+        }
+    }
+
+    /// blkdebug rules: each write moves the state on by one; from state N+1
+    /// every write fails with EIO, as a disk that stopped after N writes.
+    static func blkdebugRules(failingAfter writes: Int) -> String {
+        var text = "# mirage-config: fail every write after the first \(writes)\n"
+        for state in 1...max(1, writes) where writes > 0 {
+            text += "[set-state]\nstate = \"\(state)\"\nevent = \"write_aio\"\nnew_state = \"\(state + 1)\"\n\n"
+        }
+        text += "[inject-error]\nstate = \"\(writes + 1)\"\nevent = \"write_aio\"\nerrno = \"5\"\n"
+        return text
+    }
+
     /// The configuration's devices whose drivers attach a disk image.
     static func diskDevices(_ configuration: ResolvedConfiguration, drivers: DriverCatalog) throws -> [ResolvedDevice] {
         try configuration.devices.filter { try drivers.driver($0.driver).takesDisk }

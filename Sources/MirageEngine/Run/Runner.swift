@@ -50,8 +50,10 @@ public struct Runner {
     /// `timings`: ask the runtime to report its boot time (`mirage.timings`, not a key of the unikernel's).
     /// `disks`: `NAME=FILE` for block devices, over config.swift's images; for
     /// a boot, missing images are created (if config.swift says so) and padded.
+    /// `failingWrites`: `NAME=N`, the disk NAME fails every write after its
+    /// N-th (QEMU's blkdebug), as a disk that stops: for crash tests.
     public func command(bootArguments: [String], for purpose: Purpose, timings: Bool = false,
-                        bootLoader: BootLoader = .direct, disks: [String] = [],
+                        bootLoader: BootLoader = .direct, disks: [String] = [], failingWrites: [String] = [],
                         say: (String) -> Void = { _ in }) throws -> (ResolvedConfiguration, QemuCommand) {
         let configuration = try workspace.configured()
         let board = try Board.load(configuration.board, from: workspace.installation)
@@ -60,8 +62,19 @@ public struct Runner {
                                             relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
         let attached = purpose == .query ? [] : try Disks.plan(configuration, drivers: drivers, folder: workspace.directory, overrides: overrides)
         if purpose == .boot { try Disks.prepare(attached, say: say) }
-        let configured = try workspace.qemuCommand(configuration, board: board, deviceTree: workspace.deviceTreeBlob,
-                                                   disks: Dictionary(uniqueKeysWithValues: attached.map { ($0.device, $0.file) }))
+        // As qemu takes them: a file's path, or a blkdebug filename wrapping it.
+        var diskFiles = Dictionary(uniqueKeysWithValues: attached.map { ($0.device, $0.file.path) })
+        var faultRules: [URL] = []
+        for (device, writes) in try Disks.failingWrites(failingWrites, attached: attached) {
+            let rules = workspace.buildDirectory.appendingPathComponent(purpose == .boot ? "blkdebug-\(ProcessInfo.processInfo.processIdentifier)-\(device).cfg"
+                                                                                          : "dry-run-\(device).cfg")
+            if purpose == .boot { ChildProcesses.temporary(rules) }
+            try Disks.blkdebugRules(failingAfter: writes).write(to: rules, atomically: true, encoding: .utf8)
+            faultRules.append(rules)
+            diskFiles[device] = "blkdebug:\(rules.path):\(diskFiles[device]!)"
+        }
+        var configured = try workspace.qemuCommand(configuration, board: board, deviceTree: workspace.deviceTreeBlob, disks: diskFiles)
+        if purpose == .boot { configured.temporaryFiles = faultRules }
         if bootLoader == .sdCard, configured.attachments.contains(where: { $0.hasPrefix("if=sd") || $0.contains(",if=sd") }) {
             throw MirageError("the board's SD card slot holds the boot card, so a disk on the SD card host cannot be attached too",
                               fix: "boot it with --boot-loader direct, or give the disk another driver")
@@ -195,9 +208,11 @@ public struct Runner {
     /// Boots and waits at most `timeout` seconds; `echo` gets the console's
     /// bytes as they come, unchanged.
     public func run(bootArguments: [String] = [], timeout: Double, timings: Bool = false, bootLoader: BootLoader = .direct,
-                    disks: [String] = [], say: (String) -> Void = { _ in }, echo: @escaping (Data) -> Void) throws -> Outcome {
+                    disks: [String] = [], failingWrites: [String] = [], say: (String) -> Void = { _ in },
+                    echo: @escaping (Data) -> Void) throws -> Outcome {
         let (_, command) = try command(bootArguments: bootArguments, for: .boot, timings: timings, bootLoader: bootLoader,
-                                       disks: disks, say: say)
+                                       disks: disks, failingWrites: failingWrites, say: say)
+        defer { command.temporaryFiles.forEach(ChildProcesses.removeTemporary) }
         defer {
             if command.deviceTree != workspace.deviceTreeBlob { ChildProcesses.removeTemporary(command.deviceTree) }
             if let folder = command.uBootFolder { ChildProcesses.removeTemporary(folder) }
