@@ -44,6 +44,11 @@ def mount(path):
     fs = littlefs.LittleFS(block_size=block_size, block_count=count, mount=False)
     fs.context.buffer = bytearray(data)
     fs.mount()
+    # littlefs finishes a move or directory removal cut short by a power
+    # loss before it writes anything, and until then hides entries after
+    # the moved one; a write (to this in-memory copy) makes it do so now.
+    fs.mkdir(".littlefs-tool")
+    fs.rmdir(".littlefs-tool")
     return fs
 
 

@@ -47,6 +47,10 @@ public struct BootTestSpec: Codable {
         /// verify boot's in verify.txt, N in $CRASH_WRITES). N counts from 0
         /// until the crash boot ends with status 0 (nothing failed), at most `writes`.
         public let crash: Crash?
+        /// Disks whose every write and flush is recorded (QEMU's blklogwrites)
+        /// in a log file in the scratch folder, by device name: for checks
+        /// that replay the log as crash images.
+        public let logWrites: [String: String]?
         /// Run only when the configuration's keys have these values
         /// (`mirage-config test -- --store tar`).
         public let when: [String: String]?
@@ -54,7 +58,8 @@ public struct BootTestSpec: Codable {
         public init(name: String, bootArguments: [String]? = nil, expect: [String], exitStatus: Int32? = nil,
                     expectFault: Bool? = nil, differBetweenBoots: String? = nil, boards: [String]? = nil, bootLoader: String? = nil,
                     prepare: [String]? = nil, disks: [String: String]? = nil, check: [String]? = nil, when: [String: String]? = nil,
-                    crash: Crash? = nil) {
+                    crash: Crash? = nil, logWrites: [String: String]? = nil) {
+            self.logWrites = logWrites
             self.when = when
             self.crash = crash
             self.prepare = prepare
@@ -77,6 +82,7 @@ public struct BootTestSpec: Codable {
             case expectFault = "expect-fault"
             case differBetweenBoots = "differ-between-boots"
             case bootLoader = "boot-loader"
+            case logWrites = "log-writes"
         }
     }
 
@@ -100,7 +106,7 @@ public struct BootTestSpec: Codable {
         try checkFields(of: file, allowed: ["boards", "timeout", "tests"])
         let spec = try decodeYAML(BootTestSpec.self, from: file)
         let caseFields = ["name", "expect", "boards", "boot-arguments", "exit-status", "expect-fault", "differ-between-boots", "boot-loader",
-                         "prepare", "disks", "check", "when", "crash"]
+                         "prepare", "disks", "check", "when", "crash", "log-writes"]
         try checkFields(of: file, inEachOf: "tests", allowed: caseFields)
         for testCase in spec.tests where testCase.bootLoader.map({ Runner.BootLoader(rawValue: $0) == nil }) ?? false {
             throw MirageError("\(displayPath(file.path)): test '\(testCase.name)' has boot-loader '\(testCase.bootLoader!)'",

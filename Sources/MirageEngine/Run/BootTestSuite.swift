@@ -66,8 +66,10 @@ public struct BootTestSuite {
                     let disks = try prepareDisks(for: testCase, in: scratch, workspace: workspace)
                     for _ in 0..<boots {
                         let loader = testCase.bootLoader.flatMap(Runner.BootLoader.init(rawValue:)) ?? .direct
+                        let logs = (testCase.logWrites ?? [:]).sorted { $0.key < $1.key }
+                            .map { "\($0.key)=\(scratch.appendingPathComponent($0.value).path)" }
                         outcomes.append(try runner.run(bootArguments: testCase.bootArguments ?? [], timeout: timeout,
-                                                       bootLoader: loader, disks: disks, say: log, echo: echo))
+                                                       bootLoader: loader, disks: disks, loggingWrites: logs, say: log, echo: echo))
                     }
                 } catch {
                     results.append(BootTestResult(board: boardName, name: testCase.name, passed: false,

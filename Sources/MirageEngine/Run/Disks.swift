@@ -65,6 +65,30 @@ public enum Disks {
         return text
     }
 
+    /// Parses `NAME=LOG` (record the disk NAME's writes in LOG).
+    static func loggedWrites(_ arguments: [String], attached: [DiskAttachment], relativeTo folder: URL) throws -> [(String, URL)] {
+        try arguments.map { argument in
+            let parts = argument.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[1].isEmpty else { throw MirageError("--log-writes '\(argument)' is not NAME=LOG") }
+            guard attached.contains(where: { $0.device == parts[0] }) else {
+                throw MirageError("--log-writes \(argument): the unikernel has no block device '\(parts[0])'",
+                                  fix: "its block devices: \(attached.map(\.device).joined(separator: ", "))")
+            }
+            return (parts[0], URL(fileURLWithPath: parts[1], relativeTo: folder).standardizedFileURL)
+        }
+    }
+
+    /// A qemu filename that writes through to `image` and logs every write
+    /// and flush to `log` (blklogwrites; the superblock kept current).
+    static func blklogwrites(image: String, log: String) -> String {
+        func json(_ text: String) -> String {
+            "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        }
+        // These options are the raw format node's (-drive format=raw): its file is the logger.
+        return "json:{\"file\":{\"driver\":\"blklogwrites\",\"file\":{\"driver\":\"file\",\"filename\":\(json(image))},"
+            + "\"log\":{\"driver\":\"file\",\"filename\":\(json(log))},\"log-sector-size\":512,\"log-super-update-interval\":1}}"
+    }
+
     /// The configuration's devices whose drivers attach a disk image.
     static func diskDevices(_ configuration: ResolvedConfiguration, drivers: DriverCatalog) throws -> [ResolvedDevice] {
         try configuration.devices.filter { try drivers.driver($0.driver).takesDisk }

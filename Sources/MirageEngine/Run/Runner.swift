@@ -52,8 +52,12 @@ public struct Runner {
     /// a boot, missing images are created (if config.swift says so) and padded.
     /// `failingWrites`: `NAME=N`, the disk NAME fails every write after its
     /// N-th (QEMU's blkdebug), as a disk that stops: for crash tests.
+    /// `loggingWrites`: `NAME=LOG`, every write and flush to the disk NAME is
+    /// also recorded in LOG (QEMU's blklogwrites, dm-log-writes format), to
+    /// replay as crash images.
     public func command(bootArguments: [String], for purpose: Purpose, timings: Bool = false,
                         bootLoader: BootLoader = .direct, disks: [String] = [], failingWrites: [String] = [],
+                        loggingWrites: [String] = [],
                         say: (String) -> Void = { _ in }) throws -> (ResolvedConfiguration, QemuCommand) {
         let configuration = try workspace.configured()
         let board = try Board.load(configuration.board, from: workspace.installation)
@@ -72,6 +76,15 @@ public struct Runner {
             try Disks.blkdebugRules(failingAfter: writes).write(to: rules, atomically: true, encoding: .utf8)
             faultRules.append(rules)
             diskFiles[device] = "blkdebug:\(rules.path):\(diskFiles[device]!)"
+        }
+        for (device, log) in try Disks.loggedWrites(loggingWrites, attached: attached,
+                                                     relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)) {
+            if purpose == .boot {
+                guard FileManager.default.createFile(atPath: log.path, contents: nil) else {
+                    throw MirageError("cannot create the write log \(displayPath(log.path))")
+                }
+            }
+            diskFiles[device] = Disks.blklogwrites(image: diskFiles[device]!, log: log.path)
         }
         var configured = try workspace.qemuCommand(configuration, board: board, deviceTree: workspace.deviceTreeBlob, disks: diskFiles)
         if purpose == .boot { configured.temporaryFiles = faultRules }
@@ -208,10 +221,10 @@ public struct Runner {
     /// Boots and waits at most `timeout` seconds; `echo` gets the console's
     /// bytes as they come, unchanged.
     public func run(bootArguments: [String] = [], timeout: Double, timings: Bool = false, bootLoader: BootLoader = .direct,
-                    disks: [String] = [], failingWrites: [String] = [], say: (String) -> Void = { _ in },
-                    echo: @escaping (Data) -> Void) throws -> Outcome {
+                    disks: [String] = [], failingWrites: [String] = [], loggingWrites: [String] = [],
+                    say: (String) -> Void = { _ in }, echo: @escaping (Data) -> Void) throws -> Outcome {
         let (_, command) = try command(bootArguments: bootArguments, for: .boot, timings: timings, bootLoader: bootLoader,
-                                       disks: disks, failingWrites: failingWrites, say: say)
+                                       disks: disks, failingWrites: failingWrites, loggingWrites: loggingWrites, say: say)
         defer { command.temporaryFiles.forEach(ChildProcesses.removeTemporary) }
         defer {
             if command.deviceTree != workspace.deviceTreeBlob { ChildProcesses.removeTemporary(command.deviceTree) }

@@ -26,14 +26,19 @@ def states():
 def listing(state):
     return sorted("%s %d %s" % (k, len(v), hashlib.blake2s(v).hexdigest()) for k, v in state.items())
 
-acknowledged = len(re.findall(r"^ack \d+$", open("console.txt").read(), re.M))
-allowed = [listing(s) for s in states()[acknowledged:acknowledged + 2]]
-tool = os.path.join(os.environ["MIRAGE_ROOT"], "tools", "littlefs-tool.py")
-tree = subprocess.run([sys.executable, tool, "tree", "data.lfs"], capture_output=True, text=True, check=True).stdout.split("\n")
-by_littlefs = sorted(line for line in tree if line and not line.endswith("/"))
-by_unikernel = sorted(line[4:] for line in open("verify.txt").read().split("\n") if line.startswith("key "))
-if by_littlefs not in allowed:
-    sys.exit("after %d acknowledged changes, littlefs reads %r; expected one of %r" % (acknowledged, by_littlefs, allowed))
-if by_unikernel != by_littlefs:
-    sys.exit("the unikernel reads %r, littlefs %r" % (by_unikernel, by_littlefs))
-print("%d acknowledged changes present" % acknowledged)
+def main():
+    acknowledged = len(re.findall(r"^ack \d+$", open("console.txt").read(), re.M))
+    allowed = [listing(s) for s in states()[acknowledged:acknowledged + 2]]
+    tool = os.path.join(os.environ["MIRAGE_ROOT"], "tools", "littlefs-tool.py")
+    tree = subprocess.run([sys.executable, tool, "tree", "data.lfs"], capture_output=True, text=True, check=True).stdout.split("\n")
+    by_littlefs = sorted(line for line in tree if line and not line.endswith("/"))
+    by_unikernel = sorted(line[4:] for line in open("verify.txt").read().split("\n") if line.startswith("key "))
+    if by_littlefs not in allowed:
+        sys.exit("after %d acknowledged changes, littlefs reads %r; expected one of %r" % (acknowledged, by_littlefs, allowed))
+    if by_unikernel != by_littlefs:
+        sys.exit("the unikernel reads %r, littlefs %r" % (by_unikernel, by_littlefs))
+    print("%d acknowledged changes present" % acknowledged)
+
+
+if __name__ == "__main__":
+    main()
