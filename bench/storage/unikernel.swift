@@ -1,0 +1,44 @@
+/// Sequential throughput: 4 MiB written to and read from the raw disk in
+/// 64 KiB requests, then a 1 MiB value through the store (set, if it takes
+/// writes, and get). Prints KiB/s as measured by the board's clock.
+struct StorageBench {
+    static func start(console: some Console, clock: some Clock, block: some BlockDevice, kv: some KeyValueStore) -> Int32 {
+        let chunk = [UInt8](repeating: 0xA5, count: 64 * 1024)
+        let total = 4 * 1024 * 1024
+        do throws(BlockError) {
+            var started = clock.now()
+            for offset in stride(from: 0, to: total, by: chunk.count) { try block.write(sector: UInt64(offset / 512), chunk) }
+            try block.flush()
+            report("raw disk write", bytes: total, since: started, clock)
+            started = clock.now()
+            for offset in stride(from: 0, to: total, by: chunk.count) { _ = try block.read(sector: UInt64(offset / 512), count: chunk.count / 512) }
+            report("raw disk read", bytes: total, since: started, clock)
+        } catch {
+            print("raw disk failed: \(error.reason.text)")
+            return 1
+        }
+        let value = (0..<(1024 * 1024)).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        do throws(KeyValueError) {
+            var started = clock.now()
+            do throws(KeyValueError) {
+                try kv.set("big.bin", value)
+                report("\(Keys.store) set 1 MiB", bytes: value.count, since: started, clock)
+            } catch {
+                guard error == .readOnly else { throw error }
+            }
+            started = clock.now()
+            let back = try kv.get("big.bin")
+            report("\(Keys.store) get 1 MiB", bytes: back.count, since: started, clock)
+            guard back == value else { print("the value read back differs"); return 1 }
+        } catch {
+            print("\(Keys.store) failed: \(error.reason.text)")
+            return 1
+        }
+        return 0
+    }
+
+    static func report(_ what: String, bytes: Int, since start: UInt64, _ clock: some Clock) {
+        let nanoseconds = max(1, clock.now() - start)
+        print("\(what): \(UInt64(bytes) * 1_000_000_000 / 1024 / nanoseconds) KiB/s")
+    }
+}
