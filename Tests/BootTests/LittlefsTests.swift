@@ -10,6 +10,8 @@ final class MemoryDisk: BlockDevice {
     var writeLimit = Int.max
     init(bytes: [UInt8]) { self.bytes = bytes }
     init(size: Int) { bytes = [UInt8](repeating: 0, count: size) }
+    /// Every sector written (sector, bytes), and a nil at each flush: a write log.
+    var log: [(sector: Int, bytes: [UInt8])?] = []
     var geometry: BlockGeometry { BlockGeometry(sectorSize: 512, sectorCount: UInt64(bytes.count / 512), isReadOnly: false) }
     func read(sector: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(BlockError) {
         if let problem = geometry.problem(sector: sector, length: buffer.count, writing: false) { throw problem }
@@ -23,9 +25,10 @@ final class MemoryDisk: BlockDevice {
             writes += 1
             let start = (Int(sector) + index) * 512
             for byte in 0..<512 { bytes[start + byte] = buffer[index * 512 + byte] }
+            log.append((Int(sector) + index, Array(bytes[start..<(start + 512)])))
         }
     }
-    func flush() throws(BlockError) {}
+    func flush() throws(BlockError) { log.append(nil) }
 }
 
 /// The littlefs store: its own round trips, remounts and damaged disks,
@@ -210,6 +213,56 @@ final class LittlefsTests: XCTestCase {
             checked += 1
         }
         XCTAssertGreaterThan(checked, 80)
+    }
+
+    /// A disk may reorder or drop the writes between two flushes when power
+    /// fails: every image made of the writes before a flush and any subset
+    /// of the next epoch's, in any order, mounts and holds the state at the
+    /// start or the end of that epoch.
+    func testReorderedWritesWithinAFlushEpochKeepAConsistentState() throws {
+        let size = 128 * 1024
+        let disk = MemoryDisk(size: size)
+        let kv = LittlefsStore(device: disk)
+        for index in 0..<16 {
+            switch index % 6 {
+            case 3: try kv.rename("k/\((index - 1) % 4)", to: "m/\(index % 2)")
+            case 5: try kv.remove("k/\((index - 1) % 4)")
+            default: try kv.set("k/\(index % 4)", [UInt8](repeating: UInt8(index), count: index * 331 % 1500))
+            }
+        }
+        var epochs: [[(sector: Int, bytes: [UInt8])]] = [[]]
+        for entry in disk.log {
+            if let entry { epochs[epochs.count - 1].append(entry) } else { epochs.append([]) }
+        }
+        func state(_ bytes: [UInt8]) -> [String: [UInt8]]? {
+            let store = LittlefsStore(device: MemoryDisk(bytes: bytes))
+            guard store.failure == nil else { return bytes.allSatisfy { $0 == 0 } ? [:] : nil }
+            var found: [String: [UInt8]] = [:]
+            for folder in ["k", "m"] where (try? store.exists(folder)) == .dictionary {
+                for entry in (try? store.list(folder)) ?? [] { found[folder + "/" + entry.name] = try? store.get(folder + "/" + entry.name) }
+            }
+            return found
+        }
+        var generator = SplitMix(seed: 99)
+        var image = [UInt8](repeating: 0, count: size)
+        var images = 0
+        for epoch in epochs {
+            var end = image
+            for write in epoch { end.replaceSubrange((write.sector * 512)..<(write.sector * 512 + 512), with: write.bytes) }
+            let allowed = [state(image), state(end)]
+            for _ in 0..<min(16, 1 << epoch.count) {
+                var trial = image
+                var writes = epoch.filter { _ in generator.next() % 2 == 0 }
+                for index in writes.indices.reversed() { writes.swapAt(index, Int(generator.next() % UInt64(index + 1))) }
+                for write in writes { trial.replaceSubrange((write.sector * 512)..<(write.sector * 512 + 512), with: write.bytes) }
+                let found = state(trial)
+                XCTAssertNotNil(found)
+                XCTAssert(allowed.contains { $0 == found }, "epoch with \(epoch.count) writes: \(found.map { $0.keys.sorted() } ?? [])")
+                images += 1
+            }
+            image = end
+        }
+        XCTAssertGreaterThan(images, 60, "every epoch tried, up to 16 orders each")
     }
 
     // MARK: littlefs-python

@@ -1,8 +1,9 @@
 import MirageConfig
 
 // The block check of Tests/Fixtures/block on SD cards: vexpress-a9's PL181
-// (PIO) and the Cubieboard's A10 SD host (DMA), with SDSC and SDHC cards.
-let card = Device.match(target: ["vexpress-a9": disk("card", driver: "pl181"), "cubieboard": disk("card")])
+// (PIO), and the Allwinner SD hosts (DMA) of the Cubieboard and the Orange Pi
+// PC, with SDSC and SDHC cards.
+let card = Device.match(target: ["vexpress-a9": disk("card", driver: "pl181")], default: disk("card"))
 
 let main = Job("BlockCheck", needs: .console, .block)
 
