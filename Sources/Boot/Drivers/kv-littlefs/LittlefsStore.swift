@@ -301,13 +301,28 @@ public final class LittlefsStore<Device: BlockDevice>: KeyValueStore {
     }
 
     /// Bytes `start..<end` of a CTZ file: the skip-list to the last block
-    /// needed, then back along the first pointers to the first.
+    /// needed, then back along the first pointers to the first. A file is
+    /// usually written to consecutive blocks, so the blocks before the one
+    /// asked for are read with it, in one request, in case they are next.
     func readFile(head: UInt32, size: UInt32, from start: UInt32, to end: UInt32) throws(KeyValueError) -> [UInt8] {
         let bs = UInt32(blockSize)
         let last = Littlefs.ctzIndex(end - 1, blockSize: bs)
         let first = Littlefs.ctzIndex(start, blockSize: bs)
         var block = head
         var current = Littlefs.ctzIndex(size - 1, blockSize: bs).index
+        var run: (first: UInt32, bytes: [UInt8]) = (0, [])
+        func read(_ block: UInt32, wanting more: UInt32) throws(KeyValueError) -> [UInt8] {
+            if block >= run.first, Int(block - run.first) < run.bytes.count / blockSize {
+                let offset = Int(block - run.first) * blockSize
+                return Array(run.bytes[offset..<(offset + blockSize)])
+            }
+            let count = min(block + 1, max(1, min(more, 64)))
+            let from = block + 1 - count
+            do throws(BlockError) {
+                run = (from, try device.read(sector: UInt64(from) * UInt64(blockSize / 512), count: Int(count) * blockSize / 512))
+            } catch { throw .device(error) }
+            return Array(run.bytes[(Int(count - 1) * blockSize)...])
+        }
         var data = try readBlock(block)
         while current > last.index {
             let distance = current - last.index + 1
@@ -327,8 +342,8 @@ public final class LittlefsStore<Device: BlockDevice>: KeyValueStore {
             if current == first.index { break }
             block = Littlefs.le32(data, 0)
             guard block < blockCount else { throw .corrupt }
-            data = try readBlock(block)
             current -= 1
+            data = try read(block, wanting: current - first.index + 1)
         }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(Int(end - start))
@@ -518,6 +533,15 @@ public final class LittlefsStore<Device: BlockDevice>: KeyValueStore {
         var blocks: [UInt32] = []
         var offset = 0
         var index: UInt32 = 0
+        // Consecutive blocks (the allocator's usual gift) go out in one request.
+        var run: (first: UInt32, bytes: [UInt8]) = (0, [])
+        func writeRun() throws(KeyValueError) {
+            guard !run.bytes.isEmpty else { return }
+            do throws(BlockError) {
+                try device.write(sector: UInt64(run.first) * UInt64(blockSize / 512), run.bytes)
+            } catch { throw .device(error) }
+            run.bytes = []
+        }
         while offset < value.count {
             let block = try allocate()
             var bytes: [UInt8] = []
@@ -526,11 +550,16 @@ public final class LittlefsStore<Device: BlockDevice>: KeyValueStore {
             let take = min(blockSize - bytes.count, value.count - offset)
             bytes += value[offset..<(offset + take)]
             bytes += [UInt8](repeating: 0, count: blockSize - bytes.count)
-            try writeBlock(block, bytes)
+            if run.bytes.isEmpty || block != run.first + UInt32(run.bytes.count / blockSize) || run.bytes.count >= 64 * 1024 {
+                try writeRun()
+                run.first = block
+            }
+            run.bytes += bytes
             blocks.append(block)
             offset += take
             index += 1
         }
+        try writeRun()
         try flush()
         var data: [UInt8] = []
         Littlefs.appendLE32(&data, blocks[blocks.count - 1])

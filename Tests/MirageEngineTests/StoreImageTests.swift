@@ -1,0 +1,57 @@
+import Foundation
+@testable import MirageEngine
+import XCTest
+
+/// `mirage-config kv`'s host side: store images made and read with GNU tar
+/// and littlefs-python, and the errors a person meets.
+final class StoreImageTests: XCTestCase {
+    func folder() throws -> URL {
+        let folder = try Fixtures.temporaryFolder()
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("docs"), withIntermediateDirectories: true)
+        try Data("hello\n".utf8).write(to: folder.appendingPathComponent("hello.txt"))
+        try Data((0..<3000).map { UInt8($0 % 256) }).write(to: folder.appendingPathComponent("docs/data.bin"))
+        return folder
+    }
+
+    func testTarImagesAreListedAndReadAndRefuseWrites() throws {
+        let source = try folder()
+        let image = source.appendingPathExtension("tar")
+        try EmbeddedData.pack(source, to: image)
+        let store = try StoreImage(image, installation: Fixtures.installation)
+        XCTAssertEqual(store.format, .tar)
+        XCTAssertEqual(try store.list(""), "docs/\nhello.txt\n")
+        XCTAssertEqual(try store.list("docs"), "data.bin\n")
+        XCTAssertEqual(try store.get("docs/data.bin"), try Data(contentsOf: source.appendingPathComponent("docs/data.bin")))
+        XCTAssertThrowsError(try store.get("nothing")) { XCTAssert("\($0)".contains("has no key 'nothing'"), "\($0)") }
+        XCTAssertThrowsError(try store.put("x", from: image)) { XCTAssert("\($0)".contains("read-only"), "\($0)") }
+    }
+
+    func testLittlefsImagesGoThroughLittlefsPython() throws {
+        let python = Fixtures.installation.root.appendingPathComponent(".build/python/bin/python3")
+        guard FileManager.default.isExecutableFile(atPath: python.path) else {
+            if ProcessInfo.processInfo.environment["MIRAGE_SYSTEM_TESTS"] == "1" { XCTFail("littlefs-python is missing: run scripts/setup") }
+            throw XCTSkip("littlefs-python is not installed (scripts/setup installs it)")
+        }
+        let source = try folder()
+        let image = source.appendingPathExtension("lfs")
+        let tool = Fixtures.installation.root.appendingPathComponent("tools/littlefs-tool.py")
+        XCTAssertEqual(try Shell.run(python, [tool.path, "make", image.path, source.path, "--size", "262144"]).status, 0)
+        let store = try StoreImage(image, installation: Fixtures.installation)
+        XCTAssertEqual(store.format, .littlefs)
+        XCTAssertEqual(try store.list(""), "docs/\nhello.txt\n")
+        let value = source.appendingPathComponent("value")
+        try Data("new\n".utf8).write(to: value)
+        try store.put("notes/today", from: value)
+        XCTAssertEqual(try store.get("notes/today"), Data("new\n".utf8))
+        XCTAssertEqual(try store.get("docs/data.bin").count, 3000)
+        XCTAssertThrowsError(try store.get("nothing")) { XCTAssert("\($0)".contains("no such key"), "\($0)") }
+    }
+
+    func testOtherFilesAreNotStores() throws {
+        let file = try Fixtures.temporaryFolder().appendingPathComponent("random.img")
+        try Data(repeating: 7, count: 4096).write(to: file)
+        XCTAssertThrowsError(try StoreImage(file, installation: Fixtures.installation)) { error in
+            XCTAssert("\(error)".contains("neither a tar archive nor a littlefs image"), "\(error)")
+        }
+    }
+}
