@@ -17,6 +17,8 @@ public struct QemuCommand {
     public var sdCard: URL?
     /// Files made for this boot alone (fault-injection rules), removed after it.
     public var temporaryFiles: [URL] = []
+    /// More qemu arguments for this boot (a boot test's `qemu-arguments`).
+    public var extraArguments: [String] = []
 
     public init(board: Board, profile: QemuProfile, image: URL, deviceTree: URL, attachments: [String] = []) {
         self.board = board
@@ -51,6 +53,7 @@ public struct QemuCommand {
         command.uBootFolder = uBootFolder
         command.sdCard = sdCard
         command.temporaryFiles = temporaryFiles
+        command.extraArguments = extraArguments
         return command
     }
 
@@ -64,19 +67,19 @@ public struct QemuCommand {
         if let folder = uBootFolder, let firmware = profile.uBoot {
             // U-Boot as the firmware; its network after the unikernel's own virtio
             // devices, so that they keep the transports the device tree names.
-            return arguments + ["-bios", firmware] + attachments + profile.arguments
+            return arguments + ["-bios", firmware] + attachments + profile.arguments + extraArguments
                 + ["-netdev", "user,id=boot,tftp=\(QemuCommand.optionValue(folder.path))", "-device", "virtio-net-device,netdev=boot"]
         }
         if let card = sdCard {
             // snapshot=on: what U-Boot writes (its environment) does not reach the image.
             return arguments + ["-drive", "if=sd,format=raw,snapshot=on,file=\(QemuCommand.optionValue(card.path))"]
-                + attachments + profile.arguments
+                + attachments + profile.arguments + extraArguments
         }
         arguments += ["-kernel", image.path]
         if let dtb = board.memory.reserved("dtb") {
             arguments += ["-device", "loader,file=\(QemuCommand.optionValue(deviceTree.path)),addr=0x\(String(dtb.base, radix: 16)),force-raw=on"]
         }
-        return arguments + attachments + profile.arguments
+        return arguments + attachments + profile.arguments + extraArguments
     }
 
     /// A value inside a qemu option list (`key=value,key=value`): commas doubled.

@@ -51,6 +51,9 @@ public struct BootTestSpec: Codable {
         /// in a log file in the scratch folder, by device name: for checks
         /// that replay the log as crash images.
         public let logWrites: [String: String]?
+        /// More qemu arguments for this case's boots (`-global
+        /// virtio-mmio.force-legacy=false`: the modern virtio interface).
+        public let qemuArguments: [String]?
         /// Run only when the configuration's keys have these values
         /// (`mirage-config test -- --store tar`).
         public let when: [String: String]?
@@ -58,7 +61,8 @@ public struct BootTestSpec: Codable {
         public init(name: String, bootArguments: [String]? = nil, expect: [String], exitStatus: Int32? = nil,
                     expectFault: Bool? = nil, differBetweenBoots: String? = nil, boards: [String]? = nil, bootLoader: String? = nil,
                     prepare: [String]? = nil, disks: [String: String]? = nil, check: [String]? = nil, when: [String: String]? = nil,
-                    crash: Crash? = nil, logWrites: [String: String]? = nil) {
+                    crash: Crash? = nil, logWrites: [String: String]? = nil, qemuArguments: [String]? = nil) {
+            self.qemuArguments = qemuArguments
             self.logWrites = logWrites
             self.when = when
             self.crash = crash
@@ -83,6 +87,7 @@ public struct BootTestSpec: Codable {
             case differBetweenBoots = "differ-between-boots"
             case bootLoader = "boot-loader"
             case logWrites = "log-writes"
+            case qemuArguments = "qemu-arguments"
         }
     }
 
@@ -106,7 +111,7 @@ public struct BootTestSpec: Codable {
         try checkFields(of: file, allowed: ["boards", "timeout", "tests"])
         let spec = try decodeYAML(BootTestSpec.self, from: file)
         let caseFields = ["name", "expect", "boards", "boot-arguments", "exit-status", "expect-fault", "differ-between-boots", "boot-loader",
-                         "prepare", "disks", "check", "when", "crash", "log-writes"]
+                         "prepare", "disks", "check", "when", "crash", "log-writes", "qemu-arguments"]
         try checkFields(of: file, inEachOf: "tests", allowed: caseFields)
         for testCase in spec.tests where testCase.bootLoader.map({ Runner.BootLoader(rawValue: $0) == nil }) ?? false {
             throw MirageError("\(displayPath(file.path)): test '\(testCase.name)' has boot-loader '\(testCase.bootLoader!)'",

@@ -69,7 +69,8 @@ public struct BootTestSuite {
                         let logs = (testCase.logWrites ?? [:]).sorted { $0.key < $1.key }
                             .map { "\($0.key)=\(scratch.appendingPathComponent($0.value).path)" }
                         outcomes.append(try runner.run(bootArguments: testCase.bootArguments ?? [], timeout: timeout,
-                                                       bootLoader: loader, disks: disks, loggingWrites: logs, say: log, echo: echo))
+                                                       bootLoader: loader, disks: disks, loggingWrites: logs,
+                                                       qemuArguments: testCase.qemuArguments ?? [], say: log, echo: echo))
                     }
                 } catch {
                     results.append(BootTestResult(board: boardName, name: testCase.name, passed: false,

@@ -221,10 +221,11 @@ public struct Runner {
     /// Boots and waits at most `timeout` seconds; `echo` gets the console's
     /// bytes as they come, unchanged.
     public func run(bootArguments: [String] = [], timeout: Double, timings: Bool = false, bootLoader: BootLoader = .direct,
-                    disks: [String] = [], failingWrites: [String] = [], loggingWrites: [String] = [],
+                    disks: [String] = [], failingWrites: [String] = [], loggingWrites: [String] = [], qemuArguments: [String] = [],
                     say: (String) -> Void = { _ in }, echo: @escaping (Data) -> Void) throws -> Outcome {
-        let (_, command) = try command(bootArguments: bootArguments, for: .boot, timings: timings, bootLoader: bootLoader,
+        var (_, command) = try command(bootArguments: bootArguments, for: .boot, timings: timings, bootLoader: bootLoader,
                                        disks: disks, failingWrites: failingWrites, loggingWrites: loggingWrites, say: say)
+        command.extraArguments = qemuArguments
         defer { command.temporaryFiles.forEach(ChildProcesses.removeTemporary) }
         defer {
             if command.deviceTree != workspace.deviceTreeBlob { ChildProcesses.removeTemporary(command.deviceTree) }
