@@ -71,6 +71,24 @@ final class LittlefsTests: XCTestCase {
         XCTAssertThrowsError(try third.set("", [1])) { XCTAssertEqual($0 as? KeyValueError, .invalidKey) }
     }
 
+    /// A large blank disk gets 4 KiB blocks (and a bitmap of them, not of bytes).
+    func testALargeDiskIsFormattedWithLargerBlocks() throws {
+        let disk = MemoryDisk(size: 64 << 20)
+        let kv = LittlefsStore(device: disk)
+        XCTAssertTrue(kv.formatted)
+        XCTAssertEqual(kv.blockSize, 4096)
+        XCTAssertEqual(try kv.freeSpace(), (64 << 20) - 2 * 4096)
+        let value = [UInt8](repeating: 3, count: 100_000)
+        try kv.set("a/big", value)
+        XCTAssertEqual(try LittlefsStore(device: disk).get("a/big"), value)
+        XCTAssertEqual(try LittlefsStore(device: disk).freeSpace(), (64 << 20) - 2 * 4096 - 2 * 4096 - 25 * 4096)
+        let tool = try python()
+        let image = FileManager.default.temporaryDirectory.appendingPathComponent("lfs-large-\(UUID().uuidString).img")
+        defer { try? FileManager.default.removeItem(at: image) }
+        try Data(disk.bytes).write(to: image)
+        XCTAssert(try self.tool(tool, ["tree", image.path]).contains("a/big 100000 "), "littlefs reads the 4 KiB-block image")
+    }
+
     func testManyKeysSplitDirectoriesAndStayReadable() throws {
         let disk = MemoryDisk(size: 512 * 1024)
         let kv = LittlefsStore(device: disk)

@@ -23,7 +23,7 @@ public final class LittlefsStore<Device: BlockDevice>: KeyValueStore {
     var root: (UInt32, UInt32) = (0, 1)
     var global = Littlefs.GlobalState()
     /// Which blocks are in use, from a traversal at mount, kept up to date.
-    var used: [Bool] = []
+    var used = BlockBitmap(count: 0)
     var cursor: UInt32 = 0
     /// Why the store is unusable, if it is.
     public private(set) var failure: KeyValueError?
@@ -66,8 +66,8 @@ public final class LittlefsStore<Device: BlockDevice>: KeyValueStore {
     func allocate() throws(KeyValueError) -> UInt32 {
         for step in 0..<blockCount {
             let block = (cursor + step) % blockCount
-            if !used[Int(block)] {
-                used[Int(block)] = true
+            if !used[block] {
+                used[block] = true
                 cursor = (block + 1) % blockCount
                 return block
             }
@@ -76,7 +76,7 @@ public final class LittlefsStore<Device: BlockDevice>: KeyValueStore {
     }
 
     func release(_ blocks: [UInt32]) {
-        for block in blocks where block < blockCount { used[Int(block)] = false }
+        for block in blocks where block < blockCount { used[block] = false }
     }
 
     // MARK: Mount, format, traversal
@@ -89,7 +89,7 @@ public final class LittlefsStore<Device: BlockDevice>: KeyValueStore {
         let first = try sector(0)
         if first.allSatisfy({ $0 == 0 }), try sector(1).allSatisfy({ $0 == 0 }) {
             guard !geometry.isReadOnly else { throw .corrupt }
-            try format(blockCount: UInt32(min(sectors, UInt64(UInt32.max))))
+            try format(sectors: sectors)
             formatted = true
             return
         }
@@ -121,17 +121,19 @@ public final class LittlefsStore<Device: BlockDevice>: KeyValueStore {
         do throws(BlockError) { return try device.read(sector: index, count: 1) } catch { throw .device(error) }
     }
 
-    /// Makes an empty littlefs of `blockCount` 512-byte blocks: the
-    /// superblock and root in the pair {0, 1}, both blocks written.
-    func format(blockCount count: UInt32) throws(KeyValueError) {
+    /// Makes an empty littlefs over the disk's `sectors`: 512-byte blocks up
+    /// to 32 MiB, 4 KiB blocks above (fewer blocks to track); the superblock
+    /// and root in the pair {0, 1}, both blocks written.
+    func format(sectors: UInt64) throws(KeyValueError) {
+        blockSize = sectors <= 65536 ? 512 : 4096
+        let count = UInt32(min(sectors / UInt64(blockSize / 512), UInt64(UInt32.max)))
         guard count >= 8 else { throw .noSpace }
-        blockSize = 512
         blockCount = count
-        used = [Bool](repeating: false, count: Int(count))
+        used = BlockBitmap(count: count)
         used[0] = true
         used[1] = true
         var state = Littlefs.Metadata()
-        state.entries = [Littlefs.Superblock(blockSize: 512, blockCount: count).entry]
+        state.entries = [Littlefs.Superblock(blockSize: UInt32(blockSize), blockCount: count).entry]
         for (block, revision) in [(UInt32(1), UInt32(1)), (0, 2)] {
             state.revision = revision
             guard let bytes = Littlefs.encode(state, blockSize: blockSize) else { throw .noSpace }
@@ -158,7 +160,7 @@ public final class LittlefsStore<Device: BlockDevice>: KeyValueStore {
     /// Walks the threaded list of every metadata pair: finds the root,
     /// XOR-sums the global state, and marks every block in use.
     func traverse() throws(KeyValueError) {
-        used = [Bool](repeating: false, count: Int(blockCount))
+        used = BlockBitmap(count: blockCount)
         global = Littlefs.GlobalState()
         var next: (UInt32, UInt32)? = (0, 1)
         var steps = 0
@@ -170,12 +172,12 @@ public final class LittlefsStore<Device: BlockDevice>: KeyValueStore {
             if inSuperblocks {
                 if pair.state.entries.first.flatMap(Littlefs.Superblock.init) != nil { root = blocks } else { inSuperblocks = false }
             }
-            used[Int(blocks.0)] = true
-            used[Int(blocks.1)] = true
+            used[blocks.0] = true
+            used[blocks.1] = true
             global = global ^ pair.state.gdelta
             for entry in pair.state.entries {
                 guard let ctz = entry.ctz else { continue }
-                for block in try fileBlocks(head: ctz.head, size: ctz.size) { used[Int(block)] = true }
+                for block in try fileBlocks(head: ctz.head, size: ctz.size) { used[block] = true }
             }
             next = pair.state.tail
         }
@@ -368,7 +370,7 @@ public final class LittlefsStore<Device: BlockDevice>: KeyValueStore {
 
     public func freeSpace() throws(KeyValueError) -> Int {
         try checked()
-        return used.reduce(0) { $0 + ($1 ? 0 : 1) } * blockSize
+        return (Int(blockCount) - used.count) * blockSize
     }
 
     // MARK: Writing
@@ -743,6 +745,24 @@ public final class LittlefsStore<Device: BlockDevice>: KeyValueStore {
         var rootPair = try fetch(root)
         try commit(&rootPair, rootPair.state, global: settled)
         try traverse()
+    }
+}
+
+/// One bit per block: a 4 GiB card of 4 KiB blocks takes 128 KiB.
+struct BlockBitmap {
+    var words: [UInt64]
+    /// How many bits are set.
+    private(set) var count = 0
+
+    init(count blocks: UInt32) { words = [UInt64](repeating: 0, count: (Int(blocks) + 63) / 64) }
+
+    subscript(block: UInt32) -> Bool {
+        get { words[Int(block / 64)] >> UInt64(block % 64) & 1 != 0 }
+        set {
+            guard self[block] != newValue else { return }
+            words[Int(block / 64)] ^= 1 << UInt64(block % 64)
+            count += newValue ? 1 : -1
+        }
     }
 }
 
