@@ -65,5 +65,7 @@ enum BuiltinDevices {
         for name in ["virtioRNG()", "deviceTreeSeed", "jitter(clock:)"] { Catalog.register(name, makes: .entropySource) }
         Catalog.register("disk(_:image:size:create:)", makes: .block)
         for name in ["crunch(_:)", "tarStore(on:)", "littlefsStore(on:)"] { Catalog.register(name, makes: .kv) }
+        Catalog.register("defaultNetwork", makes: .network)
+        Catalog.register("ipv4Stack(network:)", makes: .ipv4)
     }
 }

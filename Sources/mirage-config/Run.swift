@@ -28,6 +28,9 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("log-writes"), help: ArgumentHelp("Record every write and flush to the disk NAME in LOG (QEMU's blklogwrites, dm-log-writes format), to replay as crash images.", valueName: "NAME=LOG"))
     var loggingWrites: [String] = []
 
+    @Option(name: .customLong("net"), help: ArgumentHelp("What the network interface connects to: user (QEMU's user network, the default) or dgram:PATH (one datagram per frame on the Unix socket PATH; qemu listens on PATH.qemu).", valueName: "NETWORK"))
+    var network: String?
+
     @Flag(help: "Report the boot time: qemu's start to the first output (host clock), and reset to the job (the guest's cycle counter).")
     var timings = false
 
@@ -46,14 +49,14 @@ struct Run: ParsableCommand {
             let runner = Runner(workspace: workspace)
             if dryRun {
                 print(try runner.command(bootArguments: bootArguments, for: .dryRun, bootLoader: bootLoader, disks: disks,
-                                        failingWrites: failingWrites, loggingWrites: loggingWrites).1.shellLine)
+                                        failingWrites: failingWrites, loggingWrites: loggingWrites, network: network).1.shellLine)
                 return
             }
             if let failure = Builder(workspace: workspace).lastFailure() {
                 printError("mirage-config: warning: the last build failed (\(failure)); booting the last good image")
             }
             let outcome = try runner.run(bootArguments: bootArguments, timeout: timeout, timings: timings, bootLoader: bootLoader,
-                                         disks: disks, failingWrites: failingWrites, loggingWrites: loggingWrites, say: { printError("mirage-config: \($0)") }) { bytes in
+                                         disks: disks, failingWrites: failingWrites, loggingWrites: loggingWrites, network: network, say: { printError("mirage-config: \($0)") }) { bytes in
                 FileHandle.standardOutput.write(bytes)
             }
             if timings {

@@ -89,14 +89,15 @@ public struct Workspace {
     /// The qemu command that boots the configured image with `deviceTree`
     /// and the block devices' images `disks`.
     public func qemuCommand(_ configuration: ResolvedConfiguration, board: Board, deviceTree: URL,
-                            disks: [String: String] = [:]) throws -> QemuCommand {
+                            disks: [String: String] = [:], network: QemuCommand.NetworkBackend = .user) throws -> QemuCommand {
         guard let profileName = board.qemu else {
             throw MirageError("the \(board.name) board has no qemu profile", fix: "flash the image to the board instead")
         }
         let drivers = try DriverCatalog(installation: installation, packages: configuration.packages)
         return QemuCommand(board: board, profile: try QemuProfile.load(profileName, from: installation),
                            image: image(configuration.name), deviceTree: deviceTree,
-                           attachments: try QemuCommand.attachments(for: configuration, board: board, drivers: drivers, disks: disks))
+                           attachments: try QemuCommand.attachments(for: configuration, board: board, drivers: drivers, disks: disks,
+                                                                    network: network))
     }
 
     /// The configuration the last `configure` wrote.

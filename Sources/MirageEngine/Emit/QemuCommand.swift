@@ -33,19 +33,45 @@ public struct QemuCommand {
     /// with each block device's disk image from `disks` (by instance name, as qemu's file= takes it).
     /// A disk not given is a placeholder naming the device (the configured
     /// command in qemu-command.txt); `run` gives them all.
+    /// Networks connect to `network` (QEMU's user network by default).
     public static func attachments(for configuration: ResolvedConfiguration, board: Board, drivers: DriverCatalog,
-                                   disks: [String: String] = [:]) throws -> [String] {
+                                   disks: [String: String] = [:], network: NetworkBackend = .user) throws -> [String] {
         var arguments: [String] = []
         for peripheral in board.peripherals {
             for device in configuration.devices where device.peripheral == peripheral.name {
                 let driver = try drivers.driver(device.driver)
-                arguments += driver.qemuArguments(name: device.name, disk: disks[device.name] ?? "DISK-IMAGE-FOR-\(device.name)")
+                arguments += driver.qemuArguments(name: device.name, disk: disks[device.name] ?? "DISK-IMAGE-FOR-\(device.name)",
+                                                  netdev: network.netdev(id: device.name))
             }
         }
         return arguments
     }
 
     public static let executable = "qemu-system-arm"
+
+    /// What a network interface is connected to.
+    public enum NetworkBackend: Equatable {
+        /// QEMU's user network (slirp): DHCP at 10.0.2.2, no traffic in unless forwarded.
+        case user
+        /// One datagram per frame on a Unix socket: qemu sends to PATH and receives on PATH.qemu.
+        case datagram(path: String)
+
+        /// `-netdev`'s value for the backend named `id`.
+        func netdev(id: String) -> String {
+            switch self {
+            case .user: return "user,id=\(id)"
+            case .datagram(let path):
+                return "dgram,id=\(id),local.type=unix,local.path=\(optionValue(path + ".qemu")),remote.type=unix,remote.path=\(optionValue(path))"
+            }
+        }
+
+        /// `user` or `dgram:PATH`.
+        public static func parse(_ text: String) throws -> NetworkBackend {
+            if text == "user" { return .user }
+            if text.hasPrefix("dgram:"), text.count > 6 { return .datagram(path: String(text.dropFirst(6))) }
+            throw MirageError("--net '\(text)' is not a network", fix: "use user (QEMU's user network) or dgram:PATH (frames as datagrams on the Unix socket PATH)")
+        }
+    }
 
     /// The same command with another device tree (one `run` made for this boot).
     public func booting(_ deviceTree: URL) -> QemuCommand {

@@ -22,7 +22,8 @@ public struct Driver: Decodable {
     public let uses: [String]
     /// qemu arguments that attach the emulated hardware it drives, when qemu
     /// adds it only on request (`-device virtio-rng-device`). `{name}` is the
-    /// device's instance name; `{disk}` the disk image `run` attaches.
+    /// device's instance name; `{disk}` the disk image `run` attaches;
+    /// `{netdev}` the network backend `run` connects (`-netdev`'s value).
     public let qemu: [String]
     /// What QEMU's model of the hardware needs of a disk image's size.
     public let diskSize: DiskSizeRule
@@ -60,12 +61,17 @@ public struct Driver: Decodable {
     /// Whether its qemu arguments attach a disk image.
     public var takesDisk: Bool { qemu.contains { $0.contains("{disk}") } }
 
+    /// Whether its qemu arguments connect a network backend.
+    public var takesNetwork: Bool { qemu.contains { $0.contains("{netdev}") } }
+
     /// Its qemu arguments for the instance `name` with the disk image `disk`
-    /// (a path, put into qemu's option syntax here).
-    public func qemuArguments(name: String, disk: String?) -> [String] {
+    /// (a path, put into qemu's option syntax here) and the network backend
+    /// `netdev` (already in qemu's syntax, its id the instance name).
+    public func qemuArguments(name: String, disk: String?, netdev: String? = nil) -> [String] {
         qemu.map { argument in
             var argument = argument.replacingOccurrences(of: "{name}", with: name)
             if let disk { argument = argument.replacingOccurrences(of: "{disk}", with: QemuCommand.optionValue(disk)) }
+            if let netdev { argument = argument.replacingOccurrences(of: "{netdev}", with: netdev) }
             return argument
         }
     }
@@ -100,8 +106,9 @@ public struct Driver: Decodable {
         }
         for argument in driver.qemu {
             let unknown = argument.replacingOccurrences(of: "{name}", with: "").replacingOccurrences(of: "{disk}", with: "")
+                .replacingOccurrences(of: "{netdev}", with: "")
             if unknown.contains("{") {
-                throw MirageError("\(displayPath(file.path)): qemu argument '\(argument)' has a placeholder other than {name} and {disk}")
+                throw MirageError("\(displayPath(file.path)): qemu argument '\(argument)' has a placeholder other than {name}, {disk} and {netdev}")
             }
         }
         if !isIdentifier(driver.name.replacingOccurrences(of: "-", with: "_")) {

@@ -54,6 +54,13 @@ public struct BootTestSpec: Codable {
         /// More qemu arguments for this case's boots (`-global
         /// virtio-mmio.force-legacy=false`: the modern virtio interface).
         public let qemuArguments: [String]?
+        /// `dgram`: the network interface exchanges frames with the case's
+        /// peer over a Unix socket ($NET_SOCKET in the scratch folder) instead
+        /// of QEMU's user network.
+        public let network: String?
+        /// A host program started before the boot in the scratch folder (a
+        /// scapy script on $NET_SOCKET, say) that must exit 0 once the boot is over.
+        public let peer: String?
         /// Run only when the configuration's keys have these values
         /// (`mirage-config test -- --store tar`).
         public let when: [String: String]?
@@ -61,7 +68,10 @@ public struct BootTestSpec: Codable {
         public init(name: String, bootArguments: [String]? = nil, expect: [String], exitStatus: Int32? = nil,
                     expectFault: Bool? = nil, differBetweenBoots: String? = nil, boards: [String]? = nil, bootLoader: String? = nil,
                     prepare: [String]? = nil, disks: [String: String]? = nil, check: [String]? = nil, when: [String: String]? = nil,
-                    crash: Crash? = nil, logWrites: [String: String]? = nil, qemuArguments: [String]? = nil) {
+                    crash: Crash? = nil, logWrites: [String: String]? = nil, qemuArguments: [String]? = nil,
+                    network: String? = nil, peer: String? = nil) {
+            self.network = network
+            self.peer = peer
             self.qemuArguments = qemuArguments
             self.logWrites = logWrites
             self.when = when
@@ -80,7 +90,7 @@ public struct BootTestSpec: Codable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case name, expect, boards, prepare, disks, check, when, crash
+            case name, expect, boards, prepare, disks, check, when, crash, network, peer
             case bootArguments = "boot-arguments"
             case exitStatus = "exit-status"
             case expectFault = "expect-fault"
@@ -111,8 +121,11 @@ public struct BootTestSpec: Codable {
         try checkFields(of: file, allowed: ["boards", "timeout", "tests"])
         let spec = try decodeYAML(BootTestSpec.self, from: file)
         let caseFields = ["name", "expect", "boards", "boot-arguments", "exit-status", "expect-fault", "differ-between-boots", "boot-loader",
-                         "prepare", "disks", "check", "when", "crash", "log-writes", "qemu-arguments"]
+                         "prepare", "disks", "check", "when", "crash", "log-writes", "qemu-arguments", "network", "peer"]
         try checkFields(of: file, inEachOf: "tests", allowed: caseFields)
+        for testCase in spec.tests where testCase.network.map({ $0 != "dgram" }) ?? false {
+            throw MirageError("\(displayPath(file.path)): test '\(testCase.name)' has network '\(testCase.network!)'", fix: "the one network a test names is dgram")
+        }
         for testCase in spec.tests where testCase.bootLoader.map({ Runner.BootLoader(rawValue: $0) == nil }) ?? false {
             throw MirageError("\(displayPath(file.path)): test '\(testCase.name)' has boot-loader '\(testCase.bootLoader!)'",
                               fix: "use one of: \(Runner.BootLoader.allCases.map(\.rawValue).joined(separator: ", "))")

@@ -62,17 +62,29 @@ public struct BootTestSuite {
                 let boots = testCase.differBetweenBoots == nil ? 1 : 2
                 var outcomes: [Runner.Outcome] = []
                 let scratch = workspace.buildDirectory.appendingPathComponent("scratch/\(testCase.name)")
+                var peer: Process?
                 do {
                     let disks = try prepareDisks(for: testCase, in: scratch, workspace: workspace)
+                    // Unix socket paths are short (108 bytes): in the temporary folder, not the scratch one.
+                    let socket = FileManager.default.temporaryDirectory
+                        .appendingPathComponent("mirage-\(ProcessInfo.processInfo.processIdentifier)-\(results.count).sock").path
+                    for leftover in [socket, socket + ".qemu"] {
+                        try? FileManager.default.removeItem(atPath: leftover)
+                        ChildProcesses.temporary(URL(fileURLWithPath: leftover))
+                    }
+                    defer { for file in [socket, socket + ".qemu"] { ChildProcesses.removeTemporary(URL(fileURLWithPath: file)) } }
+                    if let command = testCase.peer { peer = try startPeer(command, in: scratch, socket: socket) }
                     for _ in 0..<boots {
                         let loader = testCase.bootLoader.flatMap(Runner.BootLoader.init(rawValue:)) ?? .direct
                         let logs = (testCase.logWrites ?? [:]).sorted { $0.key < $1.key }
                             .map { "\($0.key)=\(scratch.appendingPathComponent($0.value).path)" }
                         outcomes.append(try runner.run(bootArguments: testCase.bootArguments ?? [], timeout: timeout,
                                                        bootLoader: loader, disks: disks, loggingWrites: logs,
-                                                       qemuArguments: testCase.qemuArguments ?? [], say: log, echo: echo))
+                                                       qemuArguments: testCase.qemuArguments ?? [],
+                                                       network: testCase.network == "dgram" ? "dgram:\(socket)" : nil, say: log, echo: echo))
                     }
                 } catch {
+                    if let peer { ChildProcesses.end(group: peer.processIdentifier); ChildProcesses.forget(peer) }
                     results.append(BootTestResult(board: boardName, name: testCase.name, passed: false,
                                                   failure: "\(error)", seconds: 0, console: ""))
                     log("[\(boardName)] FAIL \(testCase.name): \(error)")
@@ -82,6 +94,10 @@ public struct BootTestSuite {
                 for (index, outcome) in outcomes.enumerated() where failure.isEmpty {
                     failure = BootTestJudge.judge(testCase, board: boardName, outcome: outcome, faultMarkers: defaults.faultMarkers,
                                                   timeout: timeout, previousOutcome: index > 0 ? outcomes[index - 1] : nil)
+                }
+                if let peer {
+                    let problem = finishPeer(peer, in: scratch)
+                    if failure.isEmpty, let problem { failure = problem }
                 }
                 if failure.isEmpty && testCase.check != nil {
                     try? Data(outcomes.map(\.console).joined(separator: "\n").utf8).write(to: scratch.appendingPathComponent("console.txt"))
@@ -146,6 +162,34 @@ public struct BootTestSuite {
         return BootTestResult(board: board, name: testCase.name, passed: false, failure: failure, seconds: seconds, console: consoles)
     }
 
+    /// Starts a case's peer program with /bin/sh in `folder`; its output goes to peer.log there.
+    func startPeer(_ command: String, in folder: URL, socket: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        process.currentDirectoryURL = folder
+        process.environment = ProcessInfo.processInfo.environment.merging(
+            ["UNIKERNEL_DIR": directory.path, "MIRAGE_ROOT": installation.root.path, "NET_SOCKET": socket]) { $1 }
+        let logFile = folder.appendingPathComponent("peer.log")
+        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        let output = try FileHandle(forWritingTo: logFile)
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = FileHandle.nullDevice
+        try ChildProcesses.start(process)
+        return process
+    }
+
+    /// Waits for the peer (it has the boot's length again, at most a minute), and says what went wrong, or nil.
+    func finishPeer(_ process: Process, in folder: URL) -> String? {
+        defer { ChildProcesses.forget(process) }
+        let timedOut = ChildProcesses.wait(for: process, timeout: 60)
+        let said = (try? String(contentsOf: folder.appendingPathComponent("peer.log"), encoding: .utf8)) ?? ""
+        let tail = said.split(separator: "\n").suffix(6).joined(separator: " | ")
+        if timedOut { return "peer: still running after 60 s: \(tail)" }
+        return process.terminationStatus == 0 ? nil : "peer: exited with \(process.terminationStatus): \(tail)"
+    }
+
     /// Host commands get this long each.
     static let hostCommandTimeout: Double = 300
 
@@ -156,7 +200,9 @@ public struct BootTestSuite {
         let configuration = try workspace.configured()
         let drivers = try DriverCatalog(installation: installation, packages: configuration.packages)
         let devices = try Disks.diskDevices(configuration, drivers: drivers)
-        guard !devices.isEmpty || testCase.prepare != nil || testCase.check != nil else { return [] }
+        guard !devices.isEmpty || testCase.prepare != nil || testCase.check != nil || testCase.peer != nil || testCase.network != nil else {
+            return []
+        }
         try? FileManager.default.removeItem(at: scratch)
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         for command in testCase.prepare ?? [] {

@@ -57,7 +57,7 @@ public struct Runner {
     /// replay as crash images.
     public func command(bootArguments: [String], for purpose: Purpose, timings: Bool = false,
                         bootLoader: BootLoader = .direct, disks: [String] = [], failingWrites: [String] = [],
-                        loggingWrites: [String] = [],
+                        loggingWrites: [String] = [], network: String? = nil,
                         say: (String) -> Void = { _ in }) throws -> (ResolvedConfiguration, QemuCommand) {
         let configuration = try workspace.configured()
         let board = try Board.load(configuration.board, from: workspace.installation)
@@ -86,7 +86,12 @@ public struct Runner {
             }
             diskFiles[device] = Disks.blklogwrites(image: diskFiles[device]!, log: log.path)
         }
-        var configured = try workspace.qemuCommand(configuration, board: board, deviceTree: workspace.deviceTreeBlob, disks: diskFiles)
+        var backend = try network.map(QemuCommand.NetworkBackend.parse) ?? .user
+        if case .datagram(let path) = backend {
+            backend = .datagram(path: URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL.path)
+        }
+        var configured = try workspace.qemuCommand(configuration, board: board, deviceTree: workspace.deviceTreeBlob, disks: diskFiles,
+                                                   network: backend)
         if purpose == .boot { configured.temporaryFiles = faultRules }
         if bootLoader == .sdCard, configured.attachments.contains(where: { $0.hasPrefix("if=sd") || $0.contains(",if=sd") }) {
             throw MirageError("the board's SD card slot holds the boot card, so a disk on the SD card host cannot be attached too",
@@ -222,9 +227,9 @@ public struct Runner {
     /// bytes as they come, unchanged.
     public func run(bootArguments: [String] = [], timeout: Double, timings: Bool = false, bootLoader: BootLoader = .direct,
                     disks: [String] = [], failingWrites: [String] = [], loggingWrites: [String] = [], qemuArguments: [String] = [],
-                    say: (String) -> Void = { _ in }, echo: @escaping (Data) -> Void) throws -> Outcome {
+                    network: String? = nil, say: (String) -> Void = { _ in }, echo: @escaping (Data) -> Void) throws -> Outcome {
         var (_, command) = try command(bootArguments: bootArguments, for: .boot, timings: timings, bootLoader: bootLoader,
-                                       disks: disks, failingWrites: failingWrites, loggingWrites: loggingWrites, say: say)
+                                       disks: disks, failingWrites: failingWrites, loggingWrites: loggingWrites, network: network, say: say)
         command.extraArguments = qemuArguments
         defer { command.temporaryFiles.forEach(ChildProcesses.removeTemporary) }
         defer {

@@ -1,7 +1,8 @@
 import _Volatile
 
-/// A virtio-mmio transport (virtio 1.x spec, section 4.2) with one
-/// virtqueue and one request in flight at a time. Speaks both the legacy
+/// A virtio-mmio transport (virtio 1.x spec, section 4.2) with its
+/// virtqueues: requests one at a time (`transfer`), or a ring of receive
+/// buffers the device fills (`postReceive`, `takeReceived`). Speaks both the legacy
 /// (version 1, qemu's default) and the modern (version 2) register layouts.
 /// Rings live in the uncached DMA region the linker script reserves.
 public final class VirtioMMIO {
@@ -10,7 +11,8 @@ public final class VirtioMMIO {
     let version: UInt32
     /// The device's optional features this driver asked for and the device offers.
     public private(set) var features: UInt32 = 0
-    var queue: Virtqueue?
+    var queues: [Virtqueue] = []
+    var queue: Virtqueue? { queues.first }
 
     enum Register {
         static let magic: UInt = 0x000, version: UInt = 0x004, deviceID: UInt = 0x008
@@ -33,10 +35,11 @@ public final class VirtioMMIO {
     }
 
     /// Checks the transport at the node `path` and resets the device,
-    /// accepting those of `wanted` (feature bits 0-31) that it offers; `nil`
+    /// accepting those of `wanted` (feature bits 0-31) that it offers, and
+    /// sets up `queueCount` virtqueues of at most `queueSize` entries; `nil`
     /// with a reason when nothing usable is there.
     public init?(tree: DeviceTree, path: StaticString, expecting expectedID: UInt32, wanted: UInt32 = 0,
-                 failure: inout StaticString?) {
+                 queueCount: Int = 1, queueSize: UInt32 = 8, failure: inout StaticString?) {
         registers = MMIO(base: Runtime.registerBase(tree, path))
         guard registers.read(Register.magic) == 0x7472_6976 else { failure = "no virtio-mmio transport"; return nil }
         version = registers.read(Register.version)
@@ -61,20 +64,25 @@ public final class VirtioMMIO {
                 return nil
             }
         }
-        guard let queue = setUpQueue(0) else {
-            registers.write(Register.status, Status.failed)
-            failure = "no usable virtqueue"
-            return nil
+        for index in 0..<queueCount {
+            guard let queue = setUpQueue(UInt32(index), size: queueSize) else {
+                registers.write(Register.status, Status.failed)
+                failure = "no usable virtqueue"
+                return nil
+            }
+            queues.append(queue)
         }
-        self.queue = queue
         registers.write(Register.status, registers.read(Register.status) | Status.driverOK)
     }
 
-    func setUpQueue(_ index: UInt32) -> Virtqueue? {
+    /// Whether the device uses the modern (version 2) interface.
+    public var isModern: Bool { version == 2 }
+
+    func setUpQueue(_ index: UInt32, size wanted: UInt32) -> Virtqueue? {
         registers.write(Register.queueSelect, index)
         let maximum = registers.read(Register.queueNumMax)
         guard maximum > 0 else { return nil }
-        let size = min(maximum, 8)
+        let size = min(maximum, wanted)
         let queue = Virtqueue(size: Int(size))
         registers.write(Register.queueNum, size)
         if version == 1 {
@@ -125,10 +133,11 @@ public final class VirtioMMIO {
     /// Submits `chain` as one request and sleeps until the device has used
     /// it, at most `nanoseconds`; returns the length the device wrote, or nil
     /// if it did not answer in time.
-    public func transfer(_ chain: [VirtqueueBuffer], clock: some Clock, atMost nanoseconds: UInt64) -> UInt32? {
-        guard let queue else { return nil }
+    public func transfer(_ chain: [VirtqueueBuffer], queue index: Int = 0, clock: some Clock, atMost nanoseconds: UInt64) -> UInt32? {
+        guard index < queues.count else { return nil }
+        let queue = queues[index]
         queue.submit(chain)
-        registers.write(Register.queueNotify, 0)
+        registers.write(Register.queueNotify, UInt32(index))
         var written: UInt32?
         _ = clock.wait(atMost: nanoseconds) {
             written = queue.takeUsed()
@@ -136,6 +145,22 @@ public final class VirtioMMIO {
         }
         return written
     }
+}
+
+extension VirtioMMIO {
+    /// Gives the device the buffer at `address` to fill, as descriptor `slot` of queue `index`.
+    public func postReceive(queue index: Int, slot: Int, address: UInt, length: UInt32) {
+        queues[index].post(slot: slot, buffer: VirtqueueBuffer(address: address, length: length, deviceWrites: true))
+    }
+
+    /// Tells the device queue `index` has new buffers.
+    public func notify(queue index: Int) { registers.write(Register.queueNotify, UInt32(index)) }
+
+    /// The next buffer the device filled in queue `index`: its slot and length.
+    public func takeReceived(queue index: Int) -> (slot: Int, length: UInt32)? { queues[index].takeUsedElement() }
+
+    /// Entries in queue `index`.
+    public func size(ofQueue index: Int) -> Int { queues[index].size }
 }
 
 /// One buffer of a request: the device reads it, or writes it if `deviceWrites`.
@@ -194,6 +219,33 @@ final class Virtqueue {
         nextAvail &+= 1
         VolatileMappedRegister<UInt16>(unsafeBitPattern: availBase + 2).store(nextAvail)
         boot_memory_barrier()
+    }
+
+    /// Makes the single buffer `buffer` available as descriptor `slot` (receive rings: each slot its own buffer).
+    func post(slot: Int, buffer: VirtqueueBuffer) {
+        let entry = base + UInt(16 * slot)
+        VolatileMappedRegister<UInt32>(unsafeBitPattern: entry).store(UInt32(truncatingIfNeeded: buffer.address))
+        VolatileMappedRegister<UInt32>(unsafeBitPattern: entry + 4).store(0)
+        VolatileMappedRegister<UInt32>(unsafeBitPattern: entry + 8).store(buffer.length)
+        VolatileMappedRegister<UInt16>(unsafeBitPattern: entry + 12).store(buffer.deviceWrites ? Flag.write : 0)
+        VolatileMappedRegister<UInt16>(unsafeBitPattern: entry + 14).store(0)
+        let ring = Int(nextAvail) % size
+        VolatileMappedRegister<UInt16>(unsafeBitPattern: availBase + 4 + UInt(2 * ring)).store(UInt16(slot))
+        boot_memory_barrier()
+        nextAvail &+= 1
+        VolatileMappedRegister<UInt16>(unsafeBitPattern: availBase + 2).store(nextAvail)
+        boot_memory_barrier()
+    }
+
+    /// The next used element: the descriptor it names and the length written.
+    func takeUsedElement() -> (slot: Int, length: UInt32)? {
+        let usedIndex = VolatileMappedRegister<UInt16>(unsafeBitPattern: usedBase + 2).load()
+        guard usedIndex != lastUsed else { return nil }
+        boot_memory_barrier()
+        let element = usedBase + 4 + UInt(8 * (Int(lastUsed) % size))
+        lastUsed &+= 1
+        let slot = Int(VolatileMappedRegister<UInt32>(unsafeBitPattern: element).load())
+        return (slot, VolatileMappedRegister<UInt32>(unsafeBitPattern: element + 4).load())
     }
 
     /// The length the device wrote for the next used buffer, if it is done.

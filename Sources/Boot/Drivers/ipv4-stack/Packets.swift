@@ -1,0 +1,219 @@
+/// Packet views in the manner of smoltcp: each parses bytes into a value,
+/// checking every length and checksum (nil for anything malformed), and
+/// emits bytes back. No parse traps on any input.
+
+/// The Internet checksum (RFC 1071): the ones' complement of the ones'
+/// complement sum of 16-bit words.
+public enum InternetChecksum {
+    public static func sum(_ bytes: ArraySlice<UInt8>, initial: UInt32 = 0) -> UInt32 {
+        var total = initial
+        var index = bytes.startIndex
+        while index + 1 < bytes.endIndex {
+            total &+= UInt32(bytes[index]) << 8 | UInt32(bytes[index + 1])
+            index += 2
+        }
+        if index < bytes.endIndex { total &+= UInt32(bytes[index]) << 8 }
+        return total
+    }
+
+    public static func finish(_ sum: UInt32) -> UInt16 {
+        var total = sum
+        while total >> 16 != 0 { total = (total & 0xFFFF) + (total >> 16) }
+        return ~UInt16(total)
+    }
+
+    public static func compute(_ bytes: ArraySlice<UInt8>) -> UInt16 { finish(sum(bytes)) }
+}
+
+func readBE16(_ bytes: ArraySlice<UInt8>, _ offset: Int) -> UInt16 {
+    UInt16(bytes[bytes.startIndex + offset]) << 8 | UInt16(bytes[bytes.startIndex + offset + 1])
+}
+
+func readBE32(_ bytes: ArraySlice<UInt8>, _ offset: Int) -> UInt32 {
+    UInt32(readBE16(bytes, offset)) << 16 | UInt32(readBE16(bytes, offset + 2))
+}
+
+func appendBE16(_ bytes: inout [UInt8], _ value: UInt16) {
+    bytes.append(UInt8(value >> 8))
+    bytes.append(UInt8(truncatingIfNeeded: value))
+}
+
+func appendBE32(_ bytes: inout [UInt8], _ value: UInt32) {
+    appendBE16(&bytes, UInt16(value >> 16))
+    appendBE16(&bytes, UInt16(truncatingIfNeeded: value))
+}
+
+public struct EthernetFrame: Equatable {
+    public static let ipv4: UInt16 = 0x0800, arp: UInt16 = 0x0806
+    public static let broadcast: [UInt8] = [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]
+
+    public let destination: [UInt8]
+    public let source: [UInt8]
+    public let etherType: UInt16
+    public let payload: ArraySlice<UInt8>
+
+    public init?(parsing bytes: [UInt8]) {
+        guard bytes.count >= 14 else { return nil }
+        destination = Array(bytes[0..<6])
+        source = Array(bytes[6..<12])
+        etherType = readBE16(bytes[...], 12)
+        payload = bytes[14...]
+    }
+
+    public static func emit(destination: [UInt8], source: [UInt8], etherType: UInt16, payload: [UInt8]) -> [UInt8] {
+        var bytes = destination + source
+        appendBE16(&bytes, etherType)
+        bytes += payload
+        // Ethernet's minimum: 60 bytes before the FCS.
+        if bytes.count < 60 { bytes += [UInt8](repeating: 0, count: 60 - bytes.count) }
+        return bytes
+    }
+}
+
+public struct ARPPacket: Equatable {
+    public static let request: UInt16 = 1, reply: UInt16 = 2
+
+    public let operation: UInt16
+    public let senderMAC: [UInt8]
+    public let senderIP: UInt32
+    public let targetMAC: [UInt8]
+    public let targetIP: UInt32
+
+    public init(operation: UInt16, senderMAC: [UInt8], senderIP: UInt32, targetMAC: [UInt8], targetIP: UInt32) {
+        self.operation = operation
+        self.senderMAC = senderMAC
+        self.senderIP = senderIP
+        self.targetMAC = targetMAC
+        self.targetIP = targetIP
+    }
+
+    /// Ethernet/IPv4 ARP only (hardware type 1, protocol 0x0800, lengths 6 and 4).
+    public init?(parsing payload: ArraySlice<UInt8>) {
+        guard payload.count >= 28, readBE16(payload, 0) == 1, readBE16(payload, 2) == 0x0800,
+              payload[payload.startIndex + 4] == 6, payload[payload.startIndex + 5] == 4 else { return nil }
+        operation = readBE16(payload, 6)
+        let base = payload.startIndex
+        senderMAC = Array(payload[(base + 8)..<(base + 14)])
+        senderIP = readBE32(payload, 14)
+        targetMAC = Array(payload[(base + 18)..<(base + 24)])
+        targetIP = readBE32(payload, 24)
+    }
+
+    public func emit() -> [UInt8] {
+        var bytes: [UInt8] = []
+        appendBE16(&bytes, 1)
+        appendBE16(&bytes, 0x0800)
+        bytes += [6, 4]
+        appendBE16(&bytes, operation)
+        bytes += senderMAC
+        appendBE32(&bytes, senderIP)
+        bytes += targetMAC
+        appendBE32(&bytes, targetIP)
+        return bytes
+    }
+}
+
+public struct IPv4Packet: Equatable {
+    public static let icmp: UInt8 = 1, tcp: UInt8 = 6, udp: UInt8 = 17
+
+    public let source: UInt32
+    public let destination: UInt32
+    public let protocolNumber: UInt8
+    public let timeToLive: UInt8
+    /// More fragments, or an offset: a piece of a larger datagram.
+    public let isFragment: Bool
+    public let payload: ArraySlice<UInt8>
+
+    /// Checks the version, header length, total length and header checksum.
+    public init?(parsing bytes: ArraySlice<UInt8>) {
+        guard bytes.count >= 20, bytes[bytes.startIndex] >> 4 == 4 else { return nil }
+        let headerLength = Int(bytes[bytes.startIndex] & 0x0F) * 4
+        let totalLength = Int(readBE16(bytes, 2))
+        guard headerLength >= 20, totalLength >= headerLength, totalLength <= bytes.count else { return nil }
+        let header = bytes[bytes.startIndex..<(bytes.startIndex + headerLength)]
+        guard InternetChecksum.compute(header) == 0 else { return nil }
+        let fragment = readBE16(bytes, 6)
+        isFragment = fragment & 0x2000 != 0 || fragment & 0x1FFF != 0
+        timeToLive = bytes[bytes.startIndex + 8]
+        protocolNumber = bytes[bytes.startIndex + 9]
+        source = readBE32(bytes, 12)
+        destination = readBE32(bytes, 16)
+        payload = bytes[(bytes.startIndex + headerLength)..<(bytes.startIndex + totalLength)]
+    }
+
+    public static func emit(source: UInt32, destination: UInt32, protocolNumber: UInt8, payload: [UInt8],
+                            identification: UInt16, timeToLive: UInt8 = 64) -> [UInt8] {
+        var header: [UInt8] = [0x45, 0]
+        appendBE16(&header, UInt16(20 + payload.count))
+        appendBE16(&header, identification)
+        appendBE16(&header, 0x4000)          // don't fragment
+        header += [timeToLive, protocolNumber, 0, 0]
+        appendBE32(&header, source)
+        appendBE32(&header, destination)
+        let checksum = InternetChecksum.compute(header[...])
+        header[10] = UInt8(checksum >> 8)
+        header[11] = UInt8(truncatingIfNeeded: checksum)
+        return header + payload
+    }
+}
+
+public struct ICMPEcho: Equatable {
+    public static let reply: UInt8 = 0, request: UInt8 = 8
+
+    public let type: UInt8
+    public let identifier: UInt16
+    public let sequence: UInt16
+    public let data: [UInt8]
+
+    public init(type: UInt8, identifier: UInt16, sequence: UInt16, data: [UInt8]) {
+        self.type = type
+        self.identifier = identifier
+        self.sequence = sequence
+        self.data = data
+    }
+
+    /// An echo request or reply whose checksum holds.
+    public init?(parsing bytes: ArraySlice<UInt8>) {
+        guard bytes.count >= 8, InternetChecksum.compute(bytes) == 0 else { return nil }
+        type = bytes[bytes.startIndex]
+        guard type == ICMPEcho.request || type == ICMPEcho.reply, bytes[bytes.startIndex + 1] == 0 else { return nil }
+        identifier = readBE16(bytes, 4)
+        sequence = readBE16(bytes, 6)
+        data = Array(bytes[(bytes.startIndex + 8)...])
+    }
+
+    public func emit() -> [UInt8] {
+        var bytes: [UInt8] = [type, 0, 0, 0]
+        appendBE16(&bytes, identifier)
+        appendBE16(&bytes, sequence)
+        bytes += data
+        let checksum = InternetChecksum.compute(bytes[...])
+        bytes[2] = UInt8(checksum >> 8)
+        bytes[3] = UInt8(truncatingIfNeeded: checksum)
+        return bytes
+    }
+}
+
+/// IPv4 addresses as text: "10.0.2.15", and with a prefix, "10.0.2.15/24".
+public enum IPv4Text {
+    public static func address(_ text: String) -> UInt32? {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4 else { return nil }
+        var value: UInt32 = 0
+        for part in parts {
+            guard !part.isEmpty, part.count <= 3, let byte = UInt8(part) else { return nil }
+            value = value << 8 | UInt32(byte)
+        }
+        return value
+    }
+
+    public static func prefixed(_ text: String) -> (address: UInt32, prefixLength: Int)? {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let address = address(String(parts[0])), let length = Int(parts[1]), (0...32).contains(length) else { return nil }
+        return (address, length)
+    }
+
+    public static func text(_ address: UInt32) -> String {
+        "\(address >> 24).\(address >> 16 & 0xFF).\(address >> 8 & 0xFF).\(address & 0xFF)"
+    }
+}

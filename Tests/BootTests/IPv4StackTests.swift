@@ -1,0 +1,108 @@
+@testable import Boot
+import XCTest
+
+/// The IPv4 stack's packet views and its answers, on the host with a fake
+/// interface and clock: frames in, frames out.
+final class IPv4StackTests: XCTestCase {
+    final class FakeNetwork: NetworkInterface {
+        let macAddress: [UInt8] = [0x52, 0x54, 0, 0x12, 0x34, 0x56]
+        var sent: [[UInt8]] = []
+        var incoming: [[UInt8]] = []
+        func transmit(_ frame: [UInt8]) throws(NetworkError) { sent.append(frame) }
+        func receive() -> [UInt8]? { incoming.isEmpty ? nil : incoming.removeFirst() }
+    }
+
+    let peerMAC: [UInt8] = [2, 0, 0, 0, 0, 1]
+    let peerIP = IPv4Text.address("10.0.2.1")!
+
+    func stack() -> (IPv4Stack<FakeNetwork, FakeClock>, FakeNetwork) {
+        let network = FakeNetwork()
+        return (IPv4Stack(network: network, clock: FakeClock(), address: "10.0.2.15/24", gateway: "10.0.2.2"), network)
+    }
+
+    func testAnnouncesItselfAndAnswersARPForItsAddressOnly() throws {
+        let (ipv4, network) = stack()
+        let announcement = try XCTUnwrap(EthernetFrame(parsing: network.sent[0]))
+        XCTAssertEqual(announcement.destination, EthernetFrame.broadcast)
+        XCTAssertEqual(ARPPacket(parsing: announcement.payload)?.targetIP, ipv4.address, "gratuitous: asks for its own address")
+        let ask = { (target: UInt32) in
+            EthernetFrame.emit(destination: EthernetFrame.broadcast, source: self.peerMAC, etherType: EthernetFrame.arp,
+                               payload: ARPPacket(operation: ARPPacket.request, senderMAC: self.peerMAC, senderIP: self.peerIP,
+                                                  targetMAC: [0, 0, 0, 0, 0, 0], targetIP: target).emit())
+        }
+        let answers = ipv4.handle(ask(ipv4.address), now: 0)
+        XCTAssertEqual(answers.count, 1)
+        let frame = try XCTUnwrap(EthernetFrame(parsing: answers[0]))
+        let reply = try XCTUnwrap(ARPPacket(parsing: frame.payload))
+        XCTAssertEqual(frame.destination, peerMAC)
+        XCTAssertEqual(reply, ARPPacket(operation: ARPPacket.reply, senderMAC: network.macAddress, senderIP: ipv4.address,
+                                        targetMAC: peerMAC, targetIP: peerIP))
+        XCTAssertEqual(ipv4.cachedMAC(for: peerIP, now: 1), peerMAC, "the asker is learnt")
+        XCTAssertNil(ipv4.cachedMAC(for: peerIP, now: IPv4Stack<FakeNetwork, FakeClock>.arpLifetime + 1), "and forgotten")
+        XCTAssertEqual(ipv4.handle(ask(IPv4Text.address("10.0.2.99")!), now: 0), [], "another host's address")
+    }
+
+    func echoRequest(_ ipv4: IPv4Stack<FakeNetwork, FakeClock>, sequence: UInt16, data: [UInt8]) -> [UInt8] {
+        let icmp = ICMPEcho(type: ICMPEcho.request, identifier: 0x1234, sequence: sequence, data: data).emit()
+        let ip = IPv4Packet.emit(source: peerIP, destination: ipv4.address, protocolNumber: IPv4Packet.icmp, payload: icmp, identification: 9)
+        return EthernetFrame.emit(destination: ipv4.network.macAddress, source: peerMAC, etherType: EthernetFrame.ipv4, payload: ip)
+    }
+
+    func testAnswersEchoRequestsWithValidChecksums() throws {
+        let (ipv4, network) = stack()
+        let data = Array(0..<57 as Range<UInt8>)   // odd length: the checksum's last byte is padded
+        let answers = ipv4.handle(echoRequest(ipv4, sequence: 3, data: data), now: 0)
+        XCTAssertEqual(answers.count, 1)
+        let frame = try XCTUnwrap(EthernetFrame(parsing: answers[0]))
+        XCTAssertEqual(frame.destination, peerMAC)
+        XCTAssertEqual(frame.source, network.macAddress)
+        let ip = try XCTUnwrap(IPv4Packet(parsing: frame.payload), "a valid IPv4 header checksum")
+        XCTAssertEqual(ip.source, ipv4.address)
+        XCTAssertEqual(ip.destination, peerIP)
+        let echo = try XCTUnwrap(ICMPEcho(parsing: ip.payload), "a valid ICMP checksum")
+        XCTAssertEqual(echo, ICMPEcho(type: ICMPEcho.reply, identifier: 0x1234, sequence: 3, data: data))
+        XCTAssertEqual(ipv4.echoRepliesSent, 1)
+    }
+
+    func testKnownChecksum() {
+        // RFC 1071's example words 0001 f203 f4f5 f6f7 sum to ddf2; its complement is 220d.
+        XCTAssertEqual(InternetChecksum.compute([0x00, 0x01, 0xF2, 0x03, 0xF4, 0xF5, 0xF6, 0xF7][...]), 0x220D)
+        XCTAssertEqual(IPv4Text.address("192.168.1.20"), 0xC0A8_0114)
+        XCTAssertNil(IPv4Text.address("1.2.3"))
+        XCTAssertNil(IPv4Text.address("1.2.3.256"))
+        XCTAssertNil(IPv4Text.prefixed("10.0.2.15/33"))
+        XCTAssertEqual(IPv4Text.text(0x0A00_020F), "10.0.2.15")
+    }
+
+    /// Truncations, bit flips and random bytes: no answer to anything
+    /// malformed, no trap, and the stack still answers afterwards.
+    func testMalformedFramesAreDroppedAndNeverCrash() {
+        let (ipv4, _) = stack()
+        var generator = SplitMix(seed: 5)
+        let good = echoRequest(ipv4, sequence: 1, data: [1, 2, 3, 4])
+        for round in 0..<20000 {
+            var frame: [UInt8]
+            switch round % 3 {
+            case 0: frame = Array(good.prefix(Int(generator.next() % UInt64(good.count))))
+            case 1:
+                frame = good
+                frame[14 + Int(generator.next() % UInt64(good.count - 14))] ^= UInt8(truncatingIfNeeded: generator.next() | 1)
+            default: frame = (0..<Int(generator.next() % 200)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+            }
+            for answer in ipv4.handle(frame, now: 0) {
+                // Only a frame that still parses as a whole echo request may be answered.
+                XCTAssertNotNil(EthernetFrame(parsing: answer).flatMap { IPv4Packet(parsing: $0.payload) }.flatMap { ICMPEcho(parsing: $0.payload) })
+            }
+        }
+        XCTAssertGreaterThan(ipv4.framesDropped, 10000)
+        XCTAssertEqual(ipv4.handle(good, now: 0).count, 1)
+    }
+
+    func testServeAnswersWhatArrivesUntilDone() {
+        let (ipv4, network) = stack()
+        network.sent.removeAll()
+        network.incoming = [echoRequest(ipv4, sequence: 1, data: [9]), echoRequest(ipv4, sequence: 2, data: [9])]
+        XCTAssertTrue(ipv4.serve(forAtMost: 1_000_000) { ipv4.echoRepliesSent == 2 })
+        XCTAssertEqual(network.sent.count, 2)
+    }
+}

@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""The ping test's peer: frames as datagrams on the Unix socket $NET_SOCKET
+(QEMU listens on $NET_SOCKET.qemu). With scapy (not our code) it asks the
+unikernel's address by ARP, sends malformed frames it must ignore, then
+three echo requests whose replies must match, checksums and all."""
+import os, socket, sys, time
+from scapy.all import ARP, Ether, ICMP, IP, Raw, raw
+
+path = os.environ["NET_SOCKET"]
+me_mac, me_ip, guest_ip = "02:00:00:00:00:01", "10.0.2.1", "10.0.2.15"
+sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+sock.bind(path)
+sock.settimeout(0.5)
+deadline = time.time() + 60
+while not os.path.exists(path + ".qemu"):
+    if time.time() > deadline: sys.exit("qemu never opened its socket")
+    time.sleep(0.05)
+
+def send(frame):
+    sock.sendto(raw(frame) if not isinstance(frame, bytes) else frame, path + ".qemu")
+
+def answer(accept, resend, what, seconds=20):
+    end = time.time() + seconds
+    while time.time() < end:
+        send(resend)
+        stop = time.time() + 1
+        while time.time() < stop:
+            try:
+                data = sock.recv(4096)
+            except socket.timeout:
+                continue
+            frame = Ether(data)
+            if accept(frame):
+                return frame
+    sys.exit("no " + what)
+
+who = Ether(src=me_mac, dst="ff:ff:ff:ff:ff:ff") / ARP(op=1, hwsrc=me_mac, psrc=me_ip, pdst=guest_ip)
+reply = answer(lambda f: ARP in f and f[ARP].op == 2 and f[ARP].psrc == guest_ip, who, "ARP reply")
+guest_mac = reply[ARP].hwsrc
+assert reply[ARP].pdst == me_ip and reply[ARP].hwdst == me_mac and reply.dst == me_mac, reply.summary()
+print("ARP: %s is at %s" % (guest_ip, guest_mac))
+
+# Malformed frames: each must be dropped, none may stop the unikernel.
+base = Ether(src=me_mac, dst=guest_mac) / IP(src=me_ip, dst=guest_ip) / ICMP(id=7, seq=99) / Raw(b"x" * 16)
+good = raw(base)
+bad = [good[:10], good[:20], good[:33]]
+bad.append(good[:24] + bytes([good[24] ^ 0xFF]) + good[25:])        # IP header checksum wrong
+bad.append(good[:36] + bytes([good[36] ^ 0xFF]) + good[37:])        # ICMP checksum wrong
+bad.append(raw(Ether(src=me_mac, dst=guest_mac) / IP(src=me_ip, dst=guest_ip, len=400) / ICMP()))   # total length past the end
+bad.append(raw(Ether(src=me_mac, dst=guest_mac) / IP(src=me_ip, dst=guest_ip, flags="MF") / ICMP() / Raw(b"frag")))
+bad += [os.urandom(n) for n in (1, 13, 14, 60, 200, 1514)]
+for frame in bad:
+    send(frame)
+
+for sequence in (1, 2, 3):
+    payload = bytes(range(sequence, sequence + 40))
+    request = Ether(src=me_mac, dst=guest_mac) / IP(src=me_ip, dst=guest_ip, ttl=64) / ICMP(type=8, id=0x1234, seq=sequence) / Raw(payload)
+    got = answer(lambda f: ICMP in f and f[ICMP].type == 0 and f[ICMP].seq == sequence, request, "echo reply %d" % sequence)
+    assert got[IP].src == guest_ip and got[IP].dst == me_ip, got.summary()
+    assert got[ICMP].id == 0x1234 and raw(got[ICMP].payload) [:len(payload)] == payload, got.summary()
+    # Checksums as scapy computes them.
+    again = Ether(raw(got))
+    del again[IP].chksum
+    del again[ICMP].chksum
+    again = Ether(raw(again))
+    assert again[IP].chksum == got[IP].chksum and again[ICMP].chksum == got[ICMP].chksum, "checksums"
+    print("echo %d answered" % sequence)
