@@ -40,6 +40,7 @@ public struct DeviceTreeNode {
         case .cells(let cells): return " = <" + cells.map { "0x" + String($0, radix: 16) }.joined(separator: " ") + ">"
         case .string(let text): return " = \"\(escape(text))\""
         case .strings(let texts): return " = " + texts.map { "\"\(escape($0))\"" }.joined(separator: ", ")
+        case .bytes(let bytes): return " = [" + bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: " ") + "]"
         }
     }
 
@@ -67,6 +68,7 @@ public struct DeviceTreeNode {
         case .cells(let cells): return cells.flatMap { withUnsafeBytes(of: $0.bigEndian, Array.init) }
         case .string(let text): return Array(text.utf8) + [0]
         case .strings(let texts): return texts.flatMap { Array($0.utf8) + [0] }
+        case .bytes(let bytes): return bytes
         }
     }
 

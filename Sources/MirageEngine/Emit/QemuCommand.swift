@@ -38,7 +38,9 @@ public struct QemuCommand {
                                    disks: [String: String] = [:], network: NetworkBackend = .user) throws -> [String] {
         var arguments: [String] = []
         for peripheral in board.peripherals {
-            for device in configuration.devices where device.peripheral == peripheral.name {
+            let users = configuration.devices.filter { $0.peripheral == peripheral.name }
+            if users.isEmpty { arguments += peripheral.qemuWhenUnused ?? [] }
+            for device in users {
                 let driver = try drivers.driver(device.driver)
                 arguments += driver.qemuArguments(name: device.name, disk: disks[device.name] ?? "DISK-IMAGE-FOR-\(device.name)",
                                                   netdev: network.netdev(id: device.name))

@@ -102,6 +102,14 @@ public struct Board: Codable {
         public let reg: [UInt64]?
         public let interrupts: [UInt32]?
         public let properties: [String: PropertyValue]?
+        /// qemu arguments for when no driver uses it, such as an isolated
+        /// peer for an on-chip network interface that qemu otherwise warns has none.
+        public let qemuWhenUnused: [String]?
+
+        enum CodingKeys: String, CodingKey {
+            case name, node, compatible, reg, interrupts, properties
+            case qemuWhenUnused = "qemu-when-unused"
+        }
 
         public var path: String { "/" + node }
 
@@ -137,10 +145,16 @@ public enum PropertyValue: Codable, Equatable {
     case cells([UInt32])
     case string(String)
     case strings([String])
+    /// `{bytes: [0x52, 0x54, ...]}`: a byte string, such as `local-mac-address`.
+    case bytes([UInt8])
+
+    struct ByteString: Codable { let bytes: [UInt8] }
 
     public init(from decoder: Decoder) throws {
         let container = try decoder.singleValueContainer()
-        if let flag = try? container.decode(Bool.self), flag {
+        if let byteString = try? container.decode(ByteString.self) {
+            self = .bytes(byteString.bytes)
+        } else if let flag = try? container.decode(Bool.self), flag {
             self = .flag
         } else if let number = try? container.decode(UInt32.self) {
             self = .cells([number])
@@ -160,6 +174,7 @@ public enum PropertyValue: Codable, Equatable {
         case .cells(let cells): try container.encode(cells)
         case .string(let text): try container.encode(text)
         case .strings(let texts): try container.encode(texts)
+        case .bytes(let bytes): try container.encode(ByteString(bytes: bytes))
         }
     }
 }

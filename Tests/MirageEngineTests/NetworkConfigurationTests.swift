@@ -1,0 +1,44 @@
+import Foundation
+@testable import MirageConfig
+@testable import MirageEngine
+import XCTest
+
+/// Networks on the host side: the interface each board gives, the qemu
+/// arguments that connect it, and the A10 EMAC's address in the device tree.
+final class NetworkConfigurationTests: XCTestCase {
+    func testEachBoardHasItsInterface() throws {
+        let graph = Fixtures.graph([defaultConsole, ipv4Stack()])
+        XCTAssertEqual(try Fixtures.resolve(graph, on: "virt").device(named: "net")?.driver, "virtio-net")
+        XCTAssertEqual(try Fixtures.resolve(graph, on: "vexpress-a9").device(named: "net")?.driver, "virtio-net")
+        XCTAssertEqual(try Fixtures.resolve(graph, on: "cubieboard").device(named: "net")?.driver, "sunxi-emac")
+        XCTAssertEqual(try Fixtures.resolve(graph, on: "virt").device(named: "ipv4")?.arguments, ["net", "clock"])
+    }
+
+    func testTheBackendIsUserOrADatagramSocket() throws {
+        let configuration = try Fixtures.resolve(Fixtures.graph([defaultConsole, ipv4Stack()]), on: "virt")
+        let board = try Fixtures.board("virt")
+        XCTAssertEqual(try QemuCommand.attachments(for: configuration, board: board, drivers: Fixtures.drivers),
+                       ["-netdev", "user,id=net", "-device", "virtio-net-device,netdev=net"])
+        let dgram = try QemuCommand.attachments(for: configuration, board: board, drivers: Fixtures.drivers,
+                                                network: try .parse("dgram:/tmp/a,b.sock"))
+        XCTAssertEqual(dgram[1], "dgram,id=net,local.type=unix,local.path=/tmp/a,,b.sock.qemu,remote.type=unix,remote.path=/tmp/a,,b.sock")
+        XCTAssertThrowsError(try QemuCommand.NetworkBackend.parse("tap")) { XCTAssert("\($0)".contains("dgram:PATH"), "\($0)") }
+    }
+
+    func testTheEMACGetsAnIsolatedPeerOnlyWhenUnused() throws {
+        let board = try Fixtures.board("cubieboard")
+        let unused = try Fixtures.resolve(Fixtures.graph([defaultConsole]), on: "cubieboard")
+        XCTAssertEqual(try QemuCommand.attachments(for: unused, board: board, drivers: Fixtures.drivers),
+                       ["-nic", "user,model=allwinner-emac,restrict=on"])
+        let used = try Fixtures.resolve(Fixtures.graph([defaultConsole, ipv4Stack()]), on: "cubieboard")
+        XCTAssertEqual(try QemuCommand.attachments(for: used, board: board, drivers: Fixtures.drivers),
+                       ["-netdev", "user,id=net", "-net", "nic,model=allwinner-emac,netdev=net"])
+    }
+
+    func testByteStringPropertiesReachTheDeviceTree() throws {
+        let board = try Fixtures.board("cubieboard")
+        let configuration = try Fixtures.resolve(Fixtures.graph([defaultConsole, ipv4Stack()]), on: "cubieboard")
+        let dts = DeviceTreeEmitter(board: board, configuration: configuration).tree().dts(header: "test")
+        XCTAssert(dts.contains("local-mac-address = [52 54 00 12 34 56];"), dts)
+    }
+}
