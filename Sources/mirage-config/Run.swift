@@ -31,6 +31,9 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("net"), help: ArgumentHelp("What the network interface connects to: user (QEMU's user network, the default) or dgram:PATH (one datagram per frame on the Unix socket PATH; qemu listens on PATH.qemu).", valueName: "NETWORK"))
     var network: String?
 
+    @Option(name: .customLong("forward"), help: ArgumentHelp("Forward 127.0.0.1:HOSTPORT on the host to the unikernel's GUESTPORT, over QEMU's user network (repeatable).", valueName: "tcp|udp:HOSTPORT:GUESTPORT"))
+    var forwards: [String] = []
+
     @Flag(help: "Report the boot time: qemu's start to the first output (host clock), and reset to the job (the guest's cycle counter).")
     var timings = false
 
@@ -49,14 +52,15 @@ struct Run: ParsableCommand {
             let runner = Runner(workspace: workspace)
             if dryRun {
                 print(try runner.command(bootArguments: bootArguments, for: .dryRun, bootLoader: bootLoader, disks: disks,
-                                        failingWrites: failingWrites, loggingWrites: loggingWrites, network: network).1.shellLine)
+                                        failingWrites: failingWrites, loggingWrites: loggingWrites, network: network,
+                                        forwards: forwards).1.shellLine)
                 return
             }
             if let failure = Builder(workspace: workspace).lastFailure() {
                 printError("mirage-config: warning: the last build failed (\(failure)); booting the last good image")
             }
             let outcome = try runner.run(bootArguments: bootArguments, timeout: timeout, timings: timings, bootLoader: bootLoader,
-                                         disks: disks, failingWrites: failingWrites, loggingWrites: loggingWrites, network: network, say: { printError("mirage-config: \($0)") }) { bytes in
+                                         disks: disks, failingWrites: failingWrites, loggingWrites: loggingWrites, network: network, forwards: forwards, say: { printError("mirage-config: \($0)") }) { bytes in
                 FileHandle.standardOutput.write(bytes)
             }
             if timings {

@@ -98,6 +98,54 @@ final class IPv4StackTests: XCTestCase {
         XCTAssertEqual(ipv4.handle(good, now: 0).count, 1)
     }
 
+    func udpFrame(_ ipv4: IPv4Stack<FakeNetwork, FakeClock>, port: UInt16, data: [UInt8]) -> [UInt8] {
+        let udp = UDPDatagram(sourcePort: 4321, destinationPort: port, data: data).emit(source: peerIP, destination: ipv4.address)
+        let ip = IPv4Packet.emit(source: peerIP, destination: ipv4.address, protocolNumber: IPv4Packet.udp, payload: udp, identification: 1)
+        return EthernetFrame.emit(destination: ipv4.network.macAddress, source: peerMAC, etherType: EthernetFrame.ipv4, payload: ip)
+    }
+
+    func testUDPIsQueuedOnBoundPortsAndUnreachableElsewhere() throws {
+        let (ipv4, _) = stack()
+        try ipv4.bindUDP(port: 7)
+        XCTAssertThrowsError(try ipv4.bindUDP(port: 7)) { XCTAssertEqual($0 as? NetworkError, .portInUse) }
+        XCTAssertEqual(ipv4.handle(udpFrame(ipv4, port: 7, data: Array("hello".utf8)), now: 0), [])
+        XCTAssertEqual(ipv4.udpPorts[0].queue, [ReceivedDatagram(source: peerIP, sourcePort: 4321, data: Array("hello".utf8))])
+        let answers = ipv4.handle(udpFrame(ipv4, port: 9, data: [1, 2, 3]), now: 0)
+        let ip = try XCTUnwrap(EthernetFrame(parsing: try XCTUnwrap(answers.first)).flatMap { IPv4Packet(parsing: $0.payload) })
+        XCTAssertEqual(ip.protocolNumber, IPv4Packet.icmp)
+        XCTAssertEqual(Array(ip.payload.prefix(2)), [3, 3], "destination unreachable, port")
+        XCTAssertEqual(InternetChecksum.compute(ip.payload), 0)
+        // A datagram whose checksum is wrong is dropped, not queued.
+        var damaged = udpFrame(ipv4, port: 7, data: Array("x".utf8))
+        damaged[42] ^= 0xFF   // the first data byte, after 14 + 20 + 8 bytes of headers
+        _ = ipv4.handle(damaged, now: 0)
+        XCTAssertEqual(ipv4.udpPorts[0].queue.count, 1)
+    }
+
+    func testSendingResolvesTheNextHopByARP() throws {
+        let (ipv4, network) = stack()
+        network.sent.removeAll()
+        // Off the local network: through the gateway, whose address nobody gives: unreachable after three tries.
+        XCTAssertThrowsError(try ipv4.sendUDP([1], to: IPv4Text.address("8.8.8.8")!, port: 53, from: 1000)) {
+            XCTAssertEqual($0 as? NetworkError, .unreachable)
+        }
+        let asked = network.sent.compactMap { EthernetFrame(parsing: $0).flatMap { ARPPacket(parsing: $0.payload) } }
+        XCTAssertEqual(asked.map(\.targetIP), [IPv4Text.address("10.0.2.2")!, IPv4Text.address("10.0.2.2")!, IPv4Text.address("10.0.2.2")!])
+        // The gateway answers: the datagram goes to its Ethernet address.
+        let gatewayMAC: [UInt8] = [2, 0, 0, 0, 0, 2]
+        network.incoming = [EthernetFrame.emit(destination: network.macAddress, source: gatewayMAC, etherType: EthernetFrame.arp,
+                                               payload: ARPPacket(operation: ARPPacket.reply, senderMAC: gatewayMAC,
+                                                                  senderIP: IPv4Text.address("10.0.2.2")!, targetMAC: network.macAddress,
+                                                                  targetIP: ipv4.address).emit())]
+        network.sent.removeAll()
+        try ipv4.sendUDP(Array("out".utf8), to: IPv4Text.address("8.8.8.8")!, port: 53, from: 1000)
+        let frame = try XCTUnwrap(EthernetFrame(parsing: try XCTUnwrap(network.sent.last)))
+        XCTAssertEqual(frame.destination, gatewayMAC)
+        let ip = try XCTUnwrap(IPv4Packet(parsing: frame.payload))
+        XCTAssertEqual(UDPDatagram(parsing: ip.payload, source: ip.source, destination: ip.destination),
+                       UDPDatagram(sourcePort: 1000, destinationPort: 53, data: Array("out".utf8)))
+    }
+
     func testServeAnswersWhatArrivesUntilDone() {
         let (ipv4, network) = stack()
         network.sent.removeAll()

@@ -23,6 +23,12 @@ final class NetworkConfigurationTests: XCTestCase {
                                                 network: try .parse("dgram:/tmp/a,b.sock"))
         XCTAssertEqual(dgram[1], "dgram,id=net,local.type=unix,local.path=/tmp/a,,b.sock.qemu,remote.type=unix,remote.path=/tmp/a,,b.sock")
         XCTAssertThrowsError(try QemuCommand.NetworkBackend.parse("tap")) { XCTAssert("\($0)".contains("dgram:PATH"), "\($0)") }
+        let forwarded = try QemuCommand.attachments(for: configuration, board: board, drivers: Fixtures.drivers,
+                                                    network: try .parse("user", forwards: ["tcp:8080:80", "udp:5555:7"]))
+        XCTAssertEqual(forwarded[1], "user,id=net,hostfwd=tcp:127.0.0.1:8080-:80,hostfwd=udp:127.0.0.1:5555-:7")
+        for bad in ["tcp:8080", "icmp:1:2", "tcp:0:80", "udp:70000:7", "tcp:a:80"] {
+            XCTAssertThrowsError(try QemuCommand.NetworkBackend.parse("user", forwards: [bad]), bad)
+        }
     }
 
     func testTheEMACGetsAnIsolatedPeerOnlyWhenUnused() throws {

@@ -17,12 +17,18 @@ public enum NetworkError: Error, Equatable {
     case badFrame
     /// The device did not take the frame in time.
     case timedOut
+    /// No route to the address, or nobody answered ARP for it.
+    case unreachable
+    /// The port is taken, or is 0.
+    case portInUse
 
     public var reason: StaticString {
         switch self {
         case .noDevice: return "no network device"
         case .badFrame: return "frame too large or too small"
         case .timedOut: return "the device did not send in time"
+        case .unreachable: return "no route, or no ARP answer"
+        case .portInUse: return "port in use"
         }
     }
 }

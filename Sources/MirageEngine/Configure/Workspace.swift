@@ -89,7 +89,7 @@ public struct Workspace {
     /// The qemu command that boots the configured image with `deviceTree`
     /// and the block devices' images `disks`.
     public func qemuCommand(_ configuration: ResolvedConfiguration, board: Board, deviceTree: URL,
-                            disks: [String: String] = [:], network: QemuCommand.NetworkBackend = .user) throws -> QemuCommand {
+                            disks: [String: String] = [:], network: QemuCommand.NetworkBackend = .user(forwards: [])) throws -> QemuCommand {
         guard let profileName = board.qemu else {
             throw MirageError("the \(board.name) board has no qemu profile", fix: "flash the image to the board instead")
         }

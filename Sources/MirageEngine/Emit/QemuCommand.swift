@@ -35,7 +35,7 @@ public struct QemuCommand {
     /// command in qemu-command.txt); `run` gives them all.
     /// Networks connect to `network` (QEMU's user network by default).
     public static func attachments(for configuration: ResolvedConfiguration, board: Board, drivers: DriverCatalog,
-                                   disks: [String: String] = [:], network: NetworkBackend = .user) throws -> [String] {
+                                   disks: [String: String] = [:], network: NetworkBackend = .user(forwards: [])) throws -> [String] {
         var arguments: [String] = []
         for peripheral in board.peripherals {
             let users = configuration.devices.filter { $0.peripheral == peripheral.name }
@@ -53,23 +53,37 @@ public struct QemuCommand {
 
     /// What a network interface is connected to.
     public enum NetworkBackend: Equatable {
-        /// QEMU's user network (slirp): DHCP at 10.0.2.2, no traffic in unless forwarded.
-        case user
+        /// QEMU's user network (slirp): the host is 10.0.2.2; traffic comes in only
+        /// through forwards, `tcp|udp:HOSTPORT:GUESTPORT`, from 127.0.0.1 on the host.
+        case user(forwards: [String])
         /// One datagram per frame on a Unix socket: qemu sends to PATH and receives on PATH.qemu.
         case datagram(path: String)
 
         /// `-netdev`'s value for the backend named `id`.
         func netdev(id: String) -> String {
             switch self {
-            case .user: return "user,id=\(id)"
+            case .user(let forwards):
+                return "user,id=\(id)" + forwards.map { forward -> String in
+                    let parts = forward.split(separator: ":")
+                    return ",hostfwd=\(parts[0]):127.0.0.1:\(parts[1])-:\(parts[2])"
+                }.joined()
             case .datagram(let path):
                 return "dgram,id=\(id),local.type=unix,local.path=\(optionValue(path + ".qemu")),remote.type=unix,remote.path=\(optionValue(path))"
             }
         }
 
-        /// `user` or `dgram:PATH`.
-        public static func parse(_ text: String) throws -> NetworkBackend {
-            if text == "user" { return .user }
+        /// `user` or `dgram:PATH`; forwards go with `user`.
+        public static func parse(_ text: String, forwards: [String] = []) throws -> NetworkBackend {
+            for forward in forwards {
+                let parts = forward.split(separator: ":", omittingEmptySubsequences: false)
+                guard parts.count == 3, parts[0] == "tcp" || parts[0] == "udp",
+                      parts[1...].allSatisfy({ UInt16($0).map { $0 > 0 } ?? false }) else {
+                    throw MirageError("--forward '\(forward)' is not tcp:HOSTPORT:GUESTPORT or udp:HOSTPORT:GUESTPORT",
+                                      fix: "ports are 1 to 65535, e.g. --forward tcp:8080:80")
+                }
+            }
+            if text == "user" { return .user(forwards: forwards) }
+            guard forwards.isEmpty else { throw MirageError("--forward needs QEMU's user network, not --net \(text)") }
             if text.hasPrefix("dgram:"), text.count > 6 { return .datagram(path: String(text.dropFirst(6))) }
             throw MirageError("--net '\(text)' is not a network", fix: "use user (QEMU's user network) or dgram:PATH (frames as datagrams on the Unix socket PATH)")
         }

@@ -58,6 +58,9 @@ public struct BootTestSpec: Codable {
         /// peer over a Unix socket ($NET_SOCKET in the scratch folder) instead
         /// of QEMU's user network.
         public let network: String?
+        /// `tcp:GUESTPORT` or `udp:GUESTPORT`: forwarded from a free port on
+        /// the host's 127.0.0.1 ($FORWARD_PORT) over QEMU's user network.
+        public let forward: String?
         /// A host program started before the boot in the scratch folder (a
         /// scapy script on $NET_SOCKET, say) that must exit 0 once the boot is over.
         public let peer: String?
@@ -69,7 +72,8 @@ public struct BootTestSpec: Codable {
                     expectFault: Bool? = nil, differBetweenBoots: String? = nil, boards: [String]? = nil, bootLoader: String? = nil,
                     prepare: [String]? = nil, disks: [String: String]? = nil, check: [String]? = nil, when: [String: String]? = nil,
                     crash: Crash? = nil, logWrites: [String: String]? = nil, qemuArguments: [String]? = nil,
-                    network: String? = nil, peer: String? = nil) {
+                    network: String? = nil, peer: String? = nil, forward: String? = nil) {
+            self.forward = forward
             self.network = network
             self.peer = peer
             self.qemuArguments = qemuArguments
@@ -90,7 +94,7 @@ public struct BootTestSpec: Codable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case name, expect, boards, prepare, disks, check, when, crash, network, peer
+            case name, expect, boards, prepare, disks, check, when, crash, network, peer, forward
             case bootArguments = "boot-arguments"
             case exitStatus = "exit-status"
             case expectFault = "expect-fault"
@@ -121,7 +125,7 @@ public struct BootTestSpec: Codable {
         try checkFields(of: file, allowed: ["boards", "timeout", "tests"])
         let spec = try decodeYAML(BootTestSpec.self, from: file)
         let caseFields = ["name", "expect", "boards", "boot-arguments", "exit-status", "expect-fault", "differ-between-boots", "boot-loader",
-                         "prepare", "disks", "check", "when", "crash", "log-writes", "qemu-arguments", "network", "peer"]
+                         "prepare", "disks", "check", "when", "crash", "log-writes", "qemu-arguments", "network", "peer", "forward"]
         try checkFields(of: file, inEachOf: "tests", allowed: caseFields)
         for testCase in spec.tests where testCase.network.map({ $0 != "dgram" }) ?? false {
             throw MirageError("\(displayPath(file.path)): test '\(testCase.name)' has network '\(testCase.network!)'", fix: "the one network a test names is dgram")

@@ -73,7 +73,14 @@ public struct BootTestSuite {
                         ChildProcesses.temporary(URL(fileURLWithPath: leftover))
                     }
                     defer { for file in [socket, socket + ".qemu"] { ChildProcesses.removeTemporary(URL(fileURLWithPath: file)) } }
-                    if let command = testCase.peer { peer = try startPeer(command, in: scratch, socket: socket) }
+                    var forwards: [String] = []
+                    var hostPort = 0
+                    if let forward = testCase.forward {
+                        let parts = forward.split(separator: ":")
+                        hostPort = try BootTestSuite.freePort(udp: parts.first == "udp")
+                        forwards = ["\(parts.first ?? ""):\(hostPort):\(parts.last ?? "")"]
+                    }
+                    if let command = testCase.peer { peer = try startPeer(command, in: scratch, socket: socket, forwardPort: hostPort) }
                     for _ in 0..<boots {
                         let loader = testCase.bootLoader.flatMap(Runner.BootLoader.init(rawValue:)) ?? .direct
                         let logs = (testCase.logWrites ?? [:]).sorted { $0.key < $1.key }
@@ -81,7 +88,8 @@ public struct BootTestSuite {
                         outcomes.append(try runner.run(bootArguments: testCase.bootArguments ?? [], timeout: timeout,
                                                        bootLoader: loader, disks: disks, loggingWrites: logs,
                                                        qemuArguments: testCase.qemuArguments ?? [],
-                                                       network: testCase.network == "dgram" ? "dgram:\(socket)" : nil, say: log, echo: echo))
+                                                       network: testCase.network == "dgram" ? "dgram:\(socket)" : nil,
+                                                       forwards: forwards, say: log, echo: echo))
                     }
                 } catch {
                     if let peer { ChildProcesses.end(group: peer.processIdentifier); ChildProcesses.forget(peer) }
@@ -163,13 +171,14 @@ public struct BootTestSuite {
     }
 
     /// Starts a case's peer program with /bin/sh in `folder`; its output goes to peer.log there.
-    func startPeer(_ command: String, in folder: URL, socket: String) throws -> Process {
+    func startPeer(_ command: String, in folder: URL, socket: String, forwardPort: Int) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", command]
         process.currentDirectoryURL = folder
         process.environment = ProcessInfo.processInfo.environment.merging(
-            ["UNIKERNEL_DIR": directory.path, "MIRAGE_ROOT": installation.root.path, "NET_SOCKET": socket]) { $1 }
+            ["UNIKERNEL_DIR": directory.path, "MIRAGE_ROOT": installation.root.path, "NET_SOCKET": socket,
+             "FORWARD_PORT": "\(forwardPort)"]) { $1 }
         let logFile = folder.appendingPathComponent("peer.log")
         FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let output = try FileHandle(forWritingTo: logFile)
@@ -188,6 +197,23 @@ public struct BootTestSuite {
         let tail = said.split(separator: "\n").suffix(6).joined(separator: " | ")
         if timedOut { return "peer: still running after 60 s: \(tail)" }
         return process.terminationStatus == 0 ? nil : "peer: exited with \(process.terminationStatus): \(tail)"
+    }
+
+    /// A port on 127.0.0.1 that nothing listens on now, from the kernel.
+    static func freePort(udp: Bool) throws -> Int {
+        let handle = socket(AF_INET, udp ? Int32(SOCK_DGRAM.rawValue) : Int32(SOCK_STREAM.rawValue), 0)
+        guard handle >= 0 else { throw MirageError("cannot open a socket to find a free port") }
+        defer { close(handle) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(Swift.MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(handle, $0, length) == 0 && getsockname(handle, $0, &length) == 0 }
+        }
+        guard bound else { throw MirageError("cannot find a free port on 127.0.0.1") }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     /// Host commands get this long each.

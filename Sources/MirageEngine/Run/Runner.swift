@@ -57,7 +57,7 @@ public struct Runner {
     /// replay as crash images.
     public func command(bootArguments: [String], for purpose: Purpose, timings: Bool = false,
                         bootLoader: BootLoader = .direct, disks: [String] = [], failingWrites: [String] = [],
-                        loggingWrites: [String] = [], network: String? = nil,
+                        loggingWrites: [String] = [], network: String? = nil, forwards: [String] = [],
                         say: (String) -> Void = { _ in }) throws -> (ResolvedConfiguration, QemuCommand) {
         let configuration = try workspace.configured()
         let board = try Board.load(configuration.board, from: workspace.installation)
@@ -86,7 +86,7 @@ public struct Runner {
             }
             diskFiles[device] = Disks.blklogwrites(image: diskFiles[device]!, log: log.path)
         }
-        var backend = try network.map(QemuCommand.NetworkBackend.parse) ?? .user
+        var backend = try QemuCommand.NetworkBackend.parse(network ?? "user", forwards: forwards)
         if case .datagram(let path) = backend {
             backend = .datagram(path: URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL.path)
         }
@@ -227,9 +227,11 @@ public struct Runner {
     /// bytes as they come, unchanged.
     public func run(bootArguments: [String] = [], timeout: Double, timings: Bool = false, bootLoader: BootLoader = .direct,
                     disks: [String] = [], failingWrites: [String] = [], loggingWrites: [String] = [], qemuArguments: [String] = [],
-                    network: String? = nil, say: (String) -> Void = { _ in }, echo: @escaping (Data) -> Void) throws -> Outcome {
+                    network: String? = nil, forwards: [String] = [], say: (String) -> Void = { _ in },
+                    echo: @escaping (Data) -> Void) throws -> Outcome {
         var (_, command) = try command(bootArguments: bootArguments, for: .boot, timings: timings, bootLoader: bootLoader,
-                                       disks: disks, failingWrites: failingWrites, loggingWrites: loggingWrites, network: network, say: say)
+                                       disks: disks, failingWrites: failingWrites, loggingWrites: loggingWrites, network: network,
+                                       forwards: forwards, say: say)
         command.extraArguments = qemuArguments
         defer { command.temporaryFiles.forEach(ChildProcesses.removeTemporary) }
         defer {

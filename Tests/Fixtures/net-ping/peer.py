@@ -4,7 +4,7 @@
 unikernel's address by ARP, sends malformed frames it must ignore, then
 three echo requests whose replies must match, checksums and all."""
 import os, socket, sys, time
-from scapy.all import ARP, Ether, ICMP, IP, Raw, raw
+from scapy.all import ARP, Ether, ICMP, IP, UDP, Raw, raw
 
 path = os.environ["NET_SOCKET"]
 me_mac, me_ip, guest_ip = "02:00:00:00:00:01", "10.0.2.1", "10.0.2.15"
@@ -51,6 +51,12 @@ bad.append(raw(Ether(src=me_mac, dst=guest_mac) / IP(src=me_ip, dst=guest_ip, fl
 bad += [os.urandom(n) for n in (1, 13, 14, 60, 200, 1514)]
 for frame in bad:
     send(frame)
+
+# A datagram to a port nobody listens on: ICMP port unreachable, quoting it.
+probe = Ether(src=me_mac, dst=guest_mac) / IP(src=me_ip, dst=guest_ip) / UDP(sport=4321, dport=9) / Raw(b"anyone?")
+got = answer(lambda f: ICMP in f and f[ICMP].type == 3, probe, "port unreachable")
+assert got[ICMP].code == 3 and raw(got[ICMP].payload)[:20] == raw(probe[IP])[:20], got.summary()
+print("port 9: unreachable")
 
 for sequence in (1, 2, 3):
     payload = bytes(range(sequence, sequence + 40))

@@ -1,6 +1,7 @@
 /// An IPv4 host on one network interface: it answers ARP requests for its
 /// address (and announces it once, gratuitously), keeps an ARP cache of
-/// what it hears, and answers ICMP echo requests. Everything malformed is
+/// what it hears, answers ICMP echo requests, and sends and receives UDP
+/// datagrams on bound ports (others get ICMP port unreachable). Everything malformed is
 /// counted and dropped. `handle` is pure (frames in, frames out, a time),
 /// so the stack is tested on the host with a fake clock; `serve` runs it
 /// on the device, asleep in `wfi` between frames.
@@ -13,8 +14,13 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
     /// IPv4 address to Ethernet address, with when the entry expires.
     var arpCache: [(address: UInt32, mac: [UInt8], expires: UInt64)] = []
     var identification: UInt16 = 0
+    /// The address an ARP request of ours is out for.
+    var awaitingReply: UInt32?
     public private(set) var echoRepliesSent = 0
     public private(set) var framesDropped = 0
+    /// Bound UDP ports, each with the datagrams received and not yet taken.
+    var udpPorts: [(port: UInt16, queue: [ReceivedDatagram])] = []
+    static var udpQueueLimit: Int { 64 }
 
     static var arpLifetime: UInt64 { 60_000_000_000 }
     static var arpCacheSize: Int { 64 }
@@ -68,7 +74,9 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
         switch ethernet.etherType {
         case EthernetFrame.arp:
             guard let arp = ARPPacket(parsing: ethernet.payload) else { framesDropped += 1; return [] }
-            if arp.targetIP == address || cachedMAC(for: arp.senderIP, now: now) != nil { learn(arp.senderIP, arp.senderMAC, now: now) }
+            if arp.targetIP == address || arp.senderIP == awaitingReply || cachedMAC(for: arp.senderIP, now: now) != nil {
+                learn(arp.senderIP, arp.senderMAC, now: now)
+            }
             guard arp.operation == ARPPacket.request, arp.targetIP == address, arp.senderIP != address else { return [] }
             let reply = ARPPacket(operation: ARPPacket.reply, senderMAC: network.macAddress, senderIP: address,
                                   targetMAC: arp.senderMAC, targetIP: arp.senderIP)
@@ -77,7 +85,9 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
         case EthernetFrame.ipv4:
             guard let ip = IPv4Packet(parsing: ethernet.payload), ip.destination == address else { framesDropped += 1; return [] }
             // Fragments are not reassembled yet: dropped, counted.
-            guard !ip.isFragment, ip.protocolNumber == IPv4Packet.icmp,
+            guard !ip.isFragment else { framesDropped += 1; return [] }
+            if ip.protocolNumber == IPv4Packet.udp { return handleUDP(ip, from: ethernet) }
+            guard ip.protocolNumber == IPv4Packet.icmp,
                   let echo = ICMPEcho(parsing: ip.payload), echo.type == ICMPEcho.request else { framesDropped += 1; return [] }
             let reply = ICMPEcho(type: ICMPEcho.reply, identifier: echo.identifier, sequence: echo.sequence, data: echo.data)
             identification &+= 1
@@ -93,6 +103,78 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
         }
     }
 
+    /// A datagram for a bound port: queued, or ICMP port unreachable.
+    func handleUDP(_ ip: IPv4Packet, from ethernet: EthernetFrame) -> [[UInt8]] {
+        guard let udp = UDPDatagram(parsing: ip.payload, source: ip.source, destination: ip.destination) else {
+            framesDropped += 1
+            return []
+        }
+        guard let index = udpPorts.firstIndex(where: { $0.port == udp.destinationPort }) else {
+            identification &+= 1
+            let ipBytes = Array(ethernet.payload)
+            let unreachable = IPv4Packet.emit(source: address, destination: ip.source, protocolNumber: IPv4Packet.icmp,
+                                              payload: ICMPUnreachable.emit(code: ICMPUnreachable.port, quoting: ipBytes[...]),
+                                              identification: identification)
+            return [EthernetFrame.emit(destination: ethernet.source, source: network.macAddress, etherType: EthernetFrame.ipv4,
+                                       payload: unreachable)]
+        }
+        if udpPorts[index].queue.count < IPv4Stack.udpQueueLimit {
+            udpPorts[index].queue.append(ReceivedDatagram(source: ip.source, sourcePort: udp.sourcePort, data: udp.data))
+        } else {
+            framesDropped += 1
+        }
+        return []
+    }
+
+    /// Starts receiving datagrams on UDP `port`.
+    public func bindUDP(port: UInt16) throws(NetworkError) {
+        guard port != 0, !udpPorts.contains(where: { $0.port == port }) else { throw .portInUse }
+        udpPorts.append((port, []))
+    }
+
+    /// The next datagram received on `port`, waiting for one at most `nanoseconds`.
+    public func receiveUDP(on port: UInt16, waitingAtMost nanoseconds: UInt64) -> ReceivedDatagram? {
+        guard let index = udpPorts.firstIndex(where: { $0.port == port }) else { return nil }
+        serve(forAtMost: nanoseconds) { !udpPorts[index].queue.isEmpty }
+        return udpPorts[index].queue.isEmpty ? nil : udpPorts[index].queue.removeFirst()
+    }
+
+    /// Sends `data` from UDP `sourcePort` to `destination`:`port`, first
+    /// finding the next hop's Ethernet address by ARP (three tries, a second each).
+    public func sendUDP(_ data: [UInt8], to destination: UInt32, port: UInt16, from sourcePort: UInt16) throws(NetworkError) {
+        guard data.count <= 1472 else { throw .badFrame }
+        let mac = try resolve(nextHop(for: destination))
+        identification &+= 1
+        let udp = UDPDatagram(sourcePort: sourcePort, destinationPort: port, data: data).emit(source: address, destination: destination)
+        let packet = IPv4Packet.emit(source: address, destination: destination, protocolNumber: IPv4Packet.udp, payload: udp,
+                                     identification: identification)
+        try network.transmit(EthernetFrame.emit(destination: mac, source: network.macAddress, etherType: EthernetFrame.ipv4, payload: packet))
+    }
+
+    /// Where a datagram for `destination` goes first: itself if on the local network, else the gateway.
+    func nextHop(for destination: UInt32) throws(NetworkError) -> UInt32 {
+        let mask: UInt32 = prefixLength == 0 ? 0 : ~UInt32(0) << UInt32(32 - prefixLength)
+        if destination & mask == address & mask { return destination }
+        guard let gateway else { throw .unreachable }
+        return gateway
+    }
+
+    /// The Ethernet address of `ip`, asking by ARP if it is not cached.
+    func resolve(_ ip: UInt32) throws(NetworkError) -> [UInt8] {
+        for _ in 0..<3 {
+            if let mac = cachedMAC(for: ip, now: clock.ticks()) { return mac }
+            let request = ARPPacket(operation: ARPPacket.request, senderMAC: network.macAddress, senderIP: address,
+                                    targetMAC: [0, 0, 0, 0, 0, 0], targetIP: ip)
+            try network.transmit(EthernetFrame.emit(destination: EthernetFrame.broadcast, source: network.macAddress,
+                                                    etherType: EthernetFrame.arp, payload: request.emit()))
+            awaitingReply = ip
+            serve(forAtMost: 1_000_000_000) { cachedMAC(for: ip, now: clock.ticks()) != nil }
+            awaitingReply = nil
+        }
+        if let mac = cachedMAC(for: ip, now: clock.ticks()) { return mac }
+        throw .unreachable
+    }
+
     /// Receives and answers frames until `done()` holds or `nanoseconds`
     /// pass; asleep in `wfi` between frames. Returns whether `done()` held.
     @discardableResult
@@ -104,4 +186,11 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
             return done()
         }
     }
+}
+
+/// A datagram received on a bound port.
+public struct ReceivedDatagram: Equatable {
+    public let source: UInt32
+    public let sourcePort: UInt16
+    public let data: [UInt8]
 }

@@ -217,3 +217,69 @@ public enum IPv4Text {
         "\(address >> 24).\(address >> 16 & 0xFF).\(address >> 8 & 0xFF).\(address & 0xFF)"
     }
 }
+
+public struct UDPDatagram: Equatable {
+    public let sourcePort: UInt16
+    public let destinationPort: UInt16
+    public let data: [UInt8]
+
+    public init(sourcePort: UInt16, destinationPort: UInt16, data: [UInt8]) {
+        self.sourcePort = sourcePort
+        self.destinationPort = destinationPort
+        self.data = data
+    }
+
+    /// Checks the length and, when the sender set one, the checksum over
+    /// the pseudo-header of `source` and `destination`.
+    public init?(parsing bytes: ArraySlice<UInt8>, source: UInt32, destination: UInt32) {
+        guard bytes.count >= 8 else { return nil }
+        let length = Int(readBE16(bytes, 4))
+        guard length >= 8, length <= bytes.count else { return nil }
+        let datagram = bytes[bytes.startIndex..<(bytes.startIndex + length)]
+        if readBE16(bytes, 6) != 0 {
+            guard UDPDatagram.checksum(datagram, source: source, destination: destination) == 0 else { return nil }
+        }
+        sourcePort = readBE16(bytes, 0)
+        destinationPort = readBE16(bytes, 2)
+        data = Array(datagram.dropFirst(8))
+    }
+
+    static func checksum(_ datagram: ArraySlice<UInt8>, source: UInt32, destination: UInt32) -> UInt16 {
+        var pseudo: [UInt8] = []
+        appendBE32(&pseudo, source)
+        appendBE32(&pseudo, destination)
+        pseudo += [0, IPv4Packet.udp]
+        appendBE16(&pseudo, UInt16(datagram.count))
+        return InternetChecksum.finish(InternetChecksum.sum(datagram, initial: InternetChecksum.sum(pseudo[...])))
+    }
+
+    public func emit(source: UInt32, destination: UInt32) -> [UInt8] {
+        var bytes: [UInt8] = []
+        appendBE16(&bytes, sourcePort)
+        appendBE16(&bytes, destinationPort)
+        appendBE16(&bytes, UInt16(8 + data.count))
+        appendBE16(&bytes, 0)
+        bytes += data
+        var checksum = UDPDatagram.checksum(bytes[...], source: source, destination: destination)
+        if checksum == 0 { checksum = 0xFFFF }   // zero means "none" in UDP
+        bytes[6] = UInt8(checksum >> 8)
+        bytes[7] = UInt8(truncatingIfNeeded: checksum)
+        return bytes
+    }
+}
+
+/// ICMP destination unreachable (type 3), quoting the offending datagram's
+/// IP header and first 8 bytes of payload.
+public enum ICMPUnreachable {
+    public static let port: UInt8 = 3
+
+    public static func emit(code: UInt8, quoting original: ArraySlice<UInt8>) -> [UInt8] {
+        var bytes: [UInt8] = [3, code, 0, 0, 0, 0, 0, 0]
+        let headerLength = original.isEmpty ? 0 : Int(original[original.startIndex] & 0x0F) * 4
+        bytes += original.prefix(min(original.count, headerLength + 8))
+        let checksum = InternetChecksum.compute(bytes[...])
+        bytes[2] = UInt8(checksum >> 8)
+        bytes[3] = UInt8(truncatingIfNeeded: checksum)
+        return bytes
+    }
+}
