@@ -21,6 +21,8 @@ public enum NetworkError: Error, Equatable {
     case unreachable
     /// The port is taken, or is 0.
     case portInUse
+    /// The connection is closed or reset.
+    case closed
 
     public var reason: StaticString {
         switch self {
@@ -29,6 +31,7 @@ public enum NetworkError: Error, Equatable {
         case .timedOut: return "the device did not send in time"
         case .unreachable: return "no route, or no ARP answer"
         case .portInUse: return "port in use"
+        case .closed: return "connection closed"
         }
     }
 }

@@ -4,7 +4,7 @@
 unikernel's address by ARP, sends malformed frames it must ignore, then
 three echo requests whose replies must match, checksums and all."""
 import os, socket, sys, time
-from scapy.all import ARP, Ether, ICMP, IP, UDP, Raw, raw
+from scapy.all import ARP, Ether, ICMP, IP, TCP, UDP, Raw, raw
 
 path = os.environ["NET_SOCKET"]
 me_mac, me_ip, guest_ip = "02:00:00:00:00:01", "10.0.2.1", "10.0.2.15"
@@ -57,6 +57,12 @@ probe = Ether(src=me_mac, dst=guest_mac) / IP(src=me_ip, dst=guest_ip) / UDP(spo
 got = answer(lambda f: ICMP in f and f[ICMP].type == 3, probe, "port unreachable")
 assert got[ICMP].code == 3 and raw(got[ICMP].payload)[:20] == raw(probe[IP])[:20], got.summary()
 print("port 9: unreachable")
+
+# A SYN to a port nobody listens on: a reset that acknowledges it (RFC 9293 3.10.7.1).
+probe = Ether(src=me_mac, dst=guest_mac) / IP(src=me_ip, dst=guest_ip) / TCP(sport=40000, dport=80, flags="S", seq=12345)
+got = answer(lambda f: TCP in f and f[TCP].flags.R, probe, "TCP reset")
+assert got[TCP].flags.A and got[TCP].ack == 12346 and got[TCP].sport == 80, got.summary()
+print("TCP port 80: reset")
 
 for sequence in (1, 2, 3):
     payload = bytes(range(sequence, sequence + 40))

@@ -18,6 +18,10 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
     var awaitingReply: UInt32?
     public private(set) var echoRepliesSent = 0
     public private(set) var framesDropped = 0
+    /// TCP ports listened on, and the connections (RFC 9293, passive opens).
+    var tcpListening: [UInt16] = []
+    public private(set) var tcpConnections: [TCPConnection] = []
+    var sequenceSeed: UInt32 = 0
     /// Bound UDP ports, each with the datagrams received and not yet taken.
     var udpPorts: [(port: UInt16, queue: [ReceivedDatagram])] = []
     static var udpQueueLimit: Int { 64 }
@@ -87,6 +91,7 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
             // Fragments are not reassembled yet: dropped, counted.
             guard !ip.isFragment else { framesDropped += 1; return [] }
             if ip.protocolNumber == IPv4Packet.udp { return handleUDP(ip, from: ethernet) }
+            if ip.protocolNumber == IPv4Packet.tcp { return handleTCP(ip, from: ethernet, now: now) }
             guard ip.protocolNumber == IPv4Packet.icmp,
                   let echo = ICMPEcho(parsing: ip.payload), echo.type == ICMPEcho.request else { framesDropped += 1; return [] }
             let reply = ICMPEcho(type: ICMPEcho.reply, identifier: echo.identifier, sequence: echo.sequence, data: echo.data)
@@ -175,16 +180,126 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
         throw .unreachable
     }
 
-    /// Receives and answers frames until `done()` holds or `nanoseconds`
-    /// pass; asleep in `wfi` between frames. Returns whether `done()` held.
+    /// Receives and answers frames, and sends what TCP has to send, until
+    /// `done()` holds or `nanoseconds` pass; asleep in `wfi` between frames
+    /// (and waking at least every 100 ms for TCP's timers). Returns whether `done()` held.
     @discardableResult
     public func serve(forAtMost nanoseconds: UInt64, until done: () -> Bool = { false }) -> Bool {
-        clock.wait(atMost: nanoseconds) {
+        let end = clock.ticks() &+ clock.ticks(forNanoseconds: nanoseconds)
+        let slice = clock.ticks(forNanoseconds: 100_000_000)
+        while true {
             while let frame = network.receive() {
                 for answer in handle(frame, now: clock.ticks()) { try? network.transmit(answer) }
             }
-            return done()
+            for frame in pollTCP(now: clock.ticks()) { try? network.transmit(frame) }
+            if done() { return true }
+            let now = clock.ticks()
+            if now >= end { return false }
+            clock.waitForInterrupt(orTicks: min(end, now &+ slice))
         }
+    }
+
+    // MARK: TCP
+
+    func handleTCP(_ ip: IPv4Packet, from ethernet: EthernetFrame, now: UInt64) -> [[UInt8]] {
+        guard let segment = TCPSegment(parsing: ip.payload, source: ip.source, destination: ip.destination) else {
+            framesDropped += 1
+            return []
+        }
+        if let connection = tcpConnections.first(where: {
+            $0.localPort == segment.destinationPort && $0.remoteAddress == ip.source && $0.remotePort == segment.sourcePort && $0.state != .closed
+        }) {
+            connection.remoteMAC = ethernet.source
+            return connection.receive(segment, now: now).map { frame(for: $0, to: connection) }
+        }
+        if segment.has(TCPSegment.syn), !segment.has(TCPSegment.ack), tcpListening.contains(segment.destinationPort) {
+            // RFC 6528 asks for a keyed hash; here a counter moved by the clock.
+            sequenceSeed = sequenceSeed &+ UInt32(truncatingIfNeeded: now) &+ 64_000
+            let connection = TCPConnection(syn: segment, localPort: segment.destinationPort, remoteAddress: ip.source,
+                                           initialSequence: sequenceSeed, ticksPerSecond: clock.frequency)
+            connection.remoteMAC = ethernet.source
+            tcpConnections.removeAll { $0.state == .closed && !$0.isAccepted }
+            tcpConnections.append(connection)
+            return [frame(for: connection.synAcknowledgment(now: now), to: connection)]
+        }
+        guard !segment.has(TCPSegment.rst) else { return [] }
+        // Nobody here: a reset (RFC 9293 3.10.7.1).
+        let reset = segment.has(TCPSegment.ack)
+            ? TCPSegment(sourcePort: segment.destinationPort, destinationPort: segment.sourcePort, sequence: segment.acknowledgment,
+                         acknowledgment: 0, flags: TCPSegment.rst, window: 0)
+            : TCPSegment(sourcePort: segment.destinationPort, destinationPort: segment.sourcePort, sequence: 0,
+                         acknowledgment: segment.sequence &+ segment.length, flags: TCPSegment.rst | TCPSegment.ack, window: 0)
+        return [wrap(reset, to: ip.source, mac: ethernet.source)]
+    }
+
+    func frame(for segment: TCPSegment, to connection: TCPConnection) -> [UInt8] {
+        wrap(segment, to: connection.remoteAddress, mac: connection.remoteMAC)
+    }
+
+    func wrap(_ segment: TCPSegment, to destination: UInt32, mac: [UInt8]) -> [UInt8] {
+        identification &+= 1
+        let packet = IPv4Packet.emit(source: address, destination: destination, protocolNumber: IPv4Packet.tcp,
+                                     payload: segment.emit(source: address, destination: destination), identification: identification)
+        return EthernetFrame.emit(destination: mac, source: network.macAddress, etherType: EthernetFrame.ipv4, payload: packet)
+    }
+
+    /// What the connections have to send now: data, FINs, resends, window updates.
+    func pollTCP(now: UInt64) -> [[UInt8]] {
+        var frames: [[UInt8]] = []
+        for connection in tcpConnections where connection.state != .closed {
+            for segment in connection.output(now: now) { frames.append(frame(for: segment, to: connection)) }
+            if let update = connection.pendingAcknowledgment() { frames.append(frame(for: update, to: connection)) }
+        }
+        return frames
+    }
+
+    /// Accepts connections to TCP `port`.
+    public func listenTCP(port: UInt16) throws(NetworkError) {
+        guard port != 0, !tcpListening.contains(port) else { throw .portInUse }
+        tcpListening.append(port)
+    }
+
+    /// The next connection made to `port`, waiting for one at most `nanoseconds`.
+    public func acceptTCP(on port: UInt16, waitingAtMost nanoseconds: UInt64) -> TCPConnection? {
+        func ready() -> TCPConnection? {
+            tcpConnections.first { $0.localPort == port && !$0.isAccepted && ($0.state == .established || $0.state == .closeWait) }
+        }
+        serve(forAtMost: nanoseconds) { ready() != nil }
+        guard let connection = ready() else { return nil }
+        connection.isAccepted = true
+        return connection
+    }
+
+    /// At most `count` received bytes, waiting for some at most `nanoseconds`:
+    /// [] if none came in time, nil once the peer has closed and all is read.
+    public func readTCP(_ connection: TCPConnection, atMost count: Int, waitingAtMost nanoseconds: UInt64) -> [UInt8]? {
+        serve(forAtMost: nanoseconds) { connection.hasData || connection.peerClosed || connection.state == .closed }
+        if connection.hasData { return connection.take(count) }
+        return connection.peerClosed || connection.state == .closed ? nil : []
+    }
+
+    /// Sends all of `data`, waiting for buffer space at most `nanoseconds` in all.
+    public func writeTCP(_ connection: TCPConnection, _ data: [UInt8], waitingAtMost nanoseconds: UInt64) throws(NetworkError) {
+        var offset = 0
+        let end = clock.ticks() &+ clock.ticks(forNanoseconds: nanoseconds)
+        while offset < data.count {
+            guard connection.state == .established || connection.state == .closeWait else { throw .closed }
+            offset += connection.give(data[offset...])
+            if offset < data.count {
+                guard clock.ticks() < end else { throw .timedOut }
+                serve(forAtMost: 100_000_000) { connection.sendBuffer.count < TCPConnection.sendCapacity }
+            }
+        }
+        for frame in pollTCP(now: clock.ticks()) { try? network.transmit(frame) }
+    }
+
+    /// Closes our side after what is buffered; waits at most `nanoseconds` for the peer to acknowledge.
+    public func closeTCP(_ connection: TCPConnection, waitingAtMost nanoseconds: UInt64) {
+        connection.close()
+        serve(forAtMost: nanoseconds) {
+            connection.state == .closed || connection.state == .timeWait || connection.state == .finWait2
+        }
+        connection.isAccepted = false
     }
 }
 

@@ -283,3 +283,91 @@ public enum ICMPUnreachable {
         return bytes
     }
 }
+
+public struct TCPSegment: Equatable {
+    public static let fin: UInt8 = 0x01, syn: UInt8 = 0x02, rst: UInt8 = 0x04, psh: UInt8 = 0x08, ack: UInt8 = 0x10
+
+    public let sourcePort: UInt16
+    public let destinationPort: UInt16
+    public let sequence: UInt32
+    public let acknowledgment: UInt32
+    public let flags: UInt8
+    public let window: UInt16
+    /// The maximum segment size option, if the segment carries one.
+    public let maximumSegmentSize: UInt16?
+    public let data: [UInt8]
+
+    public init(sourcePort: UInt16, destinationPort: UInt16, sequence: UInt32, acknowledgment: UInt32, flags: UInt8,
+                window: UInt16, maximumSegmentSize: UInt16? = nil, data: [UInt8] = []) {
+        self.sourcePort = sourcePort
+        self.destinationPort = destinationPort
+        self.sequence = sequence
+        self.acknowledgment = acknowledgment
+        self.flags = flags
+        self.window = window
+        self.maximumSegmentSize = maximumSegmentSize
+        self.data = data
+    }
+
+    public func has(_ flag: UInt8) -> Bool { flags & flag != 0 }
+
+    /// Sequence space it takes: its data, and one each for SYN and FIN.
+    public var length: UInt32 { UInt32(data.count) + (has(TCPSegment.syn) ? 1 : 0) + (has(TCPSegment.fin) ? 1 : 0) }
+
+    /// Checks the header length, the options' lengths and the checksum over the pseudo-header.
+    public init?(parsing bytes: ArraySlice<UInt8>, source: UInt32, destination: UInt32) {
+        guard bytes.count >= 20 else { return nil }
+        let headerLength = Int(bytes[bytes.startIndex + 12] >> 4) * 4
+        guard headerLength >= 20, headerLength <= bytes.count else { return nil }
+        var pseudo: [UInt8] = []
+        appendBE32(&pseudo, source)
+        appendBE32(&pseudo, destination)
+        pseudo += [0, IPv4Packet.tcp]
+        appendBE16(&pseudo, UInt16(bytes.count))
+        guard InternetChecksum.finish(InternetChecksum.sum(bytes, initial: InternetChecksum.sum(pseudo[...]))) == 0 else { return nil }
+        sourcePort = readBE16(bytes, 0)
+        destinationPort = readBE16(bytes, 2)
+        sequence = readBE32(bytes, 4)
+        acknowledgment = readBE32(bytes, 8)
+        flags = bytes[bytes.startIndex + 13]
+        window = readBE16(bytes, 14)
+        var mss: UInt16?
+        var index = bytes.startIndex + 20
+        let end = bytes.startIndex + headerLength
+        while index < end {
+            let kind = bytes[index]
+            if kind == 0 { break }
+            if kind == 1 { index += 1; continue }
+            guard index + 1 < end else { return nil }
+            let length = Int(bytes[index + 1])
+            guard length >= 2, index + length <= end else { return nil }
+            if kind == 2 && length == 4 { mss = UInt16(bytes[index + 2]) << 8 | UInt16(bytes[index + 3]) }
+            index += length
+        }
+        maximumSegmentSize = mss
+        data = Array(bytes[end...])
+    }
+
+    public func emit(source: UInt32, destination: UInt32) -> [UInt8] {
+        var bytes: [UInt8] = []
+        appendBE16(&bytes, sourcePort)
+        appendBE16(&bytes, destinationPort)
+        appendBE32(&bytes, sequence)
+        appendBE32(&bytes, acknowledgment)
+        let headerLength = maximumSegmentSize == nil ? 20 : 24
+        bytes += [UInt8(headerLength / 4) << 4, flags]
+        appendBE16(&bytes, window)
+        bytes += [0, 0, 0, 0]
+        if let mss = maximumSegmentSize { bytes += [2, 4, UInt8(mss >> 8), UInt8(truncatingIfNeeded: mss)] }
+        bytes += data
+        var pseudo: [UInt8] = []
+        appendBE32(&pseudo, source)
+        appendBE32(&pseudo, destination)
+        pseudo += [0, IPv4Packet.tcp]
+        appendBE16(&pseudo, UInt16(bytes.count))
+        let checksum = InternetChecksum.finish(InternetChecksum.sum(bytes[...], initial: InternetChecksum.sum(pseudo[...])))
+        bytes[16] = UInt8(checksum >> 8)
+        bytes[17] = UInt8(truncatingIfNeeded: checksum)
+        return bytes
+    }
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env python3
+"""The HTTP test's peer: curl (not our code) fetches from the unikernel
+through QEMU's user network (127.0.0.1:$FORWARD_PORT forwarded to its port
+80): the page, 256 KiB byte for byte, and a 404."""
+import hashlib, os, subprocess, sys, time
+
+base = "http://127.0.0.1:%s" % os.environ["FORWARD_PORT"]
+
+def curl(path, *options):
+    return subprocess.run(["curl", "-s", "--max-time", "20"] + list(options) + [base + path], capture_output=True)
+
+deadline = time.time() + 90
+while True:
+    page = curl("/", "-f")
+    if page.returncode == 0 and b"Hello from a Swift unikernel" in page.stdout:
+        break
+    if time.time() > deadline:
+        sys.exit("no page: curl exited %d" % page.returncode)
+    time.sleep(0.5)
+print("GET / ok (%d bytes)" % len(page.stdout))
+big = curl("/big", "-f")
+expected = bytes((i * 7 + (i >> 10)) & 0xFF for i in range(256 * 1024))
+if big.returncode != 0 or big.stdout != expected:
+    sys.exit("GET /big: curl exited %d with %d bytes, sha256 %s" % (big.returncode, len(big.stdout), hashlib.sha256(big.stdout).hexdigest()))
+print("GET /big ok (%d bytes)" % len(big.stdout))
+missing = curl("/nothing", "-o", "/dev/null", "-w", "%{http_code}")
+if missing.stdout != b"404":
+    sys.exit("GET /nothing: %r" % missing.stdout)
+print("GET /nothing: 404")
