@@ -14,7 +14,7 @@ public let defaultNetwork = Device(.network, name: "net", implementation: .board
                                    arguments: [defaultClock, defaultInterruptController])
 
 /// The host's address and prefix on the network, read at boot.
-public let ipv4Address = Key.boot("ipv4", doc: "This host's IPv4 address and prefix length, such as 10.0.2.15/24",
+public let ipv4Address = Key.boot("ipv4", doc: "This host's IPv4 address and prefix length, such as 10.0.2.15/24, or dhcp",
                                   default: "10.0.2.15/24")
 
 /// The router off the local network, read at boot ("" for none).

@@ -17,6 +17,7 @@ struct HTTPServer {
             print("cannot listen on TCP port 80: \(error.reason.text)")
             return 1
         }
+        if let server = ipv4.dhcpServer { print("address from DHCP server \(IPv4Text.text(server)), router \(ipv4.gateway.map(IPv4Text.text) ?? "none")") }
         print("serving HTTP on \(IPv4Text.text(ipv4.address)):80")
         var answered = 0
         while Keys.requests == 0 || answered < Keys.requests {

@@ -8,9 +8,15 @@
 public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
     public let network: Network
     let clock: C
-    public let address: UInt32
-    public let prefixLength: Int
-    public let gateway: UInt32?
+    public private(set) var address: UInt32
+    public private(set) var prefixLength: Int
+    public private(set) var gateway: UInt32?
+    /// Configured by DHCP (`--ipv4 dhcp`): the server, and when to renew the lease (ticks).
+    public private(set) var dhcpServer: UInt32?
+    var renewAt: UInt64?
+    var dhcpTransaction: UInt32 = 0
+    /// The DHCP answers received and not yet looked at.
+    var dhcpInbox: [DHCPMessage] = []
     /// IPv4 address to Ethernet address, with when the entry expires.
     var arpCache: [(address: UInt32, mac: [UInt8], expires: UInt64)] = []
     var identification: UInt16 = 0
@@ -29,12 +35,23 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
     static var arpLifetime: UInt64 { 60_000_000_000 }
     static var arpCacheSize: Int { 64 }
 
-    /// `address` as "a.b.c.d/prefix", `gateway` as "a.b.c.d" or "" (none); stops with a message if they do not parse.
+    /// `address` as "a.b.c.d/prefix" or "dhcp", `gateway` as "a.b.c.d" or
+    /// "" (none; with DHCP, the server's router); stops with a message if they
+    /// do not parse, or if DHCP finds no server.
     public init(network: Network, clock: C, address: String, gateway: String) {
         self.network = network
         self.clock = clock
+        if address == "dhcp" {
+            self.address = 0
+            prefixLength = 0
+            self.gateway = nil
+            dhcpTransaction = UInt32(truncatingIfNeeded: clock.ticks()) ^ 0x6D69_7261
+            guard obtainLease() else { Runtime.fatal("--ipv4 dhcp: no DHCP server answered") }
+            try? network.transmit(announcement())
+            return
+        }
         guard let parsed = IPv4Text.prefixed(address) else {
-            Runtime.fatal("the boot-time key --ipv4 is not an address/prefix such as 10.0.2.15/24: ", text: address)
+            Runtime.fatal("the boot-time key --ipv4 is not an address/prefix such as 10.0.2.15/24, or dhcp: ", text: address)
         }
         self.address = parsed.address
         prefixLength = parsed.prefixLength
@@ -87,7 +104,17 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
             return [EthernetFrame.emit(destination: arp.senderMAC, source: network.macAddress, etherType: EthernetFrame.arp,
                                        payload: reply.emit())]
         case EthernetFrame.ipv4:
-            guard let ip = IPv4Packet(parsing: ethernet.payload), ip.destination == address else { framesDropped += 1; return [] }
+            guard let ip = IPv4Packet(parsing: ethernet.payload),
+                  ip.destination == address || ip.destination == 0xFFFF_FFFF || address == 0 else { framesDropped += 1; return [] }
+            if ip.protocolNumber == IPv4Packet.udp, let udp = UDPDatagram(parsing: ip.payload, source: ip.source, destination: ip.destination),
+               udp.destinationPort == DHCPMessage.clientPort {
+                if let message = DHCPMessage(parsing: udp.data), message.operation == 2, message.transaction == dhcpTransaction,
+                   message.hardwareAddress == network.macAddress {
+                    dhcpInbox.append(message)
+                }
+                return []
+            }
+            guard ip.destination == address, address != 0 else { framesDropped += 1; return [] }
             // Fragments are not reassembled yet: dropped, counted.
             guard !ip.isFragment else { framesDropped += 1; return [] }
             if ip.protocolNumber == IPv4Packet.udp { return handleUDP(ip, from: ethernet) }
@@ -180,6 +207,63 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
         throw .unreachable
     }
 
+    // MARK: DHCP
+
+    /// DISCOVER, OFFER, REQUEST, ACK (RFC 2131 3.1), four tries of each step
+    /// with growing waits; true once the lease is ours.
+    func obtainLease() -> Bool {
+        for attempt in 0..<4 {
+            let wait = UInt64(1 + attempt) * 1_000_000_000
+            sendDHCP(DHCPMessage(type: DHCPMessage.discover, transaction: dhcpTransaction, hardwareAddress: network.macAddress))
+            guard let offer = awaitDHCP(DHCPMessage.offer, forAtMost: wait), offer.yourAddress != 0 else { continue }
+            var request = DHCPMessage(type: DHCPMessage.request, transaction: dhcpTransaction, hardwareAddress: network.macAddress)
+            request.requestedAddress = offer.yourAddress
+            request.server = offer.server
+            sendDHCP(request)
+            if let acknowledgment = awaitDHCP(DHCPMessage.acknowledge, forAtMost: wait) {
+                apply(acknowledgment)
+                return true
+            }
+        }
+        return false
+    }
+
+    /// Takes the address, mask, router and lease an ACK gives.
+    func apply(_ acknowledgment: DHCPMessage) {
+        address = acknowledgment.yourAddress
+        let mask = acknowledgment.subnetMask ?? 0xFFFF_FF00
+        prefixLength = mask.nonzeroBitCount
+        gateway = acknowledgment.router
+        dhcpServer = acknowledgment.server
+        let lease = UInt64(acknowledgment.leaseSeconds ?? 3600)
+        renewAt = clock.ticks() &+ clock.ticks(forNanoseconds: lease / 2 * 1_000_000_000)
+    }
+
+    /// Renews the lease at half its time (RFC 2131 4.4.5, T1): a REQUEST to the server.
+    func renewIfDue(now: UInt64) {
+        guard let due = renewAt, now >= due, dhcpServer != nil else { return }
+        renewAt = now &+ clock.ticks(forNanoseconds: 60_000_000_000)   // again in a minute until acknowledged
+        var request = DHCPMessage(type: DHCPMessage.request, transaction: dhcpTransaction, hardwareAddress: network.macAddress)
+        request.clientAddress = address
+        sendDHCP(request)
+    }
+
+    func sendDHCP(_ message: DHCPMessage) {
+        let udp = UDPDatagram(sourcePort: DHCPMessage.clientPort, destinationPort: DHCPMessage.serverPort, data: message.emit())
+        identification &+= 1
+        let packet = IPv4Packet.emit(source: address, destination: 0xFFFF_FFFF, protocolNumber: IPv4Packet.udp,
+                                     payload: udp.emit(source: address, destination: 0xFFFF_FFFF), identification: identification)
+        try? network.transmit(EthernetFrame.emit(destination: EthernetFrame.broadcast, source: network.macAddress,
+                                                 etherType: EthernetFrame.ipv4, payload: packet))
+    }
+
+    func awaitDHCP(_ type: UInt8, forAtMost nanoseconds: UInt64) -> DHCPMessage? {
+        dhcpInbox.removeAll()
+        serve(forAtMost: nanoseconds) { dhcpInbox.contains { $0.type == type || $0.type == DHCPMessage.negative } }
+        defer { dhcpInbox.removeAll() }   // taken: the serve loop must not take it for a renewal's answer
+        return dhcpInbox.first { $0.type == type }
+    }
+
     /// Receives and answers frames, and sends what TCP has to send, until
     /// `done()` holds or `nanoseconds` pass; asleep in `wfi` between frames
     /// (and waking at least every 100 ms for TCP's timers). Returns whether `done()` held.
@@ -192,6 +276,11 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
                 for answer in handle(frame, now: clock.ticks()) { try? network.transmit(answer) }
             }
             for frame in pollTCP(now: clock.ticks()) { try? network.transmit(frame) }
+            if let ack = dhcpInbox.first(where: { $0.type == DHCPMessage.acknowledge }), renewAt != nil {
+                apply(ack)   // a renewal answered
+                dhcpInbox.removeAll()
+            }
+            renewIfDue(now: clock.ticks())
             if done() { return true }
             let now = clock.ticks()
             if now >= end { return false }
