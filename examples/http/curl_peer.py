@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The HTTP test's peer: curl (not our code) fetches from the unikernel
 through QEMU's user network (127.0.0.1:$FORWARD_PORT forwarded to its port
-80): the page, 256 KiB byte for byte, and a 404."""
+80): the page, 256 KiB byte for byte, and a 404 and the page again on
+one kept-alive connection."""
 import hashlib, os, subprocess, sys, time
 
 base = "http://127.0.0.1:%s" % os.environ["FORWARD_PORT"]
@@ -23,7 +24,10 @@ expected = bytes((i * 7 + (i >> 10)) & 0xFF for i in range(256 * 1024))
 if big.returncode != 0 or big.stdout != expected:
     sys.exit("GET /big: curl exited %d with %d bytes, sha256 %s" % (big.returncode, len(big.stdout), hashlib.sha256(big.stdout).hexdigest()))
 print("GET /big ok (%d bytes)" % len(big.stdout))
-missing = curl("/nothing", "-o", "/dev/null", "-w", "%{http_code}")
-if missing.stdout != b"404":
-    sys.exit("GET /nothing: %r" % missing.stdout)
-print("GET /nothing: 404")
+# Two requests on one connection (keep-alive): curl reuses it, connecting once.
+both = subprocess.run(["curl", "-s", "--max-time", "20", "-w", "%{http_code} %{num_connects}\n",
+                       "-o", "/dev/null", base + "/nothing", "-o", "/dev/null", base + "/"], capture_output=True)
+codes = both.stdout.decode().split()
+if codes != ["404", "1", "200", "0"]:
+    sys.exit("GET /nothing then / on one connection: %r" % both.stdout)
+print("GET /nothing: 404, then GET / on the same connection")

@@ -1,4 +1,5 @@
-/// Answers HTTP/1.1 GET requests, one per connection (Connection: close).
+/// Answers HTTP/1.1 GET requests, several on one connection (keep-alive)
+/// until the client closes it or asks to.
 struct HTTPServer {
     static let page = Array("""
         <!doctype html>
@@ -22,29 +23,24 @@ struct HTTPServer {
         var answered = 0
         while Keys.requests == 0 || answered < Keys.requests {
             guard let connection = ipv4.acceptTCP(on: 80, waitingAtMost: 60_000_000_000) else { continue }
-            var request: [UInt8] = []
-            while !request.ends(with: [13, 10, 13, 10]) && request.count < 8192 {
-                guard let bytes = ipv4.readTCP(connection, atMost: 2048, waitingAtMost: 10_000_000_000), !bytes.isEmpty else { break }
-                request += bytes
-            }
-            let line = request.prefix { $0 != 13 }
-            let parts = line.split(separator: 32)
-            let path = parts.count >= 2 ? String(decoding: parts[1], as: UTF8.self) : ""
-            let (status, body): (String, [UInt8])
-            switch (parts.first.map { String(decoding: $0, as: UTF8.self) }, path) {
-            case ("GET", "/"): (status, body) = ("200 OK", page)
-            case ("GET", "/big"): (status, body) = ("200 OK", big())
-            case ("GET", _): (status, body) = ("404 Not Found", Array("not found\n".utf8))
-            default: (status, body) = ("400 Bad Request", Array("bad request\n".utf8))
-            }
-            let type = path == "/" ? "text/html" : "application/octet-stream"
-            let header = "HTTP/1.1 \(status)\r\nContent-Type: \(type)\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
-            do throws(NetworkError) {
-                try ipv4.writeTCP(connection, Array(header.utf8) + body, waitingAtMost: 30_000_000_000)
-                answered += 1
-                print("\(status.prefix(3)) \(path)")
-            } catch {
-                print("could not answer \(path): \(error.reason.text)")
+            // HTTP/1.1 keeps a connection open for more requests unless the client says close.
+            var pending: [UInt8] = []
+            while Keys.requests == 0 || answered < Keys.requests {
+                guard let request = nextRequest(ipv4, connection, &pending) else { break }
+                let keepOpen = !request.closes
+                let (status, body) = response(to: request)
+                let type = request.path == "/" ? "text/html" : "application/octet-stream"
+                let header = "HTTP/1.1 \(status)\r\nContent-Type: \(type)\r\nContent-Length: \(body.count)\r\n"
+                    + "Connection: \(keepOpen ? "keep-alive" : "close")\r\n\r\n"
+                do throws(NetworkError) {
+                    try ipv4.writeTCP(connection, Array(header.utf8) + body, waitingAtMost: 30_000_000_000)
+                    answered += 1
+                    print("\(status.prefix(3)) \(request.path)")
+                } catch {
+                    print("could not answer \(request.path): \(error.reason.text)")
+                    break
+                }
+                if !keepOpen { break }
             }
             ipv4.closeTCP(connection, waitingAtMost: 5_000_000_000)
         }
@@ -53,6 +49,50 @@ struct HTTPServer {
     }
 }
 
-extension Array where Element == UInt8 {
-    func ends(with suffix: [UInt8]) -> Bool { count >= suffix.count && Array(self[(count - suffix.count)...]) == suffix }
+struct Request {
+    let method: String
+    let path: String
+    /// The client asked to close after this answer.
+    let closes: Bool
+}
+
+extension HTTPServer {
+    /// The next request on the connection (its head, up to the blank line), or nil at its end.
+    static func nextRequest(_ ipv4: IPv4Stack<some NetworkInterface, some Clock>, _ connection: TCPConnection,
+                            _ pending: inout [UInt8]) -> Request? {
+        while headEnd(pending) == nil {
+            guard pending.count < 8192,
+                  let bytes = ipv4.readTCP(connection, atMost: 2048, waitingAtMost: 10_000_000_000), !bytes.isEmpty else { return nil }
+            pending += bytes
+        }
+        let end = headEnd(pending)!
+        // ASCII lower case, to find the Connection header whatever its case.
+        let head = pending[..<end].map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
+        let line = pending.prefix { $0 != 13 }.split(separator: 32).map { String(decoding: $0, as: UTF8.self) }
+        pending.removeFirst(end)
+        return Request(method: line.first ?? "", path: line.count >= 2 ? line[1] : "",
+                       closes: contains(head, Array("\r\nconnection: close".utf8)))
+    }
+
+    /// Where a request's head ends: just after its first blank line.
+    static func headEnd(_ bytes: [UInt8]) -> Int? {
+        position(of: [13, 10, 13, 10], in: bytes).map { $0 + 4 }
+    }
+
+    static func contains(_ bytes: [UInt8], _ pattern: [UInt8]) -> Bool { position(of: pattern, in: bytes) != nil }
+
+    static func position(of pattern: [UInt8], in bytes: [UInt8]) -> Int? {
+        guard bytes.count >= pattern.count else { return nil }
+        for start in 0...(bytes.count - pattern.count) where bytes[start..<(start + pattern.count)].elementsEqual(pattern) { return start }
+        return nil
+    }
+
+    static func response(to request: Request) -> (String, [UInt8]) {
+        switch (request.method, request.path) {
+        case ("GET", "/"): return ("200 OK", page)
+        case ("GET", "/big"): return ("200 OK", big())
+        case ("GET", _): return ("404 Not Found", Array("not found\n".utf8))
+        default: return ("400 Bad Request", Array("bad request\n".utf8))
+        }
+    }
 }
