@@ -122,13 +122,9 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
             guard ip.protocolNumber == IPv4Packet.icmp,
                   let echo = ICMPEcho(parsing: ip.payload), echo.type == ICMPEcho.request else { framesDropped += 1; return [] }
             let reply = ICMPEcho(type: ICMPEcho.reply, identifier: echo.identifier, sequence: echo.sequence, data: echo.data)
-            identification &+= 1
-            let packet = IPv4Packet.emit(source: address, destination: ip.source, protocolNumber: IPv4Packet.icmp,
-                                         payload: reply.emit(), identification: identification)
             echoRepliesSent += 1
             // Answer the Ethernet address the request came from, as hosts do for on-link peers.
-            return [EthernetFrame.emit(destination: ethernet.source, source: network.macAddress, etherType: EthernetFrame.ipv4,
-                                       payload: packet)]
+            return [ipv4Frame(to: ip.source, mac: ethernet.source, protocolNumber: IPv4Packet.icmp, payload: reply.emit())]
         default:
             framesDropped += 1
             return []
@@ -142,13 +138,8 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
             return []
         }
         guard let index = udpPorts.firstIndex(where: { $0.port == udp.destinationPort }) else {
-            identification &+= 1
-            let ipBytes = Array(ethernet.payload)
-            let unreachable = IPv4Packet.emit(source: address, destination: ip.source, protocolNumber: IPv4Packet.icmp,
-                                              payload: ICMPUnreachable.emit(code: ICMPUnreachable.port, quoting: ipBytes[...]),
-                                              identification: identification)
-            return [EthernetFrame.emit(destination: ethernet.source, source: network.macAddress, etherType: EthernetFrame.ipv4,
-                                       payload: unreachable)]
+            return [ipv4Frame(to: ip.source, mac: ethernet.source, protocolNumber: IPv4Packet.icmp,
+                              payload: ICMPUnreachable.emit(code: ICMPUnreachable.port, quoting: ethernet.payload))]
         }
         if udpPorts[index].queue.count < IPv4Stack.udpQueueLimit {
             udpPorts[index].queue.append(ReceivedDatagram(source: ip.source, sourcePort: udp.sourcePort, data: udp.data))
@@ -176,11 +167,8 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
     public func sendUDP(_ data: [UInt8], to destination: UInt32, port: UInt16, from sourcePort: UInt16) throws(NetworkError) {
         guard data.count <= 1472 else { throw .badFrame }
         let mac = try resolve(nextHop(for: destination))
-        identification &+= 1
         let udp = UDPDatagram(sourcePort: sourcePort, destinationPort: port, data: data).emit(source: address, destination: destination)
-        let packet = IPv4Packet.emit(source: address, destination: destination, protocolNumber: IPv4Packet.udp, payload: udp,
-                                     identification: identification)
-        try network.transmit(EthernetFrame.emit(destination: mac, source: network.macAddress, etherType: EthernetFrame.ipv4, payload: packet))
+        try network.transmit(ipv4Frame(to: destination, mac: mac, protocolNumber: IPv4Packet.udp, payload: udp))
     }
 
     /// Where a datagram for `destination` goes first: itself if on the local network, else the gateway.
@@ -250,11 +238,8 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
 
     func sendDHCP(_ message: DHCPMessage) {
         let udp = UDPDatagram(sourcePort: DHCPMessage.clientPort, destinationPort: DHCPMessage.serverPort, data: message.emit())
-        identification &+= 1
-        let packet = IPv4Packet.emit(source: address, destination: 0xFFFF_FFFF, protocolNumber: IPv4Packet.udp,
-                                     payload: udp.emit(source: address, destination: 0xFFFF_FFFF), identification: identification)
-        try? network.transmit(EthernetFrame.emit(destination: EthernetFrame.broadcast, source: network.macAddress,
-                                                 etherType: EthernetFrame.ipv4, payload: packet))
+        try? network.transmit(ipv4Frame(to: 0xFFFF_FFFF, mac: EthernetFrame.broadcast, protocolNumber: IPv4Packet.udp,
+                                        payload: udp.emit(source: address, destination: 0xFFFF_FFFF)))
     }
 
     func awaitDHCP(_ type: UInt8, forAtMost nanoseconds: UInt64) -> DHCPMessage? {
@@ -326,9 +311,14 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
     }
 
     func wrap(_ segment: TCPSegment, to destination: UInt32, mac: [UInt8]) -> [UInt8] {
+        ipv4Frame(to: destination, mac: mac, protocolNumber: IPv4Packet.tcp, payload: segment.emit(source: address, destination: destination))
+    }
+
+    /// `payload` in an IPv4 packet from this host to `destination`, in an Ethernet frame to `mac`.
+    func ipv4Frame(to destination: UInt32, mac: [UInt8], protocolNumber: UInt8, payload: [UInt8]) -> [UInt8] {
         identification &+= 1
-        let packet = IPv4Packet.emit(source: address, destination: destination, protocolNumber: IPv4Packet.tcp,
-                                     payload: segment.emit(source: address, destination: destination), identification: identification)
+        let packet = IPv4Packet.emit(source: address, destination: destination, protocolNumber: protocolNumber, payload: payload,
+                                     identification: identification)
         return EthernetFrame.emit(destination: mac, source: network.macAddress, etherType: EthernetFrame.ipv4, payload: packet)
     }
 

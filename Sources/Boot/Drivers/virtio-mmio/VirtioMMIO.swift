@@ -204,33 +204,33 @@ final class Virtqueue {
     func submit(_ chain: [VirtqueueBuffer]) {
         precondition(!chain.isEmpty && chain.count <= size, "a virtqueue chain longer than the queue")
         for (index, buffer) in chain.enumerated() {
-            let entry = base + UInt(16 * index)
             let isLast = index == chain.count - 1
-            VolatileMappedRegister<UInt32>(unsafeBitPattern: entry).store(UInt32(truncatingIfNeeded: buffer.address))
-            VolatileMappedRegister<UInt32>(unsafeBitPattern: entry + 4).store(0)
-            VolatileMappedRegister<UInt32>(unsafeBitPattern: entry + 8).store(buffer.length)
-            let flags = (buffer.deviceWrites ? Flag.write : 0) | (isLast ? 0 : Flag.next)
-            VolatileMappedRegister<UInt16>(unsafeBitPattern: entry + 12).store(flags)
-            VolatileMappedRegister<UInt16>(unsafeBitPattern: entry + 14).store(isLast ? 0 : UInt16(index + 1))
+            describe(index, buffer, next: isLast ? nil : index + 1)
         }
-        let slot = Int(nextAvail) % size
-        VolatileMappedRegister<UInt16>(unsafeBitPattern: availBase + 4 + UInt(2 * slot)).store(0)
-        boot_memory_barrier()
-        nextAvail &+= 1
-        VolatileMappedRegister<UInt16>(unsafeBitPattern: availBase + 2).store(nextAvail)
-        boot_memory_barrier()
+        makeAvailable(0)
     }
 
     /// Makes the single buffer `buffer` available as descriptor `slot` (receive rings: each slot its own buffer).
     func post(slot: Int, buffer: VirtqueueBuffer) {
-        let entry = base + UInt(16 * slot)
+        describe(slot, buffer, next: nil)
+        makeAvailable(slot)
+    }
+
+    /// Writes descriptor `index`, chained to `next` if given.
+    func describe(_ index: Int, _ buffer: VirtqueueBuffer, next: Int?) {
+        let entry = base + UInt(16 * index)
         VolatileMappedRegister<UInt32>(unsafeBitPattern: entry).store(UInt32(truncatingIfNeeded: buffer.address))
         VolatileMappedRegister<UInt32>(unsafeBitPattern: entry + 4).store(0)
         VolatileMappedRegister<UInt32>(unsafeBitPattern: entry + 8).store(buffer.length)
-        VolatileMappedRegister<UInt16>(unsafeBitPattern: entry + 12).store(buffer.deviceWrites ? Flag.write : 0)
-        VolatileMappedRegister<UInt16>(unsafeBitPattern: entry + 14).store(0)
+        let flags = (buffer.deviceWrites ? Flag.write : 0) | (next == nil ? 0 : Flag.next)
+        VolatileMappedRegister<UInt16>(unsafeBitPattern: entry + 12).store(flags)
+        VolatileMappedRegister<UInt16>(unsafeBitPattern: entry + 14).store(UInt16(next ?? 0))
+    }
+
+    /// Puts the chain headed by descriptor `head` in the available ring.
+    func makeAvailable(_ head: Int) {
         let ring = Int(nextAvail) % size
-        VolatileMappedRegister<UInt16>(unsafeBitPattern: availBase + 4 + UInt(2 * ring)).store(UInt16(slot))
+        VolatileMappedRegister<UInt16>(unsafeBitPattern: availBase + 4 + UInt(2 * ring)).store(UInt16(head))
         boot_memory_barrier()
         nextAvail &+= 1
         VolatileMappedRegister<UInt16>(unsafeBitPattern: availBase + 2).store(nextAvail)
@@ -249,12 +249,5 @@ final class Virtqueue {
     }
 
     /// The length the device wrote for the next used buffer, if it is done.
-    func takeUsed() -> UInt32? {
-        let usedIndex = VolatileMappedRegister<UInt16>(unsafeBitPattern: usedBase + 2).load()
-        guard usedIndex != lastUsed else { return nil }
-        boot_memory_barrier()
-        let slot = usedBase + 4 + UInt(8 * (Int(lastUsed) % size))
-        lastUsed &+= 1
-        return VolatileMappedRegister<UInt32>(unsafeBitPattern: slot + 4).load()
-    }
+    func takeUsed() -> UInt32? { takeUsedElement()?.length }
 }
