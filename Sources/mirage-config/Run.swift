@@ -28,7 +28,7 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("log-writes"), help: ArgumentHelp("Record every write and flush to the disk NAME in LOG (QEMU's blklogwrites, dm-log-writes format), to replay as crash images.", valueName: "NAME=LOG"))
     var loggingWrites: [String] = []
 
-    @Option(name: .customLong("net"), help: ArgumentHelp("What the network interface connects to: user (QEMU's user network, the default) or dgram:PATH (one datagram per frame on the Unix socket PATH; qemu listens on PATH.qemu).", valueName: "NETWORK"))
+    @Option(name: .customLong("net"), help: ArgumentHelp("What the network interface connects to: user (QEMU's user network, the default) or dgram:PATH (one datagram per frame on the Unix socket PATH; qemu listens on PATH.qemu) or tap:NAME (a host TAP interface that exists already).", valueName: "NETWORK"))
     var network: String?
 
     @Option(name: .customLong("forward"), help: ArgumentHelp("Forward 127.0.0.1:HOSTPORT on the host to the unikernel's GUESTPORT, over QEMU's user network (repeatable).", valueName: "tcp|udp:HOSTPORT:GUESTPORT"))

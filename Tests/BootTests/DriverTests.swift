@@ -25,6 +25,18 @@ final class FakeClock: Clock {
     }
 }
 
+/// Random bytes from a seeded generator, for code that takes an entropy device.
+final class SeededRandom: EntropyDevice {
+    var generator: SplitMix
+    init(seed: UInt64 = 1) { generator = SplitMix(seed: seed) }
+    func fill(_ buffer: UnsafeMutableRawBufferPointer) {
+        for index in buffer.indices { buffer[index] = UInt8(truncatingIfNeeded: generator.next()) }
+    }
+    func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8(truncatingIfNeeded: generator.next()) } }
+    func integer(below bound: UInt64) -> UInt64 { generator.next() % bound }
+    var contributions: [EntropyContribution] { [] }
+}
+
 /// A source that hands out fixed bytes and claims a fixed number of bits.
 final class FixedSource: EntropySource {
     let name: StaticString = "fixed"

@@ -8,7 +8,12 @@ final class IPv4StackTests: XCTestCase {
         let macAddress: [UInt8] = [0x52, 0x54, 0, 0x12, 0x34, 0x56]
         var sent: [[UInt8]] = []
         var incoming: [[UInt8]] = []
-        func transmit(_ frame: [UInt8]) throws(NetworkError) { sent.append(frame) }
+        /// Answers to what is sent, as a peer on the wire would give them.
+        var respond: (([UInt8]) -> [[UInt8]])?
+        func transmit(_ frame: [UInt8]) throws(NetworkError) {
+            sent.append(frame)
+            if let respond { incoming += respond(frame) }
+        }
         func receive() -> [UInt8]? { incoming.isEmpty ? nil : incoming.removeFirst() }
     }
 
@@ -17,7 +22,7 @@ final class IPv4StackTests: XCTestCase {
 
     func stack() -> (IPv4Stack<FakeNetwork, FakeClock>, FakeNetwork) {
         let network = FakeNetwork()
-        return (IPv4Stack(network: network, clock: FakeClock(), address: "10.0.2.15/24", gateway: "10.0.2.2"), network)
+        return (IPv4Stack(network: network, clock: FakeClock(), random: SeededRandom(), address: "10.0.2.15/24", gateway: "10.0.2.2"), network)
     }
 
     func testAnnouncesItselfAndAnswersARPForItsAddressOnly() throws {
@@ -152,5 +157,96 @@ final class IPv4StackTests: XCTestCase {
         network.incoming = [echoRequest(ipv4, sequence: 1, data: [9]), echoRequest(ipv4, sequence: 2, data: [9])]
         XCTAssertTrue(ipv4.serve(forAtMost: 1_000_000) { ipv4.echoRepliesSent == 2 })
         XCTAssertEqual(network.sent.count, 2)
+    }
+
+    /// An IPv4 fragment of `payload` from the peer: `length` bytes at `offset`.
+    func fragment(_ ipv4: IPv4Stack<FakeNetwork, FakeClock>, _ payload: [UInt8], offset: Int, length: Int, more: Bool, id: UInt16 = 77) -> [UInt8] {
+        var header: [UInt8] = [0x45, 0]
+        appendBE16(&header, UInt16(20 + length))
+        appendBE16(&header, id)
+        appendBE16(&header, (more ? 0x2000 : 0) | UInt16(offset / 8))
+        header += [64, IPv4Packet.icmp, 0, 0]
+        appendBE32(&header, peerIP)
+        appendBE32(&header, ipv4.address)
+        let checksum = InternetChecksum.compute(header[...])
+        header[10] = UInt8(checksum >> 8)
+        header[11] = UInt8(truncatingIfNeeded: checksum)
+        return EthernetFrame.emit(destination: ipv4.network.macAddress, source: peerMAC, etherType: EthernetFrame.ipv4,
+                                  payload: header + payload[offset..<(offset + length)])
+    }
+
+    func testFragmentsAreReassembledInAnyOrderAndBadOnesDropped() throws {
+        let (ipv4, _) = stack()
+        let data = (0..<3000).map { UInt8(truncatingIfNeeded: $0) }
+        let icmp = ICMPEcho(type: ICMPEcho.request, identifier: 1, sequence: 1, data: data).emit()
+        let pieces = [(0, 1480, true), (1480, 1480, true), (2960, icmp.count - 2960, false)]
+        XCTAssertEqual(ipv4.handle(fragment(ipv4, icmp, offset: pieces[2].0, length: pieces[2].1, more: false), now: 0), [])
+        XCTAssertEqual(ipv4.handle(fragment(ipv4, icmp, offset: pieces[0].0, length: pieces[0].1, more: true), now: 1), [])
+        let answers = ipv4.handle(fragment(ipv4, icmp, offset: pieces[1].0, length: pieces[1].1, more: true), now: 2)
+        let reply = try XCTUnwrap(answers.first.flatMap { EthernetFrame(parsing: $0) }.flatMap { IPv4Packet(parsing: $0.payload) })
+        XCTAssertEqual(ICMPEcho(parsing: reply.payload)?.data, data, "the whole datagram, answered")
+        // Overlapping pieces drop the datagram; so does a piece beyond the end.
+        _ = ipv4.handle(fragment(ipv4, icmp, offset: 0, length: 1480, more: true, id: 78), now: 3)
+        _ = ipv4.handle(fragment(ipv4, icmp, offset: 1472, length: 1480, more: true, id: 78), now: 4)
+        XCTAssertEqual(ipv4.handle(fragment(ipv4, icmp, offset: 2960, length: icmp.count - 2960, more: false, id: 78), now: 5), [])
+        XCTAssertTrue(ipv4.reassembly.datagrams.isEmpty || ipv4.reassembly.datagrams.allSatisfy { $0.first.identification != 78 || $0.pieces.count == 1 })
+        // An incomplete datagram is forgotten after 30 s.
+        _ = ipv4.handle(fragment(ipv4, icmp, offset: 0, length: 1480, more: true, id: 79), now: 10)
+        _ = ipv4.handle(fragment(ipv4, icmp, offset: 1480, length: 1480, more: true, id: 79), now: 10 + 31_000_000)
+        XCTAssertEqual(ipv4.handle(fragment(ipv4, icmp, offset: 2960, length: icmp.count - 2960, more: false, id: 79), now: 10 + 31_000_001), [])
+        // Random fragment streams never trap, and at most eight datagrams wait at once.
+        var generator = SplitMix(seed: 9)
+        for _ in 0..<5000 {
+            let offset = Int(generator.next() % 375) * 8
+            let length = min(Int(generator.next() % 1500), icmp.count - offset)
+            _ = ipv4.handle(fragment(ipv4, icmp, offset: offset, length: max(length, 0), more: generator.next() % 2 == 0,
+                                     id: UInt16(generator.next() % 20)), now: 100)
+            XCTAssertLessThanOrEqual(ipv4.reassembly.datagrams.count, IPv4Reassembly.maximumDatagrams)
+        }
+    }
+
+    func testInitialSequenceNumbersAreKeyedPerConnectionAndMoveWithTheClock() {
+        let (ipv4, _) = stack()
+        let first = ipv4.initialSequence(localPort: 80, remote: peerIP, remotePort: 5000, now: 0)
+        XCTAssertNotEqual(first, ipv4.initialSequence(localPort: 80, remote: peerIP, remotePort: 5001, now: 0), "another connection: unrelated")
+        XCTAssertEqual(ipv4.initialSequence(localPort: 80, remote: peerIP, remotePort: 5000, now: 1_000_000) &- first, 250_000,
+                       "the same connection a second later: 250,000 further on (4 us per step)")
+        let otherKey = IPv4Stack(network: FakeNetwork(), clock: FakeClock(), random: SeededRandom(seed: 2), address: "10.0.2.15/24", gateway: "")
+        XCTAssertNotEqual(first, otherKey.initialSequence(localPort: 80, remote: peerIP, remotePort: 5000, now: 0), "another secret")
+    }
+
+    func testConnectResolvesSendsASynAndCompletesTheHandshake() throws {
+        let (ipv4, network) = stack()
+        network.sent.removeAll()
+        let peer = peerIP, peerMAC = peerMAC, ourMAC = network.macAddress
+        var peerSegments: [TCPSegment] = []
+        network.respond = { frame in
+            guard let ethernet = EthernetFrame(parsing: frame) else { return [] }
+            if let arp = ARPPacket(parsing: ethernet.payload), arp.targetIP == peer {
+                return [EthernetFrame.emit(destination: ourMAC, source: peerMAC, etherType: EthernetFrame.arp,
+                                           payload: ARPPacket(operation: ARPPacket.reply, senderMAC: peerMAC, senderIP: peer,
+                                                              targetMAC: ourMAC, targetIP: arp.senderIP).emit())]
+            }
+            guard let ip = IPv4Packet(parsing: ethernet.payload),
+                  let segment = TCPSegment(parsing: ip.payload, source: ip.source, destination: ip.destination) else { return [] }
+            peerSegments.append(segment)
+            guard segment.has(TCPSegment.syn) else { return [] }
+            let answer = TCPSegment(sourcePort: 443, destinationPort: segment.sourcePort, sequence: 700, acknowledgment: segment.sequence &+ 1,
+                                    flags: TCPSegment.syn | TCPSegment.ack, window: 1000,
+                                    options: TCPOptions(maximumSegmentSize: 1200, windowScale: 2, sackPermitted: true))
+            let packet = IPv4Packet.emit(source: peer, destination: ip.source, protocolNumber: IPv4Packet.tcp,
+                                         payload: answer.emit(source: peer, destination: ip.source), identification: 5)
+            return [EthernetFrame.emit(destination: ourMAC, source: peerMAC, etherType: EthernetFrame.ipv4, payload: packet)]
+        }
+        let connection = try ipv4.connectTCP(to: peerIP, port: 443, waitingAtMost: 5_000_000_000)
+        XCTAssertEqual(connection.state, .established)
+        XCTAssertGreaterThanOrEqual(connection.localPort, 49152, "an ephemeral port")
+        XCTAssertEqual(connection.sendWindow, 1000, "a SYN's window is never scaled")
+        XCTAssertEqual(connection.sendScale, 2, "later ones are")
+        XCTAssertEqual(peerSegments.map(\.flags), [TCPSegment.syn, TCPSegment.ack])
+        XCTAssertEqual(peerSegments.last?.acknowledgment, 701)
+        try ipv4.writeTCP(connection, Array("hello".utf8), waitingAtMost: 1_000_000_000)
+        XCTAssertEqual(peerSegments.last?.data, Array("hello".utf8))
+        XCTAssertThrowsError(try ipv4.connectTCP(to: peerIP, port: 0, waitingAtMost: 1)) { XCTAssertEqual($0 as? NetworkError, .refused) }
     }
 }

@@ -11,18 +11,24 @@ final class NetworkConfigurationTests: XCTestCase {
         XCTAssertEqual(try Fixtures.resolve(graph, on: "virt").device(named: "net")?.driver, "virtio-net")
         XCTAssertEqual(try Fixtures.resolve(graph, on: "vexpress-a9").device(named: "net")?.driver, "virtio-net")
         XCTAssertEqual(try Fixtures.resolve(graph, on: "cubieboard").device(named: "net")?.driver, "sunxi-emac")
-        XCTAssertEqual(try Fixtures.resolve(graph, on: "virt").device(named: "ipv4")?.arguments, ["net", "clock"])
+        XCTAssertEqual(try Fixtures.resolve(graph, on: "virt").device(named: "ipv4")?.arguments, ["net", "clock", "entropy"])
     }
 
     func testTheBackendIsUserOrADatagramSocket() throws {
         let configuration = try Fixtures.resolve(Fixtures.graph([defaultConsole, ipv4Stack()]), on: "virt")
         let board = try Fixtures.board("virt")
         XCTAssertEqual(try QemuCommand.attachments(for: configuration, board: board, drivers: Fixtures.drivers),
-                       ["-netdev", "user,id=net", "-device", "virtio-net-device,netdev=net"])
+                       ["-netdev", "user,id=net", "-device", "virtio-net-device,netdev=net", "-device", "virtio-rng-device"],
+                       "the stack's entropy device brings virtio-rng")
         let dgram = try QemuCommand.attachments(for: configuration, board: board, drivers: Fixtures.drivers,
                                                 network: try .parse("dgram:/tmp/a,b.sock"))
         XCTAssertEqual(dgram[1], "dgram,id=net,local.type=unix,local.path=/tmp/a,,b.sock.qemu,remote.type=unix,remote.path=/tmp/a,,b.sock")
         XCTAssertThrowsError(try QemuCommand.NetworkBackend.parse("tap")) { XCTAssert("\($0)".contains("dgram:PATH"), "\($0)") }
+        let tap = try QemuCommand.attachments(for: configuration, board: board, drivers: Fixtures.drivers, network: try .parse("tap:mirage0"))
+        XCTAssertEqual(tap[1], "tap,id=net,ifname=mirage0,script=no,downscript=no")
+        for bad in ["tap:", "tap:a,b", "tap:a/b", "tap:sixteen-letters!", "tap:a b"] {
+            XCTAssertThrowsError(try QemuCommand.NetworkBackend.parse(bad), bad)
+        }
         let forwarded = try QemuCommand.attachments(for: configuration, board: board, drivers: Fixtures.drivers,
                                                     network: try .parse("user", forwards: ["tcp:8080:80", "udp:5555:7"]))
         XCTAssertEqual(forwarded[1], "user,id=net,hostfwd=tcp:127.0.0.1:8080-:80,hostfwd=udp:127.0.0.1:5555-:7")

@@ -61,8 +61,9 @@ extension HTTPServer {
     static func nextRequest(_ ipv4: IPv4Stack<some NetworkInterface, some Clock>, _ connection: TCPConnection,
                             _ pending: inout [UInt8]) -> Request? {
         while headEnd(pending) == nil {
+            // A reset, a timeout or the end of the connection all end its requests.
             guard pending.count < 8192,
-                  let bytes = ipv4.readTCP(connection, atMost: 2048, waitingAtMost: 10_000_000_000), !bytes.isEmpty else { return nil }
+                  let bytes = try? ipv4.readTCP(connection, atMost: 2048, waitingAtMost: 10_000_000_000), !bytes.isEmpty else { return nil }
             pending += bytes
         }
         let end = headEnd(pending)!

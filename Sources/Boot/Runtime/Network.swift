@@ -15,23 +15,29 @@ public enum NetworkError: Error, Equatable {
     case noDevice
     /// The frame is larger than the device sends, or smaller than a header.
     case badFrame
-    /// The device did not take the frame in time.
+    /// The device did not take the frame in time, or the peer stopped answering.
     case timedOut
     /// No route to the address, or nobody answered ARP for it.
     case unreachable
     /// The port is taken, or is 0.
     case portInUse
-    /// The connection is closed or reset.
+    /// The connection is closed.
     case closed
+    /// The peer reset the connection.
+    case reset
+    /// Nobody listens on that port: the peer answered the SYN with a reset.
+    case refused
 
     public var reason: StaticString {
         switch self {
         case .noDevice: return "no network device"
         case .badFrame: return "frame too large or too small"
-        case .timedOut: return "the device did not send in time"
+        case .timedOut: return "timed out"
         case .unreachable: return "no route, or no ARP answer"
         case .portInUse: return "port in use"
         case .closed: return "connection closed"
+        case .reset: return "connection reset by the peer"
+        case .refused: return "connection refused"
         }
     }
 }

@@ -58,6 +58,8 @@ public struct QemuCommand {
         case user(forwards: [String])
         /// One datagram per frame on a Unix socket: qemu sends to PATH and receives on PATH.qemu.
         case datagram(path: String)
+        /// A host TAP interface that exists already (`ip tuntap add NAME mode tap`), for speed and for real routing.
+        case tap(name: String)
 
         /// `-netdev`'s value for the backend named `id`.
         func netdev(id: String) -> String {
@@ -69,10 +71,12 @@ public struct QemuCommand {
                 }.joined()
             case .datagram(let path):
                 return "dgram,id=\(id),local.type=unix,local.path=\(optionValue(path + ".qemu")),remote.type=unix,remote.path=\(optionValue(path))"
+            case .tap(let name):
+                return "tap,id=\(id),ifname=\(name),script=no,downscript=no"
             }
         }
 
-        /// `user` or `dgram:PATH`; forwards go with `user`.
+        /// `user`, `dgram:PATH` or `tap:NAME`; forwards go with `user`.
         public static func parse(_ text: String, forwards: [String] = []) throws -> NetworkBackend {
             for forward in forwards {
                 let parts = forward.split(separator: ":", omittingEmptySubsequences: false)
@@ -85,7 +89,18 @@ public struct QemuCommand {
             if text == "user" { return .user(forwards: forwards) }
             guard forwards.isEmpty else { throw MirageError("--forward needs QEMU's user network, not --net \(text)") }
             if text.hasPrefix("dgram:"), text.count > 6 { return .datagram(path: String(text.dropFirst(6))) }
-            throw MirageError("--net '\(text)' is not a network", fix: "use user (QEMU's user network) or dgram:PATH (frames as datagrams on the Unix socket PATH)")
+            if text.hasPrefix("tap:") {
+                // Linux's interface names: 1 to 15 bytes, no '/', ':' or white space; ',' would end QEMU's option.
+                let name = text.dropFirst(4)
+                guard (1...15).contains(name.utf8.count),
+                      name.utf8.allSatisfy({ $0 > 32 && $0 < 127 && $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: ",") && $0 != UInt8(ascii: ":") }) else {
+                    throw MirageError("--net '\(text)': '\(name)' is not a network interface name",
+                                      fix: "1 to 15 printable characters without '/', ',' or ':', e.g. --net tap:tap0")
+                }
+                return .tap(name: String(name))
+            }
+            throw MirageError("--net '\(text)' is not a network",
+                              fix: "use user (QEMU's user network), dgram:PATH (frames as datagrams on the Unix socket PATH) or tap:NAME (a host TAP interface)")
         }
     }
 

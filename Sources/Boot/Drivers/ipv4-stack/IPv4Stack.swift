@@ -27,7 +27,16 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
     /// TCP ports listened on, and the connections (RFC 9293, passive opens).
     var tcpListening: [UInt16] = []
     public private(set) var tcpConnections: [TCPConnection] = []
-    var sequenceSeed: UInt32 = 0
+    /// RFC 6528's secret: initial sequence numbers are a clock plus a keyed hash of the connection's addresses.
+    let sequenceSecret: [UInt8]
+    /// A xorshift generator seeded from the entropy device, for ephemeral ports and DHCP transactions.
+    var portState: UInt64
+    var reassembly = IPv4Reassembly()
+    static var reassemblySeconds: Int { 30 }
+    /// Connections not yet accepted, per port, beyond which SYNs are dropped.
+    static var backlog: Int { 32 }
+    /// Connections in TIME-WAIT kept at most (Linux's tcp_max_tw_buckets, scaled down): the oldest goes first.
+    static var timeWaitLimit: Int { 128 }
     /// Bound UDP ports, each with the datagrams received and not yet taken.
     var udpPorts: [(port: UInt16, queue: [ReceivedDatagram])] = []
     static var udpQueueLimit: Int { 64 }
@@ -38,14 +47,16 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
     /// `address` as "a.b.c.d/prefix" or "dhcp", `gateway` as "a.b.c.d" or
     /// "" (none; with DHCP, the server's router); stops with a message if they
     /// do not parse, or if DHCP finds no server.
-    public init(network: Network, clock: C, address: String, gateway: String) {
+    public init(network: Network, clock: C, random: any EntropyDevice, address: String, gateway: String) {
         self.network = network
         self.clock = clock
+        sequenceSecret = random.bytes(32)
+        portState = littleEndianWords(random.bytes(8)).reduce(0) { $0 << 32 | UInt64($1) } | 1
         if address == "dhcp" {
             self.address = 0
             prefixLength = 0
             self.gateway = nil
-            dhcpTransaction = UInt32(truncatingIfNeeded: clock.ticks()) ^ 0x6D69_7261
+            dhcpTransaction = UInt32(truncatingIfNeeded: nextRandom())
             guard obtainLease() else { Runtime.fatal("--ipv4 dhcp: no DHCP server answered") }
             try? network.transmit(announcement())
             return
@@ -115,20 +126,28 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
                 return []
             }
             guard ip.destination == address, address != 0 else { framesDropped += 1; return [] }
-            // Fragments are not reassembled yet: dropped, counted.
-            guard !ip.isFragment else { framesDropped += 1; return [] }
-            if ip.protocolNumber == IPv4Packet.udp { return handleUDP(ip, from: ethernet) }
-            if ip.protocolNumber == IPv4Packet.tcp { return handleTCP(ip, from: ethernet, now: now) }
-            guard ip.protocolNumber == IPv4Packet.icmp,
-                  let echo = ICMPEcho(parsing: ip.payload), echo.type == ICMPEcho.request else { framesDropped += 1; return [] }
-            let reply = ICMPEcho(type: ICMPEcho.reply, identifier: echo.identifier, sequence: echo.sequence, data: echo.data)
-            echoRepliesSent += 1
-            // Answer the Ethernet address the request came from, as hosts do for on-link peers.
-            return [ipv4Frame(to: ip.source, mac: ethernet.source, protocolNumber: IPv4Packet.icmp, payload: reply.emit())]
+            if ip.isFragment {
+                let lifetime = UInt64(IPv4Stack.reassemblySeconds) * clock.frequency
+                guard let whole = reassembly.add(ip, now: now, lifetime: lifetime) else { return [] }
+                return handleDatagram(whole, from: ethernet, now: now)
+            }
+            return handleDatagram(ip, from: ethernet, now: now)
         default:
             framesDropped += 1
             return []
         }
+    }
+
+    /// A whole datagram for this host: to UDP, TCP or ICMP.
+    func handleDatagram(_ ip: IPv4Packet, from ethernet: EthernetFrame, now: UInt64) -> [[UInt8]] {
+        if ip.protocolNumber == IPv4Packet.udp { return handleUDP(ip, from: ethernet) }
+        if ip.protocolNumber == IPv4Packet.tcp { return handleTCP(ip, from: ethernet, now: now) }
+        guard ip.protocolNumber == IPv4Packet.icmp,
+              let echo = ICMPEcho(parsing: ip.payload), echo.type == ICMPEcho.request else { framesDropped += 1; return [] }
+        let reply = ICMPEcho(type: ICMPEcho.reply, identifier: echo.identifier, sequence: echo.sequence, data: echo.data)
+        echoRepliesSent += 1
+        // Answer the Ethernet address the request came from, as hosts do for on-link peers.
+        return [ipv4Frame(to: ip.source, mac: ethernet.source, protocolNumber: IPv4Packet.icmp, payload: reply.emit())]
     }
 
     /// A datagram for a bound port: queued, or ICMP port unreachable.
@@ -269,7 +288,9 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
             if done() { return true }
             let now = clock.ticks()
             if now >= end { return false }
-            clock.waitForInterrupt(orTicks: min(end, now &+ slice))
+            var wake = min(end, now &+ slice)
+            for connection in tcpConnections { if let deadline = connection.nextDeadline { wake = min(wake, deadline) } }
+            if wake > now { clock.waitForInterrupt(orTicks: wake) }
         }
     }
 
@@ -283,17 +304,25 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
         if let connection = tcpConnections.first(where: {
             $0.localPort == segment.destinationPort && $0.remoteAddress == ip.source && $0.remotePort == segment.sourcePort && $0.state != .closed
         }) {
-            connection.remoteMAC = ethernet.source
-            return connection.receive(segment, now: now).map { frame(for: $0, to: connection) }
+            // RFC 9293 3.6.1: a new SYN beyond the old connection's sequence numbers may reopen it from TIME-WAIT.
+            let reopens = connection.state == .timeWait && segment.has(TCPSegment.syn) && !segment.has(TCPSegment.ack)
+                && TCPConnection.after(segment.sequence, connection.receiveNext)
+            if !reopens {
+                connection.remoteMAC = ethernet.source
+                return connection.receive(segment, now: now).map { frame(for: $0, to: connection) }
+            }
+            tcpConnections.removeAll { $0 === connection }
         }
-        if segment.has(TCPSegment.syn), !segment.has(TCPSegment.ack), tcpListening.contains(segment.destinationPort) {
-            // RFC 6528 asks for a keyed hash; here a counter moved by the clock.
-            sequenceSeed = sequenceSeed &+ UInt32(truncatingIfNeeded: now) &+ 64_000
+        if segment.has(TCPSegment.syn), !segment.has(TCPSegment.ack), !segment.has(TCPSegment.rst),
+           tcpListening.contains(segment.destinationPort) {
+            let waiting = tcpConnections.filter { $0.localPort == segment.destinationPort && !$0.isAccepted && $0.state != .closed }
+            guard waiting.count < IPv4Stack.backlog else { framesDropped += 1; return [] }
             let connection = TCPConnection(syn: segment, localPort: segment.destinationPort, remoteAddress: ip.source,
-                                           initialSequence: sequenceSeed, ticksPerSecond: clock.frequency)
+                                           initialSequence: initialSequence(localPort: segment.destinationPort, remote: ip.source,
+                                                                            remotePort: segment.sourcePort, now: now),
+                                           now: now, ticksPerSecond: clock.frequency)
             connection.remoteMAC = ethernet.source
-            tcpConnections.removeAll { $0.state == .closed && !$0.isAccepted }
-            tcpConnections.append(connection)
+            add(connection)
             return [frame(for: connection.synAcknowledgment(now: now), to: connection)]
         }
         guard !segment.has(TCPSegment.rst) else { return [] }
@@ -304,6 +333,46 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
             : TCPSegment(sourcePort: segment.destinationPort, destinationPort: segment.sourcePort, sequence: 0,
                          acknowledgment: segment.sequence &+ segment.length, flags: TCPSegment.rst | TCPSegment.ack, window: 0)
         return [wrap(reset, to: ip.source, mac: ethernet.source)]
+    }
+
+    /// Keeps a new connection, forgetting closed ones nobody holds and the oldest TIME-WAITs beyond the limit.
+    func add(_ connection: TCPConnection) {
+        tcpConnections.removeAll { $0.state == .closed && !$0.isAccepted }
+        var waiting = tcpConnections.filter { $0.state == .timeWait }.count
+        while waiting >= IPv4Stack.timeWaitLimit, let oldest = tcpConnections.firstIndex(where: { $0.state == .timeWait }) {
+            tcpConnections.remove(at: oldest)
+            waiting -= 1
+        }
+        tcpConnections.append(connection)
+    }
+
+    /// RFC 6528: a clock ticking every 4 µs plus a keyed hash of the connection's
+    /// addresses, so that sequence numbers are neither guessable nor reused soon.
+    func initialSequence(localPort: UInt16, remote: UInt32, remotePort: UInt16, now: UInt64) -> UInt32 {
+        var input = sequenceSecret
+        appendBE32(&input, address)
+        appendBE16(&input, localPort)
+        appendBE32(&input, remote)
+        appendBE16(&input, remotePort)
+        let hash = BLAKE2s.hash(input)
+        let keyed = UInt32(hash[0]) | UInt32(hash[1]) << 8 | UInt32(hash[2]) << 16 | UInt32(hash[3]) << 24
+        let fourMicroseconds = UInt32(truncatingIfNeeded: now / max(clock.frequency / 250_000, 1))
+        return keyed &+ fourMicroseconds
+    }
+
+    func nextRandom() -> UInt64 {
+        portState ^= portState << 13
+        portState ^= portState >> 7
+        portState ^= portState << 17
+        return portState
+    }
+
+    /// A free port from the dynamic range (RFC 6335), chosen at random (RFC 6056).
+    func ephemeralPort() -> UInt16 {
+        while true {
+            let port = UInt16(49152 + nextRandom() % 16384)
+            if !tcpListening.contains(port), !tcpConnections.contains(where: { $0.localPort == port && $0.state != .closed }) { return port }
+        }
     }
 
     func frame(for segment: TCPSegment, to connection: TCPConnection) -> [UInt8] {
@@ -322,14 +391,17 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
         return EthernetFrame.emit(destination: mac, source: network.macAddress, etherType: EthernetFrame.ipv4, payload: packet)
     }
 
-    /// What the connections have to send now: data, FINs, resends, window updates.
+    /// What the connections have to send now: data, FINs, resends, probes, acknowledgments.
     func pollTCP(now: UInt64) -> [[UInt8]] {
         var frames: [[UInt8]] = []
         for connection in tcpConnections where connection.state != .closed {
             for segment in connection.output(now: now) { frames.append(frame(for: segment, to: connection)) }
-            if let update = connection.pendingAcknowledgment() { frames.append(frame(for: update, to: connection)) }
         }
         return frames
+    }
+
+    func sendTCP(now: UInt64) {
+        for frame in pollTCP(now: now) { try? network.transmit(frame) }
     }
 
     /// Accepts connections to TCP `port`.
@@ -349,11 +421,40 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
         return connection
     }
 
+    /// Opens a connection to `destination`:`port` from an ephemeral port, waiting
+    /// at most `nanoseconds` for the handshake (SYNs are resent on RFC 6298's timer).
+    public func connectTCP(to destination: UInt32, port: UInt16, waitingAtMost nanoseconds: UInt64) throws(NetworkError) -> TCPConnection {
+        guard port != 0 else { throw .refused }
+        let end = clock.ticks() &+ clock.ticks(forNanoseconds: nanoseconds)
+        let mac = try resolve(nextHop(for: destination))
+        let localPort = ephemeralPort()
+        let now = clock.ticks()
+        let connection = TCPConnection(localPort: localPort, remoteAddress: destination, remotePort: port,
+                                       initialSequence: initialSequence(localPort: localPort, remote: destination, remotePort: port, now: now),
+                                       now: now, ticksPerSecond: clock.frequency)
+        connection.remoteMAC = mac
+        connection.isAccepted = true
+        add(connection)
+        try network.transmit(frame(for: connection.synchronize(now: now), to: connection))
+        let left = clock.ticks() < end ? ticksToNanoseconds(end &- clock.ticks(), frequency: clock.frequency) : 0
+        serve(forAtMost: left) { connection.state != .synSent && connection.state != .synReceived }
+        if connection.state == .established || connection.state == .closeWait { return connection }
+        if let failure = connection.failure { throw failure }
+        _ = connection.abort()
+        throw .timedOut
+    }
+
     /// At most `count` received bytes, waiting for some at most `nanoseconds`:
-    /// [] if none came in time, nil once the peer has closed and all is read.
-    public func readTCP(_ connection: TCPConnection, atMost count: Int, waitingAtMost nanoseconds: UInt64) -> [UInt8]? {
+    /// [] if none came in time, nil once the peer has closed and all is read;
+    /// throws if the connection was reset or its peer stopped answering.
+    public func readTCP(_ connection: TCPConnection, atMost count: Int, waitingAtMost nanoseconds: UInt64) throws(NetworkError) -> [UInt8]? {
         serve(forAtMost: nanoseconds) { connection.hasData || connection.peerClosed || connection.state == .closed }
-        if connection.hasData { return connection.take(count) }
+        if connection.hasData {
+            let bytes = connection.take(count)
+            sendTCP(now: clock.ticks())   // a window update, if one is owed
+            return bytes
+        }
+        if let failure = connection.failure { throw failure }
         return connection.peerClosed || connection.state == .closed ? nil : []
     }
 
@@ -362,22 +463,30 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
         var offset = 0
         let end = clock.ticks() &+ clock.ticks(forNanoseconds: nanoseconds)
         while offset < data.count {
+            if let failure = connection.failure { throw failure }
             guard connection.state == .established || connection.state == .closeWait else { throw .closed }
             offset += connection.give(data[offset...])
+            sendTCP(now: clock.ticks())
             if offset < data.count {
                 guard clock.ticks() < end else { throw .timedOut }
-                serve(forAtMost: 100_000_000) { connection.sendBuffer.count < TCPConnection.sendCapacity }
+                serve(forAtMost: 100_000_000) { connection.sendSpace > 0 || connection.state == .closed }
             }
         }
-        for frame in pollTCP(now: clock.ticks()) { try? network.transmit(frame) }
     }
 
     /// Closes our side after what is buffered; waits at most `nanoseconds` for the peer to acknowledge.
     public func closeTCP(_ connection: TCPConnection, waitingAtMost nanoseconds: UInt64) {
         connection.close()
+        sendTCP(now: clock.ticks())
         serve(forAtMost: nanoseconds) {
             connection.state == .closed || connection.state == .timeWait || connection.state == .finWait2
         }
+        connection.isAccepted = false
+    }
+
+    /// Drops the connection with a reset, discarding what is unsent or unread.
+    public func abortTCP(_ connection: TCPConnection) {
+        if let reset = connection.abort() { try? network.transmit(frame(for: reset, to: connection)) }
         connection.isAccepted = false
     }
 }

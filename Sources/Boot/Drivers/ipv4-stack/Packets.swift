@@ -120,9 +120,15 @@ public struct IPv4Packet: Equatable {
     public let destination: UInt32
     public let protocolNumber: UInt8
     public let timeToLive: UInt8
-    /// More fragments, or an offset: a piece of a larger datagram.
-    public let isFragment: Bool
+    public let identification: UInt16
+    /// More fragments follow this one.
+    public let moreFragments: Bool
+    /// Where this fragment's payload sits in the whole datagram's, in bytes.
+    public let fragmentOffset: Int
     public let payload: ArraySlice<UInt8>
+
+    /// More fragments, or an offset: a piece of a larger datagram.
+    public var isFragment: Bool { moreFragments || fragmentOffset != 0 }
 
     /// Checks the version, header length, total length and header checksum.
     public init?(parsing bytes: ArraySlice<UInt8>) {
@@ -132,13 +138,27 @@ public struct IPv4Packet: Equatable {
         guard headerLength >= 20, totalLength >= headerLength, totalLength <= bytes.count else { return nil }
         let header = bytes[bytes.startIndex..<(bytes.startIndex + headerLength)]
         guard InternetChecksum.compute(header) == 0 else { return nil }
+        identification = readBE16(bytes, 4)
         let fragment = readBE16(bytes, 6)
-        isFragment = fragment & 0x2000 != 0 || fragment & 0x1FFF != 0
+        moreFragments = fragment & 0x2000 != 0
+        fragmentOffset = Int(fragment & 0x1FFF) * 8
         timeToLive = bytes[bytes.startIndex + 8]
         protocolNumber = bytes[bytes.startIndex + 9]
         source = readBE32(bytes, 12)
         destination = readBE32(bytes, 16)
         payload = bytes[(bytes.startIndex + headerLength)..<(bytes.startIndex + totalLength)]
+    }
+
+    /// A whole datagram put together from fragments.
+    init(reassembled first: IPv4Packet, payload: [UInt8]) {
+        source = first.source
+        destination = first.destination
+        protocolNumber = first.protocolNumber
+        timeToLive = first.timeToLive
+        identification = first.identification
+        moreFragments = false
+        fragmentOffset = 0
+        self.payload = payload[...]
     }
 
     public static func emit(source: UInt32, destination: UInt32, protocolNumber: UInt8, payload: [UInt8],
@@ -280,94 +300,6 @@ public enum ICMPUnreachable {
         let checksum = InternetChecksum.compute(bytes[...])
         bytes[2] = UInt8(checksum >> 8)
         bytes[3] = UInt8(truncatingIfNeeded: checksum)
-        return bytes
-    }
-}
-
-public struct TCPSegment: Equatable {
-    public static let fin: UInt8 = 0x01, syn: UInt8 = 0x02, rst: UInt8 = 0x04, psh: UInt8 = 0x08, ack: UInt8 = 0x10
-
-    public let sourcePort: UInt16
-    public let destinationPort: UInt16
-    public let sequence: UInt32
-    public let acknowledgment: UInt32
-    public let flags: UInt8
-    public let window: UInt16
-    /// The maximum segment size option, if the segment carries one.
-    public let maximumSegmentSize: UInt16?
-    public let data: [UInt8]
-
-    public init(sourcePort: UInt16, destinationPort: UInt16, sequence: UInt32, acknowledgment: UInt32, flags: UInt8,
-                window: UInt16, maximumSegmentSize: UInt16? = nil, data: [UInt8] = []) {
-        self.sourcePort = sourcePort
-        self.destinationPort = destinationPort
-        self.sequence = sequence
-        self.acknowledgment = acknowledgment
-        self.flags = flags
-        self.window = window
-        self.maximumSegmentSize = maximumSegmentSize
-        self.data = data
-    }
-
-    public func has(_ flag: UInt8) -> Bool { flags & flag != 0 }
-
-    /// Sequence space it takes: its data, and one each for SYN and FIN.
-    public var length: UInt32 { UInt32(data.count) + (has(TCPSegment.syn) ? 1 : 0) + (has(TCPSegment.fin) ? 1 : 0) }
-
-    /// Checks the header length, the options' lengths and the checksum over the pseudo-header.
-    public init?(parsing bytes: ArraySlice<UInt8>, source: UInt32, destination: UInt32) {
-        guard bytes.count >= 20 else { return nil }
-        let headerLength = Int(bytes[bytes.startIndex + 12] >> 4) * 4
-        guard headerLength >= 20, headerLength <= bytes.count else { return nil }
-        var pseudo: [UInt8] = []
-        appendBE32(&pseudo, source)
-        appendBE32(&pseudo, destination)
-        pseudo += [0, IPv4Packet.tcp]
-        appendBE16(&pseudo, UInt16(bytes.count))
-        guard InternetChecksum.finish(InternetChecksum.sum(bytes, initial: InternetChecksum.sum(pseudo[...]))) == 0 else { return nil }
-        sourcePort = readBE16(bytes, 0)
-        destinationPort = readBE16(bytes, 2)
-        sequence = readBE32(bytes, 4)
-        acknowledgment = readBE32(bytes, 8)
-        flags = bytes[bytes.startIndex + 13]
-        window = readBE16(bytes, 14)
-        var mss: UInt16?
-        var index = bytes.startIndex + 20
-        let end = bytes.startIndex + headerLength
-        while index < end {
-            let kind = bytes[index]
-            if kind == 0 { break }
-            if kind == 1 { index += 1; continue }
-            guard index + 1 < end else { return nil }
-            let length = Int(bytes[index + 1])
-            guard length >= 2, index + length <= end else { return nil }
-            if kind == 2 && length == 4 { mss = UInt16(bytes[index + 2]) << 8 | UInt16(bytes[index + 3]) }
-            index += length
-        }
-        maximumSegmentSize = mss
-        data = Array(bytes[end...])
-    }
-
-    public func emit(source: UInt32, destination: UInt32) -> [UInt8] {
-        var bytes: [UInt8] = []
-        appendBE16(&bytes, sourcePort)
-        appendBE16(&bytes, destinationPort)
-        appendBE32(&bytes, sequence)
-        appendBE32(&bytes, acknowledgment)
-        let headerLength = maximumSegmentSize == nil ? 20 : 24
-        bytes += [UInt8(headerLength / 4) << 4, flags]
-        appendBE16(&bytes, window)
-        bytes += [0, 0, 0, 0]
-        if let mss = maximumSegmentSize { bytes += [2, 4, UInt8(mss >> 8), UInt8(truncatingIfNeeded: mss)] }
-        bytes += data
-        var pseudo: [UInt8] = []
-        appendBE32(&pseudo, source)
-        appendBE32(&pseudo, destination)
-        pseudo += [0, IPv4Packet.tcp]
-        appendBE16(&pseudo, UInt16(bytes.count))
-        let checksum = InternetChecksum.finish(InternetChecksum.sum(bytes[...], initial: InternetChecksum.sum(pseudo[...])))
-        bytes[16] = UInt8(checksum >> 8)
-        bytes[17] = UInt8(truncatingIfNeeded: checksum)
         return bytes
     }
 }

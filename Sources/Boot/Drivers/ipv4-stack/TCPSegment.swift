@@ -1,0 +1,180 @@
+/// A TCP segment (RFC 9293 3.1) and its options: maximum segment size,
+/// window scale and timestamps (RFC 7323), SACK-permitted and SACK blocks
+/// (RFC 2018). A packet view: it parses bytes, checking every length and
+/// the checksum over the pseudo-header, and emits them back.
+public struct TCPSegment: Equatable {
+    public static let fin: UInt8 = 0x01, syn: UInt8 = 0x02, rst: UInt8 = 0x04, psh: UInt8 = 0x08, ack: UInt8 = 0x10
+
+    public let sourcePort: UInt16
+    public let destinationPort: UInt16
+    public let sequence: UInt32
+    public let acknowledgment: UInt32
+    public let flags: UInt8
+    public let window: UInt16
+    public let options: TCPOptions
+    public let data: [UInt8]
+
+    public init(sourcePort: UInt16, destinationPort: UInt16, sequence: UInt32, acknowledgment: UInt32, flags: UInt8,
+                window: UInt16, options: TCPOptions = TCPOptions(), data: [UInt8] = []) {
+        self.sourcePort = sourcePort
+        self.destinationPort = destinationPort
+        self.sequence = sequence
+        self.acknowledgment = acknowledgment
+        self.flags = flags
+        self.window = window
+        self.options = options
+        self.data = data
+    }
+
+    public func has(_ flag: UInt8) -> Bool { flags & flag != 0 }
+
+    /// Sequence space it takes: its data, and one each for SYN and FIN.
+    public var length: UInt32 { UInt32(data.count) + (has(TCPSegment.syn) ? 1 : 0) + (has(TCPSegment.fin) ? 1 : 0) }
+
+    /// Checks the header length, the options' lengths and the checksum over the pseudo-header.
+    public init?(parsing bytes: ArraySlice<UInt8>, source: UInt32, destination: UInt32) {
+        guard bytes.count >= 20 else { return nil }
+        let headerLength = Int(bytes[bytes.startIndex + 12] >> 4) * 4
+        guard headerLength >= 20, headerLength <= bytes.count else { return nil }
+        let pseudo = TCPSegment.pseudoHeader(source: source, destination: destination, length: bytes.count)
+        guard InternetChecksum.finish(InternetChecksum.sum(bytes, initial: InternetChecksum.sum(pseudo[...]))) == 0,
+              let options = TCPOptions(parsing: bytes[(bytes.startIndex + 20)..<(bytes.startIndex + headerLength)]) else { return nil }
+        sourcePort = readBE16(bytes, 0)
+        destinationPort = readBE16(bytes, 2)
+        sequence = readBE32(bytes, 4)
+        acknowledgment = readBE32(bytes, 8)
+        flags = bytes[bytes.startIndex + 13]
+        window = readBE16(bytes, 14)
+        self.options = options
+        data = Array(bytes[(bytes.startIndex + headerLength)...])
+    }
+
+    public func emit(source: UInt32, destination: UInt32) -> [UInt8] {
+        var bytes: [UInt8] = []
+        appendBE16(&bytes, sourcePort)
+        appendBE16(&bytes, destinationPort)
+        appendBE32(&bytes, sequence)
+        appendBE32(&bytes, acknowledgment)
+        let optionBytes = options.emit()
+        bytes += [UInt8((20 + optionBytes.count) / 4) << 4, flags]
+        appendBE16(&bytes, window)
+        bytes += [0, 0, 0, 0]
+        bytes += optionBytes
+        bytes += data
+        let pseudo = TCPSegment.pseudoHeader(source: source, destination: destination, length: bytes.count)
+        let checksum = InternetChecksum.finish(InternetChecksum.sum(bytes[...], initial: InternetChecksum.sum(pseudo[...])))
+        bytes[16] = UInt8(checksum >> 8)
+        bytes[17] = UInt8(truncatingIfNeeded: checksum)
+        return bytes
+    }
+
+    static func pseudoHeader(source: UInt32, destination: UInt32, length: Int) -> [UInt8] {
+        var pseudo: [UInt8] = []
+        appendBE32(&pseudo, source)
+        appendBE32(&pseudo, destination)
+        pseudo += [0, IPv4Packet.tcp]
+        appendBE16(&pseudo, UInt16(truncatingIfNeeded: length))
+        return pseudo
+    }
+}
+
+/// RFC 7323's timestamp option: the sender's clock, and the latest clock value it heard.
+public struct TCPTimestamp: Equatable {
+    public let value: UInt32
+    public let echo: UInt32
+
+    public init(value: UInt32, echo: UInt32) {
+        self.value = value
+        self.echo = echo
+    }
+}
+
+/// A range of sequence numbers received beyond a gap (RFC 2018): `start` up to, not including, `end`.
+public struct SACKBlock: Equatable {
+    public let start: UInt32
+    public let end: UInt32
+
+    public init(start: UInt32, end: UInt32) {
+        self.start = start
+        self.end = end
+    }
+}
+
+/// The options a segment carries; unknown ones are skipped.
+public struct TCPOptions: Equatable {
+    public var maximumSegmentSize: UInt16?
+    /// The shift the sender applies to the windows it advertises (at most 14).
+    public var windowScale: UInt8?
+    public var sackPermitted = false
+    public var timestamp: TCPTimestamp?
+    public var sackBlocks: [SACKBlock] = []
+
+    public init(maximumSegmentSize: UInt16? = nil, windowScale: UInt8? = nil, sackPermitted: Bool = false,
+                timestamp: TCPTimestamp? = nil, sackBlocks: [SACKBlock] = []) {
+        self.maximumSegmentSize = maximumSegmentSize
+        self.windowScale = windowScale
+        self.sackPermitted = sackPermitted
+        self.timestamp = timestamp
+        self.sackBlocks = sackBlocks
+    }
+
+    /// nil if an option's length runs past the header or is below 2, or a known option has the wrong length.
+    init?(parsing bytes: ArraySlice<UInt8>) {
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            let kind = bytes[index]
+            if kind == 0 { break }
+            if kind == 1 { index += 1; continue }
+            guard index + 1 < bytes.endIndex else { return nil }
+            let length = Int(bytes[index + 1])
+            guard length >= 2, index + length <= bytes.endIndex else { return nil }
+            let body = bytes[(index + 2)..<(index + length)]
+            switch kind {
+            case 2:
+                guard length == 4 else { return nil }
+                maximumSegmentSize = readBE16(body, 0)
+            case 3:
+                guard length == 3 else { return nil }
+                windowScale = min(body[body.startIndex], 14)   // RFC 7323 2.3: larger shifts count as 14
+            case 4:
+                guard length == 2 else { return nil }
+                sackPermitted = true
+            case 5:
+                guard (length - 2) % 8 == 0 else { return nil }
+                sackBlocks = stride(from: 0, to: length - 2, by: 8).map { SACKBlock(start: readBE32(body, $0), end: readBE32(body, $0 + 4)) }
+            case 8:
+                guard length == 10 else { return nil }
+                timestamp = TCPTimestamp(value: readBE32(body, 0), echo: readBE32(body, 4))
+            default:
+                break
+            }
+            index += length
+        }
+    }
+
+    /// The options in 4-byte groups, padded with no-ops; at most 40 bytes
+    /// (SACK blocks beyond what fits are left out).
+    func emit() -> [UInt8] {
+        var bytes: [UInt8] = []
+        if let mss = maximumSegmentSize { bytes += [2, 4, UInt8(mss >> 8), UInt8(truncatingIfNeeded: mss)] }
+        if let timestamp {
+            bytes += sackPermitted ? [4, 2] : [1, 1]
+            bytes += [8, 10]
+            appendBE32(&bytes, timestamp.value)
+            appendBE32(&bytes, timestamp.echo)
+        } else if sackPermitted {
+            bytes += [1, 1, 4, 2]
+        }
+        if let windowScale { bytes += [1, 3, 3, windowScale] }
+        let room = (40 - bytes.count - 4) / 8
+        if !sackBlocks.isEmpty, room > 0 {
+            let blocks = sackBlocks.prefix(room)
+            bytes += [1, 1, 5, UInt8(2 + 8 * blocks.count)]
+            for block in blocks {
+                appendBE32(&bytes, block.start)
+                appendBE32(&bytes, block.end)
+            }
+        }
+        return bytes
+    }
+}
