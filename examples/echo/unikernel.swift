@@ -1,25 +1,68 @@
-/// Echoes UDP datagrams back to their senders.
+/// Echoes UDP datagrams back to their senders, and TCP streams back on
+/// their connections (several at once), on the same port.
 struct Echo {
+    /// A TCP connection and what it has received but not yet sent back.
+    final class Stream {
+        let connection: TCPConnection
+        var pending: [UInt8] = []
+        var bytes = 0
+        init(_ connection: TCPConnection) { self.connection = connection }
+
+        /// Something to do: bytes to read, room for pending ones, or the peer's close.
+        var isReady: Bool {
+            pending.isEmpty ? connection.hasData || connection.peerClosed || connection.state == .closed : connection.sendSpace > 0
+        }
+    }
+
     static func start(console: some Console, ipv4: IPv4Stack<some NetworkInterface, some Clock>) -> Int32 {
         let port = UInt16(Keys.port)
         do throws(NetworkError) {
             try ipv4.bindUDP(port: port)
+            try ipv4.listenTCP(port: port)
         } catch {
-            print("cannot bind UDP port \(port): \(error.reason.text)")
+            print("cannot use port \(port): \(error.reason.text)")
             return 1
         }
-        print("echoing UDP on \(IPv4Text.text(ipv4.address)):\(port)")
-        var echoed = 0
-        while Keys.count == 0 || echoed < Keys.count {
-            guard let datagram = ipv4.receiveUDP(on: port, waitingAtMost: 60_000_000_000) else { continue }
-            do throws(NetworkError) {
-                try ipv4.sendUDP(datagram.data, to: datagram.source, port: datagram.sourcePort, from: port)
-                echoed += 1
-            } catch {
-                print("could not answer \(IPv4Text.text(datagram.source)):\(datagram.sourcePort): \(error.reason.text)")
+        print("echoing UDP and TCP on \(IPv4Text.text(ipv4.address)):\(port)")
+        var datagrams = 0, connections = 0
+        var streams: [Stream] = []
+        while Keys.count == 0 || datagrams + connections < Keys.count {
+            ipv4.serve(forAtMost: 1_000_000_000) {
+                ipv4.hasDatagram(on: port) || ipv4.hasConnection(on: port) || streams.contains { $0.isReady }
+            }
+            while let datagram = ipv4.receiveUDP(on: port, waitingAtMost: 0) {
+                do throws(NetworkError) {
+                    try ipv4.sendUDP(datagram.data, to: datagram.source, port: datagram.sourcePort, from: port)
+                    datagrams += 1
+                } catch {
+                    print("could not answer \(IPv4Text.text(datagram.source)):\(datagram.sourcePort): \(error.reason.text)")
+                }
+            }
+            while let connection = ipv4.acceptTCP(on: port, waitingAtMost: 0) { streams.append(Stream(connection)) }
+            for stream in streams where stream.isReady {
+                do throws(NetworkError) {
+                    if stream.pending.isEmpty {
+                        guard let bytes = try ipv4.readTCP(stream.connection, atMost: 65_536, waitingAtMost: 0) else {
+                            // The peer is done and has everything back: close our side too.
+                            ipv4.closeTCP(stream.connection, waitingAtMost: 0)
+                            print("echoed a TCP stream of \(stream.bytes) bytes")
+                            connections += 1
+                            stream.pending = []
+                            streams.removeAll { $0 === stream }
+                            continue
+                        }
+                        stream.pending = bytes
+                        stream.bytes += bytes.count
+                    }
+                    stream.pending.removeFirst(try ipv4.offerTCP(stream.connection, stream.pending[...]))
+                } catch {
+                    print("a TCP stream ended: \(error.reason.text)")
+                    ipv4.abortTCP(stream.connection)
+                    streams.removeAll { $0 === stream }
+                }
             }
         }
-        print("echoed \(echoed) datagrams")
+        print("echoed \(datagrams) datagrams and \(connections) TCP streams")
         return 0
     }
 }

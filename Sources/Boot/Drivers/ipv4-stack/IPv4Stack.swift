@@ -7,7 +7,7 @@
 /// on the device, asleep in `wfi` between frames.
 public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
     public let network: Network
-    let clock: C
+    public let clock: C
     public private(set) var address: UInt32
     public private(set) var prefixLength: Int
     public private(set) var gateway: UInt32?
@@ -172,6 +172,11 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
     public func bindUDP(port: UInt16) throws(NetworkError) {
         guard port != 0, !udpPorts.contains(where: { $0.port == port }) else { throw .portInUse }
         udpPorts.append((port, []))
+    }
+
+    /// A datagram waits on `port`.
+    public func hasDatagram(on port: UInt16) -> Bool {
+        udpPorts.contains { $0.port == port && !$0.queue.isEmpty }
     }
 
     /// The next datagram received on `port`, waiting for one at most `nanoseconds`.
@@ -410,13 +415,17 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
         tcpListening.append(port)
     }
 
+    /// A connection made to `port` waits to be accepted.
+    public func hasConnection(on port: UInt16) -> Bool { readyConnection(on: port) != nil }
+
+    func readyConnection(on port: UInt16) -> TCPConnection? {
+        tcpConnections.first { $0.localPort == port && !$0.isAccepted && ($0.state == .established || $0.state == .closeWait) }
+    }
+
     /// The next connection made to `port`, waiting for one at most `nanoseconds`.
     public func acceptTCP(on port: UInt16, waitingAtMost nanoseconds: UInt64) -> TCPConnection? {
-        func ready() -> TCPConnection? {
-            tcpConnections.first { $0.localPort == port && !$0.isAccepted && ($0.state == .established || $0.state == .closeWait) }
-        }
-        serve(forAtMost: nanoseconds) { ready() != nil }
-        guard let connection = ready() else { return nil }
+        serve(forAtMost: nanoseconds) { readyConnection(on: port) != nil }
+        guard let connection = readyConnection(on: port) else { return nil }
         connection.isAccepted = true
         return connection
     }
@@ -472,6 +481,15 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
                 serve(forAtMost: 100_000_000) { connection.sendSpace > 0 || connection.state == .closed }
             }
         }
+    }
+
+    /// Hands the connection as much of `data` as its send buffer takes now, without waiting; returns how many bytes.
+    public func offerTCP(_ connection: TCPConnection, _ data: ArraySlice<UInt8>) throws(NetworkError) -> Int {
+        if let failure = connection.failure { throw failure }
+        guard connection.state == .established || connection.state == .closeWait else { throw .closed }
+        let taken = connection.give(data)
+        if taken > 0 { sendTCP(now: clock.ticks()) }
+        return taken
     }
 
     /// Closes our side after what is buffered; waits at most `nanoseconds` for the peer to acknowledge.

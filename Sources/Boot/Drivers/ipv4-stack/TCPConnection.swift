@@ -102,6 +102,8 @@ public final class TCPConnection {
     var retransmitTimer: RetransmissionTimer
     var retransmitAt: UInt64?
     var retransmissions = 0
+    /// Segments sent again: on timeouts, fast retransmits and partial acknowledgments.
+    public private(set) var retransmittedSegments = 0
     /// Karn's algorithm without timestamps: one segment sent once, timed.
     var timedSegment: (sequence: UInt32, sentAt: UInt64)?
     var congestion = NewReno(segmentSize: 536)
@@ -574,6 +576,7 @@ public final class TCPConnection {
         retransmitTimer.backOff()
         retransmitAt = nil
         timedSegment = nil
+        retransmittedSegments += 1
         if state == .synSent || state == .synReceived { return [synchronize()] }
         congestion.timedOut(inFlight: Int(sendMaximum &- sendUnacknowledged))
         sendNext = sendUnacknowledged
@@ -584,6 +587,7 @@ public final class TCPConnection {
     /// The oldest unacknowledged segment again, for fast retransmit and partial acknowledgments.
     func retransmission() -> [TCPSegment] {
         timedSegment = nil
+        retransmittedSegments += 1
         retransmitAt = now &+ retransmitTimer.timeout
         let count = min(sendBuffer.count, segmentSize)
         if count > 0 {
@@ -697,10 +701,11 @@ public final class TCPConnection {
         return taken
     }
 
-    var hasData: Bool { !receiveBuffer.isEmpty }
+    /// Received bytes wait to be read.
+    public var hasData: Bool { !receiveBuffer.isEmpty }
 
     /// Room left in the send buffer.
-    var sendSpace: Int { sendBuffer.free }
+    public var sendSpace: Int { sendBuffer.free }
 
     /// How many bytes of `data` the send buffer took.
     func give(_ data: ArraySlice<UInt8>) -> Int {
