@@ -26,6 +26,7 @@ struct Echo {
         print("echoing UDP and TCP on \(IPv4Text.text(ipv4.address)):\(port)")
         var datagrams = 0, connections = 0
         var streams: [Stream] = []
+        var closing: [TCPConnection] = []
         while Keys.count == 0 || datagrams + connections < Keys.count {
             ipv4.serve(forAtMost: 1_000_000_000) {
                 ipv4.hasDatagram(on: port) || ipv4.hasConnection(on: port) || streams.contains { $0.isReady }
@@ -45,6 +46,7 @@ struct Echo {
                         guard let bytes = try ipv4.readTCP(stream.connection, atMost: 65_536, waitingAtMost: 0) else {
                             // The peer is done and has everything back: close our side too.
                             ipv4.closeTCP(stream.connection, waitingAtMost: 0)
+                            closing.append(stream.connection)
                             print("echoed a TCP stream of \(stream.bytes) bytes")
                             connections += 1
                             stream.pending = []
@@ -61,6 +63,10 @@ struct Echo {
                     streams.removeAll { $0 === stream }
                 }
             }
+        }
+        // Before stopping, let the peers have what is still in flight.
+        ipv4.serve(forAtMost: 10_000_000_000) {
+            closing.allSatisfy { $0.state == .closed || $0.state == .timeWait || $0.state == .finWait2 }
         }
         print("echoed \(datagrams) datagrams and \(connections) TCP streams")
         return 0
