@@ -249,4 +249,43 @@ final class IPv4StackTests: XCTestCase {
         XCTAssertEqual(peerSegments.last?.data, Array("hello".utf8))
         XCTAssertThrowsError(try ipv4.connectTCP(to: peerIP, port: 0, waitingAtMost: 1)) { XCTAssertEqual($0 as? NetworkError, .refused) }
     }
+
+    func tcpFrame(_ ipv4: IPv4Stack<FakeNetwork, FakeClock>, _ segment: TCPSegment) -> [UInt8] {
+        let packet = IPv4Packet.emit(source: peerIP, destination: ipv4.address, protocolNumber: IPv4Packet.tcp,
+                                     payload: segment.emit(source: peerIP, destination: ipv4.address), identification: 3)
+        return EthernetFrame.emit(destination: ipv4.network.macAddress, source: peerMAC, etherType: EthernetFrame.ipv4, payload: packet)
+    }
+
+    func tcpReplies(_ frames: [[UInt8]]) -> [TCPSegment] {
+        frames.compactMap { EthernetFrame(parsing: $0).flatMap { IPv4Packet(parsing: $0.payload) } }
+            .compactMap { TCPSegment(parsing: $0.payload, source: $0.source, destination: $0.destination) }
+    }
+
+    /// A server that closes first keeps each connection in TIME-WAIT; those
+    /// must neither fill the accept backlog nor grow without bound.
+    func testConnectionsClosedByTheServerNeverFillTheBacklog() throws {
+        let (ipv4, network) = stack()
+        try ipv4.listenTCP(port: 80)
+        for index in 0..<200 {
+            let port = UInt16(20000 + index)
+            let segment = { (flags: UInt8, sequence: UInt32, acknowledgment: UInt32) in
+                TCPSegment(sourcePort: port, destinationPort: 80, sequence: sequence, acknowledgment: acknowledgment, flags: flags, window: 8192)
+            }
+            let synAck = try XCTUnwrap(tcpReplies(ipv4.handle(tcpFrame(ipv4, segment(TCPSegment.syn, 1000, 0)), now: 0)).first,
+                                       "connection \(index) answered")
+            XCTAssertEqual(synAck.flags, TCPSegment.syn | TCPSegment.ack)
+            _ = ipv4.handle(tcpFrame(ipv4, segment(TCPSegment.ack, 1001, synAck.sequence &+ 1)), now: 0)
+            let connection = try XCTUnwrap(ipv4.acceptTCP(on: 80, waitingAtMost: 0))
+            network.sent.removeAll()
+            network.respond = { frame in
+                // The peer acknowledges our FIN and sends its own.
+                guard let fin = self.tcpReplies([frame]).first, fin.has(TCPSegment.fin) else { return [] }
+                return [self.tcpFrame(ipv4, segment(TCPSegment.fin | TCPSegment.ack, 1001, fin.sequence &+ 1))]
+            }
+            ipv4.closeTCP(connection, waitingAtMost: 1_000_000_000)
+            network.respond = nil
+            XCTAssertEqual(connection.state, .timeWait)
+        }
+        XCTAssertLessThanOrEqual(ipv4.tcpConnections.count, IPv4Stack<FakeNetwork, FakeClock>.timeWaitLimit + 1)
+    }
 }

@@ -23,7 +23,7 @@ struct HTTPServer {
         var answered = 0
         while Keys.requests == 0 || answered < Keys.requests {
             guard let connection = ipv4.acceptTCP(on: 80, waitingAtMost: 60_000_000_000) else { continue }
-            // HTTP/1.1 keeps a connection open for more requests unless the client says close.
+            // A connection stays open for more requests unless the client's HTTP version and headers say close.
             var pending: [UInt8] = []
             while Keys.requests == 0 || answered < Keys.requests {
                 guard let request = nextRequest(ipv4, connection, &pending) else { break }
@@ -71,8 +71,11 @@ extension HTTPServer {
         let head = pending[..<end].map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
         let line = pending.prefix { $0 != 13 }.split(separator: 32).map { String(decoding: $0, as: UTF8.self) }
         pending.removeFirst(end)
-        return Request(method: line.first ?? "", path: line.count >= 2 ? line[1] : "",
-                       closes: contains(head, Array("\r\nconnection: close".utf8)))
+        // HTTP/1.1 keeps the connection unless asked to close; HTTP/1.0 closes unless asked to keep it.
+        let closes = line.count >= 3 && line[2] == "HTTP/1.0"
+            ? !contains(head, Array("\r\nconnection: keep-alive".utf8))
+            : contains(head, Array("\r\nconnection: close".utf8))
+        return Request(method: line.first ?? "", path: line.count >= 2 ? line[1] : "", closes: closes)
     }
 
     /// Where a request's head ends: just after its first blank line.

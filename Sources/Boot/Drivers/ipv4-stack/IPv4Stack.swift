@@ -320,7 +320,10 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
         }
         if segment.has(TCPSegment.syn), !segment.has(TCPSegment.ack), !segment.has(TCPSegment.rst),
            tcpListening.contains(segment.destinationPort) {
-            let waiting = tcpConnections.filter { $0.localPort == segment.destinationPort && !$0.isAccepted && $0.state != .closed }
+            let waiting = tcpConnections.filter {
+                $0.localPort == segment.destinationPort && !$0.isAccepted
+                    && ($0.state == .synReceived || $0.state == .established || $0.state == .closeWait)
+            }
             guard waiting.count < IPv4Stack.backlog else { framesDropped += 1; return [] }
             let connection = TCPConnection(syn: segment, localPort: segment.destinationPort, remoteAddress: ip.source,
                                            initialSequence: initialSequence(localPort: segment.destinationPort, remote: ip.source,
@@ -342,7 +345,7 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
 
     /// Keeps a new connection, forgetting closed ones nobody holds and the oldest TIME-WAITs beyond the limit.
     func add(_ connection: TCPConnection) {
-        tcpConnections.removeAll { $0.state == .closed && !$0.isAccepted }
+        tcpConnections.removeAll { $0.state == .closed && (!$0.isAccepted || $0.isReleased) }
         var waiting = tcpConnections.filter { $0.state == .timeWait }.count
         while waiting >= IPv4Stack.timeWaitLimit, let oldest = tcpConnections.firstIndex(where: { $0.state == .timeWait }) {
             tcpConnections.remove(at: oldest)
@@ -499,13 +502,13 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
         serve(forAtMost: nanoseconds) {
             connection.state == .closed || connection.state == .timeWait || connection.state == .finWait2
         }
-        connection.isAccepted = false
+        connection.isReleased = true
     }
 
     /// Drops the connection with a reset, discarding what is unsent or unread.
     public func abortTCP(_ connection: TCPConnection) {
         if let reset = connection.abort() { try? network.transmit(frame(for: reset, to: connection)) }
-        connection.isAccepted = false
+        connection.isReleased = true
     }
 }
 

@@ -120,8 +120,10 @@ public final class TCPConnection {
 
     /// The Ethernet address its segments come from (the peer's, or the gateway's).
     var remoteMAC: [UInt8] = [0, 0, 0, 0, 0, 0]
-    /// The application holds it (accepted or connected).
+    /// The application took it (accepted or connected) ...
     var isAccepted = false
+    /// ... and has let it go (closed or aborted): once closed, the stack forgets it.
+    var isReleased = false
 
     /// A passive open: a connection for a SYN from `remoteAddress`; `initialSequence` is ours.
     init(syn: TCPSegment, localPort: UInt16, remoteAddress: UInt32, initialSequence: UInt32, now: UInt64, ticksPerSecond: UInt64) {
