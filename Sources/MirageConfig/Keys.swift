@@ -71,6 +71,12 @@ public struct KeyDeclaration: Hashable, Encodable, Sendable {
     }
 
     public func hash(into hasher: inout Hasher) { hasher.combine(name) }
+
+    /// The same key with another default, as a device's configuration sets it.
+    public func defaulting(to value: String) -> KeyDeclaration {
+        KeyDeclaration(name: name, doc: doc, type: type, stage: stage, defaultValue: value, minimum: minimum, maximum: maximum,
+                       choices: choices, location: location)
+    }
 }
 
 /// Type-erased access to a key, so a job can list keys of different types.

@@ -20,11 +20,22 @@ public let ipv4Address = Key.boot("ipv4", doc: "This host's IPv4 address and pre
 /// The router off the local network, read at boot ("" for none).
 public let ipv4Gateway = Key.boot("ipv4-gateway", doc: "The IPv4 router, such as 10.0.2.2, or empty for none", default: "10.0.2.2")
 
-/// An IPv4 host on `network` with a static address (`--ipv4`, `--ipv4-gateway`)
-/// or DHCP (`--ipv4 dhcp`). `random` keys its TCP initial sequence numbers
-/// and picks its ephemeral ports.
-public func ipv4Stack(network: Device = defaultNetwork, random: Device = defaultEntropy, name: String = "ipv4",
-                      file: String = #filePath, line: Int = #line) -> Device {
+/// How an IPv4 host gets its address, written in config.swift; it becomes
+/// the default of the boot keys `--ipv4` and `--ipv4-gateway`, which can
+/// still change it at boot.
+public enum IPv4Setting: Equatable {
+    /// Ask a DHCP server for the address, mask and router.
+    case dhcp
+    /// This address and prefix length, such as "192.168.1.20/24", and a router ("" for none).
+    case fixed(String, gateway: String)
+}
+
+/// An IPv4 host on `network`: ARP, IPv4 with fragment reassembly, ICMP,
+/// UDP, TCP and a DHCP client. `address` says how it gets its address (the
+/// keys' defaults, 10.0.2.15/24 through 10.0.2.2, when nil); `random`
+/// keys its TCP initial sequence numbers and picks its ephemeral ports.
+public func ipv4Stack(network: Device = defaultNetwork, address: IPv4Setting? = nil, random: Device = defaultEntropy,
+                      name: String = "ipv4", file: String = #filePath, line: Int = #line) -> Device {
     let location = SourceLocation(file: file, line: line)
     if network.type != .network {
         Diagnostics.error("ipv4Stack(network:) needs a network, not a \(network.type)", at: location, fix: "pass defaultNetwork")
@@ -32,6 +43,40 @@ public func ipv4Stack(network: Device = defaultNetwork, random: Device = default
     if random.type != .entropy {
         Diagnostics.error("ipv4Stack(random:) needs an entropy device, not a \(random.type)", at: location, fix: "pass defaultEntropy")
     }
+    var addressKey = ipv4Address.declaration, gatewayKey = ipv4Gateway.declaration
+    switch address {
+    case nil: break
+    case .dhcp:
+        addressKey = addressKey.defaulting(to: "dhcp")
+        gatewayKey = gatewayKey.defaulting(to: "")
+    case .fixed(let prefixed, let gateway):
+        if !IPv4Syntax.isPrefixed(prefixed) {
+            Diagnostics.error("ipv4Stack(address:) has \(String(reflecting: prefixed)), which is not an IPv4 address and prefix length",
+                              at: location, fix: "write it as .fixed(\"192.168.1.20/24\", gateway: \"192.168.1.1\")")
+        }
+        if !gateway.isEmpty && !IPv4Syntax.isAddress(gateway) {
+            Diagnostics.error("ipv4Stack(address:) has the gateway \(String(reflecting: gateway)), which is not an IPv4 address",
+                              at: location, fix: "write an address such as \"192.168.1.1\", or \"\" for none")
+        }
+        addressKey = addressKey.defaulting(to: prefixed)
+        gatewayKey = gatewayKey.defaulting(to: gateway)
+    }
     return Device(.ipv4, name: name, implementation: .driver("ipv4-stack"), arguments: [network, defaultClock, random],
-                  keys: [ipv4Address.declaration, ipv4Gateway.declaration], location: location)
+                  keys: [addressKey, gatewayKey], location: location)
+}
+
+/// The host-side check of IPv4 text, before it reaches a device tree.
+enum IPv4Syntax {
+    static func isAddress(_ text: String) -> Bool {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy { part in
+            (1...3).contains(part.count) && part.allSatisfy(\.isASCII) && part.allSatisfy(\.isNumber) && Int(part).map { $0 <= 255 } == true
+        }
+    }
+
+    static func isPrefixed(_ text: String) -> Bool {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let length = Int(parts[1]), parts[1].count <= 2, parts[1].allSatisfy(\.isNumber) else { return false }
+        return isAddress(String(parts[0])) && (0...32).contains(length)
+    }
 }

@@ -53,4 +53,25 @@ final class NetworkConfigurationTests: XCTestCase {
         let dts = DeviceTreeEmitter(board: board, configuration: configuration).tree().dts(header: "test")
         XCTAssert(dts.contains("local-mac-address = [52 54 00 12 34 56];"), dts)
     }
+
+    func testConfigSaysDHCPOrAFixedAddressAndTheBootKeysKeepTheirSay() throws {
+        for (setting, bootargs) in [(IPv4Setting.dhcp, "--ipv4=dhcp --ipv4-gateway="),
+                                    (.fixed("192.168.7.20/24", gateway: "192.168.7.1"), "--ipv4=192.168.7.20/24 --ipv4-gateway=192.168.7.1"),
+                                    (nil, "--ipv4=10.0.2.15/24 --ipv4-gateway=10.0.2.2")] {
+            let configuration = try Fixtures.resolve(Fixtures.graph([defaultConsole, ipv4Stack(address: setting)]), on: "virt")
+            let board = try Fixtures.board("virt")
+            let tree = DeviceTreeEmitter(board: board, configuration: configuration).tree().dts(header: "")
+            XCTAssertTrue(tree.contains(bootargs), "\(String(describing: setting)): \(tree)")
+        }
+        let before = Diagnostics.errors.count
+        _ = ipv4Stack(address: .fixed("10.0.2.300/24", gateway: ""), file: "config.swift", line: 7)
+        _ = ipv4Stack(address: .fixed("10.0.2.3/24", gateway: "router"), file: "config.swift", line: 8)
+        _ = ipv4Stack(address: .fixed("10.0.2.3", gateway: ""), file: "config.swift", line: 9)
+        let errors = Array(Diagnostics.errors.dropFirst(before))
+        Diagnostics.errors.removeLast(errors.count)
+        XCTAssertEqual(errors.count, 3, "\(errors)")
+        XCTAssert(errors[0].hasPrefix("config.swift:7: error: ipv4Stack(address:) has \"10.0.2.300/24\""), errors[0])
+        XCTAssert(errors[1].hasPrefix("config.swift:8: error: ipv4Stack(address:) has the gateway \"router\""), errors[1])
+        XCTAssert(errors[2].contains("fix: write it as .fixed("), errors[2])
+    }
 }
