@@ -72,6 +72,20 @@ final class IPv4StackTests: XCTestCase {
     func testKnownChecksum() {
         // RFC 1071's example words 0001 f203 f4f5 f6f7 sum to ddf2; its complement is 220d.
         XCTAssertEqual(InternetChecksum.compute([0x00, 0x01, 0xF2, 0x03, 0xF4, 0xF5, 0xF6, 0xF7][...]), 0x220D)
+        // The word-at-a-time sum agrees with the plain definition on any length and any start.
+        var generator = SplitMix(seed: 17)
+        for _ in 0..<2000 {
+            let bytes = (0..<Int(generator.next() % 1600)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+            let start = bytes.isEmpty ? 0 : Int(generator.next() % UInt64(bytes.count))
+            var plain: UInt32 = 0
+            var index = start
+            while index < bytes.count {
+                plain += UInt32(bytes[index]) << 8 | (index + 1 < bytes.count ? UInt32(bytes[index + 1]) : 0)
+                index += 2
+            }
+            XCTAssertEqual(InternetChecksum.finish(InternetChecksum.sum(bytes[start...], initial: 0x1234)),
+                           InternetChecksum.finish(plain + 0x1234))
+        }
         XCTAssertEqual(IPv4Text.address("192.168.1.20"), 0xC0A8_0114)
         XCTAssertNil(IPv4Text.address("1.2.3"))
         XCTAssertNil(IPv4Text.address("1.2.3.256"))

@@ -2,47 +2,6 @@
 /// checking every length and checksum (nil for anything malformed), and
 /// emits bytes back. No parse traps on any input.
 
-/// The Internet checksum (RFC 1071): the ones' complement of the ones'
-/// complement sum of 16-bit words.
-public enum InternetChecksum {
-    public static func sum(_ bytes: ArraySlice<UInt8>, initial: UInt32 = 0) -> UInt32 {
-        var total = initial
-        var index = bytes.startIndex
-        while index + 1 < bytes.endIndex {
-            total &+= UInt32(bytes[index]) << 8 | UInt32(bytes[index + 1])
-            index += 2
-        }
-        if index < bytes.endIndex { total &+= UInt32(bytes[index]) << 8 }
-        return total
-    }
-
-    public static func finish(_ sum: UInt32) -> UInt16 {
-        var total = sum
-        while total >> 16 != 0 { total = (total & 0xFFFF) + (total >> 16) }
-        return ~UInt16(total)
-    }
-
-    public static func compute(_ bytes: ArraySlice<UInt8>) -> UInt16 { finish(sum(bytes)) }
-}
-
-func readBE16(_ bytes: ArraySlice<UInt8>, _ offset: Int) -> UInt16 {
-    UInt16(bytes[bytes.startIndex + offset]) << 8 | UInt16(bytes[bytes.startIndex + offset + 1])
-}
-
-func readBE32(_ bytes: ArraySlice<UInt8>, _ offset: Int) -> UInt32 {
-    UInt32(readBE16(bytes, offset)) << 16 | UInt32(readBE16(bytes, offset + 2))
-}
-
-func appendBE16(_ bytes: inout [UInt8], _ value: UInt16) {
-    bytes.append(UInt8(value >> 8))
-    bytes.append(UInt8(truncatingIfNeeded: value))
-}
-
-func appendBE32(_ bytes: inout [UInt8], _ value: UInt32) {
-    appendBE16(&bytes, UInt16(value >> 16))
-    appendBE16(&bytes, UInt16(truncatingIfNeeded: value))
-}
-
 public struct EthernetFrame: Equatable {
     public static let ipv4: UInt16 = 0x0800, arp: UInt16 = 0x0806
     public static let broadcast: [UInt8] = [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]
@@ -265,12 +224,9 @@ public struct UDPDatagram: Equatable {
     }
 
     static func checksum(_ datagram: ArraySlice<UInt8>, source: UInt32, destination: UInt32) -> UInt16 {
-        var pseudo: [UInt8] = []
-        appendBE32(&pseudo, source)
-        appendBE32(&pseudo, destination)
-        pseudo += [0, IPv4Packet.udp]
-        appendBE16(&pseudo, UInt16(datagram.count))
-        return InternetChecksum.finish(InternetChecksum.sum(datagram, initial: InternetChecksum.sum(pseudo[...])))
+        let pseudo = InternetChecksum.pseudoHeaderSum(source: source, destination: destination, protocolNumber: IPv4Packet.udp,
+                                                      length: datagram.count)
+        return InternetChecksum.finish(InternetChecksum.sum(datagram, initial: pseudo))
     }
 
     public func emit(source: UInt32, destination: UInt32) -> [UInt8] {

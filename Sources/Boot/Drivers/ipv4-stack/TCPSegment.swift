@@ -36,8 +36,9 @@ public struct TCPSegment: Equatable {
         guard bytes.count >= 20 else { return nil }
         let headerLength = Int(bytes[bytes.startIndex + 12] >> 4) * 4
         guard headerLength >= 20, headerLength <= bytes.count else { return nil }
-        let pseudo = TCPSegment.pseudoHeader(source: source, destination: destination, length: bytes.count)
-        guard InternetChecksum.finish(InternetChecksum.sum(bytes, initial: InternetChecksum.sum(pseudo[...]))) == 0,
+        let pseudo = InternetChecksum.pseudoHeaderSum(source: source, destination: destination, protocolNumber: IPv4Packet.tcp,
+                                                      length: bytes.count)
+        guard InternetChecksum.finish(InternetChecksum.sum(bytes, initial: pseudo)) == 0,
               let options = TCPOptions(parsing: bytes[(bytes.startIndex + 20)..<(bytes.startIndex + headerLength)]) else { return nil }
         sourcePort = readBE16(bytes, 0)
         destinationPort = readBE16(bytes, 2)
@@ -61,20 +62,12 @@ public struct TCPSegment: Equatable {
         bytes += [0, 0, 0, 0]
         bytes += optionBytes
         bytes += data
-        let pseudo = TCPSegment.pseudoHeader(source: source, destination: destination, length: bytes.count)
-        let checksum = InternetChecksum.finish(InternetChecksum.sum(bytes[...], initial: InternetChecksum.sum(pseudo[...])))
+        let pseudo = InternetChecksum.pseudoHeaderSum(source: source, destination: destination, protocolNumber: IPv4Packet.tcp,
+                                                      length: bytes.count)
+        let checksum = InternetChecksum.finish(InternetChecksum.sum(bytes[...], initial: pseudo))
         bytes[16] = UInt8(checksum >> 8)
         bytes[17] = UInt8(truncatingIfNeeded: checksum)
         return bytes
-    }
-
-    static func pseudoHeader(source: UInt32, destination: UInt32, length: Int) -> [UInt8] {
-        var pseudo: [UInt8] = []
-        appendBE32(&pseudo, source)
-        appendBE32(&pseudo, destination)
-        pseudo += [0, IPv4Packet.tcp]
-        appendBE16(&pseudo, UInt16(truncatingIfNeeded: length))
-        return pseudo
     }
 }
 
