@@ -128,7 +128,7 @@ final class IPv4StackTests: XCTestCase {
         try ipv4.bindUDP(port: 7)
         XCTAssertThrowsError(try ipv4.bindUDP(port: 7)) { XCTAssertEqual($0 as? NetworkError, .portInUse) }
         XCTAssertEqual(ipv4.handle(udpFrame(ipv4, port: 7, data: Array("hello".utf8)), now: 0), [])
-        XCTAssertEqual(ipv4.udpPorts[0].queue, [ReceivedDatagram(source: peerIP, sourcePort: 4321, data: Array("hello".utf8))])
+        XCTAssertEqual(ipv4.udpPorts[0].queue, [ReceivedDatagram(source: .v4(peerIP), sourcePort: 4321, data: Array("hello".utf8))])
         let answers = ipv4.handle(udpFrame(ipv4, port: 9, data: [1, 2, 3]), now: 0)
         let ip = try XCTUnwrap(EthernetFrame(parsing: try XCTUnwrap(answers.first)).flatMap { IPv4Packet(parsing: $0.payload) })
         XCTAssertEqual(ip.protocolNumber, IPv4Packet.icmp)
@@ -145,7 +145,7 @@ final class IPv4StackTests: XCTestCase {
         let (ipv4, network) = stack()
         network.sent.removeAll()
         // Off the local network: through the gateway, whose address nobody gives: unreachable after three tries.
-        XCTAssertThrowsError(try ipv4.sendUDP([1], to: IPv4Text.address("8.8.8.8")!, port: 53, from: 1000)) {
+        XCTAssertThrowsError(try ipv4.sendUDP([1], to: .v4(IPv4Text.address("8.8.8.8")!), port: 53, from: 1000)) {
             XCTAssertEqual($0 as? NetworkError, .unreachable)
         }
         let asked = network.sent.compactMap { EthernetFrame(parsing: $0).flatMap { ARPPacket(parsing: $0.payload) } }
@@ -157,7 +157,7 @@ final class IPv4StackTests: XCTestCase {
                                                                   senderIP: IPv4Text.address("10.0.2.2")!, targetMAC: network.macAddress,
                                                                   targetIP: ipv4.address).emit())]
         network.sent.removeAll()
-        try ipv4.sendUDP(Array("out".utf8), to: IPv4Text.address("8.8.8.8")!, port: 53, from: 1000)
+        try ipv4.sendUDP(Array("out".utf8), to: .v4(IPv4Text.address("8.8.8.8")!), port: 53, from: 1000)
         let frame = try XCTUnwrap(EthernetFrame(parsing: try XCTUnwrap(network.sent.last)))
         XCTAssertEqual(frame.destination, gatewayMAC)
         let ip = try XCTUnwrap(IPv4Packet(parsing: frame.payload))
@@ -221,12 +221,12 @@ final class IPv4StackTests: XCTestCase {
 
     func testInitialSequenceNumbersAreKeyedPerConnectionAndMoveWithTheClock() {
         let (ipv4, _) = stack()
-        let first = ipv4.initialSequence(localPort: 80, remote: peerIP, remotePort: 5000, now: 0)
-        XCTAssertNotEqual(first, ipv4.initialSequence(localPort: 80, remote: peerIP, remotePort: 5001, now: 0), "another connection: unrelated")
-        XCTAssertEqual(ipv4.initialSequence(localPort: 80, remote: peerIP, remotePort: 5000, now: 1_000_000) &- first, 250_000,
+        let first = ipv4.initialSequence(localPort: 80, remote: .v4(peerIP), remotePort: 5000, now: 0)
+        XCTAssertNotEqual(first, ipv4.initialSequence(localPort: 80, remote: .v4(peerIP), remotePort: 5001, now: 0), "another connection: unrelated")
+        XCTAssertEqual(ipv4.initialSequence(localPort: 80, remote: .v4(peerIP), remotePort: 5000, now: 1_000_000) &- first, 250_000,
                        "the same connection a second later: 250,000 further on (4 us per step)")
         let otherKey = IPv4Stack(network: FakeNetwork(), clock: FakeClock(), random: SeededRandom(seed: 2), address: "10.0.2.15/24", gateway: "")
-        XCTAssertNotEqual(first, otherKey.initialSequence(localPort: 80, remote: peerIP, remotePort: 5000, now: 0), "another secret")
+        XCTAssertNotEqual(first, otherKey.initialSequence(localPort: 80, remote: .v4(peerIP), remotePort: 5000, now: 0), "another secret")
     }
 
     func testConnectResolvesSendsASynAndCompletesTheHandshake() throws {
@@ -252,7 +252,7 @@ final class IPv4StackTests: XCTestCase {
                                          payload: answer.emit(source: peer, destination: ip.source), identification: 5)
             return [EthernetFrame.emit(destination: ourMAC, source: peerMAC, etherType: EthernetFrame.ipv4, payload: packet)]
         }
-        let connection = try ipv4.connectTCP(to: peerIP, port: 443, waitingAtMost: 5_000_000_000)
+        let connection = try ipv4.connectTCP(to: .v4(peerIP), port: 443, waitingAtMost: 5_000_000_000)
         XCTAssertEqual(connection.state, .established)
         XCTAssertGreaterThanOrEqual(connection.localPort, 49152, "an ephemeral port")
         XCTAssertEqual(connection.sendWindow, 1000, "a SYN's window is never scaled")
@@ -261,7 +261,7 @@ final class IPv4StackTests: XCTestCase {
         XCTAssertEqual(peerSegments.last?.acknowledgment, 701)
         try ipv4.writeTCP(connection, Array("hello".utf8), waitingAtMost: 1_000_000_000)
         XCTAssertEqual(peerSegments.last?.data, Array("hello".utf8))
-        XCTAssertThrowsError(try ipv4.connectTCP(to: peerIP, port: 0, waitingAtMost: 1)) { XCTAssertEqual($0 as? NetworkError, .refused) }
+        XCTAssertThrowsError(try ipv4.connectTCP(to: .v4(peerIP), port: 0, waitingAtMost: 1)) { XCTAssertEqual($0 as? NetworkError, .refused) }
     }
 
     func tcpFrame(_ ipv4: IPv4Stack<FakeNetwork, FakeClock>, _ segment: TCPSegment) -> [UInt8] {

@@ -21,7 +21,7 @@ final class TCPTests: XCTestCase {
 
     /// A connection through the handshake (no options but MSS 1400): our initial sequence is 5000, theirs 1000.
     func established(window: UInt16 = 8192) -> TCPConnection {
-        let connection = TCPConnection(syn: syn(window: window), localPort: 80, remoteAddress: 1, initialSequence: 5000, now: 0,
+        let connection = TCPConnection(syn: syn(window: window), localPort: 80, remoteAddress: .v4(1), initialSequence: 5000, now: 0,
                                        ticksPerSecond: second)
         let synAck = connection.synAcknowledgment(now: 0)
         XCTAssertEqual(synAck.flags, TCPSegment.syn | TCPSegment.ack)
@@ -61,7 +61,7 @@ final class TCPTests: XCTestCase {
     }
 
     func testOptionsAreNegotiatedAndUsed() {
-        let connection = TCPConnection(syn: syn(window: 1000, options: fullOptions), localPort: 80, remoteAddress: 1, initialSequence: 5000,
+        let connection = TCPConnection(syn: syn(window: 1000, options: fullOptions), localPort: 80, remoteAddress: .v4(1), initialSequence: 5000,
                                        now: 0, ticksPerSecond: second)
         let synAck = connection.synAcknowledgment(now: 7000)
         XCTAssertEqual(synAck.options.maximumSegmentSize, 1460)
@@ -86,7 +86,7 @@ final class TCPTests: XCTestCase {
     }
 
     func testActiveOpenAndRefusal() {
-        let connection = TCPConnection(localPort: 50000, remoteAddress: 1, remotePort: 80, initialSequence: 77, now: 0, ticksPerSecond: second)
+        let connection = TCPConnection(localPort: 50000, remoteAddress: .v4(1), remotePort: 80, initialSequence: 77, now: 0, ticksPerSecond: second)
         let ourSyn = connection.synchronize(now: 0)
         XCTAssertEqual(ourSyn.flags, TCPSegment.syn)
         XCTAssertEqual(ourSyn.options.windowScale, 1)
@@ -101,14 +101,14 @@ final class TCPTests: XCTestCase {
         XCTAssertEqual(connection.segmentSize, 1000)
         XCTAssertFalse(connection.timestampsOn, "the peer did not offer them")
 
-        let refused = TCPConnection(localPort: 50001, remoteAddress: 1, remotePort: 81, initialSequence: 77, now: 0, ticksPerSecond: second)
+        let refused = TCPConnection(localPort: 50001, remoteAddress: .v4(1), remotePort: 81, initialSequence: 77, now: 0, ticksPerSecond: second)
         _ = refused.synchronize(now: 0)
         _ = refused.receive(TCPSegment(sourcePort: 81, destinationPort: 50001, sequence: 0, acknowledgment: 78,
                                        flags: TCPSegment.rst | TCPSegment.ack, window: 0), now: 10)
         XCTAssertEqual(refused.state, .closed)
         XCTAssertEqual(refused.failure, .refused)
 
-        let unanswered = TCPConnection(localPort: 50002, remoteAddress: 1, remotePort: 82, initialSequence: 77, now: 0, ticksPerSecond: second)
+        let unanswered = TCPConnection(localPort: 50002, remoteAddress: .v4(1), remotePort: 82, initialSequence: 77, now: 0, ticksPerSecond: second)
         _ = unanswered.synchronize(now: 0)
         var time: UInt64 = 0
         for _ in 0..<10 { time += 70 * second; _ = unanswered.output(now: time) }
@@ -160,7 +160,7 @@ final class TCPTests: XCTestCase {
     }
 
     func testOutOfOrderSegmentsAreKeptSACKedAndJoined() {
-        let connection = TCPConnection(syn: syn(options: fullOptions), localPort: 80, remoteAddress: 1, initialSequence: 5000, now: 0,
+        let connection = TCPConnection(syn: syn(options: fullOptions), localPort: 80, remoteAddress: .v4(1), initialSequence: 5000, now: 0,
                                        ticksPerSecond: second)
         _ = connection.synAcknowledgment(now: 0)
         let stamp = TCPOptions(timestamp: TCPTimestamp(value: 501, echo: 0))
@@ -297,7 +297,7 @@ final class TCPTests: XCTestCase {
         var generator = SplitMix(seed: 11)
         for round in 0..<200 {
             let connection = round % 2 == 0 ? established()
-                : TCPConnection(syn: syn(options: fullOptions), localPort: 80, remoteAddress: 1, initialSequence: 5000, now: 0, ticksPerSecond: second)
+                : TCPConnection(syn: syn(options: fullOptions), localPort: 80, remoteAddress: .v4(1), initialSequence: 5000, now: 0, ticksPerSecond: second)
             _ = connection.give(Array(repeating: 5, count: Int(generator.next() % 5000))[...])
             var time: UInt64 = 0
             for _ in 0..<200 {
@@ -350,7 +350,7 @@ final class TCPTests: XCTestCase {
     /// Sends `size` bytes from a client to a server over `link` and back; returns what each received.
     func transfer(size: Int, over link: inout Link, clientOptions: Bool = true) -> (atServer: [UInt8], atClient: [UInt8], time: UInt64) {
         let payload = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 8) }
-        let client = TCPConnection(localPort: 50000, remoteAddress: 2, remotePort: 80, initialSequence: 0xFFFF_0000, now: 0,
+        let client = TCPConnection(localPort: 50000, remoteAddress: .v4(2), remotePort: 80, initialSequence: 0xFFFF_0000, now: 0,
                                    ticksPerSecond: second)
         var server: TCPConnection?
         var now: UInt64 = 0
@@ -362,7 +362,7 @@ final class TCPTests: XCTestCase {
             for (toServer, segment) in link.due(at: now) {
                 if toServer {
                     if server == nil, segment.has(TCPSegment.syn) {
-                        server = TCPConnection(syn: segment, localPort: 80, remoteAddress: 1, initialSequence: 123_456, now: now, ticksPerSecond: second)
+                        server = TCPConnection(syn: segment, localPort: 80, remoteAddress: .v4(1), initialSequence: 123_456, now: now, ticksPerSecond: second)
                         link.send([server!.synAcknowledgment(now: now)], toServer: false, now: now)
                     } else if let server {
                         link.send(server.receive(segment, now: now), toServer: false, now: now)

@@ -36,7 +36,7 @@ struct Echo {
                     try ipv4.sendUDP(datagram.data, to: datagram.source, port: datagram.sourcePort, from: port)
                     datagrams += 1
                 } catch {
-                    print("could not answer \(IPv4Text.text(datagram.source)):\(datagram.sourcePort): \(error.reason.text)")
+                    print("could not answer \(datagram.source.text):\(datagram.sourcePort): \(error.reason.text)")
                 }
             }
             while let connection = ipv4.acceptTCP(on: port, waitingAtMost: 0) { streams.append(Stream(connection)) }

@@ -161,7 +161,7 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
                               payload: ICMPUnreachable.emit(code: ICMPUnreachable.port, quoting: ethernet.payload))]
         }
         if udpPorts[index].queue.count < IPv4Stack.udpQueueLimit {
-            udpPorts[index].queue.append(ReceivedDatagram(source: ip.source, sourcePort: udp.sourcePort, data: udp.data))
+            udpPorts[index].queue.append(ReceivedDatagram(source: .v4(ip.source), sourcePort: udp.sourcePort, data: udp.data))
         } else {
             framesDropped += 1
         }
@@ -188,7 +188,8 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
 
     /// Sends `data` from UDP `sourcePort` to `destination`:`port`, first
     /// finding the next hop's Ethernet address by ARP (three tries, a second each).
-    public func sendUDP(_ data: [UInt8], to destination: UInt32, port: UInt16, from sourcePort: UInt16) throws(NetworkError) {
+    public func sendUDP(_ data: [UInt8], to peer: IPAddress, port: UInt16, from sourcePort: UInt16) throws(NetworkError) {
+        guard case .v4(let destination) = peer else { throw .unreachable }
         guard data.count <= 1472 else { throw .badFrame }
         let mac = try resolve(nextHop(for: destination))
         let udp = UDPDatagram(sourcePort: sourcePort, destinationPort: port, data: data).emit(source: address, destination: destination)
@@ -307,7 +308,8 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
             return []
         }
         if let connection = tcpConnections.first(where: {
-            $0.localPort == segment.destinationPort && $0.remoteAddress == ip.source && $0.remotePort == segment.sourcePort && $0.state != .closed
+            $0.localPort == segment.destinationPort && $0.remoteAddress == .v4(ip.source) && $0.remotePort == segment.sourcePort
+                && $0.state != .closed
         }) {
             // RFC 9293 3.6.1: a new SYN beyond the old connection's sequence numbers may reopen it from TIME-WAIT.
             let reopens = connection.state == .timeWait && segment.has(TCPSegment.syn) && !segment.has(TCPSegment.ack)
@@ -325,8 +327,8 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
                     && ($0.state == .synReceived || $0.state == .established || $0.state == .closeWait)
             }
             guard waiting.count < IPv4Stack.backlog else { framesDropped += 1; return [] }
-            let connection = TCPConnection(syn: segment, localPort: segment.destinationPort, remoteAddress: ip.source,
-                                           initialSequence: initialSequence(localPort: segment.destinationPort, remote: ip.source,
+            let connection = TCPConnection(syn: segment, localPort: segment.destinationPort, remoteAddress: .v4(ip.source),
+                                           initialSequence: initialSequence(localPort: segment.destinationPort, remote: .v4(ip.source),
                                                                             remotePort: segment.sourcePort, now: now),
                                            now: now, ticksPerSecond: clock.frequency)
             connection.remoteMAC = ethernet.source
@@ -356,11 +358,16 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
 
     /// RFC 6528: a clock ticking every 4 µs plus a keyed hash of the connection's
     /// addresses, so that sequence numbers are neither guessable nor reused soon.
-    func initialSequence(localPort: UInt16, remote: UInt32, remotePort: UInt16, now: UInt64) -> UInt32 {
+    func initialSequence(localPort: UInt16, remote: IPAddress, remotePort: UInt16, now: UInt64) -> UInt32 {
         var input = sequenceSecret
-        appendBE32(&input, address)
         appendBE16(&input, localPort)
-        appendBE32(&input, remote)
+        switch remote {
+        case .v4(let peer):
+            appendBE32(&input, address)
+            appendBE32(&input, peer)
+        case .v6(let peer):
+            input += peer.bytes
+        }
         appendBE16(&input, remotePort)
         let hash = BLAKE2s.hash(input)
         let keyed = UInt32(hash[0]) | UInt32(hash[1]) << 8 | UInt32(hash[2]) << 16 | UInt32(hash[3]) << 24
@@ -384,7 +391,10 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
     }
 
     func frame(for segment: TCPSegment, to connection: TCPConnection) -> [UInt8] {
-        wrap(segment, to: connection.remoteAddress, mac: connection.remoteMAC)
+        switch connection.remoteAddress {
+        case .v4(let peer): return wrap(segment, to: peer, mac: connection.remoteMAC)
+        case .v6: preconditionFailure("IPv6 is not wired into the stack yet")
+        }
     }
 
     func wrap(_ segment: TCPSegment, to destination: UInt32, mac: [UInt8]) -> [UInt8] {
@@ -435,14 +445,15 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
 
     /// Opens a connection to `destination`:`port` from an ephemeral port, waiting
     /// at most `nanoseconds` for the handshake (SYNs are resent on RFC 6298's timer).
-    public func connectTCP(to destination: UInt32, port: UInt16, waitingAtMost nanoseconds: UInt64) throws(NetworkError) -> TCPConnection {
+    public func connectTCP(to peer: IPAddress, port: UInt16, waitingAtMost nanoseconds: UInt64) throws(NetworkError) -> TCPConnection {
         guard port != 0 else { throw .refused }
+        guard case .v4(let destination) = peer else { throw .unreachable }
         let end = clock.ticks() &+ clock.ticks(forNanoseconds: nanoseconds)
         let mac = try resolve(nextHop(for: destination))
         let localPort = ephemeralPort()
         let now = clock.ticks()
-        let connection = TCPConnection(localPort: localPort, remoteAddress: destination, remotePort: port,
-                                       initialSequence: initialSequence(localPort: localPort, remote: destination, remotePort: port, now: now),
+        let connection = TCPConnection(localPort: localPort, remoteAddress: peer, remotePort: port,
+                                       initialSequence: initialSequence(localPort: localPort, remote: peer, remotePort: port, now: now),
                                        now: now, ticksPerSecond: clock.frequency)
         connection.remoteMAC = mac
         connection.isAccepted = true
@@ -514,7 +525,7 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
 
 /// A datagram received on a bound port.
 public struct ReceivedDatagram: Equatable {
-    public let source: UInt32
+    public let source: IPAddress
     public let sourcePort: UInt16
     public let data: [UInt8]
 }

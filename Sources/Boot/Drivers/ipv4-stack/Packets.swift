@@ -208,35 +208,46 @@ public struct UDPDatagram: Equatable {
         self.data = data
     }
 
-    /// Checks the length and, when the sender set one, the checksum over
-    /// the pseudo-header of `source` and `destination`.
+    /// An IPv4 datagram.
     public init?(parsing bytes: ArraySlice<UInt8>, source: UInt32, destination: UInt32) {
+        self.init(parsing: bytes, between: .v4(source: source, destination: destination))
+    }
+
+    /// Checks the length and, when the sender set one, the checksum over the
+    /// pseudo-header (always over IPv6, where a zero checksum is not allowed: RFC 8200 8.1).
+    public init?(parsing bytes: ArraySlice<UInt8>, between addresses: AddressPair) {
         guard bytes.count >= 8 else { return nil }
         let length = Int(readBE16(bytes, 4))
         guard length >= 8, length <= bytes.count else { return nil }
         let datagram = bytes[bytes.startIndex..<(bytes.startIndex + length)]
-        if readBE16(bytes, 6) != 0 {
-            guard UDPDatagram.checksum(datagram, source: source, destination: destination) == 0 else { return nil }
+        var required = false
+        if case .v6 = addresses { required = true }
+        if readBE16(bytes, 6) != 0 || required {
+            guard UDPDatagram.checksum(datagram, between: addresses) == 0 else { return nil }
         }
         sourcePort = readBE16(bytes, 0)
         destinationPort = readBE16(bytes, 2)
         data = Array(datagram.dropFirst(8))
     }
 
-    static func checksum(_ datagram: ArraySlice<UInt8>, source: UInt32, destination: UInt32) -> UInt16 {
-        let pseudo = InternetChecksum.pseudoHeaderSum(source: source, destination: destination, protocolNumber: IPv4Packet.udp,
-                                                      length: datagram.count)
+    static func checksum(_ datagram: ArraySlice<UInt8>, between addresses: AddressPair) -> UInt16 {
+        let pseudo = addresses.pseudoHeaderSum(protocolNumber: IPv4Packet.udp, length: datagram.count)
         return InternetChecksum.finish(InternetChecksum.sum(datagram, initial: pseudo))
     }
 
+    /// As an IPv4 datagram.
     public func emit(source: UInt32, destination: UInt32) -> [UInt8] {
+        emit(between: .v4(source: source, destination: destination))
+    }
+
+    public func emit(between addresses: AddressPair) -> [UInt8] {
         var bytes: [UInt8] = []
         appendBE16(&bytes, sourcePort)
         appendBE16(&bytes, destinationPort)
         appendBE16(&bytes, UInt16(8 + data.count))
         appendBE16(&bytes, 0)
         bytes += data
-        var checksum = UDPDatagram.checksum(bytes[...], source: source, destination: destination)
+        var checksum = UDPDatagram.checksum(bytes[...], between: addresses)
         if checksum == 0 { checksum = 0xFFFF }   // zero means "none" in UDP
         bytes[6] = UInt8(checksum >> 8)
         bytes[7] = UInt8(truncatingIfNeeded: checksum)

@@ -46,7 +46,7 @@ public final class TCPConnection {
     static let maximumOutOfOrderPieces = 32
 
     public let localPort: UInt16
-    public let remoteAddress: UInt32
+    public let remoteAddress: IPAddress
     public let remotePort: UInt16
     public private(set) var state: State
     /// Why it closed other than by the closing handshake: reset, refused or timed out.
@@ -126,7 +126,7 @@ public final class TCPConnection {
     var isReleased = false
 
     /// A passive open: a connection for a SYN from `remoteAddress`; `initialSequence` is ours.
-    init(syn: TCPSegment, localPort: UInt16, remoteAddress: UInt32, initialSequence: UInt32, now: UInt64, ticksPerSecond: UInt64) {
+    init(syn: TCPSegment, localPort: UInt16, remoteAddress: IPAddress, initialSequence: UInt32, now: UInt64, ticksPerSecond: UInt64) {
         self.localPort = localPort
         self.remoteAddress = remoteAddress
         remotePort = syn.sourcePort
@@ -146,7 +146,7 @@ public final class TCPConnection {
     }
 
     /// An active open to `remoteAddress`:`remotePort`; send `synchronize(now:)` next.
-    init(localPort: UInt16, remoteAddress: UInt32, remotePort: UInt16, initialSequence: UInt32, now: UInt64, ticksPerSecond: UInt64) {
+    init(localPort: UInt16, remoteAddress: IPAddress, remotePort: UInt16, initialSequence: UInt32, now: UInt64, ticksPerSecond: UInt64) {
         self.localPort = localPort
         self.remoteAddress = remoteAddress
         self.remotePort = remotePort

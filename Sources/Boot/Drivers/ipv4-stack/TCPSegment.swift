@@ -31,13 +31,17 @@ public struct TCPSegment: Equatable {
     /// Sequence space it takes: its data, and one each for SYN and FIN.
     public var length: UInt32 { UInt32(data.count) + (has(TCPSegment.syn) ? 1 : 0) + (has(TCPSegment.fin) ? 1 : 0) }
 
-    /// Checks the header length, the options' lengths and the checksum over the pseudo-header.
+    /// An IPv4 segment.
     public init?(parsing bytes: ArraySlice<UInt8>, source: UInt32, destination: UInt32) {
+        self.init(parsing: bytes, between: .v4(source: source, destination: destination))
+    }
+
+    /// Checks the header length, the options' lengths and the checksum over the pseudo-header.
+    public init?(parsing bytes: ArraySlice<UInt8>, between addresses: AddressPair) {
         guard bytes.count >= 20 else { return nil }
         let headerLength = Int(bytes[bytes.startIndex + 12] >> 4) * 4
         guard headerLength >= 20, headerLength <= bytes.count else { return nil }
-        let pseudo = InternetChecksum.pseudoHeaderSum(source: source, destination: destination, protocolNumber: IPv4Packet.tcp,
-                                                      length: bytes.count)
+        let pseudo = addresses.pseudoHeaderSum(protocolNumber: IPv4Packet.tcp, length: bytes.count)
         guard InternetChecksum.finish(InternetChecksum.sum(bytes, initial: pseudo)) == 0,
               let options = TCPOptions(parsing: bytes[(bytes.startIndex + 20)..<(bytes.startIndex + headerLength)]) else { return nil }
         sourcePort = readBE16(bytes, 0)
@@ -50,7 +54,12 @@ public struct TCPSegment: Equatable {
         data = Array(bytes[(bytes.startIndex + headerLength)...])
     }
 
+    /// As an IPv4 segment.
     public func emit(source: UInt32, destination: UInt32) -> [UInt8] {
+        emit(between: .v4(source: source, destination: destination))
+    }
+
+    public func emit(between addresses: AddressPair) -> [UInt8] {
         var bytes: [UInt8] = []
         appendBE16(&bytes, sourcePort)
         appendBE16(&bytes, destinationPort)
@@ -62,8 +71,7 @@ public struct TCPSegment: Equatable {
         bytes += [0, 0, 0, 0]
         bytes += optionBytes
         bytes += data
-        let pseudo = InternetChecksum.pseudoHeaderSum(source: source, destination: destination, protocolNumber: IPv4Packet.tcp,
-                                                      length: bytes.count)
+        let pseudo = addresses.pseudoHeaderSum(protocolNumber: IPv4Packet.tcp, length: bytes.count)
         let checksum = InternetChecksum.finish(InternetChecksum.sum(bytes[...], initial: pseudo))
         bytes[16] = UInt8(checksum >> 8)
         bytes[17] = UInt8(truncatingIfNeeded: checksum)

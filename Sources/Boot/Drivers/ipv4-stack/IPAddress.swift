@@ -1,0 +1,49 @@
+/// An address of either family: what the transport layer (UDP, TCP) knows of
+/// its peers, so that one transport serves IPv4 and IPv6 alike.
+public enum IPAddress: Equatable {
+    case v4(UInt32)
+    case v6(IPv6Address)
+
+    /// "10.0.2.15" or "2001:db8::1".
+    public var text: String {
+        switch self {
+        case .v4(let address): return IPv4Text.text(address)
+        case .v6(let address): return address.text
+        }
+    }
+
+    /// Either family's text.
+    public init?(_ text: String) {
+        if let address = IPv4Text.address(text) {
+            self = .v4(address)
+        } else if let address = IPv6Address(text) {
+            self = .v6(address)
+        } else {
+            return nil
+        }
+    }
+}
+
+/// The two ends of a packet, for the transport checksum's pseudo-header.
+public enum AddressPair {
+    case v4(source: UInt32, destination: UInt32)
+    case v6(source: IPv6Address, destination: IPv6Address)
+
+    public init(source: IPAddress, destination: IPAddress) {
+        switch (source, destination) {
+        case (.v4(let source), .v4(let destination)): self = .v4(source: source, destination: destination)
+        case (.v6(let source), .v6(let destination)): self = .v6(source: source, destination: destination)
+        default: preconditionFailure("an IPv4 and an IPv6 address in one packet")
+        }
+    }
+
+    /// The pseudo-header's sum (RFC 9293 3.1, RFC 8200 8.1) for `length` bytes of `protocolNumber`.
+    public func pseudoHeaderSum(protocolNumber: UInt8, length: Int) -> UInt32 {
+        switch self {
+        case .v4(let source, let destination):
+            return InternetChecksum.pseudoHeaderSum(source: source, destination: destination, protocolNumber: protocolNumber, length: length)
+        case .v6(let source, let destination):
+            return IPv6Packet.pseudoHeaderSum(source: source, destination: destination, nextHeader: protocolNumber, length: length)
+        }
+    }
+}
