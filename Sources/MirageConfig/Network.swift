@@ -20,6 +20,15 @@ public let ipv4Address = Key.boot("ipv4", doc: "This host's IPv4 address and pre
 /// The router off the local network, read at boot ("" for none).
 public let ipv4Gateway = Key.boot("ipv4-gateway", doc: "The IPv4 router, such as 10.0.2.2, or empty for none", default: "10.0.2.2")
 
+/// IPv6 on the same interface, read at boot: "auto" (a link-local address and SLAAC from
+/// router advertisements), "off", or a static address and prefix (with link-local).
+public let ipv6Address = Key.boot("ipv6", doc: "IPv6: auto (link-local and SLAAC), off, or an address/prefix such as 2001:db8::5/64",
+                                  default: "auto")
+
+/// A default IPv6 router, read at boot ("" for none but those that advertise).
+public let ipv6Gateway = Key.boot("ipv6-gateway", doc: "The IPv6 router, such as fe80::1, or empty for those that advertise",
+                                  default: "")
+
 /// How an IPv4 host gets its address, written in config.swift; it becomes
 /// the default of the boot keys `--ipv4` and `--ipv4-gateway`, which can
 /// still change it at boot.
@@ -30,8 +39,9 @@ public enum IPv4Setting: Equatable {
     case fixed(String, gateway: String)
 }
 
-/// An IPv4 host on `network`: ARP, IPv4 with fragment reassembly, ICMP,
-/// UDP, TCP and a DHCP client. `address` says how it gets its address (the
+/// An IP host on `network`, IPv4 and IPv6 under one UDP and TCP: ARP, IPv4
+/// with fragment reassembly, ICMP, DHCP; IPv6 with neighbour discovery, SLAAC
+/// and ICMPv6 (the boot key `--ipv6`, on by default). `address` says how it gets its address (the
 /// keys' defaults, 10.0.2.15/24 through 10.0.2.2, when nil); `random`
 /// keys its TCP initial sequence numbers and picks its ephemeral ports.
 public func ipv4Stack(network: Device = defaultNetwork, address: IPv4Setting? = nil, random: Device = defaultEntropy,
@@ -62,7 +72,7 @@ public func ipv4Stack(network: Device = defaultNetwork, address: IPv4Setting? = 
         gatewayKey = gatewayKey.defaulting(to: gateway)
     }
     return Device(.ipv4, name: name, implementation: .driver("ipv4-stack"), arguments: [network, defaultClock, random],
-                  keys: [addressKey, gatewayKey], location: location)
+                  keys: [addressKey, gatewayKey, ipv6Address.declaration, ipv6Gateway.declaration], location: location)
 }
 
 /// The host-side check of IPv4 text, before it reaches a device tree.

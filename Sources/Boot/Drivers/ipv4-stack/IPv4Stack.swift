@@ -23,15 +23,18 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
     /// The address an ARP request of ours is out for.
     var awaitingReply: UInt32?
     public private(set) var echoRepliesSent = 0
-    public private(set) var framesDropped = 0
+    public internal(set) var framesDropped = 0
     /// TCP ports listened on, and the connections (RFC 9293, passive opens).
     var tcpListening: [UInt16] = []
-    public private(set) var tcpConnections: [TCPConnection] = []
+    public internal(set) var tcpConnections: [TCPConnection] = []
     /// RFC 6528's secret: initial sequence numbers are a clock plus a keyed hash of the connection's addresses.
     let sequenceSecret: [UInt8]
     /// A xorshift generator seeded from the entropy device, for ephemeral ports and DHCP transactions.
     var portState: UInt64
-    var reassembly = IPv4Reassembly()
+    var reassembly = Reassembly<IPv4FragmentKey, IPv4Packet>()
+    /// IPv6 beside IPv4 (IPv6Layer.swift), and the address a neighbour solicitation of ours is out for.
+    var ipv6 = IPv6State()
+    var awaitingNeighbor: IPv6Address?
     static var reassemblySeconds: Int { 30 }
     /// Connections not yet accepted, per port, beyond which SYNs are dropped.
     static var backlog: Int { 32 }
@@ -47,7 +50,8 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
     /// `address` as "a.b.c.d/prefix" or "dhcp", `gateway` as "a.b.c.d" or
     /// "" (none; with DHCP, the server's router); stops with a message if they
     /// do not parse, or if DHCP finds no server.
-    public init(network: Network, clock: C, random: any EntropyDevice, address: String, gateway: String) {
+    public init(network: Network, clock: C, random: any EntropyDevice, address: String, gateway: String,
+                ipv6: String = "off", ipv6Gateway: String = "") {
         self.network = network
         self.clock = clock
         sequenceSecret = random.bytes(32)
@@ -58,7 +62,8 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
             self.gateway = nil
             dhcpTransaction = UInt32(truncatingIfNeeded: nextRandom())
             guard obtainLease() else { Runtime.fatal("--ipv4 dhcp: no DHCP server answered") }
-            try? network.transmit(announcement())
+            startIPv6(ipv6, gateway: ipv6Gateway)
+        try? network.transmit(announcement())
             return
         }
         guard let parsed = IPv4Text.prefixed(address) else {
@@ -73,6 +78,7 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
         } else {
             Runtime.fatal("the boot-time key --ipv4-gateway is not an address such as 10.0.2.2: ", text: gateway)
         }
+        startIPv6(ipv6, gateway: ipv6Gateway)
         try? network.transmit(announcement())
     }
 
@@ -99,7 +105,8 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
     /// The frames to send in answer to `frame`, received at `now` (ticks).
     public func handle(_ frame: [UInt8], now: UInt64) -> [[UInt8]] {
         guard let ethernet = EthernetFrame(parsing: frame),
-              ethernet.destination == network.macAddress || ethernet.destination == EthernetFrame.broadcast else {
+              ethernet.destination == network.macAddress || ethernet.destination == EthernetFrame.broadcast
+                || acceptsIPv6Multicast(ethernet.destination) else {
             framesDropped += 1
             return []
         }
@@ -132,6 +139,8 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
                 return handleDatagram(whole, from: ethernet, now: now)
             }
             return handleDatagram(ip, from: ethernet, now: now)
+        case EthernetFrame.ipv6:
+            return handleIPv6(ethernet, now: now)
         default:
             framesDropped += 1
             return []
@@ -141,7 +150,9 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
     /// A whole datagram for this host: to UDP, TCP or ICMP.
     func handleDatagram(_ ip: IPv4Packet, from ethernet: EthernetFrame, now: UInt64) -> [[UInt8]] {
         if ip.protocolNumber == IPv4Packet.udp { return handleUDP(ip, from: ethernet) }
-        if ip.protocolNumber == IPv4Packet.tcp { return handleTCP(ip, from: ethernet, now: now) }
+        if ip.protocolNumber == IPv4Packet.tcp {
+            return handleTCP(ip.payload, from: .v4(ip.source), to: .v4(ip.destination), mac: ethernet.source, now: now)
+        }
         guard ip.protocolNumber == IPv4Packet.icmp,
               let echo = ICMPEcho(parsing: ip.payload), echo.type == ICMPEcho.request else { framesDropped += 1; return [] }
         let reply = ICMPEcho(type: ICMPEcho.reply, identifier: echo.identifier, sequence: echo.sequence, data: echo.data)
@@ -156,16 +167,22 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
             framesDropped += 1
             return []
         }
-        guard let index = udpPorts.firstIndex(where: { $0.port == udp.destinationPort }) else {
+        guard deliver(udp, from: .v4(ip.source)) else {
             return [ipv4Frame(to: ip.source, mac: ethernet.source, protocolNumber: IPv4Packet.icmp,
                               payload: ICMPUnreachable.emit(code: ICMPUnreachable.port, quoting: ethernet.payload))]
         }
+        return []
+    }
+
+    /// Queues a datagram on its port; false if nobody has bound the port.
+    func deliver(_ udp: UDPDatagram, from peer: IPAddress) -> Bool {
+        guard let index = udpPorts.firstIndex(where: { $0.port == udp.destinationPort }) else { return false }
         if udpPorts[index].queue.count < IPv4Stack.udpQueueLimit {
-            udpPorts[index].queue.append(ReceivedDatagram(source: .v4(ip.source), sourcePort: udp.sourcePort, data: udp.data))
+            udpPorts[index].queue.append(ReceivedDatagram(source: peer, sourcePort: udp.sourcePort, data: udp.data))
         } else {
             framesDropped += 1
         }
-        return []
+        return true
     }
 
     /// Starts receiving datagrams on UDP `port`.
@@ -189,10 +206,18 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
     /// Sends `data` from UDP `sourcePort` to `destination`:`port`, first
     /// finding the next hop's Ethernet address by ARP (three tries, a second each).
     public func sendUDP(_ data: [UInt8], to peer: IPAddress, port: UInt16, from sourcePort: UInt16) throws(NetworkError) {
-        guard case .v4(let destination) = peer else { throw .unreachable }
+        let datagram = UDPDatagram(sourcePort: sourcePort, destinationPort: port, data: data)
+        guard case .v4(let destination) = peer else {
+            guard case .v6(let destination) = peer else { throw .unreachable }
+            guard data.count <= 1452 else { throw .badFrame }   // 1500 less the IPv6 and UDP headers
+            let (source, mac) = try route(ipv6: destination)
+            try network.transmit(ipv6Frame(from: source, to: destination, mac: mac, nextHeader: IPv6Packet.udp,
+                                           payload: datagram.emit(between: .v6(source: source, destination: destination))))
+            return
+        }
         guard data.count <= 1472 else { throw .badFrame }
         let mac = try resolve(nextHop(for: destination))
-        let udp = UDPDatagram(sourcePort: sourcePort, destinationPort: port, data: data).emit(source: address, destination: destination)
+        let udp = datagram.emit(source: address, destination: destination)
         try network.transmit(ipv4Frame(to: destination, mac: mac, protocolNumber: IPv4Packet.udp, payload: udp))
     }
 
@@ -286,6 +311,7 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
                 for answer in handle(frame, now: clock.ticks()) { try? network.transmit(answer) }
             }
             for frame in pollTCP(now: clock.ticks()) { try? network.transmit(frame) }
+            for frame in pollIPv6(now: clock.ticks()) { try? network.transmit(frame) }
             if let ack = dhcpInbox.first(where: { $0.type == DHCPMessage.acknowledge }), renewAt != nil {
                 apply(ack)   // a renewal answered
                 dhcpInbox.removeAll()
@@ -296,26 +322,28 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
             if now >= end { return false }
             var wake = min(end, now &+ slice)
             for connection in tcpConnections { if let deadline = connection.nextDeadline { wake = min(wake, deadline) } }
+            if let deadline = nextIPv6Deadline { wake = min(wake, deadline) }
             if wake > now { clock.waitForInterrupt(orTicks: wake) }
         }
     }
 
     // MARK: TCP
 
-    func handleTCP(_ ip: IPv4Packet, from ethernet: EthernetFrame, now: UInt64) -> [[UInt8]] {
-        guard let segment = TCPSegment(parsing: ip.payload, source: ip.source, destination: ip.destination) else {
+    /// A TCP segment from `peer` to our `local` address, either family, sent from the Ethernet address `mac`.
+    func handleTCP(_ bytes: ArraySlice<UInt8>, from peer: IPAddress, to local: IPAddress, mac: [UInt8], now: UInt64) -> [[UInt8]] {
+        guard let segment = TCPSegment(parsing: bytes, between: AddressPair(source: peer, destination: local)) else {
             framesDropped += 1
             return []
         }
         if let connection = tcpConnections.first(where: {
-            $0.localPort == segment.destinationPort && $0.remoteAddress == .v4(ip.source) && $0.remotePort == segment.sourcePort
+            $0.localPort == segment.destinationPort && $0.remoteAddress == peer && $0.remotePort == segment.sourcePort
                 && $0.state != .closed
         }) {
             // RFC 9293 3.6.1: a new SYN beyond the old connection's sequence numbers may reopen it from TIME-WAIT.
             let reopens = connection.state == .timeWait && segment.has(TCPSegment.syn) && !segment.has(TCPSegment.ack)
                 && TCPConnection.after(segment.sequence, connection.receiveNext)
             if !reopens {
-                connection.remoteMAC = ethernet.source
+                connection.remoteMAC = mac
                 return connection.receive(segment, now: now).map { frame(for: $0, to: connection) }
             }
             tcpConnections.removeAll { $0 === connection }
@@ -327,11 +355,12 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
                     && ($0.state == .synReceived || $0.state == .established || $0.state == .closeWait)
             }
             guard waiting.count < IPv4Stack.backlog else { framesDropped += 1; return [] }
-            let connection = TCPConnection(syn: segment, localPort: segment.destinationPort, remoteAddress: .v4(ip.source),
-                                           initialSequence: initialSequence(localPort: segment.destinationPort, remote: .v4(ip.source),
+            let connection = TCPConnection(syn: segment, localPort: segment.destinationPort, remoteAddress: peer,
+                                           initialSequence: initialSequence(localPort: segment.destinationPort, remote: peer,
                                                                             remotePort: segment.sourcePort, now: now),
                                            now: now, ticksPerSecond: clock.frequency)
-            connection.remoteMAC = ethernet.source
+            connection.remoteMAC = mac
+            connection.localAddress = local
             add(connection)
             return [frame(for: connection.synAcknowledgment(now: now), to: connection)]
         }
@@ -342,7 +371,7 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
                          acknowledgment: 0, flags: TCPSegment.rst, window: 0)
             : TCPSegment(sourcePort: segment.destinationPort, destinationPort: segment.sourcePort, sequence: 0,
                          acknowledgment: segment.sequence &+ segment.length, flags: TCPSegment.rst | TCPSegment.ack, window: 0)
-        return [wrap(reset, to: ip.source, mac: ethernet.source)]
+        return [wrap(reset, from: local, to: peer, mac: mac)]
     }
 
     /// Keeps a new connection, forgetting closed ones nobody holds and the oldest TIME-WAITs beyond the limit.
@@ -391,14 +420,24 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
     }
 
     func frame(for segment: TCPSegment, to connection: TCPConnection) -> [UInt8] {
-        switch connection.remoteAddress {
-        case .v4(let peer): return wrap(segment, to: peer, mac: connection.remoteMAC)
-        case .v6: preconditionFailure("IPv6 is not wired into the stack yet")
-        }
+        wrap(segment, from: connection.localAddress, to: connection.remoteAddress, mac: connection.remoteMAC)
     }
 
-    func wrap(_ segment: TCPSegment, to destination: UInt32, mac: [UInt8]) -> [UInt8] {
-        ipv4Frame(to: destination, mac: mac, protocolNumber: IPv4Packet.tcp, payload: segment.emit(source: address, destination: destination))
+    func wrap(_ segment: TCPSegment, from local: IPAddress, to peer: IPAddress, mac: [UInt8]) -> [UInt8] {
+        ipFrame(from: local, to: peer, mac: mac, protocolNumber: IPv4Packet.tcp,
+                payload: segment.emit(between: AddressPair(source: local, destination: peer)))
+    }
+
+    /// `payload` in an IP packet of the peer's family, in an Ethernet frame to `mac`.
+    func ipFrame(from local: IPAddress, to peer: IPAddress, mac: [UInt8], protocolNumber: UInt8, payload: [UInt8]) -> [UInt8] {
+        switch (local, peer) {
+        case (.v6(let source), .v6(let destination)):
+            return ipv6Frame(from: source, to: destination, mac: mac, nextHeader: protocolNumber, payload: payload)
+        case (_, .v4(let destination)):
+            return ipv4Frame(to: destination, mac: mac, protocolNumber: protocolNumber, payload: payload)
+        case (.v4, .v6):
+            preconditionFailure("an IPv6 peer with an IPv4 local address")
+        }
     }
 
     /// `payload` in an IPv4 packet from this host to `destination`, in an Ethernet frame to `mac`.
@@ -447,15 +486,24 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
     /// at most `nanoseconds` for the handshake (SYNs are resent on RFC 6298's timer).
     public func connectTCP(to peer: IPAddress, port: UInt16, waitingAtMost nanoseconds: UInt64) throws(NetworkError) -> TCPConnection {
         guard port != 0 else { throw .refused }
-        guard case .v4(let destination) = peer else { throw .unreachable }
         let end = clock.ticks() &+ clock.ticks(forNanoseconds: nanoseconds)
-        let mac = try resolve(nextHop(for: destination))
+        let local: IPAddress, mac: [UInt8]
+        switch peer {
+        case .v4(let destination):
+            local = .v4(address)
+            mac = try resolve(nextHop(for: destination))
+        case .v6(let destination):
+            let route = try route(ipv6: destination)
+            local = .v6(route.source)
+            mac = route.mac
+        }
         let localPort = ephemeralPort()
         let now = clock.ticks()
         let connection = TCPConnection(localPort: localPort, remoteAddress: peer, remotePort: port,
                                        initialSequence: initialSequence(localPort: localPort, remote: peer, remotePort: port, now: now),
                                        now: now, ticksPerSecond: clock.frequency)
         connection.remoteMAC = mac
+        connection.localAddress = local
         connection.isAccepted = true
         add(connection)
         try network.transmit(frame(for: connection.synchronize(now: now), to: connection))

@@ -3,7 +3,7 @@
 /// emits bytes back. No parse traps on any input.
 
 public struct EthernetFrame: Equatable {
-    public static let ipv4: UInt16 = 0x0800, arp: UInt16 = 0x0806
+    public static let ipv4: UInt16 = 0x0800, arp: UInt16 = 0x0806, ipv6: UInt16 = 0x86DD
     public static let broadcast: [UInt8] = [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]
 
     public let destination: [UInt8]

@@ -47,6 +47,8 @@ public final class TCPConnection {
 
     public let localPort: UInt16
     public let remoteAddress: IPAddress
+    /// Our address on this connection (the stack's IPv4 address, or one of its IPv6 addresses).
+    public internal(set) var localAddress: IPAddress = .v4(0)
     public let remotePort: UInt16
     public private(set) var state: State
     /// Why it closed other than by the closing handshake: reset, refused or timed out.

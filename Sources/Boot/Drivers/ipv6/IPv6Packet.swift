@@ -20,6 +20,8 @@ public struct IPv6Packet: Equatable {
     public let problem: (code: UInt8, pointer: UInt32)?
     /// The whole packet as received, for quoting in ICMPv6 errors.
     public let bytes: ArraySlice<UInt8>
+    /// Where the field naming `nextHeader` sits, for a parameter problem's pointer if nobody takes it.
+    public let nextHeaderOffset: Int
 
     public static func == (a: IPv6Packet, b: IPv6Packet) -> Bool { a.bytes.elementsEqual(b.bytes) && a.payload.elementsEqual(b.payload) }
 
@@ -64,11 +66,13 @@ public struct IPv6Packet: Equatable {
                 nextHeaderField = offset
                 next = bytes[base + offset]
                 offset += 8
+                break walk   // what follows is a piece of the fragmentable part, walked once reassembled
             default:
                 break walk
             }
         }
         nextHeader = next
+        nextHeaderOffset = nextHeaderField
         self.fragment = fragment
         self.problem = problem
         payload = bytes[(base + offset)..<(base + end)]

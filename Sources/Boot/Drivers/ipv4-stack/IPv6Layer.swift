@@ -1,0 +1,340 @@
+/// The stack's IPv6 side (RFC 8200, 4861, 4862), beside IPv4 and under the
+/// same UDP and TCP: a link-local address from the interface's MAC, global
+/// addresses from router advertisements (SLAAC) or a key, duplicate address
+/// detection for each, neighbour discovery with a cache, a default router,
+/// MLDv2 reports for the solicited-node groups, ICMPv6 echo and errors.
+/// Like the rest, `handleIPv6` is frames in, frames out; the timers (DAD,
+/// router solicitations, lifetimes) advance in `pollIPv6`.
+struct IPv6State {
+    /// One of our addresses.
+    struct Assigned {
+        let address: IPv6Address
+        let prefixLength: Int
+        /// Until duplicate address detection passes (RFC 4862 5.4), it is not used.
+        var tentative: Bool
+        /// When DAD's solicitation went out; it passes a second later with no answer.
+        var probedAt: UInt64?
+        /// From the router advertisement that made it; nil: forever (link-local, static).
+        var validUntil: UInt64?
+    }
+
+    struct Neighbor {
+        let address: IPv6Address
+        var mac: [UInt8]
+        /// REACHABLE until then, STALE after (RFC 4861 7.3.2); a STALE entry is still used and confirmed by traffic.
+        var reachableUntil: UInt64
+    }
+
+    var enabled = false
+    var addresses: [Assigned] = []
+    /// Prefixes on the link, from advertisements (with their end) or a static address (forever).
+    var onLink: [(prefix: IPv6Address, length: Int, until: UInt64?)] = []
+    var routers: [(address: IPv6Address, until: UInt64?)] = []
+    var neighbors: [Neighbor] = []
+    var hopLimit: UInt8 = 64
+    /// Router solicitations: how many went out, and when the next is due (RFC 4861 6.3.7: three, 4 s apart).
+    var solicitationsSent = 0
+    var nextSolicitation: UInt64?
+    var sawAdvertisement = false
+    /// Addresses DAD found in use by another node.
+    var duplicates: [IPv6Address] = []
+    var echoRepliesSent = 0
+    var reassembly = Reassembly<IPv6FragmentKey, IPv6Packet>()
+
+    static let neighborCacheSize = 64
+}
+
+extension IPv4Stack {
+    /// Starts IPv6 as `setting` says: "off", "auto" (link-local and SLAAC) or "ADDRESS/LENGTH" (and link-local);
+    /// `gateway` is a default router for a static address ("" for none, or whatever routers advertise).
+    func startIPv6(_ setting: String, gateway: String) {
+        guard setting != "off" else { return }
+        ipv6.enabled = true
+        let now = clock.ticks()
+        ipv6.addresses.append(IPv6State.Assigned(address: .linkLocal(mac: network.macAddress), prefixLength: 64, tentative: true))
+        if setting != "auto" {
+            guard let (address, length) = IPv6Address.prefixed(setting) else {
+                Runtime.fatal("the boot-time key --ipv6 is not off, auto or an address/prefix such as 2001:db8::5/64: ", text: setting)
+            }
+            ipv6.addresses.append(IPv6State.Assigned(address: address, prefixLength: length, tentative: true))
+            ipv6.onLink.append((address, length, nil))
+        }
+        if !gateway.isEmpty {
+            guard let router = IPv6Address(gateway) else {
+                Runtime.fatal("the boot-time key --ipv6-gateway is not an IPv6 address such as fe80::1: ", text: gateway)
+            }
+            ipv6.routers.append((router, nil))
+        }
+        // Solicit routers once the link-local address is ours; RFC 4861 6.3.7 allows a random delay of up to a second.
+        ipv6.nextSolicitation = now &+ clock.frequency &+ UInt64(nextRandom() % clock.frequency)
+    }
+
+    /// Our usable (not tentative) IPv6 addresses.
+    public var ipv6Addresses: [IPv6Address] { ipv6.addresses.filter { !$0.tentative }.map { $0.address } }
+
+    /// Addresses that duplicate address detection found taken by another node.
+    public var ipv6Duplicates: [IPv6Address] { ipv6.duplicates }
+
+    public var ipv6EchoRepliesSent: Int { ipv6.echoRepliesSent }
+
+    func isOurs(_ address: IPv6Address, includingTentative: Bool = false) -> Bool {
+        ipv6.addresses.contains { $0.address == address && (includingTentative || !$0.tentative) }
+    }
+
+    /// The multicast groups we listen to: all nodes and each address's solicited-node group.
+    var ipv6Groups: [IPv6Address] { [.allNodes] + ipv6.addresses.map { $0.address.solicitedNode } }
+
+    /// Ethernet destinations IPv6 accepts besides our own: its groups' multicast MACs.
+    func acceptsIPv6Multicast(_ mac: [UInt8]) -> Bool {
+        ipv6.enabled && mac.count == 6 && mac[0] == 0x33 && mac[1] == 0x33 && ipv6Groups.contains { $0.multicastMAC == mac }
+    }
+
+    func ipv6Frame(from source: IPv6Address, to destination: IPv6Address, mac: [UInt8], nextHeader: UInt8, payload: [UInt8],
+                   hopLimit: UInt8? = nil) -> [UInt8] {
+        EthernetFrame.emit(destination: mac, source: network.macAddress, etherType: EthernetFrame.ipv6,
+                           payload: IPv6Packet.emit(source: source, destination: destination, nextHeader: nextHeader, payload: payload,
+                                                    hopLimit: hopLimit ?? ipv6.hopLimit))
+    }
+
+    func icmpv6Frame(_ message: ICMPv6Message, from source: IPv6Address, to destination: IPv6Address, mac: [UInt8],
+                     hopLimit: UInt8? = nil) -> [UInt8] {
+        ipv6Frame(from: source, to: destination, mac: destination.isMulticast ? destination.multicastMAC : mac,
+                  nextHeader: IPv6Packet.icmpv6, payload: message.emit(source: source, destination: destination), hopLimit: hopLimit)
+    }
+
+    // MARK: Receiving
+
+    func handleIPv6(_ ethernet: EthernetFrame, now: UInt64) -> [[UInt8]] {
+        guard ipv6.enabled, let packet = IPv6Packet(parsing: ethernet.payload) else { framesDropped += 1; return [] }
+        let destination = packet.destination
+        let multicast = destination.isMulticast
+        guard multicast ? ipv6Groups.contains(destination) : isOurs(destination, includingTentative: true) else {
+            framesDropped += 1
+            return []
+        }
+        // A tentative address takes nothing but neighbour discovery (RFC 4862 5.4.3).
+        let tentative = !multicast && !isOurs(destination)
+        if let problem = packet.problem {
+            // Answered only to unicast, and never for code 255 (an option that asks for silence).
+            guard problem.code != 255, !multicast, !tentative, !packet.source.isMulticast else { framesDropped += 1; return [] }
+            return [icmpv6Frame(.error(ICMPv6Message.parameterProblem, code: problem.code, field: problem.pointer, quoting: packet.bytes),
+                                from: destination, to: packet.source, mac: ethernet.source)]
+        }
+        var whole = packet
+        if let fragment = packet.fragment {
+            guard let reassembled = ipv6.reassembly.add(packet, fragment: fragment, now: now,
+                                                         lifetime: UInt64(IPv4Stack.reassemblySeconds) * clock.frequency) else { return [] }
+            whole = reassembled
+        }
+        switch whole.nextHeader {
+        case IPv6Packet.icmpv6:
+            return handleICMPv6(whole, from: ethernet, now: now)
+        case _ where tentative:
+            return []
+        case IPv6Packet.udp:
+            guard let udp = UDPDatagram(parsing: whole.payload, between: .v6(source: whole.source, destination: destination)) else {
+                framesDropped += 1
+                return []
+            }
+            if deliver(udp, from: .v6(whole.source)) || multicast { return [] }
+            return [icmpv6Frame(.error(ICMPv6Message.destinationUnreachable, code: ICMPv6Message.portUnreachable, field: 0, quoting: whole.bytes),
+                                from: destination, to: whole.source, mac: ethernet.source)]
+        case IPv6Packet.tcp:
+            guard !multicast else { framesDropped += 1; return [] }
+            return handleTCP(whole.payload, from: .v6(whole.source), to: .v6(destination), mac: ethernet.source, now: now)
+        case IPv6Packet.noNextHeader:
+            return []
+        default:
+            // RFC 8200 4: an unrecognised next header is a parameter problem, code 1, pointing at the field that names it.
+            guard !multicast else { framesDropped += 1; return [] }
+            return [icmpv6Frame(.error(ICMPv6Message.parameterProblem, code: 1, field: UInt32(whole.nextHeaderOffset), quoting: whole.bytes),
+                                from: destination, to: whole.source, mac: ethernet.source)]
+        }
+    }
+
+    func handleICMPv6(_ packet: IPv6Packet, from ethernet: EthernetFrame, now: UInt64) -> [[UInt8]] {
+        guard let message = ICMPv6Message(parsing: packet.payload, source: packet.source, destination: packet.destination) else {
+            framesDropped += 1
+            return []
+        }
+        switch message.type {
+        case ICMPv6Message.echoRequest:
+            guard isOurs(packet.destination) || packet.destination == .allNodes, let source = sourceAddress(for: packet.source),
+                  !packet.source.isMulticast else { return [] }
+            ipv6.echoRepliesSent += 1
+            return [icmpv6Frame(ICMPv6Message(type: ICMPv6Message.echoReply, body: message.body),
+                                from: packet.destination.isMulticast ? source : packet.destination, to: packet.source, mac: ethernet.source)]
+        case ICMPv6Message.neighborSolicitation:
+            guard let solicitation = NeighborMessage(parsing: message, hopLimit: packet.hopLimit) else { framesDropped += 1; return [] }
+            return answer(solicitation, from: packet, ethernet: ethernet, now: now)
+        case ICMPv6Message.neighborAdvertisement:
+            guard let advertisement = NeighborMessage(parsing: message, hopLimit: packet.hopLimit) else { framesDropped += 1; return [] }
+            if let index = ipv6.addresses.firstIndex(where: { $0.address == advertisement.target && $0.tentative }) {
+                duplicateFound(at: index)
+            } else if ipv6.neighbors.contains(where: { $0.address == advertisement.target }) || awaitingNeighbor == advertisement.target {
+                learnNeighbor(advertisement.target, advertisement.options.targetLinkLayer ?? ethernet.source, now: now)
+            }
+            return []
+        case ICMPv6Message.routerAdvertisement:
+            guard let advertisement = RouterAdvertisement(parsing: message, source: packet.source, hopLimit: packet.hopLimit) else {
+                framesDropped += 1
+                return []
+            }
+            take(advertisement, from: packet.source, mac: advertisement.options.sourceLinkLayer, now: now)
+            return []
+        default:
+            return []
+        }
+    }
+
+    /// A neighbour solicitation: DAD by another node for one of our addresses, or a question for our MAC.
+    func answer(_ solicitation: NeighborMessage, from packet: IPv6Packet, ethernet: EthernetFrame, now: UInt64) -> [[UInt8]] {
+        guard let index = ipv6.addresses.firstIndex(where: { $0.address == solicitation.target }) else { return [] }
+        if packet.source.isUnspecified {
+            // Someone else's duplicate address detection.
+            if ipv6.addresses[index].tentative { duplicateFound(at: index); return [] }
+            let advertisement = NeighborMessage(advertisementFor: solicitation.target, solicited: false, override: true,
+                                                options: NDOptions(targetLinkLayer: network.macAddress))
+            return [icmpv6Frame(advertisement.message, from: solicitation.target, to: .allNodes, mac: [], hopLimit: 255)]
+        }
+        guard !ipv6.addresses[index].tentative else { return [] }
+        let mac = solicitation.options.sourceLinkLayer ?? ethernet.source
+        learnNeighbor(packet.source, mac, now: now)
+        let advertisement = NeighborMessage(advertisementFor: solicitation.target, solicited: true, override: true,
+                                            options: NDOptions(targetLinkLayer: network.macAddress))
+        return [icmpv6Frame(advertisement.message, from: solicitation.target, to: packet.source, mac: mac, hopLimit: 255)]
+    }
+
+    func duplicateFound(at index: Int) {
+        ipv6.duplicates.append(ipv6.addresses[index].address)
+        ipv6.addresses.remove(at: index)
+    }
+
+    func learnNeighbor(_ address: IPv6Address, _ mac: [UInt8], now: UInt64) {
+        guard !address.isUnspecified, !address.isMulticast, mac.count == 6 else { return }
+        ipv6.neighbors.removeAll { $0.address == address }
+        if ipv6.neighbors.count >= IPv6State.neighborCacheSize { ipv6.neighbors.removeFirst() }
+        // RFC 4861's REACHABLE_TIME: 30 s.
+        ipv6.neighbors.append(IPv6State.Neighbor(address: address, mac: mac, reachableUntil: now &+ 30 * clock.frequency))
+    }
+
+    /// A router advertisement (RFC 4861 6.3.4): the default router, the hop limit, on-link prefixes, and
+    /// SLAAC addresses from autonomous /64 prefixes (RFC 4862 5.5.3), with their lifetimes.
+    func take(_ advertisement: RouterAdvertisement, from router: IPv6Address, mac: [UInt8]?, now: UInt64) {
+        ipv6.sawAdvertisement = true
+        ipv6.nextSolicitation = nil
+        if advertisement.hopLimit != 0 { ipv6.hopLimit = advertisement.hopLimit }
+        if let mac { learnNeighbor(router, mac, now: now) }
+        ipv6.routers.removeAll { $0.address == router }
+        if advertisement.routerLifetime > 0 {
+            ipv6.routers.append((router, now &+ UInt64(advertisement.routerLifetime) * clock.frequency))
+        }
+        for prefix in advertisement.options.prefixes where !prefix.prefix.isLinkLocal && prefix.validLifetime >= prefix.preferredLifetime {
+            let until = prefix.validLifetime == 0xFFFF_FFFF ? nil : now &+ UInt64(prefix.validLifetime) * clock.frequency
+            if prefix.onLink {
+                ipv6.onLink.removeAll { $0.prefix == prefix.prefix && $0.length == prefix.length }
+                if prefix.validLifetime > 0 { ipv6.onLink.append((prefix.prefix, prefix.length, until)) }
+            }
+            guard prefix.autonomous, prefix.length == 64 else { continue }
+            let address = prefix.prefix.withInterfaceIdentifier(IPv6Address.interfaceIdentifier(mac: network.macAddress))
+            if let index = ipv6.addresses.firstIndex(where: { $0.address == address }) {
+                // RFC 4862 5.5.3 (e): a shorter lifetime is taken only if it is over two hours, or longer than what is left.
+                let left = ipv6.addresses[index].validUntil.map { $0 > now ? ($0 - now) / clock.frequency : 0 } ?? UInt64.max
+                if UInt64(prefix.validLifetime) > 7200 || UInt64(prefix.validLifetime) > left {
+                    ipv6.addresses[index].validUntil = until
+                } else if left > 7200 {
+                    ipv6.addresses[index].validUntil = now &+ 7200 * clock.frequency
+                }
+            } else if prefix.validLifetime > 0, !ipv6.duplicates.contains(address) {
+                ipv6.addresses.append(IPv6State.Assigned(address: address, prefixLength: 64, tentative: true, validUntil: until))
+            }
+        }
+    }
+
+    // MARK: Timers
+
+    /// DAD probes and their outcome, router solicitations, MLD reports, and lifetimes running out.
+    func pollIPv6(now: UInt64) -> [[UInt8]] {
+        guard ipv6.enabled else { return [] }
+        var frames: [[UInt8]] = []
+        var joined = false
+        for index in ipv6.addresses.indices where ipv6.addresses[index].tentative {
+            if let probedAt = ipv6.addresses[index].probedAt {
+                // RFC 4862: one solicitation (DupAddrDetectTransmits = 1), then RetransTimer (1 s) of silence.
+                if now &- probedAt >= clock.frequency { ipv6.addresses[index].tentative = false }
+            } else {
+                ipv6.addresses[index].probedAt = now
+                joined = true
+                let target = ipv6.addresses[index].address
+                let solicitation = NeighborMessage(solicitationFor: target, options: NDOptions())
+                frames.append(icmpv6Frame(solicitation.message, from: .unspecified, to: target.solicitedNode, mac: [], hopLimit: 255))
+            }
+        }
+        if joined, let linkLocal = ipv6.addresses.first?.address {
+            // Join the solicited-node groups before DAD (RFC 4862 5.4.2), so switches that snoop MLD pass the answers.
+            let source = isOurs(linkLocal) ? linkLocal : IPv6Address.unspecified
+            let report = NDEmit.listenerReport(joining: ipv6.addresses.map { $0.address.solicitedNode })
+            frames.append(EthernetFrame.emit(destination: IPv6Address.allMLDv2Routers.multicastMAC, source: network.macAddress,
+                                             etherType: EthernetFrame.ipv6, payload: NDEmit.mldPacket(source: source, report: report)))
+        }
+        if let due = ipv6.nextSolicitation, now >= due, let linkLocal = ipv6.addresses.first, !linkLocal.tentative,
+           linkLocal.address.isLinkLocal {
+            ipv6.solicitationsSent += 1
+            ipv6.nextSolicitation = ipv6.solicitationsSent < 3 ? now &+ 4 * clock.frequency : nil
+            frames.append(icmpv6Frame(NDEmit.routerSolicitation(mac: network.macAddress), from: linkLocal.address, to: .allRouters,
+                                      mac: [], hopLimit: 255))
+        }
+        ipv6.addresses.removeAll { $0.validUntil.map { now >= $0 } ?? false }
+        ipv6.routers.removeAll { $0.until.map { now >= $0 } ?? false }
+        ipv6.onLink.removeAll { $0.until.map { now >= $0 } ?? false }
+        return frames
+    }
+
+    /// The earliest IPv6 timer, for the stack's sleep.
+    var nextIPv6Deadline: UInt64? {
+        guard ipv6.enabled else { return nil }
+        var deadlines = ipv6.addresses.compactMap { $0.tentative ? ($0.probedAt.map { $0 &+ clock.frequency } ?? 0) : nil }
+        if let next = ipv6.nextSolicitation { deadlines.append(next) }
+        return deadlines.min()
+    }
+
+    // MARK: Sending
+
+    /// RFC 6724's choice, in short: the same scope first (link-local for link-local), then the longest
+    /// common prefix; only addresses that passed DAD.
+    func sourceAddress(for destination: IPv6Address) -> IPv6Address? {
+        let usable = ipv6.addresses.filter { !$0.tentative }.map { $0.address }
+        let sameScope = usable.filter { $0.isLinkLocal == (destination.isLinkLocal || destination.isMulticast && destination.high >> 48 == 0xFF02) }
+        let candidates = sameScope.isEmpty ? usable : sameScope
+        return candidates.max { $0.commonPrefixLength(with: destination) < $1.commonPrefixLength(with: destination) }
+    }
+
+    /// Where a packet for `destination` goes first: itself on the link, else a default router.
+    func nextHop(forIPv6 destination: IPv6Address) throws(NetworkError) -> IPv6Address {
+        if destination.isLinkLocal || destination.isMulticast { return destination }
+        if ipv6.onLink.contains(where: { destination.matches($0.prefix, length: $0.length) }) { return destination }
+        guard let router = ipv6.routers.first?.address else { throw .unreachable }
+        return router
+    }
+
+    /// The Ethernet address of `address`, asking by neighbour solicitation if it is not cached (three tries, a second each).
+    func resolve(ipv6 address: IPv6Address, from source: IPv6Address) throws(NetworkError) -> [UInt8] {
+        if address.isMulticast { return address.multicastMAC }
+        for _ in 0..<3 {
+            if let neighbor = ipv6.neighbors.first(where: { $0.address == address }) { return neighbor.mac }
+            let solicitation = NeighborMessage(solicitationFor: address, options: NDOptions(sourceLinkLayer: network.macAddress))
+            try network.transmit(icmpv6Frame(solicitation.message, from: source, to: address.solicitedNode, mac: [], hopLimit: 255))
+            awaitingNeighbor = address
+            serve(forAtMost: 1_000_000_000) { ipv6.neighbors.contains { $0.address == address } }
+            awaitingNeighbor = nil
+        }
+        if let neighbor = ipv6.neighbors.first(where: { $0.address == address }) { return neighbor.mac }
+        throw .unreachable
+    }
+
+    /// Our source address and the next hop's Ethernet address for `destination`.
+    func route(ipv6 destination: IPv6Address) throws(NetworkError) -> (source: IPv6Address, mac: [UInt8]) {
+        guard ipv6.enabled, let source = sourceAddress(for: destination) else { throw .unreachable }
+        return (source, try resolve(ipv6: try nextHop(forIPv6: destination), from: source))
+    }
+}

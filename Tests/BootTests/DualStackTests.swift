@@ -1,0 +1,174 @@
+@testable import Boot
+import XCTest
+
+/// The stack's IPv6 side on the host: duplicate address detection, SLAAC
+/// from a router advertisement, neighbour discovery, echo, and UDP and TCP
+/// over IPv6 beside IPv4, with a fake interface and clock (1 MHz).
+final class DualStackTests: XCTestCase {
+    typealias Network = IPv4StackTests.FakeNetwork
+    let peerMAC: [UInt8] = [2, 0, 0, 0, 0, 1]
+    let peer = IPv6Address("fe80::1")!
+    let routerMAC: [UInt8] = [2, 0, 0, 0, 0, 2]
+    let router = IPv6Address("fe80::2")!
+
+    func stack(_ setting: String = "auto") -> (IPv4Stack<Network, FakeClock>, Network, FakeClock) {
+        let network = Network(), clock = FakeClock()
+        let ipv4 = IPv4Stack(network: network, clock: clock, random: SeededRandom(), address: "10.0.2.15/24", gateway: "", ipv6: setting)
+        return (ipv4, network, clock)
+    }
+
+    func frame(_ message: ICMPv6Message, from source: IPv6Address, to destination: IPv6Address, mac: [UInt8], hopLimit: UInt8 = 255,
+               destinationMAC: [UInt8]) -> [UInt8] {
+        EthernetFrame.emit(destination: destinationMAC, source: mac, etherType: EthernetFrame.ipv6,
+                           payload: IPv6Packet.emit(source: source, destination: destination, nextHeader: IPv6Packet.icmpv6,
+                                                    payload: message.emit(source: source, destination: destination), hopLimit: hopLimit))
+    }
+
+    func packets(_ frames: [[UInt8]]) -> [IPv6Packet] {
+        frames.compactMap { EthernetFrame(parsing: $0) }.filter { $0.etherType == EthernetFrame.ipv6 }.compactMap { IPv6Packet(parsing: $0.payload) }
+    }
+
+    func messages(_ frames: [[UInt8]]) -> [ICMPv6Message] {
+        packets(frames).filter { $0.nextHeader == IPv6Packet.icmpv6 }
+            .compactMap { ICMPv6Message(parsing: $0.payload, source: $0.source, destination: $0.destination) }
+    }
+
+    /// Runs the timers for `seconds` of fake time.
+    func advance(_ ipv4: IPv4Stack<Network, FakeClock>, _ clock: FakeClock, seconds: Double) {
+        ipv4.serve(forAtMost: UInt64(seconds * 1e9))
+    }
+
+    func testLinkLocalThenSLAACWithDuplicateAddressDetection() throws {
+        let (ipv4, network, clock) = stack()
+        let linkLocal = IPv6Address.linkLocal(mac: network.macAddress)
+        XCTAssertEqual(ipv4.ipv6Addresses, [], "tentative until DAD passes")
+        advance(ipv4, clock, seconds: 0.5)
+        let dad = try XCTUnwrap(packets(network.sent).first { $0.source.isUnspecified && $0.nextHeader == IPv6Packet.icmpv6 })
+        XCTAssertEqual(dad.destination, linkLocal.solicitedNode)
+        XCTAssertEqual(NeighborMessage(parsing: ICMPv6Message(parsing: dad.payload, source: dad.source, destination: dad.destination)!,
+                                       hopLimit: dad.hopLimit)?.target, linkLocal)
+        XCTAssertTrue(packets(network.sent).contains { $0.destination == .allMLDv2Routers && $0.hopLimit == 1 }, "an MLDv2 report")
+        advance(ipv4, clock, seconds: 3)
+        XCTAssertEqual(ipv4.ipv6Addresses, [linkLocal])
+        let solicitation = try XCTUnwrap(messages(network.sent).first { $0.type == ICMPv6Message.routerSolicitation })
+        XCTAssertEqual(NDOptions(parsing: solicitation.body[4...])?.sourceLinkLayer, network.macAddress)
+
+        // A router advertises 2001:db8:1::/64: the SLAAC address goes through DAD, then is used.
+        network.sent.removeAll()
+        var options: [UInt8] = [1, 1] + routerMAC
+        options += [3, 4, 64, 0xC0] + [0, 1, 0x51, 0x80] + [0, 0, 0x38, 0x40] + [0, 0, 0, 0] + IPv6Address("2001:db8:1::")!.bytes
+        let advertisement = ICMPv6Message(type: ICMPv6Message.routerAdvertisement, body: [64, 0, 0x07, 0x08] + [UInt8](repeating: 0, count: 8) + options)
+        _ = ipv4.handle(frame(advertisement, from: router, to: .allNodes, mac: routerMAC, destinationMAC: IPv6Address.allNodes.multicastMAC),
+                        now: clock.ticks())
+        let global = IPv6Address("2001:db8:1::5054:ff:fe12:3456")!
+        XCTAssertFalse(ipv4.ipv6Addresses.contains(global))
+        advance(ipv4, clock, seconds: 1.5)
+        XCTAssertEqual(ipv4.ipv6Addresses, [linkLocal, global])
+        XCTAssertEqual(ipv4.sourceAddress(for: IPv6Address("2001:db8:5::1")!), global)
+        XCTAssertEqual(ipv4.sourceAddress(for: IPv6Address("fe80::9")!), linkLocal)
+        XCTAssertEqual(try ipv4.nextHop(forIPv6: IPv6Address("2001:db8:5::1")!), router, "off the link: the default router")
+        XCTAssertEqual(try ipv4.nextHop(forIPv6: IPv6Address("2001:db8:1::77")!), IPv6Address("2001:db8:1::77")!, "on the link")
+        // Echo to the global address is answered from it.
+        let echo = ICMPv6Message(type: ICMPv6Message.echoRequest, body: [0, 7, 0, 1] + Array("ping".utf8))
+        let replies = messages(ipv4.handle(frame(echo, from: IPv6Address("2001:db8:1::1")!, to: global, mac: peerMAC, hopLimit: 64,
+                                                 destinationMAC: network.macAddress), now: clock.ticks()))
+        XCTAssertEqual(replies, [ICMPv6Message(type: ICMPv6Message.echoReply, body: [0, 7, 0, 1] + Array("ping".utf8))])
+    }
+
+    func testNeighborSolicitationsAreAnsweredAndConflictsDetected() throws {
+        let (ipv4, network, clock) = stack("2001:db8::5/64")
+        let ours = IPv6Address("2001:db8::5")!
+        advance(ipv4, clock, seconds: 0.1)
+        // Another node answers our DAD for the static address: it is a duplicate, dropped.
+        let taken = NeighborMessage(advertisementFor: ours, solicited: false, override: true, options: NDOptions(targetLinkLayer: peerMAC))
+        _ = ipv4.handle(frame(taken.message, from: peer, to: .allNodes, mac: peerMAC, destinationMAC: IPv6Address.allNodes.multicastMAC),
+                        now: clock.ticks())
+        advance(ipv4, clock, seconds: 2)
+        XCTAssertEqual(ipv4.ipv6Duplicates, [ours])
+        XCTAssertEqual(ipv4.ipv6Addresses, [.linkLocal(mac: network.macAddress)])
+        // A solicitation for our link-local address: a solicited advertisement with our MAC, and the asker learnt.
+        let linkLocal = IPv6Address.linkLocal(mac: network.macAddress)
+        let question = NeighborMessage(solicitationFor: linkLocal, options: NDOptions(sourceLinkLayer: peerMAC))
+        let answers = ipv4.handle(frame(question.message, from: peer, to: linkLocal.solicitedNode, mac: peerMAC,
+                                        destinationMAC: linkLocal.solicitedNode.multicastMAC), now: clock.ticks())
+        let answer = try XCTUnwrap(messages(answers).first.flatMap { NeighborMessage(parsing: $0, hopLimit: 255) })
+        XCTAssertTrue(answer.isAdvertisement && answer.solicited && answer.override)
+        XCTAssertEqual(answer.target, linkLocal)
+        XCTAssertEqual(answer.options.targetLinkLayer, network.macAddress)
+        XCTAssertEqual(ipv4.ipv6.neighbors.first?.mac, peerMAC)
+        // With a hop limit below 255 it came through a router: ignored.
+        XCTAssertEqual(ipv4.handle(frame(question.message, from: peer, to: linkLocal.solicitedNode, mac: peerMAC, hopLimit: 64,
+                                         destinationMAC: linkLocal.solicitedNode.multicastMAC), now: clock.ticks()), [])
+    }
+
+    func testUDPAndTCPRunOverIPv6BesideIPv4() throws {
+        let (ipv4, network, clock) = stack("2001:db8::5/64")
+        advance(ipv4, clock, seconds: 2)
+        let ours = IPv6Address("2001:db8::5")!, them = IPv6Address("2001:db8::9")!
+        try ipv4.bindUDP(port: 7)
+        try ipv4.listenTCP(port: 80)
+        func ipv6Frame(_ nextHeader: UInt8, _ payload: [UInt8], to destination: IPv6Address = IPv6Address("2001:db8::5")!) -> [UInt8] {
+            EthernetFrame.emit(destination: network.macAddress, source: peerMAC, etherType: EthernetFrame.ipv6,
+                               payload: IPv6Packet.emit(source: them, destination: destination, nextHeader: nextHeader, payload: payload))
+        }
+        let datagram = UDPDatagram(sourcePort: 5000, destinationPort: 7, data: Array("over six".utf8))
+        XCTAssertEqual(ipv4.handle(ipv6Frame(IPv6Packet.udp, datagram.emit(between: .v6(source: them, destination: ours))), now: clock.ticks()), [])
+        XCTAssertEqual(ipv4.udpPorts[0].queue.first, ReceivedDatagram(source: .v6(them), sourcePort: 5000, data: Array("over six".utf8)))
+        let unreachable = messages(ipv4.handle(ipv6Frame(IPv6Packet.udp, UDPDatagram(sourcePort: 5000, destinationPort: 9, data: [1])
+            .emit(between: .v6(source: them, destination: ours))), now: clock.ticks()))
+        XCTAssertEqual(unreachable.map(\.type), [ICMPv6Message.destinationUnreachable])
+        XCTAssertEqual(unreachable.first?.code, ICMPv6Message.portUnreachable)
+        // A SYN over IPv6: the SYN-ACK comes back over IPv6, its checksum over IPv6's pseudo-header.
+        let syn = TCPSegment(sourcePort: 40000, destinationPort: 80, sequence: 1, acknowledgment: 0, flags: TCPSegment.syn, window: 8000,
+                             options: TCPOptions(maximumSegmentSize: 1440))
+        let answer = try XCTUnwrap(packets(ipv4.handle(ipv6Frame(IPv6Packet.tcp, syn.emit(between: .v6(source: them, destination: ours))),
+                                                       now: clock.ticks())).first)
+        XCTAssertEqual(answer.source, ours)
+        let synAck = try XCTUnwrap(TCPSegment(parsing: answer.payload, between: .v6(source: ours, destination: them)))
+        XCTAssertEqual(synAck.flags, TCPSegment.syn | TCPSegment.ack)
+        XCTAssertEqual(ipv4.tcpConnections.first?.remoteAddress, .v6(them))
+        // An unknown next header: a parameter problem pointing at the field that names it.
+        let problem = messages(ipv4.handle(ipv6Frame(253, [0, 0, 0, 0]), now: clock.ticks()))
+        XCTAssertEqual(problem.map(\.type), [ICMPv6Message.parameterProblem])
+        XCTAssertEqual(problem.first.map { Array($0.body.prefix(4)) }, [0, 0, 0, 6])
+    }
+
+    func testFragmentedEchoIsReassembledAndOverlapsDropped() throws {
+        let (ipv4, network, clock) = stack("2001:db8::5/64")
+        advance(ipv4, clock, seconds: 2)
+        let ours = IPv6Address("2001:db8::5")!, them = IPv6Address("2001:db8::9")!
+        let echo = ICMPv6Message(type: ICMPv6Message.echoRequest, body: [0, 1, 0, 1] + (0..<1200).map { UInt8(truncatingIfNeeded: $0) })
+            .emit(source: them, destination: ours)
+        func piece(_ offset: Int, _ length: Int, more: Bool, id: UInt32 = 99) -> [UInt8] {
+            var header: [UInt8] = [IPv6Packet.icmpv6, 0]
+            appendBE16(&header, UInt16(offset) | (more ? 1 : 0))
+            appendBE32(&header, id)
+            return EthernetFrame.emit(destination: network.macAddress, source: peerMAC, etherType: EthernetFrame.ipv6,
+                                      payload: IPv6Packet.emit(source: them, destination: ours, nextHeader: IPv6Packet.fragmentHeader,
+                                                               payload: header + Array(echo[offset..<(offset + length)])))
+        }
+        XCTAssertEqual(ipv4.handle(piece(600, echo.count - 600, more: false), now: clock.ticks()), [])
+        let replies = messages(ipv4.handle(piece(0, 600, more: true), now: clock.ticks()))
+        XCTAssertEqual(replies.first?.type, ICMPv6Message.echoReply)
+        XCTAssertEqual(replies.first?.body.count, 1204)
+        _ = ipv4.handle(piece(0, 600, more: true, id: 100), now: clock.ticks())
+        _ = ipv4.handle(piece(592, 8, more: true, id: 100), now: clock.ticks())
+        XCTAssertEqual(ipv4.handle(piece(600, echo.count - 600, more: false, id: 100), now: clock.ticks()), [], "overlapping: dropped")
+    }
+
+    func testRandomIPv6FramesNeverTrap() {
+        let (ipv4, network, clock) = stack("2001:db8::5/64")
+        advance(ipv4, clock, seconds: 2)
+        var generator = SplitMix(seed: 31)
+        let base = EthernetFrame.emit(destination: network.macAddress, source: peerMAC, etherType: EthernetFrame.ipv6,
+                                      payload: IPv6Packet.emit(source: IPv6Address("2001:db8::9")!, destination: IPv6Address("2001:db8::5")!,
+                                                               nextHeader: IPv6Packet.hopByHop, payload: [58, 0, 1, 4, 0, 0, 0, 0, 128, 0, 0, 0, 1, 2]))
+        for _ in 0..<20000 {
+            var frame = base
+            for _ in 0..<(1 + Int(generator.next() % 4)) {
+                frame[14 + Int(generator.next() % UInt64(frame.count - 14))] = UInt8(truncatingIfNeeded: generator.next())
+            }
+            _ = ipv4.handle(Array(frame.prefix(14 + Int(generator.next() % UInt64(frame.count - 13)))), now: clock.ticks())
+        }
+    }
+}
