@@ -66,6 +66,6 @@ enum BuiltinDevices {
         Catalog.register("disk(_:image:size:create:)", makes: .block)
         for name in ["crunch(_:)", "tarStore(on:)", "littlefsStore(on:)"] { Catalog.register(name, makes: .kv) }
         Catalog.register("defaultNetwork", makes: .network)
-        Catalog.register("ipv4Stack(network:address:random:)", makes: .ipv4)
+        Catalog.register("genericStack(network:address:random:)", makes: .stack)
     }
 }

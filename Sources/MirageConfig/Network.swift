@@ -1,11 +1,15 @@
-// Networks: an interface (virtio-net, the A10 EMAC) and an IPv4 host on it.
+// Networks: an interface (virtio-net, the A10 EMAC) and an IP stack on it.
 
 extension DeviceType {
     /// Ethernet frames in and out.
     public static let network = DeviceType("network")
-    /// An IPv4 host: ARP and ICMP echo on a network.
-    public static let ipv4 = DeviceType("ipv4")
+    /// An IP host, IPv4, IPv6 or both, with UDP and TCP over either.
+    public static let stack = DeviceType("stack")
 }
+
+/// Which families the stack speaks, fixed at configure time (`configure --ip-mode ipv6`).
+public let ipMode = Key.configure("ip-mode", doc: "The stack's families: ipv4, ipv6, or dual (both)", default: "dual",
+                                  choices: ["ipv4", "ipv6", "dual"])
 
 /// The board's network interface: virtio-net on a virtio-mmio transport
 /// (virt, vexpress-a9). `run` connects it to QEMU's user network, or to
@@ -39,19 +43,22 @@ public enum IPv4Setting: Equatable {
     case fixed(String, gateway: String)
 }
 
-/// An IP host on `network`, IPv4 and IPv6 under one UDP and TCP: ARP, IPv4
-/// with fragment reassembly, ICMP, DHCP; IPv6 with neighbour discovery, SLAAC
-/// and ICMPv6 (the boot key `--ipv6`, on by default). `address` says how it gets its address (the
-/// keys' defaults, 10.0.2.15/24 through 10.0.2.2, when nil); `random`
-/// keys its TCP initial sequence numbers and picks its ephemeral ports.
-public func ipv4Stack(network: Device = defaultNetwork, address: IPv4Setting? = nil, random: Device = defaultEntropy,
-                      name: String = "ipv4", file: String = #filePath, line: Int = #line) -> Device {
+/// An IP host on `network`, IPv4 and IPv6 under one UDP and TCP (as
+/// MirageOS's stackv4v6): ARP, IPv4 with fragment reassembly, ICMP and DHCP;
+/// IPv6 with neighbour discovery, SLAAC, MLD and ICMPv6. `--ip-mode` chooses
+/// the families at configure time (both by default). `address` says how
+/// IPv4 gets its address (the keys' defaults, 10.0.2.15/24 through
+/// 10.0.2.2, when nil); IPv6 takes the boot keys `--ipv6` (auto: SLAAC)
+/// and `--ipv6-gateway`. `random` keys TCP's initial sequence numbers and
+/// picks ephemeral ports.
+public func genericStack(network: Device = defaultNetwork, address: IPv4Setting? = nil, random: Device = defaultEntropy,
+                         name: String = "stack", file: String = #filePath, line: Int = #line) -> Device {
     let location = SourceLocation(file: file, line: line)
     if network.type != .network {
-        Diagnostics.error("ipv4Stack(network:) needs a network, not a \(network.type)", at: location, fix: "pass defaultNetwork")
+        Diagnostics.error("genericStack(network:) needs a network, not a \(network.type)", at: location, fix: "pass defaultNetwork")
     }
     if random.type != .entropy {
-        Diagnostics.error("ipv4Stack(random:) needs an entropy device, not a \(random.type)", at: location, fix: "pass defaultEntropy")
+        Diagnostics.error("genericStack(random:) needs an entropy device, not a \(random.type)", at: location, fix: "pass defaultEntropy")
     }
     var addressKey = ipv4Address.declaration, gatewayKey = ipv4Gateway.declaration
     switch address {
@@ -61,18 +68,18 @@ public func ipv4Stack(network: Device = defaultNetwork, address: IPv4Setting? = 
         gatewayKey = gatewayKey.defaulting(to: "")
     case .fixed(let prefixed, let gateway):
         if !IPv4Syntax.isPrefixed(prefixed) {
-            Diagnostics.error("ipv4Stack(address:) has \(String(reflecting: prefixed)), which is not an IPv4 address and prefix length",
+            Diagnostics.error("genericStack(address:) has \(String(reflecting: prefixed)), which is not an IPv4 address and prefix length",
                               at: location, fix: "write it as .fixed(\"192.168.1.20/24\", gateway: \"192.168.1.1\")")
         }
         if !gateway.isEmpty && !IPv4Syntax.isAddress(gateway) {
-            Diagnostics.error("ipv4Stack(address:) has the gateway \(String(reflecting: gateway)), which is not an IPv4 address",
+            Diagnostics.error("genericStack(address:) has the gateway \(String(reflecting: gateway)), which is not an IPv4 address",
                               at: location, fix: "write an address such as \"192.168.1.1\", or \"\" for none")
         }
         addressKey = addressKey.defaulting(to: prefixed)
         gatewayKey = gatewayKey.defaulting(to: gateway)
     }
-    return Device(.ipv4, name: name, implementation: .driver("ipv4-stack"), arguments: [network, defaultClock, random],
-                  keys: [addressKey, gatewayKey, ipv6Address.declaration, ipv6Gateway.declaration], location: location)
+    return Device(.stack, name: name, implementation: .driver("ip-stack"), arguments: [network, defaultClock, random],
+                  keys: [ipMode.declaration, addressKey, gatewayKey, ipv6Address.declaration, ipv6Gateway.declaration], location: location)
 }
 
 /// The host-side check of IPv4 text, before it reaches a device tree.

@@ -37,7 +37,7 @@ final class DHCPTests: XCTestCase {
     func testTheLeaseConfiguresTheStack() {
         let network = DHCPServerNetwork()
         let clock = FakeClock()
-        let ipv4 = IPv4Stack(network: network, clock: clock, random: SeededRandom(), address: "dhcp", gateway: "")
+        let ipv4 = IPStack(network: network, clock: clock, random: SeededRandom(), address: "dhcp", gateway: "")
         XCTAssertEqual(network.requests.map(\.type), [DHCPMessage.discover, DHCPMessage.request])
         XCTAssertEqual(network.requests.last?.requestedAddress, IPv4Text.address("10.0.2.15"))
         XCTAssertEqual(network.requests.last?.server, IPv4Text.address("10.0.2.2"))
@@ -56,7 +56,7 @@ final class DHCPTests: XCTestCase {
     func testAnswersForAnotherClientAreIgnored() {
         // A stack that never gets a lease stops the unikernel, so a configured
         // one waits for transaction 7 and the inbox is checked directly.
-        let stack = IPv4Stack(network: DHCPServerNetwork(), clock: FakeClock(), random: SeededRandom(), address: "10.0.2.15/24", gateway: "")
+        let stack = IPStack(network: DHCPServerNetwork(), clock: FakeClock(), random: SeededRandom(), address: "10.0.2.15/24", gateway: "")
         stack.dhcpTransaction = 7
         var foreign = DHCPMessage(type: DHCPMessage.offer, transaction: 7, hardwareAddress: [2, 9, 9, 9, 9, 9])
         foreign.operation = 2

@@ -5,15 +5,15 @@ import XCTest
 /// from a router advertisement, neighbour discovery, echo, and UDP and TCP
 /// over IPv6 beside IPv4, with a fake interface and clock (1 MHz).
 final class DualStackTests: XCTestCase {
-    typealias Network = IPv4StackTests.FakeNetwork
+    typealias Network = IPStackTests.FakeNetwork
     let peerMAC: [UInt8] = [2, 0, 0, 0, 0, 1]
     let peer = IPv6Address("fe80::1")!
     let routerMAC: [UInt8] = [2, 0, 0, 0, 0, 2]
     let router = IPv6Address("fe80::2")!
 
-    func stack(_ setting: String = "auto") -> (IPv4Stack<Network, FakeClock>, Network, FakeClock) {
+    func stack(_ setting: String = "auto") -> (IPStack<Network, FakeClock>, Network, FakeClock) {
         let network = Network(), clock = FakeClock()
-        let ipv4 = IPv4Stack(network: network, clock: clock, random: SeededRandom(), address: "10.0.2.15/24", gateway: "", ipv6: setting)
+        let ipv4 = IPStack(network: network, clock: clock, random: SeededRandom(), address: "10.0.2.15/24", gateway: "", ipv6: setting)
         return (ipv4, network, clock)
     }
 
@@ -34,7 +34,7 @@ final class DualStackTests: XCTestCase {
     }
 
     /// Runs the timers for `seconds` of fake time.
-    func advance(_ ipv4: IPv4Stack<Network, FakeClock>, _ clock: FakeClock, seconds: Double) {
+    func advance(_ ipv4: IPStack<Network, FakeClock>, _ clock: FakeClock, seconds: Double) {
         ipv4.serve(forAtMost: UInt64(seconds * 1e9))
     }
 
@@ -170,5 +170,24 @@ final class DualStackTests: XCTestCase {
             }
             _ = ipv4.handle(Array(frame.prefix(14 + Int(generator.next() % UInt64(frame.count - 13)))), now: clock.ticks())
         }
+    }
+
+    func testIPModeChoosesTheFamilies() {
+        let onlySix = IPStack(network: Network(), clock: FakeClock(), random: SeededRandom(), mode: "ipv6", address: "10.0.2.15/24",
+                              gateway: "", ipv6: "auto")
+        XCTAssertFalse(onlySix.ipv4Enabled)
+        XCTAssertEqual(onlySix.address, 0, "no IPv4 address")
+        XCTAssertTrue(onlySix.ipv6.enabled)
+        let arp = EthernetFrame.emit(destination: EthernetFrame.broadcast, source: peerMAC, etherType: EthernetFrame.arp,
+                                     payload: ARPPacket(operation: ARPPacket.request, senderMAC: peerMAC, senderIP: 0x0A00_0201,
+                                                        targetMAC: [0, 0, 0, 0, 0, 0], targetIP: 0x0A00_020F).emit())
+        XCTAssertEqual(onlySix.handle(arp, now: 0), [], "ARP goes unanswered")
+        XCTAssertThrowsError(try onlySix.sendUDP([1], to: .v4(0x0A00_0201), port: 7, from: 7)) {
+            XCTAssertEqual($0 as? NetworkError, .unreachable)
+        }
+        let onlyFour = IPStack(network: Network(), clock: FakeClock(), random: SeededRandom(), mode: "ipv4", address: "10.0.2.15/24",
+                               gateway: "", ipv6: "auto")
+        XCTAssertTrue(onlyFour.ipv4Enabled)
+        XCTAssertFalse(onlyFour.ipv6.enabled, "--ipv6 auto changes nothing under --ip-mode ipv4")
     }
 }

@@ -7,15 +7,15 @@ import XCTest
 /// arguments that connect it, and the A10 EMAC's address in the device tree.
 final class NetworkConfigurationTests: XCTestCase {
     func testEachBoardHasItsInterface() throws {
-        let graph = Fixtures.graph([defaultConsole, ipv4Stack()])
+        let graph = Fixtures.graph([defaultConsole, genericStack()])
         XCTAssertEqual(try Fixtures.resolve(graph, on: "virt").device(named: "net")?.driver, "virtio-net")
         XCTAssertEqual(try Fixtures.resolve(graph, on: "vexpress-a9").device(named: "net")?.driver, "virtio-net")
         XCTAssertEqual(try Fixtures.resolve(graph, on: "cubieboard").device(named: "net")?.driver, "sunxi-emac")
-        XCTAssertEqual(try Fixtures.resolve(graph, on: "virt").device(named: "ipv4")?.arguments, ["net", "clock", "entropy"])
+        XCTAssertEqual(try Fixtures.resolve(graph, on: "virt").device(named: "stack")?.arguments, ["net", "clock", "entropy"])
     }
 
     func testTheBackendIsUserOrADatagramSocket() throws {
-        let configuration = try Fixtures.resolve(Fixtures.graph([defaultConsole, ipv4Stack()]), on: "virt")
+        let configuration = try Fixtures.resolve(Fixtures.graph([defaultConsole, genericStack()]), on: "virt")
         let board = try Fixtures.board("virt")
         XCTAssertEqual(try QemuCommand.attachments(for: configuration, board: board, drivers: Fixtures.drivers),
                        ["-netdev", "user,id=net", "-device", "virtio-net-device,netdev=net", "-device", "virtio-rng-device"],
@@ -42,14 +42,14 @@ final class NetworkConfigurationTests: XCTestCase {
         let unused = try Fixtures.resolve(Fixtures.graph([defaultConsole]), on: "cubieboard")
         XCTAssertEqual(try QemuCommand.attachments(for: unused, board: board, drivers: Fixtures.drivers),
                        ["-nic", "user,model=allwinner-emac,restrict=on"])
-        let used = try Fixtures.resolve(Fixtures.graph([defaultConsole, ipv4Stack()]), on: "cubieboard")
+        let used = try Fixtures.resolve(Fixtures.graph([defaultConsole, genericStack()]), on: "cubieboard")
         XCTAssertEqual(try QemuCommand.attachments(for: used, board: board, drivers: Fixtures.drivers),
                        ["-netdev", "user,id=net", "-net", "nic,model=allwinner-emac,netdev=net"])
     }
 
     func testByteStringPropertiesReachTheDeviceTree() throws {
         let board = try Fixtures.board("cubieboard")
-        let configuration = try Fixtures.resolve(Fixtures.graph([defaultConsole, ipv4Stack()]), on: "cubieboard")
+        let configuration = try Fixtures.resolve(Fixtures.graph([defaultConsole, genericStack()]), on: "cubieboard")
         let dts = DeviceTreeEmitter(board: board, configuration: configuration).tree().dts(header: "test")
         XCTAssert(dts.contains("local-mac-address = [52 54 00 12 34 56];"), dts)
     }
@@ -58,20 +58,20 @@ final class NetworkConfigurationTests: XCTestCase {
         for (setting, bootargs) in [(IPv4Setting.dhcp, "--ipv4=dhcp --ipv4-gateway="),
                                     (.fixed("192.168.7.20/24", gateway: "192.168.7.1"), "--ipv4=192.168.7.20/24 --ipv4-gateway=192.168.7.1"),
                                     (nil, "--ipv4=10.0.2.15/24 --ipv4-gateway=10.0.2.2")] {
-            let configuration = try Fixtures.resolve(Fixtures.graph([defaultConsole, ipv4Stack(address: setting)]), on: "virt")
+            let configuration = try Fixtures.resolve(Fixtures.graph([defaultConsole, genericStack(address: setting)]), on: "virt")
             let board = try Fixtures.board("virt")
             let tree = DeviceTreeEmitter(board: board, configuration: configuration).tree().dts(header: "")
             XCTAssertTrue(tree.contains(bootargs), "\(String(describing: setting)): \(tree)")
         }
         let before = Diagnostics.errors.count
-        _ = ipv4Stack(address: .fixed("10.0.2.300/24", gateway: ""), file: "config.swift", line: 7)
-        _ = ipv4Stack(address: .fixed("10.0.2.3/24", gateway: "router"), file: "config.swift", line: 8)
-        _ = ipv4Stack(address: .fixed("10.0.2.3", gateway: ""), file: "config.swift", line: 9)
+        _ = genericStack(address: .fixed("10.0.2.300/24", gateway: ""), file: "config.swift", line: 7)
+        _ = genericStack(address: .fixed("10.0.2.3/24", gateway: "router"), file: "config.swift", line: 8)
+        _ = genericStack(address: .fixed("10.0.2.3", gateway: ""), file: "config.swift", line: 9)
         let errors = Array(Diagnostics.errors.dropFirst(before))
         Diagnostics.errors.removeLast(errors.count)
         XCTAssertEqual(errors.count, 3, "\(errors)")
-        XCTAssert(errors[0].hasPrefix("config.swift:7: error: ipv4Stack(address:) has \"10.0.2.300/24\""), errors[0])
-        XCTAssert(errors[1].hasPrefix("config.swift:8: error: ipv4Stack(address:) has the gateway \"router\""), errors[1])
+        XCTAssert(errors[0].hasPrefix("config.swift:7: error: genericStack(address:) has \"10.0.2.300/24\""), errors[0])
+        XCTAssert(errors[1].hasPrefix("config.swift:8: error: genericStack(address:) has the gateway \"router\""), errors[1])
         XCTAssert(errors[2].contains("fix: write it as .fixed("), errors[2])
     }
 }

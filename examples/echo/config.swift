@@ -8,6 +8,6 @@ import MirageConfig
 let port = Key.boot("port", doc: "The UDP and TCP port to echo on", default: 7, range: 1...65535)
 let count = Key.boot("count", doc: "Stop after echoing this many datagrams and TCP streams (0: never)", default: 0, range: 0...1_000_000)
 
-let main = Job("Echo", needs: .console, .ipv4, keys: [port, count])
+let main = Job("Echo", needs: .console, .stack, keys: [port, count])
 
-register("echo", main(defaultConsole, ipv4Stack()))
+register("echo", main(defaultConsole, genericStack()))

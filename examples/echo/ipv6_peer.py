@@ -5,9 +5,9 @@ radvd advertises 2001:db8:1::/64, the unikernel takes its address by SLAAC,
 ndisc6 resolves it, ping -6 reaches it on its link-local and global
 addresses, and the host's sockets echo UDP datagrams and 1 MiB of TCP over
 IPv6 byte for byte, while IPv4 answers too."""
-import hashlib, os, socket, subprocess, sys, tempfile, threading, time
+import os, socket, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.join(os.environ["MIRAGE_ROOT"], "tools"))
-import netns_tap
+import echo_check, netns_tap
 
 netns_tap.enter()
 relay = netns_tap.Relay(["10.0.2.1/24", "2001:db8:1::1/64"])
@@ -33,7 +33,12 @@ try:
     found = subprocess.run(["ndisc6", "-1", "-r", "3", slaac, netns_tap.TAP], capture_output=True, text=True)
     assert found.returncode == 0 and "52:54:00:12:34:56" in found.stdout.lower(), found.stdout + found.stderr
     print("ndisc6: %s is at 52:54:00:12:34:56" % slaac)
-    assert subprocess.run(["ping", "-4", "-c", "1", "-W", "2", "10.0.2.15"], capture_output=True).returncode == 0, "IPv4 still answers"
+    answers = subprocess.run(["ping", "-4", "-c", "1", "-W", "2", "10.0.2.15"], capture_output=True).returncode == 0
+    if "--ipv6-only" in sys.argv:
+        assert not answers, "IPv4 answered under --ip-mode ipv6"
+        print("IPv4: silent, as --ip-mode ipv6 says")
+    else:
+        assert answers, "IPv4 no longer answers"
 
     # UDP over IPv6, from the host's socket.
     udp = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
@@ -55,20 +60,7 @@ try:
     connection = socket.create_connection((slaac, 7), timeout=10)
     connection.settimeout(60)
     payload = os.urandom(1 << 20)
-    def send():
-        connection.sendall(payload)
-        connection.shutdown(socket.SHUT_WR)
-    sender = threading.Thread(target=send)
-    sender.start()
-    received = bytearray()
-    while True:
-        data = connection.recv(65536)
-        if not data:
-            break
-        received += data
-    sender.join()
-    if bytes(received) != payload:
-        sys.exit("TCP over IPv6: %d bytes back, sha256 %s" % (len(received), hashlib.sha256(received).hexdigest()))
+    echo_check.stream_through(connection, payload, "TCP over IPv6")
     print("TCP over IPv6: 1 MiB echoed intact")
 finally:
     radvd.terminate()

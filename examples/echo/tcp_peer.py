@@ -3,7 +3,9 @@
 1 MiB through QEMU's user network to the unikernel's echo port (forwarded
 from 127.0.0.1:$FORWARD_PORT) while reading it back, and checks it byte for
 byte; then it closes and expects the unikernel's close."""
-import hashlib, os, socket, sys, threading, time
+import os, socket, sys, time
+sys.path.insert(0, os.path.join(os.environ["MIRAGE_ROOT"], "tools"))
+import echo_check
 
 port = int(os.environ["FORWARD_PORT"])
 payload = os.urandom(1 << 20)
@@ -22,20 +24,5 @@ while True:
     time.sleep(0.5)
 sock.settimeout(60)
 
-def send():
-    sock.sendall(payload)
-    sock.shutdown(socket.SHUT_WR)
-
-sender = threading.Thread(target=send)
-sender.start()
-received = bytearray()
-while True:
-    data = sock.recv(65536)
-    if not data:
-        break
-    received += data
-sender.join()
-if bytes(received) != payload:
-    sys.exit("sent 1 MiB (sha256 %s), got %d bytes back (sha256 %s)" % (
-        hashlib.sha256(payload).hexdigest(), len(received), hashlib.sha256(received).hexdigest()))
+echo_check.stream_through(sock, payload, "TCP")
 print("1 MiB echoed intact, and the stream closed")

@@ -14,38 +14,38 @@ struct Echo {
         }
     }
 
-    static func start(console: some Console, ipv4: IPv4Stack<some NetworkInterface, some Clock>) -> Int32 {
+    static func start(console: some Console, stack: IPStack<some NetworkInterface, some Clock>) -> Int32 {
         let port = UInt16(Keys.port)
         do throws(NetworkError) {
-            try ipv4.bindUDP(port: port)
-            try ipv4.listenTCP(port: port)
+            try stack.bindUDP(port: port)
+            try stack.listenTCP(port: port)
         } catch {
             print("cannot use port \(port): \(error.reason.text)")
             return 1
         }
-        print("echoing UDP and TCP on \(IPv4Text.text(ipv4.address)):\(port)")
+        print("echoing UDP and TCP on \(IPv4Text.text(stack.address)):\(port)")
         var datagrams = 0, connections = 0
         var streams: [Stream] = []
         var closing: [TCPConnection] = []
         while Keys.count == 0 || datagrams + connections < Keys.count {
-            ipv4.serve(forAtMost: 1_000_000_000) {
-                ipv4.hasDatagram(on: port) || ipv4.hasConnection(on: port) || streams.contains { $0.isReady }
+            stack.serve(forAtMost: 1_000_000_000) {
+                stack.hasDatagram(on: port) || stack.hasConnection(on: port) || streams.contains { $0.isReady }
             }
-            while let datagram = ipv4.receiveUDP(on: port, waitingAtMost: 0) {
+            while let datagram = stack.receiveUDP(on: port, waitingAtMost: 0) {
                 do throws(NetworkError) {
-                    try ipv4.sendUDP(datagram.data, to: datagram.source, port: datagram.sourcePort, from: port)
+                    try stack.sendUDP(datagram.data, to: datagram.source, port: datagram.sourcePort, from: port)
                     datagrams += 1
                 } catch {
                     print("could not answer \(datagram.source.text):\(datagram.sourcePort): \(error.reason.text)")
                 }
             }
-            while let connection = ipv4.acceptTCP(on: port, waitingAtMost: 0) { streams.append(Stream(connection)) }
+            while let connection = stack.acceptTCP(on: port, waitingAtMost: 0) { streams.append(Stream(connection)) }
             for stream in streams where stream.isReady {
                 do throws(NetworkError) {
                     if stream.pending.isEmpty {
-                        guard let bytes = try ipv4.readTCP(stream.connection, atMost: 65_536, waitingAtMost: 0) else {
+                        guard let bytes = try stack.readTCP(stream.connection, atMost: 65_536, waitingAtMost: 0) else {
                             // The peer is done and has everything back: close our side too.
-                            ipv4.closeTCP(stream.connection, waitingAtMost: 0)
+                            stack.closeTCP(stream.connection, waitingAtMost: 0)
                             closing.append(stream.connection)
                             print("echoed a TCP stream of \(stream.bytes) bytes")
                             connections += 1
@@ -56,16 +56,16 @@ struct Echo {
                         stream.pending = bytes
                         stream.bytes += bytes.count
                     }
-                    stream.pending.removeFirst(try ipv4.offerTCP(stream.connection, stream.pending[...]))
+                    stream.pending.removeFirst(try stack.offerTCP(stream.connection, stream.pending[...]))
                 } catch {
                     print("a TCP stream ended: \(error.reason.text)")
-                    ipv4.abortTCP(stream.connection)
+                    stack.abortTCP(stream.connection)
                     streams.removeAll { $0 === stream }
                 }
             }
         }
         // Before stopping, let the peers have what is still in flight.
-        ipv4.serve(forAtMost: 10_000_000_000) {
+        stack.serve(forAtMost: 10_000_000_000) {
             closing.allSatisfy { $0.state == .closed || $0.state == .timeWait || $0.state == .finWait2 }
         }
         print("echoed \(datagrams) datagrams and \(connections) TCP streams")

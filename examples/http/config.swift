@@ -4,6 +4,6 @@ import MirageConfig
 // Try it: mirage-config run --forward tcp:8080:80, then curl http://127.0.0.1:8080/
 let requests = Key.boot("requests", doc: "Stop after answering this many requests (0: never)", default: 0, range: 0...1_000_000)
 
-let main = Job("HTTPServer", needs: .console, .ipv4, keys: [requests])
+let main = Job("HTTPServer", needs: .console, .stack, keys: [requests])
 
-register("http", main(defaultConsole, ipv4Stack()))
+register("http", main(defaultConsole, genericStack()))

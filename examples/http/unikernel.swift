@@ -11,29 +11,29 @@ struct HTTPServer {
     /// /big: 256 KiB of a pattern the test recomputes.
     static func big() -> [UInt8] { (0..<(256 * 1024)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 10) } }
 
-    static func start(console: some Console, ipv4: IPv4Stack<some NetworkInterface, some Clock>) -> Int32 {
+    static func start(console: some Console, stack: IPStack<some NetworkInterface, some Clock>) -> Int32 {
         do throws(NetworkError) {
-            try ipv4.listenTCP(port: 80)
+            try stack.listenTCP(port: 80)
         } catch {
             print("cannot listen on TCP port 80: \(error.reason.text)")
             return 1
         }
-        if let server = ipv4.dhcpServer { print("address from DHCP server \(IPv4Text.text(server)), router \(ipv4.gateway.map(IPv4Text.text) ?? "none")") }
-        print("serving HTTP on \(IPv4Text.text(ipv4.address)):80")
+        if let server = stack.dhcpServer { print("address from DHCP server \(IPv4Text.text(server)), router \(stack.gateway.map(IPv4Text.text) ?? "none")") }
+        print("serving HTTP on \(IPv4Text.text(stack.address)):80")
         var answered = 0
         while Keys.requests == 0 || answered < Keys.requests {
-            guard let connection = ipv4.acceptTCP(on: 80, waitingAtMost: 60_000_000_000) else { continue }
+            guard let connection = stack.acceptTCP(on: 80, waitingAtMost: 60_000_000_000) else { continue }
             // A connection stays open for more requests unless the client's HTTP version and headers say close.
             var pending: [UInt8] = []
             while Keys.requests == 0 || answered < Keys.requests {
-                guard let request = nextRequest(ipv4, connection, &pending) else { break }
+                guard let request = nextRequest(stack, connection, &pending) else { break }
                 let keepOpen = !request.closes
                 let (status, body) = response(to: request)
                 let type = request.path == "/" ? "text/html" : "application/octet-stream"
                 let header = "HTTP/1.1 \(status)\r\nContent-Type: \(type)\r\nContent-Length: \(body.count)\r\n"
                     + "Connection: \(keepOpen ? "keep-alive" : "close")\r\n\r\n"
                 do throws(NetworkError) {
-                    try ipv4.writeTCP(connection, Array(header.utf8) + body, waitingAtMost: 30_000_000_000)
+                    try stack.writeTCP(connection, Array(header.utf8) + body, waitingAtMost: 30_000_000_000)
                     answered += 1
                     print("\(status.prefix(3)) \(request.path)")
                 } catch {
@@ -42,7 +42,7 @@ struct HTTPServer {
                 }
                 if !keepOpen { break }
             }
-            ipv4.closeTCP(connection, waitingAtMost: 5_000_000_000)
+            stack.closeTCP(connection, waitingAtMost: 5_000_000_000)
         }
         print("answered \(answered) requests")
         return 0
@@ -58,12 +58,12 @@ struct Request {
 
 extension HTTPServer {
     /// The next request on the connection (its head, up to the blank line), or nil at its end.
-    static func nextRequest(_ ipv4: IPv4Stack<some NetworkInterface, some Clock>, _ connection: TCPConnection,
+    static func nextRequest(_ stack: IPStack<some NetworkInterface, some Clock>, _ connection: TCPConnection,
                             _ pending: inout [UInt8]) -> Request? {
         while headEnd(pending) == nil {
             // A reset, a timeout or the end of the connection all end its requests.
             guard pending.count < 8192,
-                  let bytes = try? ipv4.readTCP(connection, atMost: 2048, waitingAtMost: 10_000_000_000), !bytes.isEmpty else { return nil }
+                  let bytes = try? stack.readTCP(connection, atMost: 2048, waitingAtMost: 10_000_000_000), !bytes.isEmpty else { return nil }
             pending += bytes
         }
         let end = headEnd(pending)!

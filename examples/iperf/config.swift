@@ -6,6 +6,6 @@ import MirageConfig
 let port = Key.boot("port", doc: "The TCP port iperf3 clients connect to", default: 5201, range: 1...65535)
 let tests = Key.boot("tests", doc: "Stop after this many tests (0: never)", default: 0, range: 0...1_000_000)
 
-let main = Job("IperfServer", needs: .console, .ipv4, keys: [port, tests])
+let main = Job("IperfServer", needs: .console, .stack, keys: [port, tests])
 
-register("iperf", main(defaultConsole, ipv4Stack()))
+register("iperf", main(defaultConsole, genericStack()))

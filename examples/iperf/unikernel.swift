@@ -20,85 +20,85 @@ enum IperfState {
 struct IperfServer {
     static let cookieSize = 37
 
-    static func start(console: some Console, ipv4: IPv4Stack<some NetworkInterface, some Clock>) -> Int32 {
+    static func start(console: some Console, stack: IPStack<some NetworkInterface, some Clock>) -> Int32 {
         let port = UInt16(Keys.port)
         do throws(NetworkError) {
-            try ipv4.listenTCP(port: port)
+            try stack.listenTCP(port: port)
         } catch {
             print("cannot listen on TCP port \(port): \(error.reason.text)")
             return 1
         }
-        print("iperf3 server on \(IPv4Text.text(ipv4.address)):\(port)")
+        print("iperf3 server on \(IPv4Text.text(stack.address)):\(port)")
         var finished = 0
         while Keys.tests == 0 || finished < Keys.tests {
-            guard let control = ipv4.acceptTCP(on: port, waitingAtMost: 60_000_000_000) else { continue }
+            guard let control = stack.acceptTCP(on: port, waitingAtMost: 60_000_000_000) else { continue }
             do throws(NetworkError) {
-                try runTest(ipv4, control: control, port: port)
+                try runTest(stack, control: control, port: port)
                 finished += 1
             } catch {
                 print("test ended early: \(error.reason.text)")
             }
-            ipv4.closeTCP(control, waitingAtMost: 2_000_000_000)
+            stack.closeTCP(control, waitingAtMost: 2_000_000_000)
         }
         print("served \(finished) tests")
         return 0
     }
 
-    static func runTest(_ ipv4: IPv4Stack<some NetworkInterface, some Clock>, control: TCPConnection, port: UInt16) throws(NetworkError) {
-        let cookie = try readExactly(ipv4, control, cookieSize)
-        try ipv4.writeTCP(control, [IperfState.parameterExchange], waitingAtMost: 10_000_000_000)
-        let parameters = try readJSON(ipv4, control)
+    static func runTest(_ stack: IPStack<some NetworkInterface, some Clock>, control: TCPConnection, port: UInt16) throws(NetworkError) {
+        let cookie = try readExactly(stack, control, cookieSize)
+        try stack.writeTCP(control, [IperfState.parameterExchange], waitingAtMost: 10_000_000_000)
+        let parameters = try readJSON(stack, control)
         let streams = max(JSONScan.integer(parameters, "parallel") ?? 1, 1)
         let reverse = JSONScan.isTrue(parameters, "reverse")
         let blockSize = min(max(JSONScan.integer(parameters, "len") ?? 131_072, 1), 1 << 20)
         guard !JSONScan.isTrue(parameters, "udp"), !JSONScan.isTrue(parameters, "bidirectional"), streams <= 8 else {
             print("refused: only TCP tests one way, with at most 8 streams")
-            try ipv4.writeTCP(control, [IperfState.accessDenied], waitingAtMost: 10_000_000_000)
+            try stack.writeTCP(control, [IperfState.accessDenied], waitingAtMost: 10_000_000_000)
             return
         }
-        try ipv4.writeTCP(control, [IperfState.createStreams], waitingAtMost: 10_000_000_000)
+        try stack.writeTCP(control, [IperfState.createStreams], waitingAtMost: 10_000_000_000)
         var data: [TCPConnection] = []
         while data.count < streams {
-            guard let stream = ipv4.acceptTCP(on: port, waitingAtMost: 10_000_000_000) else { throw .timedOut }
-            guard try readExactly(ipv4, stream, cookieSize) == cookie else {
-                ipv4.abortTCP(stream)   // another client's connection
+            guard let stream = stack.acceptTCP(on: port, waitingAtMost: 10_000_000_000) else { throw .timedOut }
+            guard try readExactly(stack, stream, cookieSize) == cookie else {
+                stack.abortTCP(stream)   // another client's connection
                 continue
             }
             data.append(stream)
         }
-        try ipv4.writeTCP(control, [IperfState.testStart], waitingAtMost: 10_000_000_000)
-        try ipv4.writeTCP(control, [IperfState.testRunning], waitingAtMost: 10_000_000_000)
-        let started = ipv4.clock.now()
+        try stack.writeTCP(control, [IperfState.testStart], waitingAtMost: 10_000_000_000)
+        try stack.writeTCP(control, [IperfState.testRunning], waitingAtMost: 10_000_000_000)
+        let started = stack.clock.now()
         var counts = [Int](repeating: 0, count: streams)
         let block = [UInt8](repeating: 0x5A, count: blockSize)
         var offsets = [Int](repeating: 0, count: streams)
         // Move data until the client says the test is over.
         while true {
-            ipv4.serve(forAtMost: 50_000_000) {
+            stack.serve(forAtMost: 50_000_000) {
                 control.hasData || data.contains { reverse ? $0.sendSpace > 0 : $0.hasData }
             }
             for (index, stream) in data.enumerated() {
                 if reverse {
-                    let taken = (try? ipv4.offerTCP(stream, block[offsets[index]...])) ?? 0
+                    let taken = (try? stack.offerTCP(stream, block[offsets[index]...])) ?? 0
                     counts[index] += taken
                     offsets[index] = (offsets[index] + taken) % blockSize
                 } else {
-                    while let bytes = try? ipv4.readTCP(stream, atMost: 65_536, waitingAtMost: 0), !bytes.isEmpty { counts[index] += bytes.count }
+                    while let bytes = try? stack.readTCP(stream, atMost: 65_536, waitingAtMost: 0), !bytes.isEmpty { counts[index] += bytes.count }
                 }
             }
             if control.hasData {
-                guard let state = try ipv4.readTCP(control, atMost: 1, waitingAtMost: 0)?.first else { throw .closed }
+                guard let state = try stack.readTCP(control, atMost: 1, waitingAtMost: 0)?.first else { throw .closed }
                 if state == IperfState.testEnd { break }
                 if state == IperfState.clientTerminate { throw .closed }
             } else if control.peerClosed || control.state == .closed {
                 throw .closed
             }
         }
-        let elapsed = ipv4.clock.now() - started
+        let elapsed = stack.clock.now() - started
         // As iperf3's own server: the data connections close before the results go out.
-        for stream in data { ipv4.closeTCP(stream, waitingAtMost: 0) }
-        try ipv4.writeTCP(control, [IperfState.exchangeResults], waitingAtMost: 10_000_000_000)
-        let clientResults = try readJSON(ipv4, control)
+        for stream in data { stack.closeTCP(stream, waitingAtMost: 0) }
+        try stack.writeTCP(control, [IperfState.exchangeResults], waitingAtMost: 10_000_000_000)
+        let clientResults = try readJSON(stack, control)
         let ids = JSONScan.integers(clientResults, "id")
         var json = "{\"cpu_util_total\":0,\"cpu_util_user\":0,\"cpu_util_system\":0,\"sender_has_retransmits\":\(reverse ? 1 : 0),\"streams\":["
         for index in 0..<streams {
@@ -107,9 +107,9 @@ struct IperfServer {
                 + "\"retransmits\":\(retransmits),\"jitter\":0,\"errors\":0,\"packets\":0,\"start_time\":0,\"end_time\":\(seconds(elapsed))}"
         }
         json += "]}"
-        try writeJSON(ipv4, control, json)
-        try ipv4.writeTCP(control, [IperfState.displayResults], waitingAtMost: 10_000_000_000)
-        _ = try? ipv4.readTCP(control, atMost: 1, waitingAtMost: 10_000_000_000)   // IPERF_DONE
+        try writeJSON(stack, control, json)
+        try stack.writeTCP(control, [IperfState.displayResults], waitingAtMost: 10_000_000_000)
+        _ = try? stack.readTCP(control, atMost: 1, waitingAtMost: 10_000_000_000)   // IPERF_DONE
         let total = counts.reduce(0, +)
         let bitsPerSecond = UInt64(total) * 8 * 1_000_000 / max(elapsed / 1000, 1)
         print("test done: \(reverse ? "sent" : "received") \(total) bytes in \(seconds(elapsed)) s on \(streams) stream(s), \(bitsPerSecond / 1_000_000) Mbit/s")
@@ -122,11 +122,11 @@ struct IperfServer {
         return "\(micro / 1_000_000)." + String(repeating: "0", count: 6 - fraction.count) + fraction
     }
 
-    static func readExactly(_ ipv4: IPv4Stack<some NetworkInterface, some Clock>, _ connection: TCPConnection,
+    static func readExactly(_ stack: IPStack<some NetworkInterface, some Clock>, _ connection: TCPConnection,
                             _ count: Int) throws(NetworkError) -> [UInt8] {
         var bytes: [UInt8] = []
         while bytes.count < count {
-            guard let more = try ipv4.readTCP(connection, atMost: count - bytes.count, waitingAtMost: 10_000_000_000) else { throw .closed }
+            guard let more = try stack.readTCP(connection, atMost: count - bytes.count, waitingAtMost: 10_000_000_000) else { throw .closed }
             if more.isEmpty { throw .timedOut }
             bytes += more
         }
@@ -134,16 +134,16 @@ struct IperfServer {
     }
 
     /// A JSON text after its 4-byte length, at most 64 KiB.
-    static func readJSON(_ ipv4: IPv4Stack<some NetworkInterface, some Clock>, _ connection: TCPConnection) throws(NetworkError) -> [UInt8] {
-        let length = try readExactly(ipv4, connection, 4).reduce(0) { $0 << 8 | Int($1) }
+    static func readJSON(_ stack: IPStack<some NetworkInterface, some Clock>, _ connection: TCPConnection) throws(NetworkError) -> [UInt8] {
+        let length = try readExactly(stack, connection, 4).reduce(0) { $0 << 8 | Int($1) }
         guard length <= 65_536 else { throw .badFrame }
-        return try readExactly(ipv4, connection, length)
+        return try readExactly(stack, connection, length)
     }
 
-    static func writeJSON(_ ipv4: IPv4Stack<some NetworkInterface, some Clock>, _ connection: TCPConnection, _ text: String) throws(NetworkError) {
+    static func writeJSON(_ stack: IPStack<some NetworkInterface, some Clock>, _ connection: TCPConnection, _ text: String) throws(NetworkError) {
         let bytes = Array(text.utf8)
         let length = UInt32(bytes.count)
-        try ipv4.writeTCP(connection, [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)] + bytes,
+        try stack.writeTCP(connection, [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)] + bytes,
                           waitingAtMost: 10_000_000_000)
     }
 }

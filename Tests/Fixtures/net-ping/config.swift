@@ -3,6 +3,6 @@ import MirageConfig
 // An IPv4 host that answers ARP and ping until it has answered three echo
 // requests (or 30 s pass): the network's packet-level boot test, with scapy
 // as the peer on a Unix datagram socket.
-let main = Job("Pinged", needs: .console, .ipv4)
+let main = Job("Pinged", needs: .console, .stack)
 
-register("net-ping", main(defaultConsole, ipv4Stack()))
+register("net-ping", main(defaultConsole, genericStack()))

@@ -5,9 +5,11 @@
 /// counted and dropped. `handle` is pure (frames in, frames out, a time),
 /// so the stack is tested on the host with a fake clock; `serve` runs it
 /// on the device, asleep in `wfi` between frames.
-public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
+public final class IPStack<Network: NetworkInterface, C: Clock> {
     public let network: Network
     public let clock: C
+    /// IPv4 is spoken (`--ip-mode` ipv4 or dual).
+    public let ipv4Enabled: Bool
     public private(set) var address: UInt32
     public private(set) var prefixLength: Int
     public private(set) var gateway: UInt32?
@@ -50,35 +52,39 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
     /// `address` as "a.b.c.d/prefix" or "dhcp", `gateway` as "a.b.c.d" or
     /// "" (none; with DHCP, the server's router); stops with a message if they
     /// do not parse, or if DHCP finds no server.
-    public init(network: Network, clock: C, random: any EntropyDevice, address: String, gateway: String,
+    /// `mode` is "ipv4", "ipv6" or "dual" (the configure-time key `--ip-mode`); `ipv6` is
+    /// "auto", "off" or "ADDRESS/LENGTH" and `ipv6Gateway` an address or "" (the boot keys).
+    public init(network: Network, clock: C, random: any EntropyDevice, mode: String = "dual", address: String, gateway: String,
                 ipv6: String = "off", ipv6Gateway: String = "") {
         self.network = network
         self.clock = clock
         sequenceSecret = random.bytes(32)
         portState = littleEndianWords(random.bytes(8)).reduce(0) { $0 << 32 | UInt64($1) } | 1
+        ipv4Enabled = mode != "ipv6"
+        self.address = 0
+        prefixLength = 0
+        self.gateway = nil
+        if mode != "ipv4" {
+            if mode == "ipv6" && ipv6 == "off" { Runtime.fatal("--ip-mode ipv6 speaks IPv6 only: the boot-time key --ipv6 cannot be off") }
+            startIPv6(ipv6, gateway: ipv6Gateway)
+        }
+        guard ipv4Enabled else { return }
         if address == "dhcp" {
-            self.address = 0
-            prefixLength = 0
-            self.gateway = nil
             dhcpTransaction = UInt32(truncatingIfNeeded: nextRandom())
             guard obtainLease() else { Runtime.fatal("--ipv4 dhcp: no DHCP server answered") }
-            startIPv6(ipv6, gateway: ipv6Gateway)
-        try? network.transmit(announcement())
-            return
-        }
-        guard let parsed = IPv4Text.prefixed(address) else {
-            Runtime.fatal("the boot-time key --ipv4 is not an address/prefix such as 10.0.2.15/24, or dhcp: ", text: address)
-        }
-        self.address = parsed.address
-        prefixLength = parsed.prefixLength
-        if gateway.isEmpty {
-            self.gateway = nil
-        } else if let router = IPv4Text.address(gateway) {
-            self.gateway = router
         } else {
-            Runtime.fatal("the boot-time key --ipv4-gateway is not an address such as 10.0.2.2: ", text: gateway)
+            guard let parsed = IPv4Text.prefixed(address) else {
+                Runtime.fatal("the boot-time key --ipv4 is not an address/prefix such as 10.0.2.15/24, or dhcp: ", text: address)
+            }
+            self.address = parsed.address
+            prefixLength = parsed.prefixLength
+            if !gateway.isEmpty {
+                guard let router = IPv4Text.address(gateway) else {
+                    Runtime.fatal("the boot-time key --ipv4-gateway is not an address such as 10.0.2.2: ", text: gateway)
+                }
+                self.gateway = router
+            }
         }
-        startIPv6(ipv6, gateway: ipv6Gateway)
         try? network.transmit(announcement())
     }
 
@@ -98,8 +104,8 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
     func learn(_ ip: UInt32, _ mac: [UInt8], now: UInt64) {
         guard ip != 0, mac != EthernetFrame.broadcast else { return }
         arpCache.removeAll { $0.address == ip || $0.expires <= now }
-        if arpCache.count >= IPv4Stack.arpCacheSize { arpCache.removeFirst() }
-        arpCache.append((ip, mac, now &+ IPv4Stack.arpLifetime))
+        if arpCache.count >= IPStack.arpCacheSize { arpCache.removeFirst() }
+        arpCache.append((ip, mac, now &+ IPStack.arpLifetime))
     }
 
     /// The frames to send in answer to `frame`, received at `now` (ticks).
@@ -111,7 +117,7 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
             return []
         }
         switch ethernet.etherType {
-        case EthernetFrame.arp:
+        case EthernetFrame.arp where ipv4Enabled:
             guard let arp = ARPPacket(parsing: ethernet.payload) else { framesDropped += 1; return [] }
             if arp.targetIP == address || arp.senderIP == awaitingReply || cachedMAC(for: arp.senderIP, now: now) != nil {
                 learn(arp.senderIP, arp.senderMAC, now: now)
@@ -121,7 +127,7 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
                                   targetMAC: arp.senderMAC, targetIP: arp.senderIP)
             return [EthernetFrame.emit(destination: arp.senderMAC, source: network.macAddress, etherType: EthernetFrame.arp,
                                        payload: reply.emit())]
-        case EthernetFrame.ipv4:
+        case EthernetFrame.ipv4 where ipv4Enabled:
             guard let ip = IPv4Packet(parsing: ethernet.payload),
                   ip.destination == address || ip.destination == 0xFFFF_FFFF || address == 0 else { framesDropped += 1; return [] }
             if ip.protocolNumber == IPv4Packet.udp, let udp = UDPDatagram(parsing: ip.payload, source: ip.source, destination: ip.destination),
@@ -134,7 +140,7 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
             }
             guard ip.destination == address, address != 0 else { framesDropped += 1; return [] }
             if ip.isFragment {
-                let lifetime = UInt64(IPv4Stack.reassemblySeconds) * clock.frequency
+                let lifetime = UInt64(IPStack.reassemblySeconds) * clock.frequency
                 guard let whole = reassembly.add(ip, now: now, lifetime: lifetime) else { return [] }
                 return handleDatagram(whole, from: ethernet, now: now)
             }
@@ -177,7 +183,7 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
     /// Queues a datagram on its port; false if nobody has bound the port.
     func deliver(_ udp: UDPDatagram, from peer: IPAddress) -> Bool {
         guard let index = udpPorts.firstIndex(where: { $0.port == udp.destinationPort }) else { return false }
-        if udpPorts[index].queue.count < IPv4Stack.udpQueueLimit {
+        if udpPorts[index].queue.count < IPStack.udpQueueLimit {
             udpPorts[index].queue.append(ReceivedDatagram(source: peer, sourcePort: udp.sourcePort, data: udp.data))
         } else {
             framesDropped += 1
@@ -215,6 +221,7 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
                                            payload: datagram.emit(between: .v6(source: source, destination: destination))))
             return
         }
+        guard ipv4Enabled else { throw .unreachable }
         guard data.count <= 1472 else { throw .badFrame }
         let mac = try resolve(nextHop(for: destination))
         let udp = datagram.emit(source: address, destination: destination)
@@ -354,7 +361,7 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
                 $0.localPort == segment.destinationPort && !$0.isAccepted
                     && ($0.state == .synReceived || $0.state == .established || $0.state == .closeWait)
             }
-            guard waiting.count < IPv4Stack.backlog else { framesDropped += 1; return [] }
+            guard waiting.count < IPStack.backlog else { framesDropped += 1; return [] }
             let connection = TCPConnection(syn: segment, localPort: segment.destinationPort, remoteAddress: peer,
                                            initialSequence: initialSequence(localPort: segment.destinationPort, remote: peer,
                                                                             remotePort: segment.sourcePort, now: now),
@@ -378,7 +385,7 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
     func add(_ connection: TCPConnection) {
         tcpConnections.removeAll { $0.state == .closed && (!$0.isAccepted || $0.isReleased) }
         var waiting = tcpConnections.filter { $0.state == .timeWait }.count
-        while waiting >= IPv4Stack.timeWaitLimit, let oldest = tcpConnections.firstIndex(where: { $0.state == .timeWait }) {
+        while waiting >= IPStack.timeWaitLimit, let oldest = tcpConnections.firstIndex(where: { $0.state == .timeWait }) {
             tcpConnections.remove(at: oldest)
             waiting -= 1
         }
@@ -490,6 +497,7 @@ public final class IPv4Stack<Network: NetworkInterface, C: Clock> {
         let local: IPAddress, mac: [UInt8]
         switch peer {
         case .v4(let destination):
+            guard ipv4Enabled else { throw .unreachable }
             local = .v4(address)
             mac = try resolve(nextHop(for: destination))
         case .v6(let destination):

@@ -44,7 +44,7 @@ struct IPv6State {
     static let neighborCacheSize = 64
 }
 
-extension IPv4Stack {
+extension IPStack {
     /// Starts IPv6 as `setting` says: "off", "auto" (link-local and SLAAC) or "ADDRESS/LENGTH" (and link-local);
     /// `gateway` is a default router for a static address ("" for none, or whatever routers advertise).
     func startIPv6(_ setting: String, gateway: String) {
@@ -123,7 +123,7 @@ extension IPv4Stack {
         var whole = packet
         if let fragment = packet.fragment {
             guard let reassembled = ipv6.reassembly.add(packet, fragment: fragment, now: now,
-                                                         lifetime: UInt64(IPv4Stack.reassemblySeconds) * clock.frequency) else { return [] }
+                                                         lifetime: UInt64(IPStack.reassemblySeconds) * clock.frequency) else { return [] }
             whole = reassembled
         }
         switch whole.nextHeader {

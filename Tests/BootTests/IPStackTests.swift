@@ -3,7 +3,7 @@ import XCTest
 
 /// The IPv4 stack's packet views and its answers, on the host with a fake
 /// interface and clock: frames in, frames out.
-final class IPv4StackTests: XCTestCase {
+final class IPStackTests: XCTestCase {
     final class FakeNetwork: NetworkInterface {
         let macAddress: [UInt8] = [0x52, 0x54, 0, 0x12, 0x34, 0x56]
         var sent: [[UInt8]] = []
@@ -20,9 +20,9 @@ final class IPv4StackTests: XCTestCase {
     let peerMAC: [UInt8] = [2, 0, 0, 0, 0, 1]
     let peerIP = IPv4Text.address("10.0.2.1")!
 
-    func stack() -> (IPv4Stack<FakeNetwork, FakeClock>, FakeNetwork) {
+    func stack() -> (IPStack<FakeNetwork, FakeClock>, FakeNetwork) {
         let network = FakeNetwork()
-        return (IPv4Stack(network: network, clock: FakeClock(), random: SeededRandom(), address: "10.0.2.15/24", gateway: "10.0.2.2"), network)
+        return (IPStack(network: network, clock: FakeClock(), random: SeededRandom(), address: "10.0.2.15/24", gateway: "10.0.2.2"), network)
     }
 
     func testAnnouncesItselfAndAnswersARPForItsAddressOnly() throws {
@@ -43,11 +43,11 @@ final class IPv4StackTests: XCTestCase {
         XCTAssertEqual(reply, ARPPacket(operation: ARPPacket.reply, senderMAC: network.macAddress, senderIP: ipv4.address,
                                         targetMAC: peerMAC, targetIP: peerIP))
         XCTAssertEqual(ipv4.cachedMAC(for: peerIP, now: 1), peerMAC, "the asker is learnt")
-        XCTAssertNil(ipv4.cachedMAC(for: peerIP, now: IPv4Stack<FakeNetwork, FakeClock>.arpLifetime + 1), "and forgotten")
+        XCTAssertNil(ipv4.cachedMAC(for: peerIP, now: IPStack<FakeNetwork, FakeClock>.arpLifetime + 1), "and forgotten")
         XCTAssertEqual(ipv4.handle(ask(IPv4Text.address("10.0.2.99")!), now: 0), [], "another host's address")
     }
 
-    func echoRequest(_ ipv4: IPv4Stack<FakeNetwork, FakeClock>, sequence: UInt16, data: [UInt8]) -> [UInt8] {
+    func echoRequest(_ ipv4: IPStack<FakeNetwork, FakeClock>, sequence: UInt16, data: [UInt8]) -> [UInt8] {
         let icmp = ICMPEcho(type: ICMPEcho.request, identifier: 0x1234, sequence: sequence, data: data).emit()
         let ip = IPv4Packet.emit(source: peerIP, destination: ipv4.address, protocolNumber: IPv4Packet.icmp, payload: icmp, identification: 9)
         return EthernetFrame.emit(destination: ipv4.network.macAddress, source: peerMAC, etherType: EthernetFrame.ipv4, payload: ip)
@@ -117,7 +117,7 @@ final class IPv4StackTests: XCTestCase {
         XCTAssertEqual(ipv4.handle(good, now: 0).count, 1)
     }
 
-    func udpFrame(_ ipv4: IPv4Stack<FakeNetwork, FakeClock>, port: UInt16, data: [UInt8]) -> [UInt8] {
+    func udpFrame(_ ipv4: IPStack<FakeNetwork, FakeClock>, port: UInt16, data: [UInt8]) -> [UInt8] {
         let udp = UDPDatagram(sourcePort: 4321, destinationPort: port, data: data).emit(source: peerIP, destination: ipv4.address)
         let ip = IPv4Packet.emit(source: peerIP, destination: ipv4.address, protocolNumber: IPv4Packet.udp, payload: udp, identification: 1)
         return EthernetFrame.emit(destination: ipv4.network.macAddress, source: peerMAC, etherType: EthernetFrame.ipv4, payload: ip)
@@ -174,7 +174,7 @@ final class IPv4StackTests: XCTestCase {
     }
 
     /// An IPv4 fragment of `payload` from the peer: `length` bytes at `offset`.
-    func fragment(_ ipv4: IPv4Stack<FakeNetwork, FakeClock>, _ payload: [UInt8], offset: Int, length: Int, more: Bool, id: UInt16 = 77) -> [UInt8] {
+    func fragment(_ ipv4: IPStack<FakeNetwork, FakeClock>, _ payload: [UInt8], offset: Int, length: Int, more: Bool, id: UInt16 = 77) -> [UInt8] {
         var header: [UInt8] = [0x45, 0]
         appendBE16(&header, UInt16(20 + length))
         appendBE16(&header, id)
@@ -225,7 +225,7 @@ final class IPv4StackTests: XCTestCase {
         XCTAssertNotEqual(first, ipv4.initialSequence(localPort: 80, remote: .v4(peerIP), remotePort: 5001, now: 0), "another connection: unrelated")
         XCTAssertEqual(ipv4.initialSequence(localPort: 80, remote: .v4(peerIP), remotePort: 5000, now: 1_000_000) &- first, 250_000,
                        "the same connection a second later: 250,000 further on (4 us per step)")
-        let otherKey = IPv4Stack(network: FakeNetwork(), clock: FakeClock(), random: SeededRandom(seed: 2), address: "10.0.2.15/24", gateway: "")
+        let otherKey = IPStack(network: FakeNetwork(), clock: FakeClock(), random: SeededRandom(seed: 2), address: "10.0.2.15/24", gateway: "")
         XCTAssertNotEqual(first, otherKey.initialSequence(localPort: 80, remote: .v4(peerIP), remotePort: 5000, now: 0), "another secret")
     }
 
@@ -264,7 +264,7 @@ final class IPv4StackTests: XCTestCase {
         XCTAssertThrowsError(try ipv4.connectTCP(to: .v4(peerIP), port: 0, waitingAtMost: 1)) { XCTAssertEqual($0 as? NetworkError, .refused) }
     }
 
-    func tcpFrame(_ ipv4: IPv4Stack<FakeNetwork, FakeClock>, _ segment: TCPSegment) -> [UInt8] {
+    func tcpFrame(_ ipv4: IPStack<FakeNetwork, FakeClock>, _ segment: TCPSegment) -> [UInt8] {
         let packet = IPv4Packet.emit(source: peerIP, destination: ipv4.address, protocolNumber: IPv4Packet.tcp,
                                      payload: segment.emit(source: peerIP, destination: ipv4.address), identification: 3)
         return EthernetFrame.emit(destination: ipv4.network.macAddress, source: peerMAC, etherType: EthernetFrame.ipv4, payload: packet)
@@ -300,6 +300,6 @@ final class IPv4StackTests: XCTestCase {
             network.respond = nil
             XCTAssertEqual(connection.state, .timeWait)
         }
-        XCTAssertLessThanOrEqual(ipv4.tcpConnections.count, IPv4Stack<FakeNetwork, FakeClock>.timeWaitLimit + 1)
+        XCTAssertLessThanOrEqual(ipv4.tcpConnections.count, IPStack<FakeNetwork, FakeClock>.timeWaitLimit + 1)
     }
 }
