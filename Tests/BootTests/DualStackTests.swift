@@ -190,4 +190,16 @@ final class DualStackTests: XCTestCase {
         XCTAssertTrue(onlyFour.ipv4Enabled)
         XCTAssertFalse(onlyFour.ipv6.enabled, "--ipv6 auto changes nothing under --ip-mode ipv4")
     }
+
+    func testARouterAdvertisementFromScapyGivesASLAACAddress() {
+        let (ipv4, network, clock) = stack()
+        advance(ipv4, clock, seconds: 2)
+        let packet = bytes("6000000000383afffe800000000000000000000000000001ff0200000000000000000000000000018600f00a0008025800000000000000000101020000000001030440c000000e10000007080000000020010db8000500000000000000000000")
+        _ = ipv4.handle(EthernetFrame.emit(destination: IPv6Address.allNodes.multicastMAC, source: peerMAC, etherType: EthernetFrame.ipv6,
+                                           payload: packet), now: clock.ticks())
+        advance(ipv4, clock, seconds: 1.5)
+        XCTAssertTrue(ipv4.ipv6Addresses.contains(IPv6Address("2001:db8:5::5054:ff:fe12:3456")!), "\(ipv4.ipv6Addresses.map(\.text))")
+        XCTAssertEqual(ipv4.ipv6.routers.first?.address, IPv6Address("fe80::1"))
+        _ = network
+    }
 }
