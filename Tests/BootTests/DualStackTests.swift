@@ -202,4 +202,27 @@ final class DualStackTests: XCTestCase {
         XCTAssertEqual(ipv4.ipv6.routers.first?.address, IPv6Address("fe80::1"))
         _ = network
     }
+
+    func testMulticastListenerQueriesAreAnsweredWithinTheirDelay() throws {
+        let (ipv4, network, clock) = stack("2001:db8::5/64")
+        advance(ipv4, clock, seconds: 2)
+        network.sent.removeAll()
+        // A general query (group ::) from a router, maximum response delay 500 ms, with the router alert.
+        let query = ICMPv6Message(type: ICMPv6Message.mldQuery, body: [0x01, 0xF4, 0, 0] + IPv6Address.unspecified.bytes + [0, 0, 0, 0])
+        let icmp = query.emit(source: router, destination: .allNodes)
+        let packet = IPv6Packet.emit(source: router, destination: .allNodes, nextHeader: IPv6Packet.hopByHop,
+                                     payload: [IPv6Packet.icmpv6, 0, 5, 2, 0, 0, 1, 0] + icmp, hopLimit: 1)
+        _ = ipv4.handle(EthernetFrame.emit(destination: IPv6Address.allNodes.multicastMAC, source: routerMAC, etherType: EthernetFrame.ipv6,
+                                           payload: packet), now: clock.ticks())
+        let asked = clock.ticks()
+        advance(ipv4, clock, seconds: 0.6)
+        let reports = packets(network.sent).filter { $0.destination == .allMLDv2Routers }
+        XCTAssertEqual(reports.count, 1, "one report within the delay")
+        let report = try XCTUnwrap(reports.first.flatMap { ICMPv6Message(parsing: $0.payload, source: $0.source, destination: $0.destination) })
+        XCTAssertEqual(report.type, ICMPv6Message.mldv2Report)
+        XCTAssertEqual(Array(report.body[2..<4]), [0, 2], "the two solicited-node groups (link-local's and 2001:db8::5's), not all-nodes")
+        XCTAssertEqual(report.body[4], 2, "MODE_IS_EXCLUDE")
+        XCTAssertEqual(reports.first?.hopLimit, 1)
+        XCTAssertLessThanOrEqual(clock.ticks() - asked, 600_000)
+    }
 }

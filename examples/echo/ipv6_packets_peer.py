@@ -4,7 +4,8 @@
 report, makes its static address a duplicate, asks for its MAC by neighbour
 solicitation, pings it through extension headers and in fragments, checks
 the parameter problems it must answer, gives it a prefix by router
-advertisement, and has a UDP datagram echoed over link-local."""
+advertisement, has a multicast listener query answered, and a UDP datagram echoed over
+link-local."""
 import ipaddress, os, socket, sys, time
 
 path = os.environ["NET_SOCKET"]
@@ -15,7 +16,8 @@ sock.bind(path)   # before scapy's slow import, so the unikernel's first frames 
 sock.settimeout(0.2)
 from scapy.all import (Ether, IPv6, ICMPv6EchoRequest, ICMPv6EchoReply, ICMPv6ND_NS, ICMPv6ND_NA, ICMPv6ND_RA, ICMPv6NDOptSrcLLAddr,
                        ICMPv6NDOptDstLLAddr, ICMPv6NDOptPrefixInfo, ICMPv6ParamProblem, ICMPv6MLReport2, IPv6ExtHdrHopByHop,
-                       IPv6ExtHdrDestOpt, HBHOptUnknown, PadN, UDP, Raw, raw, fragment6, IPv6ExtHdrFragment)
+                       IPv6ExtHdrDestOpt, HBHOptUnknown, PadN, UDP, Raw, raw, fragment6, IPv6ExtHdrFragment,
+                       ICMPv6MLQuery2, RouterAlert)
 
 deadline = time.time() + 60
 while not os.path.exists(path + ".qemu"):
@@ -130,7 +132,15 @@ echo = to_guest(IPv6(src="2001:db8:5::1", dst=slaac) / ICMPv6EchoRequest(id=1, s
 expect(lambda f: ICMPv6EchoReply in f and f[ICMPv6EchoReply].seq == 6, "echo on the SLAAC address", resend=echo)
 print("SLAAC: %s answers" % slaac)
 
-# 7. UDP over link-local, echoed: the unikernel counts it and stops.
+# 7. A multicast listener query from a router: a report of our groups within its delay.
+query = (Ether(src=me_mac, dst="33:33:00:00:00:01") / IPv6(src=me, dst="ff02::1", hlim=1) / IPv6ExtHdrHopByHop(options=[RouterAlert()]) /
+         ICMPv6MLQuery2(mrd=500))
+answering = lambda f: ICMPv6MLReport2 in f and f[ICMPv6MLReport2].records_number >= 1 and f[ICMPv6MLReport2].records[0].rtype == 2
+report = expect(answering, "MLDv2 report (MODE_IS_EXCLUDE) answering the query", seconds=5, resend=query)
+assert report[IPv6].hlim == 1, report.summary()
+print("MLD query: answered with a report of %d groups" % report[ICMPv6MLReport2].records_number)
+
+# 8. UDP over link-local, echoed: the unikernel counts it and stops.
 datagram = to_guest(IPv6(src=me, dst=link_local) / UDP(sport=5000, dport=7) / Raw(b"over six"))
 back = expect(lambda f: UDP in f and f[UDP].dport == 5000, "UDP echo over IPv6", resend=datagram)
 assert back[Raw].load == b"over six"

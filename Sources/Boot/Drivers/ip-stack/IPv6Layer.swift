@@ -39,6 +39,9 @@ struct IPv6State {
     /// Addresses DAD found in use by another node.
     var duplicates: [IPv6Address] = []
     var echoRepliesSent = 0
+    /// A multicast listener query to answer (RFC 3810 6.2): when, and for which of our groups.
+    var reportDue: UInt64?
+    var reportGroups: [IPv6Address] = []
     var reassembly = Reassembly<IPv6FragmentKey, IPv6Packet>()
 
     static let neighborCacheSize = 64
@@ -82,7 +85,11 @@ extension IPStack {
     }
 
     /// The multicast groups we listen to: all nodes and each address's solicited-node group.
-    var ipv6Groups: [IPv6Address] { [.allNodes] + ipv6.addresses.map { $0.address.solicitedNode } }
+    var ipv6Groups: [IPv6Address] {
+        var groups: [IPv6Address] = [.allNodes]
+        for address in ipv6.addresses where !groups.contains(address.address.solicitedNode) { groups.append(address.address.solicitedNode) }
+        return groups   // addresses with one interface identifier share a solicited-node group
+    }
 
     /// Ethernet destinations IPv6 accepts besides our own: its groups' multicast MACs.
     func acceptsIPv6Multicast(_ mac: [UInt8]) -> Bool {
@@ -174,6 +181,19 @@ extension IPStack {
             } else if ipv6.neighbors.contains(where: { $0.address == advertisement.target }) || awaitingNeighbor == advertisement.target {
                 learnNeighbor(advertisement.target, advertisement.options.targetLinkLayer ?? ethernet.source, now: now)
             }
+            return []
+        case ICMPv6Message.mldQuery:
+            // RFC 3810 5.1: from a link-local router, hop limit 1; the group :: asks about all of ours.
+            guard packet.hopLimit == 1, packet.source.isLinkLocal, message.body.count >= 20 else { framesDropped += 1; return [] }
+            let group = IPv6Address(bytes: message.body[4..<20])
+            let groups = ipv6Groups.filter { $0 != .allNodes && (group.isUnspecified || $0 == group) }   // all-nodes is never reported
+            guard !groups.isEmpty else { return [] }
+            // Answer at a random moment within the maximum response delay (milliseconds; at most a second here).
+            let milliseconds = min(UInt64(readBE16(message.body[...], 0)), 1000)
+            let due = now &+ (milliseconds == 0 ? 0 : nextRandom() % (milliseconds * clock.frequency / 1000 + 1))
+            ipv6.reportDue = min(ipv6.reportDue ?? due, due)
+            if group.isUnspecified { ipv6.reportGroups = [] }
+            for group in groups where !ipv6.reportGroups.contains(group) { ipv6.reportGroups.append(group) }
             return []
         case ICMPv6Message.routerAdvertisement:
             guard let advertisement = RouterAdvertisement(parsing: message, source: packet.source, hopLimit: packet.hopLimit) else {
@@ -273,9 +293,16 @@ extension IPStack {
         if joined, let linkLocal = ipv6.addresses.first?.address {
             // Join the solicited-node groups before DAD (RFC 4862 5.4.2), so switches that snoop MLD pass the answers.
             let source = isOurs(linkLocal) ? linkLocal : IPv6Address.unspecified
-            let report = NDEmit.listenerReport(joining: ipv6.addresses.map { $0.address.solicitedNode })
+            let report = NDEmit.listenerReport(joining: ipv6Groups.filter { $0 != .allNodes })
             frames.append(EthernetFrame.emit(destination: IPv6Address.allMLDv2Routers.multicastMAC, source: network.macAddress,
                                              etherType: EthernetFrame.ipv6, payload: NDEmit.mldPacket(source: source, report: report)))
+        }
+        if let due = ipv6.reportDue, now >= due, let linkLocal = ipv6.addresses.first(where: { $0.address.isLinkLocal && !$0.tentative }) {
+            ipv6.reportDue = nil
+            let report = NDEmit.listenerReport(joining: ipv6.reportGroups, answering: true)
+            ipv6.reportGroups = []
+            frames.append(EthernetFrame.emit(destination: IPv6Address.allMLDv2Routers.multicastMAC, source: network.macAddress,
+                                             etherType: EthernetFrame.ipv6, payload: NDEmit.mldPacket(source: linkLocal.address, report: report)))
         }
         if let due = ipv6.nextSolicitation, now >= due, let linkLocal = ipv6.addresses.first, !linkLocal.tentative,
            linkLocal.address.isLinkLocal {
@@ -295,6 +322,7 @@ extension IPStack {
         guard ipv6.enabled else { return nil }
         var deadlines = ipv6.addresses.compactMap { $0.tentative ? ($0.probedAt.map { $0 &+ clock.frequency } ?? 0) : nil }
         if let next = ipv6.nextSolicitation { deadlines.append(next) }
+        if let due = ipv6.reportDue { deadlines.append(due) }
         return deadlines.min()
     }
 

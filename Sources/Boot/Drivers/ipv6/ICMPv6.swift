@@ -5,7 +5,7 @@ public struct ICMPv6Message: Equatable {
     public static let echoRequest: UInt8 = 128, echoReply: UInt8 = 129
     public static let routerSolicitation: UInt8 = 133, routerAdvertisement: UInt8 = 134
     public static let neighborSolicitation: UInt8 = 135, neighborAdvertisement: UInt8 = 136
-    public static let mldv2Report: UInt8 = 143
+    public static let mldQuery: UInt8 = 130, mldv2Report: UInt8 = 143
     /// Destination unreachable's code for a port nobody listens on.
     public static let portUnreachable: UInt8 = 4
 
@@ -172,10 +172,11 @@ public enum NDEmit {
     }
 
     /// An MLDv2 report (RFC 3810 5.2): we exclude no sources of these groups, i.e. we listen to them.
-    public static func listenerReport(joining groups: [IPv6Address]) -> ICMPv6Message {
+    /// Joining, the records say CHANGE_TO_EXCLUDE_MODE (4); answering a query, MODE_IS_EXCLUDE (2).
+    public static func listenerReport(joining groups: [IPv6Address], answering: Bool = false) -> ICMPv6Message {
         var body: [UInt8] = [0, 0]
         appendBE16(&body, UInt16(groups.count))
-        for group in groups { body += [4, 0, 0, 0] + group.bytes }   // CHANGE_TO_EXCLUDE_MODE, no sources
+        for group in groups { body += [answering ? 2 : 4, 0, 0, 0] + group.bytes }   // no auxiliary data, no sources
         return ICMPv6Message(type: ICMPv6Message.mldv2Report, body: body)
     }
 
