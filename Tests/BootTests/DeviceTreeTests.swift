@@ -63,12 +63,37 @@ final class DeviceTreeTests: XCTestCase {
         }
     }
 
+    func testFindsNestedNodesAndSkipsSiblingsSubtrees() throws {
+        let blob = try Self.compile("""
+        /dts-v1/;
+        / {
+            a { b { soc { x = <1>; }; }; };
+            soc { p = <7>; serial@1 { reg = <0x10 0x4>; }; serial@2 { reg = <0x20 0x4>; deep { z; }; }; };
+            tail { };
+        };
+        """)
+        try blob.withUnsafeBytes { bytes in
+            let tree = try XCTUnwrap(DeviceTree(bytes: bytes))
+            XCTAssertEqual(tree.node(at: "/")?.offset, tree.root?.offset)
+            XCTAssertEqual(tree.node(at: "/soc")?.property("p").map { Array($0.cells) }, [7], "not /a/b/soc")
+            XCTAssertEqual(tree.node(at: "/soc/serial@2")?.register()?.address, 0x20)
+            XCTAssertEqual(tree.node(at: "/soc/serial")?.register()?.address, 0x10, "no unit address: the first serial@")
+            XCTAssertNotNil(tree.node(at: "/soc/serial@2/deep"))
+            XCTAssertNotNil(tree.node(at: "/a/b/soc"))
+            XCTAssertNotNil(tree.node(at: "//tail/"))
+            XCTAssertNil(tree.node(at: "/soc/deep"))
+            XCTAssertNil(tree.node(at: "/b"))
+            XCTAssertNil(tree.node(at: "/soc/serial@3"))
+            XCTAssertEqual(tree.node(at: "/soc")?.children.map(\.name), ["serial@1", "serial@2"])
+        }
+    }
+
     func testReadsRegistersCellsAndStrings() throws {
         try withTree { tree in
             let uart = try XCTUnwrap(tree.node(at: "/serial@1c28000"))
             XCTAssertEqual(uart.register()?.address, 0x01c2_8000)
             XCTAssertEqual(uart.register()?.size, 0x400)
-            XCTAssertEqual(uart.property("reg-shift")?.cells, [2])
+            XCTAssertEqual(uart.property("reg-shift").map { Array($0.cells) }, [2])
             XCTAssertEqual(tree.node(at: "/")?.property("compatible")?.strings, ["vendor,board", "vendor,soc"])
             XCTAssertEqual(tree.node(at: "/timer")?.property("always-on")?.bytes.count, 0)
             XCTAssertEqual(tree.node(at: "/chosen")?.property("stdout-path")?.string, "/serial@1c28000")
@@ -85,10 +110,10 @@ final class DeviceTreeTests: XCTestCase {
 
     func testBootArgumentsComeFromChosen() throws {
         try withTree { tree in
-            let arguments = BootArguments(tree.bootArguments)
-            XCTAssertEqual(arguments.value(for: "message"), "hi there")
-            XCTAssertEqual(arguments.value(for: "count"), "3")
-            XCTAssertEqual(arguments.value(for: "verbose"), "true")
+            let arguments = tree.bootArguments
+            XCTAssertEqual(arguments.text(for: "message"), "hi there")
+            XCTAssertEqual(arguments.text(for: "count"), "3")
+            XCTAssertEqual(arguments.text(for: "verbose"), "true")
             XCTAssertNil(arguments.value(for: "missing"))
         }
     }
@@ -124,7 +149,8 @@ final class DeviceTreeTests: XCTestCase {
                 guard let tree = DeviceTree(bytes: bytes) else { return }
                 _ = tree.node(at: "/serial@9000000")?.register()
                 _ = tree.nodes(compatibleWith: "arm,pl011")
-                _ = BootArguments(tree.bootArguments).value(for: "message")
+                _ = tree.bootArguments.value(for: "message")
+                _ = tree.node(at: "/chosen")?.property("bootargs")?.cells.reduce(0, &+)
                 _ = tree.root?.children.map { $0.properties.map(\.strings) }
             }
         }
@@ -133,26 +159,44 @@ final class DeviceTreeTests: XCTestCase {
 
 final class BootArgumentsTests: XCTestCase {
     func testFormsAndOverrides() {
-        let arguments = BootArguments("--message=one count=2 --flag --message=two")
-        XCTAssertEqual(arguments.value(for: "message"), "two", "later values override earlier ones")
-        XCTAssertEqual(arguments.value(for: "count"), "2")
-        XCTAssertEqual(arguments.value(for: "flag"), "true")
+        withArguments("--message=one count=2 --flag --message=two ---") { arguments in
+            XCTAssertEqual(arguments.text(for: "message"), "two", "later values override earlier ones")
+            XCTAssertEqual(arguments.text(for: "count"), "2")
+            XCTAssertEqual(arguments.text(for: "flag"), "true")
+            XCTAssertNil(arguments.value(for: "mess"), "a prefix of a key is not the key")
+            XCTAssertEqual(arguments.count, 4)
+        }
     }
 
     func testQuotesKeepSpaces() {
-        XCTAssertEqual(BootArguments("--message=\"a b  c\" --x=1").value(for: "message"), "a b  c")
-        XCTAssertEqual(BootArguments("").pairs.count, 0)
-        XCTAssertEqual(BootArguments("   ").pairs.count, 0)
+        withArguments("--message=\"a b  c\" --x=1") { XCTAssertEqual($0.text(for: "message"), "a b  c") }
+        withArguments("--m=\\x41\\\\") { XCTAssertEqual($0.text(for: "m"), "A\\") }
+        withArguments("") { XCTAssertEqual($0.count, 0) }
+        withArguments("   ") { XCTAssertEqual($0.count, 0) }
     }
 
     func testTypedValues() {
-        XCTAssertEqual(Int(bootArgument: "42"), 42)
-        XCTAssertEqual(Int(bootArgument: "-7"), -7)
-        XCTAssertNil(Int(bootArgument: "4x"))
-        XCTAssertNil(Int(bootArgument: ""))
-        XCTAssertEqual(Bool(bootArgument: "on"), true)
-        XCTAssertEqual(Bool(bootArgument: "false"), false)
-        XCTAssertNil(Bool(bootArgument: "maybe"))
+        XCTAssertEqual(Int(bootArgument: Array("42".utf8)), 42)
+        XCTAssertEqual(Int(bootArgument: Array("-7".utf8)), -7)
+        XCTAssertNil(Int(bootArgument: Array("4x".utf8)))
+        XCTAssertNil(Int(bootArgument: []))
+        XCTAssertEqual(Bool(bootArgument: Array("on".utf8)), true)
+        XCTAssertEqual(Bool(bootArgument: Array("false".utf8)), false)
+        XCTAssertNil(Bool(bootArgument: Array("maybe".utf8)))
+        XCTAssertEqual(String(bootArgument: Array("Grüße".utf8)), "Grüße")
+        XCTAssertNil(String(bootArgument: [0x41, 0xFF]), "bytes that are not UTF-8 are refused, not repaired")
+    }
+}
+
+/// Parses `commandLine` as the runtime would find it in /chosen/bootargs.
+func withArguments(_ commandLine: String, _ body: (BootArguments) -> Void) {
+    Array(commandLine.utf8).withUnsafeBytes { body(BootArguments(bytes: $0)) }
+}
+
+extension BootArguments {
+    /// The value for `key` as text, for comparing in tests.
+    func text(for key: StaticString) -> String? {
+        value(for: key).map { String(decoding: $0, as: UTF8.self) }
     }
 }
 
@@ -166,5 +210,34 @@ struct SplitMix {
         z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
         z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
         return z ^ (z >> 31)
+    }
+}
+
+final class ConsoleMessageTests: XCTestCase {
+    func decimal(_ value: UInt64) -> String {
+        var digits: [UInt8] = []
+        forEachDecimalDigit(of: value) { digits.append($0) }
+        return String(decoding: digits, as: UTF8.self)
+    }
+
+    func testDecimalDigitsWithoutDivision() {
+        for value: UInt64 in [0, 1, 9, 10, 11, 99, 100, 101, 1_000_000, 4_294_967_296, UInt64.max, UInt64.max - 1, 10_000_000_000_000_000_000] {
+            XCTAssertEqual(decimal(value), String(value))
+        }
+        var generator = SplitMix(seed: 7)
+        for _ in 0..<2000 {
+            let value = generator.next() >> (generator.next() % 64)
+            XCTAssertEqual(decimal(value), String(value))
+        }
+    }
+
+    func testInterpolationFormatsNumbersStringsAndTheRest() {
+        let name = "Grüße"
+        let count: Int8 = -128
+        let big = UInt64.max
+        let message: ConsoleMessage = "\(name): \(count) \(big) \(-7) \(true) \("static" as StaticString) \(name.dropFirst(2)) \(3.5)"
+        XCTAssertEqual(String(decoding: message.bytes, as: UTF8.self), "Grüße: -128 \(UInt64.max) -7 true static üße 3.5")
+        let plain: ConsoleMessage = "no interpolation"
+        XCTAssertEqual(String(decoding: plain.bytes, as: UTF8.self), "no interpolation")
     }
 }

@@ -75,21 +75,23 @@ final class HardeningTests: XCTestCase {
         }
         for value in cases {
             let line = BootArgumentQuoting.commandLine([("message", value), ("count", "3")])
-            let parsed = BootArguments(line)
-            XCTAssertEqual(parsed.value(for: "message"), value, "quoted as \(line)")
-            XCTAssertEqual(parsed.value(for: "count"), "3", "a value must not reach the next key: \(line)")
-            XCTAssertEqual(parsed.pairs.count, 2, line)
+            Array(line.utf8).withUnsafeBytes { bytes in
+                let parsed = BootArguments(bytes: bytes)
+                XCTAssertEqual(parsed.value(for: "message"), Array(value.utf8), "quoted as \(line)")
+                XCTAssertEqual(parsed.value(for: "count"), Array("3".utf8), "a value must not reach the next key: \(line)")
+                XCTAssertEqual(parsed.count, 2, line)
+            }
         }
     }
 
     func testRuntimeIntParserRefusesWhatDoesNotFit() {
-        XCTAssertEqual(Int(bootArgument: "-42"), -42)
-        XCTAssertEqual(Int(bootArgument: "\(Int.max)"), Int.max)
-        XCTAssertEqual(Int(bootArgument: "\(Int.min)"), Int.min)
-        XCTAssertNil(Int(bootArgument: "9223372036854775808"), "overflow is nil, not a trap")
-        XCTAssertNil(Int(bootArgument: "99999999999999999999999"))
-        XCTAssertNil(Int(bootArgument: "+5"))
-        XCTAssertNil(Int(bootArgument: "-"))
+        XCTAssertEqual(Int(bootArgument: Array("-42".utf8)), -42)
+        XCTAssertEqual(Int(bootArgument: Array("\(Int.max)".utf8)), Int.max)
+        XCTAssertEqual(Int(bootArgument: Array("\(Int.min)".utf8)), Int.min)
+        XCTAssertNil(Int(bootArgument: Array("9223372036854775808".utf8)), "overflow is nil, not a trap")
+        XCTAssertNil(Int(bootArgument: Array("99999999999999999999999".utf8)))
+        XCTAssertNil(Int(bootArgument: Array("+5".utf8)))
+        XCTAssertNil(Int(bootArgument: Array("-".utf8)))
     }
 
     func keysOfHello() throws -> [ResolvedKey] {

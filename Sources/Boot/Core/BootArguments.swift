@@ -10,36 +10,66 @@
 /// starts or ends a quoted run (the quotes are dropped); a backslash escapes:
 /// `\\` is a backslash, `\"` a double quote, `\xHH` the byte HH; any other
 /// backslash is kept as it is. So every byte string round-trips.
+///
+/// It works over the blob's bytes and builds no String, so that an image
+/// whose keys are numbers and flags carries none of String's code.
 public struct BootArguments {
-    /// (key, value) pairs in command-line order.
-    public let pairs: [(key: String, value: String)]
+    /// The command line's bytes, up to its NUL.
+    public let bytes: UnsafeRawBufferPointer
 
-    /// Parses a command line such as `--message="hi there" --count=3`.
-    public init(_ commandLine: String) {
-        var pairs: [(key: String, value: String)] = []
-        for word in BootArguments.words(commandLine) {
-            var text = word[...]
-            while text.first == UInt8(ascii: "-") { text = text.dropFirst() }
-            guard !text.isEmpty else { continue }
-            if let equals = text.firstIndex(of: UInt8(ascii: "=")) {
-                pairs.append((String(decoding: text[..<equals], as: UTF8.self),
-                              String(decoding: text[(equals + 1)...], as: UTF8.self)))
+    /// A command line, such as a `bootargs` value with its closing NUL.
+    public init(bytes: UnsafeRawBufferPointer) {
+        var end = 0
+        while end < bytes.count && bytes[end] != 0 { end += 1 }
+        self.bytes = UnsafeRawBufferPointer(rebasing: bytes[0..<end])
+    }
+
+    /// The last value given for `key`, unquoted, if any (`[116, 114, 117, 101]`,
+    /// "true", for a bare `--flag`).
+    public func value(for key: StaticString) -> [UInt8]? {
+        var found: [UInt8]?
+        forEachPair { word, equals in
+            let name = keyStart(word)..<(equals ?? word.count)
+            guard name.count == key.utf8CodeUnitCount else { return }
+            for index in 0..<name.count where word[name.lowerBound + index] != key.utf8Start[index] { return }
+            if let equals {
+                found = Array(word[(equals + 1)...])
             } else {
-                pairs.append((String(decoding: text, as: UTF8.self), "true"))
+                found = [UInt8(ascii: "t"), UInt8(ascii: "r"), UInt8(ascii: "u"), UInt8(ascii: "e")]
             }
         }
-        self.pairs = pairs
+        return found
     }
 
-    /// The last value given for `key`, if any.
-    public func value(for key: String) -> String? {
-        pairs.last { $0.key.utf8.elementsEqual(key.utf8) }?.value
+    /// How many key words the line holds (a word of dashes alone is none).
+    public var count: Int {
+        var count = 0
+        forEachPair { _, _ in count += 1 }
+        return count
     }
 
-    /// Splits into words as the quoting above says.
-    static func words(_ commandLine: String) -> [[UInt8]] {
-        let bytes = Array(commandLine.utf8)
-        var words: [[UInt8]] = []
+    /// Where a word's key begins, past its leading dashes.
+    func keyStart(_ word: [UInt8]) -> Int {
+        var start = 0
+        while start < word.count && word[start] == UInt8(ascii: "-") { start += 1 }
+        return start
+    }
+
+    /// Calls `body` with each unquoted word that names a key, and the index
+    /// of its first `=` if it has one.
+    func forEachPair(_ body: ([UInt8], Int?) -> Void) {
+        forEachWord { word in
+            let start = keyStart(word)
+            guard start < word.count else { return }
+            var equals: Int?
+            for index in start..<word.count where word[index] == UInt8(ascii: "=") { equals = index; break }
+            body(word, equals)
+        }
+    }
+
+    /// Splits into words as the quoting above says, and calls `body` with
+    /// each, unquoted; one buffer serves every word.
+    func forEachWord(_ body: ([UInt8]) -> Void) {
         var current: [UInt8] = []
         var inQuotes = false
         var inWord = false
@@ -52,8 +82,8 @@ public struct BootArguments {
                 if next == UInt8(ascii: "\\") || next == UInt8(ascii: "\"") {
                     current.append(next)
                     index += 1
-                } else if next == UInt8(ascii: "x"), index + 2 < bytes.count, let high = hexDigit(bytes[index + 1]),
-                          let low = hexDigit(bytes[index + 2]) {
+                } else if next == UInt8(ascii: "x"), index + 2 < bytes.count, let high = BootArguments.hexDigit(bytes[index + 1]),
+                          let low = BootArguments.hexDigit(bytes[index + 2]) {
                     current.append(high << 4 | low)
                     index += 3
                 } else {
@@ -63,15 +93,14 @@ public struct BootArguments {
             } else if byte == UInt8(ascii: "\"") {
                 inQuotes.toggle()
                 inWord = true
-            } else if !inQuotes && isSpace(byte) {
-                if inWord { words.append(current); current = []; inWord = false }
+            } else if !inQuotes && BootArguments.isSpace(byte) {
+                if inWord { body(current); current.removeAll(keepingCapacity: true); inWord = false }
             } else {
                 current.append(byte)
                 inWord = true
             }
         }
-        if inWord { words.append(current) }
-        return words
+        if inWord { body(current) }
     }
 
     static func isSpace(_ byte: UInt8) -> Bool {
@@ -88,25 +117,30 @@ public struct BootArguments {
     }
 }
 
-/// A value a boot-time key can hold, parsed from its text on the command line.
+/// A value a boot-time key can hold, parsed from its bytes on the command line.
 public protocol BootKeyValue {
-    /// `nil` when `text` is not a valid value of this type.
-    init?(bootArgument text: String)
+    /// `nil` when `bytes` are not a valid value of this type.
+    init?(bootArgument bytes: [UInt8])
 }
 
 extension String: BootKeyValue {
-    public init?(bootArgument text: String) { self = text }
+    /// The bytes, if they are valid UTF-8. (Refusing rather than repairing
+    /// keeps String's repair code, and the UTF-16 machinery it reaches, out
+    /// of the image.)
+    public init?(bootArgument bytes: [UInt8]) {
+        guard let text = String(validating: bytes, as: UTF8.self) else { return nil }
+        self = text
+    }
 }
 
 extension Int: BootKeyValue {
     /// Decimal digits with an optional leading `-`; `nil` if it does not fit an Int.
-    public init?(bootArgument text: String) {
-        var digits = text.utf8[...]
-        let negative = digits.first == UInt8(ascii: "-")
-        if negative { digits = digits.dropFirst() }
-        guard !digits.isEmpty else { return nil }
+    public init?(bootArgument bytes: [UInt8]) {
+        let negative = bytes.first == UInt8(ascii: "-")
+        let first = negative ? 1 : 0
+        guard first < bytes.count else { return nil }
         var value = 0
-        for digit in digits {
+        for digit in bytes[first...] {
             guard digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9") else { return nil }
             // Built negative, so that Int.min parses too.
             let (shifted, overflowA) = value.multipliedReportingOverflow(by: 10)
@@ -124,11 +158,16 @@ extension Int: BootKeyValue {
 }
 
 extension Bool: BootKeyValue {
-    public init?(bootArgument text: String) {
-        switch Array(text.utf8) {
-        case Array("true".utf8), Array("yes".utf8), Array("on".utf8), Array("1".utf8): self = true
-        case Array("false".utf8), Array("no".utf8), Array("off".utf8), Array("0".utf8): self = false
-        default: return nil
+    public init?(bootArgument bytes: [UInt8]) {
+        func equals(_ word: StaticString) -> Bool {
+            bytes.count == word.utf8CodeUnitCount && bytes.indices.allSatisfy { bytes[$0] == word.utf8Start[$0] }
+        }
+        if equals("true") || equals("yes") || equals("on") || equals("1") {
+            self = true
+        } else if equals("false") || equals("no") || equals("off") || equals("0") {
+            self = false
+        } else {
+            return nil
         }
     }
 }

@@ -4,13 +4,18 @@
 /// trusts the blob: every read is bounds-checked, and a malformed tree gives
 /// `nil` answers rather than a crash. It builds for the host too, where it is
 /// unit tested and fuzzed.
+///
+/// Every image carries it, so it is written to be small: one `step` walks
+/// the structure block token by token, lookups compare bytes with
+/// StaticStrings, nothing allocates, and lengths from the blob are compared
+/// as UInt32 before they become Ints (Int is 32 bits on ARM).
 public struct DeviceTree {
     /// The blob's bytes, exactly `totalsize` long.
     public let bytes: UnsafeRawBufferPointer
-    let structureOffset: Int
-    let structureSize: Int
-    let stringsOffset: Int
-    let stringsSize: Int
+    let structureStart: Int
+    let structureEnd: Int
+    let stringsStart: Int
+    let stringsEnd: Int
 
     static let magic: UInt32 = 0xd00d_feed
     enum Token: UInt32 {
@@ -21,48 +26,38 @@ public struct DeviceTree {
     /// header (magic, version 16/17, blocks inside the blob).
     public init?(bytes: UnsafeRawBufferPointer) {
         guard bytes.count >= 40, DeviceTree.bigEndian32(bytes, at: 0) == DeviceTree.magic else { return nil }
-        let total = Int(DeviceTree.bigEndian32(bytes, at: 4)!)
-        guard total >= 40, total <= bytes.count else { return nil }
-        let blob = UnsafeRawBufferPointer(rebasing: bytes[0..<total])
-        let structureOffset = Int(DeviceTree.bigEndian32(blob, at: 8)!)
-        let stringsOffset = Int(DeviceTree.bigEndian32(blob, at: 12)!)
-        let version = DeviceTree.bigEndian32(blob, at: 20)!
-        let lastCompatible = DeviceTree.bigEndian32(blob, at: 24)!
-        let stringsSize = Int(DeviceTree.bigEndian32(blob, at: 32)!)
-        let structureSize = Int(DeviceTree.bigEndian32(blob, at: 36)!)
-        guard version >= 16 || lastCompatible <= 16,
-              structureOffset % 4 == 0,
+        func field(_ offset: Int) -> UInt32 { DeviceTree.bigEndian32(bytes, at: offset) }
+        let total = field(4), structureOffset = field(8), stringsOffset = field(12)
+        let version = field(20), lastCompatible = field(24), stringsSize = field(32), structureSize = field(36)
+        guard total >= 40, UInt(total) <= UInt(bytes.count),
+              version >= 16 || lastCompatible <= 16, structureOffset % 4 == 0,
               structureOffset <= total, structureSize <= total - structureOffset,
               stringsOffset <= total, stringsSize <= total - stringsOffset
         else { return nil }
-        self.bytes = blob
-        self.structureOffset = structureOffset
-        self.structureSize = structureSize
-        self.stringsOffset = stringsOffset
-        self.stringsSize = stringsSize
+        self.bytes = UnsafeRawBufferPointer(start: bytes.baseAddress, count: Int(total))
+        structureStart = Int(structureOffset)
+        structureEnd = Int(structureOffset + structureSize)
+        stringsStart = Int(stringsOffset)
+        stringsEnd = Int(stringsOffset + stringsSize)
     }
 
     /// Reads a tree whose header is at `address` (a boot loader handed it
     /// over, or the linker placed it); `nil` if no valid header is there.
     public init?(address: UInt) {
-        guard address != 0, address % 4 == 0,
-              let header = UnsafeRawPointer(bitPattern: address) else { return nil }
+        guard address != 0, address % 4 == 0, let header = UnsafeRawPointer(bitPattern: address) else { return nil }
         let first8 = UnsafeRawBufferPointer(start: header, count: 8)
-        guard DeviceTree.bigEndian32(first8, at: 0) == DeviceTree.magic,
-              let total = DeviceTree.bigEndian32(first8, at: 4),
-              total >= 40, total <= 16 << 20 else { return nil }
+        let total = DeviceTree.bigEndian32(first8, at: 4)
+        guard DeviceTree.bigEndian32(first8, at: 0) == DeviceTree.magic, total >= 40, total <= 16 << 20 else { return nil }
         self.init(bytes: UnsafeRawBufferPointer(start: header, count: Int(total)))
     }
 
     /// The root node.
     public var root: Node? {
-        var cursor = structureOffset
-        while let token = token(at: cursor) {
-            switch token {
-            case .nop: cursor += 4
-            case .beginNode: return Node(tree: self, offset: cursor)
-            default: return nil
-            }
+        var cursor = structureStart
+        while let (token, next) = step(at: cursor) {
+            if token == .beginNode { return Node(tree: self, offset: cursor) }
+            guard token == .nop else { return nil }
+            cursor = next
         }
         return nil
     }
@@ -72,23 +67,37 @@ public struct DeviceTree {
     /// before the `@` is equal. Names are StaticStrings and compared as
     /// bytes, so an image that only looks nodes up links none of String.
     public func node(at path: StaticString) -> Node? {
-        path.withUTF8Buffer { node(atPathBytes: $0) }
-    }
-
-    func node(atPathBytes path: UnsafeBufferPointer<UInt8>) -> Node? {
-        guard var node = root else { return nil }
-        var start = 0
-        while start < path.count {
-            var end = start
-            while end < path.count && path[end] != UInt8(ascii: "/") { end += 1 }
-            if end > start {
-                let component = UnsafeBufferPointer(rebasing: path[start..<end])
-                guard let child = node.children.first(where: { $0.nameMatches(component) }) else { return nil }
-                node = child
+        // One pass over the structure: `matched` components of the path have
+        // been found, the last at depth `matched`; a node that opens right
+        // below it is compared with the next component, path[start..<end].
+        let length = path.utf8CodeUnitCount, path = path.utf8Start
+        let slash = UInt8(ascii: "/")
+        var start = 0, end = 0
+        var depth = 0, matched = -1
+        var cursor = structureStart
+        var steps = 0
+        while steps < 1 << 20, let (token, next) = step(at: cursor) {
+            steps &+= 1
+            if token == .beginNode {
+                let node = Node(tree: self, offset: cursor)
+                if depth == matched &+ 1 && (matched < 0 || node.nameMatches(path + start, end &- start)) {
+                    matched &+= 1
+                    start = end
+                    while start < length && path[start] == slash { start &+= 1 }
+                    end = start
+                    while end < length && path[end] != slash { end &+= 1 }
+                    if start == end { return node }
+                }
+                depth &+= 1
+            } else if token == .endNode {
+                depth &-= 1
+                if depth <= matched { return nil }
+            } else if token != .property && token != .nop {
+                return nil
             }
-            start = end + 1
+            cursor = next
         }
-        return node
+        return nil
     }
 
     /// Every node whose `compatible` list contains `compatible`, in tree order.
@@ -103,72 +112,90 @@ public struct DeviceTree {
         return found
     }
 
-    /// `/chosen/bootargs`, the boot-time keys, or "" when there are none.
-    public var bootArguments: String {
-        node(at: "/chosen")?.property("bootargs")?.string ?? ""
+    /// `/chosen/bootargs`, the boot-time keys, as bytes (empty when there are none).
+    public var bootArguments: BootArguments {
+        BootArguments(bytes: node(at: "/chosen")?.property("bootargs")?.bytes ?? UnsafeRawBufferPointer(start: nil, count: 0))
+    }
+
+    /// Whether the NUL-separated string list `bytes` (a `compatible` value)
+    /// holds `word`, compared as bytes.
+    public static func list(_ bytes: UnsafeRawBufferPointer, contains word: StaticString) -> Bool {
+        guard let base = bytes.baseAddress else { return false }
+        var start = 0
+        while start < bytes.count {
+            var end = start
+            while end < bytes.count && base.load(fromByteOffset: end, as: UInt8.self) != 0 { end &+= 1 }
+            if end - start == word.utf8CodeUnitCount && same(base + start, word.utf8Start, end - start) { return true }
+            start = end &+ 1
+        }
+        return false
     }
 
     // MARK: Reading the blob
 
-    static func bigEndian32(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> UInt32? {
-        guard offset >= 0, offset <= bytes.count - 4 else { return nil }
-        var value: UInt32 = 0
-        for index in 0..<4 { value = value << 8 | UInt32(bytes[offset + index]) }
-        return value
+    /// The big-endian word at `offset`, or 0 when it is not inside `bytes`.
+    static func bigEndian32(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> UInt32 {
+        guard offset >= 0, offset <= bytes.count - 4, let base = bytes.baseAddress else { return 0 }
+        return UInt32(bigEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
     }
 
-    func word(at offset: Int) -> UInt32? {
-        guard offset >= structureOffset, offset <= structureOffset + structureSize - 4 else { return nil }
-        return DeviceTree.bigEndian32(bytes, at: offset)
+    /// Whether the `count` bytes at `first` and at `second` are the same.
+    static func same(_ first: UnsafeRawPointer, _ second: UnsafeRawPointer, _ count: Int) -> Bool {
+        var index = 0
+        while index < count {
+            if first.load(fromByteOffset: index, as: UInt8.self) != second.load(fromByteOffset: index, as: UInt8.self) { return false }
+            index &+= 1
+        }
+        return true
     }
 
-    func token(at offset: Int) -> Token? {
-        guard let raw = word(at: offset) else { return nil }
-        return Token(rawValue: raw)
+    /// The byte at `offset`, which the caller has checked lies inside the blob.
+    func byte(at offset: Int) -> UInt8 {
+        bytes.baseAddress.unsafelyUnwrapped.load(fromByteOffset: offset, as: UInt8.self)
+    }
+
+    /// The blob's bytes in `range`, which the caller has checked lie inside it.
+    func window(_ range: Range<Int>) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: bytes.baseAddress.unsafelyUnwrapped + range.lowerBound, count: range.count)
+    }
+
+    /// The token at `offset` of the structure block and the offset of the
+    /// next one, or nil where the block is malformed or ends.
+    func step(at offset: Int) -> (Token, Int)? {
+        guard offset >= structureStart, offset <= structureEnd - 4,
+              let token = Token(rawValue: DeviceTree.bigEndian32(bytes, at: offset)) else { return nil }
+        switch token {
+        case .beginNode:
+            guard let length = cStringLength(at: offset + 4, limit: structureEnd) else { return nil }
+            return (token, offset + 4 + DeviceTree.aligned4(length + 1))
+        case .property:
+            guard let value = propertyValue(at: offset) else { return nil }
+            return (token, DeviceTree.aligned4(value.upperBound))
+        default:
+            return (token, offset + 4)
+        }
+    }
+
+    /// Where the value of the property token at `offset` lies, if inside the block.
+    func propertyValue(at offset: Int) -> Range<Int>? {
+        guard offset <= structureEnd - 12 else { return nil }
+        let length = DeviceTree.bigEndian32(bytes, at: offset + 4)
+        guard length <= UInt32(structureEnd - offset - 12) else { return nil }
+        return offset + 12..<offset + 12 + Int(length)
     }
 
     /// Length of the NUL-terminated string at `offset`, if it ends before `limit`.
     func cStringLength(at offset: Int, limit: Int) -> Int? {
-        guard offset >= 0 else { return nil }
+        guard offset >= 0, limit <= bytes.count else { return nil }
         var end = offset
         while end < limit {
-            if bytes[end] == 0 { return end - offset }
-            end += 1
+            if byte(at: end) == 0 { return end - offset }
+            end &+= 1
         }
         return nil
     }
 
     static func aligned4(_ value: Int) -> Int { (value + 3) & ~3 }
-
-    /// The offset just past the node that begins at `offset`, or nil if the
-    /// node is malformed or nests absurdly deep.
-    func end(ofNodeAt offset: Int) -> Int? {
-        var cursor = offset
-        var depth = 0
-        var steps = 0
-        while let token = token(at: cursor) {
-            steps += 1
-            guard steps < 1 << 20 else { return nil }
-            switch token {
-            case .beginNode:
-                depth += 1
-                guard depth < 64, let length = cStringLength(at: cursor + 4, limit: structureOffset + structureSize) else { return nil }
-                cursor += 4 + DeviceTree.aligned4(length + 1)
-            case .endNode:
-                depth -= 1
-                cursor += 4
-                if depth == 0 { return cursor }
-            case .property:
-                guard let length = word(at: cursor + 4) else { return nil }
-                cursor += 12 + DeviceTree.aligned4(Int(length))
-            case .nop:
-                cursor += 4
-            case .end:
-                return nil
-            }
-        }
-        return nil
-    }
 }
 
 extension DeviceTree {
@@ -180,115 +207,78 @@ extension DeviceTree {
 
         var nameRange: Range<Int> {
             let start = offset + 4
-            let length = tree.cStringLength(at: start, limit: tree.structureOffset + tree.structureSize) ?? 0
-            return start..<start + length
+            return start..<start + (tree.cStringLength(at: start, limit: tree.structureEnd) ?? 0)
         }
 
         /// The node's name with its unit address, such as `serial@1c28000`.
         public var name: String {
-            String(decoding: UnsafeRawBufferPointer(rebasing: tree.bytes[nameRange]), as: UTF8.self)
+            String(decoding: tree.window(nameRange), as: UTF8.self)
         }
 
-        func nameMatches(_ component: UnsafeBufferPointer<UInt8>) -> Bool {
-            let name = tree.bytes[nameRange]
-            if name.elementsEqual(component) { return true }
-            guard !component.contains(UInt8(ascii: "@")) else { return false }
-            let beforeAt = name.firstIndex(of: UInt8(ascii: "@")) ?? name.endIndex
-            return name[name.startIndex..<beforeAt].elementsEqual(component)
+        /// Whether the name is the `count` bytes at `component`, or its part
+        /// before the `@` is when they hold no unit address.
+        func nameMatches(_ component: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+            let name = nameRange
+            guard name.count >= count, DeviceTree.same(tree.bytes.baseAddress.unsafelyUnwrapped + name.lowerBound, component, count) else { return false }
+            if name.count == count { return true }
+            for index in 0..<count where component[index] == UInt8(ascii: "@") { return false }
+            return tree.byte(at: name.lowerBound + count) == UInt8(ascii: "@")
         }
 
-        /// Offset of the first token after the node's name.
-        var bodyOffset: Int { DeviceTree.aligned4(nameRange.upperBound + 1) }
-
-        /// The node's properties, in order.
-        public var properties: [Property] {
-            var result: [Property] = []
-            var cursor = bodyOffset
-            while let token = tree.token(at: cursor) {
-                if token == .nop { cursor += 4; continue }
-                guard token == .property,
-                      let length = tree.word(at: cursor + 4),
-                      let nameOffset = tree.word(at: cursor + 8) else { break }
-                let valueStart = cursor + 12
-                guard Int(length) <= tree.structureOffset + tree.structureSize - valueStart else { break }
-                result.append(Property(tree: tree, nameOffset: Int(nameOffset),
-                                       value: valueStart..<valueStart + Int(length)))
-                cursor = valueStart + DeviceTree.aligned4(Int(length))
-            }
-            return result
-        }
+        /// The node's properties, in order, read as they are iterated.
+        public var properties: Properties { Properties(tree: tree, cursor: tree.step(at: offset)?.1) }
 
         /// The property called `name`, if the node has it.
         public func property(_ name: StaticString) -> Property? {
-            name.withUTF8Buffer { wanted in properties.first { $0.hasName(wanted) } }
+            properties.first { $0.hasName(name) }
         }
 
-        /// The node's direct children, in order.
-        public var children: [Node] {
-            var result: [Node] = []
-            var cursor = bodyOffset
-            while let token = tree.token(at: cursor) {
-                switch token {
-                case .nop:
-                    cursor += 4
-                case .property:
-                    guard let length = tree.word(at: cursor + 4) else { return result }
-                    cursor += 12 + DeviceTree.aligned4(Int(length))
-                case .beginNode:
-                    result.append(Node(tree: tree, offset: cursor))
-                    guard let next = tree.end(ofNodeAt: cursor) else { return result }
-                    cursor = next
-                case .endNode, .end:
-                    return result
-                }
-            }
-            return result
-        }
+        /// The node's direct children, in order, read as they are iterated.
+        public var children: Children { Children(tree: tree, cursor: tree.step(at: offset)?.1) }
 
         /// Whether the node's `compatible` list names `compatible`.
         public func isCompatible(with compatible: StaticString) -> Bool {
             guard let list = property("compatible") else { return false }
-            return compatible.withUTF8Buffer { wanted in
-                list.bytes.split(separator: 0).contains { $0.elementsEqual(wanted) }
-            }
+            return DeviceTree.list(list.bytes, contains: compatible)
         }
 
-        /// The first (address, size) pair of `reg`, read with `cells` address
-        /// and size cells (the parent's `#address-cells` and `#size-cells`;
-        /// every board here uses 1 and 1).
-        /// The `index`-th (address, size) window of `reg`.
+        /// The `index`-th (address, size) window of `reg`, read with
+        /// `addressCells` and `sizeCells` cells (the parent's `#address-cells`
+        /// and `#size-cells`; every board here uses 1 and 1).
         public func register(index: Int = 0, addressCells: Int = 1, sizeCells: Int = 1) -> (address: UInt64, size: UInt64)? {
-            guard let reg = property("reg"), index >= 0 else { return nil }
-            let cells = reg.cells
+            guard let cells = property("reg")?.cells, index >= 0, index < 1 << 16,
+                  addressCells >= 0, addressCells <= 2, sizeCells >= 0, sizeCells <= 2 else { return nil }
             let start = index * (addressCells + sizeCells)
-            guard start + addressCells + sizeCells <= cells.count, addressCells <= 2, sizeCells <= 2 else { return nil }
-            func join(_ slice: ArraySlice<UInt32>) -> UInt64 { slice.reduce(0) { $0 << 32 | UInt64($1) } }
-            return (join(cells[start..<start + addressCells]), join(cells[(start + addressCells)..<(start + addressCells + sizeCells)]))
+            guard start + addressCells + sizeCells <= cells.count else { return nil }
+            func join(_ first: Int, _ count: Int) -> UInt64 {
+                var value: UInt64 = 0
+                for index in first..<first + count { value = value << 32 | UInt64(cells[index]) }
+                return value
+            }
+            return (join(start, addressCells), join(start + addressCells, sizeCells))
         }
     }
 
     /// One property of a node.
     public struct Property {
         let tree: DeviceTree
-        let nameOffset: Int
+        let nameOffset: UInt32
         /// Where the value's bytes lie in the blob.
         public let value: Range<Int>
 
-        func hasName(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
-            let start = tree.stringsOffset + nameOffset
-            guard nameOffset >= 0, nameOffset < tree.stringsSize,
-                  let length = tree.cStringLength(at: start, limit: tree.stringsOffset + tree.stringsSize)
-            else { return false }
-            return tree.bytes[start..<start + length].elementsEqual(name)
+        func hasName(_ name: StaticString) -> Bool {
+            guard nameOffset < UInt32(tree.stringsEnd - tree.stringsStart) else { return false }
+            let start = tree.stringsStart + Int(nameOffset)
+            guard let length = tree.cStringLength(at: start, limit: tree.stringsEnd) else { return false }
+            return length == name.utf8CodeUnitCount
+                && DeviceTree.same(tree.bytes.baseAddress.unsafelyUnwrapped + start, name.utf8Start, length)
         }
 
         /// The value's raw bytes.
-        public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: tree.bytes[value]) }
+        public var bytes: UnsafeRawBufferPointer { tree.window(value) }
 
         /// The value as big-endian 32-bit cells (a trailing partial cell is dropped).
-        public var cells: [UInt32] {
-            stride(from: 0, to: value.count - 3, by: 4).map { DeviceTree.bigEndian32(bytes, at: $0)! }
-        }
+        public var cells: Cells { Cells(bytes: bytes) }
 
         /// The value as one string (up to its first NUL).
         public var string: String? { strings.first }
@@ -299,6 +289,67 @@ extension DeviceTree {
             if bytes.last == 0 { bytes.removeLast() }
             guard !bytes.isEmpty else { return [] }
             return bytes.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        }
+    }
+
+    /// A property's value as big-endian 32-bit cells, read in place.
+    public struct Cells: RandomAccessCollection {
+        let bytes: UnsafeRawBufferPointer
+        public var startIndex: Int { 0 }
+        public var endIndex: Int { bytes.count / 4 }
+        /// The cell at `index`; 0 outside the value.
+        public subscript(index: Int) -> UInt32 { DeviceTree.bigEndian32(bytes, at: index * 4) }
+    }
+
+    /// A node's properties, found token by token as they are iterated.
+    public struct Properties: Sequence, IteratorProtocol {
+        let tree: DeviceTree
+        var cursor: Int?
+
+        @inline(never)  // one copy, not one in every loop over properties
+        public mutating func next() -> Property? {
+            while let at = cursor, let (token, next) = tree.step(at: at) {
+                cursor = next
+                if token == .property, let value = tree.propertyValue(at: at) {
+                    return Property(tree: tree, nameOffset: DeviceTree.bigEndian32(tree.bytes, at: at + 8), value: value)
+                }
+                guard token == .nop else { break }
+            }
+            cursor = nil
+            return nil
+        }
+    }
+
+    /// A node's direct children, found token by token as they are iterated.
+    public struct Children: Sequence, IteratorProtocol {
+        let tree: DeviceTree
+        var cursor: Int?
+
+        @inline(never)  // one copy, not one in every loop over children
+        public mutating func next() -> Node? {
+            // Depth counts the nodes opened below the child being skipped;
+            // the step limit ends a walk that a malformed blob would make endless.
+            var depth = 0
+            var child: Int?
+            var steps = 0
+            while let at = cursor, steps < 1 << 20, let (token, next) = tree.step(at: at) {
+                steps += 1
+                cursor = next
+                if token == .beginNode {
+                    if depth == 0 { child = at }
+                    depth += 1
+                    if depth < 64 { continue }
+                } else if token == .endNode && depth > 0 {
+                    depth -= 1
+                    if depth == 0, let child { return Node(tree: tree, offset: child) }
+                    continue
+                } else if token == .property || token == .nop {
+                    continue
+                }
+                break  // the parent's END_NODE, the END token, or nesting too deep
+            }
+            cursor = nil
+            return nil
         }
     }
 }

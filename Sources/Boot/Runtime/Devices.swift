@@ -8,17 +8,32 @@ public protocol Console: AnyObject {
     func write(byte: UInt8)
 }
 
+/// Lines end in `\n`, as the job wrote them (a terminal program adds
+/// carriage returns if it wants them).
 extension Console {
-    /// Writes `text` as UTF-8, byte for byte: lines end in `\n`, as the
-    /// job wrote them (a terminal program adds carriage returns if it wants them).
-    public func write(_ text: String) {
+    /// Writes a literal with its interpolations, byte for byte.
+    public func write(_ message: ConsoleMessage) {
+        for byte in message.bytes { write(byte: byte) }
+    }
+
+    /// Writes `text` as UTF-8, byte for byte. (A literal goes to the
+    /// ConsoleMessage overload, as SwiftUI's `Text` prefers its key type.)
+    @_disfavoredOverload
+    public func write<Text: StringProtocol>(_ text: Text) {
         for byte in text.utf8 { write(byte: byte) }
     }
 
+    /// Writes `message` and a line break.
+    public func log(_ message: ConsoleMessage) {
+        write(message)
+        write(byte: UInt8(ascii: "\n"))
+    }
+
     /// Writes `line` and a line break.
-    public func log(_ line: String) {
+    @_disfavoredOverload
+    public func log<Text: StringProtocol>(_ line: Text) {
         write(line)
-        write("\n")
+        write(byte: UInt8(ascii: "\n"))
     }
 }
 

@@ -4,10 +4,21 @@
 ///
 /// The report avoids the heap: a fault may come from a corrupt heap.
 
-let faultNames: [StaticString] = [
-    "reset", "undefined instruction", "supervisor call", "prefetch abort",
-    "data abort", "reserved vector", "unexpected IRQ", "unexpected FIQ",
-]
+/// The exception start.S numbered `kind` (a switch: an array would be a
+/// heap object built at first use).
+func faultName(_ kind: Int32) -> StaticString {
+    switch kind {
+    case 0: return "reset"
+    case 1: return "undefined instruction"
+    case 2: return "supervisor call"
+    case 3: return "prefetch abort"
+    case 4: return "data abort"
+    case 5: return "reserved vector"
+    case 6: return "unexpected IRQ"
+    case 7: return "unexpected FIQ"
+    default: return "unknown exception"
+    }
+}
 
 /// Marker that boot tests treat as a failure wherever it appears.
 let faultMarker: StaticString = "*** FAULT: "
@@ -26,47 +37,44 @@ func writeHex(_ value: UInt32) {
     }
 }
 
-/// The stacks whose guard pages boot_stack_guard names, in its order.
-let stackNames: [StaticString] = ["FIQ", "IRQ", "abort", "undefined", "supervisor"]
+/// The stack whose guard page boot_stack_guard numbered `mode`, if any.
+func stackName(_ mode: Int32) -> StaticString? {
+    switch mode {
+    case 0: return "FIQ"
+    case 1: return "IRQ"
+    case 2: return "abort"
+    case 3: return "undefined"
+    case 4: return "supervisor"
+    default: return nil
+    }
+}
 
 @inline(never)
 func writeDecimal(_ value: UInt64) {
-    var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                 UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-    var count = 0
-    var rest = value
-    withUnsafeMutableBytes(of: &digits) { buffer in
-        repeat {
-            buffer[count] = UInt8(ascii: "0") + UInt8(rest % 10)
-            rest /= 10
-            count += 1
-        } while rest > 0
-        while count > 0 {
-            count -= 1
-            bootConsoleWriteByte(buffer[count])
-        }
-    }
+    forEachDecimalDigit(of: value) { bootConsoleWriteByte($0) }
 }
 
 @_cdecl("boot_fault")
 func bootFault(_ kind: Int32, _ frame: UnsafePointer<UInt32>) -> Never {
     writeRaw("\n")
     writeRaw(faultMarker)
+    // start.S took 4 from lr, right for an undefined instruction in ARM
+    // state; in Thumb state (CPSR.T) lr was only 2 past it.
+    let thumb = frame[0] & 0x20 != 0
+    let pc = kind == 1 && thumb ? frame[14] &+ 2 : frame[14]
     // A data abort in a stack's guard page is that stack overflowing.
-    let overflowed = kind == 4 ? Int(boot_stack_guard(boot_dfar())) : -1
-    if overflowed >= 0 && overflowed < stackNames.count {
+    if kind == 4, let stack = stackName(boot_stack_guard(boot_dfar())) {
         writeRaw("stack overflow: the ")
-        writeRaw(stackNames[overflowed])
+        writeRaw(stack)
         writeRaw(" stack ran into its guard page (a data abort)")
-    } else if kind == 1 && isSwiftTrap(at: UInt(frame[14])) {
+    } else if kind == 1 && isSwiftTrap(at: UInt(pc), thumb: thumb) {
         // What Swift compiles a failed check to; with --assert-config debug its message is printed above.
         writeRaw("Swift trap (an arithmetic overflow, a failed precondition or fatalError; an undefined instruction)")
     } else {
-        writeRaw(kind >= 0 && Int(kind) < faultNames.count ? faultNames[Int(kind)] : "unknown exception")
+        writeRaw(faultName(kind))
     }
     writeRaw(" at pc ")
-    writeHex(frame[14])
+    writeHex(pc)
     if kind == 4 {
         writeRaw(", address ")
         writeHex(boot_dfar())
@@ -90,9 +98,11 @@ func bootFault(_ kind: Int32, _ frame: UnsafePointer<UInt32>) -> Never {
     boot_exit(64 + kind)
 }
 
-/// Whether the instruction at `pc` is LLVM's trap on ARM (`udf #0xfdee`).
-func isSwiftTrap(at pc: UInt) -> Bool {
+/// Whether the instruction at `pc` is LLVM's trap: `udf #0xfdee` in ARM
+/// state, `udf #0xfe` in Thumb.
+func isSwiftTrap(at pc: UInt, thumb: Bool) -> Bool {
     guard boot_in_ram(pc, 4) != 0 else { return false }
+    if thumb { return UnsafePointer<UInt16>(bitPattern: pc)?.pointee == 0xDEFE }
     return UnsafePointer<UInt32>(bitPattern: pc)?.pointee == 0xE7FF_DEFE
 }
 

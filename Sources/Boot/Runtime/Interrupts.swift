@@ -10,7 +10,7 @@
 public protocol InterruptController: AnyObject {
     /// The controller's line for the device-tree interrupt specifier `cells`
     /// (one entry of a node's `interrupts`), or nil if it does not parse.
-    func line(fromSpecifier cells: ArraySlice<UInt32>) -> UInt32?
+    func line(fromSpecifier cells: Slice<DeviceTree.Cells>) -> UInt32?
     /// Cells per specifier (`#interrupt-cells`).
     var cellsPerInterrupt: Int { get }
     /// Starts delivering `line` to `handler`.

@@ -36,48 +36,6 @@ public enum Runtime {
         return 70
     }
 
-    /// Stops, naming every node that is missing or is not the hardware its
-    /// driver binds to, before any driver touches it: a device tree from a
-    /// boot loader can differ from the one mirage-config made. Each entry is
-    /// (node path, compatible, what uses it).
-    public static func checkHardware(_ tree: DeviceTree, _ needed: [(StaticString, StaticString, StaticString)]) {
-        var missing = 0
-        for (path, compatible, user) in needed {
-            let node = tree.node(at: path)
-            let fits = node?.property("compatible").map { listContains($0.bytes, compatible) } ?? false
-            guard !fits else { continue }
-            if missing == 0 { writeRaw("FATAL: the device tree lacks hardware this image needs:\n") }
-            missing += 1
-            writeRaw("  ")
-            writeRaw(path)
-            writeRaw(node == nil ? " is missing" : " is not ")
-            if node != nil { writeRaw(compatible) }
-            writeRaw(" (")
-            writeRaw(user)
-            writeRaw(")\n")
-        }
-        guard missing > 0 else { return }
-        writeRaw("  boot with the device tree mirage-config made for this image (dist/NAME.dtb, or _build/board.dtb)\n")
-        boot_exit(70)
-    }
-
-    /// Whether the NUL-separated string list `bytes` holds `word`.
-    static func listContains(_ bytes: UnsafeRawBufferPointer, _ word: StaticString) -> Bool {
-        let count = word.utf8CodeUnitCount
-        var start = 0
-        while start < bytes.count {
-            var end = start
-            while end < bytes.count && bytes[end] != 0 { end += 1 }
-            if end - start == count {
-                var index = 0
-                while index < count && bytes[start + index] == word.utf8Start[index] { index += 1 }
-                if index == count { return true }
-            }
-            start = end + 1
-        }
-        return false
-    }
-
     /// Says how long the boot took, when `run --timings` asked (the word
     /// `--mirage.timings=true` in /chosen/bootargs): the cycle counter
     /// start.S started at reset, read as the job starts. Over bytes, with no
@@ -136,9 +94,14 @@ public enum Runtime {
     /// The boot-time key `name` from the command line, or `value` when it is
     /// not given; stops with a message when the text does not parse.
     public static func bootKey<Value: BootKeyValue>(_ arguments: BootArguments, _ name: StaticString, default value: Value) -> Value {
-        guard let text = arguments.value(for: name.text) else { return value }
-        guard let parsed = Value(bootArgument: text) else {
-            fatal("boot-time key has an invalid value: ", text: "--\(name)=\(text)")
+        guard let bytes = arguments.value(for: name) else { return value }
+        guard let parsed = Value(bootArgument: bytes) else {
+            writeRaw("FATAL: boot-time key has an invalid value: --")
+            writeRaw(name)
+            writeRaw("=")
+            for byte in bytes { bootConsoleWriteByte(byte) }
+            writeRaw("\n")
+            boot_exit(70)
         }
         return parsed
     }
@@ -146,6 +109,41 @@ public enum Runtime {
     /// A `u32` property of the node at `path`, or `fallback`.
     public static func cell(_ tree: DeviceTree, _ path: StaticString, _ property: StaticString, default fallback: UInt32) -> UInt32 {
         tree.node(at: path)?.property(property)?.cells.first ?? fallback
+    }
+}
+
+/// Stops, naming every node that is missing or is not the hardware its
+/// driver binds to, before any driver touches it: a device tree from a
+/// boot loader can differ from the one mirage-config made. The glue calls
+/// `require` for each device, then `finish`.
+public struct HardwareCheck {
+    let tree: DeviceTree
+    var missing = 0
+
+    public init(_ tree: DeviceTree) { self.tree = tree }
+
+    /// Notes (and names) the node at `path` unless it is `compatible`; `user`
+    /// says which device and driver need it.
+    public mutating func require(_ path: StaticString, _ compatible: StaticString, _ user: StaticString) {
+        let node = tree.node(at: path)
+        let fits = node?.property("compatible").map { DeviceTree.list($0.bytes, contains: compatible) } ?? false
+        guard !fits else { return }
+        if missing == 0 { writeRaw("FATAL: the device tree lacks hardware this image needs:\n") }
+        missing += 1
+        writeRaw("  ")
+        writeRaw(path)
+        writeRaw(node == nil ? " is missing" : " is not ")
+        if node != nil { writeRaw(compatible) }
+        writeRaw(" (")
+        writeRaw(user)
+        writeRaw(")\n")
+    }
+
+    /// Ends the unikernel with status 70 if anything was missing.
+    public func finish() {
+        guard missing > 0 else { return }
+        writeRaw("  boot with the device tree mirage-config made for this image (dist/NAME.dtb, or _build/board.dtb)\n")
+        boot_exit(70)
     }
 }
 

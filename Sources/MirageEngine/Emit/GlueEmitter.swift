@@ -19,7 +19,7 @@ public struct GlueEmitter {
 
         /// The board this image was configured for.
         enum Board {
-            static let name = \(swiftStringLiteral(configuration.board))
+            static let name: StaticString = \(swiftStringLiteral(configuration.board))
         }
 
         /// The configuration's keys. Configure-time keys are fixed here;
@@ -75,16 +75,16 @@ public struct GlueEmitter {
     func checkHardware() -> String {
         let needed = configuration.devices.compactMap { device -> String? in
             guard let path = device.path, let compatible = device.compatible else { return nil }
-            return "        (\(swiftStringLiteral(path)), \(swiftStringLiteral(compatible)), \(swiftStringLiteral("\(device.type) '\(device.name)', driver \(device.driver)"))),\n"
+            return "    hardware.require(\(swiftStringLiteral(path)), \(swiftStringLiteral(compatible)), \(swiftStringLiteral("\(device.type) '\(device.name)', driver \(device.driver)")))\n"
         }
         guard !needed.isEmpty else { return "" }
-        return "    Runtime.checkHardware(tree, [\n" + needed.joined() + "    ])\n"
+        return "    var hardware = HardwareCheck(tree)\n" + needed.joined() + "    hardware.finish()\n"
     }
 
     func readKeys() -> String {
         let boot = configuration.keys.filter { $0.stage == .boot }
         guard !boot.isEmpty else { return "" }
-        var text = "    let bootArguments = BootArguments(tree.bootArguments)\n"
+        var text = "    let bootArguments = tree.bootArguments\n"
         for key in boot {
             let name = GlueEmitter.swiftName(key.name)
             text += "    Keys.\(name) = Runtime.bootKey(bootArguments, \(swiftStringLiteral(key.name)), default: Keys.\(name))\n"

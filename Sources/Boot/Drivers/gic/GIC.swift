@@ -32,7 +32,7 @@ public final class GIC: InterruptController {
         cpuInterface.write(CPUInterface.control, 1)
     }
 
-    public func line(fromSpecifier cells: ArraySlice<UInt32>) -> UInt32? {
+    public func line(fromSpecifier cells: Slice<DeviceTree.Cells>) -> UInt32? {
         guard cells.count == 3 else { return nil }
         switch cells[cells.startIndex] {
         case 0: return cells[cells.startIndex + 1] < 988 ? 32 + cells[cells.startIndex + 1] : nil

@@ -22,7 +22,7 @@ public final class SunxiInterruptController: InterruptController {
         }
     }
 
-    public func line(fromSpecifier cells: ArraySlice<UInt32>) -> UInt32? {
+    public func line(fromSpecifier cells: Slice<DeviceTree.Cells>) -> UInt32? {
         guard cells.count == 1, cells[cells.startIndex] < SunxiInterruptController.lines else { return nil }
         return cells[cells.startIndex]
     }
