@@ -9,7 +9,10 @@
 /* ---- CPU ------------------------------------------------------------- */
 
 /* ARM semihosting SYS_EXIT_EXTENDED: qemu ends with this status. On real
-   hardware the call traps to our SVC vector instead, which halts. */
+   hardware the call traps to our SVC vector instead, which halts. In ARM
+   state, where the semihosting call is `svc 0x123456`; the rest of the image
+   is Thumb-2. */
+__attribute__((target("arm")))
 void boot_exit_c(int status) {
     volatile uint32_t block[2] = { 0x20026 /* ADP_Stopped_ApplicationExit */, (uint32_t)status };
     register uint32_t r0 __asm__("r0") = 0x20;

@@ -83,18 +83,14 @@ _start:
 /*
  * Exception entry: build a frame of r0-r12, the faulting pc and the saved
  * CPSR on the mode's own stack and hand it to boot_fault(kind, frame), which
- * prints it and ends the unikernel with a non-zero status.
+ * prints it and ends the unikernel with a non-zero status. Each vector saves
+ * the registers and the kind; the rest is shared.
  */
     .macro exception_entry kind, pc_adjust
     sub     lr, lr, #\pc_adjust
     push    {r0-r12, lr}
-    mrs     r0, spsr
-    push    {r0}
     mov     r0, #\kind
-    mov     r1, sp
-    bl      boot_fault
-3:  wfi
-    b       3b
+    b       exception_report
     .endm
 
 vector_undefined:        exception_entry 1, 4
@@ -104,5 +100,13 @@ vector_data_abort:       exception_entry 4, 8
 vector_reserved:         exception_entry 5, 0
 vector_irq:              exception_entry 6, 4
 vector_fiq:              exception_entry 7, 4
+
+exception_report:
+    mrs     r1, spsr
+    push    {r1}
+    mov     r1, sp
+    bl      boot_fault
+3:  wfi
+    b       3b
 
     .ltorg

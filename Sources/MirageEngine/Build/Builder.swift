@@ -107,10 +107,13 @@ public struct Builder {
                 "-enable-experimental-feature", "Embedded", "-enable-experimental-feature", "Extern",
                 "-wmo", "-Osize", "-parse-as-library", "-module-name", "Unikernel",
                 "-Xcc", "-mcpu=\(board.cpu.core)", "-Xcc", "-mfloat-abi=\(board.cpu.floatABI)",
+                // Thumb-2: a third smaller than ARM code. start.S and the
+                // semihosting call stay ARM; the linker joins the two.
+                "-Xcc", "-mthumb",
                 "-Xfrontend", "-function-sections",
                 // Failed checks name Module/file.swift:line, never a folder of this machine.
                 "-assert-config", configuration.assertConfig.swiftcValue, "-enable-upcoming-feature", "ConciseMagicFile",
-            ],
+            ] + toolchain.swiftFlags,
             swiftSources: swiftFiles,
             cFlags: Toolchain.expand(toolchain.cFlags, for: board),
             asmFlags: Toolchain.expand(toolchain.asmFlags, for: board),

@@ -6,6 +6,8 @@ public struct Toolchain: Codable {
     public let name: String
     public let description: String
     public let tools: [String: Tool]
+    /// Added to swiftc's flags (after the ones every build has).
+    public let swiftFlags: [String]
     public let cFlags: [String]
     public let asmFlags: [String]
     public let linkFlags: [String]
@@ -15,6 +17,7 @@ public struct Toolchain: Codable {
 
     enum CodingKeys: String, CodingKey {
         case name, description, tools
+        case swiftFlags = "swift-flags"
         case cFlags = "c-flags"
         case asmFlags = "asm-flags"
         case linkFlags = "link-flags"
