@@ -52,14 +52,16 @@ public enum ChildProcesses {
     /// Waits for `process` at most `timeout` seconds, then ends its whole
     /// group and waits for that; whether it was stopped at the time limit.
     public static func wait(for process: Process, timeout: Double) -> Bool {
+        // Through the termination handler, which Foundation calls from the
+        // SIGCHLD source: waitUntilExit on a thread with no run loop spins
+        // (on Linux it polls its run loop, which returns at once), and kept
+        // a host core busy for as long as each qemu ran.
         let exited = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
-            process.waitUntilExit()
-            exited.signal()
-        }
+        process.terminationHandler = { _ in exited.signal() }
+        guard process.isRunning else { return false }
         guard exited.wait(timeout: .now() + timeout) == .timedOut else { return false }
         end(group: process.processIdentifier)
-        exited.wait()
+        process.waitUntilExit()
         return true
     }
 
