@@ -2,7 +2,7 @@
 """IPv6 with the host's own stack (not our code), in a network namespace behind
 a TAP relayed to QEMU's -netdev dgram socket (tools/netns_tap.py; root):
 radvd advertises 2001:db8:1::/64, the unikernel takes its address by SLAAC,
-ndisc6 resolves it, ping -6 reaches it on its link-local and global
+ndisc6 resolves it, rdisc6 finds it no router, ping -6 reaches it on its link-local and global
 addresses, and the host's sockets echo UDP datagrams and 1 MiB of TCP over
 IPv6 byte for byte, while IPv4 answers too."""
 import os, socket, subprocess, sys, tempfile, time
@@ -33,6 +33,13 @@ try:
     found = subprocess.run(["ndisc6", "-1", "-r", "3", slaac, netns_tap.TAP], capture_output=True, text=True)
     assert found.returncode == 0 and "52:54:00:12:34:56" in found.stdout.lower(), found.stdout + found.stderr
     print("ndisc6: %s is at 52:54:00:12:34:56" % slaac)
+    # rdisc6: radvd advertises the prefix the unikernel took; the unikernel,
+    # asked directly, advertises nothing, as a host must (RFC 4861, 6.2.6).
+    prefixes = subprocess.run(["rdisc6", "-1", "-q", netns_tap.TAP], capture_output=True, text=True)
+    assert "2001:db8:1::/64" in prefixes.stdout, prefixes.stdout + prefixes.stderr
+    asked = subprocess.run(["rdisc6", "-1", "-r", "2", "-w", "500", link_local, netns_tap.TAP], capture_output=True, text=True)
+    assert asked.returncode != 0 and "Prefix" not in asked.stdout, "the unikernel answered a router solicitation: " + asked.stdout
+    print("rdisc6: radvd advertises 2001:db8:1::/64; the unikernel, a host, advertises nothing")
     answers = subprocess.run(["ping", "-4", "-c", "1", "-W", "2", "10.0.2.15"], capture_output=True).returncode == 0
     if "--ipv6-only" in sys.argv:
         assert not answers, "IPv4 answered under --ip-mode ipv6"

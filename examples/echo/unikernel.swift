@@ -68,6 +68,8 @@ struct Echo {
         stack.serve(forAtMost: 10_000_000_000) {
             closing.allSatisfy { $0.state == .closed || $0.state == .timeWait || $0.state == .finWait2 }
         }
+        // The IPv6 addresses it ended with: link-local, and any from SLAAC.
+        print("IPv6 addresses: \(stack.ipv6Addresses.map { $0.text }.joined(separator: " "))")
         print("echoed \(datagrams) datagrams and \(connections) TCP streams")
         return 0
     }
