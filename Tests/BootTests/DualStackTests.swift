@@ -101,6 +101,132 @@ final class DualStackTests: XCTestCase {
                                          destinationMAC: linkLocal.solicitedNode.multicastMAC), now: clock.ticks()), [])
     }
 
+    /// RFC 4861's neighbour states, step by step with the fake clock: STALE
+    /// from a solicitation, DELAY when traffic goes, PROBE by unicast, REACHABLE
+    /// on a solicited answer, and an entry that stops answering dropped.
+    func testNeighborUnreachabilityDetection() throws {
+        let (ipv4, network, clock) = stack("2001:db8::5/64")
+        advance(ipv4, clock, seconds: 2)
+        let them = IPv6Address("2001:db8::9")!
+        let ours = IPv6Address("2001:db8::5")!
+        func state() -> IPv6State.NeighborState? { ipv4.ipv6.neighbors.first { $0.address == them }?.state }
+        func solicitations() -> [(destination: IPv6Address, mac: [UInt8])] {
+            network.sent.compactMap { bytes in
+                guard let frame = EthernetFrame(parsing: bytes), let packet = IPv6Packet(parsing: frame.payload),
+                      let message = ICMPv6Message(parsing: packet.payload, source: packet.source, destination: packet.destination),
+                      message.type == ICMPv6Message.neighborSolicitation else { return nil }
+                return (packet.destination, frame.destination)
+            }
+        }
+        // Their solicitation names their MAC: a STALE entry, and no question of ours.
+        let question = NeighborMessage(solicitationFor: ours, options: NDOptions(sourceLinkLayer: peerMAC))
+        _ = ipv4.handle(frame(question.message, from: them, to: ours.solicitedNode, mac: peerMAC,
+                              destinationMAC: ours.solicitedNode.multicastMAC), now: clock.ticks())
+        XCTAssertEqual(state(), .stale)
+        network.sent.removeAll()
+        try ipv4.sendUDP([1], to: .v6(them), port: 9, from: 7)
+        XCTAssertEqual(solicitations().count, 0, "a STALE entry is used at once")
+        XCTAssertEqual(EthernetFrame(parsing: network.sent[0])?.destination, peerMAC)
+        guard case .delay = state() else { return XCTFail("sending to a STALE entry starts DELAY, not \(String(describing: state()))") }
+        // Five seconds with no confirmation: a unicast solicitation to their MAC, PROBE.
+        advance(ipv4, clock, seconds: 5.5)
+        XCTAssertEqual(solicitations().map(\.destination), [them])
+        XCTAssertEqual(solicitations().map(\.mac), [peerMAC])
+        guard case .probe(sent: 1, _) = state() else { return XCTFail("PROBE after DELAY, not \(String(describing: state()))") }
+        // Their solicited answer: REACHABLE, and no more probes.
+        let answer = NeighborMessage(advertisementFor: them, solicited: true, override: true, options: NDOptions(targetLinkLayer: peerMAC))
+        _ = ipv4.handle(frame(answer.message, from: them, to: ours, mac: peerMAC, destinationMAC: network.macAddress), now: clock.ticks())
+        guard case .reachable = state() else { return XCTFail("REACHABLE on a solicited answer") }
+        network.sent.removeAll()
+        advance(ipv4, clock, seconds: 3)
+        XCTAssertEqual(solicitations().count, 0)
+        // An unsolicited advertisement of another MAC without the override flag only makes it suspect.
+        let other: [UInt8] = [2, 0, 0, 0, 0, 9]
+        let claim = NeighborMessage(advertisementFor: them, solicited: false, override: false, options: NDOptions(targetLinkLayer: other))
+        _ = ipv4.handle(frame(claim.message, from: them, to: .allNodes, mac: other, destinationMAC: IPv6Address.allNodes.multicastMAC),
+                        now: clock.ticks())
+        XCTAssertEqual(state(), .stale)
+        XCTAssertEqual(ipv4.ipv6.neighbors.first { $0.address == them }?.mac, peerMAC)
+        // Sent to again, it is probed three times, a second apart, and, unanswered, forgotten.
+        try ipv4.sendUDP([2], to: .v6(them), port: 9, from: 7)
+        advance(ipv4, clock, seconds: 9)
+        XCTAssertEqual(solicitations().map(\.destination), [them, them, them])
+        XCTAssertNil(state(), "an entry that never answers goes")
+        // The next datagram resolves afresh: a multicast solicitation to their solicited-node group.
+        network.sent.removeAll()
+        XCTAssertThrowsError(try ipv4.sendUDP([3], to: .v6(them), port: 9, from: 7))
+        XCTAssertEqual(solicitations().map(\.destination), [them.solicitedNode, them.solicitedNode, them.solicitedNode])
+    }
+
+    /// A router's Packet Too Big (RFC 8201): the connection whose segment it
+    /// quotes sends again what was in flight in segments that fit, one that
+    /// quotes a sequence number not in flight is ignored (RFC 5927), and new
+    /// connections to that destination start small.
+    func testPacketTooBigShrinksSegmentsToThePathMTU() throws {
+        let (ipv4, network, clock) = stack("2001:db8::5/64")
+        advance(ipv4, clock, seconds: 2)
+        let ours = IPv6Address("2001:db8::5")!, them = IPv6Address("2001:db8:7::9")!, router = IPv6Address("2001:db8::1")!
+        try ipv4.listenTCP(port: 80)
+        func tcpFrame(_ segment: TCPSegment) -> [UInt8] {
+            EthernetFrame.emit(destination: network.macAddress, source: peerMAC, etherType: EthernetFrame.ipv6,
+                               payload: IPv6Packet.emit(source: them, destination: ours, nextHeader: IPv6Packet.tcp,
+                                                        payload: segment.emit(between: .v6(source: them, destination: ours))))
+        }
+        func sentSegments() -> [(packet: IPv6Packet, segment: TCPSegment)] {
+            packets(network.sent).filter { $0.nextHeader == IPv6Packet.tcp }.compactMap { packet in
+                TCPSegment(parsing: packet.payload, between: .v6(source: ours, destination: them)).map { (packet, $0) }
+            }
+        }
+        func connect(port: UInt16) throws -> (TCPConnection, UInt32) {
+            let syn = TCPSegment(sourcePort: port, destinationPort: 80, sequence: 1000, acknowledgment: 0, flags: TCPSegment.syn,
+                                 window: 65535, options: TCPOptions(maximumSegmentSize: 1440))
+            let synAck = try XCTUnwrap(packets(ipv4.handle(tcpFrame(syn), now: clock.ticks())).first
+                .flatMap { TCPSegment(parsing: $0.payload, between: .v6(source: ours, destination: them)) })
+            XCTAssertEqual(synAck.options.maximumSegmentSize, 1440, "over IPv6 our MSS is 1500 less 60")
+            _ = ipv4.handle(tcpFrame(TCPSegment(sourcePort: port, destinationPort: 80, sequence: 1001, acknowledgment: synAck.sequence &+ 1,
+                                                flags: TCPSegment.ack, window: 65535)), now: clock.ticks())
+            return (try XCTUnwrap(ipv4.acceptTCP(on: 80, waitingAtMost: 0)), synAck.sequence &+ 1)
+        }
+        let (connection, first) = try connect(port: 40000)
+        network.sent.removeAll()
+        _ = try ipv4.offerTCP(connection, Array(repeating: 7, count: 4000)[...])
+        let sent = sentSegments()
+        XCTAssertEqual(sent.map { $0.segment.data.count }, [1440, 1440, 1120])
+        func tooBig(_ mtu: UInt32, quoting packet: IPv6Packet) -> [UInt8] {
+            var body: [UInt8] = []
+            appendBE32(&body, mtu)
+            body += Array(packet.bytes.prefix(1280 - 48))
+            return frame(ICMPv6Message(type: ICMPv6Message.packetTooBig, body: body), from: router, to: ours, mac: peerMAC, hopLimit: 64,
+                         destinationMAC: network.macAddress)
+        }
+        // One quoting a sequence number that is not in flight: ignored.
+        network.sent.removeAll()
+        var forged = sent[0].segment
+        forged = TCPSegment(sourcePort: forged.sourcePort, destinationPort: forged.destinationPort, sequence: first &- 5000,
+                            acknowledgment: forged.acknowledgment, flags: forged.flags, window: forged.window)
+        let forgedPacket = try XCTUnwrap(IPv6Packet(parsing: IPv6Packet.emit(source: ours, destination: them, nextHeader: IPv6Packet.tcp,
+                                                                             payload: forged.emit(between: .v6(source: ours, destination: them)))[...]))
+        XCTAssertEqual(ipv4.handle(tooBig(1280, quoting: forgedPacket), now: clock.ticks()), [])
+        XCTAssertEqual(connection.segmentSize, 1440)
+        // The real one, for the first segment, MTU 1300: what was in flight goes again in 1240-byte segments.
+        let resent = ipv4.handle(tooBig(1300, quoting: sent[0].packet), now: clock.ticks())
+        network.sent = resent
+        XCTAssertEqual(sentSegments().first?.segment.sequence, first)
+        XCTAssertEqual(sentSegments().map { $0.segment.data.count }, [1240, 1240, 1240], "the last 280 bytes wait for an ACK (Nagle)")
+        XCTAssertTrue(sentSegments().allSatisfy { $0.packet.bytes.count == 1300 })
+        XCTAssertEqual(connection.segmentSize, 1240)
+        network.sent = ipv4.handle(tcpFrame(TCPSegment(sourcePort: 40000, destinationPort: 80, sequence: 1001, acknowledgment: first &+ 3720,
+                                                       flags: TCPSegment.ack, window: 65535)), now: clock.ticks())
+        ipv4.sendTCP(now: clock.ticks())
+        XCTAssertEqual(sentSegments().map { $0.segment.data.count }.suffix(1), [280])
+        // Below IPv6's minimum MTU: taken as 1280.
+        _ = ipv4.handle(tooBig(600, quoting: sentSegments()[0].packet), now: clock.ticks())
+        XCTAssertEqual(connection.segmentSize, 1220)
+        // A new connection to the same destination starts at the reported size.
+        let (second, _) = try connect(port: 40001)
+        XCTAssertEqual(second.segmentSize, 1220)
+    }
+
     func testUDPAndTCPRunOverIPv6BesideIPv4() throws {
         let (ipv4, network, clock) = stack("2001:db8::5/64")
         advance(ipv4, clock, seconds: 2)

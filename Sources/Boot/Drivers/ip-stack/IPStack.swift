@@ -368,6 +368,7 @@ public final class IPStack<Network: NetworkInterface, C: Clock> {
                                            now: now, ticksPerSecond: clock.frequency)
             connection.remoteMAC = mac
             connection.localAddress = local
+            if let mtu = reportedPathMTU(to: peer, now: now) { _ = connection.pathMTUShrank(to: mtu) }
             add(connection)
             return [frame(for: connection.synAcknowledgment(now: now), to: connection)]
         }
@@ -513,6 +514,7 @@ public final class IPStack<Network: NetworkInterface, C: Clock> {
         connection.remoteMAC = mac
         connection.localAddress = local
         connection.isAccepted = true
+        if let mtu = reportedPathMTU(to: peer, now: now) { _ = connection.pathMTUShrank(to: mtu) }
         add(connection)
         try network.transmit(frame(for: connection.synchronize(now: now), to: connection))
         let left = clock.ticks() < end ? ticksToNanoseconds(end &- clock.ticks(), frequency: clock.frequency) : 0

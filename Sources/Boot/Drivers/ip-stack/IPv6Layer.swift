@@ -1,7 +1,8 @@
 /// The stack's IPv6 side (RFC 8200, 4861, 4862), beside IPv4 and under the
 /// same UDP and TCP: a link-local address from the interface's MAC, global
 /// addresses from router advertisements (SLAAC) or a key, duplicate address
-/// detection for each, neighbour discovery with a cache, a default router,
+/// detection for each, neighbour discovery with a cache and its states
+/// (REACHABLE, STALE, DELAY, PROBE, with unicast probes), a default router,
 /// MLDv2 reports for the solicited-node groups, ICMPv6 echo and errors.
 /// Like the rest, `handleIPv6` is frames in, frames out; the timers (DAD,
 /// router solicitations, lifetimes) advance in `pollIPv6`.
@@ -18,11 +19,23 @@ struct IPv6State {
         var validUntil: UInt64?
     }
 
+    /// A neighbour cache entry (RFC 4861 7.3.2). INCOMPLETE is the stack's
+    /// `resolve`, waiting with no entry yet; every other state has a MAC.
     struct Neighbor {
         let address: IPv6Address
         var mac: [UInt8]
-        /// REACHABLE until then, STALE after (RFC 4861 7.3.2); a STALE entry is still used and confirmed by traffic.
-        var reachableUntil: UInt64
+        var state: NeighborState
+    }
+
+    enum NeighborState: Equatable {
+        /// Confirmed (a solicited advertisement) until then; STALE after.
+        case reachable(until: UInt64)
+        /// Learnt from the neighbour's own messages, or unconfirmed for a while: used, confirmed when traffic goes to it.
+        case stale
+        /// A packet went to a STALE entry; unless something confirms it by then, probing starts.
+        case delay(until: UInt64)
+        /// Unicast solicitations: `sent` so far, the next at `next`; after three unanswered the entry goes.
+        case probe(sent: Int, next: UInt64)
     }
 
     var enabled = false
@@ -43,8 +56,15 @@ struct IPv6State {
     var reportDue: UInt64?
     var reportGroups: [IPv6Address] = []
     var reassembly = Reassembly<IPv6FragmentKey, IPv6Packet>()
+    /// Path MTUs routers reported (RFC 8201), for ten minutes each.
+    var pathMTUs: [(destination: IPv6Address, mtu: Int, until: UInt64)] = []
 
     static let neighborCacheSize = 64
+    // RFC 4861 10: REACHABLE_TIME, DELAY_FIRST_PROBE_TIME, RETRANS_TIMER (seconds), MAX_UNICAST_SOLICIT.
+    static let reachableSeconds: UInt64 = 30
+    static let delaySeconds: UInt64 = 5
+    static let retransmitSeconds: UInt64 = 1
+    static let unicastSolicitations = 3
 }
 
 extension IPStack {
@@ -178,8 +198,8 @@ extension IPStack {
             guard let advertisement = NeighborMessage(parsing: message, hopLimit: packet.hopLimit) else { framesDropped += 1; return [] }
             if let index = ipv6.addresses.firstIndex(where: { $0.address == advertisement.target && $0.tentative }) {
                 duplicateFound(at: index)
-            } else if ipv6.neighbors.contains(where: { $0.address == advertisement.target }) || awaitingNeighbor == advertisement.target {
-                learnNeighbor(advertisement.target, advertisement.options.targetLinkLayer ?? ethernet.source, now: now)
+            } else {
+                take(advertisement, now: now)
             }
             return []
         case ICMPv6Message.mldQuery:
@@ -195,6 +215,8 @@ extension IPStack {
             if group.isUnspecified { ipv6.reportGroups = [] }
             for group in groups where !ipv6.reportGroups.contains(group) { ipv6.reportGroups.append(group) }
             return []
+        case ICMPv6Message.packetTooBig:
+            return takePacketTooBig(message, now: now)
         case ICMPv6Message.routerAdvertisement:
             guard let advertisement = RouterAdvertisement(parsing: message, source: packet.source, hopLimit: packet.hopLimit) else {
                 framesDropped += 1
@@ -219,7 +241,7 @@ extension IPStack {
         }
         guard !ipv6.addresses[index].tentative else { return [] }
         let mac = solicitation.options.sourceLinkLayer ?? ethernet.source
-        learnNeighbor(packet.source, mac, now: now)
+        if let linkLayer = solicitation.options.sourceLinkLayer { heard(from: packet.source, linkLayer) }
         let advertisement = NeighborMessage(advertisementFor: solicitation.target, solicited: true, override: true,
                                             options: NDOptions(targetLinkLayer: network.macAddress))
         return [icmpv6Frame(advertisement.message, from: solicitation.target, to: packet.source, mac: mac, hopLimit: 255)]
@@ -230,12 +252,119 @@ extension IPStack {
         ipv6.addresses.remove(at: index)
     }
 
-    func learnNeighbor(_ address: IPv6Address, _ mac: [UInt8], now: UInt64) {
+    /// A router's Packet Too Big (RFC 8201) about a packet of ours: the path to
+    /// its destination carries at most the MTU given, never taken below IPv6's
+    /// 1280. New TCP connections to it start at that size, for ten minutes.
+    /// When the quoted packet is TCP, its connection shrinks its segments and
+    /// sends again what was lost, if the quoted sequence number is one in
+    /// flight (RFC 5927): a blind sender cannot shrink a connection.
+    func takePacketTooBig(_ message: ICMPv6Message, now: UInt64) -> [[UInt8]] {
+        let body = message.body[...]
+        guard body.count >= 4 + 40, body[4] >> 4 == 6 else { framesDropped += 1; return [] }
+        let source = IPv6Address(bytes: body[12..<28]), destination = IPv6Address(bytes: body[28..<44])
+        guard isOurs(source), !destination.isMulticast else { framesDropped += 1; return [] }
+        let mtu = Int(max(readBE32(body, 0), 1280))
+        var frames: [[UInt8]] = []
+        if body[10] == IPv6Packet.tcp {
+            guard body.count >= 44 + 8 else { framesDropped += 1; return [] }
+            let localPort = readBE16(body, 44), remotePort = readBE16(body, 46), sequence = readBE32(body, 48)
+            guard let connection = tcpConnections.first(where: {
+                $0.localAddress == .v6(source) && $0.remoteAddress == .v6(destination) && $0.localPort == localPort && $0.remotePort == remotePort
+            }), !TCPConnection.before(sequence, connection.sendUnacknowledged), TCPConnection.before(sequence, connection.sendNext) else {
+                framesDropped += 1
+                return []
+            }
+            for segment in connection.pathMTUShrank(to: mtu) { frames.append(frame(for: segment, to: connection)) }
+        }
+        ipv6.pathMTUs.removeAll { $0.destination == destination || now >= $0.until }
+        if ipv6.pathMTUs.count >= 16 { ipv6.pathMTUs.removeFirst() }
+        ipv6.pathMTUs.append((destination, mtu, now &+ 600 * clock.frequency))
+        return frames
+    }
+
+    /// The path MTU to `address` a router reported, if one did in the last ten minutes.
+    func reportedPathMTU(to address: IPAddress, now: UInt64) -> Int? {
+        guard case .v6(let destination) = address else { return nil }
+        return ipv6.pathMTUs.first { $0.destination == destination && now < $0.until }?.mtu
+    }
+
+    /// A neighbour's own solicitation or advertisement named its MAC (RFC 4861
+    /// 7.2.3, 6.3.4): a new entry, or a changed address, is STALE until confirmed.
+    func heard(from address: IPv6Address, _ mac: [UInt8]) {
         guard !address.isUnspecified, !address.isMulticast, mac.count == 6 else { return }
-        ipv6.neighbors.removeAll { $0.address == address }
+        if let index = ipv6.neighbors.firstIndex(where: { $0.address == address }) {
+            guard ipv6.neighbors[index].mac != mac else { return }
+            ipv6.neighbors[index].mac = mac
+            ipv6.neighbors[index].state = .stale
+        } else {
+            remember(address, mac, .stale)
+        }
+    }
+
+    /// A neighbour advertisement for someone else's address (RFC 4861 7.2.5).
+    func take(_ advertisement: NeighborMessage, now: UInt64) {
+        let target = advertisement.target
+        let reachable = IPv6State.NeighborState.reachable(until: now &+ IPv6State.reachableSeconds * clock.frequency)
+        guard let index = ipv6.neighbors.firstIndex(where: { $0.address == target }) else {
+            // INCOMPLETE: only the address being resolved is taken, and only with its MAC.
+            guard awaitingNeighbor == target, let mac = advertisement.options.targetLinkLayer else { return }
+            remember(target, mac, advertisement.solicited ? reachable : .stale)
+            return
+        }
+        let mac = advertisement.options.targetLinkLayer
+        let changed = mac != nil && mac != ipv6.neighbors[index].mac
+        if changed && !advertisement.override {
+            // Another MAC without the override flag: a REACHABLE entry only becomes suspect.
+            if case .reachable = ipv6.neighbors[index].state { ipv6.neighbors[index].state = .stale }
+            return
+        }
+        if let mac { ipv6.neighbors[index].mac = mac }
+        if advertisement.solicited {
+            ipv6.neighbors[index].state = reachable
+        } else if changed {
+            ipv6.neighbors[index].state = .stale
+        }
+    }
+
+    func remember(_ address: IPv6Address, _ mac: [UInt8], _ state: IPv6State.NeighborState) {
+        guard mac.count == 6 else { return }
         if ipv6.neighbors.count >= IPv6State.neighborCacheSize { ipv6.neighbors.removeFirst() }
-        // RFC 4861's REACHABLE_TIME: 30 s.
-        ipv6.neighbors.append(IPv6State.Neighbor(address: address, mac: mac, reachableUntil: now &+ 30 * clock.frequency))
+        ipv6.neighbors.append(IPv6State.Neighbor(address: address, mac: mac, state: state))
+    }
+
+    /// The cached MAC for `address`, to send to it now: a REACHABLE entry past
+    /// its time is STALE, and sending to a STALE one starts the DELAY (RFC 4861 7.3.3).
+    func neighborMAC(_ address: IPv6Address, now: UInt64) -> [UInt8]? {
+        guard let index = ipv6.neighbors.firstIndex(where: { $0.address == address }) else { return nil }
+        if case .reachable(let until) = ipv6.neighbors[index].state, now >= until { ipv6.neighbors[index].state = .stale }
+        if ipv6.neighbors[index].state == .stale {
+            ipv6.neighbors[index].state = .delay(until: now &+ IPv6State.delaySeconds * clock.frequency)
+        }
+        return ipv6.neighbors[index].mac
+    }
+
+    /// DELAY becomes PROBE, and PROBE sends its unicast solicitations, a second
+    /// apart; after the last goes unanswered the entry is dropped.
+    func probeNeighbors(now: UInt64) -> [[UInt8]] {
+        var frames: [[UInt8]] = []
+        for index in ipv6.neighbors.indices.reversed() {
+            let neighbor = ipv6.neighbors[index]
+            var sent: Int
+            switch neighbor.state {
+            case .delay(let until) where now >= until: sent = 0
+            case .probe(let count, let next) where now >= next: sent = count
+            default: continue
+            }
+            guard sent < IPv6State.unicastSolicitations, let source = sourceAddress(for: neighbor.address) else {
+                ipv6.neighbors.remove(at: index)
+                continue
+            }
+            sent += 1
+            ipv6.neighbors[index].state = .probe(sent: sent, next: now &+ IPv6State.retransmitSeconds * clock.frequency)
+            let solicitation = NeighborMessage(solicitationFor: neighbor.address, options: NDOptions(sourceLinkLayer: network.macAddress))
+            frames.append(icmpv6Frame(solicitation.message, from: source, to: neighbor.address, mac: neighbor.mac, hopLimit: 255))
+        }
+        return frames
     }
 
     /// A router advertisement (RFC 4861 6.3.4): the default router, the hop limit, on-link prefixes, and
@@ -244,7 +373,7 @@ extension IPStack {
         ipv6.sawAdvertisement = true
         ipv6.nextSolicitation = nil
         if advertisement.hopLimit != 0 { ipv6.hopLimit = advertisement.hopLimit }
-        if let mac { learnNeighbor(router, mac, now: now) }
+        if let mac { heard(from: router, mac) }
         ipv6.routers.removeAll { $0.address == router }
         if advertisement.routerLifetime > 0 {
             ipv6.routers.append((router, now &+ UInt64(advertisement.routerLifetime) * clock.frequency))
@@ -311,6 +440,7 @@ extension IPStack {
             frames.append(icmpv6Frame(NDEmit.routerSolicitation(mac: network.macAddress), from: linkLocal.address, to: .allRouters,
                                       mac: [], hopLimit: 255))
         }
+        frames += probeNeighbors(now: now)
         ipv6.addresses.removeAll { $0.validUntil.map { now >= $0 } ?? false }
         ipv6.routers.removeAll { $0.until.map { now >= $0 } ?? false }
         ipv6.onLink.removeAll { $0.until.map { now >= $0 } ?? false }
@@ -323,6 +453,13 @@ extension IPStack {
         var deadlines = ipv6.addresses.compactMap { $0.tentative ? ($0.probedAt.map { $0 &+ clock.frequency } ?? 0) : nil }
         if let next = ipv6.nextSolicitation { deadlines.append(next) }
         if let due = ipv6.reportDue { deadlines.append(due) }
+        for neighbor in ipv6.neighbors {
+            switch neighbor.state {
+            case .delay(let until): deadlines.append(until)
+            case .probe(_, let next): deadlines.append(next)
+            default: break
+            }
+        }
         return deadlines.min()
     }
 
@@ -349,14 +486,14 @@ extension IPStack {
     func resolve(ipv6 address: IPv6Address, from source: IPv6Address) throws(NetworkError) -> [UInt8] {
         if address.isMulticast { return address.multicastMAC }
         for _ in 0..<3 {
-            if let neighbor = ipv6.neighbors.first(where: { $0.address == address }) { return neighbor.mac }
+            if let mac = neighborMAC(address, now: clock.ticks()) { return mac }
             let solicitation = NeighborMessage(solicitationFor: address, options: NDOptions(sourceLinkLayer: network.macAddress))
             try network.transmit(icmpv6Frame(solicitation.message, from: source, to: address.solicitedNode, mac: [], hopLimit: 255))
             awaitingNeighbor = address
             serve(forAtMost: 1_000_000_000) { ipv6.neighbors.contains { $0.address == address } }
             awaitingNeighbor = nil
         }
-        if let neighbor = ipv6.neighbors.first(where: { $0.address == address }) { return neighbor.mac }
+        if let mac = neighborMAC(address, now: clock.ticks()) { return mac }
         throw .unreachable
     }
 

@@ -37,7 +37,13 @@ public final class TCPConnection {
     public static let receiveCapacity = 64 * 1024
     public static let sendCapacity = 64 * 1024
     /// What we tell the peer it may send in one segment: Ethernet's 1500 bytes less the IPv4 and TCP headers.
-    public static let ourSegmentSize: UInt16 = 1460
+    /// The largest segment an Ethernet frame (MTU 1500) carries to
+    /// `address`: less IPv6's 40-byte header or IPv4's 20, and TCP's 20. What
+    /// we advertise as our MSS.
+    static func largestSegment(to address: IPAddress, mtu: Int = 1500) -> Int {
+        if case .v6 = address { return mtu - 60 }
+        return mtu - 40
+    }
     /// 2 MSL with an MSL of 30 s, as Linux.
     static let timeWaitSeconds: UInt64 = 60
     static let challengeAcknowledgmentsPerSecond = 10
@@ -92,6 +98,8 @@ public final class TCPConnection {
 
     // Negotiated in the handshake.
     var segmentSize = 536
+    /// The path's MTU: the link's until a router says less (RFC 8201).
+    var pathMTU = 1500
     var sendScale: UInt8 = 0
     var receiveScale: UInt8 = 0
     var timestampsOn = false
@@ -188,7 +196,7 @@ public final class TCPConnection {
             timestampsOn = false
         }
         // RFC 9293 3.7.1: 536 when the peer says nothing; less the timestamp option carried in every segment.
-        let peerSize = Int(min(options.maximumSegmentSize ?? 536, TCPConnection.ourSegmentSize))
+        let peerSize = min(Int(options.maximumSegmentSize ?? 536), TCPConnection.largestSegment(to: remoteAddress, mtu: pathMTU))
         segmentSize = max(peerSize - (timestampsOn ? 12 : 0), 64)
         congestion = NewReno(segmentSize: segmentSize)
     }
@@ -225,7 +233,7 @@ public final class TCPConnection {
 
     /// Our SYN (active open) or SYN-ACK (passive), with our options; the window in it is never scaled.
     func synchronize() -> TCPSegment {
-        var options = TCPOptions(maximumSegmentSize: TCPConnection.ourSegmentSize)
+        var options = TCPOptions(maximumSegmentSize: UInt16(TCPConnection.largestSegment(to: remoteAddress)))
         let active = state == .synSent
         if active || receiveScale > 0 || sendScale > 0 { options.windowScale = TCPConnection.ourWindowScale }
         if active || sackOn { options.sackPermitted = true }
@@ -586,6 +594,24 @@ public final class TCPConnection {
         sendNext = sendUnacknowledged
         finSent = false
         return []
+    }
+
+    /// A router on the path can forward at most `mtu` bytes (RFC 8201's
+    /// Packet Too Big): segments shrink to fit, and what was in flight, which
+    /// that router dropped, goes again at once in smaller segments. Not a
+    /// sign of congestion, so the window stays.
+    func pathMTUShrank(to mtu: Int) -> [TCPSegment] {
+        guard mtu < pathMTU else { return [] }
+        pathMTU = mtu
+        let fits = max(TCPConnection.largestSegment(to: remoteAddress, mtu: mtu) - (timestampsOn ? 12 : 0), 64)
+        guard fits < segmentSize else { return [] }
+        segmentSize = fits
+        guard isSynchronized, sendNext != sendUnacknowledged else { return [] }
+        timedSegment = nil   // Karn: what is sent again is not timed
+        retransmittedSegments += 1
+        sendNext = sendUnacknowledged
+        finSent = false
+        return newData()
     }
 
     /// The oldest unacknowledged segment again, for fast retransmit and partial acknowledgments.
