@@ -4,8 +4,9 @@ a TAP relayed to QEMU's -netdev dgram socket (tools/netns_tap.py; root):
 radvd advertises 2001:db8:1::/64, the unikernel takes its address by SLAAC,
 ndisc6 resolves it, rdisc6 finds it no router, ping -6 reaches it on its link-local and global
 addresses, and the host's sockets echo UDP datagrams and 1 MiB of TCP over
-IPv6 byte for byte, while IPv4 answers too."""
-import os, socket, subprocess, sys, tempfile, time
+IPv6 byte for byte, while a datagram and 1 MiB of TCP go over IPv4 to the same
+port at the same time (with --ipv6-only, IPv4 must stay silent)."""
+import os, socket, subprocess, sys, tempfile, threading, time
 sys.path.insert(0, os.path.join(os.environ["MIRAGE_ROOT"], "tools"))
 import echo_check, netns_tap
 
@@ -62,13 +63,41 @@ try:
         else:
             sys.exit("no UDP echo of %d bytes over IPv6" % size)
     print("UDP over IPv6: 3 datagrams echoed")
+    dual = "--ipv6-only" not in sys.argv
+    if dual:
+        # The same port over IPv4, from the same namespace.
+        udp4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        udp4.settimeout(2)
+        for attempt in range(5):
+            udp4.sendto(b"over four", ("10.0.2.15", 7))
+            try:
+                if udp4.recv(2048) == b"over four":
+                    break
+            except socket.timeout:
+                continue
+        else:
+            sys.exit("no UDP echo over IPv4 beside IPv6")
+        print("UDP over IPv4: echoed beside IPv6")
 
-    # 1 MiB of TCP over IPv6.
-    connection = socket.create_connection((slaac, 7), timeout=10)
-    connection.settimeout(60)
-    payload = os.urandom(1 << 20)
-    echo_check.stream_through(connection, payload, "TCP over IPv6")
-    print("TCP over IPv6: 1 MiB echoed intact")
+    # 1 MiB of TCP over IPv6 and, in the dual stack, 1 MiB over IPv4 at the same time.
+    def stream(address, what, failures):
+        try:
+            connection = socket.create_connection((address, 7), timeout=10)
+            connection.settimeout(60)
+            echo_check.stream_through(connection, os.urandom(1 << 20), what)
+        except BaseException as problem:   # sys.exit in a thread raises SystemExit there
+            failures.append("%s: %s" % (what, problem))
+    failures = []
+    streams = [threading.Thread(target=stream, args=(slaac, "TCP over IPv6", failures))]
+    if dual:
+        streams.append(threading.Thread(target=stream, args=("10.0.2.15", "TCP over IPv4", failures)))
+    for thread in streams:
+        thread.start()
+    for thread in streams:
+        thread.join()
+    if failures:
+        sys.exit("; ".join(failures))
+    print("TCP: 1 MiB echoed intact over IPv6" + (" and, at the same time, over IPv4" if dual else ""))
 finally:
     radvd.terminate()
     radvd.wait(5)
