@@ -227,6 +227,36 @@ final class DualStackTests: XCTestCase {
         XCTAssertEqual(second.segmentSize, 1220)
     }
 
+    /// RFC 4862's two lifetimes: past its preferred lifetime an address is
+    /// deprecated (kept, but new traffic starts from another, RFC 6724 rule 3),
+    /// past its valid lifetime it goes.
+    func testDeprecatedAddressesAreAvoidedThenRemoved() throws {
+        let (ipv4, network, clock) = stack()
+        advance(ipv4, clock, seconds: 3)
+        func prefix(_ text: String, preferred: UInt32, valid: UInt32) -> [UInt8] {
+            var option: [UInt8] = [3, 4, 64, 0xC0]
+            appendBE32(&option, valid)
+            appendBE32(&option, preferred)
+            return option + [0, 0, 0, 0] + IPv6Address(text)!.bytes
+        }
+        let options = [1, 1] + routerMAC + prefix("2001:db8:1::", preferred: 10, valid: 100) + prefix("2001:db8:2::", preferred: 1000, valid: 2000)
+        let advertisement = ICMPv6Message(type: ICMPv6Message.routerAdvertisement, body: [64, 0, 0x07, 0x08] + [UInt8](repeating: 0, count: 8) + options)
+        _ = ipv4.handle(frame(advertisement, from: router, to: .allNodes, mac: routerMAC, destinationMAC: IPv6Address.allNodes.multicastMAC),
+                        now: clock.ticks())
+        advance(ipv4, clock, seconds: 1.5)
+        let first = IPv6Address("2001:db8:1::5054:ff:fe12:3456")!, second = IPv6Address("2001:db8:2::5054:ff:fe12:3456")!
+        let destination = IPv6Address("2001:db8:1::77")!
+        XCTAssertEqual(ipv4.sourceAddress(for: destination), first, "the longest common prefix")
+        XCTAssertEqual(ipv4.sourceAddress(for: first), first, "an address of ours to itself")
+        advance(ipv4, clock, seconds: 10)
+        XCTAssertTrue(ipv4.ipv6Addresses.contains(first), "deprecated, not gone")
+        XCTAssertEqual(ipv4.sourceAddress(for: destination), second, "a deprecated address is avoided")
+        XCTAssertEqual(ipv4.sourceAddress(for: IPv6Address("fe80::9")!), .linkLocal(mac: network.macAddress), "scope first")
+        advance(ipv4, clock, seconds: 90)
+        XCTAssertFalse(ipv4.ipv6Addresses.contains(first), "gone after its valid lifetime")
+        XCTAssertTrue(ipv4.ipv6Addresses.contains(second))
+    }
+
     func testUDPAndTCPRunOverIPv6BesideIPv4() throws {
         let (ipv4, network, clock) = stack("2001:db8::5/64")
         advance(ipv4, clock, seconds: 2)

@@ -17,6 +17,11 @@ struct IPv6State {
         var probedAt: UInt64?
         /// From the router advertisement that made it; nil: forever (link-local, static).
         var validUntil: UInt64?
+        /// Past this it is deprecated (RFC 4862 5.5.4): still ours, but new
+        /// connections start from another address if there is one; nil: never.
+        var preferredUntil: UInt64?
+
+        func isPreferred(at now: UInt64) -> Bool { preferredUntil.map { now < $0 } ?? true }
     }
 
     /// A neighbour cache entry (RFC 4861 7.3.2). INCOMPLETE is the stack's
@@ -380,6 +385,7 @@ extension IPStack {
         }
         for prefix in advertisement.options.prefixes where !prefix.prefix.isLinkLocal && prefix.validLifetime >= prefix.preferredLifetime {
             let until = prefix.validLifetime == 0xFFFF_FFFF ? nil : now &+ UInt64(prefix.validLifetime) * clock.frequency
+            let preferredUntil = prefix.preferredLifetime == 0xFFFF_FFFF ? nil : now &+ UInt64(prefix.preferredLifetime) * clock.frequency
             if prefix.onLink {
                 ipv6.onLink.removeAll { $0.prefix == prefix.prefix && $0.length == prefix.length }
                 if prefix.validLifetime > 0 { ipv6.onLink.append((prefix.prefix, prefix.length, until)) }
@@ -387,6 +393,7 @@ extension IPStack {
             guard prefix.autonomous, prefix.length == 64 else { continue }
             let address = prefix.prefix.withInterfaceIdentifier(IPv6Address.interfaceIdentifier(mac: network.macAddress))
             if let index = ipv6.addresses.firstIndex(where: { $0.address == address }) {
+                ipv6.addresses[index].preferredUntil = preferredUntil   // taken as it comes (5.5.3 e)
                 // RFC 4862 5.5.3 (e): a shorter lifetime is taken only if it is over two hours, or longer than what is left.
                 let left = ipv6.addresses[index].validUntil.map { $0 > now ? ($0 - now) / clock.frequency : 0 } ?? UInt64.max
                 if UInt64(prefix.validLifetime) > 7200 || UInt64(prefix.validLifetime) > left {
@@ -395,7 +402,8 @@ extension IPStack {
                     ipv6.addresses[index].validUntil = now &+ 7200 * clock.frequency
                 }
             } else if prefix.validLifetime > 0, !ipv6.duplicates.contains(address) {
-                ipv6.addresses.append(IPv6State.Assigned(address: address, prefixLength: 64, tentative: true, validUntil: until))
+                ipv6.addresses.append(IPv6State.Assigned(address: address, prefixLength: 64, tentative: true, validUntil: until,
+                                                         preferredUntil: preferredUntil))
             }
         }
     }
@@ -465,13 +473,23 @@ extension IPStack {
 
     // MARK: Sending
 
-    /// RFC 6724's choice, in short: the same scope first (link-local for link-local), then the longest
-    /// common prefix; only addresses that passed DAD.
+    /// RFC 6724's source address selection (section 5) among addresses that
+    /// passed DAD, by its rules that apply to one interface without temporary
+    /// or home addresses: the destination itself (rule 1), the destination's
+    /// scope (2), not deprecated (3), then the longest common prefix (8).
     func sourceAddress(for destination: IPv6Address) -> IPv6Address? {
-        let usable = ipv6.addresses.filter { !$0.tentative }.map { $0.address }
-        let sameScope = usable.filter { $0.isLinkLocal == (destination.isLinkLocal || destination.isMulticast && destination.high >> 48 == 0xFF02) }
-        let candidates = sameScope.isEmpty ? usable : sameScope
-        return candidates.max { $0.commonPrefixLength(with: destination) < $1.commonPrefixLength(with: destination) }
+        let now = clock.ticks()
+        let usable = ipv6.addresses.filter { !$0.tentative }
+        if usable.contains(where: { $0.address == destination }) { return destination }
+        let linkScope = destination.isLinkLocal || destination.isMulticast && destination.high >> 48 == 0xFF02
+        func better(_ a: IPv6State.Assigned, than b: IPv6State.Assigned) -> Bool {
+            if (a.address.isLinkLocal == linkScope) != (b.address.isLinkLocal == linkScope) { return a.address.isLinkLocal == linkScope }
+            if a.isPreferred(at: now) != b.isPreferred(at: now) { return a.isPreferred(at: now) }
+            return a.address.commonPrefixLength(with: destination) > b.address.commonPrefixLength(with: destination)
+        }
+        var best: IPv6State.Assigned?
+        for candidate in usable where best.map({ better(candidate, than: $0) }) ?? true { best = candidate }
+        return best?.address
     }
 
     /// Where a packet for `destination` goes first: itself on the link, else a default router.
