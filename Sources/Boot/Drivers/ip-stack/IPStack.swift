@@ -238,17 +238,25 @@ public final class IPStack<Network: NetworkInterface, C: Clock> {
 
     /// The Ethernet address of `ip`, asking by ARP if it is not cached.
     func resolve(_ ip: UInt32) throws(NetworkError) -> [UInt8] {
+        awaitingReply = ip
+        defer { awaitingReply = nil }
+        let request = ARPPacket(operation: ARPPacket.request, senderMAC: network.macAddress, senderIP: address,
+                                targetMAC: [0, 0, 0, 0, 0, 0], targetIP: ip)
+        return try resolve(cached: { cachedMAC(for: ip, now: clock.ticks()) },
+                           asking: EthernetFrame.emit(destination: EthernetFrame.broadcast, source: network.macAddress,
+                                                      etherType: EthernetFrame.arp, payload: request.emit()))
+    }
+
+    /// A neighbour's MAC, as ARP and neighbour discovery both find it: from
+    /// the cache, else by sending `question` once a second, three times, and
+    /// serving frames in between until the answer is cached.
+    func resolve(cached: () -> [UInt8]?, asking question: [UInt8]) throws(NetworkError) -> [UInt8] {
         for _ in 0..<3 {
-            if let mac = cachedMAC(for: ip, now: clock.ticks()) { return mac }
-            let request = ARPPacket(operation: ARPPacket.request, senderMAC: network.macAddress, senderIP: address,
-                                    targetMAC: [0, 0, 0, 0, 0, 0], targetIP: ip)
-            try network.transmit(EthernetFrame.emit(destination: EthernetFrame.broadcast, source: network.macAddress,
-                                                    etherType: EthernetFrame.arp, payload: request.emit()))
-            awaitingReply = ip
-            serve(forAtMost: 1_000_000_000) { cachedMAC(for: ip, now: clock.ticks()) != nil }
-            awaitingReply = nil
+            if let mac = cached() { return mac }
+            try network.transmit(question)
+            serve(forAtMost: 1_000_000_000) { cached() != nil }
         }
-        if let mac = cachedMAC(for: ip, now: clock.ticks()) { return mac }
+        if let mac = cached() { return mac }
         throw .unreachable
     }
 

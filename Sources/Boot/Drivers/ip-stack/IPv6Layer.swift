@@ -503,16 +503,11 @@ extension IPStack {
     /// The Ethernet address of `address`, asking by neighbour solicitation if it is not cached (three tries, a second each).
     func resolve(ipv6 address: IPv6Address, from source: IPv6Address) throws(NetworkError) -> [UInt8] {
         if address.isMulticast { return address.multicastMAC }
-        for _ in 0..<3 {
-            if let mac = neighborMAC(address, now: clock.ticks()) { return mac }
-            let solicitation = NeighborMessage(solicitationFor: address, options: NDOptions(sourceLinkLayer: network.macAddress))
-            try network.transmit(icmpv6Frame(solicitation.message, from: source, to: address.solicitedNode, mac: [], hopLimit: 255))
-            awaitingNeighbor = address
-            serve(forAtMost: 1_000_000_000) { ipv6.neighbors.contains { $0.address == address } }
-            awaitingNeighbor = nil
-        }
-        if let mac = neighborMAC(address, now: clock.ticks()) { return mac }
-        throw .unreachable
+        awaitingNeighbor = address
+        defer { awaitingNeighbor = nil }
+        let solicitation = NeighborMessage(solicitationFor: address, options: NDOptions(sourceLinkLayer: network.macAddress))
+        return try resolve(cached: { neighborMAC(address, now: clock.ticks()) },
+                           asking: icmpv6Frame(solicitation.message, from: source, to: address.solicitedNode, mac: [], hopLimit: 255))
     }
 
     /// Our source address and the next hop's Ethernet address for `destination`.
