@@ -6,48 +6,18 @@ solicitation, pings it through extension headers and in fragments, checks
 the parameter problems it must answer, gives it a prefix by router
 advertisement, has a multicast listener query answered, and a UDP datagram echoed over
 link-local."""
-import ipaddress, os, socket, sys, time
-
-path = os.environ["NET_SOCKET"]
-me_mac, me = "02:00:00:00:00:01", "fe80::1"
-guest_mac, link_local, static = "52:54:00:12:34:56", "fe80::5054:ff:fe12:3456", "2001:db8::15"
-sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-sock.bind(path)   # before scapy's slow import, so the unikernel's first frames (DAD) queue here
-sock.settimeout(0.2)
+import ipaddress, os, sys, time
+sys.path.insert(0, os.path.join(os.environ["MIRAGE_ROOT"], "tools"))
+import frame_peer   # binds the socket before scapy's slow import, so the unikernel's first frames (DAD) queue there
+from frame_peer import send, expect, silent
 from scapy.all import (Ether, IPv6, ICMPv6EchoRequest, ICMPv6EchoReply, ICMPv6ND_NS, ICMPv6ND_NA, ICMPv6ND_RA, ICMPv6NDOptSrcLLAddr,
                        ICMPv6NDOptDstLLAddr, ICMPv6NDOptPrefixInfo, ICMPv6ParamProblem, ICMPv6MLReport2, IPv6ExtHdrHopByHop,
                        IPv6ExtHdrDestOpt, HBHOptUnknown, PadN, UDP, Raw, raw, fragment6, IPv6ExtHdrFragment,
                        ICMPv6MLQuery2, RouterAlert)
 
-deadline = time.time() + 60
-while not os.path.exists(path + ".qemu"):
-    if time.time() > deadline: sys.exit("qemu never opened its socket")
-    time.sleep(0.05)
-
-def send(frame):
-    sock.sendto(raw(frame), path + ".qemu")
-
-def expect(accept, what, seconds=15, resend=None):
-    end = time.time() + seconds
-    while time.time() < end:
-        if resend is not None: send(resend)
-        stop = time.time() + 1
-        while time.time() < stop:
-            try:
-                frame = Ether(sock.recv(65536))
-            except socket.timeout:
-                continue
-            if accept(frame): return frame
-    sys.exit("no " + what)
-
-def silent(accept, seconds, what):
-    end = time.time() + seconds
-    while time.time() < end:
-        try:
-            frame = Ether(sock.recv(65536))
-        except socket.timeout:
-            continue
-        if accept(frame): sys.exit("unexpected %s: %s" % (what, frame.summary()))
+me_mac, me = "02:00:00:00:00:01", "fe80::1"
+guest_mac, link_local, static = "52:54:00:12:34:56", "fe80::5054:ff:fe12:3456", "2001:db8::15"
+frame_peer.wait_for_qemu()
 
 def same(a, b):
     """Addresses compared as addresses: scapy does not always write them as RFC 5952 does."""
@@ -62,13 +32,7 @@ def to_guest(packet):
 
 # 1. DAD for each address, from the unspecified address, and an MLDv2 report with the router alert.
 seen, reported = set(), False
-end = time.time() + 60
-while len(seen) < 2 or not reported:
-    if time.time() > end: sys.exit("DAD or MLD missing: saw %s, report %s" % (seen, reported))
-    try:
-        frame = Ether(sock.recv(65536))
-    except socket.timeout:
-        continue
+for frame in frame_peer.frames(60):
     if ICMPv6ND_NS in frame and frame[IPv6].src == "::":
         assert frame[IPv6].hlim == 255 and same(frame[IPv6].dst, solicited_node(frame[ICMPv6ND_NS].tgt)), frame.summary()
         seen.add(str(ipaddress.IPv6Address(frame[ICMPv6ND_NS].tgt)))
@@ -79,6 +43,10 @@ while len(seen) < 2 or not reported:
     if ICMPv6MLReport2 in frame and IPv6ExtHdrHopByHop in frame:
         assert frame[IPv6].hlim == 1 and same(frame[IPv6].dst, "ff02::16"), frame.summary()
         reported = True
+    if len(seen) == 2 and reported:
+        break
+else:
+    sys.exit("DAD or MLD missing: saw %s, report %s" % (seen, reported))
 assert seen == {link_local, static}, seen
 print("DAD for %s; an MLDv2 report with the router alert" % ", ".join(sorted(seen)))
 time.sleep(1.5)
@@ -94,7 +62,7 @@ echo = to_guest(IPv6(src=me, dst=link_local) / ICMPv6EchoRequest(id=1, seq=1, da
 reply = expect(lambda f: ICMPv6EchoReply in f and f[ICMPv6EchoReply].seq == 1, "echo reply", resend=echo)
 assert reply[ICMPv6EchoReply].data == b"hello"
 send(to_guest(IPv6(src=me, dst=static) / ICMPv6EchoRequest(id=1, seq=2, data=b"taken")))
-silent(lambda f: ICMPv6EchoReply in f and f[ICMPv6EchoReply].seq == 2, 2, "answer on a duplicate address")
+silent(lambda f: ICMPv6EchoReply in f and f[ICMPv6EchoReply].seq == 2, 2, lambda f: "answer on a duplicate address: " + f.summary())
 print("echo: answered on link-local, not on the duplicate %s" % static)
 
 # 4. Extension headers: padding passes, an unknown option and an unknown next header are parameter problems.

@@ -6,48 +6,23 @@ window scale, SACK-permitted, timestamps), data in order, out of order (a
 SACK block, then everything at once), a duplicate, a zero window (probes,
 then the data once it opens), the close; RFC 5961's challenge ACK for a
 blind reset, then a real reset; and a UDP datagram in fragments."""
-import os, socket, sys, time
+import os, sys, time
+sys.path.insert(0, os.path.join(os.environ["MIRAGE_ROOT"], "tools"))
+import frame_peer
+from frame_peer import send, frames, expect, silent
 from scapy.all import ARP, Ether, IP, TCP, UDP, Raw, raw, fragment
 
-path = os.environ["NET_SOCKET"]
 me_mac, me_ip, guest_ip = "02:00:00:00:00:01", "10.0.2.1", "10.0.2.15"
-sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-sock.bind(path)
-sock.settimeout(0.2)
-deadline = time.time() + 60
-while not os.path.exists(path + ".qemu"):
-    if time.time() > deadline: sys.exit("qemu never opened its socket")
-    time.sleep(0.05)
+frame_peer.wait_for_qemu()
 guest_mac = "ff:ff:ff:ff:ff:ff"
 
-def send(frame):
-    sock.sendto(raw(frame), path + ".qemu")
-
-def frames(seconds):
-    """Frames from the unikernel for `seconds`, answering its ARP requests on the way."""
-    end = time.time() + seconds
-    while time.time() < end:
-        try:
-            frame = Ether(sock.recv(65536))
-        except socket.timeout:
-            continue
-        if ARP in frame and frame[ARP].op == 1 and frame[ARP].pdst == me_ip:
-            send(Ether(src=me_mac, dst=frame.src) / ARP(op=2, hwsrc=me_mac, psrc=me_ip, hwdst=frame.src, pdst=frame[ARP].psrc))
-            continue
-        yield frame
-
-def expect(accept, what, seconds=10, resend=None):
-    end = time.time() + seconds
-    while time.time() < end:
-        if resend is not None: send(resend)
-        for frame in frames(1):
-            if accept(frame): return frame
-    sys.exit("no " + what)
-
-def silent(accept, seconds):
-    for frame in frames(seconds):
-        if accept(frame): sys.exit("unexpected: %s seq %d ack %d, %d bytes (next expected %d)" % (
-            frame.summary(), frame[TCP].seq, frame[TCP].ack, len(frame[TCP].payload), server))
+def answer_arp(frame):
+    """The unikernel's ARP requests for us are answered on the way."""
+    if ARP in frame and frame[ARP].op == 1 and frame[ARP].pdst == me_ip:
+        send(Ether(src=me_mac, dst=frame.src) / ARP(op=2, hwsrc=me_mac, psrc=me_ip, hwdst=frame.src, pdst=frame[ARP].psrc))
+        return True
+    return False
+frame_peer.handled = answer_arp
 
 # Wait for the unikernel: ARP until it answers.
 who = Ether(src=me_mac, dst="ff:ff:ff:ff:ff:ff") / ARP(op=1, hwsrc=me_mac, psrc=me_ip, pdst=guest_ip)
@@ -121,7 +96,8 @@ seq += 20
 send(tcp(A, "PA", seq - 20, server, first))
 again = expect(from_guest(A, lambda t: t.ack == seq), "ACK of a duplicate")[TCP]
 assert len(again.payload) == 0, again.summary()
-silent(from_guest(A, lambda t: len(t.payload) > 0), 1)
+silent(from_guest(A, lambda t: len(t.payload) > 0), 1, lambda f: "%s seq %d ack %d, %d bytes (next expected %d)" % (
+    f.summary(), f[TCP].seq, f[TCP].ack, len(f[TCP].payload), server))
 print("duplicate: acknowledged, not echoed twice")
 
 # 5. A zero window: the unikernel holds its echo and probes, then sends once the window opens.
@@ -178,7 +154,7 @@ for index in range(3000):
         frame = frame[:rng.randrange(1, len(frame) + 1)]
     if index % 5 == 0:
         frame = bytearray(bytes.fromhex(guest_mac.replace(":", "")) + bytes(6) + b"\x08\x00" + os.urandom(rng.randrange(0, 1500)))
-    sock.sendto(bytes(frame), path + ".qemu")
+    send(bytes(frame))
 probe = Ether(src=me_mac, dst=guest_mac) / IP(src=me_ip, dst=guest_ip) / UDP(sport=5002, dport=7) / Raw(b"still echoing?")
 back = expect(lambda f: UDP in f and f[UDP].dport == 5002, "echo after the flood", resend=probe)
 assert back[Raw].load == b"still echoing?", back.summary()

@@ -3,36 +3,17 @@
 (QEMU listens on $NET_SOCKET.qemu). With scapy (not our code) it asks the
 unikernel's address by ARP, sends malformed frames it must ignore, then
 three echo requests whose replies must match, checksums and all."""
-import os, socket, sys, time
+import os, sys
+sys.path.insert(0, os.path.join(os.environ["MIRAGE_ROOT"], "tools"))
+import frame_peer
+from frame_peer import send, expect
 from scapy.all import ARP, Ether, ICMP, IP, TCP, UDP, Raw, raw
 
-path = os.environ["NET_SOCKET"]
 me_mac, me_ip, guest_ip = "02:00:00:00:00:01", "10.0.2.1", "10.0.2.15"
-sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-sock.bind(path)
-sock.settimeout(0.5)
-deadline = time.time() + 60
-while not os.path.exists(path + ".qemu"):
-    if time.time() > deadline: sys.exit("qemu never opened its socket")
-    time.sleep(0.05)
-
-def send(frame):
-    sock.sendto(raw(frame) if not isinstance(frame, bytes) else frame, path + ".qemu")
+frame_peer.wait_for_qemu()
 
 def answer(accept, resend, what, seconds=20):
-    end = time.time() + seconds
-    while time.time() < end:
-        send(resend)
-        stop = time.time() + 1
-        while time.time() < stop:
-            try:
-                data = sock.recv(4096)
-            except socket.timeout:
-                continue
-            frame = Ether(data)
-            if accept(frame):
-                return frame
-    sys.exit("no " + what)
+    return expect(accept, what, seconds, resend)
 
 who = Ether(src=me_mac, dst="ff:ff:ff:ff:ff:ff") / ARP(op=1, hwsrc=me_mac, psrc=me_ip, pdst=guest_ip)
 reply = answer(lambda f: ARP in f and f[ARP].op == 2 and f[ARP].psrc == guest_ip, who, "ARP reply")
