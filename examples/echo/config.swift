@@ -7,7 +7,10 @@ import MirageConfig
 //   nc 127.0.0.1 5555
 let port = Key.boot("port", doc: "The UDP and TCP port to echo on", default: 7, range: 1...65535)
 let count = Key.boot("count", doc: "Stop after echoing this many datagrams and TCP streams (0: never)", default: 0, range: 0...1_000_000)
+// The other way round: the unikernel opens a TCP connection itself and echoes what comes on it.
+let connect = Key.boot("connect", doc: "Also connect to this IPv4 or IPv6 address and echo what it sends (\"\": no)", default: "")
+let connectPort = Key.boot("connect-port", doc: "The port --connect connects to", default: 7, range: 1...65535)
 
-let main = Job("Echo", needs: .console, .stack, keys: [port, count])
+let main = Job("Echo", needs: .console, .stack, keys: [port, count, connect, connectPort])
 
 register("echo", main(defaultConsole, genericStack()))

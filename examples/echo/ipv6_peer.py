@@ -6,7 +6,7 @@ ndisc6 resolves it, rdisc6 finds it no router, ping -6 reaches it on its link-lo
 addresses, and the host's sockets echo UDP datagrams and 1 MiB of TCP over
 IPv6 byte for byte, while a datagram and 1 MiB of TCP go over IPv4 to the same
 port at the same time (with --ipv6-only, IPv4 must stay silent)."""
-import os, socket, subprocess, sys, tempfile, threading, time
+import ipaddress, os, socket, subprocess, sys, tempfile, threading, time
 sys.path.insert(0, os.path.join(os.environ["MIRAGE_ROOT"], "tools"))
 import echo_check, netns_tap
 
@@ -21,11 +21,31 @@ radvd = subprocess.Popen(["radvd", "-n", "-C", config.name, "-p", config.name + 
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 try:
     slaac, link_local = "2001:db8:1::5054:ff:fe12:3456", "fe80::5054:ff:fe12:3456"
+    failures, opened = [], []
+    def server(failures):
+        # The unikernel's own connection (--connect=2001:db8:1::1): from its SLAAC address, RFC 6724's choice.
+        try:
+            listener = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind(("2001:db8:1::1", 47007))
+            listener.listen(1)
+            listener.settimeout(60)
+            connection, peer = listener.accept()
+            assert ipaddress.IPv6Address(peer[0]) == ipaddress.IPv6Address(slaac), "connected from %s, not %s" % (peer[0], slaac)
+            connection.settimeout(60)
+            echo_check.stream_through(connection, os.urandom(256 << 10), "TCP on the unikernel's own connection")
+        except BaseException as problem:
+            failures.append("active open: %s" % problem)
 
     def pings(address):
         return subprocess.run(["ping", "-6", "-c", "1", "-W", "1", address], capture_output=True).returncode == 0
 
     netns_tap.retry("ping -6 to the SLAAC address %s" % slaac, lambda: pings(slaac), 90)
+    if "--active-open" in sys.argv:
+        # Listening only now that the SLAAC address is in use, so that the source
+        # it must come from is there; until now the unikernel's tries were refused.
+        opened.append(threading.Thread(target=server, args=(failures,)))
+        opened[0].start()
     result = subprocess.run(["ping", "-6", "-c", "3", "-i", "0.2", slaac], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
     print("ping -6 %s: %s" % (slaac, result.stdout.strip().splitlines()[-2]))
@@ -87,17 +107,17 @@ try:
             echo_check.stream_through(connection, os.urandom(1 << 20), what)
         except BaseException as problem:   # sys.exit in a thread raises SystemExit there
             failures.append("%s: %s" % (what, problem))
-    failures = []
     streams = [threading.Thread(target=stream, args=(slaac, "TCP over IPv6", failures))]
     if dual:
         streams.append(threading.Thread(target=stream, args=("10.0.2.15", "TCP over IPv4", failures)))
     for thread in streams:
         thread.start()
-    for thread in streams:
+    for thread in streams + opened:
         thread.join()
     if failures:
         sys.exit("; ".join(failures))
-    print("TCP: 1 MiB echoed intact over IPv6" + (" and, at the same time, over IPv4" if dual else ""))
+    print("TCP: 1 MiB echoed intact over IPv6" + (" and, at the same time, over IPv4" if dual else "")
+          + (", and 256 KiB on the unikernel's own connection from its SLAAC address" if "--active-open" in sys.argv else ""))
 finally:
     radvd.terminate()
     radvd.wait(5)

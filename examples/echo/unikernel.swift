@@ -26,6 +26,31 @@ struct Echo {
         print("echoing UDP and TCP on \(IPv4Text.text(stack.address)):\(port)")
         var datagrams = 0, connections = 0
         var streams: [Stream] = []
+        if !Keys.connect.isEmpty {
+            // An active open: the connection is echoed like an accepted one.
+            guard let peer = IPv4Text.address(Keys.connect).map(IPAddress.v4) ?? IPv6Address(Keys.connect).map(IPAddress.v6) else {
+                print("--connect is not an IPv4 or IPv6 address: \(Keys.connect)")
+                return 1
+            }
+            // A server still starting refuses, and an IPv6 peer is unreachable
+            // until SLAAC has given an address: a minute of tries, a second apart.
+            var tries = 0
+            while true {
+                do throws(NetworkError) {
+                    let connection = try stack.connectTCP(to: peer, port: UInt16(Keys.connectPort), waitingAtMost: 10_000_000_000)
+                    print("connected from \(connection.localAddress.text) to \(peer.text):\(Keys.connectPort)")
+                    streams.append(Stream(connection))
+                    break
+                } catch {
+                    tries += 1
+                    guard error == .refused || error == .unreachable, tries < 60 else {
+                        print("cannot connect to \(peer.text):\(Keys.connectPort): \(error.reason.text)")
+                        return 1
+                    }
+                    stack.serve(forAtMost: 1_000_000_000)
+                }
+            }
+        }
         var closing: [TCPConnection] = []
         while Keys.count == 0 || datagrams + connections < Keys.count {
             stack.serve(forAtMost: 1_000_000_000) {
