@@ -1,5 +1,6 @@
 """What the echo tests' peers share: send a payload on a TCP connection
-while reading back what the echo server returns, then close our side."""
+while reading back what the echo server returns, then close our side; and
+accept the one connection the unikernel opens itself."""
 import hashlib, socket, sys, threading
 
 def stream_through(connection, payload, what):
@@ -19,3 +20,15 @@ def stream_through(connection, payload, what):
     if bytes(received) != payload:
         sys.exit("%s: sent %d bytes (sha256 %s), got %d back (sha256 %s)" % (
             what, len(payload), hashlib.sha256(payload).hexdigest(), len(received), hashlib.sha256(received).hexdigest()))
+
+def accept_one(family, address, port, seconds=90):
+    """The first connection to a listener of the host's at (address, port), and the peer's address."""
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((address, port))
+    listener.listen(1)
+    listener.settimeout(seconds)
+    connection, peer = listener.accept()
+    listener.close()
+    connection.settimeout(60)
+    return connection, peer

@@ -8,13 +8,7 @@ import os, socket, sys
 sys.path.insert(0, os.path.join(os.environ["MIRAGE_ROOT"], "tools"))
 import echo_check
 
-server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-server.bind(("127.0.0.1", 47007))
-server.listen(1)
-server.settimeout(90)
-connection, peer = server.accept()
-connection.settimeout(60)
+connection, peer = echo_check.accept_one(socket.AF_INET, "127.0.0.1", 47007)
 print("the unikernel connected from %s:%d" % peer)
 echo_check.stream_through(connection, os.urandom(256 << 10), "TCP from an active open")
 print("256 KiB echoed intact on the unikernel's own connection")

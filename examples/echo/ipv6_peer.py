@@ -25,14 +25,8 @@ try:
     def server(failures):
         # The unikernel's own connection (--connect=2001:db8:1::1): from its SLAAC address, RFC 6724's choice.
         try:
-            listener = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            listener.bind(("2001:db8:1::1", 47007))
-            listener.listen(1)
-            listener.settimeout(60)
-            connection, peer = listener.accept()
+            connection, peer = echo_check.accept_one(socket.AF_INET6, "2001:db8:1::1", 47007, 60)
             assert ipaddress.IPv6Address(peer[0]) == ipaddress.IPv6Address(slaac), "connected from %s, not %s" % (peer[0], slaac)
-            connection.settimeout(60)
             echo_check.stream_through(connection, os.urandom(256 << 10), "TCP on the unikernel's own connection")
         except BaseException as problem:
             failures.append("active open: %s" % problem)
