@@ -30,8 +30,8 @@ public struct BootArguments {
         var found: [UInt8]?
         forEachPair { word, equals in
             let name = keyStart(word)..<(equals ?? word.count)
-            guard name.count == key.utf8CodeUnitCount else { return }
-            for index in 0..<name.count where word[name.lowerBound + index] != key.utf8Start[index] { return }
+            guard word.withUnsafeBytes({ key.isSpelled(by: UnsafeRawBufferPointer(start: $0.baseAddress.map { $0 + name.lowerBound },
+                                                                                count: name.count)) }) else { return }
             if let equals {
                 found = Array(word[(equals + 1)...])
             } else {
@@ -159,9 +159,7 @@ extension Int: BootKeyValue {
 
 extension Bool: BootKeyValue {
     public init?(bootArgument bytes: [UInt8]) {
-        func equals(_ word: StaticString) -> Bool {
-            bytes.count == word.utf8CodeUnitCount && bytes.indices.allSatisfy { bytes[$0] == word.utf8Start[$0] }
-        }
+        func equals(_ word: StaticString) -> Bool { bytes.withUnsafeBytes { word.isSpelled(by: $0) } }
         if equals("true") || equals("yes") || equals("on") || equals("1") {
             self = true
         } else if equals("false") || equals("no") || equals("off") || equals("0") {

@@ -125,7 +125,7 @@ public struct DeviceTree {
         while start < bytes.count {
             var end = start
             while end < bytes.count && base.load(fromByteOffset: end, as: UInt8.self) != 0 { end &+= 1 }
-            if end - start == word.utf8CodeUnitCount && same(base + start, word.utf8Start, end - start) { return true }
+            if end - start == word.utf8CodeUnitCount && sameBytes(base + start, word.utf8Start, end - start) { return true }
             start = end &+ 1
         }
         return false
@@ -137,16 +137,6 @@ public struct DeviceTree {
     static func bigEndian32(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> UInt32 {
         guard offset >= 0, offset <= bytes.count - 4, let base = bytes.baseAddress else { return 0 }
         return UInt32(bigEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
-    }
-
-    /// Whether the `count` bytes at `first` and at `second` are the same.
-    static func same(_ first: UnsafeRawPointer, _ second: UnsafeRawPointer, _ count: Int) -> Bool {
-        var index = 0
-        while index < count {
-            if first.load(fromByteOffset: index, as: UInt8.self) != second.load(fromByteOffset: index, as: UInt8.self) { return false }
-            index &+= 1
-        }
-        return true
     }
 
     /// The byte at `offset`, which the caller has checked lies inside the blob.
@@ -219,7 +209,7 @@ extension DeviceTree {
         /// before the `@` is when they hold no unit address.
         func nameMatches(_ component: UnsafePointer<UInt8>, _ count: Int) -> Bool {
             let name = nameRange
-            guard name.count >= count, DeviceTree.same(tree.bytes.baseAddress.unsafelyUnwrapped + name.lowerBound, component, count) else { return false }
+            guard name.count >= count, sameBytes(tree.bytes.baseAddress.unsafelyUnwrapped + name.lowerBound, component, count) else { return false }
             if name.count == count { return true }
             for index in 0..<count where component[index] == UInt8(ascii: "@") { return false }
             return tree.byte(at: name.lowerBound + count) == UInt8(ascii: "@")
@@ -270,8 +260,7 @@ extension DeviceTree {
             guard nameOffset < UInt32(tree.stringsEnd - tree.stringsStart) else { return false }
             let start = tree.stringsStart + Int(nameOffset)
             guard let length = tree.cStringLength(at: start, limit: tree.stringsEnd) else { return false }
-            return length == name.utf8CodeUnitCount
-                && DeviceTree.same(tree.bytes.baseAddress.unsafelyUnwrapped + start, name.utf8Start, length)
+            return length == name.utf8CodeUnitCount && sameBytes(tree.bytes.baseAddress.unsafelyUnwrapped + start, name.utf8Start, length)
         }
 
         /// The value's raw bytes.

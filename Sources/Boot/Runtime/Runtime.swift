@@ -52,13 +52,8 @@ public enum Runtime {
     /// Whether `bytes` holds `word`.
     static func contains(_ bytes: UnsafeRawBufferPointer, _ word: StaticString) -> Bool {
         let count = word.utf8CodeUnitCount
-        guard count > 0, bytes.count >= count else { return false }
-        let pattern = word.utf8Start
-        for start in 0...(bytes.count - count) {
-            var index = 0
-            while index < count && bytes[start + index] == pattern[index] { index += 1 }
-            if index == count { return true }
-        }
+        guard count > 0, bytes.count >= count, let base = bytes.baseAddress else { return false }
+        for start in 0...(bytes.count - count) where sameBytes(base + start, word.utf8Start, count) { return true }
         return false
     }
 

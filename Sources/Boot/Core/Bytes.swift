@@ -1,0 +1,22 @@
+/// Comparing bytes without making Strings: the runtime looks up device-tree
+/// names and boot-time keys with StaticStrings, so that an image that only
+/// looks things up links none of String.
+
+/// Whether the `count` bytes at `first` and at `second` are the same.
+func sameBytes(_ first: UnsafeRawPointer, _ second: UnsafeRawPointer, _ count: Int) -> Bool {
+    var index = 0
+    while index < count {
+        if first.load(fromByteOffset: index, as: UInt8.self) != second.load(fromByteOffset: index, as: UInt8.self) { return false }
+        index &+= 1
+    }
+    return true
+}
+
+extension StaticString {
+    /// Whether `bytes` are exactly this string's UTF-8.
+    func isSpelled(by bytes: UnsafeRawBufferPointer) -> Bool {
+        guard bytes.count == utf8CodeUnitCount else { return false }
+        guard let base = bytes.baseAddress else { return true }
+        return sameBytes(base, utf8Start, bytes.count)
+    }
+}
