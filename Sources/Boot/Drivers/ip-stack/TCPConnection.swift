@@ -135,20 +135,28 @@ public final class TCPConnection {
     /// ... and has let it go (closed or aborted): once closed, the stack forgets it.
     var isReleased = false
 
-    /// A passive open: a connection for a SYN from `remoteAddress`; `initialSequence` is ours.
-    init(syn: TCPSegment, localPort: UInt16, remoteAddress: IPAddress, initialSequence: UInt32, now: UInt64, ticksPerSecond: UInt64) {
+    /// What both opens set up: the addresses, our side's sequence numbers, the clock and the timer.
+    private init(localPort: UInt16, remoteAddress: IPAddress, remotePort: UInt16, initialSequence: UInt32, state: State,
+                 now: UInt64, ticksPerSecond: UInt64) {
         self.localPort = localPort
         self.remoteAddress = remoteAddress
-        remotePort = syn.sourcePort
+        self.remotePort = remotePort
         self.initialSequence = initialSequence
         self.ticksPerSecond = ticksPerSecond
         self.now = now
-        state = .synReceived
+        self.state = state
         sendUnacknowledged = initialSequence
         sendNext = initialSequence &+ 1
         sendMaximum = sendNext
         retransmitTimer = RetransmissionTimer(ticksPerSecond: ticksPerSecond)
         lastHeard = now
+    }
+
+    /// A passive open: a connection for a SYN from `remoteAddress`; `initialSequence` is ours.
+    convenience init(syn: TCPSegment, localPort: UInt16, remoteAddress: IPAddress, initialSequence: UInt32, now: UInt64,
+                     ticksPerSecond: UInt64) {
+        self.init(localPort: localPort, remoteAddress: remoteAddress, remotePort: syn.sourcePort, initialSequence: initialSequence,
+                  state: .synReceived, now: now, ticksPerSecond: ticksPerSecond)
         receiveNext = syn.sequence &+ 1
         sendWindow = UInt32(syn.window)   // never scaled in a SYN
         sendWindowSequence = syn.sequence
@@ -156,19 +164,10 @@ public final class TCPConnection {
     }
 
     /// An active open to `remoteAddress`:`remotePort`; send `synchronize(now:)` next.
-    init(localPort: UInt16, remoteAddress: IPAddress, remotePort: UInt16, initialSequence: UInt32, now: UInt64, ticksPerSecond: UInt64) {
-        self.localPort = localPort
-        self.remoteAddress = remoteAddress
-        self.remotePort = remotePort
-        self.initialSequence = initialSequence
-        self.ticksPerSecond = ticksPerSecond
-        self.now = now
-        state = .synSent
-        sendUnacknowledged = initialSequence
-        sendNext = initialSequence &+ 1
-        sendMaximum = sendNext
-        retransmitTimer = RetransmissionTimer(ticksPerSecond: ticksPerSecond)
-        lastHeard = now
+    convenience init(localPort: UInt16, remoteAddress: IPAddress, remotePort: UInt16, initialSequence: UInt32, now: UInt64,
+                     ticksPerSecond: UInt64) {
+        self.init(localPort: localPort, remoteAddress: remoteAddress, remotePort: remotePort, initialSequence: initialSequence,
+                  state: .synSent, now: now, ticksPerSecond: ticksPerSecond)
         receiveScale = TCPConnection.ourWindowScale
     }
 
