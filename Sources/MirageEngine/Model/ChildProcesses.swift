@@ -61,7 +61,7 @@ public enum ChildProcesses {
         guard process.isRunning else { return false }
         guard exited.wait(timeout: .now() + timeout) == .timedOut else { return false }
         end(group: process.processIdentifier)
-        process.waitUntilExit()
+        exited.wait()
         return true
     }
 
