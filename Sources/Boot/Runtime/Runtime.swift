@@ -63,6 +63,8 @@ public enum Runtime {
     }
 
     /// Prints `message` (and `detail`) and ends the unikernel with status 70.
+    /// Never inlined: a stop is rare, and each call site stays a call.
+    @inline(never)
     public static func fatal(_ message: StaticString, _ detail: StaticString = "") -> Never {
         writeRaw("FATAL: ")
         writeRaw(message)
@@ -162,7 +164,10 @@ func boot_exit(_ status: Int32) -> Never {
     while true { boot_cpu_relax() }
 }
 
+/// One copy, called everywhere: inlined, each call would also retain and
+/// release the closure's context.
 @_cdecl("boot_console_write_byte")
+@inline(never)
 func bootConsoleWriteByte(_ byte: UInt8) {
     Runtime.consoleWriter?(byte)
 }
