@@ -8,7 +8,10 @@
 /// Every image carries it, so it is written to be small: one `step` walks
 /// the structure block token by token, lookups compare bytes with
 /// StaticStrings, nothing allocates, and lengths from the blob are compared
-/// as UInt32 before they become Ints (Int is 32 bits on ARM).
+/// as UInt32 before they become Ints (Int is 32 bits on ARM). A blob is at
+/// most `maximumSize`, so offsets into it, and an offset plus a length that
+/// was checked against the blob, cannot overflow: that arithmetic wraps
+/// (`&+`) instead of carrying an overflow check.
 public struct DeviceTree {
     /// The blob's bytes, exactly `totalsize` long.
     public let bytes: UnsafeRawBufferPointer
@@ -18,6 +21,8 @@ public struct DeviceTree {
     let stringsEnd: Int
 
     static let magic: UInt32 = 0xd00d_feed
+    /// The largest blob read (real ones are a few KiB; a loader's limit is 2 MiB).
+    static let maximumSize: UInt32 = 16 << 20
     enum Token: UInt32 {
         case beginNode = 1, endNode = 2, property = 3, nop = 4, end = 9
     }
@@ -29,16 +34,16 @@ public struct DeviceTree {
         func field(_ offset: Int) -> UInt32 { DeviceTree.bigEndian32(bytes, at: offset) }
         let total = field(4), structureOffset = field(8), stringsOffset = field(12)
         let version = field(20), lastCompatible = field(24), stringsSize = field(32), structureSize = field(36)
-        guard total >= 40, UInt(total) <= UInt(bytes.count),
+        guard total >= 40, total <= DeviceTree.maximumSize, UInt(total) <= UInt(bytes.count),
               version >= 16 || lastCompatible <= 16, structureOffset % 4 == 0,
               structureOffset <= total, structureSize <= total - structureOffset,
               stringsOffset <= total, stringsSize <= total - stringsOffset
         else { return nil }
         self.bytes = UnsafeRawBufferPointer(start: bytes.baseAddress, count: Int(total))
         structureStart = Int(structureOffset)
-        structureEnd = Int(structureOffset + structureSize)
+        structureEnd = Int(structureOffset &+ structureSize)
         stringsStart = Int(stringsOffset)
-        stringsEnd = Int(stringsOffset + stringsSize)
+        stringsEnd = Int(stringsOffset &+ stringsSize)
     }
 
     /// Reads a tree whose header is at `address` (a boot loader handed it
@@ -47,7 +52,7 @@ public struct DeviceTree {
         guard address != 0, address % 4 == 0, let header = UnsafeRawPointer(bitPattern: address) else { return nil }
         let first8 = UnsafeRawBufferPointer(start: header, count: 8)
         let total = DeviceTree.bigEndian32(first8, at: 4)
-        guard DeviceTree.bigEndian32(first8, at: 0) == DeviceTree.magic, total >= 40, total <= 16 << 20 else { return nil }
+        guard DeviceTree.bigEndian32(first8, at: 0) == DeviceTree.magic, total >= 40, total <= DeviceTree.maximumSize else { return nil }
         self.init(bytes: UnsafeRawBufferPointer(start: header, count: Int(total)))
     }
 
@@ -125,7 +130,7 @@ public struct DeviceTree {
         while start < bytes.count {
             var end = start
             while end < bytes.count && base.load(fromByteOffset: end, as: UInt8.self) != 0 { end &+= 1 }
-            if end - start == word.utf8CodeUnitCount && sameBytes(base + start, word.utf8Start, end - start) { return true }
+            if end &- start == word.utf8CodeUnitCount && sameBytes(base + start, word.utf8Start, end &- start) { return true }
             start = end &+ 1
         }
         return false
@@ -135,7 +140,7 @@ public struct DeviceTree {
 
     /// The big-endian word at `offset`, or 0 when it is not inside `bytes`.
     static func bigEndian32(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> UInt32 {
-        guard offset >= 0, offset <= bytes.count - 4, let base = bytes.baseAddress else { return 0 }
+        guard offset >= 0, offset <= bytes.count &- 4, let base = bytes.baseAddress else { return 0 }
         return UInt32(bigEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
     }
 
@@ -150,28 +155,31 @@ public struct DeviceTree {
     }
 
     /// The token at `offset` of the structure block and the offset of the
-    /// next one, or nil where the block is malformed or ends.
+    /// next one, or nil where the block is malformed or ends. One copy for
+    /// every walk.
+    @inline(never)
     func step(at offset: Int) -> (Token, Int)? {
-        guard offset >= structureStart, offset <= structureEnd - 4,
+        guard offset >= structureStart, offset <= structureEnd &- 4,
               let token = Token(rawValue: DeviceTree.bigEndian32(bytes, at: offset)) else { return nil }
         switch token {
         case .beginNode:
-            guard let length = cStringLength(at: offset + 4, limit: structureEnd) else { return nil }
-            return (token, offset + 4 + DeviceTree.aligned4(length + 1))
+            guard let length = cStringLength(at: offset &+ 4, limit: structureEnd) else { return nil }
+            return (token, offset &+ 4 &+ DeviceTree.aligned4(length &+ 1))
         case .property:
             guard let value = propertyValue(at: offset) else { return nil }
             return (token, DeviceTree.aligned4(value.upperBound))
         default:
-            return (token, offset + 4)
+            return (token, offset &+ 4)
         }
     }
 
     /// Where the value of the property token at `offset` lies, if inside the block.
     func propertyValue(at offset: Int) -> Range<Int>? {
-        guard offset <= structureEnd - 12 else { return nil }
-        let length = DeviceTree.bigEndian32(bytes, at: offset + 4)
-        guard length <= UInt32(structureEnd - offset - 12) else { return nil }
-        return offset + 12..<offset + 12 + Int(length)
+        guard offset <= structureEnd &- 12 else { return nil }
+        let length = DeviceTree.bigEndian32(bytes, at: offset &+ 4)
+        guard length <= UInt32(structureEnd &- offset &- 12) else { return nil }
+        let start = offset &+ 12
+        return Range(uncheckedBounds: (start, start &+ Int(length)))
     }
 
     /// Length of the NUL-terminated string at `offset`, if it ends before `limit`.
@@ -179,13 +187,13 @@ public struct DeviceTree {
         guard offset >= 0, limit <= bytes.count else { return nil }
         var end = offset
         while end < limit {
-            if byte(at: end) == 0 { return end - offset }
+            if byte(at: end) == 0 { return end &- offset }
             end &+= 1
         }
         return nil
     }
 
-    static func aligned4(_ value: Int) -> Int { (value + 3) & ~3 }
+    static func aligned4(_ value: Int) -> Int { (value &+ 3) & ~3 }
 }
 
 extension DeviceTree {
@@ -196,8 +204,8 @@ extension DeviceTree {
         public let offset: Int
 
         var nameRange: Range<Int> {
-            let start = offset + 4
-            return start..<start + (tree.cStringLength(at: start, limit: tree.structureEnd) ?? 0)
+            let start = offset &+ 4
+            return Range(uncheckedBounds: (start, start &+ (tree.cStringLength(at: start, limit: tree.structureEnd) ?? 0)))
         }
 
         /// The node's name with its unit address, such as `serial@1c28000`.
@@ -212,7 +220,7 @@ extension DeviceTree {
             guard name.count >= count, sameBytes(tree.bytes.baseAddress.unsafelyUnwrapped + name.lowerBound, component, count) else { return false }
             if name.count == count { return true }
             for index in 0..<count where component[index] == UInt8(ascii: "@") { return false }
-            return tree.byte(at: name.lowerBound + count) == UInt8(ascii: "@")
+            return tree.byte(at: name.lowerBound &+ count) == UInt8(ascii: "@")
         }
 
         /// The node's properties, in order, read as they are iterated.
@@ -257,8 +265,8 @@ extension DeviceTree {
         public let value: Range<Int>
 
         func hasName(_ name: StaticString) -> Bool {
-            guard nameOffset < UInt32(tree.stringsEnd - tree.stringsStart) else { return false }
-            let start = tree.stringsStart + Int(nameOffset)
+            guard nameOffset < UInt32(tree.stringsEnd &- tree.stringsStart) else { return false }
+            let start = tree.stringsStart &+ Int(nameOffset)
             guard let length = tree.cStringLength(at: start, limit: tree.stringsEnd) else { return false }
             return length == name.utf8CodeUnitCount && sameBytes(tree.bytes.baseAddress.unsafelyUnwrapped + start, name.utf8Start, length)
         }
@@ -287,7 +295,7 @@ extension DeviceTree {
         public var startIndex: Int { 0 }
         public var endIndex: Int { bytes.count / 4 }
         /// The cell at `index`; 0 outside the value.
-        public subscript(index: Int) -> UInt32 { DeviceTree.bigEndian32(bytes, at: index * 4) }
+        public subscript(index: Int) -> UInt32 { DeviceTree.bigEndian32(bytes, at: index &* 4) }
     }
 
     /// A node's properties, found token by token as they are iterated.
@@ -300,7 +308,7 @@ extension DeviceTree {
             while let at = cursor, let (token, next) = tree.step(at: at) {
                 cursor = next
                 if token == .property, let value = tree.propertyValue(at: at) {
-                    return Property(tree: tree, nameOffset: DeviceTree.bigEndian32(tree.bytes, at: at + 8), value: value)
+                    return Property(tree: tree, nameOffset: DeviceTree.bigEndian32(tree.bytes, at: at &+ 8), value: value)
                 }
                 guard token == .nop else { break }
             }
@@ -322,14 +330,14 @@ extension DeviceTree {
             var child: Int?
             var steps = 0
             while let at = cursor, steps < 1 << 20, let (token, next) = tree.step(at: at) {
-                steps += 1
+                steps &+= 1
                 cursor = next
                 if token == .beginNode {
                     if depth == 0 { child = at }
-                    depth += 1
+                    depth &+= 1
                     if depth < 64 { continue }
                 } else if token == .endNode && depth > 0 {
-                    depth -= 1
+                    depth &-= 1
                     if depth == 0, let child { return Node(tree: tree, offset: child) }
                     continue
                 } else if token == .property || token == .nop {
