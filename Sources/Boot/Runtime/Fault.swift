@@ -87,10 +87,8 @@ func bootFault(_ kind: Int32, _ frame: UnsafePointer<UInt32>) -> Never {
     writeRaw("\n  cpsr ")
     writeHex(frame[0])
     for register in 0..<13 {
-        writeRaw(register % 4 == 0 ? "\n  " : "  ")
-        writeRaw("r")
-        if register >= 10 { bootConsoleWriteByte(UInt8(ascii: "1")) }
-        bootConsoleWriteByte(UInt8(ascii: "0") + UInt8(register % 10))
+        writeRaw(register % 4 == 0 ? "\n  r" : "  r")
+        writeDecimal(UInt64(register))
         writeRaw(register < 10 ? "  " : " ")
         writeHex(frame[1 + register])
     }
