@@ -138,3 +138,7 @@ float roundf(float x) {
 void __aeabi_unwind_cpp_pr0(void) { boot_fault_message("C++ unwinding is not supported"); }
 void __aeabi_unwind_cpp_pr1(void) { boot_fault_message("C++ unwinding is not supported"); }
 void __aeabi_unwind_cpp_pr2(void) { boot_fault_message("C++ unwinding is not supported"); }
+/* Swift's personality routine, which Swift functions that call C name. The
+   Embedded runtime's weak one reports through the stdlib's fatal-error path,
+   which would link that path, and its messages, into every image. */
+void _swift_exceptionPersonality(void) { boot_fault_message("C++ unwinding is not supported"); }
