@@ -11,10 +11,12 @@
 /// as UInt32 before they become Ints (Int is 32 bits on ARM). A blob is at
 /// most `maximumSize`, so offsets into it, and an offset plus a length that
 /// was checked against the blob, cannot overflow: that arithmetic wraps
-/// (`&+`) instead of carrying an overflow check.
+/// (`&+`) instead of carrying an overflow check, and converting such a value
+/// between UInt32 and Int cannot lose bits (`truncatingIfNeeded`).
 public struct DeviceTree {
-    /// The blob's bytes, exactly `totalsize` long.
-    public let bytes: UnsafeRawBufferPointer
+    /// Where the blob starts, and its `totalsize`.
+    let base: UnsafeRawPointer
+    let size: Int
     let structureStart: Int
     let structureEnd: Int
     let stringsStart: Int
@@ -30,20 +32,21 @@ public struct DeviceTree {
     /// Reads the header at `bytes`; `nil` unless it is a well-formed DTB
     /// header (magic, version 16/17, blocks inside the blob).
     public init?(bytes: UnsafeRawBufferPointer) {
-        guard bytes.count >= 40, DeviceTree.bigEndian32(bytes, at: 0) == DeviceTree.magic else { return nil }
+        guard bytes.count >= 40, let base = bytes.baseAddress, DeviceTree.bigEndian32(bytes, at: 0) == DeviceTree.magic else { return nil }
         func field(_ offset: Int) -> UInt32 { DeviceTree.bigEndian32(bytes, at: offset) }
         let total = field(4), structureOffset = field(8), stringsOffset = field(12)
         let version = field(20), lastCompatible = field(24), stringsSize = field(32), structureSize = field(36)
-        guard total >= 40, total <= DeviceTree.maximumSize, UInt(total) <= UInt(bytes.count),
+        guard total >= 40, total <= DeviceTree.maximumSize, Int(truncatingIfNeeded: total) <= bytes.count,
               version >= 16 || lastCompatible <= 16, structureOffset % 4 == 0,
               structureOffset <= total, structureSize <= total - structureOffset,
               stringsOffset <= total, stringsSize <= total - stringsOffset
         else { return nil }
-        self.bytes = UnsafeRawBufferPointer(start: bytes.baseAddress, count: Int(total))
-        structureStart = Int(structureOffset)
-        structureEnd = Int(structureOffset &+ structureSize)
-        stringsStart = Int(stringsOffset)
-        stringsEnd = Int(stringsOffset &+ stringsSize)
+        self.base = base
+        size = Int(truncatingIfNeeded: total)
+        structureStart = Int(truncatingIfNeeded: structureOffset)
+        structureEnd = Int(truncatingIfNeeded: structureOffset &+ structureSize)
+        stringsStart = Int(truncatingIfNeeded: stringsOffset)
+        stringsEnd = Int(truncatingIfNeeded: stringsOffset &+ stringsSize)
     }
 
     /// Reads a tree whose header is at `address` (a boot loader handed it
@@ -53,8 +56,11 @@ public struct DeviceTree {
         let first8 = UnsafeRawBufferPointer(start: header, count: 8)
         let total = DeviceTree.bigEndian32(first8, at: 4)
         guard DeviceTree.bigEndian32(first8, at: 0) == DeviceTree.magic, total >= 40, total <= DeviceTree.maximumSize else { return nil }
-        self.init(bytes: UnsafeRawBufferPointer(start: header, count: Int(total)))
+        self.init(bytes: UnsafeRawBufferPointer(start: header, count: Int(truncatingIfNeeded: total)))
     }
+
+    /// The blob's bytes, exactly `totalsize` long.
+    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: size) }
 
     /// The root node.
     public var root: Node? {
@@ -144,14 +150,20 @@ public struct DeviceTree {
         return UInt32(bigEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
     }
 
+    /// The big-endian word at `offset` of the blob, or 0 when it is not inside.
+    func word(at offset: Int) -> UInt32 {
+        guard offset >= 0, offset <= size &- 4 else { return 0 }
+        return UInt32(bigEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+    }
+
     /// The byte at `offset`, which the caller has checked lies inside the blob.
     func byte(at offset: Int) -> UInt8 {
-        bytes.baseAddress.unsafelyUnwrapped.load(fromByteOffset: offset, as: UInt8.self)
+        base.load(fromByteOffset: offset, as: UInt8.self)
     }
 
     /// The blob's bytes in `range`, which the caller has checked lie inside it.
     func window(_ range: Range<Int>) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: bytes.baseAddress.unsafelyUnwrapped + range.lowerBound, count: range.count)
+        UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count)
     }
 
     /// The token at `offset` of the structure block and the offset of the
@@ -160,7 +172,7 @@ public struct DeviceTree {
     @inline(never)
     func step(at offset: Int) -> (Token, Int)? {
         guard offset >= structureStart, offset <= structureEnd &- 4,
-              let token = Token(rawValue: DeviceTree.bigEndian32(bytes, at: offset)) else { return nil }
+              let token = Token(rawValue: word(at: offset)) else { return nil }
         switch token {
         case .beginNode:
             guard let length = cStringLength(at: offset &+ 4, limit: structureEnd) else { return nil }
@@ -176,15 +188,15 @@ public struct DeviceTree {
     /// Where the value of the property token at `offset` lies, if inside the block.
     func propertyValue(at offset: Int) -> Range<Int>? {
         guard offset <= structureEnd &- 12 else { return nil }
-        let length = DeviceTree.bigEndian32(bytes, at: offset &+ 4)
-        guard length <= UInt32(structureEnd &- offset &- 12) else { return nil }
+        let length = word(at: offset &+ 4)
+        guard length <= UInt32(truncatingIfNeeded: structureEnd &- offset &- 12) else { return nil }
         let start = offset &+ 12
-        return Range(uncheckedBounds: (start, start &+ Int(length)))
+        return Range(uncheckedBounds: (start, start &+ Int(truncatingIfNeeded: length)))
     }
 
     /// Length of the NUL-terminated string at `offset`, if it ends before `limit`.
     func cStringLength(at offset: Int, limit: Int) -> Int? {
-        guard offset >= 0, limit <= bytes.count else { return nil }
+        guard offset >= 0, limit <= size else { return nil }
         var end = offset
         while end < limit {
             if byte(at: end) == 0 { return end &- offset }
@@ -217,7 +229,7 @@ extension DeviceTree {
         /// before the `@` is when they hold no unit address.
         func nameMatches(_ component: UnsafePointer<UInt8>, _ count: Int) -> Bool {
             let name = nameRange
-            guard name.count >= count, sameBytes(tree.bytes.baseAddress.unsafelyUnwrapped + name.lowerBound, component, count) else { return false }
+            guard name.count >= count, sameBytes(tree.base + name.lowerBound, component, count) else { return false }
             if name.count == count { return true }
             for index in 0..<count where component[index] == UInt8(ascii: "@") { return false }
             return tree.byte(at: name.lowerBound &+ count) == UInt8(ascii: "@")
@@ -265,10 +277,10 @@ extension DeviceTree {
         public let value: Range<Int>
 
         func hasName(_ name: StaticString) -> Bool {
-            guard nameOffset < UInt32(tree.stringsEnd &- tree.stringsStart) else { return false }
-            let start = tree.stringsStart &+ Int(nameOffset)
+            guard nameOffset < UInt32(truncatingIfNeeded: tree.stringsEnd &- tree.stringsStart) else { return false }
+            let start = tree.stringsStart &+ Int(truncatingIfNeeded: nameOffset)
             guard let length = tree.cStringLength(at: start, limit: tree.stringsEnd) else { return false }
-            return length == name.utf8CodeUnitCount && sameBytes(tree.bytes.baseAddress.unsafelyUnwrapped + start, name.utf8Start, length)
+            return length == name.utf8CodeUnitCount && sameBytes(tree.base + start, name.utf8Start, length)
         }
 
         /// The value's raw bytes.
@@ -308,7 +320,7 @@ extension DeviceTree {
             while let at = cursor, let (token, next) = tree.step(at: at) {
                 cursor = next
                 if token == .property, let value = tree.propertyValue(at: at) {
-                    return Property(tree: tree, nameOffset: DeviceTree.bigEndian32(tree.bytes, at: at &+ 8), value: value)
+                    return Property(tree: tree, nameOffset: tree.word(at: at &+ 8), value: value)
                 }
                 guard token == .nop else { break }
             }

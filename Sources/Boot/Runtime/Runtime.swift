@@ -17,7 +17,7 @@ public enum Runtime {
     public static func deviceTree(passedAt address: UInt) -> DeviceTree {
         // r2 is whatever the loader left there: read it only if it points into RAM.
         if boot_in_ram(address, 40) != 0, let tree = DeviceTree(address: address),
-           boot_in_ram(address, UInt(tree.bytes.count)) != 0 {
+           boot_in_ram(address, UInt(truncatingIfNeeded: tree.size)) != 0 {
             return tree
         }
         if let tree = DeviceTree(address: UInt(bitPattern: boot_reserved_dtb_address())) { return tree }
