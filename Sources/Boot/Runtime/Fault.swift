@@ -25,7 +25,14 @@ let faultMarker: StaticString = "*** FAULT: "
 
 @inline(never)
 func writeRaw(_ text: StaticString) {
-    text.withUTF8Buffer { for byte in $0 { bootConsoleWriteByte(byte) } }
+    // Over utf8Start, not withUTF8Buffer, whose checks would carry the
+    // stdlib's messages into every image built with debug asserts.
+    let start = text.utf8Start, count = text.utf8CodeUnitCount
+    var index = 0
+    while index < count {
+        bootConsoleWriteByte(start[index])
+        index &+= 1
+    }
 }
 
 @inline(never)
