@@ -76,7 +76,7 @@ func bootFault(_ kind: Int32, _ frame: UnsafePointer<UInt32>) -> Never {
         writeRaw(" stack ran into its guard page (a data abort)")
     } else if kind == 1 && isSwiftTrap(at: UInt(pc), thumb: thumb) {
         // What Swift compiles a failed check to; with --assert-config debug its message is printed above.
-        writeRaw("Swift trap (an arithmetic overflow, a failed precondition or fatalError; an undefined instruction)")
+        writeRaw("Swift trap (an arithmetic overflow, a failed precondition or fatalError)")
     } else {
         writeRaw(faultName(kind))
     }
