@@ -125,6 +125,17 @@ final class DeviceTreeTests: XCTestCase {
         tooShort.withUnsafeBytes { XCTAssertNil(DeviceTree(bytes: $0)) }
     }
 
+    /// The reader's offsets wrap instead of trapping on overflow, which is
+    /// sound only because no blob over 16 MiB is read.
+    func testRefusesBlobsOverTheSizeLimit() throws {
+        var blob = try Self.compile(Self.source)
+        blob.withUnsafeBytes { XCTAssertNotNil(DeviceTree(bytes: $0)) }
+        let oversized = UInt32(16 << 20) + 4
+        blob += Array(repeating: 0, count: Int(oversized) - blob.count)
+        blob.replaceSubrange(4..<8, with: withUnsafeBytes(of: oversized.bigEndian) { Array($0) })
+        blob.withUnsafeBytes { XCTAssertNil(DeviceTree(bytes: $0)) }
+    }
+
     /// A malformed tree must give nil answers, never a crash or a hang:
     /// every byte of a real blob flipped in turn, plus random corruption.
     func testSurvivesCorruption() throws {
