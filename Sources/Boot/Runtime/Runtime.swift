@@ -38,8 +38,10 @@ public enum Runtime {
 
     /// Says how long the boot took, when `run --timings` asked (the word
     /// `--mirage.timings=true` in /chosen/bootargs): the cycle counter
-    /// start.S started at reset, read as the job starts. Over bytes, with no
-    /// String, so that an image that prints nothing carries no String code.
+    /// start.S started at reset, read as the job starts. The word is looked
+    /// for, not parsed: BootArguments' parser (quotes, escapes, a buffer per
+    /// word) would add about 2 KB to an image that has no boot-time keys, and
+    /// `run --timings` writes the word exactly so.
     public static func reportTimings(_ tree: DeviceTree) {
         let cycles = boot_cycles()
         guard let bootArguments = tree.node(at: "/chosen")?.property("bootargs")?.bytes,
