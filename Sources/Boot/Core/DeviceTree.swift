@@ -146,15 +146,18 @@ public struct DeviceTree {
 
     /// The big-endian word at `offset`, or 0 when it is not inside `bytes`.
     static func bigEndian32(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> UInt32 {
-        guard offset >= 0, offset <= bytes.count &- 4, let base = bytes.baseAddress else { return 0 }
+        bigEndian32(bytes.baseAddress, count: bytes.count, at: offset)
+    }
+
+    /// The big-endian word at `offset` of the `count` bytes at `base`, or 0
+    /// when it is not inside them.
+    static func bigEndian32(_ base: UnsafeRawPointer?, count: Int, at offset: Int) -> UInt32 {
+        guard offset >= 0, offset <= count &- 4, let base else { return 0 }
         return UInt32(bigEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
     }
 
     /// The big-endian word at `offset` of the blob, or 0 when it is not inside.
-    func word(at offset: Int) -> UInt32 {
-        guard offset >= 0, offset <= size &- 4 else { return 0 }
-        return UInt32(bigEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
-    }
+    func word(at offset: Int) -> UInt32 { DeviceTree.bigEndian32(base, count: size, at: offset) }
 
     /// The byte at `offset`, which the caller has checked lies inside the blob.
     func byte(at offset: Int) -> UInt8 {
