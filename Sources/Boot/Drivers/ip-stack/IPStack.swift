@@ -376,8 +376,7 @@ public final class IPStack<Network: NetworkInterface, C: Clock> {
                                            now: now, ticksPerSecond: clock.frequency)
             connection.remoteMAC = mac
             connection.localAddress = local
-            if let mtu = reportedPathMTU(to: peer, now: now) { _ = connection.pathMTUShrank(to: mtu) }
-            add(connection)
+            add(connection, now: now)
             return [frame(for: connection.synAcknowledgment(now: now), to: connection)]
         }
         guard !segment.has(TCPSegment.rst) else { return [] }
@@ -391,7 +390,9 @@ public final class IPStack<Network: NetworkInterface, C: Clock> {
     }
 
     /// Keeps a new connection, forgetting closed ones nobody holds and the oldest TIME-WAITs beyond the limit.
-    func add(_ connection: TCPConnection) {
+    /// The connection starts at the path MTU a router reported for its peer, if one did.
+    func add(_ connection: TCPConnection, now: UInt64) {
+        if let mtu = reportedPathMTU(to: connection.remoteAddress, now: now) { _ = connection.pathMTUShrank(to: mtu) }
         tcpConnections.removeAll { $0.state == .closed && (!$0.isAccepted || $0.isReleased) }
         var waiting = tcpConnections.filter { $0.state == .timeWait }.count
         while waiting >= IPStack.timeWaitLimit, let oldest = tcpConnections.firstIndex(where: { $0.state == .timeWait }) {
@@ -522,8 +523,7 @@ public final class IPStack<Network: NetworkInterface, C: Clock> {
         connection.remoteMAC = mac
         connection.localAddress = local
         connection.isAccepted = true
-        if let mtu = reportedPathMTU(to: peer, now: now) { _ = connection.pathMTUShrank(to: mtu) }
-        add(connection)
+        add(connection, now: now)
         try network.transmit(frame(for: connection.synchronize(now: now), to: connection))
         let left = clock.ticks() < end ? ticksToNanoseconds(end &- clock.ticks(), frequency: clock.frequency) : 0
         serve(forAtMost: left) { connection.state != .synSent && connection.state != .synReceived }
