@@ -4,9 +4,12 @@
  * hardware: the clock is the host's monotonic clock, the "DMA region" is a
  * static buffer, exiting exits the test process.
  */
+#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <ucontext.h>
 
 void boot_exit_c(int status) { exit(status); }
 void boot_cpu_relax(void) {}
@@ -36,3 +39,34 @@ uint32_t boot_cycles(void) { return 0; }
 
 /* Nothing is embedded in the host build. */
 const unsigned long *boot_embedded_table(void) { return 0; }
+
+/* Tasks: the same scheduler runs on the host over ucontext, its stacks in
+   a region reserved with mmap, guard pages made inaccessible with mprotect. */
+size_t boot_context_size(void) { return (sizeof(ucontext_t) + 15) & ~(size_t)15; }
+
+void boot_context_prepare(void *context, uintptr_t base, size_t size, void (*entry)(void)) {
+    ucontext_t *task = context;
+    getcontext(task);
+    task->uc_stack.ss_sp = (void *)base;
+    task->uc_stack.ss_size = size;
+    task->uc_link = 0;
+    makecontext(task, entry, 0);
+}
+
+void boot_context_switch(void *save, void *load) { swapcontext(save, load); }
+
+#define HOST_TASK_STACKS ((size_t)1 << 30)
+static char *task_stacks;
+static char *host_task_stacks(void) {
+    if (!task_stacks) {
+        void *region = mmap(0, HOST_TASK_STACKS, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (region == MAP_FAILED) abort();
+        task_stacks = region;
+    }
+    return task_stacks;
+}
+intptr_t boot_task_stacks_start(void) { return (intptr_t)host_task_stacks(); }
+intptr_t boot_task_stacks_end(void) { return (intptr_t)(host_task_stacks() + HOST_TASK_STACKS); }
+void boot_page_unmap(uintptr_t address) { mprotect((void *)(address & ~(uintptr_t)4095), 4096, PROT_NONE); }
+/* Swift built for debugging uses far more stack than the optimised ARM image. */
+size_t boot_task_stack_minimum(void) { return 256 * 1024; }

@@ -8,6 +8,7 @@ final class DHCPTests: XCTestCase {
     /// Answers DISCOVER with an OFFER and REQUEST with an ACK, as QEMU's user network does.
     final class DHCPServerNetwork: NetworkInterface {
         let macAddress: [UInt8] = [0x52, 0x54, 0, 0x12, 0x34, 0x56]
+        let events = WaitQueue()
         var incoming: [[UInt8]] = []
         var requests: [DHCPMessage] = []
 

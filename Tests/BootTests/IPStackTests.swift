@@ -6,6 +6,7 @@ import XCTest
 final class IPStackTests: XCTestCase {
     final class FakeNetwork: NetworkInterface {
         let macAddress: [UInt8] = [0x52, 0x54, 0, 0x12, 0x34, 0x56]
+        let events = WaitQueue()
         var sent: [[UInt8]] = []
         var incoming: [[UInt8]] = []
         /// Answers to what is sent, as a peer on the wire would give them.

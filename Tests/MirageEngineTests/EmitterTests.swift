@@ -110,7 +110,11 @@ final class EmitterTests: XCTestCase {
         XCTAssertTrue(glue.contains("Keys.bootDelay = Runtime.bootKey(bootArguments, \"boot-delay\", default: Keys.bootDelay)"))
         XCTAssertTrue(glue.contains("static let count: Int = 3"))
         XCTAssertFalse(glue.contains("Runtime.bootKey(bootArguments, \"count\""), "configure-time keys are compiled in")
-        XCTAssertTrue(glue.contains("return Runtime.exitStatus(Hello.start(console: console, clock: clock))"))
+        XCTAssertTrue(glue.contains("Tasks.attach(clock: clock)"))
+        let main = try XCTUnwrap(glue.range(of: "return Tasks.main {"), "the bring-up and the job run in the first task")
+        XCTAssertLessThan(attach.lowerBound, main.lowerBound, "the console comes up before the loop")
+        XCTAssertLessThan(main.lowerBound, clock.lowerBound)
+        XCTAssertTrue(glue.contains("let status = Hello.start(console: console, clock: clock)"))
     }
 
     func testQemuCommandLoadsTheDeviceTreeAtTheReservedRegion() throws {

@@ -68,19 +68,6 @@ public enum BlockError: Error, Equatable {
 /// How long a driver waits for a device to finish one request before giving up.
 let blockRequestTimeout: UInt64 = 10_000_000_000
 
-extension Clock {
-    /// Sleeps in `wfi` (each wake-up runs the interrupt handlers) until
-    /// `done()` or `nanoseconds` have passed; returns whether `done()` became true.
-    public func wait(atMost nanoseconds: UInt64, until done: () -> Bool) -> Bool {
-        let deadline = ticks() &+ ticks(forNanoseconds: nanoseconds)
-        while !done() {
-            if ticks() >= deadline { return done() }
-            waitForInterrupt(orTicks: deadline)
-        }
-        return true
-    }
-}
-
 extension BlockDevice {
     /// `count` sectors from `sector`, as bytes.
     public func read(sector: UInt64, count: Int) throws(BlockError) -> [UInt8] {

@@ -39,7 +39,8 @@ extension Console {
 
 /// A monotonic clock with a sleep, from the board's timer. A driver gives
 /// its tick count and rate, and an alarm that wakes the CPU; nanoseconds
-/// and sleeping are derived here.
+/// and sleeping are derived here. The loop keeps its deadlines in the
+/// ticks of the clock the glue attached (`Tasks.attach(clock:)`).
 public protocol Clock: AnyObject {
     /// Ticks per second.
     var frequency: UInt64 { get }
@@ -47,6 +48,8 @@ public protocol Clock: AnyObject {
     func ticks() -> UInt64
     /// Sleeps in `wfi` until `ticks()` reaches `deadline` (an alarm
     /// interrupt) or another interrupt arrives, whose handler then runs.
+    /// Only the loop calls it, when no task is ready: a task that waits
+    /// parks (`Tasks.sleep`, `WaitQueue`) and lets the others run.
     func waitForInterrupt(orTicks deadline: UInt64)
 }
 
@@ -63,10 +66,10 @@ extension Clock {
         return whole + (nanoseconds % 1_000_000_000 * frequency + 999_999_999) / 1_000_000_000
     }
 
-    /// Waits at least `nanoseconds`, the CPU asleep until the clock's alarm.
+    /// Waits at least `nanoseconds`: the task parks and the others run (the
+    /// CPU sleeps if none is ready). Returns early if the task is cancelled.
     public func sleep(nanoseconds: UInt64) {
-        let deadline = ticks() &+ ticks(forNanoseconds: nanoseconds)
-        while ticks() < deadline { waitForInterrupt(orTicks: deadline) }
+        try? Tasks.sleep(nanoseconds: nanoseconds)
     }
 
     /// Waits at least `milliseconds`.

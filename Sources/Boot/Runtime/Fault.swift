@@ -74,6 +74,10 @@ func bootFault(_ kind: Int32, _ frame: UnsafePointer<UInt32>) -> Never {
         writeRaw("stack overflow: the ")
         writeRaw(stack)
         writeRaw(" stack ran into its guard page (a data abort)")
+    } else if kind == 4, let task = Scheduler.task(guarding: UInt(boot_dfar())) {
+        writeRaw("stack overflow: the task '")
+        writeRaw(task)
+        writeRaw("' ran into its stack's guard page (a data abort; give it a larger stackSize in Tasks.spawn)")
     } else if kind == 1 && isSwiftTrap(at: UInt(pc), thumb: thumb) {
         // What Swift compiles a failed check to; with --assert-config debug its message is printed above.
         writeRaw("Swift trap (an arithmetic overflow, a failed precondition or fatalError)")
@@ -90,6 +94,11 @@ func bootFault(_ kind: Int32, _ frame: UnsafePointer<UInt32>) -> Never {
     } else if kind == 3 {
         writeRaw(", address ")
         writeHex(boot_ifar())
+    }
+    if let name = Scheduler.runningName {
+        writeRaw("\n  in task '")
+        writeRaw(name)
+        writeRaw("'")
     }
     writeRaw("\n  cpsr ")
     writeHex(frame[0])

@@ -1,12 +1,15 @@
 /// An interrupt controller: drivers enable their lines and register a
-/// handler; the CPU waits in `wfi` and the controller dispatches.
+/// handler; the loop (Tasks/Scheduler.swift) sleeps in `wfi` and the
+/// controller dispatches.
 ///
 /// Interrupts are taken synchronously: CPSR.I stays set from reset, so no
 /// code ever runs in interrupt context. `wfi` still wakes on a pending IRQ
 /// while it is masked (ARMv7-A, and QEMU), and `waitForInterrupt` then runs
-/// the handlers of every pending line in normal context. So handlers need no
-/// locks and the FPU state needs no saving, and a waiting unikernel costs its
-/// host nothing.
+/// the handlers of every pending line in the loop, between tasks; a busy
+/// loop calls `dispatchPending` between rounds. So handlers need no locks
+/// and the FPU state needs no saving, and a waiting unikernel costs its
+/// host nothing. A handler only records what happened and wakes the tasks
+/// waiting for it (a `WaitQueue`).
 public protocol InterruptController: AnyObject {
     /// The controller's line for the device-tree interrupt specifier `cells`
     /// (one entry of a node's `interrupts`), or nil if it does not parse.
@@ -15,12 +18,24 @@ public protocol InterruptController: AnyObject {
     var cellsPerInterrupt: Int { get }
     /// Starts delivering `line` to `handler`.
     func enable(_ line: UInt32, handler: @escaping () -> Void)
-    /// Sleeps until an interrupt is pending, then runs the handlers of the
-    /// pending lines; returns how many ran (0 for a spurious wake).
+    /// Runs the handlers of the lines pending now, without waiting; returns how many ran.
     @discardableResult
-    func waitForInterrupt() -> Int
+    func dispatchPending() -> Int
     /// Wakes with nothing to dispatch, counted and ignored.
-    var spuriousInterrupts: Int { get }
+    var spuriousInterrupts: Int { get set }
+}
+
+extension InterruptController {
+    /// Sleeps until an interrupt is pending, then runs the handlers of the
+    /// pending lines; returns how many ran (0 for a spurious wake). Only
+    /// the loop's `idle` calls this (through the clock, which arms its alarm first).
+    @discardableResult
+    public func waitForInterrupt() -> Int {
+        boot_wait_for_interrupt()
+        let dispatched = dispatchPending()
+        if dispatched == 0 { spuriousInterrupts += 1 }
+        return dispatched
+    }
 }
 
 extension InterruptController {

@@ -3,11 +3,14 @@
 public protocol NetworkInterface: AnyObject {
     /// Its Ethernet address.
     var macAddress: [UInt8] { get }
-    /// Sends one frame (destination, source, type, payload; no FCS).
+    /// Sends one frame (destination, source, type, payload; no FCS), without
+    /// waiting for the device: a full transmit queue throws `.timedOut` and
+    /// the frame is lost, as on a busy wire.
     func transmit(_ frame: [UInt8]) throws(NetworkError)
-    /// The next frame received, if one is waiting. Its interrupt wakes a
-    /// `Clock` wait when one arrives.
+    /// The next frame received, if one is waiting.
     func receive() -> [UInt8]?
+    /// Woken by the device's interrupt: frames arrived (or a transmit slot freed).
+    var events: WaitQueue { get }
 }
 
 public enum NetworkError: Error, Equatable {

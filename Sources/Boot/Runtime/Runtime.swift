@@ -46,9 +46,38 @@ public enum Runtime {
         let cycles = boot_cycles()
         guard let bootArguments = tree.node(at: "/chosen")?.property("bootargs")?.bytes,
               contains(bootArguments, "--mirage.timings=true") else { return }
+        timingsRequested = true
         writeRaw("mirage: ")
         writeDecimal(UInt64(cycles))
         writeRaw(" cycles from reset to the job\n")
+    }
+
+    nonisolated(unsafe) static var timingsRequested = false
+
+    /// Says, when `run --timings` asked, what the tasks did: how many were
+    /// started, how many lived at once, how often the loop switched and
+    /// slept, and each kind of task's deepest stack use against its size.
+    public static func reportTasks() {
+        guard timingsRequested else { return }
+        let statistics = Tasks.statistics
+        writeRaw("mirage: tasks: ")
+        writeDecimal(UInt64(statistics.created))
+        writeRaw(" created, at most ")
+        writeDecimal(UInt64(statistics.peak))
+        writeRaw(" at once, ")
+        writeDecimal(statistics.switches)
+        writeRaw(" switches, ")
+        writeDecimal(statistics.sleeps)
+        writeRaw(" sleeps; stack high-water:")
+        for mark in statistics.highWater {
+            writeRaw(" ")
+            writeRaw(mark.name)
+            writeRaw(" ")
+            writeDecimal(UInt64(mark.used))
+            writeRaw("/")
+            writeDecimal(UInt64(mark.size))
+        }
+        writeRaw(" bytes\n")
     }
 
     /// Whether `bytes` holds `word`.
@@ -71,6 +100,7 @@ public enum Runtime {
         writeRaw("FATAL: ")
         writeRaw(message)
         writeRaw(detail)
+        writeRunningTask()
         writeRaw("\n")
         boot_exit(70)
     }
@@ -78,8 +108,20 @@ public enum Runtime {
     /// Prints `message` with text that is only known at run time, and ends
     /// the unikernel with status 70.
     public static func fatal(_ message: StaticString, text: String) -> Never {
-        print("FATAL: \(message)\(text)")
+        writeRaw("FATAL: ")
+        writeRaw(message)
+        for byte in text.utf8 { bootConsoleWriteByte(byte) }
+        writeRunningTask()
+        writeRaw("\n")
         boot_exit(70)
+    }
+
+    /// " (in task 'NAME')", when a task runs.
+    static func writeRunningTask() {
+        guard let name = Scheduler.runningName else { return }
+        writeRaw(" (in task '")
+        writeRaw(name)
+        writeRaw("')")
     }
 
     /// Finds the node at `path` and reads its first register window, or stops

@@ -6,6 +6,9 @@ extern char __stacks_start[], __stacks_end[];
 /* The guard page below each mode's stack (the linker script's order). */
 extern char __stack_fiq_guard[], __stack_irq_guard[], __stack_abt_guard[], __stack_und_guard[], __stack_svc_guard[];
 extern uint32_t __stack_page_tables[2][256];
+/* The task stacks (tasks.c): 1 MiB aligned, each megabyte mapped by its own second-level table. */
+extern char __task_stacks_start[], __task_stacks_end[];
+extern uint32_t __task_page_tables[][256];
 
 /* MMU and caches.
  * An identity map of the 4 GiB address space in 1 MiB sections (ARMv7-A
@@ -96,12 +99,34 @@ static void map_stacks_by_page(void) {
     }
 }
 
+/* Maps the task stacks region page by page, every page present; the
+   scheduler unmaps a guard page below each stack it hands out. */
+static void map_task_stacks_by_page(void) {
+    uint32_t first = (uint32_t)__task_stacks_start >> 20, end = (uint32_t)__task_stacks_end >> 20;
+    for (uint32_t megabyte = first; megabyte < end; megabyte++) {
+        uint32_t *table = __task_page_tables[megabyte - first];
+        for (uint32_t page = 0; page < 256; page++)
+            table[page] = (megabyte << 20) | (page << 12) | SMALL_PAGE | PAGE_AP_RW | PAGE_CACHED;
+        __page_table[megabyte] = (uint32_t)table | PAGE_TABLE;
+    }
+}
+
+/* Unmaps the 4 KiB page at `address` in the task stacks region (nothing
+   elsewhere), and drops its translation from the TLB. */
+void boot_page_unmap(uintptr_t address) {
+    if (address < (uintptr_t)__task_stacks_start || address >= (uintptr_t)__task_stacks_end) return;
+    uint32_t megabyte = (uint32_t)(address >> 20), first = (uint32_t)__task_stacks_start >> 20;
+    __task_page_tables[megabyte - first][(address >> 12) & 0xFF] = 0;
+    __asm__ volatile("dsb\n mcr p15, 0, %0, c8, c7, 1\n dsb\n isb" :: "r"((uint32_t)address & ~0xFFFu) : "memory");   /* TLBIMVA */
+}
+
 /* Builds the identity map and turns on the MMU, caches and branch prediction.
    Called by start.S after .bss is cleared, before any Swift runs. */
 void boot_mmu_enable(void) {
     for (uint32_t megabyte = 0; megabyte < 4096; megabyte++)
         __page_table[megabyte] = (megabyte << 20) | SECTION | SECTION_AP_RW | boot_section_attributes(megabyte);
     map_stacks_by_page();
+    map_task_stacks_by_page();
     invalidate_data_caches();
     uint32_t zero = 0;
     __asm__ volatile(

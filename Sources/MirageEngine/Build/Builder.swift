@@ -96,7 +96,8 @@ public struct Builder {
             throw MirageError("no Swift sources beside config.swift in \(displayPath(workspace.directory.path))",
                               fix: "write the job '\(configuration.job)' in a file such as unikernel.swift")
         }
-        let swiftFiles = try swiftSources(in: boot.appendingPathComponent("Core")) + swiftSources(in: boot.appendingPathComponent("Runtime"))
+        let swiftFiles = try swiftSources(in: boot.appendingPathComponent("Core")) + swiftSources(in: boot.appendingPathComponent("Tasks"))
+            + swiftSources(in: boot.appendingPathComponent("Runtime"))
             + driverFiles.filter { $0.pathExtension == "swift" } + [workspace.glueFile] + unikernelSources
         let startFiles = try sourceFiles(in: boot.appendingPathComponent("Start"), withExtensions: ["S", "c"])
         let output = workspace.buildDirectory.appendingPathComponent("image")

@@ -52,12 +52,18 @@ public struct GlueEmitter {
         let others = configuration.devices.filter { $0.name != console?.name }
         text += checkHardware()
         text += readKeys()
-        for device in others { text += try bringUp(device) }
+        // Everything that may wait runs in the first task, on the one loop:
+        // the drivers' bring-up (DHCP, a card's power-up), then the job.
+        text += "    return Tasks.main {\n"
+        for device in others { text += try bringUp(device).split(separator: "\n").map { "    " + $0 + "\n" }.joined() }
         let labels = configuration.jobArguments.map { name -> String in
             "\(GlueEmitter.identifier(configuration.device(named: name)?.type ?? name)): \(name)"
         }
-        text += "    Runtime.reportTimings(tree)\n"
-        text += "    return Runtime.exitStatus(\(configuration.job).start(\(labels.joined(separator: ", "))))\n}\n"
+        text += "        Runtime.reportTimings(tree)\n"
+        text += "        let status = \(configuration.job).start(\(labels.joined(separator: ", ")))\n"
+        text += "        Runtime.reportTasks()\n"
+        text += "        return Runtime.exitStatus(status)\n"
+        text += "    }\n}\n"
         return text
     }
 

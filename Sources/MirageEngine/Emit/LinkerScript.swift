@@ -58,6 +58,11 @@ public struct LinkerScriptEmitter {
             stacks += "        \(symbol.replacingOccurrences(of: "_top", with: "_guard")) = .;\n        . += \(hex(MemoryLayout.pageSize));\n"
             stacks += "        . += \(hex(size));\n        \(symbol) = .;\n"
         }
+        let taskStacks = memory.taskStacksSize
+        guard taskStacks > 0, taskStacks % 0x100000 == 0 else {
+            throw MirageError("targets/\(board.name).yaml: memory.task-stacks, \(hex(taskStacks)), is not a whole number of MiB",
+                              fix: "give it in MiB, such as 0x800000 (8 MiB)")
+        }
         return """
         /*
          * Linker script for the unikernel '\(configuration.name)' on \(board.name) (\(board.description)).
@@ -133,6 +138,9 @@ public struct LinkerScriptEmitter {
                 /* Second-level tables (1 KiB each) for the megabytes that hold the stacks, page by page. */
                 __stack_page_tables = .;
                 . += 2048;
+                /* And one per megabyte of task stacks. */
+                __task_page_tables = .;
+                . += \(hex(taskStacks / 0x100000 * 1024));
             } > RAM
 
             .heap (NOLOAD) : ALIGN(8)
@@ -140,6 +148,15 @@ public struct LinkerScriptEmitter {
                 __heap_start = .;
                 . += \(hex(memory.heap));
                 __heap_end = .;
+            } > RAM
+
+            /* The tasks' stacks (Sources/Boot/Tasks), mapped page by page so that each
+               has an unmapped guard page below it; whole MiB. */
+            .task_stacks (NOLOAD) : ALIGN(0x100000)
+            {
+                __task_stacks_start = .;
+                . += \(hex(taskStacks));
+                __task_stacks_end = .;
             } > RAM
 
             /* Uncached (mapped as device memory) for DMA rings; 1 MiB aligned. */
@@ -157,7 +174,7 @@ public struct LinkerScriptEmitter {
 
         ASSERT(__text_start == ORIGIN(RAM), "mirage-config: the vector table must sit at the load address")
         ASSERT((__stacks_end - 1) / 0x100000 - __stacks_start / 0x100000 < 2, "mirage-config: the stacks span more than 2 MiB: shrink memory.stacks in targets/\(board.name).yaml")
-        ASSERT(__heap_end <= ORIGIN(DMA), "mirage-config: image, stacks and heap overflow RAM below the DMA region: shrink memory.heap or the stacks in targets/\(board.name).yaml")
+        ASSERT(__task_stacks_end <= ORIGIN(DMA), "mirage-config: image, stacks, heap and task stacks overflow RAM below the DMA region: shrink memory.heap, memory.task-stacks or the stacks in targets/\(board.name).yaml")
         ASSERT(__image_end - ORIGIN(RAM) <= \(hex(layout.dma.base - memory.load)), "mirage-config: the image does not fit in RAM")
 
         """

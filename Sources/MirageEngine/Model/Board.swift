@@ -85,6 +85,19 @@ public struct Board: Codable {
         public let heap: UInt64
         /// Size of the uncached region for device rings.
         public let dma: UInt64
+        /// Size of the region the tasks' stacks (each with a guard page) come
+        /// from, whole MiB; `memory.task-stacks`, 8 MiB when a board does not say.
+        public let taskStacks: UInt64?
+
+        enum CodingKeys: String, CodingKey {
+            case ram, load, reserved, stacks, heap, dma
+            case taskStacks = "task-stacks"
+        }
+
+        public static let defaultTaskStacks: UInt64 = 0x0080_0000
+
+        /// The task stacks region's size.
+        public var taskStacksSize: UInt64 { taskStacks ?? MemoryMap.defaultTaskStacks }
 
         public func reserved(_ name: String) -> ReservedRegion? { reserved.first { $0.name == name } }
     }

@@ -1,5 +1,18 @@
 struct Trap {
     static func start(console: some Console) -> Int32 {
+        guard Keys.inTask else { return misbehave(console) }
+        var status: Int32 = 0
+        do throws(TaskError) {
+            let worker = try Tasks.spawn(name: "worker") { status = misbehave(console) }
+            try? worker.join()
+        } catch {
+            console.log("cannot start the worker task")
+            return 1
+        }
+        return status
+    }
+
+    static func misbehave(_ console: some Console) -> Int32 {
         switch Keys.crash {
         case "fatal-error":
             fatalError("the job gave up: \(Keys.start)")

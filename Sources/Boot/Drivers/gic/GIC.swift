@@ -6,7 +6,7 @@ public final class GIC: InterruptController {
     let distributor: MMIO
     let cpuInterface: MMIO
     var handlers = InterruptHandlers()
-    public private(set) var spuriousInterrupts = 0
+    public var spuriousInterrupts = 0
     public let cellsPerInterrupt = 3
 
     enum Distributor {
@@ -56,8 +56,7 @@ public final class GIC: InterruptController {
     }
 
     @discardableResult
-    public func waitForInterrupt() -> Int {
-        boot_wait_for_interrupt()
+    public func dispatchPending() -> Int {
         var dispatched = 0
         while true {
             let acknowledged = cpuInterface.read(CPUInterface.acknowledge)
@@ -67,7 +66,6 @@ public final class GIC: InterruptController {
             cpuInterface.write(CPUInterface.endOfInterrupt, acknowledged)
             dispatched += 1
         }
-        if dispatched == 0 { spuriousInterrupts += 1 }
         return dispatched
     }
 }

@@ -35,6 +35,8 @@ public final class SDCard<Host: SDHost, C: Clock>: BlockDevice {
     public private(set) var failure: StaticString?
     var relativeAddress: UInt32 = 0
     var isHighCapacity = false
+    /// One command at a time on the card: tasks take turns.
+    let lock = TaskLock()
 
     public init(host: Host, clock: C) {
         self.host = host
@@ -76,12 +78,12 @@ public final class SDCard<Host: SDHost, C: Clock>: BlockDevice {
 
     public func read(sector: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(BlockError) {
         if let problem = geometry.problem(sector: sector, length: buffer.count, writing: false) { throw problem }
-        try transfer(sector: sector, buffer: buffer.baseAddress!, blocks: buffer.count / 512, writing: false)
+        try lock.withLock { () throws(BlockError) in try transfer(sector: sector, buffer: buffer.baseAddress!, blocks: buffer.count / 512, writing: false) }
     }
 
     public func write(sector: UInt64, from buffer: UnsafeRawBufferPointer) throws(BlockError) {
         if let problem = geometry.problem(sector: sector, length: buffer.count, writing: true) { throw problem }
-        try transfer(sector: sector, buffer: UnsafeMutableRawPointer(mutating: buffer.baseAddress!), blocks: buffer.count / 512, writing: true)
+        try lock.withLock { () throws(BlockError) in try transfer(sector: sector, buffer: UnsafeMutableRawPointer(mutating: buffer.baseAddress!), blocks: buffer.count / 512, writing: true) }
     }
 
     /// A card has no write cache in the basic protocol: each write returns

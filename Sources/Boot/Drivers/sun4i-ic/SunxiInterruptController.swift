@@ -6,7 +6,7 @@ public final class SunxiInterruptController: InterruptController {
     let registers: MMIO
     var handlers = InterruptHandlers()
     var enabled: (UInt32, UInt32, UInt32) = (0, 0, 0)
-    public private(set) var spuriousInterrupts = 0
+    public var spuriousInterrupts = 0
     public let cellsPerInterrupt = 1
 
     enum Register {
@@ -35,8 +35,7 @@ public final class SunxiInterruptController: InterruptController {
     }
 
     @discardableResult
-    public func waitForInterrupt() -> Int {
-        boot_wait_for_interrupt()
+    public func dispatchPending() -> Int {
         var dispatched = 0
         for bank in 0..<3 as Range<UInt32> {
             var pending = registers.read(Register.pending + 4 * UInt(bank)) & ~registers.read(Register.mask + 4 * UInt(bank))
@@ -47,7 +46,6 @@ public final class SunxiInterruptController: InterruptController {
                 dispatched += 1
             }
         }
-        if dispatched == 0 { spuriousInterrupts += 1 }
         return dispatched
     }
 }

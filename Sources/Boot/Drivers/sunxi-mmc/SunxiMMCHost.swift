@@ -2,8 +2,8 @@ import _Volatile
 
 /// The Allwinner A10 SD/MMC host controller as an `SDHost`. Data moves by
 /// its internal DMA controller (IDMAC) through a chain of descriptors and a
-/// bounce buffer in the uncached DMA region; the CPU sleeps in `wfi` until
-/// the controller's interrupt says the command, the data and the automatic
+/// bounce buffer in the uncached DMA region; the task waits until the
+/// controller's interrupt says the command, the data and the automatic
 /// CMD12 are done.
 public final class SunxiMMCHost<C: Clock, Interrupts: InterruptController>: SDHost {
     let registers: MMIO
@@ -15,6 +15,8 @@ public final class SunxiMMCHost<C: Clock, Interrupts: InterruptController>: SDHo
     /// Interrupt causes the handler has seen and cleared since the last
     /// command (in a box of its own: the handler must not hold the host).
     let events = InterruptCauses()
+    /// Woken by the controller's interrupt.
+    let interrupted = WaitQueue()
 
     public init(tree: DeviceTree, path: StaticString, clock: C, interrupts: Interrupts) {
         let registers = MMIO(base: Runtime.registerBase(tree, path))
@@ -29,11 +31,12 @@ public final class SunxiMMCHost<C: Clock, Interrupts: InterruptController>: SDHo
         registers.write(SunxiMMC.rawInterruptStatus, 0xFFFF_FFFF)
         registers.write(SunxiMMC.interruptMask, SunxiMMC.watched)
         registers.write(SunxiMMC.globalControl, SunxiMMC.interruptEnable | SunxiMMC.dmaInterfaceEnable)
-        let events = events
+        let events = events, interrupted = interrupted
         interrupts.enable(interrupts.line(of: tree, path)) {
             let raised = registers.read(SunxiMMC.rawInterruptStatus) & SunxiMMC.watched
             registers.write(SunxiMMC.rawInterruptStatus, raised)
             events.bits |= raised
+            interrupted.wakeAll()
         }
     }
 
@@ -62,8 +65,12 @@ public final class SunxiMMCHost<C: Clock, Interrupts: InterruptController>: SDHo
         events.bits = 0
         registers.write(SunxiMMC.argument, argument)
         registers.write(SunxiMMC.command, command)
-        let finished = clock.wait(atMost: blockRequestTimeout) {
-            events.bits & SunxiMMC.errors != 0 || events.bits & awaited == awaited
+        var finished = true
+        do throws(WaitError) {
+            try interrupted.wait(until: { events.bits & SunxiMMC.errors != 0 || events.bits & awaited == awaited },
+                                 deadline: Tasks.deadline(afterNanoseconds: blockRequestTimeout))
+        } catch {
+            finished = false
         }
         registers.write(SunxiMMC.dmaStatus, 0x3FF)
         guard finished else { throw .timedOut }

@@ -13,6 +13,8 @@ public final class VirtioBlock<C: Clock, Interrupts: InterruptController>: Block
     let header: UInt
     let status: UInt
     let bounce: UInt
+    /// One request at a time: they share the header, status and bounce buffer.
+    let lock = TaskLock()
 
     static var blockDeviceID: UInt32 { 2 }
     /// The data of one request goes through this uncached buffer.
@@ -42,6 +44,10 @@ public final class VirtioBlock<C: Clock, Interrupts: InterruptController>: Block
 
     public func read(sector: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(BlockError) {
         if let problem = geometry.problem(sector: sector, length: buffer.count, writing: false) { throw problem }
+        try lock.withLock { () throws(BlockError) in try readLocked(sector: sector, into: buffer) }
+    }
+
+    func readLocked(sector: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(BlockError) {
         var done = 0
         while done < buffer.count {
             let length = min(buffer.count - done, VirtioBlock.bounceSize)
@@ -54,6 +60,10 @@ public final class VirtioBlock<C: Clock, Interrupts: InterruptController>: Block
 
     public func write(sector: UInt64, from buffer: UnsafeRawBufferPointer) throws(BlockError) {
         if let problem = geometry.problem(sector: sector, length: buffer.count, writing: true) { throw problem }
+        try lock.withLock { () throws(BlockError) in try writeLocked(sector: sector, from: buffer) }
+    }
+
+    func writeLocked(sector: UInt64, from buffer: UnsafeRawBufferPointer) throws(BlockError) {
         var done = 0
         while done < buffer.count {
             let length = min(buffer.count - done, VirtioBlock.bounceSize)
@@ -67,10 +77,10 @@ public final class VirtioBlock<C: Clock, Interrupts: InterruptController>: Block
         guard geometry.sectorCount > 0 else { throw .noMedium }
         // Without FLUSH negotiated, the device wrote every request through already.
         guard let transport, transport.features & VirtioBlockFeature.flush != 0 else { return }
-        try request(VirtioBlockRequest.flush, sector: 0, length: 0)
+        try lock.withLock { () throws(BlockError) in try request(VirtioBlockRequest.flush, sector: 0, length: 0) }
     }
 
-    /// One request through the bounce buffer; the device's status byte decides.
+    /// One request through the bounce buffer, the lock held; the device's status byte decides.
     func request(_ type: UInt32, sector: UInt64, length: Int) throws(BlockError) {
         guard let transport else { throw .noMedium }
         VolatileMappedRegister<UInt32>(unsafeBitPattern: header).store(type)
@@ -83,7 +93,7 @@ public final class VirtioBlock<C: Clock, Interrupts: InterruptController>: Block
             chain.append(VirtqueueBuffer(address: bounce, length: UInt32(length), deviceWrites: type == VirtioBlockRequest.read))
         }
         chain.append(VirtqueueBuffer(address: status, length: 1, deviceWrites: true))
-        guard transport.transfer(chain, clock: clock, atMost: blockRequestTimeout) != nil else { throw .timedOut }
+        guard transport.transfer(chain, atMost: blockRequestTimeout) != nil else { throw .timedOut }
         guard VolatileMappedRegister<UInt8>(unsafeBitPattern: status).load() == 0 else { throw .deviceError }
     }
 }

@@ -13,6 +13,8 @@ public final class VirtioMMIO {
     public private(set) var features: UInt32 = 0
     var queues: [Virtqueue] = []
     var queue: Virtqueue? { queues.first }
+    /// Woken by the transport's interrupt: a request done, a buffer filled.
+    public let interrupted = WaitQueue()
 
     enum Register {
         static let magic: UInt = 0x000, version: UInt = 0x004, deviceID: UInt = 0x008
@@ -104,12 +106,13 @@ public final class VirtioMMIO {
     /// A 32-bit word of the device's configuration space.
     public func config(_ offset: UInt) -> UInt32 { registers.read(Register.config + offset) }
 
-    /// Acknowledges the transport's interrupt from the node `path`, so that
-    /// `wait` sleeps in `wfi` instead of polling.
+    /// Takes the transport's interrupt from the node `path`: the handler
+    /// acknowledges it and wakes the tasks waiting in `interrupted`.
     public func listen(tree: DeviceTree, path: StaticString, interrupts: some InterruptController) {
-        let registers = registers
+        let registers = registers, interrupted = interrupted
         interrupts.enable(interrupts.line(of: tree, path)) {
             registers.write(Register.interruptACK, registers.read(Register.interruptStatus))
+            interrupted.wakeAll()
         }
     }
 
@@ -130,19 +133,20 @@ public final class VirtioMMIO {
         return min(written ?? 0, length)
     }
 
-    /// Submits `chain` as one request and sleeps until the device has used
-    /// it, at most `nanoseconds`; returns the length the device wrote, or nil
-    /// if it did not answer in time.
-    public func transfer(_ chain: [VirtqueueBuffer], queue index: Int = 0, clock: some Clock, atMost nanoseconds: UInt64) -> UInt32? {
+    /// Submits `chain` as one request and parks the task until the device
+    /// has used it, at most `nanoseconds`; returns the length the device
+    /// wrote, or nil if it did not answer in time. One request at a time per
+    /// queue: the caller holds its lock.
+    public func transfer(_ chain: [VirtqueueBuffer], queue index: Int = 0, atMost nanoseconds: UInt64) -> UInt32? {
         guard index < queues.count else { return nil }
         let queue = queues[index]
         queue.submit(chain)
         registers.write(Register.queueNotify, UInt32(index))
         var written: UInt32?
-        _ = clock.wait(atMost: nanoseconds) {
+        try? interrupted.wait(until: {
             written = queue.takeUsed()
             return written != nil
-        }
+        }, deadline: Tasks.deadline(afterNanoseconds: nanoseconds))
         return written
     }
 }
@@ -150,13 +154,18 @@ public final class VirtioMMIO {
 extension VirtioMMIO {
     /// Gives the device the buffer at `address` to fill, as descriptor `slot` of queue `index`.
     public func postReceive(queue index: Int, slot: Int, address: UInt, length: UInt32) {
-        queues[index].post(slot: slot, buffer: VirtqueueBuffer(address: address, length: length, deviceWrites: true))
+        post(queue: index, slot: slot, buffer: VirtqueueBuffer(address: address, length: length, deviceWrites: true))
+    }
+
+    /// Gives the device `buffer` as descriptor `slot` of queue `index` (a ring whose slots each own a buffer).
+    public func post(queue index: Int, slot: Int, buffer: VirtqueueBuffer) {
+        queues[index].post(slot: slot, buffer: buffer)
     }
 
     /// Tells the device queue `index` has new buffers.
     public func notify(queue index: Int) { registers.write(Register.queueNotify, UInt32(index)) }
 
-    /// The next buffer the device filled in queue `index`: its slot and length.
+    /// The next buffer the device used in queue `index`: its slot and the length it wrote.
     public func takeReceived(queue index: Int) -> (slot: Int, length: UInt32)? { queues[index].takeUsedElement() }
 
     /// Entries in queue `index`.
