@@ -2,15 +2,15 @@
 import Foundation
 import PackageDescription
 
-// Each driver folder in Sources/Boot/Drivers holds a driver.yaml beside its
-// sources; the host build of the runtime leaves those descriptors out. Read
-// from the folder, so adding a driver never means editing this file.
-let driverDescriptors: [String] = {
-    let drivers = Context.packageDirectory + "/Sources/Boot/Drivers"
-    let folders = (try? FileManager.default.contentsOfDirectory(atPath: drivers)) ?? []
-    return folders.sorted().map { "Drivers/\($0)/driver.yaml" }
+// Each folder in Sources/Boot/Drivers (hardware) and Sources/Boot/Libraries
+// (protocols, stores, crypto) holds a driver.yaml beside its sources; the
+// host build of the runtime leaves those descriptors out. Read from the
+// folders, so adding a driver never means editing this file.
+let driverDescriptors: [String] = ["Drivers", "Libraries"].flatMap { parent -> [String] in
+    let folders = (try? FileManager.default.contentsOfDirectory(atPath: Context.packageDirectory + "/Sources/Boot/" + parent)) ?? []
+    return folders.sorted().map { "\(parent)/\($0)/driver.yaml" }
         .filter { FileManager.default.fileExists(atPath: "\(Context.packageDirectory)/Sources/Boot/\($0)") }
-}()
+}
 
 let package = Package(
     name: "mirage-config",

@@ -64,7 +64,8 @@ enum BuiltinDevices {
         for name in ["defaultEntropy", "entropy(sources:)"] { Catalog.register(name, makes: .entropy) }
         for name in ["virtioRNG()", "deviceTreeSeed", "jitter(clock:)"] { Catalog.register(name, makes: .entropySource) }
         Catalog.register("disk(_:image:size:create:)", makes: .block)
-        for name in ["crunch(_:)", "tarStore(on:)", "littlefsStore(on:)"] { Catalog.register(name, makes: .kv) }
+        for name in ["crunch(_:)", "tarStore(on:)"] { Catalog.register(name, makes: .kv) }
+        Catalog.register("littlefsStore(on:)", makes: .kvWriter)
         Catalog.register("defaultNetwork", makes: .network)
         Catalog.register("genericStack(network:address:random:)", makes: .stack)
     }

@@ -6,11 +6,21 @@
 public struct DeviceType: Hashable, Encodable, CustomStringConvertible, Sendable {
     /// The name used in messages and in the generated code, such as `console`.
     public let name: String
+    /// The types a device of this type may also be given as: a store that
+    /// takes writes (`kv-writer`) is also one that can be read (`kv`).
+    public let standsInFor: [String]
 
-    /// Declares a device type called `name`.
-    public init(_ name: String) { self.name = name }
+    /// Declares a device type called `name`, whose devices also fit where
+    /// `others` are needed.
+    public init(_ name: String, standingInFor others: [DeviceType] = []) {
+        self.name = name
+        standsInFor = others.flatMap { [$0.name] + $0.standsInFor }
+    }
 
     public var description: String { name }
+
+    /// Whether a device of this type can be given where `needed` is asked for.
+    public func fits(_ needed: DeviceType) -> Bool { name == needed.name || standsInFor.contains(needed.name) }
 
     public func encode(to encoder: Encoder) throws {
         var container = encoder.singleValueContainer()
@@ -171,11 +181,14 @@ public struct Device: Hashable, Encodable, Sendable {
             Diagnostics.error("match has no cases", at: location, fix: "give at least one device")
             return Device(DeviceType("invalid"), name: "invalid", implementation: .boardDefault, location: location)
         }
-        for device in all where device.type != first.type {
-            Diagnostics.error("match mixes device types: \(first.type) and \(device.type)", at: location,
+        // The match is of the type every case fits: readable, when one case is a store that also takes writes.
+        guard let type = all.map(\.type).first(where: { common in all.allSatisfy { $0.type.fits(common) } }) else {
+            let other = all.first { !$0.type.fits(first.type) && !first.type.fits($0.type) } ?? first
+            Diagnostics.error("match mixes device types: \(first.type) and \(other.type)", at: location,
                               fix: "every case of a match must be the same type of device")
+            return first
         }
-        return Device(first.type, name: first.name,
+        return Device(type, name: first.name,
                       implementation: .match(key: key, cases: cases, otherwise: otherwise),
                       arguments: first.arguments, keys: keys, location: location)
     }

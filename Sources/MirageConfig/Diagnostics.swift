@@ -44,7 +44,7 @@ public enum Catalog {
 
     static func constructors(for type: DeviceType) -> String {
         BuiltinDevices.registerAll()
-        let names = constructorsByType[type] ?? []
+        let names = constructorsByType.keys.filter { $0.fits(type) }.sorted { $0.name < $1.name }.flatMap { constructorsByType[$0] ?? [] }
         return names.isEmpty ? "none known for \(type)" : names.joined(separator: ", ")
     }
 

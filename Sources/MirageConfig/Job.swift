@@ -34,7 +34,7 @@ public struct Job {
             Diagnostics.error("'\(name)' needs \(signature.count) device\(signature.count == 1 ? "" : "s") (\(expected)), but is applied to \(devices.count)",
                               at: location, fix: "pass one device for each of: \(expected)")
         }
-        for (index, (device, expected)) in zip(devices, signature).enumerated() where device.type != expected {
+        for (index, (device, expected)) in zip(devices, signature).enumerated() where !device.type.fits(expected) {
             let declared = device.location.map { " (declared at \(Diagnostics.describe($0)))" } ?? ""
             Diagnostics.error("'\(name)' expects a \(expected) as its \(Diagnostics.ordinal(index + 1)) device, but got the \(device.type) '\(device.name)'\(declared)",
                               at: location, fix: "devices that fit: \(Catalog.constructors(for: expected))")
@@ -56,7 +56,7 @@ public struct Application {
 /// breaking the tool's cached graphs.
 public struct ConfigurationGraph: Encodable {
     /// The version of the JSON this DSL writes; the tool refuses others.
-    public static let formatVersion = 2
+    public static let formatVersion = 3
     public let formatVersion = ConfigurationGraph.formatVersion
     /// The unikernel's name: the image is `dist/NAME.elf`.
     public let name: String
@@ -65,18 +65,21 @@ public struct ConfigurationGraph: Encodable {
     public let jobLocation: SourceLocation
     /// The devices the job is applied to, in signature order.
     public let devices: [Device]
+    /// The types the job's `start` takes them as (a device may stand in for its type: a writable store for a readable one).
+    public let signature: [DeviceType]
     /// The job's own keys.
     public let keys: [KeyDeclaration]
     /// Where the job is applied to its devices.
     public let applicationLocation: SourceLocation
     public let registerLocation: SourceLocation
 
-    public init(name: String, job: String, jobLocation: SourceLocation, devices: [Device],
+    public init(name: String, job: String, jobLocation: SourceLocation, devices: [Device], signature: [DeviceType],
                 keys: [KeyDeclaration], applicationLocation: SourceLocation, registerLocation: SourceLocation) {
         self.name = name
         self.job = job
         self.jobLocation = jobLocation
         self.devices = devices
+        self.signature = signature
         self.keys = keys
         self.applicationLocation = applicationLocation
         self.registerLocation = registerLocation
@@ -104,7 +107,7 @@ public func register(_ name: String, _ application: Application, file: String = 
     }
     Diagnostics.exitIfErrors()
     let graph = ConfigurationGraph(name: name, job: application.job.name, jobLocation: application.job.location,
-                                   devices: application.devices, keys: application.job.keys,
+                                   devices: application.devices, signature: application.job.signature, keys: application.job.keys,
                                    applicationLocation: application.location, registerLocation: location)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -1,10 +1,16 @@
-// Key-value stores: one device type, several implementations, so that a
-// job's code runs unchanged on any of them (MirageOS's Mirage_kv).
+// Key-value stores, as MirageOS's Mirage_kv: several implementations, so that
+// a job's code runs unchanged on any of them. Two types: a job that only
+// reads takes `.kv` and runs on any store; one that writes takes `.kvWriter`,
+// and giving it a read-only store is an error at configure time.
 
 extension DeviceType {
-    /// Values under path-like keys: files baked into the image, a tar
-    /// archive on a disk, or a littlefs file system on a disk.
+    /// Values under path-like keys, read: files baked into the image, a tar
+    /// archive on a disk, or a littlefs file system on a disk. The job takes
+    /// it as `kv: some KeyValueReader`.
     public static let kv = DeviceType("kv")
+    /// A store that also takes writes: a littlefs file system on a disk. The
+    /// job takes it as `kvWriter: some KeyValueWriter`; it fits where `.kv` is needed too.
+    public static let kvWriter = DeviceType("kv-writer", standingInFor: [.kv])
 }
 
 /// A read-only store of the files in `directory` (relative to config.swift),
@@ -44,5 +50,5 @@ func checkFolderName(_ directory: String, at location: SourceLocation) {
 public func littlefsStore(on disk: Device, name: String = "kv", file: String = #filePath, line: Int = #line) -> Device {
     let location = SourceLocation(file: file, line: line)
     checkBlock(disk, for: "littlefsStore", at: location)
-    return Device(.kv, name: name, implementation: .driver("kv-littlefs"), arguments: [disk], location: location)
+    return Device(.kvWriter, name: name, implementation: .driver("kv-littlefs"), arguments: [disk], location: location)
 }

@@ -7,7 +7,7 @@ import XCTest
 final class DHCPTests: XCTestCase {
     /// Answers DISCOVER with an OFFER and REQUEST with an ACK, as QEMU's user network does.
     final class DHCPServerNetwork: NetworkInterface {
-        let macAddress: [UInt8] = [0x52, 0x54, 0, 0x12, 0x34, 0x56]
+        let macAddress: MACAddress = [0x52, 0x54, 0, 0x12, 0x34, 0x56]
         let events = WaitQueue()
         var incoming: [[UInt8]] = []
         var requests: [DHCPMessage] = []
@@ -29,7 +29,7 @@ final class DHCPTests: XCTestCase {
             let reply = UDPDatagram(sourcePort: DHCPMessage.serverPort, destinationPort: DHCPMessage.clientPort, data: answer.emitWithOptions())
             let packet = IPv4Packet.emit(source: server, destination: 0xFFFF_FFFF, protocolNumber: IPv4Packet.udp,
                                          payload: reply.emit(source: server, destination: 0xFFFF_FFFF), identification: 1)
-            incoming.append(EthernetFrame.emit(destination: EthernetFrame.broadcast, source: [2, 0, 0, 0, 0, 2],
+            incoming.append(EthernetFrame.emit(destination: MACAddress.broadcast, source: [2, 0, 0, 0, 0, 2],
                                                etherType: EthernetFrame.ipv4, payload: packet))
         }
         func receive() -> [UInt8]? { incoming.isEmpty ? nil : incoming.removeFirst() }
@@ -38,35 +38,46 @@ final class DHCPTests: XCTestCase {
     func testTheLeaseConfiguresTheStack() {
         let network = DHCPServerNetwork()
         let clock = FakeClock()
-        let ipv4 = IPStack(network: network, clock: clock, random: SeededRandom(), address: "dhcp", gateway: "")
+        let ipv4 = IPInterface(network: network, clock: clock, random: SeededRandom(), address: "dhcp", gateway: "")
+        XCTAssertNil(ipv4.ipv4, "no address until the lease")
+        XCTAssertTrue(ipv4.run(for: 1_000_000) { ipv4.dhcpSettled })
+        XCTAssertFalse(ipv4.dhcpFailed)
         XCTAssertEqual(network.requests.map(\.type), [DHCPMessage.discover, DHCPMessage.request])
         XCTAssertEqual(network.requests.last?.requestedAddress, IPv4Text.address("10.0.2.15"))
         XCTAssertEqual(network.requests.last?.server, IPv4Text.address("10.0.2.2"))
         XCTAssertEqual(ipv4.address, IPv4Text.address("10.0.2.15"))
         XCTAssertEqual(ipv4.prefixLength, 24)
         XCTAssertEqual(ipv4.gateway, IPv4Text.address("10.0.2.2"))
-        XCTAssertEqual(ipv4.dhcpServer, IPv4Text.address("10.0.2.2"))
+        XCTAssertEqual(ipv4.ipv4?.dhcpServer, IPv4Text.address("10.0.2.2"))
         // Half the lease later, a renewal.
-        clock.count += 43_200 * clock.frequency + 1
-        ipv4.serve(forAtMost: 1_000) { false }
+        ipv4.run(for: 43_200_000_000_000 + 1_000)
         XCTAssertEqual(network.requests.map(\.type).last, DHCPMessage.request)
         XCTAssertEqual(network.requests.last?.clientAddress, IPv4Text.address("10.0.2.15"))
         XCTAssertEqual(network.requests.count, 3)
     }
 
+    func testNoServerMeansTheClientGivesUpAfterFourTries() {
+        let network = IPStackTests.FakeNetwork()
+        let clock = FakeClock()
+        let ipv4 = IPInterface(network: network, clock: clock, random: SeededRandom(), address: "dhcp", gateway: "")
+        XCTAssertTrue(ipv4.run(for: 60_000_000_000) { ipv4.dhcpSettled })
+        XCTAssertTrue(ipv4.dhcpFailed)
+        XCTAssertEqual(network.sent.count, 4, "four DISCOVERs")
+        XCTAssertEqual(clock.count, 10_000_000, "after waiting 1, 2, 3 and 4 s")
+    }
+
     func testAnswersForAnotherClientAreIgnored() {
-        // A stack that never gets a lease stops the unikernel, so a configured
-        // one waits for transaction 7 and the inbox is checked directly.
-        let stack = IPStack(network: DHCPServerNetwork(), clock: FakeClock(), random: SeededRandom(), address: "10.0.2.15/24", gateway: "")
-        stack.dhcpTransaction = 7
+        let stack = IPInterface(network: DHCPServerNetwork(), clock: FakeClock(), random: SeededRandom(), address: "dhcp", gateway: "")
+        stack.dhcp = DHCPClient(transaction: 7)
         var foreign = DHCPMessage(type: DHCPMessage.offer, transaction: 7, hardwareAddress: [2, 9, 9, 9, 9, 9])
         foreign.operation = 2
         let reply = UDPDatagram(sourcePort: 67, destinationPort: 68, data: foreign.emitWithOptions())
         let packet = IPv4Packet.emit(source: 1, destination: 0xFFFF_FFFF, protocolNumber: IPv4Packet.udp,
                                      payload: reply.emit(source: 1, destination: 0xFFFF_FFFF), identification: 1)
-        _ = stack.handle(EthernetFrame.emit(destination: EthernetFrame.broadcast, source: [2, 0, 0, 0, 0, 2],
+        _ = stack.handle(EthernetFrame.emit(destination: MACAddress.broadcast, source: [2, 0, 0, 0, 0, 2],
                                             etherType: EthernetFrame.ipv4, payload: packet), now: 0)
-        XCTAssertTrue(stack.dhcpInbox.isEmpty)
+        XCTAssertEqual(stack.dhcp?.isBound, false)
+        if case .discovering = stack.dhcp?.phase {} else { XCTFail("an offer for another client's MAC is not taken") }
     }
 
     func testMessagesRoundTripAndTruncatedOnesAreRefused() {

@@ -6,19 +6,19 @@ import XCTest
 /// over IPv6 beside IPv4, with a fake interface and clock (1 MHz).
 final class DualStackTests: XCTestCase {
     typealias Network = IPStackTests.FakeNetwork
-    let peerMAC: [UInt8] = [2, 0, 0, 0, 0, 1]
+    let peerMAC: MACAddress = [2, 0, 0, 0, 0, 1]
     let peer = IPv6Address("fe80::1")!
-    let routerMAC: [UInt8] = [2, 0, 0, 0, 0, 2]
+    let routerMAC: MACAddress = [2, 0, 0, 0, 0, 2]
     let router = IPv6Address("fe80::2")!
 
-    func stack(_ setting: String = "auto") -> (IPStack<Network, FakeClock>, Network, FakeClock) {
+    func stack(_ setting: String = "auto") -> (IPInterface<Network, FakeClock>, Network, FakeClock) {
         let network = Network(), clock = FakeClock()
-        let ipv4 = IPStack(network: network, clock: clock, random: SeededRandom(), address: "10.0.2.15/24", gateway: "", ipv6: setting)
+        let ipv4 = IPInterface(network: network, clock: clock, random: SeededRandom(), address: "10.0.2.15/24", gateway: "", ipv6: setting)
         return (ipv4, network, clock)
     }
 
-    func frame(_ message: ICMPv6Message, from source: IPv6Address, to destination: IPv6Address, mac: [UInt8], hopLimit: UInt8 = 255,
-               destinationMAC: [UInt8]) -> [UInt8] {
+    func frame(_ message: ICMPv6Message, from source: IPv6Address, to destination: IPv6Address, mac: MACAddress, hopLimit: UInt8 = 255,
+               destinationMAC: MACAddress) -> [UInt8] {
         EthernetFrame.emit(destination: destinationMAC, source: mac, etherType: EthernetFrame.ipv6,
                            payload: IPv6Packet.emit(source: source, destination: destination, nextHeader: IPv6Packet.icmpv6,
                                                     payload: message.emit(source: source, destination: destination), hopLimit: hopLimit))
@@ -34,8 +34,8 @@ final class DualStackTests: XCTestCase {
     }
 
     /// Runs the timers for `seconds` of fake time.
-    func advance(_ ipv4: IPStack<Network, FakeClock>, _ clock: FakeClock, seconds: Double) {
-        ipv4.serve(forAtMost: UInt64(seconds * 1e9))
+    func advance(_ ipv4: IPInterface<Network, FakeClock>, _ clock: FakeClock, seconds: Double) {
+        ipv4.run(for: UInt64(seconds * 1e9))
     }
 
     func testLinkLocalThenSLAACWithDuplicateAddressDetection() throws {
@@ -55,7 +55,7 @@ final class DualStackTests: XCTestCase {
 
         // A router advertises 2001:db8:1::/64: the SLAAC address goes through DAD, then is used.
         network.sent.removeAll()
-        var options: [UInt8] = [1, 1] + routerMAC
+        var options: [UInt8] = [1, 1] + routerMAC.bytes
         options += [3, 4, 64, 0xC0] + [0, 1, 0x51, 0x80] + [0, 0, 0x38, 0x40] + [0, 0, 0, 0] + IPv6Address("2001:db8:1::")!.bytes
         let advertisement = ICMPv6Message(type: ICMPv6Message.routerAdvertisement, body: [64, 0, 0x07, 0x08] + [UInt8](repeating: 0, count: 8) + options)
         _ = ipv4.handle(frame(advertisement, from: router, to: .allNodes, mac: routerMAC, destinationMAC: IPv6Address.allNodes.multicastMAC),
@@ -110,7 +110,7 @@ final class DualStackTests: XCTestCase {
         let them = IPv6Address("2001:db8::9")!
         let ours = IPv6Address("2001:db8::5")!
         func state() -> IPv6State.NeighborState? { ipv4.ipv6.neighbors.first { $0.address == them }?.state }
-        func solicitations() -> [(destination: IPv6Address, mac: [UInt8])] {
+        func solicitations() -> [(destination: IPv6Address, mac: MACAddress)] {
             network.sent.compactMap { bytes in
                 guard let frame = EthernetFrame(parsing: bytes), let packet = IPv6Packet(parsing: frame.payload),
                       let message = ICMPv6Message(parsing: packet.payload, source: packet.source, destination: packet.destination),
@@ -141,7 +141,7 @@ final class DualStackTests: XCTestCase {
         advance(ipv4, clock, seconds: 3)
         XCTAssertEqual(solicitations().count, 0)
         // An unsolicited advertisement of another MAC without the override flag only makes it suspect.
-        let other: [UInt8] = [2, 0, 0, 0, 0, 9]
+        let other: MACAddress = [2, 0, 0, 0, 0, 9]
         let claim = NeighborMessage(advertisementFor: them, solicited: false, override: false, options: NDOptions(targetLinkLayer: other))
         _ = ipv4.handle(frame(claim.message, from: them, to: .allNodes, mac: other, destinationMAC: IPv6Address.allNodes.multicastMAC),
                         now: clock.ticks())
@@ -152,10 +152,13 @@ final class DualStackTests: XCTestCase {
         advance(ipv4, clock, seconds: 9)
         XCTAssertEqual(solicitations().map(\.destination), [them, them, them])
         XCTAssertNil(state(), "an entry that never answers goes")
-        // The next datagram resolves afresh: a multicast solicitation to their solicited-node group.
+        // The next datagram resolves afresh: multicast solicitations to their solicited-node group,
+        // three a second apart, while the datagram waits; then it is dropped.
         network.sent.removeAll()
-        XCTAssertThrowsError(try ipv4.sendUDP([3], to: .v6(them), port: 9, from: 7))
+        try ipv4.sendUDP([3], to: .v6(them), port: 9, from: 7)
+        advance(ipv4, clock, seconds: 4)
         XCTAssertEqual(solicitations().map(\.destination), [them.solicitedNode, them.solicitedNode, them.solicitedNode])
+        XCTAssertEqual(network.sent.count, 3, "the datagram never went")
     }
 
     /// A router's Packet Too Big (RFC 8201): the connection whose segment it
@@ -166,7 +169,7 @@ final class DualStackTests: XCTestCase {
         let (ipv4, network, clock) = stack("2001:db8::5/64")
         advance(ipv4, clock, seconds: 2)
         let ours = IPv6Address("2001:db8::5")!, them = IPv6Address("2001:db8:7::9")!, router = IPv6Address("2001:db8::1")!
-        try ipv4.listenTCP(port: 80)
+        _ = try ipv4.listenTCP(port: 80)
         func tcpFrame(_ segment: TCPSegment) -> [UInt8] {
             EthernetFrame.emit(destination: network.macAddress, source: peerMAC, etherType: EthernetFrame.ipv6,
                                payload: IPv6Packet.emit(source: them, destination: ours, nextHeader: IPv6Packet.tcp,
@@ -185,11 +188,11 @@ final class DualStackTests: XCTestCase {
             XCTAssertEqual(synAck.options.maximumSegmentSize, 1440, "over IPv6 our MSS is 1500 less 60")
             _ = ipv4.handle(tcpFrame(TCPSegment(sourcePort: port, destinationPort: 80, sequence: 1001, acknowledgment: synAck.sequence &+ 1,
                                                 flags: TCPSegment.ack, window: 65535)), now: clock.ticks())
-            return (try XCTUnwrap(ipv4.acceptTCP(on: 80, waitingAtMost: 0)), synAck.sequence &+ 1)
+            return (try XCTUnwrap(ipv4.accept(on: 80)), synAck.sequence &+ 1)
         }
         let (connection, first) = try connect(port: 40000)
         network.sent.removeAll()
-        _ = try ipv4.offerTCP(connection, Array(repeating: 7, count: 4000)[...])
+        _ = try ipv4.offer(connection, Array(repeating: 7, count: 4000)[...])
         let sent = sentSegments()
         XCTAssertEqual(sent.map { $0.segment.data.count }, [1440, 1440, 1120])
         func tooBig(_ mtu: UInt32, quoting packet: IPv6Packet) -> [UInt8] {
@@ -217,7 +220,7 @@ final class DualStackTests: XCTestCase {
         XCTAssertEqual(connection.segmentSize, 1240)
         network.sent = ipv4.handle(tcpFrame(TCPSegment(sourcePort: 40000, destinationPort: 80, sequence: 1001, acknowledgment: first &+ 3720,
                                                        flags: TCPSegment.ack, window: 65535)), now: clock.ticks())
-        ipv4.sendTCP(now: clock.ticks())
+        network.sent += ipv4.pollTCP(now: clock.ticks())
         XCTAssertEqual(sentSegments().map { $0.segment.data.count }.suffix(1), [280])
         // Below IPv6's minimum MTU: taken as 1280.
         _ = ipv4.handle(tooBig(600, quoting: sentSegments()[0].packet), now: clock.ticks())
@@ -239,7 +242,7 @@ final class DualStackTests: XCTestCase {
             appendBE32(&option, preferred)
             return option + [0, 0, 0, 0] + IPv6Address(text)!.bytes
         }
-        let options = [1, 1] + routerMAC + prefix("2001:db8:1::", preferred: 10, valid: 100) + prefix("2001:db8:2::", preferred: 1000, valid: 2000)
+        let options = [1, 1] + routerMAC.bytes + prefix("2001:db8:1::", preferred: 10, valid: 100) + prefix("2001:db8:2::", preferred: 1000, valid: 2000)
         let advertisement = ICMPv6Message(type: ICMPv6Message.routerAdvertisement, body: [64, 0, 0x07, 0x08] + [UInt8](repeating: 0, count: 8) + options)
         _ = ipv4.handle(frame(advertisement, from: router, to: .allNodes, mac: routerMAC, destinationMAC: IPv6Address.allNodes.multicastMAC),
                         now: clock.ticks())
@@ -329,19 +332,19 @@ final class DualStackTests: XCTestCase {
     }
 
     func testIPModeChoosesTheFamilies() {
-        let onlySix = IPStack(network: Network(), clock: FakeClock(), random: SeededRandom(), mode: "ipv6", address: "10.0.2.15/24",
+        let onlySix = IPInterface(network: Network(), clock: FakeClock(), random: SeededRandom(), mode: "ipv6", address: "10.0.2.15/24",
                               gateway: "", ipv6: "auto")
         XCTAssertFalse(onlySix.ipv4Enabled)
         XCTAssertEqual(onlySix.address, 0, "no IPv4 address")
         XCTAssertTrue(onlySix.ipv6.enabled)
-        let arp = EthernetFrame.emit(destination: EthernetFrame.broadcast, source: peerMAC, etherType: EthernetFrame.arp,
+        let arp = EthernetFrame.emit(destination: MACAddress.broadcast, source: peerMAC, etherType: EthernetFrame.arp,
                                      payload: ARPPacket(operation: ARPPacket.request, senderMAC: peerMAC, senderIP: 0x0A00_0201,
-                                                        targetMAC: [0, 0, 0, 0, 0, 0], targetIP: 0x0A00_020F).emit())
+                                                        targetMAC: .zero, targetIP: 0x0A00_020F).emit())
         XCTAssertEqual(onlySix.handle(arp, now: 0), [], "ARP goes unanswered")
         XCTAssertThrowsError(try onlySix.sendUDP([1], to: .v4(0x0A00_0201), port: 7, from: 7)) {
             XCTAssertEqual($0 as? NetworkError, .unreachable)
         }
-        let onlyFour = IPStack(network: Network(), clock: FakeClock(), random: SeededRandom(), mode: "ipv4", address: "10.0.2.15/24",
+        let onlyFour = IPInterface(network: Network(), clock: FakeClock(), random: SeededRandom(), mode: "ipv4", address: "10.0.2.15/24",
                                gateway: "", ipv6: "auto")
         XCTAssertTrue(onlyFour.ipv4Enabled)
         XCTAssertFalse(onlyFour.ipv6.enabled, "--ipv6 auto changes nothing under --ip-mode ipv4")

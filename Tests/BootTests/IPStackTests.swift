@@ -5,7 +5,7 @@ import XCTest
 /// interface and clock: frames in, frames out.
 final class IPStackTests: XCTestCase {
     final class FakeNetwork: NetworkInterface {
-        let macAddress: [UInt8] = [0x52, 0x54, 0, 0x12, 0x34, 0x56]
+        let macAddress: MACAddress = [0x52, 0x54, 0, 0x12, 0x34, 0x56]
         let events = WaitQueue()
         var sent: [[UInt8]] = []
         var incoming: [[UInt8]] = []
@@ -13,28 +13,31 @@ final class IPStackTests: XCTestCase {
         var respond: (([UInt8]) -> [[UInt8]])?
         func transmit(_ frame: [UInt8]) throws(NetworkError) {
             sent.append(frame)
-            if let respond { incoming += respond(frame) }
+            if let respond {
+                incoming += respond(frame)
+                if !incoming.isEmpty { events.wakeAll() }
+            }
         }
         func receive() -> [UInt8]? { incoming.isEmpty ? nil : incoming.removeFirst() }
     }
 
-    let peerMAC: [UInt8] = [2, 0, 0, 0, 0, 1]
+    let peerMAC: MACAddress = [2, 0, 0, 0, 0, 1]
     let peerIP = IPv4Text.address("10.0.2.1")!
 
-    func stack() -> (IPStack<FakeNetwork, FakeClock>, FakeNetwork) {
+    func stack() -> (IPInterface<FakeNetwork, FakeClock>, FakeNetwork) {
         let network = FakeNetwork()
-        return (IPStack(network: network, clock: FakeClock(), random: SeededRandom(), address: "10.0.2.15/24", gateway: "10.0.2.2"), network)
+        return (IPInterface(network: network, clock: FakeClock(), random: SeededRandom(), address: "10.0.2.15/24", gateway: "10.0.2.2"), network)
     }
 
     func testAnnouncesItselfAndAnswersARPForItsAddressOnly() throws {
         let (ipv4, network) = stack()
         let announcement = try XCTUnwrap(EthernetFrame(parsing: network.sent[0]))
-        XCTAssertEqual(announcement.destination, EthernetFrame.broadcast)
+        XCTAssertEqual(announcement.destination, MACAddress.broadcast)
         XCTAssertEqual(ARPPacket(parsing: announcement.payload)?.targetIP, ipv4.address, "gratuitous: asks for its own address")
         let ask = { (target: UInt32) in
-            EthernetFrame.emit(destination: EthernetFrame.broadcast, source: self.peerMAC, etherType: EthernetFrame.arp,
+            EthernetFrame.emit(destination: MACAddress.broadcast, source: self.peerMAC, etherType: EthernetFrame.arp,
                                payload: ARPPacket(operation: ARPPacket.request, senderMAC: self.peerMAC, senderIP: self.peerIP,
-                                                  targetMAC: [0, 0, 0, 0, 0, 0], targetIP: target).emit())
+                                                  targetMAC: .zero, targetIP: target).emit())
         }
         let answers = ipv4.handle(ask(ipv4.address), now: 0)
         XCTAssertEqual(answers.count, 1)
@@ -44,11 +47,11 @@ final class IPStackTests: XCTestCase {
         XCTAssertEqual(reply, ARPPacket(operation: ARPPacket.reply, senderMAC: network.macAddress, senderIP: ipv4.address,
                                         targetMAC: peerMAC, targetIP: peerIP))
         XCTAssertEqual(ipv4.cachedMAC(for: peerIP, now: 1), peerMAC, "the asker is learnt")
-        XCTAssertNil(ipv4.cachedMAC(for: peerIP, now: IPStack<FakeNetwork, FakeClock>.arpLifetime + 1), "and forgotten")
+        XCTAssertNil(ipv4.cachedMAC(for: peerIP, now: IPInterface<FakeNetwork, FakeClock>.arpLifetime + 1), "and forgotten")
         XCTAssertEqual(ipv4.handle(ask(IPv4Text.address("10.0.2.99")!), now: 0), [], "another host's address")
     }
 
-    func echoRequest(_ ipv4: IPStack<FakeNetwork, FakeClock>, sequence: UInt16, data: [UInt8]) -> [UInt8] {
+    func echoRequest(_ ipv4: IPInterface<FakeNetwork, FakeClock>, sequence: UInt16, data: [UInt8]) -> [UInt8] {
         let icmp = ICMPEcho(type: ICMPEcho.request, identifier: 0x1234, sequence: sequence, data: data).emit()
         let ip = IPv4Packet.emit(source: peerIP, destination: ipv4.address, protocolNumber: IPv4Packet.icmp, payload: icmp, identification: 9)
         return EthernetFrame.emit(destination: ipv4.network.macAddress, source: peerMAC, etherType: EthernetFrame.ipv4, payload: ip)
@@ -118,16 +121,34 @@ final class IPStackTests: XCTestCase {
         XCTAssertEqual(ipv4.handle(good, now: 0).count, 1)
     }
 
-    func udpFrame(_ ipv4: IPStack<FakeNetwork, FakeClock>, port: UInt16, data: [UInt8]) -> [UInt8] {
+    func udpFrame(_ ipv4: IPInterface<FakeNetwork, FakeClock>, port: UInt16, data: [UInt8]) -> [UInt8] {
         let udp = UDPDatagram(sourcePort: 4321, destinationPort: port, data: data).emit(source: peerIP, destination: ipv4.address)
         let ip = IPv4Packet.emit(source: peerIP, destination: ipv4.address, protocolNumber: IPv4Packet.udp, payload: udp, identification: 1)
         return EthernetFrame.emit(destination: ipv4.network.macAddress, source: peerMAC, etherType: EthernetFrame.ipv4, payload: ip)
     }
 
+    func testADatagramWaitsForItsNeighbourAndGoesWhenItAnswers() throws {
+        let (ipv4, network) = stack()
+        network.sent.removeAll()
+        let gatewayMAC: MACAddress = [2, 0, 0, 0, 0, 2]
+        try ipv4.sendUDP(Array("a".utf8), to: .v4(IPv4Text.address("8.8.8.8")!), port: 53, from: 1000)
+        try ipv4.sendUDP(Array("b".utf8), to: .v4(IPv4Text.address("8.8.4.4")!), port: 53, from: 1000)
+        XCTAssertEqual(network.sent.count, 1, "one question for the gateway, for both datagrams")
+        network.incoming = [EthernetFrame.emit(destination: network.macAddress, source: gatewayMAC, etherType: EthernetFrame.arp,
+                                               payload: ARPPacket(operation: ARPPacket.reply, senderMAC: gatewayMAC,
+                                                                  senderIP: IPv4Text.address("10.0.2.2")!, targetMAC: network.macAddress,
+                                                                  targetIP: ipv4.address).emit())]
+        ipv4.run(for: 1_000)
+        let datagrams = network.sent.dropFirst().compactMap { EthernetFrame(parsing: $0) }
+        XCTAssertEqual(datagrams.map(\.destination), [gatewayMAC, gatewayMAC])
+        XCTAssertEqual(datagrams.compactMap { IPv4Packet(parsing: $0.payload) }.map(\.destination),
+                       [IPv4Text.address("8.8.8.8")!, IPv4Text.address("8.8.4.4")!], "in the order sent")
+    }
+
     func testUDPIsQueuedOnBoundPortsAndUnreachableElsewhere() throws {
         let (ipv4, _) = stack()
-        try ipv4.bindUDP(port: 7)
-        XCTAssertThrowsError(try ipv4.bindUDP(port: 7)) { XCTAssertEqual($0 as? NetworkError, .portInUse) }
+        _ = try ipv4.bindUDP(port: 7)
+        XCTAssertThrowsError(try ipv4.bindUDP(port: 7) as UDPPort) { XCTAssertEqual($0 as? NetworkError, .portInUse) }
         XCTAssertEqual(ipv4.handle(udpFrame(ipv4, port: 7, data: Array("hello".utf8)), now: 0), [])
         XCTAssertEqual(ipv4.udpPorts[0].queue, [ReceivedDatagram(source: .v4(peerIP), sourcePort: 4321, data: Array("hello".utf8))])
         let answers = ipv4.handle(udpFrame(ipv4, port: 9, data: [1, 2, 3]), now: 0)
@@ -145,18 +166,21 @@ final class IPStackTests: XCTestCase {
     func testSendingResolvesTheNextHopByARP() throws {
         let (ipv4, network) = stack()
         network.sent.removeAll()
-        // Off the local network: through the gateway, whose address nobody gives: unreachable after three tries.
-        XCTAssertThrowsError(try ipv4.sendUDP([1], to: .v4(IPv4Text.address("8.8.8.8")!), port: 53, from: 1000)) {
-            XCTAssertEqual($0 as? NetworkError, .unreachable)
-        }
+        // Off the local network: through the gateway, whose address nobody gives. The datagram
+        // waits while ARP asks three times, a second apart, then is dropped; nothing waits in the call.
+        try ipv4.sendUDP([1], to: .v4(IPv4Text.address("8.8.8.8")!), port: 53, from: 1000)
+        ipv4.run(for: 5_000_000_000)
         let asked = network.sent.compactMap { EthernetFrame(parsing: $0).flatMap { ARPPacket(parsing: $0.payload) } }
         XCTAssertEqual(asked.map(\.targetIP), [IPv4Text.address("10.0.2.2")!, IPv4Text.address("10.0.2.2")!, IPv4Text.address("10.0.2.2")!])
+        XCTAssertEqual(network.sent.count, 3, "only the questions: the datagram was dropped")
+        XCTAssertTrue(ipv4.pending.isEmpty)
         // The gateway answers: the datagram goes to its Ethernet address.
-        let gatewayMAC: [UInt8] = [2, 0, 0, 0, 0, 2]
+        let gatewayMAC: MACAddress = [2, 0, 0, 0, 0, 2]
         network.incoming = [EthernetFrame.emit(destination: network.macAddress, source: gatewayMAC, etherType: EthernetFrame.arp,
                                                payload: ARPPacket(operation: ARPPacket.reply, senderMAC: gatewayMAC,
                                                                   senderIP: IPv4Text.address("10.0.2.2")!, targetMAC: network.macAddress,
                                                                   targetIP: ipv4.address).emit())]
+        ipv4.run(for: 1_000)
         network.sent.removeAll()
         try ipv4.sendUDP(Array("out".utf8), to: .v4(IPv4Text.address("8.8.8.8")!), port: 53, from: 1000)
         let frame = try XCTUnwrap(EthernetFrame(parsing: try XCTUnwrap(network.sent.last)))
@@ -166,16 +190,16 @@ final class IPStackTests: XCTestCase {
                        UDPDatagram(sourcePort: 1000, destinationPort: 53, data: Array("out".utf8)))
     }
 
-    func testServeAnswersWhatArrivesUntilDone() {
+    func testRunAnswersWhatArrivesUntilDone() {
         let (ipv4, network) = stack()
         network.sent.removeAll()
         network.incoming = [echoRequest(ipv4, sequence: 1, data: [9]), echoRequest(ipv4, sequence: 2, data: [9])]
-        XCTAssertTrue(ipv4.serve(forAtMost: 1_000_000) { ipv4.echoRepliesSent == 2 })
+        XCTAssertTrue(ipv4.run(for: 1_000_000) { ipv4.echoRepliesSent == 2 })
         XCTAssertEqual(network.sent.count, 2)
     }
 
     /// An IPv4 fragment of `payload` from the peer: `length` bytes at `offset`.
-    func fragment(_ ipv4: IPStack<FakeNetwork, FakeClock>, _ payload: [UInt8], offset: Int, length: Int, more: Bool, id: UInt16 = 77) -> [UInt8] {
+    func fragment(_ ipv4: IPInterface<FakeNetwork, FakeClock>, _ payload: [UInt8], offset: Int, length: Int, more: Bool, id: UInt16 = 77) -> [UInt8] {
         var header: [UInt8] = [0x45, 0]
         appendBE16(&header, UInt16(20 + length))
         appendBE16(&header, id)
@@ -226,7 +250,7 @@ final class IPStackTests: XCTestCase {
         XCTAssertNotEqual(first, ipv4.initialSequence(localPort: 80, remote: .v4(peerIP), remotePort: 5001, now: 0), "another connection: unrelated")
         XCTAssertEqual(ipv4.initialSequence(localPort: 80, remote: .v4(peerIP), remotePort: 5000, now: 1_000_000) &- first, 250_000,
                        "the same connection a second later: 250,000 further on (4 us per step)")
-        let otherKey = IPStack(network: FakeNetwork(), clock: FakeClock(), random: SeededRandom(seed: 2), address: "10.0.2.15/24", gateway: "")
+        let otherKey = IPInterface(network: FakeNetwork(), clock: FakeClock(), random: SeededRandom(seed: 2), address: "10.0.2.15/24", gateway: "")
         XCTAssertNotEqual(first, otherKey.initialSequence(localPort: 80, remote: .v4(peerIP), remotePort: 5000, now: 0), "another secret")
     }
 
@@ -253,19 +277,20 @@ final class IPStackTests: XCTestCase {
                                          payload: answer.emit(source: peer, destination: ip.source), identification: 5)
             return [EthernetFrame.emit(destination: ourMAC, source: peerMAC, etherType: EthernetFrame.ipv4, payload: packet)]
         }
-        let connection = try ipv4.connectTCP(to: .v4(peerIP), port: 443, waitingAtMost: 5_000_000_000)
-        XCTAssertEqual(connection.state, .established)
+        let connection = try ipv4.open(to: .v4(peerIP), port: 443)
+        XCTAssertEqual(connection.state, .synSent, "the SYN waits for ARP: nothing waits in the call")
+        XCTAssertTrue(ipv4.run(for: 5_000_000_000) { connection.state == .established })
         XCTAssertGreaterThanOrEqual(connection.localPort, 49152, "an ephemeral port")
         XCTAssertEqual(connection.sendWindow, 1000, "a SYN's window is never scaled")
         XCTAssertEqual(connection.sendScale, 2, "later ones are")
         XCTAssertEqual(peerSegments.map(\.flags), [TCPSegment.syn, TCPSegment.ack])
         XCTAssertEqual(peerSegments.last?.acknowledgment, 701)
-        try ipv4.writeTCP(connection, Array("hello".utf8), waitingAtMost: 1_000_000_000)
+        XCTAssertEqual(try ipv4.offer(connection, Array("hello".utf8)[...]), 5)
         XCTAssertEqual(peerSegments.last?.data, Array("hello".utf8))
-        XCTAssertThrowsError(try ipv4.connectTCP(to: .v4(peerIP), port: 0, waitingAtMost: 1)) { XCTAssertEqual($0 as? NetworkError, .refused) }
+        XCTAssertThrowsError(try ipv4.open(to: .v4(peerIP), port: 0)) { XCTAssertEqual($0 as? NetworkError, .refused) }
     }
 
-    func tcpFrame(_ ipv4: IPStack<FakeNetwork, FakeClock>, _ segment: TCPSegment) -> [UInt8] {
+    func tcpFrame(_ ipv4: IPInterface<FakeNetwork, FakeClock>, _ segment: TCPSegment) -> [UInt8] {
         let packet = IPv4Packet.emit(source: peerIP, destination: ipv4.address, protocolNumber: IPv4Packet.tcp,
                                      payload: segment.emit(source: peerIP, destination: ipv4.address), identification: 3)
         return EthernetFrame.emit(destination: ipv4.network.macAddress, source: peerMAC, etherType: EthernetFrame.ipv4, payload: packet)
@@ -280,7 +305,7 @@ final class IPStackTests: XCTestCase {
     /// must neither fill the accept backlog nor grow without bound.
     func testConnectionsClosedByTheServerNeverFillTheBacklog() throws {
         let (ipv4, network) = stack()
-        try ipv4.listenTCP(port: 80)
+        _ = try ipv4.listenTCP(port: 80)
         for index in 0..<200 {
             let port = UInt16(20000 + index)
             let segment = { (flags: UInt8, sequence: UInt32, acknowledgment: UInt32) in
@@ -290,17 +315,49 @@ final class IPStackTests: XCTestCase {
                                        "connection \(index) answered")
             XCTAssertEqual(synAck.flags, TCPSegment.syn | TCPSegment.ack)
             _ = ipv4.handle(tcpFrame(ipv4, segment(TCPSegment.ack, 1001, synAck.sequence &+ 1)), now: 0)
-            let connection = try XCTUnwrap(ipv4.acceptTCP(on: 80, waitingAtMost: 0))
+            let connection = try XCTUnwrap(ipv4.accept(on: 80))
             network.sent.removeAll()
             network.respond = { frame in
                 // The peer acknowledges our FIN and sends its own.
                 guard let fin = self.tcpReplies([frame]).first, fin.has(TCPSegment.fin) else { return [] }
                 return [self.tcpFrame(ipv4, segment(TCPSegment.fin | TCPSegment.ack, 1001, fin.sequence &+ 1))]
             }
-            ipv4.closeTCP(connection, waitingAtMost: 1_000_000_000)
+            ipv4.close(connection)
+            ipv4.run(for: 1_000_000_000) { connection.state == .timeWait }
+            ipv4.release(connection)
             network.respond = nil
             XCTAssertEqual(connection.state, .timeWait)
         }
-        XCTAssertLessThanOrEqual(ipv4.tcpConnections.count, IPStack<FakeNetwork, FakeClock>.timeWaitLimit + 1)
+        XCTAssertLessThanOrEqual(ipv4.tcpConnections.count, IPInterface<FakeNetwork, FakeClock>.timeWaitLimit + 1)
+    }
+}
+
+/// A fake network whose frames still to deliver can be seen.
+protocol FakeWire: NetworkInterface {
+    var incoming: [[UInt8]] { get }
+}
+
+extension IPStackTests.FakeNetwork: FakeWire {}
+extension DHCPTests.DHCPServerNetwork: FakeWire {}
+
+extension IPInterface where Network: FakeWire, C == FakeClock {
+    /// What the stack's "net" task does, with the fake clock jumping to each
+    /// deadline: frames in and answers out, then the timers, until
+    /// `nanoseconds` have passed or `done()` holds; returns whether it held.
+    @discardableResult
+    func run(for nanoseconds: UInt64, until done: () -> Bool = { false }) -> Bool {
+        let end = clock.count + clock.ticks(forNanoseconds: nanoseconds)
+        while true {
+            while let frame = network.receive() {
+                for answer in handle(frame, now: clock.count) { try? network.transmit(answer) }
+            }
+            for frame in poll(now: clock.count) { try? network.transmit(frame) }
+            if done() { return true }
+            if clock.count >= end { return false }
+            if network.incoming.isEmpty {
+                let next = nextDeadline.map { max($0, clock.count + 1) } ?? end
+                clock.count = min(next, end)
+            }
+        }
     }
 }

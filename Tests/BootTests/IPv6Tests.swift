@@ -23,7 +23,7 @@ final class IPv6Tests: XCTestCase {
     }
 
     func testDerivedAddresses() {
-        let mac: [UInt8] = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56]
+        let mac: MACAddress = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56]
         let linkLocal = IPv6Address.linkLocal(mac: mac)
         XCTAssertEqual(linkLocal.text, "fe80::5054:ff:fe12:3456")
         XCTAssertTrue(linkLocal.isLinkLocal)

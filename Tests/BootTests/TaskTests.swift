@@ -36,6 +36,15 @@ final class TaskTests: XCTestCase {
         XCTAssertEqual(log, ["main", "a1", "b1", "c1", "a2", "b2", "c2"])
     }
 
+    func testASleepEndsWithoutAnError() {
+        let clock = FakeClock()
+        run(clock) {
+            XCTAssertNoThrow(try Tasks.sleep(nanoseconds: 2_000_000))
+            XCTAssertEqual(clock.count, 2000)
+            return 0
+        }
+    }
+
     func testSleepersWakeInDeadlineOrderAndTheLoopSleepsOncePerDeadline() {
         let clock = FakeClock()
         var log: [String] = []

@@ -43,6 +43,29 @@ final class ConfigLoaderTests: XCTestCase {
         XCTAssertTrue(text.contains("devices that fit: defaultConsole, pl011Console(), ns16550Console()"), text)
     }
 
+    /// A job that writes takes `.kvWriter`: a read-only store is refused at
+    /// configure time, naming the line; a writable store fits a job that only reads.
+    func testAJobThatWritesCannotBeGivenAReadOnlyStore() throws {
+        var loader = try loader(for: """
+        import MirageConfig
+
+        let main = Job("Counter", needs: .console, .kvWriter)
+
+        register("counter", main(defaultConsole, crunch("htdocs")))
+        """)
+        let text = errorText { _ = try loader.load() }
+        XCTAssertTrue(text.contains("config.swift:5: error: 'Counter' expects a kv-writer as its 2nd device, but got the kv 'kv'"), text)
+        XCTAssertTrue(text.contains("devices that fit: littlefsStore(on:)"), text)
+        var reader = try self.loader(for: """
+        import MirageConfig
+        let main = Job("Reader", needs: .console, .kv)
+        register("reader", main(defaultConsole, littlefsStore(on: disk("data", image: "data.lfs", size: .mebibytes(1), create: true))))
+        """)
+        let graph = try reader.load().graph
+        XCTAssertEqual(graph.signature, ["console", "kv"], "the job takes the writable store as the type it asked for")
+        XCTAssertEqual(graph.devices.last?.type, "kv-writer")
+    }
+
     func testWrongNumberOfDevices() throws {
         var loader = try loader(for: """
         import MirageConfig

@@ -24,7 +24,8 @@ enum Fixtures {
     /// A graph built with the DSL, read back through its JSON as `configure` reads config.swift's.
     static func graph(_ devices: [Device], keys: [KeyDeclaration] = [], name: String = "hello") -> ConfigModel.Graph {
         let graph = ConfigurationGraph(name: name, job: "Hello", jobLocation: SourceLocation(file: "config.swift", line: 10),
-                                       devices: devices, keys: keys, applicationLocation: here, registerLocation: here)
+                                       devices: devices, signature: devices.map(\.type), keys: keys, applicationLocation: here,
+                                       registerLocation: here)
         return try! ConfigModel.Graph.decode(try! JSONEncoder().encode(graph))
     }
 

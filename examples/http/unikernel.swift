@@ -1,5 +1,7 @@
-/// Answers HTTP/1.1 GET requests, several on one connection (keep-alive)
-/// until the client closes it or asks to.
+/// Answers HTTP/1.1 GET requests, each connection in a task of its own, so
+/// that a client that keeps its connection open (keep-alive) delays nobody
+/// else. A connection serves requests until the client closes it or asks
+/// to, or stays idle for `--idle-timeout` seconds.
 struct HTTPServer {
     static let page = Array("""
         <!doctype html>
@@ -8,44 +10,65 @@ struct HTTPServer {
 
         """.utf8)
 
-    /// /big: 256 KiB of a pattern the test recomputes.
-    static func big() -> [UInt8] { (0..<(256 * 1024)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 10) } }
+    /// /big: 256 KiB of a pattern the test recomputes, made once.
+    static let big: [UInt8] = (0..<(256 * 1024)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 10) }
 
-    static func start(console: some Console, stack: IPStack<some NetworkInterface, some Clock>) -> Int32 {
+    /// Requests answered so far, by every connection's task.
+    nonisolated(unsafe) static var answered = 0
+    static var done: Bool { Keys.requests != 0 && answered >= Keys.requests }
+
+    static func start<Stack: NetworkStack>(console: some Console, stack: Stack) -> Int32 {
+        let listener: Stack.Listener
         do throws(NetworkError) {
-            try stack.listenTCP(port: 80)
+            listener = try stack.listen(tcpPort: 80)
         } catch {
             print("cannot listen on TCP port 80: \(error.reason.text)")
             return 1
         }
-        if let server = stack.dhcpServer { print("address from DHCP server \(IPv4Text.text(server)), router \(stack.gateway.map(IPv4Text.text) ?? "none")") }
-        print("serving HTTP on \(IPv4Text.text(stack.address)):80")
-        var answered = 0
-        while Keys.requests == 0 || answered < Keys.requests {
-            guard let connection = stack.acceptTCP(on: 80, waitingAtMost: 60_000_000_000) else { continue }
-            // A connection stays open for more requests unless the client's HTTP version and headers say close.
-            var pending: [UInt8] = []
-            while Keys.requests == 0 || answered < Keys.requests {
-                guard let request = nextRequest(stack, connection, &pending) else { break }
-                let keepOpen = !request.closes
-                let (status, body) = response(to: request)
-                let type = request.path == "/" ? "text/html" : "application/octet-stream"
-                let header = "HTTP/1.1 \(status)\r\nContent-Type: \(type)\r\nContent-Length: \(body.count)\r\n"
-                    + "Connection: \(keepOpen ? "keep-alive" : "close")\r\n\r\n"
-                do throws(NetworkError) {
-                    try stack.writeTCP(connection, Array(header.utf8) + body, waitingAtMost: 30_000_000_000)
-                    answered += 1
-                    print("\(status.prefix(3)) \(request.path)")
-                } catch {
-                    print("could not answer \(request.path): \(error.reason.text)")
-                    break
-                }
-                if !keepOpen { break }
-            }
-            stack.closeTCP(connection, waitingAtMost: 5_000_000_000)
+        if let ipv4 = stack.ipv4, let server = ipv4.dhcpServer {
+            print("address from DHCP server \(IPv4Text.text(server)), router \(ipv4.gateway.map(IPv4Text.text) ?? "none")")
         }
+        print("serving HTTP on \(stack.ipv4.map { IPv4Text.text($0.address) } ?? "[::]"):80")
+        var clients: [TaskHandle] = []
+        while !done {
+            // Look up now and then to see whether the clients' tasks are done.
+            guard let connection = try? listener.accept(waitingAtMost: 500_000_000) else { continue }
+            do throws(TaskError) {
+                clients.append(try Tasks.spawn(name: "http-client") { serve(connection) })
+            } catch {
+                print("no room for another client's task: \(error.reason.text)")
+                connection.abort()
+            }
+            clients.removeAll { $0.isFinished }
+        }
+        // The last answers are on their way: let the clients' tasks close their connections.
+        for client in clients { try? client.join(waitingAtMost: 5_000_000_000) }
         print("answered \(answered) requests")
         return 0
+    }
+
+    /// One connection's requests, until the client closes, asks to close, or stays idle too long.
+    static func serve(_ connection: some TCPStream) {
+        var pending: [UInt8] = []
+        while !done {
+            guard let request = nextRequest(connection, &pending) else { break }
+            let keepOpen = !request.closes
+            let (status, body) = response(to: request)
+            let type = request.path == "/" ? "text/html" : "application/octet-stream"
+            let header = "HTTP/1.1 \(status)\r\nContent-Type: \(type)\r\nContent-Length: \(body.count)\r\n"
+                + "Connection: \(keepOpen ? "keep-alive" : "close")\r\n\r\n"
+            do throws(NetworkError) {
+                try connection.write(Array(header.utf8), waitingAtMost: 30_000_000_000)
+                try connection.write(body, waitingAtMost: 30_000_000_000)
+                answered += 1
+                if Keys.logRequests { print("\(status.prefix(3)) \(request.path)") }
+            } catch {
+                print("could not answer \(request.path): \(error.reason.text)")
+                break
+            }
+            if !keepOpen { break }
+        }
+        connection.close(waitingAtMost: 5_000_000_000)
     }
 }
 
@@ -58,12 +81,11 @@ struct Request {
 
 extension HTTPServer {
     /// The next request on the connection (its head, up to the blank line), or nil at its end.
-    static func nextRequest(_ stack: IPStack<some NetworkInterface, some Clock>, _ connection: TCPConnection,
-                            _ pending: inout [UInt8]) -> Request? {
+    static func nextRequest(_ connection: some TCPStream, _ pending: inout [UInt8]) -> Request? {
         while headEnd(pending) == nil {
-            // A reset, a timeout or the end of the connection all end its requests.
+            // A reset, an idle connection and the end of the connection all end its requests.
             guard pending.count < 8192,
-                  let bytes = try? stack.readTCP(connection, atMost: 2048, waitingAtMost: 10_000_000_000), !bytes.isEmpty else { return nil }
+                  let bytes = try? connection.read(atMost: 2048, waitingAtMost: UInt64(Keys.idleTimeout) * 1_000_000_000) else { return nil }
             pending += bytes
         }
         let end = headEnd(pending)!
@@ -94,7 +116,7 @@ extension HTTPServer {
     static func response(to request: Request) -> (String, [UInt8]) {
         switch (request.method, request.path) {
         case ("GET", "/"): return ("200 OK", page)
-        case ("GET", "/big"): return ("200 OK", big())
+        case ("GET", "/big"): return ("200 OK", big)
         case ("GET", _): return ("404 Not Found", Array("not found\n".utf8))
         default: return ("400 Bad Request", Array("bad request\n".utf8))
         }

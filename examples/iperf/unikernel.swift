@@ -19,100 +19,134 @@ enum IperfState {
 
 struct IperfServer {
     static let cookieSize = 37
+    /// How much a sending stream hands the stack at a time: what it counts when cancelled.
+    static let writeSize = 16 * 1024
 
-    static func start(console: some Console, stack: IPStack<some NetworkInterface, some Clock>) -> Int32 {
+    static func start<Stack: NetworkStack>(console: some Console, stack: Stack) -> Int32 {
         let port = UInt16(Keys.port)
+        let listener: Stack.Listener
         do throws(NetworkError) {
-            try stack.listenTCP(port: port)
+            listener = try stack.listen(tcpPort: port)
         } catch {
             print("cannot listen on TCP port \(port): \(error.reason.text)")
             return 1
         }
-        print("iperf3 server on \(IPv4Text.text(stack.address)):\(port)")
+        print("iperf3 server on \(stack.ipv4.map { IPv4Text.text($0.address) } ?? "[::]"):\(port)")
         var finished = 0
         while Keys.tests == 0 || finished < Keys.tests {
-            guard let control = stack.acceptTCP(on: port, waitingAtMost: 60_000_000_000) else { continue }
+            guard let control = try? listener.accept(waitingAtMost: 60_000_000_000) else { continue }
             do throws(NetworkError) {
-                try runTest(stack, control: control, port: port)
+                try runTest(listener, control: control)
                 finished += 1
             } catch {
                 print("test ended early: \(error.reason.text)")
             }
-            stack.closeTCP(control, waitingAtMost: 2_000_000_000)
+            control.close(waitingAtMost: 2_000_000_000)
         }
         print("served \(finished) tests")
         return 0
     }
 
-    static func runTest(_ stack: IPStack<some NetworkInterface, some Clock>, control: TCPConnection, port: UInt16) throws(NetworkError) {
-        let cookie = try readExactly(stack, control, cookieSize)
-        try stack.writeTCP(control, [IperfState.parameterExchange], waitingAtMost: 10_000_000_000)
-        let parameters = try readJSON(stack, control)
+    /// One test: its data streams each move data in a task of their own
+    /// while this task waits on the control connection for the end.
+    static func runTest<Listener: TCPListener>(_ listener: Listener, control: Listener.Connection) throws(NetworkError) {
+        let cookie = try readExactly(control, cookieSize)
+        try control.write([IperfState.parameterExchange], waitingAtMost: 10_000_000_000)
+        let parameters = try readJSON(control)
         let streams = max(JSONScan.integer(parameters, "parallel") ?? 1, 1)
         let reverse = JSONScan.isTrue(parameters, "reverse")
         let blockSize = min(max(JSONScan.integer(parameters, "len") ?? 131_072, 1), 1 << 20)
         guard !JSONScan.isTrue(parameters, "udp"), !JSONScan.isTrue(parameters, "bidirectional"), streams <= 8 else {
             print("refused: only TCP tests one way, with at most 8 streams")
-            try stack.writeTCP(control, [IperfState.accessDenied], waitingAtMost: 10_000_000_000)
+            try control.write([IperfState.accessDenied], waitingAtMost: 10_000_000_000)
             return
         }
-        try stack.writeTCP(control, [IperfState.createStreams], waitingAtMost: 10_000_000_000)
-        var data: [TCPConnection] = []
+        try control.write([IperfState.createStreams], waitingAtMost: 10_000_000_000)
+        var data: [Listener.Connection] = []
         while data.count < streams {
-            guard let stream = stack.acceptTCP(on: port, waitingAtMost: 10_000_000_000) else { throw .timedOut }
-            guard try readExactly(stack, stream, cookieSize) == cookie else {
-                stack.abortTCP(stream)   // another client's connection
+            let stream = try listener.accept(waitingAtMost: 10_000_000_000)
+            guard try readExactly(stream, cookieSize) == cookie else {
+                stream.abort()   // another client's connection
                 continue
             }
             data.append(stream)
         }
-        try stack.writeTCP(control, [IperfState.testStart], waitingAtMost: 10_000_000_000)
-        try stack.writeTCP(control, [IperfState.testRunning], waitingAtMost: 10_000_000_000)
-        let started = stack.clock.now()
-        var counts = [Int](repeating: 0, count: streams)
+        try control.write([IperfState.testStart], waitingAtMost: 10_000_000_000)
+        try control.write([IperfState.testRunning], waitingAtMost: 10_000_000_000)
+        let started = Tasks.uptime
+        let counts = Counts(streams)
         let block = [UInt8](repeating: 0x5A, count: blockSize)
-        var offsets = [Int](repeating: 0, count: streams)
-        // Move data until the client says the test is over.
-        while true {
-            stack.serve(forAtMost: 50_000_000) {
-                control.hasData || data.contains { reverse ? $0.sendSpace > 0 : $0.hasData }
-            }
-            for (index, stream) in data.enumerated() {
-                if reverse {
-                    let taken = (try? stack.offerTCP(stream, block[offsets[index]...])) ?? 0
-                    counts[index] += taken
-                    offsets[index] = (offsets[index] + taken) % blockSize
-                } else {
-                    while let bytes = try? stack.readTCP(stream, atMost: 65_536, waitingAtMost: 0), !bytes.isEmpty { counts[index] += bytes.count }
-                }
-            }
-            if control.hasData {
-                guard let state = try stack.readTCP(control, atMost: 1, waitingAtMost: 0)?.first else { throw .closed }
-                if state == IperfState.testEnd { break }
-                if state == IperfState.clientTerminate { throw .closed }
-            } else if control.peerClosed || control.state == .closed {
+        var movers: [TaskHandle] = []
+        for (index, stream) in data.enumerated() {
+            do throws(TaskError) {
+                movers.append(try Tasks.spawn(name: "iperf-stream") {
+                    if reverse { send(block, on: stream, counting: counts, index) } else { receive(on: stream, counting: counts, index) }
+                })
+            } catch {
+                for mover in movers { mover.cancel() }
                 throw .closed
             }
         }
-        let elapsed = stack.clock.now() - started
+        // Data moves until the client says the test is over.
+        var failure: NetworkError?
+        while true {
+            do throws(NetworkError) {
+                guard let state = try control.read(atMost: 1, waitingAtMost: 3_600_000_000_000)?.first else { throw .closed }
+                if state == IperfState.testEnd { break }
+                if state == IperfState.clientTerminate { throw .closed }
+            } catch {
+                failure = error
+                break
+            }
+        }
+        let elapsed = Tasks.uptime - started
+        for mover in movers {
+            mover.cancel()
+            try? mover.join()
+        }
+        if let failure { throw failure }
         // As iperf3's own server: the data connections close before the results go out.
-        for stream in data { stack.closeTCP(stream, waitingAtMost: 0) }
-        try stack.writeTCP(control, [IperfState.exchangeResults], waitingAtMost: 10_000_000_000)
-        let clientResults = try readJSON(stack, control)
+        for stream in data { stream.close(waitingAtMost: 0) }
+        try control.write([IperfState.exchangeResults], waitingAtMost: 10_000_000_000)
+        let clientResults = try readJSON(control)
         let ids = JSONScan.integers(clientResults, "id")
+        let seconds = seconds(elapsed)
         var json = "{\"cpu_util_total\":0,\"cpu_util_user\":0,\"cpu_util_system\":0,\"sender_has_retransmits\":\(reverse ? 1 : 0),\"streams\":["
         for index in 0..<streams {
-            let retransmits = reverse ? data[index].retransmittedSegments : -1
-            json += (index == 0 ? "" : ",") + "{\"id\":\(index < ids.count ? ids[index] : index + 1),\"bytes\":\(counts[index]),"
-                + "\"retransmits\":\(retransmits),\"jitter\":0,\"errors\":0,\"packets\":0,\"start_time\":0,\"end_time\":\(seconds(elapsed))}"
+            let retransmits = reverse ? data[index].retransmissions : -1
+            json += (index == 0 ? "" : ",") + "{\"id\":\(index < ids.count ? ids[index] : index + 1),\"bytes\":\(counts.bytes[index]),"
+                + "\"retransmits\":\(retransmits),\"jitter\":0,\"errors\":0,\"packets\":0,\"start_time\":0,\"end_time\":\(seconds)}"
         }
         json += "]}"
-        try writeJSON(stack, control, json)
-        try stack.writeTCP(control, [IperfState.displayResults], waitingAtMost: 10_000_000_000)
-        _ = try? stack.readTCP(control, atMost: 1, waitingAtMost: 10_000_000_000)   // IPERF_DONE
-        let total = counts.reduce(0, +)
-        let bitsPerSecond = UInt64(total) * 8 * 1_000_000 / max(elapsed / 1000, 1)
-        print("test done: \(reverse ? "sent" : "received") \(total) bytes in \(seconds(elapsed)) s on \(streams) stream(s), \(bitsPerSecond / 1_000_000) Mbit/s")
+        try writeJSON(control, json)
+        try control.write([IperfState.displayResults], waitingAtMost: 10_000_000_000)
+        _ = try? control.read(atMost: 1, waitingAtMost: 10_000_000_000)   // IPERF_DONE
+        let total = counts.bytes.reduce(0, +)
+        let microseconds = max(elapsed / 1000, 1)
+        let bitsPerSecond = UInt64(total) * 8 * 1_000_000 / microseconds
+        print("test done: \(reverse ? "sent" : "received") \(total) bytes in \(seconds) s on \(streams) stream(s), \(bitsPerSecond / 1_000_000) Mbit/s")
+    }
+
+    /// Bytes moved by each stream's task.
+    final class Counts {
+        var bytes: [Int]
+        init(_ streams: Int) { bytes = [Int](repeating: 0, count: streams) }
+    }
+
+    /// Receives and counts until the client closes or the test ends.
+    static func receive(on stream: some TCPStream, counting counts: Counts, _ index: Int) {
+        while let bytes = try? stream.read(atMost: 65_536, waitingAtMost: .max) { counts.bytes[index] += bytes.count }
+    }
+
+    /// Sends `block` over and over until the test ends.
+    static func send(_ block: [UInt8], on stream: some TCPStream, counting counts: Counts, _ index: Int) {
+        var offset = 0
+        while true {
+            let end = min(offset + writeSize, block.count)
+            do throws(NetworkError) { try stream.write(block[offset..<end], waitingAtMost: .max) } catch { return }
+            counts.bytes[index] += end - offset
+            offset = end == block.count ? 0 : end
+        }
     }
 
     /// Nanoseconds as seconds with six decimals.
@@ -122,29 +156,27 @@ struct IperfServer {
         return "\(micro / 1_000_000)." + String(repeating: "0", count: 6 - fraction.count) + fraction
     }
 
-    static func readExactly(_ stack: IPStack<some NetworkInterface, some Clock>, _ connection: TCPConnection,
-                            _ count: Int) throws(NetworkError) -> [UInt8] {
+    static func readExactly(_ connection: some TCPStream, _ count: Int) throws(NetworkError) -> [UInt8] {
         var bytes: [UInt8] = []
         while bytes.count < count {
-            guard let more = try stack.readTCP(connection, atMost: count - bytes.count, waitingAtMost: 10_000_000_000) else { throw .closed }
-            if more.isEmpty { throw .timedOut }
+            guard let more = try connection.read(atMost: count - bytes.count, waitingAtMost: 10_000_000_000) else { throw .closed }
             bytes += more
         }
         return bytes
     }
 
     /// A JSON text after its 4-byte length, at most 64 KiB.
-    static func readJSON(_ stack: IPStack<some NetworkInterface, some Clock>, _ connection: TCPConnection) throws(NetworkError) -> [UInt8] {
-        let length = try readExactly(stack, connection, 4).reduce(0) { $0 << 8 | Int($1) }
+    static func readJSON(_ connection: some TCPStream) throws(NetworkError) -> [UInt8] {
+        let length = try readExactly(connection, 4).reduce(0) { $0 << 8 | Int($1) }
         guard length <= 65_536 else { throw .badFrame }
-        return try readExactly(stack, connection, length)
+        return try readExactly(connection, length)
     }
 
-    static func writeJSON(_ stack: IPStack<some NetworkInterface, some Clock>, _ connection: TCPConnection, _ text: String) throws(NetworkError) {
+    static func writeJSON(_ connection: some TCPStream, _ text: String) throws(NetworkError) {
         let bytes = Array(text.utf8)
         let length = UInt32(bytes.count)
-        try stack.writeTCP(connection, [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)] + bytes,
-                          waitingAtMost: 10_000_000_000)
+        try connection.write([UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)] + bytes,
+                             waitingAtMost: 10_000_000_000)
     }
 }
 

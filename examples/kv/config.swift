@@ -1,9 +1,10 @@
 import MirageConfig
 
-// One job, any store: --store picks where its files are.
+// One job that only reads, any store: --store picks where its files are.
+// (A job that writes takes a .kvWriter, and only littlefs is one: examples/counter.)
 //   crunch:   htdocs/ baked into the image at build time (read-only)
 //   tar:      a ustar archive on a disk: mirage-config kv pack htdocs -o data.tar (read-only)
-//   littlefs: a littlefs file system on a disk, read-write; a blank disk is formatted
+//   littlefs: a littlefs file system on a disk, made by littlefs-python or mirage-config kv put
 let store = Key.configure("store", doc: "crunch: htdocs/ in the image; tar: a tar archive on a disk; littlefs: a read-write littlefs disk",
                           default: "crunch", choices: ["crunch", "tar", "littlefs"])
 

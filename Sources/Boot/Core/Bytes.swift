@@ -20,3 +20,23 @@ extension StaticString {
         return sameBytes(base, utf8Start, bytes.count)
     }
 }
+
+// Big-endian fields, as network formats and IPv6 addresses write them.
+
+func readBE16(_ bytes: ArraySlice<UInt8>, _ offset: Int) -> UInt16 {
+    UInt16(bytes[bytes.startIndex + offset]) << 8 | UInt16(bytes[bytes.startIndex + offset + 1])
+}
+
+func readBE32(_ bytes: ArraySlice<UInt8>, _ offset: Int) -> UInt32 {
+    UInt32(readBE16(bytes, offset)) << 16 | UInt32(readBE16(bytes, offset + 2))
+}
+
+func appendBE16(_ bytes: inout [UInt8], _ value: UInt16) {
+    bytes.append(UInt8(value >> 8))
+    bytes.append(UInt8(truncatingIfNeeded: value))
+}
+
+func appendBE32(_ bytes: inout [UInt8], _ value: UInt32) {
+    appendBE16(&bytes, UInt16(value >> 16))
+    appendBE16(&bytes, UInt16(truncatingIfNeeded: value))
+}

@@ -1,9 +1,10 @@
-/// A key-value store, as MirageOS's Mirage_kv: values under keys that are
-/// paths ("a/b/c"); the keys between slashes are dictionaries. The same
-/// job runs on any store: files baked into the image, a tar archive on a
-/// disk, a littlefs file system on a disk. Read-only stores refuse changes
-/// with `.readOnly`. Every failure is a `KeyValueError` value.
-public protocol KeyValueStore: AnyObject {
+/// A key-value store to read, as MirageOS's Mirage_kv.RO: values under keys
+/// that are paths ("a/b/c"); the keys between slashes are dictionaries. The
+/// same job runs on any store: files baked into the image, a tar archive on
+/// a disk, a littlefs file system on a disk. Every failure is a
+/// `KeyValueError` value. A job that writes takes a `KeyValueWriter`, which
+/// config.swift can only give it a writable store for (`.kvWriter`).
+public protocol KeyValueReader: AnyObject {
     /// Whether `key` is a value, a dictionary, or absent (nil).
     func exists(_ key: String) throws(KeyValueError) -> KeyValueKind?
     /// The whole value at `key`.
@@ -14,6 +15,10 @@ public protocol KeyValueStore: AnyObject {
     func list(_ key: String) throws(KeyValueError) -> [KeyValueEntry]
     /// The size in bytes of the value at `key`.
     func size(_ key: String) throws(KeyValueError) -> Int
+}
+
+/// A key-value store that also takes changes (Mirage_kv.RW): littlefs on a disk.
+public protocol KeyValueWriter: KeyValueReader {
     /// Sets `key` to `value`, making the dictionaries above it; durable when it returns.
     func set(_ key: String, _ value: [UInt8]) throws(KeyValueError)
     /// Removes `key` and, for a dictionary, everything under it.
@@ -42,6 +47,7 @@ public enum KeyValueError: Error, Equatable {
     case notFound
     /// A value was expected and the key is a dictionary, or the reverse.
     case wrongKind
+    /// The disk under a writable store is read-only.
     case readOnly
     case noSpace
     /// The key is empty where a value is needed, or has a part that is too long or not allowed.
@@ -55,7 +61,7 @@ public enum KeyValueError: Error, Equatable {
         switch self {
         case .notFound: return "no such key"
         case .wrongKind: return "a value where a dictionary is needed, or the reverse"
-        case .readOnly: return "the store is read-only"
+        case .readOnly: return "the disk is read-only"
         case .noSpace: return "no space left"
         case .invalidKey: return "invalid key"
         case .corrupt: return "the store is corrupt"

@@ -1,8 +1,8 @@
 /// A network interface: Ethernet frames in and out (virtio-net, the A10
-/// EMAC). The IPv4 stack sits on it; a job usually talks to the stack.
+/// EMAC). The stack sits on it; a job talks to the stack.
 public protocol NetworkInterface: AnyObject {
     /// Its Ethernet address.
-    var macAddress: [UInt8] { get }
+    var macAddress: MACAddress { get }
     /// Sends one frame (destination, source, type, payload; no FCS), without
     /// waiting for the device: a full transmit queue throws `.timedOut` and
     /// the frame is lost, as on a busy wire.
@@ -13,12 +13,96 @@ public protocol NetworkInterface: AnyObject {
     var events: WaitQueue { get }
 }
 
+/// What a job sees of the network, as MirageOS's `Tcpip.Stack`: TCP
+/// listeners and connections and UDP sockets over IPv4 and IPv6. Every call
+/// that waits parks the calling task, with a time limit (`waitingAtMost`,
+/// nanoseconds; `.max` for none), and ends with `.cancelled` if the task is
+/// cancelled. The unikernel's own stack (IPStack) is one implementation; a
+/// job written against this protocol runs on any.
+public protocol NetworkStack: AnyObject {
+    associatedtype Connection: TCPStream
+    associatedtype Listener: TCPListener where Listener.Connection == Connection
+    associatedtype Datagrams: UDPSocket
+
+    /// Accepts TCP connections to `port` (on every address of the host).
+    func listen(tcpPort port: UInt16) throws(NetworkError) -> Listener
+    /// Opens a TCP connection to `peer`:`port` from an ephemeral port.
+    func connect(to peer: IPAddress, port: UInt16, waitingAtMost nanoseconds: UInt64) throws(NetworkError) -> Connection
+    /// Receives and sends UDP datagrams on `port`.
+    func bind(udpPort port: UInt16) throws(NetworkError) -> Datagrams
+    /// The IPv4 address, prefix, router and DHCP server in use; nil without IPv4.
+    var ipv4: IPv4Configuration? { get }
+    /// The IPv6 addresses in use (link-local first), past duplicate address detection.
+    var ipv6Addresses: [IPv6Address] { get }
+}
+
+/// A port that accepts TCP connections.
+public protocol TCPListener: AnyObject {
+    associatedtype Connection: TCPStream
+    var port: UInt16 { get }
+    /// The next connection made to the port, waiting for one.
+    func accept(waitingAtMost nanoseconds: UInt64) throws(NetworkError) -> Connection
+    /// Stops accepting; connections not yet accepted are reset.
+    func close()
+}
+
+/// One TCP connection, a byte stream each way.
+public protocol TCPStream: AnyObject {
+    var localAddress: IPAddress { get }
+    var localPort: UInt16 { get }
+    var remoteAddress: IPAddress { get }
+    var remotePort: UInt16 { get }
+    /// At most `count` bytes, waiting until some arrive; nil once the peer
+    /// has closed its side and everything is read.
+    func read(atMost count: Int, waitingAtMost nanoseconds: UInt64) throws(NetworkError) -> [UInt8]?
+    /// Sends all of `bytes`, waiting for room in the send buffer.
+    func write(_ bytes: ArraySlice<UInt8>, waitingAtMost nanoseconds: UInt64) throws(NetworkError)
+    /// Closes our side once what is buffered is sent, waiting at most
+    /// `nanoseconds` for the peer to acknowledge; the connection is done with.
+    func close(waitingAtMost nanoseconds: UInt64)
+    /// Drops the connection with a reset.
+    func abort()
+    /// Segments sent again so far (iperf3 reports them).
+    var retransmissions: Int { get }
+}
+
+extension TCPStream {
+    /// Sends all of `bytes`.
+    public func write(_ bytes: [UInt8], waitingAtMost nanoseconds: UInt64) throws(NetworkError) {
+        try write(bytes[...], waitingAtMost: nanoseconds)
+    }
+}
+
+/// A bound UDP port.
+public protocol UDPSocket: AnyObject {
+    var port: UInt16 { get }
+    /// The next datagram received, waiting for one.
+    func receive(waitingAtMost nanoseconds: UInt64) throws(NetworkError) -> ReceivedDatagram
+    /// Sends `data` to `peer`:`port` from this socket's port.
+    func send(_ data: [UInt8], to peer: IPAddress, port: UInt16) throws(NetworkError)
+    /// Stops receiving on the port.
+    func close()
+}
+
+/// A datagram received on a bound port.
+public struct ReceivedDatagram: Equatable {
+    public let source: IPAddress
+    public let sourcePort: UInt16
+    public let data: [UInt8]
+
+    public init(source: IPAddress, sourcePort: UInt16, data: [UInt8]) {
+        self.source = source
+        self.sourcePort = sourcePort
+        self.data = data
+    }
+}
+
 public enum NetworkError: Error, Equatable {
     /// No device is attached.
     case noDevice
     /// The frame is larger than the device sends, or smaller than a header.
     case badFrame
-    /// The device did not take the frame in time, or the peer stopped answering.
+    /// The device did not take the frame in time, or the peer stopped answering, or the wait's time limit passed.
     case timedOut
     /// No route to the address, or nobody answered ARP for it.
     case unreachable
@@ -30,6 +114,8 @@ public enum NetworkError: Error, Equatable {
     case reset
     /// Nobody listens on that port: the peer answered the SYN with a reset.
     case refused
+    /// The waiting task was cancelled.
+    case cancelled
 
     public var reason: StaticString {
         switch self {
@@ -41,6 +127,12 @@ public enum NetworkError: Error, Equatable {
         case .closed: return "connection closed"
         case .reset: return "connection reset by the peer"
         case .refused: return "connection refused"
+        case .cancelled: return "cancelled"
         }
+    }
+
+    /// A wait's end as a network error.
+    public init(_ error: WaitError) {
+        self = error == .cancelled ? .cancelled : .timedOut
     }
 }

@@ -64,11 +64,21 @@ public enum Tasks {
 
     /// Waits `nanoseconds`; throws `.cancelled` if the task is cancelled meanwhile.
     public static func sleep(nanoseconds: UInt64) throws(WaitError) {
-        try running.park(on: nil, deadline: deadline(afterNanoseconds: nanoseconds))
+        do {
+            try running.park(on: nil, deadline: deadline(afterNanoseconds: nanoseconds))
+        } catch .timedOut {
+            return      // the time came: what a sleep waits for
+        }
     }
 
-    /// The loop's clock in ticks (0 while it has none).
+    /// The loop's clock in ticks (0 while it has none): what deadlines are measured in.
     public static var now: UInt64 { running.now }
+
+    /// Nanoseconds since the loop's clock started (0 while it has none).
+    public static var uptime: UInt64 {
+        guard let clock = running.clock else { return 0 }
+        return clock.now()
+    }
 
     /// The tick `nanoseconds` from now, for the waits' deadlines; `UInt64.max`
     /// (never) for `UInt64.max` nanoseconds.

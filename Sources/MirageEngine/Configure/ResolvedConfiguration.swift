@@ -18,6 +18,8 @@ public struct ResolvedConfiguration: Codable {
     public let devices: [ResolvedDevice]
     /// The instances the job's `start` takes, in signature order.
     public let jobArguments: [String]
+    /// The device types it takes them as (its labels): a device may stand in for the type asked for.
+    public let jobSignature: [String]
     /// The console `print()` and fault reports use (/chosen/stdout-path):
     /// the first device whose driver says `stdout: true`.
     public let stdout: String?

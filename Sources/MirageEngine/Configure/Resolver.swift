@@ -107,7 +107,8 @@ public struct Resolver {
         }
         let stdout = devices.first { device in device.arguments.isEmpty && (try? drivers.driver(device.driver))?.stdout == true }
         return ResolvedConfiguration(name: graph.name, job: graph.job, board: board.name, target: target,
-                                     toolchain: toolchain, assertConfig: assertConfig, devices: devices, jobArguments: jobArguments, stdout: stdout?.name,
+                                     toolchain: toolchain, assertConfig: assertConfig, devices: devices, jobArguments: jobArguments,
+                                     jobSignature: graph.signature, stdout: stdout?.name,
                                      keys: keys, packages: packages, toolVersion: Installation.toolVersion)
     }
 

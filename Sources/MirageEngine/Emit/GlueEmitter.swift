@@ -56,9 +56,7 @@ public struct GlueEmitter {
         // the drivers' bring-up (DHCP, a card's power-up), then the job.
         text += "    return Tasks.main {\n"
         for device in others { text += try bringUp(device).split(separator: "\n").map { "    " + $0 + "\n" }.joined() }
-        let labels = configuration.jobArguments.map { name -> String in
-            "\(GlueEmitter.identifier(configuration.device(named: name)?.type ?? name)): \(name)"
-        }
+        let labels = zip(configuration.jobSignature, configuration.jobArguments).map { type, name in "\(GlueEmitter.identifier(type)): \(name)" }
         text += "        Runtime.reportTimings(tree)\n"
         text += "        let status = \(configuration.job).start(\(labels.joined(separator: ", ")))\n"
         text += "        Runtime.reportTasks()\n"

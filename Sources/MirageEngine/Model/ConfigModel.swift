@@ -6,7 +6,7 @@ import Foundation
 /// surface freely; only the JSON format, versioned, binds the two.
 public enum ConfigModel {
     /// The JSON format this engine reads (MirageConfig's `ConfigurationGraph.formatVersion`).
-    public static let formatVersion = 2
+    public static let formatVersion = 3
 
     /// The environment variable through which the tool tells the evaluated
     /// config.swift where to write its graph (MirageConfig's `ConfigurationGraph.outputVariable`).
@@ -18,6 +18,8 @@ public enum ConfigModel {
         public let job: String
         public let jobLocation: Location
         public let devices: [Device]
+        /// The device types the job's `start` takes, in order.
+        public let signature: [String]
         public let keys: [Key]
         public let applicationLocation: Location
         public let registerLocation: Location

@@ -148,6 +148,7 @@ public struct DevicePackage: Codable, Equatable {
 
     public var dslSources: URL { root.appendingPathComponent("DSL") }
     public var driversDirectory: URL { root.appendingPathComponent("Drivers") }
+    public var librariesDirectory: URL { root.appendingPathComponent("Libraries") }
 
     struct Descriptor: Decodable {
         let name: String
@@ -170,14 +171,16 @@ public struct DevicePackage: Codable, Equatable {
     }
 }
 
-/// Every driver an image can use: the tool's own (Sources/Boot/Drivers)
-/// and those of the device packages the configuration imports.
+/// Every driver an image can use: the tool's own (hardware drivers in
+/// Sources/Boot/Drivers, libraries in Sources/Boot/Libraries) and those of
+/// the device packages the configuration imports (their Drivers/ and Libraries/).
 public struct DriverCatalog {
     /// By name, in name order.
     public let drivers: [Driver]
 
     public init(installation: Installation, packages: [DevicePackage] = []) throws {
-        let folders = [installation.bootSources.appendingPathComponent("Drivers")] + packages.map(\.driversDirectory)
+        let folders = [installation.bootSources.appendingPathComponent("Drivers"), installation.bootSources.appendingPathComponent("Libraries")]
+            + packages.flatMap { [$0.driversDirectory, $0.librariesDirectory] }
         var found: [String: Driver] = [:]
         for parent in folders where FileManager.default.fileExists(atPath: parent.path) {
             let children = try FileManager.default.contentsOfDirectory(at: parent, includingPropertiesForKeys: nil)

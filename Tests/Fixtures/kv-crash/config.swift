@@ -5,6 +5,6 @@ import MirageConfig
 // --mode=verify, a listing of every key with its size and BLAKE2s digest.
 let mode = Key.boot("mode", doc: "write: the stream of changes; verify: list every key", default: "write", choices: ["write", "verify"])
 
-let main = Job("CrashStream", needs: .console, .kv, keys: [mode])
+let main = Job("CrashStream", needs: .console, .kvWriter, keys: [mode])
 
 register("kv-crash", main(defaultConsole, littlefsStore(on: disk("data", image: "data.lfs", size: .kibibytes(512), create: true))))

@@ -5,7 +5,7 @@
 struct CrashStream {
     static let changes = 18
 
-    static func start(console: some Console, kv: some KeyValueStore) -> Int32 {
+    static func start(console: some Console, kvWriter kv: some KeyValueWriter) -> Int32 {
         if Keys.mode == "verify" { return verify(kv) }
         for index in 0..<changes {
             do throws(KeyValueError) {
@@ -29,7 +29,7 @@ struct CrashStream {
         (0..<(index * 397 % 1700)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ index) }
     }
 
-    static func verify(_ kv: some KeyValueStore) -> Int32 {
+    static func verify(_ kv: some KeyValueReader) -> Int32 {
         do throws(KeyValueError) {
             for folder in ["k", "moved"] where try kv.exists(folder) == .dictionary {
                 for entry in try kv.list(folder) {

@@ -6,7 +6,7 @@
 public final class SunxiEMAC<C: Clock, Interrupts: InterruptController>: NetworkInterface {
     let registers: MMIO
     let clock: C
-    public let macAddress: [UInt8]
+    public let macAddress: MACAddress
     /// Woken by the receive interrupt.
     public let events = WaitQueue()
 
@@ -15,7 +15,7 @@ public final class SunxiEMAC<C: Clock, Interrupts: InterruptController>: Network
         self.registers = registers
         self.clock = clock
         if let bytes = tree.node(at: path)?.property("local-mac-address")?.bytes, bytes.count == 6 {
-            macAddress = (0..<6).map { bytes[$0] }
+            macAddress = MACAddress(bytes: bytes)
         } else {
             macAddress = [0x02, 0x00, 0x00, 0x00, 0xA1, 0x0E]   // locally administered
         }
@@ -67,7 +67,7 @@ public final class SunxiEMAC<C: Clock, Interrupts: InterruptController>: Network
             }
             let frame = Array(bytes[0..<(length - 4)])          // without the CRC
             // No address filter in the hardware model: ours, broadcast and multicast only.
-            if Array(frame[0..<6]) == macAddress || frame[0] & 1 == 1 { return frame }
+            if MACAddress(bytes: frame[0..<6]) == macAddress || frame[0] & 1 == 1 { return frame }
         }
         return nil
     }

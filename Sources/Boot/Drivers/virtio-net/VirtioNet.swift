@@ -7,7 +7,7 @@
 public final class VirtioNet<C: Clock, Interrupts: InterruptController>: NetworkInterface {
     let transport: VirtioMMIO?
     let clock: C
-    public let macAddress: [UInt8]
+    public let macAddress: MACAddress
     let headerSize: Int
     let receiveBuffers: UInt
     let transmitBuffers: UInt
@@ -30,13 +30,13 @@ public final class VirtioNet<C: Clock, Interrupts: InterruptController>: Network
         receiveBuffers = DMA.allocate(UInt(VirtioNet.bufferSize * VirtioNet.slots), alignment: 4096)
         transmitBuffers = DMA.allocate(UInt(VirtioNet.bufferSize * VirtioNet.slots), alignment: 4096)
         guard let transport else {
-            macAddress = [0, 0, 0, 0, 0, 0]
+            macAddress = .zero
             return
         }
         if transport.features & macFeature != 0 {
             let low = transport.config(0), high = transport.config(4)
             macAddress = [UInt8(truncatingIfNeeded: low), UInt8(truncatingIfNeeded: low >> 8), UInt8(truncatingIfNeeded: low >> 16),
-                          UInt8(truncatingIfNeeded: low >> 24), UInt8(truncatingIfNeeded: high), UInt8(truncatingIfNeeded: high >> 8)]
+                          UInt8(truncatingIfNeeded: low >> 24), UInt8(truncatingIfNeeded: high), UInt8(truncatingIfNeeded: high >> 8)] as MACAddress
         } else {
             macAddress = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56]
         }

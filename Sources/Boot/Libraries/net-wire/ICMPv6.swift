@@ -61,12 +61,12 @@ public struct NDOptions: Equatable {
         public let preferredLifetime: UInt32
     }
 
-    public var sourceLinkLayer: [UInt8]?
-    public var targetLinkLayer: [UInt8]?
+    public var sourceLinkLayer: MACAddress?
+    public var targetLinkLayer: MACAddress?
     public var prefixes: [Prefix] = []
     public var mtu: UInt32?
 
-    public init(sourceLinkLayer: [UInt8]? = nil, targetLinkLayer: [UInt8]? = nil) {
+    public init(sourceLinkLayer: MACAddress? = nil, targetLinkLayer: MACAddress? = nil) {
         self.sourceLinkLayer = sourceLinkLayer
         self.targetLinkLayer = targetLinkLayer
     }
@@ -80,8 +80,8 @@ public struct NDOptions: Equatable {
             guard length > 0, index + length <= bytes.endIndex else { return nil }
             let option = bytes[index..<(index + length)]
             switch bytes[index] {
-            case 1 where length == 8: sourceLinkLayer = Array(option[(index + 2)..<(index + 8)])
-            case 2 where length == 8: targetLinkLayer = Array(option[(index + 2)..<(index + 8)])
+            case 1 where length == 8: sourceLinkLayer = MACAddress(bytes: option[(index + 2)..<(index + 8)])
+            case 2 where length == 8: targetLinkLayer = MACAddress(bytes: option[(index + 2)..<(index + 8)])
             case 3 where length == 32:
                 let flags = option[index + 3]
                 prefixes.append(Prefix(prefix: IPv6Address(bytes: option[(index + 16)..<(index + 32)]), length: Int(option[index + 2]),
@@ -96,8 +96,14 @@ public struct NDOptions: Equatable {
 
     public func emit() -> [UInt8] {
         var bytes: [UInt8] = []
-        if let mac = sourceLinkLayer { bytes += [1, 1] + mac }
-        if let mac = targetLinkLayer { bytes += [2, 1] + mac }
+        if let mac = sourceLinkLayer {
+            bytes += [1, 1]
+            mac.append(to: &bytes)
+        }
+        if let mac = targetLinkLayer {
+            bytes += [2, 1]
+            mac.append(to: &bytes)
+        }
         return bytes
     }
 }
@@ -167,7 +173,7 @@ public struct RouterAdvertisement: Equatable {
 /// Messages the host sends that need no parsing here.
 public enum NDEmit {
     /// A router solicitation, with our link-layer address unless sent from the unspecified address.
-    public static func routerSolicitation(mac: [UInt8]?) -> ICMPv6Message {
+    public static func routerSolicitation(mac: MACAddress?) -> ICMPv6Message {
         ICMPv6Message(type: ICMPv6Message.routerSolicitation, body: [0, 0, 0, 0] + NDOptions(sourceLinkLayer: mac).emit())
     }
 

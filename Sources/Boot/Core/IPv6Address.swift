@@ -37,14 +37,14 @@ public struct IPv6Address: Equatable {
     public var isUnspecified: Bool { self == .unspecified }
 
     /// fe80::/64 with the interface identifier from `mac` (RFC 4291 appendix A, RFC 4862 5.3).
-    public static func linkLocal(mac: [UInt8]) -> IPv6Address {
+    public static func linkLocal(mac: MACAddress) -> IPv6Address {
         IPv6Address(high: 0xFE80 << 48, low: interfaceIdentifier(mac: mac))
     }
 
     /// The modified EUI-64 identifier: the MAC with ff:fe in the middle and the universal/local bit flipped.
-    public static func interfaceIdentifier(mac: [UInt8]) -> UInt64 {
-        let eui: [UInt8] = [mac[0] ^ 0x02, mac[1], mac[2], 0xFF, 0xFE, mac[3], mac[4], mac[5]]
-        return eui.reduce(0) { $0 << 8 | UInt64($1) }
+    public static func interfaceIdentifier(mac: MACAddress) -> UInt64 {
+        let flipped = mac.value ^ 0x0200_0000_0000
+        return (flipped >> 24) << 40 | 0xFF_FE00_0000 | flipped & 0xFF_FFFF
     }
 
     /// A /64 prefix's address with `identifier` as its low half.
@@ -54,10 +54,7 @@ public struct IPv6Address: Equatable {
     public var solicitedNode: IPv6Address { IPv6Address(high: 0xFF02 << 48, low: 0x1_FF00_0000 | low & 0xFF_FFFF) }
 
     /// 33:33 and the low 32 bits of a multicast address (RFC 2464 7).
-    public var multicastMAC: [UInt8] {
-        [0x33, 0x33, UInt8(truncatingIfNeeded: low >> 24), UInt8(truncatingIfNeeded: low >> 16),
-         UInt8(truncatingIfNeeded: low >> 8), UInt8(truncatingIfNeeded: low)]
-    }
+    public var multicastMAC: MACAddress { MACAddress(value: 0x3333_0000_0000 | low & 0xFFFF_FFFF) }
 
     /// Whether the first `length` bits equal `prefix`'s.
     public func matches(_ prefix: IPv6Address, length: Int) -> Bool {

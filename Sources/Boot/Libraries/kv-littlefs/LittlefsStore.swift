@@ -14,8 +14,11 @@
 /// This writer always compacts (one commit per metadata block), splits a
 /// directory's metadata when it outgrows a block, and adds new entries to
 /// the last metadata pair of their directory, in name order there.
-public final class LittlefsStore<Device: BlockDevice>: KeyValueStore {
+public final class LittlefsStore<Device: BlockDevice>: KeyValueWriter {
     let device: Device
+    /// One operation at a time: an operation that waits for the disk parks
+    /// its task, and another task must not see the store half changed.
+    let lock = TaskLock()
     var blockSize = 512
     var blockCount: UInt32 = 0
     var nameMax: UInt32 = 255
@@ -259,7 +262,7 @@ public final class LittlefsStore<Device: BlockDevice>: KeyValueStore {
         if let failure { throw failure }
     }
 
-    public func exists(_ key: String) throws(KeyValueError) -> KeyValueKind? {
+    func existsHoldingLock(_ key: String) throws(KeyValueError) -> KeyValueKind? {
         try checked()
         if KeyPath.parts(key).isEmpty { return .dictionary }
         do throws(KeyValueError) {
@@ -278,17 +281,17 @@ public final class LittlefsStore<Device: BlockDevice>: KeyValueStore {
         return found.entry
     }
 
-    public func size(_ key: String) throws(KeyValueError) -> Int {
+    func sizeHoldingLock(_ key: String) throws(KeyValueError) -> Int {
         let entry = try file(key)
         if let ctz = entry.ctz { return Int(ctz.size) }
         return entry.structData.count
     }
 
-    public func get(_ key: String) throws(KeyValueError) -> [UInt8] {
-        try get(key, offset: 0, length: Int.max)
+    func getHoldingLock(_ key: String) throws(KeyValueError) -> [UInt8] {
+        try getHoldingLock(key, offset: 0, length: Int.max)
     }
 
-    public func get(_ key: String, offset: Int, length: Int) throws(KeyValueError) -> [UInt8] {
+    func getHoldingLock(_ key: String, offset: Int, length: Int) throws(KeyValueError) -> [UInt8] {
         guard offset >= 0, length >= 0 else { throw .invalidKey }
         let entry = try file(key)
         guard let ctz = entry.ctz else {
@@ -354,7 +357,7 @@ public final class LittlefsStore<Device: BlockDevice>: KeyValueStore {
         return bytes
     }
 
-    public func list(_ key: String) throws(KeyValueError) -> [KeyValueEntry] {
+    func listHoldingLock(_ key: String) throws(KeyValueError) -> [KeyValueEntry] {
         try checked()
         let parts = KeyPath.parts(key)
         guard let first = try directory(parts[...]) else { throw .notFound }
@@ -368,7 +371,7 @@ public final class LittlefsStore<Device: BlockDevice>: KeyValueStore {
         return entries.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
     }
 
-    public func freeSpace() throws(KeyValueError) -> Int {
+    func freeSpaceHoldingLock() throws(KeyValueError) -> Int {
         try checked()
         return (Int(blockCount) - used.count) * blockSize
     }
@@ -569,7 +572,7 @@ public final class LittlefsStore<Device: BlockDevice>: KeyValueStore {
         return (Littlefs.TagType.ctzStruct, data)
     }
 
-    public func set(_ key: String, _ value: [UInt8]) throws(KeyValueError) {
+    func setHoldingLock(_ key: String, _ value: [UInt8]) throws(KeyValueError) {
         try change { () throws(KeyValueError) in
             let parts = KeyPath.parts(key)
             guard let last = parts.last else { throw .invalidKey }
@@ -583,11 +586,11 @@ public final class LittlefsStore<Device: BlockDevice>: KeyValueStore {
         }
     }
 
-    public func remove(_ key: String) throws(KeyValueError) {
+    func removeHoldingLock(_ key: String) throws(KeyValueError) {
         try change { () throws(KeyValueError) in
             let parts = KeyPath.parts(key)
             if parts.isEmpty {
-                for entry in try list("") { try removeEntry(entry.name) }
+                for entry in try listHoldingLock("") { try removeEntry(entry.name) }
                 return
             }
             guard try lookup(key) != nil else { throw .notFound }
@@ -607,7 +610,7 @@ public final class LittlefsStore<Device: BlockDevice>: KeyValueStore {
             release(freed)
             return
         }
-        for child in try list(key) { try removeEntry(key + "/" + child.name) }
+        for child in try listHoldingLock(key) { try removeEntry(key + "/" + child.name) }
         // Unlink the directory's pairs from the threaded list. If the pair
         // before them is the one holding the entry, one commit does both;
         // else the entry goes first and the pairs are orphans until the
@@ -650,7 +653,7 @@ public final class LittlefsStore<Device: BlockDevice>: KeyValueStore {
         throw .corrupt
     }
 
-    public func rename(_ source: String, to destination: String) throws(KeyValueError) {
+    func renameHoldingLock(_ source: String, to destination: String) throws(KeyValueError) {
         try change { () throws(KeyValueError) in
             let from = KeyPath.parts(source), to = KeyPath.parts(destination)
             guard !from.isEmpty, let last = to.last else { throw .invalidKey }
@@ -778,5 +781,44 @@ extension Littlefs {
     public static func sortsBefore(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         for index in 0..<min(a.count, b.count) where a[index] != b[index] { return a[index] < b[index] }
         return a.count > b.count
+    }
+}
+
+/// The store's operations, each whole under the lock (see `lock`).
+extension LittlefsStore {
+    public func exists(_ key: String) throws(KeyValueError) -> KeyValueKind? {
+        try lock.withLock { () throws(KeyValueError) -> KeyValueKind? in try existsHoldingLock(key) }
+    }
+
+    public func size(_ key: String) throws(KeyValueError) -> Int {
+        try lock.withLock { () throws(KeyValueError) -> Int in try sizeHoldingLock(key) }
+    }
+
+    public func get(_ key: String) throws(KeyValueError) -> [UInt8] {
+        try lock.withLock { () throws(KeyValueError) -> [UInt8] in try getHoldingLock(key) }
+    }
+
+    public func get(_ key: String, offset: Int, length: Int) throws(KeyValueError) -> [UInt8] {
+        try lock.withLock { () throws(KeyValueError) -> [UInt8] in try getHoldingLock(key, offset: offset, length: length) }
+    }
+
+    public func list(_ key: String) throws(KeyValueError) -> [KeyValueEntry] {
+        try lock.withLock { () throws(KeyValueError) -> [KeyValueEntry] in try listHoldingLock(key) }
+    }
+
+    public func freeSpace() throws(KeyValueError) -> Int {
+        try lock.withLock { () throws(KeyValueError) -> Int in try freeSpaceHoldingLock() }
+    }
+
+    public func set(_ key: String, _ value: [UInt8]) throws(KeyValueError) {
+        try lock.withLock { () throws(KeyValueError) -> Void in try setHoldingLock(key, value) }
+    }
+
+    public func remove(_ key: String) throws(KeyValueError) {
+        try lock.withLock { () throws(KeyValueError) -> Void in try removeHoldingLock(key) }
+    }
+
+    public func rename(_ source: String, to destination: String) throws(KeyValueError) {
+        try lock.withLock { () throws(KeyValueError) -> Void in try renameHoldingLock(source, to: destination) }
     }
 }

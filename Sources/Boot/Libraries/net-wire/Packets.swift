@@ -4,23 +4,24 @@
 
 public struct EthernetFrame: Equatable {
     public static let ipv4: UInt16 = 0x0800, arp: UInt16 = 0x0806, ipv6: UInt16 = 0x86DD
-    public static let broadcast: [UInt8] = [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]
-
-    public let destination: [UInt8]
-    public let source: [UInt8]
+    public let destination: MACAddress
+    public let source: MACAddress
     public let etherType: UInt16
     public let payload: ArraySlice<UInt8>
 
     public init?(parsing bytes: [UInt8]) {
         guard bytes.count >= 14 else { return nil }
-        destination = Array(bytes[0..<6])
-        source = Array(bytes[6..<12])
+        destination = MACAddress(bytes: bytes[0..<6])
+        source = MACAddress(bytes: bytes[6..<12])
         etherType = readBE16(bytes[...], 12)
         payload = bytes[14...]
     }
 
-    public static func emit(destination: [UInt8], source: [UInt8], etherType: UInt16, payload: [UInt8]) -> [UInt8] {
-        var bytes = destination + source
+    public static func emit(destination: MACAddress, source: MACAddress, etherType: UInt16, payload: [UInt8]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(max(60, 14 + payload.count))
+        destination.append(to: &bytes)
+        source.append(to: &bytes)
         appendBE16(&bytes, etherType)
         bytes += payload
         // Ethernet's minimum: 60 bytes before the FCS.
@@ -33,12 +34,12 @@ public struct ARPPacket: Equatable {
     public static let request: UInt16 = 1, reply: UInt16 = 2
 
     public let operation: UInt16
-    public let senderMAC: [UInt8]
+    public let senderMAC: MACAddress
     public let senderIP: UInt32
-    public let targetMAC: [UInt8]
+    public let targetMAC: MACAddress
     public let targetIP: UInt32
 
-    public init(operation: UInt16, senderMAC: [UInt8], senderIP: UInt32, targetMAC: [UInt8], targetIP: UInt32) {
+    public init(operation: UInt16, senderMAC: MACAddress, senderIP: UInt32, targetMAC: MACAddress, targetIP: UInt32) {
         self.operation = operation
         self.senderMAC = senderMAC
         self.senderIP = senderIP
@@ -52,9 +53,9 @@ public struct ARPPacket: Equatable {
               payload[payload.startIndex + 4] == 6, payload[payload.startIndex + 5] == 4 else { return nil }
         operation = readBE16(payload, 6)
         let base = payload.startIndex
-        senderMAC = Array(payload[(base + 8)..<(base + 14)])
+        senderMAC = MACAddress(bytes: payload[(base + 8)..<(base + 14)])
         senderIP = readBE32(payload, 14)
-        targetMAC = Array(payload[(base + 18)..<(base + 24)])
+        targetMAC = MACAddress(bytes: payload[(base + 18)..<(base + 24)])
         targetIP = readBE32(payload, 24)
     }
 
@@ -64,9 +65,9 @@ public struct ARPPacket: Equatable {
         appendBE16(&bytes, 0x0800)
         bytes += [6, 4]
         appendBE16(&bytes, operation)
-        bytes += senderMAC
+        senderMAC.append(to: &bytes)
         appendBE32(&bytes, senderIP)
-        bytes += targetMAC
+        targetMAC.append(to: &bytes)
         appendBE32(&bytes, targetIP)
         return bytes
     }
@@ -170,30 +171,6 @@ public struct ICMPEcho: Equatable {
         bytes[2] = UInt8(checksum >> 8)
         bytes[3] = UInt8(truncatingIfNeeded: checksum)
         return bytes
-    }
-}
-
-/// IPv4 addresses as text: "10.0.2.15", and with a prefix, "10.0.2.15/24".
-public enum IPv4Text {
-    public static func address(_ text: String) -> UInt32? {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return nil }
-        var value: UInt32 = 0
-        for part in parts {
-            guard !part.isEmpty, part.count <= 3, let byte = UInt8(part) else { return nil }
-            value = value << 8 | UInt32(byte)
-        }
-        return value
-    }
-
-    public static func prefixed(_ text: String) -> (address: UInt32, prefixLength: Int)? {
-        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2, let address = address(String(parts[0])), let length = Int(parts[1]), (0...32).contains(length) else { return nil }
-        return (address, length)
-    }
-
-    public static func text(_ address: UInt32) -> String {
-        "\(address >> 24).\(address >> 16 & 0xFF).\(address >> 8 & 0xFF).\(address & 0xFF)"
     }
 }
 

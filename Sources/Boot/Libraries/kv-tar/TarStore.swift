@@ -3,7 +3,7 @@
 /// member's data is; values are read from the archive when asked. An
 /// archive with a damaged header is refused whole, so nothing corrupt is
 /// ever returned.
-public final class TarStore<Source: ArchiveSource>: KeyValueStore {
+public final class TarStore<Source: ArchiveSource>: KeyValueReader {
     let source: Source
     /// Members by key, in archive order; a later member of one key replaces an earlier one.
     var members: [TarFormat.Member] = []
@@ -102,8 +102,4 @@ public final class TarStore<Source: ArchiveSource>: KeyValueStore {
         return entries.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
     }
 
-    public func set(_ key: String, _ value: [UInt8]) throws(KeyValueError) { throw .readOnly }
-    public func remove(_ key: String) throws(KeyValueError) { throw .readOnly }
-    public func rename(_ source: String, to destination: String) throws(KeyValueError) { throw .readOnly }
-    public func freeSpace() throws(KeyValueError) -> Int { 0 }
 }

@@ -129,11 +129,15 @@ public final class TCPConnection {
     var challengesSent = 0
 
     /// The Ethernet address its segments come from (the peer's, or the gateway's).
-    var remoteMAC: [UInt8] = [0, 0, 0, 0, 0, 0]
+    var remoteMAC = MACAddress.zero
     /// The application took it (accepted or connected) ...
     var isAccepted = false
     /// ... and has let it go (closed or aborted): once closed, the stack forgets it.
     var isReleased = false
+    /// The tasks waiting on it (to read, to write, for the handshake or the
+    /// close): the interface wakes them whenever a segment or a timer
+    /// changes it; the state machine itself never looks at them.
+    public let waiters = WaitQueue()
 
     /// What both opens set up: the addresses, our side's sequence numbers, the clock and the timer.
     private init(localPort: UInt16, remoteAddress: IPAddress, remotePort: UInt16, initialSequence: UInt32, state: State,

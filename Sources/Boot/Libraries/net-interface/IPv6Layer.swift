@@ -24,11 +24,11 @@ struct IPv6State {
         func isPreferred(at now: UInt64) -> Bool { preferredUntil.map { now < $0 } ?? true }
     }
 
-    /// A neighbour cache entry (RFC 4861 7.3.2). INCOMPLETE is the stack's
-    /// `resolve`, waiting with no entry yet; every other state has a MAC.
+    /// A neighbour cache entry (RFC 4861 7.3.2). INCOMPLETE is the
+    /// interface's pending resolution, with no entry yet; every other state has a MAC.
     struct Neighbor {
         let address: IPv6Address
-        var mac: [UInt8]
+        var mac: MACAddress
         var state: NeighborState
     }
 
@@ -72,7 +72,7 @@ struct IPv6State {
     static let unicastSolicitations = 3
 }
 
-extension IPStack {
+extension IPInterface {
     /// Starts IPv6 as `setting` says: "off", "auto" (link-local and SLAAC) or "ADDRESS/LENGTH" (and link-local);
     /// `gateway` is a default router for a static address ("" for none, or whatever routers advertise).
     func startIPv6(_ setting: String, gateway: String) {
@@ -117,18 +117,18 @@ extension IPStack {
     }
 
     /// Ethernet destinations IPv6 accepts besides our own: its groups' multicast MACs.
-    func acceptsIPv6Multicast(_ mac: [UInt8]) -> Bool {
-        ipv6.enabled && mac.count == 6 && mac[0] == 0x33 && mac[1] == 0x33 && ipv6Groups.contains { $0.multicastMAC == mac }
+    func acceptsIPv6Multicast(_ mac: MACAddress) -> Bool {
+        ipv6.enabled && mac[0] == 0x33 && mac[1] == 0x33 && ipv6Groups.contains { $0.multicastMAC == mac }
     }
 
-    func ipv6Frame(from source: IPv6Address, to destination: IPv6Address, mac: [UInt8], nextHeader: UInt8, payload: [UInt8],
+    func ipv6Frame(from source: IPv6Address, to destination: IPv6Address, mac: MACAddress, nextHeader: UInt8, payload: [UInt8],
                    hopLimit: UInt8? = nil) -> [UInt8] {
         EthernetFrame.emit(destination: mac, source: network.macAddress, etherType: EthernetFrame.ipv6,
                            payload: IPv6Packet.emit(source: source, destination: destination, nextHeader: nextHeader, payload: payload,
                                                     hopLimit: hopLimit ?? ipv6.hopLimit))
     }
 
-    func icmpv6Frame(_ message: ICMPv6Message, from source: IPv6Address, to destination: IPv6Address, mac: [UInt8],
+    func icmpv6Frame(_ message: ICMPv6Message, from source: IPv6Address, to destination: IPv6Address, mac: MACAddress,
                      hopLimit: UInt8? = nil) -> [UInt8] {
         ipv6Frame(from: source, to: destination, mac: destination.isMulticast ? destination.multicastMAC : mac,
                   nextHeader: IPv6Packet.icmpv6, payload: message.emit(source: source, destination: destination), hopLimit: hopLimit)
@@ -155,7 +155,7 @@ extension IPStack {
         var whole = packet
         if let fragment = packet.fragment {
             guard let reassembled = ipv6.reassembly.add(packet, fragment: fragment, now: now,
-                                                         lifetime: UInt64(IPStack.reassemblySeconds) * clock.frequency) else { return [] }
+                                                         lifetime: UInt64(IPInterface.reassemblySeconds) * clock.frequency) else { return [] }
             whole = reassembled
         }
         switch whole.nextHeader {
@@ -242,7 +242,7 @@ extension IPStack {
             if ipv6.addresses[index].tentative { duplicateFound(at: index); return [] }
             let advertisement = NeighborMessage(advertisementFor: solicitation.target, solicited: false, override: true,
                                                 options: NDOptions(targetLinkLayer: network.macAddress))
-            return [icmpv6Frame(advertisement.message, from: solicitation.target, to: .allNodes, mac: [], hopLimit: 255)]
+            return [icmpv6Frame(advertisement.message, from: solicitation.target, to: .allNodes, mac: .zero, hopLimit: 255)]
         }
         guard !ipv6.addresses[index].tentative else { return [] }
         let mac = solicitation.options.sourceLinkLayer ?? ethernet.source
@@ -295,8 +295,8 @@ extension IPStack {
 
     /// A neighbour's own solicitation or advertisement named its MAC (RFC 4861
     /// 7.2.3, 6.3.4): a new entry, or a changed address, is STALE until confirmed.
-    func heard(from address: IPv6Address, _ mac: [UInt8]) {
-        guard !address.isUnspecified, !address.isMulticast, mac.count == 6 else { return }
+    func heard(from address: IPv6Address, _ mac: MACAddress) {
+        guard !address.isUnspecified, !address.isMulticast else { return }
         if let index = ipv6.neighbors.firstIndex(where: { $0.address == address }) {
             guard ipv6.neighbors[index].mac != mac else { return }
             ipv6.neighbors[index].mac = mac
@@ -312,7 +312,7 @@ extension IPStack {
         let reachable = IPv6State.NeighborState.reachable(until: now &+ IPv6State.reachableSeconds * clock.frequency)
         guard let index = ipv6.neighbors.firstIndex(where: { $0.address == target }) else {
             // INCOMPLETE: only the address being resolved is taken, and only with its MAC.
-            guard awaitingNeighbor == target, let mac = advertisement.options.targetLinkLayer else { return }
+            guard isResolving(.v6(target)), let mac = advertisement.options.targetLinkLayer else { return }
             remember(target, mac, advertisement.solicited ? reachable : .stale)
             return
         }
@@ -331,15 +331,14 @@ extension IPStack {
         }
     }
 
-    func remember(_ address: IPv6Address, _ mac: [UInt8], _ state: IPv6State.NeighborState) {
-        guard mac.count == 6 else { return }
+    func remember(_ address: IPv6Address, _ mac: MACAddress, _ state: IPv6State.NeighborState) {
         if ipv6.neighbors.count >= IPv6State.neighborCacheSize { ipv6.neighbors.removeFirst() }
         ipv6.neighbors.append(IPv6State.Neighbor(address: address, mac: mac, state: state))
     }
 
     /// The cached MAC for `address`, to send to it now: a REACHABLE entry past
     /// its time is STALE, and sending to a STALE one starts the DELAY (RFC 4861 7.3.3).
-    func neighborMAC(_ address: IPv6Address, now: UInt64) -> [UInt8]? {
+    func neighborMAC(_ address: IPv6Address, now: UInt64) -> MACAddress? {
         guard let index = ipv6.neighbors.firstIndex(where: { $0.address == address }) else { return nil }
         if case .reachable(let until) = ipv6.neighbors[index].state, now >= until { ipv6.neighbors[index].state = .stale }
         if ipv6.neighbors[index].state == .stale {
@@ -374,7 +373,7 @@ extension IPStack {
 
     /// A router advertisement (RFC 4861 6.3.4): the default router, the hop limit, on-link prefixes, and
     /// SLAAC addresses from autonomous /64 prefixes (RFC 4862 5.5.3), with their lifetimes.
-    func take(_ advertisement: RouterAdvertisement, from router: IPv6Address, mac: [UInt8]?, now: UInt64) {
+    func take(_ advertisement: RouterAdvertisement, from router: IPv6Address, mac: MACAddress?, now: UInt64) {
         ipv6.sawAdvertisement = true
         ipv6.nextSolicitation = nil
         if advertisement.hopLimit != 0 { ipv6.hopLimit = advertisement.hopLimit }
@@ -424,7 +423,7 @@ extension IPStack {
                 joined = true
                 let target = ipv6.addresses[index].address
                 let solicitation = NeighborMessage(solicitationFor: target, options: NDOptions())
-                frames.append(icmpv6Frame(solicitation.message, from: .unspecified, to: target.solicitedNode, mac: [], hopLimit: 255))
+                frames.append(icmpv6Frame(solicitation.message, from: .unspecified, to: target.solicitedNode, mac: .zero, hopLimit: 255))
             }
         }
         if joined, let linkLocal = ipv6.addresses.first?.address {
@@ -446,7 +445,7 @@ extension IPStack {
             ipv6.solicitationsSent += 1
             ipv6.nextSolicitation = ipv6.solicitationsSent < 3 ? now &+ 4 * clock.frequency : nil
             frames.append(icmpv6Frame(NDEmit.routerSolicitation(mac: network.macAddress), from: linkLocal.address, to: .allRouters,
-                                      mac: [], hopLimit: 255))
+                                      mac: .zero, hopLimit: 255))
         }
         frames += probeNeighbors(now: now)
         ipv6.addresses.removeAll { $0.validUntil.map { now >= $0 } ?? false }
@@ -498,21 +497,5 @@ extension IPStack {
         if ipv6.onLink.contains(where: { destination.matches($0.prefix, length: $0.length) }) { return destination }
         guard let router = ipv6.routers.first?.address else { throw .unreachable }
         return router
-    }
-
-    /// The Ethernet address of `address`, asking by neighbour solicitation if it is not cached (three tries, a second each).
-    func resolve(ipv6 address: IPv6Address, from source: IPv6Address) throws(NetworkError) -> [UInt8] {
-        if address.isMulticast { return address.multicastMAC }
-        awaitingNeighbor = address
-        defer { awaitingNeighbor = nil }
-        let solicitation = NeighborMessage(solicitationFor: address, options: NDOptions(sourceLinkLayer: network.macAddress))
-        return try resolve(cached: { neighborMAC(address, now: clock.ticks()) },
-                           asking: icmpv6Frame(solicitation.message, from: source, to: address.solicitedNode, mac: [], hopLimit: 255))
-    }
-
-    /// Our source address and the next hop's Ethernet address for `destination`.
-    func route(ipv6 destination: IPv6Address) throws(NetworkError) -> (source: IPv6Address, mac: [UInt8]) {
-        guard ipv6.enabled, let source = sourceAddress(for: destination) else { throw .unreachable }
-        return (source, try resolve(ipv6: try nextHop(forIPv6: destination), from: source))
     }
 }

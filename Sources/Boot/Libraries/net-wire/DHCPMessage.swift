@@ -9,7 +9,7 @@ public struct DHCPMessage: Equatable {
     public var transaction: UInt32
     public var clientAddress: UInt32 = 0
     public var yourAddress: UInt32 = 0
-    public var hardwareAddress: [UInt8]
+    public var hardwareAddress: MACAddress
     public var type: UInt8
     public var requestedAddress: UInt32?
     public var server: UInt32?
@@ -17,7 +17,7 @@ public struct DHCPMessage: Equatable {
     public var router: UInt32?
     public var leaseSeconds: UInt32?
 
-    public init(type: UInt8, transaction: UInt32, hardwareAddress: [UInt8]) {
+    public init(type: UInt8, transaction: UInt32, hardwareAddress: MACAddress) {
         self.type = type
         self.transaction = transaction
         self.hardwareAddress = hardwareAddress
@@ -29,7 +29,7 @@ public struct DHCPMessage: Equatable {
         transaction = readBE32(bytes[...], 4)
         clientAddress = readBE32(bytes[...], 12)
         yourAddress = readBE32(bytes[...], 16)
-        hardwareAddress = Array(bytes[28..<34])
+        hardwareAddress = MACAddress(bytes: bytes[28..<34])
         var type: UInt8?
         var index = 240
         while index < bytes.count {
@@ -63,7 +63,8 @@ public struct DHCPMessage: Equatable {
         appendBE32(&bytes, clientAddress)
         appendBE32(&bytes, yourAddress)
         bytes += [UInt8](repeating: 0, count: 8)    // server and relay addresses
-        bytes += hardwareAddress + [UInt8](repeating: 0, count: 10 + 64 + 128)
+        hardwareAddress.append(to: &bytes)
+        bytes += [UInt8](repeating: 0, count: 10 + 64 + 128)
         bytes += DHCPMessage.cookie
         bytes += [53, 1, type]
         if let requestedAddress { bytes += [50, 4]; appendBE32(&bytes, requestedAddress) }

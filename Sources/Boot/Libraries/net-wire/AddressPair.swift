@@ -1,29 +1,3 @@
-/// An address of either family: what the transport layer (UDP, TCP) knows of
-/// its peers, so that one transport serves IPv4 and IPv6 alike.
-public enum IPAddress: Equatable {
-    case v4(UInt32)
-    case v6(IPv6Address)
-
-    /// "10.0.2.15" or "2001:db8::1".
-    public var text: String {
-        switch self {
-        case .v4(let address): return IPv4Text.text(address)
-        case .v6(let address): return address.text
-        }
-    }
-
-    /// Either family's text.
-    public init?(_ text: String) {
-        if let address = IPv4Text.address(text) {
-            self = .v4(address)
-        } else if let address = IPv6Address(text) {
-            self = .v6(address)
-        } else {
-            return nil
-        }
-    }
-}
-
 /// The two ends of a packet, for the transport checksum's pseudo-header.
 public enum AddressPair {
     case v4(source: UInt32, destination: UInt32)
