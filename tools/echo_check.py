@@ -2,6 +2,7 @@
 while reading back what the echo server returns, then close our side; and
 accept the one connection the unikernel opens itself."""
 import hashlib, socket, sys, threading
+import boot_peer
 
 def stream_through(connection, payload, what):
     """Sends `payload` and reads until the server closes; exits with a message unless every byte came back in order."""
@@ -27,6 +28,7 @@ def accept_one(family, address, port, seconds=90):
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind((address, port))
     listener.listen(1)
+    boot_peer.ready()    # listening: the unikernel may connect
     listener.settimeout(seconds)
     connection, peer = listener.accept()
     listener.close()

@@ -5,6 +5,7 @@ that the unikernel's first frames (DAD, its first ARP) wait in the socket.
 QEMU's end is $NET_SOCKET.qemu. Frames are sent, waited for by a test, or
 must not come."""
 import os, socket, sys, time
+import boot_peer
 
 path = os.environ["NET_SOCKET"]
 sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -16,6 +17,8 @@ sock.settimeout(0.2)
 handled = None
 
 def wait_for_qemu(seconds=60):
+    """Says the peer is ready (the harness then boots the unikernel), and waits for QEMU's socket."""
+    boot_peer.ready()
     deadline = time.time() + seconds
     while not os.path.exists(path + ".qemu"):
         if time.time() > deadline:

@@ -9,6 +9,7 @@ Use: call enter() first thing in a peer script; it re-runs the script
 inside the namespace and returns there. Then start(addresses) brings up
 the TAP and the relay."""
 import fcntl, os, random, signal, socket, struct, subprocess, sys, threading, time
+import boot_peer
 
 TAP = "relay0"
 
@@ -21,7 +22,7 @@ def enter():
     if os.geteuid() != 0:
         # Not root: through sudo if it asks for no password (as on CI machines that run as a user).
         if subprocess.run(["sudo", "-n", "true"], capture_output=True).returncode == 0:
-            os.execvp("sudo", ["sudo", "-n", "--preserve-env=NET_SOCKET,MIRAGE_ROOT,UNIKERNEL_DIR,PATH", sys.executable,
+            os.execvp("sudo", ["sudo", "-n", "--preserve-env=NET_SOCKET,MIRAGE_ROOT,UNIKERNEL_DIR,PEER_READY,PATH", sys.executable,
                                os.path.abspath(sys.argv[0])] + sys.argv[1:])
         sys.exit("this peer needs root (or sudo without a password), for a network namespace and a TAP device")
     namespace = "mirage-relay-%d" % os.getpid()
@@ -51,6 +52,7 @@ class Relay:
         self.socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.socket.bind(self.path)
         os.chmod(self.path, 0o666)   # qemu may run as another user than this root peer
+        boot_peer.ready()            # the TAP and the socket are up: the unikernel's first frames will be carried
         deadline = time.time() + 60
         while not os.path.exists(self.path + ".qemu"):
             if time.time() > deadline: sys.exit("qemu never opened its socket")

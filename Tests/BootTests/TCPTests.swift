@@ -401,3 +401,30 @@ final class TCPTests: XCTestCase {
         }
     }
 }
+
+/// The TCP buffers' ring: the same bytes out as in, in order, whatever the
+/// sizes, while its storage grows with what it holds and goes when it is empty.
+final class ByteRingTests: XCTestCase {
+    func testMatchesAPlainQueueAndHoldsNoStorageWhenEmpty() {
+        var ring = ByteRing(capacity: 64 * 1024)
+        var model: [UInt8] = []
+        var generator = SplitMix(seed: 21)
+        var next: UInt8 = 0
+        for _ in 0..<3000 {
+            if generator.next() % 2 == 0 {
+                let bytes = (0..<Int(generator.next() % 9000)).map { _ -> UInt8 in next &+= 1; return next }
+                let taken = ring.append(bytes[...])
+                XCTAssertEqual(taken, min(bytes.count, 64 * 1024 - model.count))
+                model += bytes.prefix(taken)
+            } else {
+                let count = Int(generator.next() % 9000)
+                XCTAssertEqual(ring.take(count), Array(model.prefix(count)))
+                model.removeFirst(min(count, model.count))
+            }
+            XCTAssertEqual(ring.count, model.count)
+            XCTAssertEqual(ring.free, 64 * 1024 - model.count)
+            if model.isEmpty { XCTAssertEqual(ring.storageSize, 0, "an empty ring holds no storage") }
+            XCTAssertLessThanOrEqual(ring.storageSize, 64 * 1024)
+        }
+    }
+}

@@ -6,6 +6,9 @@ byte; then it closes and expects the unikernel's close."""
 import os, socket, sys, time
 sys.path.insert(0, os.path.join(os.environ["MIRAGE_ROOT"], "tools"))
 import echo_check
+import boot_peer
+
+boot_peer.ready()   # it polls the unikernel until it answers: the boot may start at once
 
 port = int(os.environ["FORWARD_PORT"])
 payload = os.urandom(1 << 20)

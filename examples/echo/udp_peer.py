@@ -7,6 +7,10 @@ that the unikernel, which stops after it, has had time to take its IPv6
 address from QEMU's router advertisement (a solicitation, the answer, then
 1 s of duplicate address detection)."""
 import os, socket, sys, time
+sys.path.insert(0, os.path.join(os.environ["MIRAGE_ROOT"], "tools"))
+import boot_peer
+
+boot_peer.ready()   # it polls the unikernel until it answers: the boot may start at once
 
 port = int(os.environ["FORWARD_PORT"])
 sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

@@ -4,6 +4,10 @@ through QEMU's user network (127.0.0.1:$FORWARD_PORT forwarded to its port
 80): the page, 256 KiB byte for byte, and a 404 and the page again on
 one kept-alive connection."""
 import hashlib, os, subprocess, sys, time
+sys.path.insert(0, os.path.join(os.environ["MIRAGE_ROOT"], "tools"))
+import boot_peer
+
+boot_peer.ready()   # it polls the unikernel until it answers: the boot may start at once
 
 base = "http://127.0.0.1:%s" % os.environ["FORWARD_PORT"]
 

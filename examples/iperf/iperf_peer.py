@@ -1,8 +1,14 @@
 #!/usr/bin/env python3
 """The iperf test's peer: the stock iperf3 client (not our code) measures the
-unikernel through QEMU's user network, to it and from it (-R), and the
-figures it reports must add up."""
+unikernel through QEMU's user network, to it and from it (-R), with one
+stream and with four in parallel (-P 4, each moved by a task of its own),
+and the figures it reports must add up: every stream moved data, and the
+streams sum to the total."""
 import json, os, subprocess, sys, time
+sys.path.insert(0, os.path.join(os.environ["MIRAGE_ROOT"], "tools"))
+import boot_peer
+
+boot_peer.ready()   # it polls the unikernel until it answers: the boot may start at once
 
 port = os.environ["FORWARD_PORT"]
 deadline = time.time() + 90
@@ -18,10 +24,15 @@ def run(*options):
             sys.exit("iperf3 %s failed: %s %s" % (" ".join(options), report.get("error"), result.stderr.decode()))
         time.sleep(1)
 
+streams = int(sys.argv[1]) if len(sys.argv) > 1 else 1
 for options, direction in [((), "to the unikernel"), (("-R",), "from the unikernel")]:
-    report = run(*options)
+    report = run("-P", str(streams), *options)
     end = report["end"]
     sent, received = end["sum_sent"]["bytes"], end["sum_received"]["bytes"]
     if received <= 0 or received > sent:
         sys.exit("%s: sent %d, received %d" % (direction, sent, received))
-    print("iperf3 %s: %.1f Mbit/s, %d bytes" % (direction, end["sum_received"]["bits_per_second"] / 1e6, received))
+    each = [stream["receiver"]["bytes"] for stream in end["streams"]]
+    if len(each) != streams or min(each) <= 0 or sum(each) != received:
+        sys.exit("%s: %d streams received %r, which does not add up to %d" % (direction, streams, each, received))
+    print("iperf3 -P %d %s: %.1f Mbit/s, %d bytes (%s)" % (streams, direction, end["sum_received"]["bits_per_second"] / 1e6, received,
+                                                          " + ".join(str(b) for b in each)))

@@ -80,7 +80,11 @@ public struct BootTestSuite {
                         hostPort = try BootTestSuite.freePort(udp: parts.first == "udp")
                         forwards = ["\(parts.first ?? ""):\(hostPort):\(parts.last ?? "")"]
                     }
-                    if let command = testCase.peer { peer = try startPeer(command, in: scratch, socket: socket, forwardPort: hostPort) }
+                    if let command = testCase.peer {
+                        let started = try startPeer(command, in: scratch, socket: socket, forwardPort: hostPort)
+                        peer = started
+                        try waitUntilReady(started, in: scratch)
+                    }
                     for _ in 0..<boots {
                         let loader = testCase.bootLoader.flatMap(Runner.BootLoader.init(rawValue:)) ?? .direct
                         let logs = (testCase.logWrites ?? [:]).sorted { $0.key < $1.key }
@@ -170,6 +174,28 @@ public struct BootTestSuite {
         return BootTestResult(board: board, name: testCase.name, passed: false, failure: failure, seconds: seconds, console: consoles)
     }
 
+    /// The file a peer creates when it is ready for the boot (tools/boot_peer.py).
+    static func readyFile(in folder: URL) -> URL { folder.appendingPathComponent("peer-ready") }
+
+    /// How long a peer may take to get ready: scapy's import alone takes seconds on a slow machine.
+    static let peerReadyTimeout: Double = 120
+
+    /// Waits until the peer says it is ready (or has ended, which the verdict
+    /// then reports), so that no peer loses a race to the unikernel on a slow machine.
+    func waitUntilReady(_ process: Process, in folder: URL) throws {
+        let file = BootTestSuite.readyFile(in: folder).path
+        let deadline = Date().addingTimeInterval(BootTestSuite.peerReadyTimeout)
+        while !FileManager.default.fileExists(atPath: file) && process.isRunning {
+            guard Date() < deadline else {
+                let said = (try? String(contentsOf: folder.appendingPathComponent("peer.log"), encoding: .utf8)) ?? ""
+                throw MirageError("the peer did not say it was ready within \(Int(BootTestSuite.peerReadyTimeout)) s: "
+                                  + said.split(separator: "\n").suffix(3).joined(separator: " | "),
+                                  fix: "a peer calls boot_peer.ready() (tools/boot_peer.py) once the boot may start")
+            }
+            usleep(20_000)
+        }
+    }
+
     /// Starts a case's peer program with /bin/sh in `folder`; its output goes to peer.log there.
     func startPeer(_ command: String, in folder: URL, socket: String, forwardPort: Int) throws -> Process {
         let process = Process()
@@ -178,7 +204,8 @@ public struct BootTestSuite {
         process.currentDirectoryURL = folder
         process.environment = ProcessInfo.processInfo.environment.merging(
             ["UNIKERNEL_DIR": directory.path, "MIRAGE_ROOT": installation.root.path, "NET_SOCKET": socket,
-             "FORWARD_PORT": "\(forwardPort)"]) { $1 }
+             "FORWARD_PORT": "\(forwardPort)", "PEER_READY": BootTestSuite.readyFile(in: folder).path]) { $1 }
+        try? FileManager.default.removeItem(at: BootTestSuite.readyFile(in: folder))
         let logFile = folder.appendingPathComponent("peer.log")
         FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let output = try FileHandle(forWritingTo: logFile)

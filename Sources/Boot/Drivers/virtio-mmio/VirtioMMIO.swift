@@ -38,10 +38,10 @@ public final class VirtioMMIO {
 
     /// Checks the transport at the node `path` and resets the device,
     /// accepting those of `wanted` (feature bits 0-31) that it offers, and
-    /// sets up `queueCount` virtqueues of at most `queueSize` entries; `nil`
+    /// sets up a virtqueue of at most each of `queueSizes` entries; `nil`
     /// with a reason when nothing usable is there.
     public init?(tree: DeviceTree, path: StaticString, expecting expectedID: UInt32, wanted: UInt32 = 0,
-                 queueCount: Int = 1, queueSize: UInt32 = 8, failure: inout StaticString?) {
+                 queueSizes: [UInt32] = [8], failure: inout StaticString?) {
         registers = MMIO(base: Runtime.registerBase(tree, path))
         guard registers.read(Register.magic) == 0x7472_6976 else { failure = "no virtio-mmio transport"; return nil }
         version = registers.read(Register.version)
@@ -66,7 +66,7 @@ public final class VirtioMMIO {
                 return nil
             }
         }
-        for index in 0..<queueCount {
+        for (index, queueSize) in queueSizes.enumerated() {
             guard let queue = setUpQueue(UInt32(index), size: queueSize) else {
                 registers.write(Register.status, Status.failed)
                 failure = "no usable virtqueue"

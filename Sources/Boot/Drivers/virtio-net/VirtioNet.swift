@@ -1,7 +1,9 @@
 /// virtio-net (virtio 1.1 spec, section 5.1): queue 0 receives into a ring
 /// of buffers in the DMA region, queue 1 transmits from a ring of its own,
-/// so that sending never waits for the device (a full ring drops the frame,
-/// as a full NIC queue does; TCP sends it again). Each frame follows a
+/// so that sending never waits for the device. When the transmit ring is
+/// full (QEMU empties it in its own time), frames wait in a backlog that
+/// goes out as slots come back, at the next send or receive; only a full
+/// backlog drops a frame, as a full NIC queue does. Each frame follows a
 /// header: 10 bytes on the legacy interface, 12 on the modern one. No
 /// offloads are negotiated: the stack computes checksums.
 public final class VirtioNet<C: Clock, Interrupts: InterruptController>: NetworkInterface {
@@ -13,22 +15,27 @@ public final class VirtioNet<C: Clock, Interrupts: InterruptController>: Network
     let transmitBuffers: UInt
     /// Transmit slots the device has given back.
     var freeTransmitSlots: [Int] = []
+    /// Frames waiting for a transmit slot, oldest first.
+    var backlog: [[UInt8]] = []
+    public private(set) var framesDropped = 0
     let idle = WaitQueue()
 
     static var networkDeviceID: UInt32 { 1 }
     static var bufferSize: Int { 2048 }
-    static var slots: Int { 32 }
+    static var receiveSlots: Int { 64 }
+    static var transmitSlots: Int { 128 }
+    static var backlogLimit: Int { 256 }
 
     public init(tree: DeviceTree, path: StaticString, clock: C, interrupts: Interrupts) {
         self.clock = clock
         var failure: StaticString?
         let macFeature: UInt32 = 1 << 5
         let transport = VirtioMMIO(tree: tree, path: path, expecting: VirtioNet.networkDeviceID, wanted: macFeature,
-                                   queueCount: 2, queueSize: UInt32(VirtioNet.slots), failure: &failure)
+                                   queueSizes: [UInt32(VirtioNet.receiveSlots), UInt32(VirtioNet.transmitSlots)], failure: &failure)
         self.transport = transport
         headerSize = transport?.isModern == true ? 12 : 10
-        receiveBuffers = DMA.allocate(UInt(VirtioNet.bufferSize * VirtioNet.slots), alignment: 4096)
-        transmitBuffers = DMA.allocate(UInt(VirtioNet.bufferSize * VirtioNet.slots), alignment: 4096)
+        receiveBuffers = DMA.allocate(UInt(VirtioNet.bufferSize * VirtioNet.receiveSlots), alignment: 4096)
+        transmitBuffers = DMA.allocate(UInt(VirtioNet.bufferSize * VirtioNet.transmitSlots), alignment: 4096)
         guard let transport else {
             macAddress = .zero
             return
@@ -40,11 +47,11 @@ public final class VirtioNet<C: Clock, Interrupts: InterruptController>: Network
         } else {
             macAddress = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56]
         }
-        for slot in 0..<min(VirtioNet.slots, transport.size(ofQueue: 0)) {
+        for slot in 0..<min(VirtioNet.receiveSlots, transport.size(ofQueue: 0)) {
             transport.postReceive(queue: 0, slot: slot, address: receiveBuffers + UInt(slot * VirtioNet.bufferSize),
                                   length: UInt32(VirtioNet.bufferSize))
         }
-        freeTransmitSlots = Array(0..<min(VirtioNet.slots, transport.size(ofQueue: 1)))
+        freeTransmitSlots = Array(0..<min(VirtioNet.transmitSlots, transport.size(ofQueue: 1)))
         transport.notify(queue: 0)
         transport.listen(tree: tree, path: path, interrupts: interrupts)
     }
@@ -54,19 +61,40 @@ public final class VirtioNet<C: Clock, Interrupts: InterruptController>: Network
     public func transmit(_ frame: [UInt8]) throws(NetworkError) {
         guard let transport else { throw .noDevice }
         guard frame.count >= 14, frame.count + headerSize <= VirtioNet.bufferSize else { throw .badFrame }
+        guard backlog.count < VirtioNet.backlogLimit else {
+            framesDropped += 1
+            throw .timedOut
+        }
+        backlog.append(frame)
+        sendBacklog(transport)
+    }
+
+    /// Moves waiting frames into the slots the device has given back.
+    func sendBacklog(_ transport: VirtioMMIO) {
         while let (slot, _) = transport.takeReceived(queue: 1) { freeTransmitSlots.append(slot) }
-        guard let slot = freeTransmitSlots.popLast() else { throw .timedOut }
+        guard !backlog.isEmpty, !freeTransmitSlots.isEmpty else { return }
+        var sent = 0
+        while sent < backlog.count, let slot = freeTransmitSlots.popLast() {
+            place(backlog[sent], in: slot, transport)
+            sent += 1
+        }
+        backlog.removeFirst(sent)
+        transport.notify(queue: 1)
+    }
+
+    func place(_ frame: [UInt8], in slot: Int, _ transport: VirtioMMIO) {
         let address = transmitBuffers + UInt(slot * VirtioNet.bufferSize)
         let buffer = UnsafeMutableRawPointer(bitPattern: address)!
         buffer.initializeMemory(as: UInt8.self, repeating: 0, count: headerSize)
         frame.withUnsafeBytes { (buffer + headerSize).copyMemory(from: $0.baseAddress!, byteCount: frame.count) }
         transport.post(queue: 1, slot: slot, buffer: VirtqueueBuffer(address: address, length: UInt32(headerSize + frame.count), deviceWrites: false))
-        transport.notify(queue: 1)
     }
 
     public func receive() -> [UInt8]? {
-        guard let transport, let (slot, length) = transport.takeReceived(queue: 0) else { return nil }
-        guard slot >= 0, slot < VirtioNet.slots else { return nil }
+        guard let transport else { return nil }
+        if !backlog.isEmpty { sendBacklog(transport) }   // the stack's task comes here whenever the device wakes it
+        guard let (slot, length) = transport.takeReceived(queue: 0) else { return nil }
+        guard slot >= 0, slot < VirtioNet.receiveSlots else { return nil }
         let address = receiveBuffers + UInt(slot * VirtioNet.bufferSize)
         let size = Int(min(length, UInt32(VirtioNet.bufferSize)))
         var frame: [UInt8] = []
