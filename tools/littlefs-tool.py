@@ -96,6 +96,8 @@ def main(arguments):
         for key, value in walk(fs):
             print(key + "/" if value is None else "%s %d %s" % (key, len(value), hashlib.blake2s(value).hexdigest()))
     elif command == "get":
+        if fs.stat(arguments[2]).type == littlefs.LFSStat.TYPE_DIR:
+            sys.exit("littlefs-tool get %s: a dictionary, not a value: kv ls %s %s lists it" % (arguments[2], image, arguments[2]))
         with fs.open(arguments[2], "rb") as f:
             sys.stdout.buffer.write(f.read())
     elif command == "put":

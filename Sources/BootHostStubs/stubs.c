@@ -6,12 +6,18 @@
  */
 #define _GNU_SOURCE
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <ucontext.h>
 
-void boot_exit_c(int status) { exit(status); }
+/* The runtime stopped the "unikernel" (Runtime.fatal, Runtime.exit): say so,
+   as nothing else may have printed anything in a host test. */
+void boot_exit_c(int status) {
+    fprintf(stderr, "Boot runtime: boot_exit(%d) ends the host process\n", status);
+    exit(status);
+}
 void boot_cpu_relax(void) {}
 int boot_in_ram(uintptr_t address, uintptr_t size) { (void)address; (void)size; return 0; }
 intptr_t boot_reserved_dtb_address(void) { return 0; }

@@ -3,12 +3,12 @@ import Foundation
 import MirageEngine
 
 struct Configure: ParsableCommand {
-    static var configuration: CommandConfiguration {
-        CommandConfiguration(
-            abstract: "Resolve config.swift for a board and write the linker script, device tree, glue, manifest and qemu command.",
-            discussion: "Keys are given as --NAME VALUE or --NAME=VALUE.\n\n" + keysHelp()
-        )
-    }
+    /// ArgumentParser asks for this more than once: config.swift is evaluated
+    /// (for --help's list of keys) once per command, never again.
+    static let configuration = CommandConfiguration(
+        abstract: "Resolve config.swift for a board and write the linker script, device tree, glue, manifest and qemu command.",
+        discussion: "Keys are given as --NAME VALUE or --NAME=VALUE.\n\n" + keysHelp()
+    )
 
     @OptionGroup var unikernel: UnikernelOptions
 

@@ -24,6 +24,7 @@ struct FlashCommand: ParsableCommand {
     func run() throws {
         do {
             let imageURL = URL(fileURLWithPath: image)
+            try requireReadableFile(imageURL, "the image to write")
             guard let size = (try? FileManager.default.attributesOfItem(atPath: imageURL.path)[.size]) as? UInt64 else {
                 throw MirageError("no image \(image)", fix: "make one: mirage-config image --format sdcard")
             }
@@ -37,7 +38,7 @@ struct FlashCommand: ParsableCommand {
                 let percent = Int(written * 100 / max(total, 1))
                 if percent / 10 != shown / 10 || written == total {
                     shown = percent
-                    FileHandle.standardError.write(Data("flash: \(percent)% (\(written) of \(total) bytes)\n".utf8))
+                    Output.error("flash: \(percent)% (\(written) of \(total) bytes)")
                 }
             }
             print("Wrote \(image) to \(device) (\(size) bytes), read it back: the same; synced.")

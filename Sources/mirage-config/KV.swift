@@ -25,7 +25,7 @@ struct KV: ParsableCommand {
         @Argument(help: "The disk image.") var disk: String
         @Argument(help: "The key.") var key: String
         func run() throws {
-            do { FileHandle.standardOutput.write(try StoreImage(URL(fileURLWithPath: disk), installation: try Installation.locate()).get(key)) } catch { fail(error) }
+            do { Output.write(try StoreImage(URL(fileURLWithPath: disk), installation: try Installation.locate()).get(key)) } catch { fail(error) }
         }
     }
 
@@ -61,6 +61,7 @@ struct KV: ParsableCommand {
                     throw MirageError("\(folder) is not a folder", fix: "name the folder to pack")
                 }
                 let target = URL(fileURLWithPath: output)
+                try requireWritableFolder(for: target, "the archive")
                 // Written beside the target and renamed: a failure leaves the old image whole.
                 let staging = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).new")
                 defer { try? FileManager.default.removeItem(at: staging) }

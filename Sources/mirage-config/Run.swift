@@ -61,7 +61,7 @@ struct Run: ParsableCommand {
             }
             let outcome = try runner.run(bootArguments: bootArguments, timeout: timeout, timings: timings, bootLoader: bootLoader,
                                          disks: disks, failingWrites: failingWrites, loggingWrites: loggingWrites, network: network, forwards: forwards, say: { printError("mirage-config: \($0)") }) { bytes in
-                FileHandle.standardOutput.write(bytes)
+                Output.write(bytes)
             }
             if timings {
                 let first = outcome.secondsToFirstOutput.map { String(format: "%.1f ms", $0 * 1000) } ?? "no output"

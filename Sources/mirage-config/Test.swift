@@ -28,18 +28,20 @@ struct Test: ParsableCommand {
     func run() throws {
         do {
             let workspace = try unikernel.workspace()
+            // Before the tests, not after them: a report that cannot be written must not cost the run.
+            if let junit { try requireWritableFolder(for: URL(fileURLWithPath: junit), "the JUnit report") }
             let suite = try BootTestSuite(installation: workspace.installation, directory: workspace.directory)
             let verbose = self.verbose
             let keyValues = try KeyArguments.parse(keyArguments.filter { $0 != "--" })
             let results = try suite.run(boards: target, toolchain: toolchain, keyValues: keyValues,
-                                        log: { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) },
-                                        echo: { if verbose { FileHandle.standardOutput.write($0) } })
+                                        log: { Output.line($0) },
+                                        echo: { if verbose { Output.write($0) } })
             if let junit {
                 try JUnitReport.xml(suite: workspace.directory.lastPathComponent, results: results)
                     .write(toFile: junit, atomically: true, encoding: .utf8)
             }
             let failed = results.filter { !$0.passed }.count
-            FileHandle.standardOutput.write(Data("\(results.count - failed) passed, \(failed) failed\n".utf8))
+            Output.line("\(results.count - failed) passed, \(failed) failed")
             if failed > 0 || results.isEmpty { throw ExitCode.failure }
         } catch let exit as ExitCode {
             throw exit

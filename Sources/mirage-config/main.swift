@@ -30,14 +30,16 @@ struct UnikernelOptions: ParsableArguments {
     }
 }
 
-/// Prints an error a person can act on and exits with status 1.
+/// Prints an error a person can act on and exits with status 1: the tool's
+/// own errors as they are, any other as one line (ErrorReport), never a dump.
 func fail(_ error: Error) -> Never {
-    FileHandle.standardError.write(Data("\(error)\n".utf8))
+    Output.error(ErrorReport.text(for: error))
+    ChildProcesses.endAll()
     Foundation.exit(1)
 }
 
 func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+    Output.error(text)
 }
 
 // Nothing the tool starts outlives it: Ctrl-C, SIGTERM and SIGHUP end qemu,
@@ -45,4 +47,19 @@ func printError(_ text: String) {
 ChildProcesses.endWithTheTool()
 // Progress lines appear as they happen, through a pipe too.
 setvbuf(stdout, nil, _IOLBF, 0)
-MirageConfigCommand.main()
+// As ParsableCommand.main(), but an error that is not the command line's own
+// (ArgumentParser's) is reported by `fail`, as one line.
+do {
+    var command = try MirageConfigCommand.parseAsRoot()
+    try command.run()
+} catch let error as MirageError {
+    fail(error)
+} catch let error as MirageErrors {
+    fail(error)
+} catch let error as NSError where [NSCocoaErrorDomain, NSPOSIXErrorDomain].contains(error.domain) {
+    fail(error)
+} catch let error as DecodingError {
+    fail(error)
+} catch {
+    MirageConfigCommand.exit(withError: error)
+}

@@ -76,54 +76,69 @@ final class SDCardTests: XCTestCase {
     }
 
     func testInitialisesAndAddressesSDSCInBytes() throws {
-        let card = SimulatedCard(bytes: 2 << 20, highCapacity: false)
-        let device = SDCard(host: card, clock: FakeClock())
-        XCTAssertNil(device.failure)
-        XCTAssertEqual(device.geometry, BlockGeometry(sectorSize: 512, sectorCount: 4096, isReadOnly: false))
-        XCTAssertEqual(Array(card.log.prefix(4)), [0, 8, 55, 41])
-        XCTAssert(card.log.contains(16), "an SDSC card is told its block length")
-        let data = (0..<(10 * 512)).map { UInt8(truncatingIfNeeded: $0 * 7) }
-        card.log.removeAll()
-        try device.write(sector: 3, data)
-        XCTAssertEqual(Array(card.storage[(3 * 512)..<(13 * 512)]), data)
-        XCTAssertEqual(card.log.filter { $0 == SDCommand.stopTransmission }.count, 3, "10 blocks in transfers of 4, 4 and 2, each ended by CMD12")
-        XCTAssertEqual(try device.read(sector: 3, count: 10), data)
+        let clock = FakeClock()
+        try onTheLoop(clock) {
+            let card = SimulatedCard(bytes: 2 << 20, highCapacity: false)
+            let device = SDCard(host: card, clock: clock)
+            XCTAssertNil(device.failure)
+            XCTAssertEqual(device.geometry, BlockGeometry(sectorSize: 512, sectorCount: 4096, isReadOnly: false))
+            XCTAssertEqual(Array(card.log.prefix(4)), [0, 8, 55, 41])
+            XCTAssert(card.log.contains(16), "an SDSC card is told its block length")
+            let data = (0..<(10 * 512)).map { UInt8(truncatingIfNeeded: $0 * 7) }
+            card.log.removeAll()
+            try device.write(sector: 3, data)
+            XCTAssertEqual(Array(card.storage[(3 * 512)..<(13 * 512)]), data)
+            XCTAssertEqual(card.log.filter { $0 == SDCommand.stopTransmission }.count, 3, "10 blocks in transfers of 4, 4 and 2, each ended by CMD12")
+            XCTAssertEqual(try device.read(sector: 3, count: 10), data)
+        }
     }
 
     func testAddressesSDHCInBlocksAndLetsTheHostStop() throws {
-        let card = SimulatedCard(bytes: 4 << 20, highCapacity: true)   // a small SDHC, 4 MiB
-        card.stopsAutomatically = true
-        let device = SDCard(host: card, clock: FakeClock())
-        XCTAssertEqual(device.geometry.sectorCount, 8192)
-        XCTAssertFalse(card.log.contains(16))
-        let data = [UInt8](repeating: 0xA5, count: 512 * 5)
-        try device.write(sector: 8000, data)
-        XCTAssertEqual(Array(card.storage[(8000 * 512)..<(8005 * 512)]), data)
-        XCTAssertFalse(card.log.contains(SDCommand.stopTransmission))
+        let clock = FakeClock()
+        try onTheLoop(clock) {
+            let card = SimulatedCard(bytes: 4 << 20, highCapacity: true)   // a small SDHC, 4 MiB
+            card.stopsAutomatically = true
+            let device = SDCard(host: card, clock: clock)
+            XCTAssertEqual(device.geometry.sectorCount, 8192)
+            XCTAssertFalse(card.log.contains(16))
+            let data = [UInt8](repeating: 0xA5, count: 512 * 5)
+            try device.write(sector: 8000, data)
+            XCTAssertEqual(Array(card.storage[(8000 * 512)..<(8005 * 512)]), data)
+            XCTAssertFalse(card.log.contains(SDCommand.stopTransmission))
+        }
     }
 
-    func testNoCardIsAnErrorValue() {
-        let device = SDCard(host: SimulatedCard(bytes: 1 << 20, highCapacity: false, present: false), clock: FakeClock())
-        XCTAssertEqual(device.geometry.sectorCount, 0)
-        XCTAssertNotNil(device.failure)
-        XCTAssertThrowsError(try device.read(sector: 0, count: 1)) { XCTAssertEqual($0 as? BlockError, .noMedium) }
-        XCTAssertThrowsError(try device.flush()) { XCTAssertEqual($0 as? BlockError, .noMedium) }
+    func testNoCardIsAnErrorValue() throws {
+        let clock = FakeClock()
+        try onTheLoop(clock) {
+            let device = SDCard(host: SimulatedCard(bytes: 1 << 20, highCapacity: false, present: false), clock: clock)
+            XCTAssertEqual(device.geometry.sectorCount, 0)
+            XCTAssertNotNil(device.failure)
+            XCTAssertThrowsError(try device.read(sector: 0, count: 1)) { XCTAssertEqual($0 as? BlockError, .noMedium) }
+            XCTAssertThrowsError(try device.flush()) { XCTAssertEqual($0 as? BlockError, .noMedium) }
+        }
     }
 
-    func testACardThatNeverPowersUpTimesOut() {
-        let card = SimulatedCard(bytes: 1 << 20, highCapacity: false)
-        card.powerUpPolls = .max
-        let device = SDCard(host: card, clock: FakeClock())
-        XCTAssertEqual(device.geometry.sectorCount, 0)
-        XCTAssertEqual(device.failure?.description, "the card did not power up")
+    func testACardThatNeverPowersUpTimesOut() throws {
+        let clock = FakeClock()
+        try onTheLoop(clock) {
+            let card = SimulatedCard(bytes: 1 << 20, highCapacity: false)
+            card.powerUpPolls = .max
+            let device = SDCard(host: card, clock: clock)
+            XCTAssertEqual(device.geometry.sectorCount, 0)
+            XCTAssertEqual(device.failure?.description, "the card did not power up")
+        }
     }
 
-    func testRequestsPastTheEndOrUnalignedFailBeforeTheCard() {
-        let card = SimulatedCard(bytes: 1 << 20, highCapacity: false)
-        let device = SDCard(host: card, clock: FakeClock())
-        card.log.removeAll()
-        XCTAssertThrowsError(try device.read(sector: 2047, count: 2)) { XCTAssertEqual($0 as? BlockError, .outOfRange) }
-        XCTAssertThrowsError(try device.write(sector: 0, [1, 2, 3])) { XCTAssertEqual($0 as? BlockError, .unaligned) }
-        XCTAssertEqual(card.log, [])
+    func testRequestsPastTheEndOrUnalignedFailBeforeTheCard() throws {
+        let clock = FakeClock()
+        try onTheLoop(clock) {
+            let card = SimulatedCard(bytes: 1 << 20, highCapacity: false)
+            let device = SDCard(host: card, clock: clock)
+            card.log.removeAll()
+            XCTAssertThrowsError(try device.read(sector: 2047, count: 2)) { XCTAssertEqual($0 as? BlockError, .outOfRange) }
+            XCTAssertThrowsError(try device.write(sector: 0, [1, 2, 3])) { XCTAssertEqual($0 as? BlockError, .unaligned) }
+            XCTAssertEqual(card.log, [])
+        }
     }
 }

@@ -294,3 +294,15 @@ final class FakeInterrupts: InterruptController {
         return 0
     }
 }
+
+/// Runs `body` as the first task of a loop with `clock` attached, as a
+/// unikernel's glue runs drivers and the job; throws what `body` threw.
+func onTheLoop(_ clock: FakeClock = FakeClock(), _ body: @escaping () throws -> Void) throws {
+    var failure: Error?
+    _ = Tasks.main {
+        Tasks.attach(clock: clock)
+        do { try body() } catch { failure = error }
+        return 0
+    }
+    if let failure { throw failure }
+}

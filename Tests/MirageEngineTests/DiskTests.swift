@@ -52,12 +52,12 @@ final class DiskTests: XCTestCase {
         let created = DiskAttachment(device: "data", file: folder.appendingPathComponent("new.img"), declaredSize: 65536,
                                      create: true, sizeRule: .any)
         var said: [String] = []
-        try Disks.prepare([created], say: { said.append($0) })
+        _ = try Disks.prepare([created], copies: folder.appendingPathComponent("copies"), say: { said.append($0) })
         XCTAssertEqual(try Disks.sizeOf(created.file), 65536)
         XCTAssertEqual(said.count, 1)
         let absent = DiskAttachment(device: "data", file: folder.appendingPathComponent("absent.img"), declaredSize: 65536,
                                     create: false, sizeRule: .any)
-        XCTAssertThrowsError(try Disks.prepare([absent], say: { _ in })) { error in
+        XCTAssertThrowsError(try Disks.prepare([absent], copies: folder.appendingPathComponent("copies"), say: { _ in })) { error in
             XCTAssert("\(error)".contains("does not exist"), "\(error)")
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: absent.file.path))
@@ -69,8 +69,8 @@ final class DiskTests: XCTestCase {
         let content = Data((0..<3000).map { UInt8($0 % 256) })
         try content.write(to: file)
         var said: [String] = []
-        try Disks.prepare([DiskAttachment(device: "card", file: file, declaredSize: nil, create: false, sizeRule: .powerOfTwo)],
-                          say: { said.append($0) })
+        _ = try Disks.prepare([DiskAttachment(device: "card", file: file, declaredSize: nil, create: false, sizeRule: .powerOfTwo)],
+                              copies: folder.appendingPathComponent("copies"), say: { said.append($0) })
         let padded = try Data(contentsOf: file)
         XCTAssertEqual(padded.count, 4096)
         XCTAssertEqual(padded.prefix(3000), content)
@@ -79,6 +79,27 @@ final class DiskTests: XCTestCase {
         XCTAssertEqual(Disks.requiredSize(1 << 20, rule: .powerOfTwo), 1 << 20)
         XCTAssertEqual(Disks.requiredSize(1000, rule: .any), 1024)
         XCTAssertEqual(Disks.requiredSize((1 << 20) + 512, rule: .powerOfTwo), 2 << 20)
+    }
+
+    /// A disk only a read-only store uses (a tar archive) is never changed:
+    /// the padding QEMU's SD model needs goes to a copy, which is booted.
+    func testADiskThatIsOnlyReadIsPaddedAsACopy() throws {
+        let folder = try Fixtures.temporaryFolder()
+        let file = folder.appendingPathComponent("data.tar")
+        let content = Data((0..<3000).map { UInt8($0 % 256) })
+        try content.write(to: file)
+        var said: [String] = []
+        let attached = try Disks.prepare([DiskAttachment(device: "data", file: file, declaredSize: nil, create: false,
+                                                         sizeRule: .powerOfTwo, readOnlyUse: true)],
+                                         copies: folder.appendingPathComponent("copies"), say: { said.append($0) })
+        XCTAssertEqual(try Data(contentsOf: file), content, "the person's file is unchanged")
+        XCTAssertNotEqual(attached[0].file, file)
+        XCTAssertEqual(try Data(contentsOf: attached[0].file).count, 4096)
+        XCTAssert(said.first?.contains("the file itself is unchanged") == true, "\(said)")
+        let configuration = try Fixtures.resolve(Fixtures.graph([defaultConsole, tarStore(on: disk("data", image: "data.tar"))]), on: "cubieboard")
+        XCTAssertEqual(try Disks.plan(configuration, drivers: Fixtures.drivers, folder: folder, overrides: [:]).first?.readOnlyUse, true)
+        let writable = try Fixtures.resolve(Fixtures.graph([defaultConsole, littlefsStore(on: disk("data", image: "data.lfs"))]), on: "cubieboard")
+        XCTAssertEqual(try Disks.plan(writable, drivers: Fixtures.drivers, folder: folder, overrides: [:]).first?.readOnlyUse, false)
     }
 
     func testDiskDeclarationsAreCheckedInTheDSL() throws {

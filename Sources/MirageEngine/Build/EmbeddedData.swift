@@ -35,18 +35,58 @@ public enum EmbeddedData {
         return folders
     }
 
-    /// Packs `directory` into the ustar archive `archive` with GNU tar, reproducibly.
+    /// Packs `directory` into the ustar archive `archive` with GNU tar,
+    /// reproducibly. A link is packed as the regular file it names (a hard
+    /// link as its own bytes, never a link member the store would not
+    /// serve); a link that leads out of the folder, to nothing, or to a
+    /// folder is refused, naming it: the image must not carry a host file
+    /// (/etc/passwd) the folder only pointed at.
     public static func pack(_ directory: URL, to archive: URL) throws {
+        try checkLinks(in: directory)
         guard let tar = findInPath("tar") else {
             throw MirageError("GNU tar is not installed; it packs folders into ustar archives", fix: "apt-get install tar (or run scripts/setup)")
         }
         let result = try Shell.run(tar, ["--create", "--format=ustar", "--sort=name", "--mtime=@0", "--owner=0", "--group=0",
-                                         "--numeric-owner", "--mode=u+rw,go+r,go-w", "--dereference",
+                                         "--numeric-owner", "--mode=u+rw,go+r,go-w", "--dereference", "--hard-dereference",
                                          "--file", archive.path, "--directory", directory.path, "."],
                                    environment: ["LC_ALL": "C", "TAR_OPTIONS": ""], timeout: 300)
         guard result.status == 0 else {
             throw MirageError("tar could not pack \(displayPath(directory.path)): \(result.error.trimmingCharacters(in: .whitespacesAndNewlines))",
                               fix: "a ustar archive holds names of at most 255 bytes and files under 8 GiB")
+        }
+    }
+
+    /// Refuses symbolic links that leave `directory` (once resolved), lead
+    /// nowhere or lead to a folder, and anything that is not a file, a
+    /// folder or such a link (a FIFO, a device).
+    static func checkLinks(in directory: URL) throws {
+        let root = directory.resolvingSymlinksInPath().path
+        let files = FileManager.default
+        guard let walk = files.enumerator(atPath: directory.path) else {
+            throw MirageError("cannot read the folder \(displayPath(directory.path))", fix: "check that it exists and may be read")
+        }
+        while let relative = walk.nextObject() as? String {
+            let path = directory.appendingPathComponent(relative).path
+            var info = stat()
+            guard lstat(path, &info) == 0 else { continue }
+            switch info.st_mode & S_IFMT {
+            case S_IFREG, S_IFDIR: continue
+            case S_IFLNK:
+                let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+                var isFolder: ObjCBool = false
+                guard files.fileExists(atPath: target, isDirectory: &isFolder) else {
+                    throw MirageError("\(displayPath(path)) is a link to nothing", fix: "remove the link, or make what it names")
+                }
+                guard target.hasPrefix(root + "/") else {
+                    throw MirageError("\(displayPath(path)) is a link to \(target), outside \(displayPath(directory.path)): packing it would put that file in the image",
+                                      fix: "copy the file into the folder, or remove the link")
+                }
+                if isFolder.boolValue {
+                    throw MirageError("\(displayPath(path)) is a link to a folder", fix: "move or copy the folder there instead of linking it")
+                }
+            default:
+                throw MirageError("\(displayPath(path)) is neither a file nor a folder", fix: "remove it from the folder to pack")
+            }
         }
     }
 

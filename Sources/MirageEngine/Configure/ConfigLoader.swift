@@ -210,7 +210,9 @@ public struct ConfigLoader {
         let temporary = output.appendingPathExtension(uniqueSuffix)
         ChildProcesses.temporary(temporary)
         defer { ChildProcesses.removeTemporary(temporary) }
-        let run = try Shell.run(program, [], in: directory, environment: [ConfigModel.outputVariable: temporary.path],
+        // No backtrace: a failed check in config.swift is reported as its file, line and message.
+        let run = try Shell.run(program, [], in: directory, environment: [ConfigModel.outputVariable: temporary.path,
+                                                                          "SWIFT_BACKTRACE": "enable=no"],
                                 timeout: evaluationTimeout)
         if run.timedOut {
             throw MirageError("config.swift ran for \(Int(evaluationTimeout)) s without finishing, and was stopped", at: (displayName, 1),
@@ -218,6 +220,10 @@ public struct ConfigLoader {
         }
         guard run.status == 0 else {
             let text = run.error.isEmpty ? run.output : run.error
+            if let trap = ConfigLoader.trapped(text) {
+                throw MirageError("config.swift stopped: \(trap.message)", at: (displayName, trap.line),
+                                  fix: "config.swift runs when it is configured: a fatalError, a failed precondition or a nil unwrapped (!) there stops it")
+            }
             throw MirageError("config.swift is not a valid configuration:\n" + relativize(text).trimmingCharacters(in: .whitespacesAndNewlines))
         }
         guard let data = try? Data(contentsOf: temporary) else {
@@ -232,6 +238,20 @@ public struct ConfigLoader {
     }
 
     var displayName: String { displayPath(configFile.path) }
+
+    /// The line and message of a Swift runtime trap in config.swift
+    /// ("UnikernelConfig/config.swift:4: Fatal error: ..."), if that is why it stopped.
+    static func trapped(_ text: String) -> (line: Int, message: String)? {
+        for line in text.split(separator: "\n") {
+            guard let marker = line.range(of: ": Fatal error: ") else { continue }
+            let place = line[..<marker.lowerBound]
+            guard place.hasSuffix(".swift") || place.contains(".swift:"), let number = place.split(separator: ":").last.flatMap({ Int($0) }) else {
+                continue
+            }
+            return (number, String(line[marker.upperBound...]))
+        }
+        return nil
+    }
 
     /// Unique to this process and call, for temporary names beside shared files.
     var uniqueSuffix: String { "\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))" }

@@ -111,7 +111,13 @@ public struct Workspace {
     }
 
     /// Removes everything the tool wrote.
+    /// Removes `_build/` and `dist/`, only in a unikernel's folder (one with
+    /// config.swift): another project's `dist/` is not the tool's to delete.
     public func clean() throws -> [URL] {
+        guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("config.swift").path) else {
+            throw MirageError("\(displayPath(directory.path)) is not a unikernel's folder (it has no config.swift), so its _build/ and dist/ are not mirage-config's",
+                              fix: "run clean in a unikernel's folder, or pass it with -C FOLDER")
+        }
         var removed: [URL] = []
         for folder in [buildDirectory, distDirectory] where FileManager.default.fileExists(atPath: folder.path) {
             try FileManager.default.removeItem(at: folder)

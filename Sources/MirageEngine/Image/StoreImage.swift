@@ -12,11 +12,12 @@ public struct StoreImage {
 
     /// Recognises the image: a ustar header, or a littlefs superblock.
     public init(_ file: URL, installation: Installation) throws {
+        try requireReadableFile(file, "the disk image")
         guard let handle = FileHandle(forReadingAtPath: file.path) else {
             throw MirageError("cannot read the disk image \(displayPath(file.path))")
         }
         defer { try? handle.close() }
-        let head = handle.readData(ofLength: 512)
+        let head = (try? handle.read(upToCount: 512)) ?? Data()
         self.file = file
         self.installation = installation
         if head.count == 512, head[257..<262].elementsEqual("ustar".utf8) {
@@ -34,7 +35,7 @@ public struct StoreImage {
         var size: UInt64 = 512
         while size <= 65536 {
             try? handle.seek(toOffset: size + 8)
-            if handle.readData(ofLength: 8).elementsEqual("littlefs".utf8) { return true }
+            if ((try? handle.read(upToCount: 8)) ?? Data()).elementsEqual("littlefs".utf8) { return true }
             size *= 2
         }
         return false
@@ -80,6 +81,7 @@ public struct StoreImage {
         guard format == .littlefs else {
             throw MirageError("a tar store is read-only", fix: "change the folder and pack it again: mirage-config kv pack DIR -o \(displayPath(file.path))")
         }
+        try requireReadableFile(value, "the value to put")
         _ = try littlefs(["put", file.path, key, value.path])
     }
 

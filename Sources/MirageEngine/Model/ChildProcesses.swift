@@ -2,7 +2,11 @@ import Foundation
 
 /// Every process the tool has started and not yet reaped, and every
 /// temporary file it has not yet removed, so that nothing outlives the tool:
-/// on SIGINT, SIGTERM or SIGHUP it ends them all before it exits.
+/// on SIGINT, SIGTERM, SIGHUP or SIGQUIT, or a closed standard output
+/// (SIGPIPE), it ends them all before it exits. A signal it cannot catch
+/// (SIGKILL) ends them too: each child is started through util-linux's
+/// `setpriv --pdeathsig KILL`, so the kernel kills it when the thread that
+/// started it ends, and that thread lives as long as the tool.
 ///
 /// Foundation starts each child in a process group of its own, so a Ctrl-C
 /// at the terminal never reaches qemu or swift-frontend: the tool must end
@@ -18,12 +22,20 @@ public enum ChildProcesses {
 
     /// Starts `process` and records its process group until `forget`.
     public static func start(_ process: Process) throws {
+        if let setpriv = setpriv, let executable = process.executableURL {
+            process.arguments = ["--pdeathsig", "KILL", "--", executable.path] + (process.arguments ?? [])
+            process.executableURL = setpriv
+        }
         lock.lock()
         defer { lock.unlock() }
         // Held across run() so that a signal cannot slip between the start and the record.
-        try process.run()
+        try Spawner.shared.run { try process.run() }
         groups.insert(process.processIdentifier)
     }
+
+    /// util-linux's setpriv (essential on Debian), if it is there.
+    nonisolated(unsafe) static let setpriv: URL? = ["/usr/bin/setpriv", "/bin/setpriv"].map(URL.init(fileURLWithPath:))
+        .first { FileManager.default.isExecutableFile(atPath: $0.path) }
 
     /// The process has been waited for.
     public static func forget(_ process: Process) {
@@ -87,10 +99,20 @@ public enum ChildProcesses {
         for file in files { try? FileManager.default.removeItem(atPath: file) }
     }
 
-    /// On SIGINT, SIGTERM and SIGHUP: end the children, remove temporary
-    /// files, and exit with 128 + the signal's number, as a shell reports it.
+    /// Ends the children and the tool, as a signal would: standard output
+    /// was closed (`mirage-config run | head`).
+    public static func endForClosedOutput() -> Never {
+        endAll()
+        exit(128 + SIGPIPE)
+    }
+
+    /// On SIGINT, SIGTERM, SIGHUP and SIGQUIT: end the children, remove
+    /// temporary files, and exit with 128 + the signal's number, as a shell
+    /// reports it (no core and no backtrace for SIGQUIT). SIGPIPE is ignored:
+    /// a write to a closed output fails, and `Output` ends the tool then.
     public static func endWithTheTool() {
-        for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
+        signal(SIGPIPE, SIG_IGN)
+        for signalNumber in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
             source.setEventHandler {
@@ -100,5 +122,63 @@ public enum ChildProcesses {
             source.resume()
             signalSources.append(source)
         }
+    }
+}
+
+/// A thread that starts every child and never ends: the kernel sends a
+/// child's parent-death signal when the thread that started it ends, so the
+/// children must not be started from a worker thread that may go idle and end.
+final class Spawner: Thread, @unchecked Sendable {
+    static let shared: Spawner = {
+        let spawner = Spawner()
+        spawner.start()
+        return spawner
+    }()
+
+    private let requests = DispatchSemaphore(value: 0)
+    private let done = DispatchSemaphore(value: 0)
+    private let serial = NSLock()
+    private var work: (() -> Void)?
+
+    /// Runs `body` on this thread and waits for it.
+    func run(_ body: @escaping () throws -> Void) throws {
+        serial.lock()
+        defer { serial.unlock() }
+        var failure: Error?
+        work = {
+            do { try body() } catch { failure = error }
+        }
+        requests.signal()
+        done.wait()
+        if let failure { throw failure }
+    }
+
+    override func main() {
+        while true {
+            requests.wait()
+            work?()
+            work = nil
+            done.signal()
+        }
+    }
+}
+
+/// The tool's standard output, written so that a closed pipe
+/// (`mirage-config run | head -2`) ends the children and the tool, instead
+/// of leaving qemu running.
+public enum Output {
+    /// Writes `data` to standard output.
+    public static func write(_ data: Data) {
+        do { try FileHandle.standardOutput.write(contentsOf: data) } catch { ChildProcesses.endForClosedOutput() }
+    }
+
+    /// Writes `text` and a line break to standard output.
+    public static func line(_ text: String) {
+        write(Data((text + "\n").utf8))
+    }
+
+    /// Writes `text` and a line break to standard error; nothing if it is closed.
+    public static func error(_ text: String) {
+        try? FileHandle.standardError.write(contentsOf: Data((text + "\n").utf8))
     }
 }

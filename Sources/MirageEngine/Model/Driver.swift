@@ -27,6 +27,10 @@ public struct Driver: Decodable {
     public let qemu: [String]
     /// What QEMU's model of the hardware needs of a disk image's size.
     public let diskSize: DiskSizeRule
+    /// How it uses the block devices it is given: a read-only store never
+    /// writes them, so a disk only it uses is never changed on the host
+    /// (an image QEMU needs larger is padded as a copy).
+    public let diskAccess: DiskAccess
     /// The device parameter naming a folder (relative to config.swift) that
     /// the build packs into the image as a ustar archive, found at run time
     /// by the device's name (`MemoryArchive(embedded: "{name}")`).
@@ -48,6 +52,7 @@ public struct Driver: Decodable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, provides, compatible, type, sources, uses, qemu, glue, stdout, symbols
         case diskSize = "disk-size"
+        case diskAccess = "disk-access"
         case embeds
     }
 
@@ -56,6 +61,11 @@ public struct Driver: Decodable {
         case any
         /// A power of two (QEMU's SD card model refuses other sizes).
         case powerOfTwo = "power-of-two"
+    }
+
+    public enum DiskAccess: String, Decodable {
+        case readWrite = "read-write"
+        case readOnly = "read-only"
     }
 
     /// Whether its qemu arguments attach a disk image.
@@ -89,6 +99,7 @@ public struct Driver: Decodable {
         stdout = try container.decodeIfPresent(Bool.self, forKey: .stdout) ?? false
         symbols = try container.decodeIfPresent([String: String].self, forKey: .symbols) ?? [:]
         diskSize = try container.decodeIfPresent(DiskSizeRule.self, forKey: .diskSize) ?? .any
+        diskAccess = try container.decodeIfPresent(DiskAccess.self, forKey: .diskAccess) ?? .readWrite
         embeds = try container.decodeIfPresent(String.self, forKey: .embeds)
     }
 

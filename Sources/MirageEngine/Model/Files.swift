@@ -39,3 +39,33 @@ func sourceFiles(in folder: URL, withExtensions extensions: Set<String>) throws 
 
 /// The Swift files in `folder`, in name order.
 func swiftSources(in folder: URL) throws -> [URL] { try sourceFiles(in: folder, withExtensions: ["swift"]) }
+
+/// Checks that `url` is a regular file that can be read, else says what it
+/// is instead: `what` names what the command expected there ("the disk image").
+public func requireReadableFile(_ url: URL, _ what: String) throws {
+    var info = stat()
+    guard stat(url.path, &info) == 0 else {
+        throw MirageError("\(displayPath(url.path)) does not exist; \(what) must be a file", fix: "check the path")
+    }
+    switch info.st_mode & S_IFMT {
+    case S_IFREG: break
+    case S_IFDIR: throw MirageError("\(displayPath(url.path)) is a folder; \(what) must be a file", fix: "name the file, not its folder")
+    default: throw MirageError("\(displayPath(url.path)) is not a regular file (a device or a pipe); \(what) must be a file", fix: "name a file")
+    }
+    guard access(url.path, R_OK) == 0 else {
+        throw MirageError("\(displayPath(url.path)) cannot be read", fix: "check its permissions")
+    }
+}
+
+/// Checks that the folder a new file `url` goes into exists and can be written.
+public func requireWritableFolder(for url: URL, _ what: String) throws {
+    let folder = url.deletingLastPathComponent()
+    var isFolder: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue else {
+        throw MirageError("the folder of \(displayPath(url.path)) does not exist, so \(what) cannot be written there",
+                          fix: "make the folder first (mkdir -p \(shellQuoted(displayPath(folder.path)))), or name another path")
+    }
+    guard access(folder.path, W_OK) == 0 else {
+        throw MirageError("\(displayPath(folder.path)) is not writable, so \(what) cannot be written there", fix: "name a path in a folder you may write")
+    }
+}

@@ -13,11 +13,15 @@ public struct QemuProfile: Codable {
     /// The U-Boot that `run --boot-loader u-boot` starts as this machine's
     /// firmware (-bios), if there is one for it.
     public let uBoot: String?
+    /// Whether QEMU emulates this machine's boot ROM, so that it boots from
+    /// an SD card image as the real board does (`run --boot-loader sd-card`).
+    public let bootsFromSDCard: Bool?
 
     enum CodingKeys: String, CodingKey {
         case machine, cpu, memory, arguments
         case rngSeed = "rng-seed"
         case uBoot = "u-boot"
+        case bootsFromSDCard = "boots-from-sd-card"
     }
 
     public static func load(_ name: String, from installation: Installation) throws -> QemuProfile {

@@ -10,6 +10,8 @@ public struct DiskAttachment: Equatable {
     /// Whether a missing image is made (zero-filled, at `declaredSize`).
     public let create: Bool
     public let sizeRule: Driver.DiskSizeRule
+    /// Every device that uses it only reads it (a tar store), so the file is never to be changed.
+    public var readOnlyUse = false
 }
 
 /// Which disk image each block device gets: config.swift's `image:`
@@ -104,17 +106,23 @@ public enum Disks {
                 throw MirageError("the block device '\(device.name)' has no disk image",
                                   fix: "give one: run --disk \(device.name)=FILE, or image: \"FILE\" in config.swift's disk(...)")
             }
+            let users = configuration.devices.filter { $0.arguments.contains(device.name) }
+            let readOnly = try !users.isEmpty && users.allSatisfy { try drivers.driver($0.driver).diskAccess == .readOnly }
             return DiskAttachment(device: device.name, file: file, declaredSize: device.parameters["size"].flatMap { UInt64($0) },
-                                  create: device.parameters["create"] == "true", sizeRule: driver.diskSize)
+                                  create: device.parameters["create"] == "true", sizeRule: driver.diskSize, readOnlyUse: readOnly)
         }
     }
 
     /// Makes each image ready to boot: creates a missing one if config.swift
-    /// allows, and pads one whose size QEMU's model refuses. `say` gets a
-    /// line for each change made.
-    public static func prepare(_ disks: [DiskAttachment], say: (String) -> Void) throws {
+    /// allows, and pads one whose size QEMU's model refuses: in place when
+    /// the unikernel writes the disk anyway, as a copy in `copies` when it
+    /// only reads it (the person's file is never changed then). `say` gets
+    /// a line for each change made; returns what to attach.
+    public static func prepare(_ disks: [DiskAttachment], copies: URL, say: (String) -> Void) throws -> [DiskAttachment] {
         let files = FileManager.default
-        for disk in disks {
+        var prepared: [DiskAttachment] = []
+        for var disk in disks {
+            defer { prepared.append(disk) }
             let path = disk.file.path
             if !files.fileExists(atPath: path) {
                 guard disk.create, let size = disk.declaredSize else {
@@ -127,19 +135,27 @@ public enum Disks {
                 try resize(disk.file, to: size)
                 say("created \(displayPath(path)) (\(size) bytes, zero-filled) for the disk '\(disk.device)'")
             }
-            var isDirectory: ObjCBool = false
-            guard files.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
-                  files.isReadableFile(atPath: path) else {
-                throw MirageError("the disk image \(displayPath(path)) for '\(disk.device)' is not a readable file")
-            }
+            try requireReadableFile(disk.file, "the disk image for '\(disk.device)'")
             let size = try sizeOf(disk.file)
             let wanted = requiredSize(size, rule: disk.sizeRule)
-            if wanted != size {
+            guard wanted != size else { continue }
+            let why = disk.sizeRule == .powerOfTwo ? "QEMU's SD card model needs a power of two" : "a disk is whole 512-byte sectors"
+            if disk.readOnlyUse {
+                try files.createFolder(copies)
+                let copy = copies.appendingPathComponent("\(disk.device)-\(ProcessInfo.processInfo.processIdentifier).img")
+                try? files.removeItem(at: copy)
+                try files.copyItem(at: disk.file, to: copy)
+                ChildProcesses.temporary(copy)
+                try resize(copy, to: wanted)
+                say("booting a copy of \(displayPath(path)) padded from \(size) to \(wanted) bytes (\(why)); the file itself is unchanged")
+                disk = DiskAttachment(device: disk.device, file: copy, declaredSize: disk.declaredSize, create: false,
+                                      sizeRule: disk.sizeRule, readOnlyUse: true)
+            } else {
                 try resize(disk.file, to: wanted)
-                let why = disk.sizeRule == .powerOfTwo ? "QEMU's SD card model needs a power of two" : "a disk is whole 512-byte sectors"
                 say("padded \(displayPath(path)) from \(size) to \(wanted) bytes with zeros: \(why)")
             }
         }
+        return prepared
     }
 
     /// The size an image of `size` bytes must grow to: whole sectors, and a power of two where the rule asks.

@@ -64,8 +64,10 @@ public struct Runner {
         let drivers = try DriverCatalog(installation: workspace.installation, packages: configuration.packages)
         let overrides = try Disks.overrides(disks, configuration: configuration, drivers: drivers,
                                             relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
-        let attached = purpose == .query ? [] : try Disks.plan(configuration, drivers: drivers, folder: workspace.directory, overrides: overrides)
-        if purpose == .boot { try Disks.prepare(attached, say: say) }
+        var attached = purpose == .query ? [] : try Disks.plan(configuration, drivers: drivers, folder: workspace.directory, overrides: overrides)
+        if purpose == .boot {
+            attached = try Disks.prepare(attached, copies: workspace.buildDirectory.appendingPathComponent("disks"), say: say)
+        }
         // As qemu takes them: a file's path, or a blkdebug filename wrapping it.
         var diskFiles = Dictionary(uniqueKeysWithValues: attached.map { ($0.device, $0.file.path) })
         var faultRules: [URL] = []
@@ -93,6 +95,11 @@ public struct Runner {
         var configured = try workspace.qemuCommand(configuration, board: board, deviceTree: workspace.deviceTreeBlob, disks: diskFiles,
                                                    network: backend)
         if purpose == .boot { configured.temporaryFiles = faultRules }
+        if bootLoader == .sdCard, configured.profile.bootsFromSDCard != true {
+            throw MirageError("QEMU's model of the \(board.name) board does not emulate its boot ROM, so it cannot boot from an SD card here",
+                              fix: board.sdCard == nil ? "boot it with --boot-loader direct"
+                                  : "boot it with --boot-loader direct; the SD card image (mirage-config image --format sdcard) is for the real board")
+        }
         if bootLoader == .sdCard, configured.attachments.contains(where: { $0.hasPrefix("if=sd") || $0.contains(",if=sd") }) {
             throw MirageError("the board's SD card slot holds the boot card, so a disk on the SD card host cannot be attached too",
                               fix: "boot it with --boot-loader direct, or give the disk another driver")
