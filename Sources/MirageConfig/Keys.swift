@@ -49,10 +49,13 @@ public struct KeyDeclaration: Hashable, Encodable, Sendable {
     public let maximum: Int?
     /// For a String key: the only values allowed, if limited.
     public let choices: [String]?
+    /// For a String key: the form its text must have, which `configure` and
+    /// `run` check on the host (KeyFormat's names: "ipv4-host-or-dhcp", ...).
+    public let format: String?
     public let location: SourceLocation
 
     public init(name: String, doc: String, type: KeyType, stage: KeyStage, defaultValue: String,
-                minimum: Int? = nil, maximum: Int? = nil, choices: [String]? = nil, location: SourceLocation) {
+                minimum: Int? = nil, maximum: Int? = nil, choices: [String]? = nil, format: String? = nil, location: SourceLocation) {
         self.name = name
         self.doc = doc
         self.type = type
@@ -61,13 +64,14 @@ public struct KeyDeclaration: Hashable, Encodable, Sendable {
         self.minimum = minimum
         self.maximum = maximum
         self.choices = choices
+        self.format = format
         self.location = location
     }
 
     public static func == (lhs: KeyDeclaration, rhs: KeyDeclaration) -> Bool {
         lhs.name == rhs.name && lhs.doc == rhs.doc && lhs.type == rhs.type && lhs.stage == rhs.stage
             && lhs.defaultValue == rhs.defaultValue && lhs.minimum == rhs.minimum && lhs.maximum == rhs.maximum
-            && lhs.choices == rhs.choices
+            && lhs.choices == rhs.choices && lhs.format == rhs.format
     }
 
     public func hash(into hasher: inout Hasher) { hasher.combine(name) }
@@ -75,7 +79,13 @@ public struct KeyDeclaration: Hashable, Encodable, Sendable {
     /// The same key with another default, as a device's configuration sets it.
     public func defaulting(to value: String) -> KeyDeclaration {
         KeyDeclaration(name: name, doc: doc, type: type, stage: stage, defaultValue: value, minimum: minimum, maximum: maximum,
-                       choices: choices, location: location)
+                       choices: choices, format: format, location: location)
+    }
+
+    /// The same key, its text of the form `format` names.
+    public func formatted(_ format: String) -> KeyDeclaration {
+        KeyDeclaration(name: name, doc: doc, type: type, stage: stage, defaultValue: defaultValue, minimum: minimum, maximum: maximum,
+                       choices: choices, format: format, location: location)
     }
 }
 

@@ -60,7 +60,8 @@ public func genericStack(network: Device = defaultNetwork, address: IPv4Setting?
     if random.type != .entropy {
         Diagnostics.error("genericStack(random:) needs an entropy device, not a \(random.type)", at: location, fix: "pass defaultEntropy")
     }
-    var addressKey = ipv4Address.declaration, gatewayKey = ipv4Gateway.declaration
+    var addressKey = ipv4Address.declaration.formatted("ipv4-host-or-dhcp")
+    var gatewayKey = ipv4Gateway.declaration.formatted("ipv4-gateway-of:ipv4")
     switch address {
     case nil: break
     case .dhcp:
@@ -79,7 +80,8 @@ public func genericStack(network: Device = defaultNetwork, address: IPv4Setting?
         gatewayKey = gatewayKey.defaulting(to: gateway)
     }
     return Device(.stack, name: name, implementation: .driver("ip-stack"), arguments: [network, defaultClock, random],
-                  keys: [ipMode.declaration, addressKey, gatewayKey, ipv6Address.declaration, ipv6Gateway.declaration], location: location)
+                  keys: [ipMode.declaration, addressKey, gatewayKey, ipv6Address.declaration.formatted("ipv6-setting"),
+                         ipv6Gateway.declaration.formatted("ipv6-address-or-empty")], location: location)
 }
 
 /// The host-side check of IPv4 text, before it reaches a device tree.

@@ -11,7 +11,7 @@ struct Doctor: ParsableCommand {
 
     func run() throws {
         do {
-            let workspace = try unikernel.workspace()
+            let workspace = try unikernel.workspace(requiringConfig: false)
             let report = try Checkup.run(installation: workspace.installation)
             print(report.text, terminator: "")
             if FileManager.default.fileExists(atPath: workspace.directory.appendingPathComponent("config.swift").path) {

@@ -61,7 +61,7 @@ struct KV: ParsableCommand {
                     throw MirageError("\(folder) is not a folder", fix: "name the folder to pack")
                 }
                 let target = URL(fileURLWithPath: output)
-                try requireWritableFolder(for: target, "the archive")
+                try requireWritableFile(target, "the archive")
                 // Written beside the target and renamed: a failure leaves the old image whole.
                 let staging = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).new")
                 defer { try? FileManager.default.removeItem(at: staging) }

@@ -5,7 +5,10 @@ import MirageEngine
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Boot the built image in qemu-system-arm, stream its console and exit with its status.",
-        discussion: "Boot-time keys after --, e.g. `mirage-config run -- --message=xyz`, override the configured ones without a rebuild."
+        discussion: """
+        Boot-time keys after --, e.g. `mirage-config run -- --message=xyz`, override the configured ones without a rebuild.
+        Exit status: the unikernel's own; 124 when --timeout stopped it; 125 when mirage-config itself failed (an error line says why).
+        """
     )
 
     @OptionGroup var unikernel: UnikernelOptions
@@ -56,7 +59,8 @@ struct Run: ParsableCommand {
                                         forwards: forwards).1.shellLine)
                 return
             }
-            if let failure = Builder(workspace: workspace).lastFailure() {
+            if FileManager.default.fileExists(atPath: workspace.image(try workspace.configured().name).path),
+               let failure = Builder(workspace: workspace).lastFailure() {
                 printError("mirage-config: warning: the last build failed (\(failure)); booting the last good image")
             }
             let outcome = try runner.run(bootArguments: bootArguments, timeout: timeout, timings: timings, bootLoader: bootLoader,
@@ -73,7 +77,7 @@ struct Run: ParsableCommand {
         } catch let exit as ExitCode {
             throw exit
         } catch {
-            fail(error)
+            fail(error, status: toolFailureStatus)
         }
     }
 }

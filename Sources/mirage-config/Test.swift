@@ -29,7 +29,7 @@ struct Test: ParsableCommand {
         do {
             let workspace = try unikernel.workspace()
             // Before the tests, not after them: a report that cannot be written must not cost the run.
-            if let junit { try requireWritableFolder(for: URL(fileURLWithPath: junit), "the JUnit report") }
+            if let junit { try requireWritableFile(URL(fileURLWithPath: junit), "the JUnit report") }
             let suite = try BootTestSuite(installation: workspace.installation, directory: workspace.directory)
             let verbose = self.verbose
             let keyValues = try KeyArguments.parse(keyArguments.filter { $0 != "--" })

@@ -25,18 +25,38 @@ struct UnikernelOptions: ParsableArguments {
     @Option(name: [.customShort("C"), .long], help: "The unikernel's folder (holding config.swift).")
     var directory: String = "."
 
-    func workspace() throws -> Workspace {
-        Workspace(installation: try Installation.locate(), directory: URL(fileURLWithPath: directory))
+    /// The unikernel's folder, checked before anything is read or written
+    /// there: a folder with config.swift (`requiringConfig`), or at least a folder.
+    func workspace(requiringConfig: Bool = true) throws -> Workspace {
+        let folder = URL(fileURLWithPath: directory)
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder) else {
+            throw MirageError("\(directory) does not exist", fix: "give the unikernel's folder (the one with config.swift) with -C FOLDER")
+        }
+        guard isFolder.boolValue else {
+            throw MirageError("\(directory) is a file, not a folder", fix: "give the folder that holds config.swift with -C FOLDER")
+        }
+        if requiringConfig, !FileManager.default.fileExists(atPath: folder.appendingPathComponent("config.swift").path) {
+            throw MirageError("\(displayPath(folder.standardizedFileURL.path)) has no config.swift: it is not a unikernel's folder",
+                              fix: "run this in a unikernel's folder, or pass it with -C FOLDER")
+        }
+        return Workspace(installation: try Installation.locate(), directory: folder)
     }
 }
 
 /// Prints an error a person can act on and exits with status 1: the tool's
 /// own errors as they are, any other as one line (ErrorReport), never a dump.
-func fail(_ error: Error) -> Never {
+/// `status` is 1 but for `run`, whose own status is the unikernel's.
+func fail(_ error: Error, status: Int32 = 1) -> Never {
     Output.error(ErrorReport.text(for: error))
     ChildProcesses.endAll()
-    Foundation.exit(1)
+    Foundation.exit(status)
 }
+
+/// `run`'s status when the tool itself fails before or around the boot (as
+/// `docker run` and `git bisect run` use it): distinct from any status a job
+/// would choose, 0 to 124.
+let toolFailureStatus: Int32 = 125
 
 func printError(_ text: String) {
     Output.error(text)

@@ -66,6 +66,13 @@ final class ConfigLoaderTests: XCTestCase {
         XCTAssertEqual(graph.devices.last?.type, "kv-writer")
     }
 
+    /// The DSL's cache is keyed by the compiler's version: it must really be read
+    /// (swiftc is a link that answers --version only by its own name).
+    func testTheCompilersVersionIsReadForTheCacheKey() throws {
+        let loader = try self.loader(for: "import MirageConfig\n")
+        XCTAssertTrue(loader.swiftcVersion().contains("Swift version"), loader.swiftcVersion())
+    }
+
     func testWrongNumberOfDevices() throws {
         var loader = try loader(for: """
         import MirageConfig

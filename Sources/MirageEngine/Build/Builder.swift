@@ -29,9 +29,13 @@ public struct Builder {
         (try? String(contentsOf: failureFile, encoding: .utf8))?.split(separator: "\n").first.map(String.init)
     }
 
+    /// Builds the image; a failure is remembered (`lastFailure`) so that
+    /// `run` can say it boots the last good image. A folder that is not
+    /// configured has no build to fail, and gets nothing written.
     public func build() throws -> Result {
+        let configuration = try workspace.configured()
         do {
-            let result = try buildImage()
+            let result = try buildImage(configuration)
             try? FileManager.default.removeItem(at: failureFile)
             return result
         } catch {
@@ -40,8 +44,7 @@ public struct Builder {
         }
     }
 
-    func buildImage() throws -> Result {
-        let configuration = try workspace.configured()
+    func buildImage(_ configuration: ResolvedConfiguration) throws -> Result {
         let installation = workspace.installation
         let board = try Board.load(configuration.board, from: installation)
         let toolchain = try Toolchain.load(configuration.toolchain, from: installation)

@@ -25,14 +25,15 @@ public enum ElfImage {
     /// Opens `file` and hands every section to `visit`, in order.
     static func forEachSection(of file: URL, _ visit: (RawSection) throws -> Void) throws {
         guard elf_version(UInt32(EV_CURRENT)) != UInt32(EV_NONE) else { throw MirageError("libelf is too old") }
+        try requireReadableFile(file, "the image")
         let descriptor = open(file.path, O_RDONLY)
-        guard descriptor >= 0 else { throw MirageError("cannot open \(file.path)") }
+        guard descriptor >= 0 else { throw MirageError("cannot open \(file.path)", fix: "check its permissions") }
         defer { close(descriptor) }
         guard let elf = elf_begin(descriptor, ELF_C_READ, nil) else {
-            throw MirageError("\(file.path) is not an ELF file: \(String(cString: elf_errmsg(-1)))")
+            throw MirageError("\(file.path) is not an ELF file: \(String(cString: elf_errmsg(-1)))", fix: "name an image mirage-config built: dist/NAME.elf")
         }
         defer { elf_end(elf) }
-        guard elf_kind(elf) == ELF_K_ELF else { throw MirageError("\(file.path) is not an ELF file") }
+        guard elf_kind(elf) == ELF_K_ELF else { throw MirageError("\(file.path) is not an ELF file", fix: "name an image mirage-config built: dist/NAME.elf") }
         var stringIndex = 0
         guard elf_getshdrstrndx(elf, &stringIndex) == 0 else { throw MirageError("\(file.path) has no section names") }
         var section = elf_nextscn(elf, nil)

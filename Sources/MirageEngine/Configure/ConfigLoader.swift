@@ -140,14 +140,19 @@ public struct ConfigLoader {
     /// What `swiftc --version` prints, kept in the cache keyed by the
     /// compiler's path, size and modification time: running it costs ~100 ms.
     func swiftcVersion() -> String {
-        guard let swiftc = try? swiftc().resolvingSymlinksInPath(),
-              let attributes = try? FileManager.default.attributesOfItem(atPath: swiftc.path) else { return "unknown" }
+        // Keyed by the file the link leads to, but run by its own name: swiftc
+        // is a link to swift-driver, which answers --version only as swiftc.
+        guard let command = try? swiftc() else { return "unknown" }
+        let swiftc = command.resolvingSymlinksInPath()
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: swiftc.path) else { return "unknown" }
         var key = ContentHash()
         key.add(swiftc.path)
         key.add("\((attributes[.size] as? Int) ?? 0) \((attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)")
         let kept = libraryCache.appendingPathComponent("swiftc-version-\(key.hex).txt")
-        if let version = try? String(contentsOf: kept, encoding: .utf8) { return version }
-        let version = (try? Shell.run(swiftc, ["--version"]).output) ?? "unknown"
+        if let version = try? String(contentsOf: kept, encoding: .utf8), !version.isEmpty { return version }
+        guard let result = try? Shell.run(command, ["--version"]), result.status == 0,
+              !result.output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return "unknown" }
+        let version = result.output
         if (try? makeCacheFolder(libraryCache)) != nil { try? version.write(to: kept, atomically: true, encoding: .utf8) }
         return version
     }

@@ -1,3 +1,4 @@
+import Foundation
 /// What a key's value may be, checked on the host before it reaches
 /// generated code or a device tree, for configure-time and boot-time keys alike.
 public enum KeyValues {
@@ -9,10 +10,11 @@ public enum KeyValues {
 
     /// Why `text` is not a value of a key of this type and these limits, or nil.
     public static func problem(with text: String, type: ConfigModel.KeyType, minimum: Int?, maximum: Int?,
-                               choices: [String]?) -> String? {
+                               choices: [String]?, format: String? = nil) -> String? {
         switch type {
         case .string:
             if let choices, !choices.contains(text) { return "it is one of: \(choices.joined(separator: ", "))" }
+            if let format { return KeyFormat.problem(with: text, format: format) }
             return nil
         case .bool:
             return trueWords.contains(text) || falseWords.contains(text) ? nil : "it is true or false"
@@ -29,5 +31,82 @@ public enum KeyValues {
             }
             return nil
         }
+    }
+}
+
+extension KeyValues {
+    /// Why keys whose formats relate them (a gateway and the address it
+    /// serves) do not work together; `keys` are (name, format, value).
+    public static func relationProblem(_ keys: [(name: String, format: String?, value: String)]) -> (key: String, text: String)? {
+        for key in keys {
+            guard let format = key.format, format.hasPrefix("ipv4-gateway-of:"), !key.value.isEmpty else { continue }
+            let other = String(format.dropFirst("ipv4-gateway-of:".count))
+            guard let host = keys.first(where: { $0.name == other }), host.value != "dhcp",
+                  let (address, length) = KeyFormat.ipv4Prefixed(host.value), let gateway = KeyFormat.ipv4(key.value) else { continue }
+            let mask: UInt32 = length == 0 ? 0 : ~UInt32(0) << UInt32(32 - length)
+            if gateway & mask != address & mask {
+                return (key.name, "--\(key.name) \(key.value) is not on the network of --\(other) \(host.value): the host could not reach it")
+            }
+            if gateway == address { return (key.name, "--\(key.name) \(key.value) is the host's own address (--\(other))") }
+        }
+        return nil
+    }
+}
+
+/// Forms a String key's text may be required to have, checked on the host
+/// before the value reaches a device tree. A form names no device: it is a
+/// kind of value, as Int and Bool are.
+public enum KeyFormat {
+    static func problem(with text: String, format: String) -> String? {
+        switch format {
+        case "ipv4-host-or-dhcp":
+            if text == "dhcp" { return nil }
+            guard let (address, length) = ipv4Prefixed(text) else { return "it is an address/prefix such as 10.0.2.15/24, or dhcp" }
+            guard length > 0 else { return "a prefix of 0 is every address: give the network's, such as /24" }
+            guard address != 0 else { return "0.0.0.0 is no host's address" }
+            if length <= 30 {
+                let hostBits = ~(~UInt32(0) << UInt32(32 - length))
+                if address & hostBits == 0 { return "it is the network's own address, not a host's: the host part is all zeros" }
+                if address & hostBits == hostBits { return "it is the network's broadcast address, not a host's" }
+            }
+            return nil
+        case "ipv6-setting":
+            if text == "auto" || text == "off" { return nil }
+            let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+            guard parts.count == 2, ipv6(String(parts[0])), let length = Int(parts[1]), parts[1].count <= 3, (1...128).contains(length) else {
+                return "it is auto, off, or an address/prefix such as 2001:db8::5/64"
+            }
+            return nil
+        case "ipv6-address-or-empty":
+            return text.isEmpty || ipv6(text) ? nil : "it is an IPv6 address such as fe80::1, or empty"
+        default:
+            if format.hasPrefix("ipv4-gateway-of:") {
+                return text.isEmpty || ipv4(text) != nil ? nil : "it is an IPv4 address such as 10.0.2.2, or empty for none"
+            }
+            return nil
+        }
+    }
+
+    static func ipv4(_ text: String) -> UInt32? {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4 else { return nil }
+        var value: UInt32 = 0
+        for part in parts {
+            guard (1...3).contains(part.count), part.allSatisfy({ ("0"..."9").contains($0) }), let byte = UInt8(part) else { return nil }
+            value = value << 8 | UInt32(byte)
+        }
+        return value
+    }
+
+    static func ipv4Prefixed(_ text: String) -> (UInt32, Int)? {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let address = ipv4(String(parts[0])), (1...2).contains(parts[1].count),
+              parts[1].allSatisfy({ ("0"..."9").contains($0) }), let length = Int(parts[1]), length <= 32 else { return nil }
+        return (address, length)
+    }
+
+    static func ipv6(_ text: String) -> Bool {
+        var bytes = in6_addr()
+        return !text.isEmpty && text.utf8.count < 46 && inet_pton(AF_INET6, text, &bytes) == 1 && !text.contains(".")
     }
 }

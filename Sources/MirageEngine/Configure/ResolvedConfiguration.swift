@@ -61,13 +61,14 @@ public struct ResolvedKey: Codable {
     public let minimum: Int?
     public let maximum: Int?
     public let choices: [String]?
+    public let format: String?
     /// The value in force: the default or what `configure --NAME` gave.
     public let value: String
     public let declaredAt: String
 
     /// Why `text` is not a value of this key, or nil if it is.
     public func problem(with text: String) -> String? {
-        KeyValues.problem(with: text, type: type, minimum: minimum, maximum: maximum, choices: choices)
+        KeyValues.problem(with: text, type: type, minimum: minimum, maximum: maximum, choices: choices, format: format)
     }
 }
 

@@ -225,14 +225,19 @@ public struct Resolver {
             byName[declaration.name] = declaration
             let value = keyValues[declaration.name] ?? declaration.defaultValue
             if let problem = KeyValues.problem(with: value, type: declaration.type, minimum: declaration.minimum,
-                                                maximum: declaration.maximum, choices: declaration.choices) {
+                                                maximum: declaration.maximum, choices: declaration.choices, format: declaration.format) {
                 let given = keyValues[declaration.name] != nil ? "--\(declaration.name) \(value)" : "its default '\(value)'"
                 errors.append(MirageError("key '\(declaration.name)' does not take \(given): \(problem)",
-                                          at: location(declaration.location), fix: "give --\(declaration.name) a value that fits"))
+                                          at: location(placeInConfig(of: declaration)), fix: "give --\(declaration.name) a value that fits"))
             }
             result.append(ResolvedKey(name: declaration.name, doc: declaration.doc, type: declaration.type, stage: declaration.stage,
                                       defaultValue: declaration.defaultValue, minimum: declaration.minimum, maximum: declaration.maximum,
-                                      choices: declaration.choices, value: value, declaredAt: describe(declaration.location)))
+                                      choices: declaration.choices, format: declaration.format, value: value,
+                                      declaredAt: describe(declaration.location)))
+        }
+        if let problem = KeyValues.relationProblem(result.map { ($0.name, $0.format, $0.value) }) {
+            let place = byName[problem.key].map(placeInConfig(of:)) ?? graph.registerLocation
+            errors.append(MirageError(problem.text, at: location(place), fix: "give the keys values that work together"))
         }
         for name in keyValues.keys.sorted() where byName[name] == nil {
             let known = byName.keys.sorted().map { "--\($0)" }.joined(separator: ", ")
@@ -243,6 +248,26 @@ public struct Resolver {
     }
 
     func describe(_ place: ConfigModel.Location) -> String { "\(displayPath(place.file)):\(place.line)" }
+
+    /// Where config.swift brings `key` in: its own line when config.swift
+    /// declares it, else the line of the device that declares it there (a
+    /// key of the DSL's, such as --ip-mode, is not the DSL's source file's fault).
+    func placeInConfig(of key: ConfigModel.Key) -> ConfigModel.Location {
+        let config = graph.registerLocation.file
+        if key.location.file == config { return key.location }
+        var found: ConfigModel.Location?
+        func visit(_ device: ConfigModel.Device) {
+            guard found == nil else { return }
+            if device.keys.contains(where: { $0.name == key.name }), let place = device.location, place.file == config { found = place; return }
+            device.arguments.forEach(visit)
+            if case let .match(_, cases, otherwise) = device.implementation {
+                cases.keys.sorted().forEach { visit(cases[$0]!) }
+                otherwise.map(visit)
+            }
+        }
+        graph.devices.forEach(visit)
+        return found ?? graph.applicationLocation
+    }
 
     func location(_ place: ConfigModel.Location) -> (file: String, line: Int) { (displayPath(place.file), place.line) }
 }

@@ -76,6 +76,32 @@ public struct QemuCommand {
             }
         }
 
+        /// Refuses a forward whose host port something on this machine already holds,
+        /// before qemu starts (qemu would stop with a line of its own and status 1, as a job's failure).
+        public func checkHostPorts() throws {
+            guard case .user(let forwards) = self else { return }
+            for forward in forwards {
+                let parts = forward.split(separator: ":")
+                let udp = parts[0] == "udp"
+                let handle = socket(AF_INET, udp ? Int32(SOCK_DGRAM.rawValue) : Int32(SOCK_STREAM.rawValue), 0)
+                guard handle >= 0 else { continue }
+                defer { close(handle) }
+                var reuse: Int32 = 1
+                setsockopt(handle, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(Swift.MemoryLayout<Int32>.size))
+                var address = sockaddr_in()
+                address.sin_family = sa_family_t(AF_INET)
+                address.sin_addr.s_addr = inet_addr("127.0.0.1")
+                address.sin_port = UInt16(parts[1])!.bigEndian
+                let bound = withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(handle, $0, socklen_t(Swift.MemoryLayout<sockaddr_in>.size)) == 0 }
+                }
+                guard bound else {
+                    throw MirageError("--forward \(forward): the host's \(parts[0]) port \(parts[1]) on 127.0.0.1 is in use",
+                                      fix: "choose another host port, or end what holds it (ss -ltnup shows it)")
+                }
+            }
+        }
+
         /// `user`, `dgram:PATH` or `tap:NAME`; forwards go with `user`.
         public static func parse(_ text: String, forwards: [String] = []) throws -> NetworkBackend {
             for forward in forwards {
@@ -84,6 +110,10 @@ public struct QemuCommand {
                       parts[1...].allSatisfy({ UInt16($0).map { $0 > 0 } ?? false }) else {
                     throw MirageError("--forward '\(forward)' is not tcp:HOSTPORT:GUESTPORT or udp:HOSTPORT:GUESTPORT",
                                       fix: "ports are 1 to 65535, e.g. --forward tcp:8080:80")
+                }
+                let hostPort = parts[0] + ":" + parts[1]
+                if forwards.filter({ $0.split(separator: ":").prefix(2).joined(separator: ":") == hostPort }).count > 1 {
+                    throw MirageError("--forward gives the host's \(parts[0]) port \(parts[1]) twice", fix: "forward each host port once")
                 }
             }
             if text == "user" { return .user(forwards: forwards) }

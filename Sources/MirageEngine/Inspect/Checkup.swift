@@ -32,11 +32,41 @@ public enum Checkup {
         line(findInPath("ninja"), "ninja", "apt-get install ninja-build")
         text += "run and test\n"
         line(findInPath(QemuCommand.executable), QemuCommand.executable, QemuProfile.installHint)
+        line(setprivPath, "setpriv (children end with the tool)", "apt-get install util-linux")
+        text += "boot loaders (run --boot-loader, image)\n"
+        line(findInPath("mkimage"), "mkimage", "apt-get install u-boot-tools")
+        for board in try Board.all(in: installation) {
+            if let name = board.qemu, let profile = try? QemuProfile.load(name, from: installation), let uBoot = profile.uBoot {
+                line(existing(uBoot), "U-Boot for \(board.name)", "apt-get install u-boot-qemu")
+            }
+            if let card = board.sdCard {
+                line(try? card.uBootFile(in: installation), "U-Boot with SPL for \(board.name)'s SD card", "run scripts/setup (it fetches Debian's u-boot-sunxi:armhf)")
+            }
+        }
+        line(findInPath("sfdisk"), "sfdisk (SD card images)", "apt-get install fdisk")
+        line(findInPath("mkfs.fat"), "mkfs.fat (SD card images)", "apt-get install dosfstools")
+        line(findInPath("mcopy"), "mcopy (SD card images)", "apt-get install mtools")
+        text += "stores (kv, crunch)\n"
+        line(findInPath("tar"), "GNU tar", "apt-get install tar")
+        line(littlefsPython(installation), "littlefs-python", "run scripts/setup (pip install littlefs-python into .build/python)")
         text += "checks (tests)\n"
         line(findInPath("dtc"), "dtc", "apt-get install device-tree-compiler")
-        line(findInPath("mkimage"), "mkimage", "apt-get install u-boot-tools")
         text += "boards: " + (try Board.all(in: installation)).map(\.name).joined(separator: ", ") + "\n"
         text += allFound ? "All tools found.\n" : "Some tools are missing: install them with the commands above (or run scripts/setup).\n"
         return Report(text: text, allFound: allFound)
+    }
+
+    static var setprivPath: URL? { ChildProcesses.setpriv }
+
+    static func existing(_ path: String) -> URL? {
+        FileManager.default.fileExists(atPath: path) ? URL(fileURLWithPath: path) : nil
+    }
+
+    /// The python3 that `kv` runs tools/littlefs-tool.py with, if it can import littlefs.
+    static func littlefsPython(_ installation: Installation) -> URL? {
+        let venv = installation.root.appendingPathComponent(".build/python/bin/python3")
+        guard let python = FileManager.default.isExecutableFile(atPath: venv.path) ? venv : findInPath("python3"),
+              let result = try? Shell.run(python, ["-c", "import littlefs"], timeout: 30), result.status == 0 else { return nil }
+        return python
     }
 }

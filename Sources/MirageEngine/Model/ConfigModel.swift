@@ -114,12 +114,14 @@ public enum ConfigModel {
         public let maximum: Int?
         /// For a String key: the only values allowed, if limited.
         public let choices: [String]?
+        /// For a String key: the form its text must have (KeyFormat).
+        public let format: String?
         public let location: Location
 
         public static func == (lhs: Key, rhs: Key) -> Bool {
             lhs.name == rhs.name && lhs.doc == rhs.doc && lhs.type == rhs.type && lhs.stage == rhs.stage
                 && lhs.defaultValue == rhs.defaultValue && lhs.minimum == rhs.minimum && lhs.maximum == rhs.maximum
-                && lhs.choices == rhs.choices
+                && lhs.choices == rhs.choices && lhs.format == rhs.format
         }
 
         public func hash(into hasher: inout Hasher) { hasher.combine(name) }

@@ -57,8 +57,15 @@ public func requireReadableFile(_ url: URL, _ what: String) throws {
     }
 }
 
-/// Checks that the folder a new file `url` goes into exists and can be written.
-public func requireWritableFolder(for url: URL, _ what: String) throws {
+/// Checks that `url` can be written as a new file, or replaces a regular
+/// file: never a folder or a device (a rename over /dev/null would replace
+/// the device), and its folder exists and can be written.
+public func requireWritableFile(_ url: URL, _ what: String) throws {
+    var info = stat()
+    if lstat(url.path, &info) == 0, info.st_mode & S_IFMT != S_IFREG {
+        let kind = info.st_mode & S_IFMT == S_IFDIR ? "a folder" : "not a regular file (a device, a pipe or a link)"
+        throw MirageError("\(displayPath(url.path)) is \(kind): \(what) would replace it", fix: "name a new file, or a regular file to replace")
+    }
     let folder = url.deletingLastPathComponent()
     var isFolder: ObjCBool = false
     guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue else {

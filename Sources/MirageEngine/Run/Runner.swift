@@ -88,7 +88,13 @@ public struct Runner {
             }
             diskFiles[device] = Disks.blklogwrites(image: diskFiles[device]!, log: log.path)
         }
+        if network != nil || !forwards.isEmpty,
+           try !configuration.devices.contains(where: { try drivers.driver($0.driver).takesNetwork }) {
+            throw MirageError("\(network != nil ? "--net" : "--forward") is for a unikernel with a network device, and '\(configuration.name)' has none",
+                              fix: "drop the option, or give the job a stack (genericStack()) in config.swift")
+        }
         var backend = try QemuCommand.NetworkBackend.parse(network ?? "user", forwards: forwards)
+        if purpose == .boot { try backend.checkHostPorts() }
         if case .datagram(let path) = backend {
             backend = .datagram(path: URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL.path)
         }
@@ -205,6 +211,9 @@ public struct Runner {
                 throw MirageError("boot-time key --\(name) does not take '\(value)': \(problem)", fix: "give --\(name) a value that fits")
             }
             overrides[name] = value
+        }
+        if let problem = KeyValues.relationProblem(bootKeys.map { ($0.name, $0.format, overrides[$0.name] ?? $0.value) }) {
+            throw MirageError(problem.text, fix: "give the keys values that work together")
         }
         return overrides
     }
