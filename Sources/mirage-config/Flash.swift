@@ -29,6 +29,11 @@ struct FlashCommand: ParsableCommand {
                 throw MirageError("no image \(image)", fix: "make one: mirage-config image --format sdcard")
             }
             let target = try Flash.Target.inspect(device)
+            var imageInfo = stat(), targetInfo = stat()
+            if stat(imageURL.path, &imageInfo) == 0, stat(device, &targetInfo) == 0,
+               imageInfo.st_dev == targetInfo.st_dev, imageInfo.st_ino == targetInfo.st_ino {
+                throw MirageError("\(device) is the image itself", fix: "name the card's device (lsblk lists them), or another file")
+            }
             if let refusal = Flash.refusal(for: target, imageSize: size, overwriteNonRemovable: overwriteNonRemovableDisk,
                                            overwriteLarge: overwriteLargeDisk) {
                 throw refusal

@@ -47,6 +47,57 @@ final class HardeningTests: XCTestCase {
         assertNothingLeft(in: folder, "test, on SIGTERM")
     }
 
+    /// `run | head -2`: the tool's output closes; SIGQUIT (Ctrl-\\); SIGKILL,
+    /// which the tool cannot catch: each ends qemu, and what a killed tool
+    /// left in _build/ goes at the next run.
+    func testClosedOutputQuitAndKillLeaveNoQemu() throws {
+        try requireSystemTests()
+        let folder = try longHello()
+        XCTAssertEqual(try ToolRun.run(["configure", "--target", "virt"], in: folder).0, 0)
+        XCTAssertEqual(try ToolRun.run(["build"], in: folder).0, 0)
+
+        let process = Process()
+        process.executableURL = ToolRun.executable
+        process.arguments = ["run"]
+        process.currentDirectoryURL = folder
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var seen = Data()
+        while !String(decoding: seen, as: UTF8.self).contains("(2/100)") {
+            let chunk = pipe.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen.append(chunk)
+        }
+        try pipe.fileHandleForReading.close()      // as `head -2` does once it has its lines
+        let deadline = Date().addingTimeInterval(30)
+        while process.isRunning, Date() < deadline { usleep(50_000) }
+        XCTAssertFalse(process.isRunning, "the tool ended when its output closed")
+        if !process.isRunning { XCTAssertEqual(process.terminationStatus, 128 + SIGPIPE) }
+        assertNothingLeft(in: folder, "run, its output closed")
+
+        let quit = try ToolRun(["run"], in: folder)
+        XCTAssertTrue(quit.waitFor("(2/100)"), quit.output)
+        kill(quit.process.processIdentifier, SIGQUIT)
+        XCTAssertEqual(quit.finish(), 128 + SIGQUIT)
+        XCTAssertFalse(quit.output.contains("Backtrac") || quit.output.contains("crashed"), quit.output)
+        assertNothingLeft(in: folder, "run, on SIGQUIT")
+
+        let killed = try ToolRun(["run"], in: folder)
+        XCTAssertTrue(killed.waitFor("(2/100)"), killed.output)
+        kill(killed.process.processIdentifier, SIGKILL)
+        _ = killed.finish()
+        let gone = Date().addingTimeInterval(10)
+        while !processes(containing: folder.path).isEmpty, Date() < gone { usleep(100_000) }
+        XCTAssertEqual(processes(containing: folder.path), [], "qemu ended with the killed tool")
+        let build = folder.appendingPathComponent("_build")
+        XCTAssertTrue((try FileManager.default.contentsOfDirectory(atPath: build.path)).contains { $0.hasPrefix("run-") },
+                      "a killed tool cannot remove its device tree")
+        _ = try ToolRun.run(["run", "--timeout", "1"], in: folder)
+        assertNothingLeft(in: folder, "the next run, after a SIGKILL")
+    }
+
     func testInterruptedBuildLeavesNoCompiler() throws {
         try requireSystemTests()
         let folder = try longHello()

@@ -111,6 +111,34 @@ public struct Workspace {
     }
 
     /// Removes everything the tool wrote.
+    /// Removes what boots of tools that are gone left in `_build/` (a tool
+    /// killed with SIGKILL cannot clean up): the temporary files named with
+    /// a process number (run-PID.dtb, blkdebug-PID-DISK.cfg, tftp-PID,
+    /// disks/DISK-PID.img) whose process no longer runs.
+    public func removeLeftovers() {
+        let files = FileManager.default
+        for folder in [buildDirectory, buildDirectory.appendingPathComponent("disks")] {
+            for name in (try? files.contentsOfDirectory(atPath: folder.path)) ?? [] {
+                guard let pid = Workspace.processNumber(inTemporaryName: name), pid != getpid(),
+                      kill(pid, 0) != 0, errno == ESRCH else { continue }
+                try? files.removeItem(at: folder.appendingPathComponent(name))
+            }
+        }
+    }
+
+    /// The process number in a temporary file's name, if it is one.
+    static func processNumber(inTemporaryName name: String) -> pid_t? {
+        let digits: Substring
+        if name.hasPrefix("run-") || name.hasPrefix("tftp-") || name.hasPrefix("blkdebug-") {
+            digits = name.drop { $0 != "-" }.dropFirst().prefix { $0.isNumber }
+        } else if name.hasSuffix(".img"), let dash = name.lastIndex(of: "-") {
+            digits = name[name.index(after: dash)...].prefix { $0.isNumber }
+        } else {
+            return nil
+        }
+        return digits.isEmpty ? nil : pid_t(digits)
+    }
+
     /// Removes `_build/` and `dist/`, only in a unikernel's folder (one with
     /// config.swift): another project's `dist/` is not the tool's to delete.
     public func clean() throws -> [URL] {

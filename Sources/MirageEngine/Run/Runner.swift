@@ -60,6 +60,7 @@ public struct Runner {
                         loggingWrites: [String] = [], network: String? = nil, forwards: [String] = [],
                         say: (String) -> Void = { _ in }) throws -> (ResolvedConfiguration, QemuCommand) {
         let configuration = try workspace.configured()
+        if purpose == .boot { workspace.removeLeftovers() }
         let board = try Board.load(configuration.board, from: workspace.installation)
         let drivers = try DriverCatalog(installation: workspace.installation, packages: configuration.packages)
         let overrides = try Disks.overrides(disks, configuration: configuration, drivers: drivers,
