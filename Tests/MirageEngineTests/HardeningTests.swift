@@ -386,6 +386,28 @@ final class HardeningTests: XCTestCase {
         XCTAssertTrue(echoed.output.contains(workspace.image("hello").path), echoed.output)
     }
 
+    /// A folder whose name holds every byte the generated files must escape
+    /// (Swift, assembly, linker script, ninja, device tree, boot script,
+    /// shell): a quote, a backslash, an apostrophe, a dollar, a space, a
+    /// comma and a newline. examples/kv embeds a folder (crunch: .incbin)
+    /// and boots directly and through real U-Boot.
+    func testAFolderWithEveryAwkwardByteBuildsAndBoots() throws {
+        try requireSystemTests()
+        let parent = try Fixtures.temporaryFolder().appendingPathComponent("q\"b\\a'd $x,y z\nw")
+        let folder = try Fixtures.copy(example: "examples/kv", into: parent)
+        try FileManager.default.copyItem(at: Fixtures.installation.root.appendingPathComponent("examples/kv/htdocs"),
+                                         to: folder.appendingPathComponent("htdocs"))
+        let workspace = Workspace(installation: Fixtures.installation, directory: folder)
+        _ = try workspace.configure(target: "virt", keyValues: [:])
+        _ = try Builder(workspace: workspace).build()
+        let direct = try Runner(workspace: workspace).run(timeout: 120) { _ in }
+        XCTAssertTrue(direct.console.contains("hello.txt (30 bytes): Hello from a key-value store."), direct.console)
+        let uBoot = try Runner(workspace: workspace).run(timeout: 180, bootLoader: .uBoot) { _ in }
+        XCTAssertTrue(uBoot.console.contains("hello.txt (30 bytes)"), uBoot.console)
+        let build = try String(contentsOf: workspace.buildDirectory.appendingPathComponent("build.ninja"), encoding: .utf8)
+        XCTAssertFalse(build.contains(folder.path), "build.ninja names the unikernel's files relative to _build/")
+    }
+
     func testShellQuotingSurvivesTheShell() throws {
         for word in ["plain", "two words", "it's", "$HOME", "a,b", "back\\slash", "\"q\"", ""] {
             let echoed = try Fixtures.run("sh", ["-c", "printf '%s' \(shellQuoted(word))"])

@@ -23,7 +23,7 @@ final class KVConfigurationTests: XCTestCase {
     }
 
     func testTheEmbeddingAssemblyListsEachArchiveWithItsPathEscaped() {
-        let text = EmbeddedData.source(["files"], archives: [URL(fileURLWithPath: "/odd \"dir\"\\x/files.tar")])
+        let text = EmbeddedData.source(["files"], archives: ["/odd \"dir\"\\x/files.tar"])
         XCTAssert(text.contains(".global mirage_embedded_table"))
         XCTAssert(text.contains(".word embedded_name_0, embedded_start_0, embedded_end_0\n    .word 0, 0, 0"), text)
         XCTAssert(text.contains(".asciz \"files\""))

@@ -27,6 +27,11 @@ struct BuildPlan {
     let image: URL
     let rawImage: URL
     let map: URL
+    /// Where ninja runs, and the unikernel's folder: paths inside it are
+    /// written relative to the build folder (ninja cannot hold every byte a
+    /// folder's name may have, such as a newline).
+    let buildDirectory: URL
+    let unikernelDirectory: URL
 
     var swiftObject: URL { objects.appendingPathComponent("unikernel.o") }
     var noteObject: URL { objects.appendingPathComponent("manifest-note.o") }
@@ -54,7 +59,7 @@ struct BuildPlan {
             "  command = \(command([tools.cc.path] + asmFlags)) -c $in -o $out",
             "  description = as      $in",
             "rule ld",
-            "  command = \(command([tools.ld.path] + linkFlags + ["-T", linkerScript.path, "-Map", map.path])) -o $out $in \(command(libraries))",
+            "  command = \(command([tools.ld.path] + linkFlags + ["-T", local(linkerScript), "-Map", local(map)])) -o $out $in \(command(libraries))",
             "  description = ld      $out",
             "rule objcopy",
             "  command = \(command([tools.objcopy.path, "-O", "binary"])) $in $out",
@@ -80,9 +85,12 @@ struct BuildPlan {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// `url` relative to the build folder when it lies in the unikernel's folder.
+    func local(_ url: URL) -> String { MirageEngine.path(of: url, from: buildDirectory, within: unikernelDirectory) }
+
     /// A path in a build line: Ninja's escapes for `$`, space and `:`.
     func path(_ url: URL) -> String {
-        url.path.replacingOccurrences(of: "$", with: "$$").replacingOccurrences(of: " ", with: "$ ")
+        local(url).replacingOccurrences(of: "$", with: "$$").replacingOccurrences(of: " ", with: "$ ")
             .replacingOccurrences(of: ":", with: "$:")
     }
 

@@ -60,13 +60,15 @@ public struct Builder {
         if !embedded.isEmpty {
             let assembly = workspace.buildDirectory.appendingPathComponent(EmbeddedData.assemblyName)
             plan.embeddedArchives = try EmbeddedData.prepare(embedded, in: workspace.buildDirectory.appendingPathComponent("embedded"),
-                                                             assembly: assembly)
+                                                             assembly: assembly, seenFrom: workspace.buildDirectory, within: workspace.directory)
             plan.nativeSources.append(assembly)
         }
         try FileManager.default.createFolder(plan.objects)
         try FileManager.default.createFolder(workspace.distDirectory)
         // The manifest, as an ELF note that `inspect` reads back (not loaded, not in the .bin).
-        try writeIfChanged(ManifestNote.assembly(manifest: workspace.manifestFile), to: plan.manifestNote)
+        try writeIfChanged(ManifestNote.assembly(manifest: workspace.manifestFile,
+                                                 path: path(of: workspace.manifestFile, from: workspace.buildDirectory, within: workspace.directory)),
+                           to: plan.manifestNote)
         let ninjaFile = workspace.buildDirectory.appendingPathComponent("build.ninja")
         try writeIfChanged(plan.text, to: ninjaFile)
 
@@ -130,7 +132,8 @@ public struct Builder {
             objects: workspace.buildDirectory.appendingPathComponent("obj"),
             image: output.appendingPathComponent("\(configuration.name).elf"),
             rawImage: output.appendingPathComponent("\(configuration.name).bin"),
-            map: workspace.buildDirectory.appendingPathComponent("\(configuration.name).map"))
+            map: workspace.buildDirectory.appendingPathComponent("\(configuration.name).map"),
+            buildDirectory: workspace.buildDirectory, unikernelDirectory: workspace.directory)
     }
 
     /// Copies a built file into dist/ atomically, and only when its bytes changed.

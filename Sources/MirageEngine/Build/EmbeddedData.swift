@@ -24,7 +24,7 @@ public enum EmbeddedData {
             guard let path = device.parameters[parameter] else {
                 throw MirageError("\(place)the \(device.type) '\(device.name)' names no \(parameter) to embed")
             }
-            let directory = URL(fileURLWithPath: path, relativeTo: base).standardizedFileURL
+            let directory = resolvePath(path, in: base)
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
                 throw MirageError("\(place)the \(device.type) '\(device.name)' embeds the folder '\(path)', which does not exist",
@@ -93,7 +93,7 @@ public enum EmbeddedData {
     /// Packs each folder into `folder`/DEVICE.tar (rewritten only when its
     /// bytes change, so ninja reassembles only then) and writes the assembly
     /// that puts them in the image; returns the archives.
-    static func prepare(_ folders: [Folder], in folder: URL, assembly: URL) throws -> [URL] {
+    static func prepare(_ folders: [Folder], in folder: URL, assembly: URL, seenFrom base: URL, within root: URL) throws -> [URL] {
         try FileManager.default.createFolder(folder)
         var archives: [URL] = []
         for item in folders {
@@ -104,19 +104,19 @@ public enum EmbeddedData {
             _ = try writeIfChanged(try Data(contentsOf: staging), to: archive)
             archives.append(archive)
         }
-        _ = try writeIfChanged(source(folders.map(\.device), archives: archives), to: assembly)
+        _ = try writeIfChanged(source(folders.map(\.device), archives: archives.map { path(of: $0, from: base, within: root) }), to: assembly)
         return archives
     }
 
     /// The table {name, start, end} ending with zeros, then the names and the archives.
-    static func source(_ devices: [String], archives: [URL]) -> String {
+    static func source(_ devices: [String], archives: [String]) -> String {
         var text = "// The data mirage-config build embeds; build rewrites it.\n"
         text += "    .section .rodata.mirage_embedded, \"a\"\n    .balign 4\n    .global mirage_embedded_table\nmirage_embedded_table:\n"
         for index in devices.indices { text += "    .word embedded_name_\(index), embedded_start_\(index), embedded_end_\(index)\n" }
         text += "    .word 0, 0, 0\n"
         for (index, device) in devices.enumerated() {
             text += "embedded_name_\(index):\n    .asciz \"\(device)\"\n    .balign 4\n"
-            text += "embedded_start_\(index):\n    .incbin \"\(assemblyString(archives[index].path))\"\nembedded_end_\(index):\n    .balign 4\n"
+            text += "embedded_start_\(index):\n    .incbin \"\(assemblyString(archives[index]))\"\nembedded_end_\(index):\n    .balign 4\n"
         }
         return text
     }

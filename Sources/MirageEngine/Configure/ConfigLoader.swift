@@ -104,7 +104,7 @@ public struct ConfigLoader {
             guard remark.hasPrefix("package:") else { continue }
             let module = words[words.index(words.startIndex, offsetBy: 7)..<comment.lowerBound].trimmingCharacters(in: .whitespaces)
             let path = remark.dropFirst("package:".count).trimmingCharacters(in: .whitespaces)
-            let folder = URL(fileURLWithPath: path, relativeTo: directory).standardizedFileURL
+            let folder = resolvePath(path, in: directory)
             let package: DevicePackage
             do { package = try DevicePackage.load(from: folder) } catch let error as MirageError {
                 throw MirageError("the device package at '\(path)' cannot be used: \(error.message)", at: (displayName, index + 1),

@@ -81,7 +81,7 @@ public struct Workspace {
     func declaredDisks(_ configuration: ResolvedConfiguration) -> [String: String] {
         var disks: [String: String] = [:]
         for device in configuration.devices {
-            if let image = device.parameters["image"] { disks[device.name] = URL(fileURLWithPath: image, relativeTo: directory).standardizedFileURL.path }
+            if let image = device.parameters["image"] { disks[device.name] = resolvePath(image, in: directory).path }
         }
         return disks
     }

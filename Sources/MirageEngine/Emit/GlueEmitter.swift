@@ -30,7 +30,7 @@ public struct GlueEmitter {
         """
         for key in configuration.keys {
             let doc = "\(key.doc) (\(key.stage == .boot ? "boot-time" : "configure-time") key --\(key.name), declared at \(key.declaredAt))"
-            text += "    /// \(doc.replacingOccurrences(of: "\n", with: " "))\n"
+            text += "    /// \(swiftComment(doc))\n"
             let declaration = key.stage == .boot ? "nonisolated(unsafe) static var" : "static let"
             text += "    \(declaration) \(GlueEmitter.swiftName(key.name)): \(swiftType(key.type)) = \(literal(key))\n"
         }
@@ -68,7 +68,7 @@ public struct GlueEmitter {
     func bringUp(_ device: ResolvedDevice) throws -> String {
         let driver = try drivers.driver(device.driver)
         let place = device.peripheral.map { " on \($0)" } ?? ""
-        var text = "    // \(device.type) '\(device.name)': \(device.driver)\(place), used at \(device.usedAt.joined(separator: ", "))\n"
+        var text = "    // \(swiftComment("\(device.type) '\(device.name)': \(device.driver)\(place), used at \(device.usedAt.joined(separator: ", "))"))\n"
         let template = GlueTemplate(driver: driver, device: device, configuration: configuration)
         text += try template.lines().map { "    " + $0 + "\n" }.joined()
         return text
@@ -229,6 +229,12 @@ struct GlueTemplate {
         MirageError("the driver '\(driver.name)' (\(driver.folder.appendingPathComponent(Driver.descriptorName).path)): \(text)",
                     fix: "see the glue placeholders in README.md, 'Adding a driver'")
     }
+}
+
+/// `text` on one line of a Swift comment: a line break (which would end the
+/// comment and make the rest code) becomes a space.
+func swiftComment(_ text: String) -> String {
+    String(text.unicodeScalars.map { $0 == "\n" || $0 == "\r" || $0 == "\u{2028}" || $0 == "\u{2029}" || $0 == "\u{85}" ? " " : Character($0) })
 }
 
 /// `text` as a Swift string literal that means exactly `text`, whatever it holds.

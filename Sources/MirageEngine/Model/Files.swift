@@ -76,3 +76,26 @@ public func requireWritableFile(_ url: URL, _ what: String) throws {
         throw MirageError("\(displayPath(folder.path)) is not writable, so \(what) cannot be written there", fix: "name a path in a folder you may write")
     }
 }
+
+/// `url`'s path as seen from the folder `base`: relative ("../x") when both
+/// lie in `within`, else absolute. Generated build files name the
+/// unikernel's own files so, and never hold the folder's path, whatever it
+/// holds (a quote, a dollar sign, a newline).
+func path(of url: URL, from base: URL, within: URL) -> String {
+    let target = url.standardizedFileURL.path, from = base.standardizedFileURL.path, root = within.standardizedFileURL.path
+    guard target.hasPrefix(root + "/"), from == root || from.hasPrefix(root + "/") else { return target }
+    let targetParts = target.split(separator: "/", omittingEmptySubsequences: true)
+    let baseParts = from.split(separator: "/", omittingEmptySubsequences: true)
+    var common = 0
+    while common < min(targetParts.count, baseParts.count), targetParts[common] == baseParts[common] { common += 1 }
+    let ups = Array(repeating: "..", count: baseParts.count - common)
+    let parts = ups + targetParts[common...].map(String.init)
+    return parts.isEmpty ? "." : parts.joined(separator: "/")
+}
+
+/// `path` as the person meant it: absolute as it is, relative from the
+/// folder `folder` (taken as a folder even when its URL does not end in
+/// "/", which URL's relativeTo would read as a file and drop).
+func resolvePath(_ path: String, in folder: URL) -> URL {
+    URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: folder.path, isDirectory: true)).standardizedFileURL
+}

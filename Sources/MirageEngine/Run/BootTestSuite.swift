@@ -270,7 +270,7 @@ public struct BootTestSuite {
             // Named as config.swift names it, so checks find it by that name.
             let copy = scratch.appendingPathComponent(device.parameters["image"].map { URL(fileURLWithPath: $0).lastPathComponent } ?? "\(device.name).img")
             if let image = device.parameters["image"] {
-                let original = URL(fileURLWithPath: image, relativeTo: directory)
+                let original = resolvePath(image, in: directory)
                 if FileManager.default.fileExists(atPath: original.path) { try FileManager.default.copyItem(at: original, to: copy) }
             }
             return "\(device.name)=\(copy.path)"

@@ -32,7 +32,7 @@ public enum Disks {
             let name = String(argument[..<equals]), path = String(argument[argument.index(after: equals)...])
             guard names.contains(name) else { throw MirageError("--disk \(argument): the unikernel has no block device '\(name)'", fix: known) }
             guard result[name] == nil else { throw MirageError("--disk names '\(name)' twice") }
-            result[name] = URL(fileURLWithPath: path, relativeTo: folder).standardizedFileURL
+            result[name] = resolvePath(path, in: folder)
         }
         return result
     }
@@ -76,7 +76,7 @@ public enum Disks {
                 throw MirageError("--log-writes \(argument): the unikernel has no block device '\(parts[0])'",
                                   fix: "its block devices: \(attached.map(\.device).joined(separator: ", "))")
             }
-            return (parts[0], URL(fileURLWithPath: parts[1], relativeTo: folder).standardizedFileURL)
+            return (parts[0], resolvePath(parts[1], in: folder))
         }
     }
 
@@ -101,7 +101,7 @@ public enum Disks {
                             overrides: [String: URL]) throws -> [DiskAttachment] {
         try diskDevices(configuration, drivers: drivers).map { device in
             let driver = try drivers.driver(device.driver)
-            let file = overrides[device.name] ?? device.parameters["image"].map { URL(fileURLWithPath: $0, relativeTo: folder).standardizedFileURL }
+            let file = overrides[device.name] ?? device.parameters["image"].map { resolvePath($0, in: folder) }
             guard let file else {
                 throw MirageError("the block device '\(device.name)' has no disk image",
                                   fix: "give one: run --disk \(device.name)=FILE, or image: \"FILE\" in config.swift's disk(...)")

@@ -97,7 +97,7 @@ public struct Runner {
         var backend = try QemuCommand.NetworkBackend.parse(network ?? "user", forwards: forwards)
         if purpose == .boot { try backend.checkHostPorts() }
         if case .datagram(let path) = backend {
-            backend = .datagram(path: URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL.path)
+            backend = .datagram(path: resolvePath(path, in: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).path)
         }
         var configured = try workspace.qemuCommand(configuration, board: board, deviceTree: workspace.deviceTreeBlob, disks: diskFiles,
                                                    network: backend)
