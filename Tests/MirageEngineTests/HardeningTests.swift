@@ -408,6 +408,37 @@ final class HardeningTests: XCTestCase {
         XCTAssertFalse(build.contains(folder.path), "build.ninja names the unikernel's files relative to _build/")
     }
 
+    /// Random text as a boot-time key arrives byte for byte on every boot
+    /// path: direct, real U-Boot over TFTP (virt), and from an SD card
+    /// through the H3's boot ROM, SPL and U-Boot (orangepi-pc). The keys go
+    /// in the device tree's /chosen/bootargs, never through U-Boot's shell.
+    func testRandomBootValuesArriveWholeOnEveryBootPath() throws {
+        try requireSystemTests()
+        var generator = SystemRandomNumberGenerator()
+        // Quotes, backslashes, dollars, tabs, controls, and beyond ASCII: the bytes a shell would take apart.
+        let alphabet = Array("\"'\\$`;&| \t\r\u{1}\u{1f}\u{7f}{}()=-,.aZ9éß世界🙂".unicodeScalars)
+        func randomValue(_ count: Int) -> String {
+            String(String.UnicodeScalarView((0..<count).map { _ in alphabet.randomElement(using: &generator)! }))
+        }
+        func hex(_ text: String) -> String { text.utf8.map { String(format: "%02x", $0) }.joined() }
+        for (board, loader) in [("virt", Runner.BootLoader.direct), ("virt", .uBoot), ("orangepi-pc", .sdCard)] {
+            let workspace = Workspace(installation: Fixtures.installation, directory: try Fixtures.copy(example: "Tests/Fixtures/boot-arguments"))
+            _ = try workspace.configure(target: board, keyValues: [:])
+            _ = try Builder(workspace: workspace).build()
+            for length in [7, 1500] {
+                let value = randomValue(length)
+                let outcome = try Runner(workspace: workspace).run(bootArguments: ["--value=" + value], timeout: 240, bootLoader: loader) { _ in }
+                XCTAssertTrue(outcome.console.contains("value: " + hex(value) + "\n"),
+                              "\(board) \(loader.rawValue), \(length) characters: \(outcome.console.suffix(400))")
+            }
+            // Longer than the device tree region holds with U-Boot's room: refused on the host, at once.
+            let huge = String(repeating: "x", count: 70_000)
+            XCTAssertThrowsError(try Runner(workspace: workspace).run(bootArguments: ["--value=" + huge], timeout: 60, bootLoader: loader) { _ in }) {
+                XCTAssertTrue("\($0)".contains("dtb region"), "\($0)")
+            }
+        }
+    }
+
     func testShellQuotingSurvivesTheShell() throws {
         for word in ["plain", "two words", "it's", "$HOME", "a,b", "back\\slash", "\"q\"", ""] {
             let echoed = try Fixtures.run("sh", ["-c", "printf '%s' \(shellQuoted(word))"])

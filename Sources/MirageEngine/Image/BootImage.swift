@@ -57,7 +57,7 @@ public struct BootImage {
         let uImage = dist.appendingPathComponent("\(name).uImage"), dtb = dist.appendingPathComponent("\(name).dtb")
         let command = dist.appendingPathComponent("boot.cmd"), script = dist.appendingPathComponent("boot.scr")
         try makeUImage(raw, name: name, board: board, to: uImage)
-        try writeIfChanged(try Data(contentsOf: workspace.deviceTreeBlob), to: dtb)
+        try writeIfChanged(try deviceTree(board: board, bootArguments: nil), to: dtb)
         try writeIfChanged(BootImage.bootCommands(configuration, board: board, dtbAddress: dtbRegion.base), to: command)
         try makeScript(command, name: name, to: script)
         let dhcpName = dist.appendingPathComponent("boot.scr.uimg")
@@ -97,9 +97,9 @@ public struct BootImage {
         let name = configuration.name
         let environment = ["MTOOLS_SKIP_CHECK": "1", "TZ": "UTC"]
         try makeUImage(raw, name: name, board: board, to: staging.appendingPathComponent("\(name).uImage"))
-        try Data(contentsOf: workspace.deviceTreeBlob).write(to: staging.appendingPathComponent("\(name).dtb"))
+        try deviceTree(board: board, bootArguments: bootArguments).write(to: staging.appendingPathComponent("\(name).dtb"))
         let dtbAddress = board.memory.reserved("dtb")?.base ?? board.memory.ram.base
-        try BootImage.bootCommands(configuration, board: board, dtbAddress: dtbAddress, bootArguments: bootArguments, from: .bootPartition)
+        try BootImage.bootCommands(configuration, board: board, dtbAddress: dtbAddress, from: .bootPartition)
             .write(to: staging.appendingPathComponent("boot.cmd"), atomically: true, encoding: .utf8)
         try makeScript(staging.appendingPathComponent("boot.cmd"), name: name, to: staging.appendingPathComponent("boot.scr"))
         let files = ["boot.scr", "boot.cmd", "\(name).uImage", "\(name).dtb"].map { staging.appendingPathComponent($0) }
@@ -142,43 +142,58 @@ public struct BootImage {
         let board = try Board.load(configuration.board, from: workspace.installation)
         let written = try write(.uimage)
         try FileManager.default.createFolder(folder)
-        for file in written where ["uImage", "dtb"].contains(file.pathExtension) {
+        for file in written where file.pathExtension == "uImage" {
             try Data(contentsOf: file).write(to: folder.appendingPathComponent(file.lastPathComponent))
         }
+        try deviceTree(board: board, bootArguments: bootArguments).write(to: folder.appendingPathComponent("\(configuration.name).dtb"))
         guard let dtbRegion = board.memory.reserved("dtb") else { return }
         let command = folder.appendingPathComponent("boot.cmd")
-        try BootImage.bootCommands(configuration, board: board, dtbAddress: dtbRegion.base, bootArguments: bootArguments)
+        try BootImage.bootCommands(configuration, board: board, dtbAddress: dtbRegion.base)
             .write(to: command, atomically: true, encoding: .utf8)
         try makeScript(command, name: configuration.name, to: folder.appendingPathComponent("boot.scr.uimg"))
     }
 
-    /// The readable boot script: the configured boot-time keys as bootargs,
-    /// the image and the device tree fetched over TFTP or from the boot
-    /// partition, bootm. The device tree goes to the board's reserved dtb
-    /// region, where fdt_high=0xffffffff leaves it.
+    /// The device tree a boot loader starts the image with: the configured
+    /// one, with `bootArguments` as /chosen/bootargs when given (this boot's
+    /// keys). The keys travel there, byte for byte, never through U-Boot's
+    /// shell, which undoes quoting. It must leave U-Boot the room it edits
+    /// the tree in (CONFIG_SYS_FDT_PAD) within the board's dtb region, or
+    /// U-Boot resets and starts again, for ever.
+    func deviceTree(board: Board, bootArguments: String?) throws -> Data {
+        var dtb = try Runner(workspace: workspace).readDeviceTree()
+        if let bootArguments { dtb = try DeviceTreeBlob.settingBootArguments(dtb, to: bootArguments) }
+        if let region = board.memory.reserved("dtb"), UInt64(dtb.count) + BootImage.uBootTreePad > region.size {
+            throw MirageError("the device tree with these boot arguments is \(dtb.count) bytes; with the \(BootImage.uBootTreePad) bytes U-Boot adds, larger than the \(region.size)-byte dtb region of targets/\(board.name).yaml",
+                              fix: "give shorter boot-time values, or enlarge memory.reserved's dtb region")
+        }
+        return dtb
+    }
+
+    /// What U-Boot adds to a device tree it edits in place (its CONFIG_SYS_FDT_PAD).
+    static let uBootTreePad: UInt64 = 0x3000
+
+    /// The readable boot script: the image and the device tree fetched over
+    /// TFTP or from the boot partition, bootm. The boot-time keys are in the
+    /// device tree's /chosen/bootargs; U-Boot keeps them there unless its
+    /// `bootargs` variable is set (setenv bootargs ... at its prompt), which
+    /// replaces them. The device tree goes to the board's reserved dtb region,
+    /// where fdt_high=0xffffffff leaves it.
     static func bootCommands(_ configuration: ResolvedConfiguration, board: Board, dtbAddress: UInt64,
-                             bootArguments: String? = nil, from source: Source = .tftp) -> String {
-        let bootArguments = bootArguments
-            ?? BootArgumentQuoting.commandLine(configuration.keys.filter { $0.stage == .boot }.map { ($0.name, $0.value) })
+                             from source: Source = .tftp) -> String {
         let dtb = "0x" + String(dtbAddress, radix: 16)
         // The device tree stays where it is loaded (fdt_high), in the board's dtb region.
         let fetch = source == .tftp ? "tftpboot" : "load ${devtype} ${devnum}:${distro_bootpart}"
         return """
         # Boots the unikernel '\(configuration.name)' on \(board.name) through U-Boot.
         # Generated by mirage-config image; boot.scr is this, made with mkimage -T script.
-        # Boot-time keys: change bootargs here, or at U-Boot's prompt with setenv.
-        setenv bootargs \(hushQuoted(bootArguments))
+        # Boot-time keys are in \(configuration.name).dtb's /chosen/bootargs, byte for byte;
+        # setenv bootargs at U-Boot's prompt replaces them.
         setenv fdt_high 0xffffffff
         \(fetch) ${kernel_addr_r} \(configuration.name).uImage
         \(fetch) \(dtb) \(configuration.name).dtb
         bootm ${kernel_addr_r} - \(dtb)
 
         """
-    }
-
-    /// A word for U-Boot's hush shell: single-quoted, so `$` and `"` stand as they are.
-    static func hushQuoted(_ text: String) -> String {
-        "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
     /// mkimage, with its timestamps fixed.
