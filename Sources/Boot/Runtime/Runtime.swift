@@ -88,6 +88,11 @@ public enum Runtime {
         return false
     }
 
+    /// The CPU's cycle counter (PMCCNTR, started at reset; it wraps). Under
+    /// QEMU it counts nanoseconds of 1 GHz, or guest instructions with
+    /// `-icount shift=0`, on the CPUs QEMU gives a counter (Cortex-A15, A7).
+    public static var cycles: UInt32 { boot_cycles() }
+
     /// Ends the unikernel with `status` (qemu exits with it).
     public static func exit(_ status: Int32) -> Never {
         boot_exit(status)
