@@ -141,12 +141,15 @@ final class ToolRun: @unchecked Sendable {
 }
 
 /// Processes whose command line contains `text` (from /proc).
+/// The processes whose command line names `text` or that run in a folder whose path holds it
+/// (build.ninja names the job's files relative to _build, so a compiler's arguments may not).
 func processes(containing text: String) -> [String] {
     let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
     return entries.compactMap { pid -> String? in
         guard Int(pid) != nil, let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }
         let line = String(decoding: data.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
-        return line.contains(text) ? "\(pid): \(line)" : nil
+        let folder = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd")) ?? ""
+        return line.contains(text) || folder.contains(text) ? "\(pid): \(line)" : nil
     }
 }
 
