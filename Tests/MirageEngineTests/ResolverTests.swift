@@ -1,6 +1,7 @@
 import MirageConfig
 @testable import MirageEngine
 import XCTest
+import Yams
 
 final class ResolverTests: XCTestCase {
     func resolve(_ graph: ConfigModel.Graph, on target: String, keys: [String: String] = [:]) throws -> ResolvedConfiguration {
@@ -73,6 +74,43 @@ final class ResolverTests: XCTestCase {
         XCTAssertTrue(bad.contains("config.swift:4: error: key 'count' does not take --count five: it is a whole number"), bad)
         let unknown = errorText { _ = try self.resolve(graph, on: "virt", keys: ["colour": "red"]) }
         XCTAssertTrue(unknown.contains("declares no key 'colour'") && unknown.contains("--message, --count") || unknown.contains("--count, --message"), unknown)
+    }
+
+    /// A board is checked against what its drivers read (their `node:`), as
+    /// Zephyr checks a devicetree against its bindings: a `reg` one cell
+    /// short is refused at configure, naming the board file and the node.
+    func testABoardNodeThatLacksWhatItsDriverReadsIsRefused() throws {
+        let file = Fixtures.installation.targetsDirectory.appendingPathComponent("virt.yaml")
+        let text = try String(contentsOf: file, encoding: .utf8)
+        func resolveOnVirt(_ change: (String) -> String) -> String {
+            errorText {
+                let board = try YAMLDecoder().decode(Board.self, from: change(text))
+                _ = try Resolver(graph: Fixtures.graph([defaultConsole, defaultClock]), board: board, drivers: Fixtures.drivers,
+                                 target: "virt").resolve()
+            }
+        }
+        let shortReg = resolveOnVirt { $0.replacingOccurrences(of: "reg: [0x09000000, 0x1000]", with: "reg: [0x09000000]") }
+        XCTAssertTrue(shortReg.contains("targets/virt.yaml: the node serial@9000000 (uart0) lacks what the driver pl011 reads: reg needs 1 window(s)"), shortReg)
+        XCTAssertTrue(shortReg.contains("it has 1 cell(s)"), shortReg)
+        let oneInterrupt = resolveOnVirt { $0.replacingOccurrences(of: "interrupts: [1, 13, 0x104, 1, 14, 0x104, 1, 11, 0x104, 1, 10, 0x104]",
+                                                                   with: "interrupts: [1, 13, 0x104]") }
+        XCTAssertTrue(oneInterrupt.contains("the node timer (timer) lacks what the driver generic-timer reads: interrupts needs 2 interrupt(s) of 3 cell(s)"),
+                      oneInterrupt)
+        let noCells = resolveOnVirt { $0.replacingOccurrences(of: "\"#interrupt-cells\": 3, ", with: "") }
+        XCTAssertTrue(noCells.contains("the property #interrupt-cells is missing"), noCells)
+    }
+
+    /// Every board gives every driver that binds to its hardware what it reads.
+    func testEveryBoardGivesItsDriversWhatTheyRead() {
+        for board in Fixtures.boards {
+            for peripheral in board.peripherals {
+                for driver in Fixtures.drivers.drivers where peripheral.compatible.contains(where: driver.compatible.contains) {
+                    XCTAssertEqual(driver.node.shortfalls(of: peripheral, on: board), [], "\(board.name)'s \(peripheral.name) for \(driver.name)")
+                }
+            }
+        }
+        XCTAssertTrue(Fixtures.drivers.drivers.filter(\.drivesHardware).allSatisfy { $0.node.reg > 0 || $0.node.interrupts > 0 },
+                      "every hardware driver says what it reads from its node")
     }
 
     func testUnknownTargetListsKnownBoards() {

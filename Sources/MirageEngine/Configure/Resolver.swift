@@ -156,7 +156,7 @@ public struct Resolver {
                 if let owner = owners[peripheral.name], candidates.count == 1 {
                     return .failed(taken(peripheral, by: owner, wantedBy: name))
                 }
-                if owners[peripheral.name] == nil { return .bound(Binding(driver: driver, peripheral: peripheral)) }
+                if owners[peripheral.name] == nil { return checked(Binding(driver: driver, peripheral: peripheral)) }
             }
             if optional { return .omitted }
             let offers = offered(type)
@@ -173,7 +173,7 @@ public struct Resolver {
             }
             guard driver.drivesHardware else { return .bound(Binding(driver: driver, peripheral: nil)) }
             let fitting = board.peripherals.filter { peripheral in peripheral.compatible.contains { driver.compatible.contains($0) } }
-            if let free = fitting.first(where: { owners[$0.name] == nil }) { return .bound(Binding(driver: driver, peripheral: free)) }
+            if let free = fitting.first(where: { owners[$0.name] == nil }) { return checked(Binding(driver: driver, peripheral: free)) }
             if optional { return .omitted }
             if let last = fitting.last, let owner = owners[last.name] { return .failed(taken(last, by: owner, wantedBy: name)) }
             let offers = offered(type)
@@ -183,6 +183,17 @@ public struct Resolver {
         case .match:
             return .failed(MirageError("internal error: an unresolved match", at: location(place)))   // choose(_:) resolves matches first
         }
+    }
+
+    /// The binding, or the board's fault if its node lacks what the driver
+    /// reads (its descriptor's `node:`): the driver would stop at boot.
+    func checked(_ binding: Binding) -> BindOutcome {
+        guard let peripheral = binding.peripheral else { return .bound(binding) }
+        let shortfalls = binding.driver.node.shortfalls(of: peripheral, on: board)
+        guard !shortfalls.isEmpty else { return .bound(binding) }
+        return .failed(MirageError("\(board.file): the node \(peripheral.node) (\(peripheral.name)) lacks what the driver \(binding.driver.name) reads: "
+                                   + shortfalls.joined(separator: "; "),
+                                   fix: "complete the node in \(board.file) (see node: in \(binding.driver.name)'s \(Driver.descriptorName))"))
     }
 
     func taken(_ peripheral: Board.Peripheral, by owner: String, wantedBy name: String) -> MirageError {

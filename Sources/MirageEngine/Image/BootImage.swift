@@ -50,7 +50,7 @@ public struct BootImage {
 
     func uImage(_ configuration: ResolvedConfiguration, board: Board, raw: URL) throws -> [URL] {
         guard let dtbRegion = board.memory.reserved("dtb") else {
-            throw MirageError("targets/\(board.name).yaml reserves no dtb region for the boot loader to put the device tree in")
+            throw MirageError("\(board.file) reserves no dtb region for the boot loader to put the device tree in")
         }
         let dist = workspace.distDirectory
         let name = configuration.name
@@ -71,7 +71,7 @@ public struct BootImage {
     /// QEMU's SD card wants.
     public func sdCard(_ configuration: ResolvedConfiguration, board: Board, raw: URL, bootArguments: String?, to card: URL) throws {
         guard let layout = board.sdCard else {
-            throw MirageError("the \(board.name) board boots from no SD card", fix: "targets/\(board.name).yaml has no sd-card: section")
+            throw MirageError("the \(board.name) board boots from no SD card", fix: "\(board.file) has no sd-card: section")
         }
         let uBoot = try Data(contentsOf: try layout.uBootFile(in: workspace.installation))
         if let problem = SunxiBootImage.problem(with: uBoot) {
@@ -163,7 +163,7 @@ public struct BootImage {
         var dtb = try Runner(workspace: workspace).readDeviceTree()
         if let bootArguments { dtb = try DeviceTreeBlob.settingBootArguments(dtb, to: bootArguments) }
         if let region = board.memory.reserved("dtb"), UInt64(dtb.count) + BootImage.uBootTreePad > region.size {
-            throw MirageError("the device tree with these boot arguments is \(dtb.count) bytes; with the \(BootImage.uBootTreePad) bytes U-Boot adds, larger than the \(region.size)-byte dtb region of targets/\(board.name).yaml",
+            throw MirageError("the device tree with these boot arguments is \(dtb.count) bytes; with the \(BootImage.uBootTreePad) bytes U-Boot adds, larger than the \(region.size)-byte dtb region of \(board.file)",
                               fix: "give shorter boot-time values, or enlarge memory.reserved's dtb region")
         }
         return dtb

@@ -144,12 +144,30 @@ public struct Board: Codable {
         let files = try FileManager.default.contentsOfDirectory(at: installation.targetsDirectory, includingPropertiesForKeys: nil)
             .filter { $0.pathExtension == "yaml" }
             .sorted { $0.lastPathComponent < $1.lastPathComponent }
-        return try files.map { try decodeYAML(Board.self, from: $0) }
+        return try files.map { file in
+            let board = try decodeYAML(Board.self, from: file)
+            guard board.name + ".yaml" == file.lastPathComponent else {
+                throw MirageError("\(displayPath(file.path)) describes the board '\(board.name)'", fix: "name the file \(board.name).yaml, or the board \(file.deletingPathExtension().lastPathComponent)")
+            }
+            return board
+        }
     }
 
     public func peripheral(named name: String) -> Peripheral? { peripherals.first { $0.name == name } }
 
     public var interruptController: Peripheral? { peripherals.first { $0.isInterruptController } }
+
+    /// Cells in one interrupt specifier: the interrupt controller's `#interrupt-cells` (1 when it does not say).
+    public var interruptCellsPerSpecifier: Int {
+        if case .cells(let cells)? = interruptController?.properties?["#interrupt-cells"], let count = cells.first { return Int(count) }
+        return 1
+    }
+
+    /// Cells in one `reg` window: the device tree's root has `#address-cells` and `#size-cells` of 1.
+    public static let cellsPerRegisterWindow = 2
+
+    /// The file it is read from, as messages name it (Board.all checks the name).
+    public var file: String { "targets/\(name).yaml" }
 }
 
 /// A device-tree property value as a file in targets/ writes it.

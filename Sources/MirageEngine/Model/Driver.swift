@@ -44,13 +44,16 @@ public struct Driver: Decodable {
     /// C symbols it defines that other code may need, each with the fix to
     /// give when an image that lacks the driver fails to link for want of it.
     public let symbols: [String: String]
+    /// What it reads from its device-tree node; configure refuses a board
+    /// whose node lacks it (as Zephyr's bindings mark properties required).
+    public let node: NodeRequirements
     /// The folder it was read from.
     public private(set) var folder: URL = URL(fileURLWithPath: "/")
 
     public var drivesHardware: Bool { !compatible.isEmpty }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case name, provides, compatible, type, sources, uses, qemu, glue, stdout, symbols
+        case name, provides, compatible, type, sources, uses, qemu, glue, stdout, symbols, node
         case diskSize = "disk-size"
         case diskAccess = "disk-access"
         case embeds
@@ -101,6 +104,47 @@ public struct Driver: Decodable {
         diskSize = try container.decodeIfPresent(DiskSizeRule.self, forKey: .diskSize) ?? .any
         diskAccess = try container.decodeIfPresent(DiskAccess.self, forKey: .diskAccess) ?? .readWrite
         embeds = try container.decodeIfPresent(String.self, forKey: .embeds)
+        node = try container.decodeIfPresent(NodeRequirements.self, forKey: .node) ?? NodeRequirements()
+    }
+
+    /// What a driver reads from its node: `node: {reg: 2, interrupts: 1, properties: [clock-frequency]}`.
+    public struct NodeRequirements: Decodable, Equatable {
+        /// Register windows (an address and a size each) in `reg`.
+        public var reg = 0
+        /// Interrupt specifiers in `interrupts`, each as long as the board's
+        /// interrupt controller's `#interrupt-cells`.
+        public var interrupts = 0
+        /// Other properties it cannot do without.
+        public var properties: [String] = []
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case reg, interrupts, properties }
+
+        init() {}
+
+        public init(from decoder: Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            reg = try container.decodeIfPresent(Int.self, forKey: .reg) ?? 0
+            interrupts = try container.decodeIfPresent(Int.self, forKey: .interrupts) ?? 0
+            properties = try container.decodeIfPresent([String].self, forKey: .properties) ?? []
+        }
+
+        /// What `peripheral` on `board` lacks of these, one phrase each.
+        public func shortfalls(of peripheral: Board.Peripheral, on board: Board) -> [String] {
+            var found: [String] = []
+            let regCells = peripheral.reg?.count ?? 0
+            if regCells < reg * Board.cellsPerRegisterWindow || regCells % Board.cellsPerRegisterWindow != 0 {
+                found.append("reg needs \(reg) window(s) of an address and a size (\(reg * Board.cellsPerRegisterWindow) cells), it has \(regCells) cell(s)")
+            }
+            let interruptCells = peripheral.interrupts?.count ?? 0
+            let perInterrupt = board.interruptCellsPerSpecifier
+            if interruptCells < interrupts * perInterrupt || (perInterrupt > 0 && interruptCells % perInterrupt != 0) {
+                found.append("interrupts needs \(interrupts) interrupt(s) of \(perInterrupt) cell(s) (#interrupt-cells of \(board.interruptController?.name ?? "the interrupt controller")), it has \(interruptCells) cell(s)")
+            }
+            for property in properties where peripheral.properties?[property] == nil {
+                found.append("the property \(property) is missing")
+            }
+            return found
+        }
     }
 
     public static let descriptorName = "driver.yaml"
@@ -110,6 +154,9 @@ public struct Driver: Decodable {
     static func load(from folder: URL) throws -> Driver {
         let file = folder.appendingPathComponent(descriptorName)
         try checkFields(of: file, allowed: CodingKeys.allCases.map(\.rawValue))
+        if let node = yamlMapping(file)?["node"] as? [String: Any] {
+            try checkFields(node, in: file, allowed: NodeRequirements.CodingKeys.allCases.map(\.rawValue), place: " in node")
+        }
         var driver = try decodeYAML(Driver.self, from: file)
         driver.folder = folder
         if driver.provides != nil, driver.type == nil {
@@ -272,12 +319,12 @@ func checkFields(of file: URL, inEachOf list: String, allowed: [String]) throws 
     }
 }
 
-private func yamlMapping(_ file: URL) -> [String: Any]? {
+func yamlMapping(_ file: URL) -> [String: Any]? {
     guard let text = try? String(contentsOf: file, encoding: .utf8) else { return nil }
     return (try? Yams.load(yaml: text)) as? [String: Any]
 }
 
-private func checkFields(_ mapping: [String: Any], in file: URL, allowed: [String], place: String) throws {
+func checkFields(_ mapping: [String: Any], in file: URL, allowed: [String], place: String) throws {
     for field in mapping.keys.sorted() where !allowed.contains(field) {
         throw MirageError("\(displayPath(file.path)): unknown field '\(field)'\(place)", fix: "the fields are: \(allowed.joined(separator: ", "))")
     }

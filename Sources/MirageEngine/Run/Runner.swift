@@ -147,7 +147,7 @@ public struct Runner {
             dtb = try DeviceTreeBlob.settingChosen(dtb, property: "rng-seed", to: try Runner.freshSeed())
         }
         if let region = board.memory.reserved("dtb"), dtb.count > region.size {
-            throw MirageError("the device tree with these boot arguments is \(dtb.count) bytes, larger than the \(region.size)-byte dtb region of targets/\(board.name).yaml",
+            throw MirageError("the device tree with these boot arguments is \(dtb.count) bytes, larger than the \(region.size)-byte dtb region of \(board.file)",
                               fix: "give shorter boot-time values, or enlarge memory.reserved's dtb region")
         }
         let deviceTree: URL
