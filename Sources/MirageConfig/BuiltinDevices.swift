@@ -1,5 +1,7 @@
 // The device types and ready-made devices every board can offer. A new kind
-// of device adds a file like this one.
+// of device adds a file like this one; mirage-config reads the declarations
+// themselves (`list devices`, and what fits in an error), so nothing else
+// lists them.
 
 extension DeviceType {
     /// A text console: a UART on every board here.
@@ -50,23 +52,4 @@ public func sp804Timer(name: String = "clock", file: String = #filePath, line: I
 public func sunxiTimer(name: String = "clock", file: String = #filePath, line: Int = #line) -> Device {
     Device(.clock, name: name, implementation: .driver("sunxi-timer"), arguments: [defaultInterruptController],
            location: SourceLocation(file: file, line: line))
-}
-
-enum BuiltinDevices {
-    nonisolated(unsafe) static var registered = false
-
-    static func registerAll() {
-        guard !registered else { return }
-        registered = true
-        for name in ["defaultConsole", "pl011Console()", "ns16550Console()"] { Catalog.register(name, makes: .console) }
-        for name in ["defaultClock", "genericTimer()", "sp804Timer()", "sunxiTimer()"] { Catalog.register(name, makes: .clock) }
-        Catalog.register("defaultInterruptController", makes: .interruptController)
-        for name in ["defaultEntropy", "entropy(sources:)"] { Catalog.register(name, makes: .entropy) }
-        for name in ["virtioRNG()", "deviceTreeSeed", "jitter(clock:)"] { Catalog.register(name, makes: .entropySource) }
-        Catalog.register("disk(_:image:size:create:)", makes: .block)
-        for name in ["crunch(_:)", "tarStore(on:)"] { Catalog.register(name, makes: .kv) }
-        Catalog.register("littlefsStore(on:)", makes: .kvWriter)
-        Catalog.register("defaultNetwork", makes: .network)
-        Catalog.register("genericStack(network:address:random:)", makes: .stack)
-    }
 }

@@ -32,19 +32,19 @@ enum Diagnostics {
     }
 }
 
-/// The DSL's own index of device constructors, used to say what would fit.
+/// The DSL's constructors, to say what would fit. mirage-config reads them
+/// from the DSL's declarations and those of the device packages config.swift
+/// imports (no list is kept by hand) and passes them in
+/// `constructorsVariable`, one `TYPE<tab>CONSTRUCTOR` line each.
 public enum Catalog {
-    nonisolated(unsafe) static var constructorsByType: [DeviceType: [String]] = [:]
-
-    /// Records that `constructor` (as written in config.swift) makes a device
-    /// of `type`, so errors can suggest it.
-    public static func register(_ constructor: String, makes type: DeviceType) {
-        constructorsByType[type, default: []].append(constructor)
-    }
+    public static let constructorsVariable = "MIRAGE_CONFIG_CONSTRUCTORS"
 
     static func constructors(for type: DeviceType) -> String {
-        BuiltinDevices.registerAll()
-        let names = constructorsByType.keys.filter { $0.fits(type) }.sorted { $0.name < $1.name }.flatMap { constructorsByType[$0] ?? [] }
+        let lines = (ProcessInfo.processInfo.environment[constructorsVariable] ?? "").split(separator: "\n")
+        let names = lines.compactMap { line -> String? in
+            let fields = line.split(separator: "\t", maxSplits: 1).map(String.init)
+            return fields.count == 2 && fields[0] == type.name ? fields[1] : nil
+        }
         return names.isEmpty ? "none known for \(type)" : names.joined(separator: ", ")
     }
 

@@ -40,7 +40,7 @@ final class ConfigLoaderTests: XCTestCase {
         """)
         let text = errorText { _ = try loader.load() }
         XCTAssertTrue(text.contains("config.swift:5: error: 'Hello' expects a console as its 1st device, but got the clock 'clock'"), text)
-        XCTAssertTrue(text.contains("devices that fit: defaultConsole, pl011Console(), ns16550Console()"), text)
+        XCTAssertTrue(text.contains("devices that fit: defaultConsole, pl011Console(name:), ns16550Console(name:)"), text)
     }
 
     /// A job that writes takes `.kvWriter`: a read-only store is refused at
@@ -55,7 +55,7 @@ final class ConfigLoaderTests: XCTestCase {
         """)
         let text = errorText { _ = try loader.load() }
         XCTAssertTrue(text.contains("config.swift:5: error: 'Counter' expects a kv-writer as its 2nd device, but got the kv 'kv'"), text)
-        XCTAssertTrue(text.contains("devices that fit: littlefsStore(on:)"), text)
+        XCTAssertTrue(text.contains("devices that fit: littlefsStore(on:name:)"), text)
         var reader = try self.loader(for: """
         import MirageConfig
         let main = Job("Reader", needs: .console, .kv)

@@ -82,7 +82,8 @@ public struct ConfigLoader {
             libraries.append(try buildLibrary(named: package.name, sources: swiftSources(in: package.dslSources),
                                               hash: packageHash, linking: [libraries[0]]))
         }
-        let graph = try evaluate(libraries: libraries, output: cached)
+        let declarations = try DSLDeclarations.read(installation: installation, packages: packages)
+        let graph = try evaluate(libraries: libraries, declarations: declarations, output: cached)
         evaluated = true
         return Loaded(graph: graph, packages: packages)
     }
@@ -95,7 +96,7 @@ public struct ConfigLoader {
 
     /// The device packages config.swift imports: `import NAME // package: PATH`,
     /// PATH relative to config.swift's folder.
-    func packageImports(in source: String) throws -> [DevicePackage] {
+    public func packageImports(in source: String) throws -> [DevicePackage] {
         var packages: [DevicePackage] = []
         for (index, line) in source.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let words = line.trimmingCharacters(in: .whitespaces)
@@ -196,7 +197,7 @@ public struct ConfigLoader {
     }
 
     /// Compiles config.swift against the libraries and runs it.
-    func evaluate(libraries: [Library], output: URL) throws -> ConfigModel.Graph {
+    func evaluate(libraries: [Library], declarations: DSLDeclarations, output: URL) throws -> ConfigModel.Graph {
         let work = buildDirectory.appendingPathComponent("cache")
         try FileManager.default.createFolder(work)
         // Names of this process's own, so that two configures at once do not collide.
@@ -215,8 +216,12 @@ public struct ConfigLoader {
         let temporary = output.appendingPathExtension(uniqueSuffix)
         ChildProcesses.temporary(temporary)
         defer { ChildProcesses.removeTemporary(temporary) }
+        let constructors = declarations.types.map { type in
+            declarations.constructors(fitting: type.name).map { "\(type.name)\t\($0.name)" }.joined(separator: "\n")
+        }.filter { !$0.isEmpty }.joined(separator: "\n")
         // No backtrace: a failed check in config.swift is reported as its file, line and message.
         let run = try Shell.run(program, [], in: directory, environment: [ConfigModel.outputVariable: temporary.path,
+                                                                          ConfigModel.constructorsVariable: constructors,
                                                                           "SWIFT_BACKTRACE": "enable=no"],
                                 timeout: evaluationTimeout)
         if run.timedOut {

@@ -11,6 +11,9 @@ public enum ConfigModel {
     /// The environment variable through which the tool tells the evaluated
     /// config.swift where to write its graph (MirageConfig's `ConfigurationGraph.outputVariable`).
     public static let outputVariable = "MIRAGE_CONFIG_GRAPH_OUTPUT"
+    /// Where mirage-config tells config.swift the constructors that make each
+    /// device type (MirageConfig's `Catalog.constructorsVariable`): `TYPE<tab>CONSTRUCTOR` lines.
+    public static let constructorsVariable = "MIRAGE_CONFIG_CONSTRUCTORS"
 
     public struct Graph: Decodable {
         public let formatVersion: Int
