@@ -26,6 +26,20 @@ final class ExtensionTests: XCTestCase {
         XCTAssertThrowsError(try Fixtures.drivers.driver("software-watchdog"), "only configs that import the package see its driver")
     }
 
+    /// Hardware lives in board, qemu-profile and driver data: the engine's
+    /// Swift names no SoC's firmware and no qemu device.
+    func testTheEngineNamesNoFirmwareAndNoQemuDevice() throws {
+        let files = FileManager.default.enumerator(at: root.appendingPathComponent("Sources/MirageEngine"), includingPropertiesForKeys: nil)!
+        for case let file as URL in files where file.pathExtension == "swift" {
+            let code = try String(contentsOf: file, encoding: .utf8).split(separator: "\n")
+                .filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("//") }
+            let text = code.joined(separator: "\n")
+            for word in ["u-boot-sunxi", "virtio-net-device", "virtio-blk-device", "virtio-rng-device", "allwinner-", "Cubieboard/"] {
+                XCTAssertFalse(text.contains(word), "\(file.lastPathComponent) names \(word)")
+            }
+        }
+    }
+
     func testConfigUsingThePackageResolvesOnEveryBoard() throws {
         let folder = try Fixtures.temporaryFolder().appendingPathComponent("uses-package")
         try FileManager.default.copyItem(at: root.appendingPathComponent("examples/uses-package"), to: folder)

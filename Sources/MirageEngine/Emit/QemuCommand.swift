@@ -155,7 +155,7 @@ public struct QemuCommand {
             // U-Boot as the firmware; its network after the unikernel's own virtio
             // devices, so that they keep the transports the device tree names.
             return arguments + ["-bios", firmware] + attachments + profile.arguments + extraArguments
-                + ["-netdev", "user,id=boot,tftp=\(QemuCommand.optionValue(folder.path))", "-device", "virtio-net-device,netdev=boot"]
+                + ["-netdev", "user,id=boot,tftp=\(QemuCommand.optionValue(folder.path))"] + (profile.uBootNetwork ?? [])
         }
         if let card = sdCard {
             // snapshot=on: what U-Boot writes (its environment) does not reach the image.

@@ -73,10 +73,7 @@ public struct BootImage {
         guard let layout = board.sdCard else {
             throw MirageError("the \(board.name) board boots from no SD card", fix: "\(board.file) has no sd-card: section")
         }
-        let uBoot = try Data(contentsOf: try layout.uBootFile(in: workspace.installation))
-        if let problem = SunxiBootImage.problem(with: uBoot) {
-            throw MirageError("the board's U-Boot will not boot: \(problem)", fix: "run scripts/setup again to fetch u-boot-sunxi")
-        }
+        let uBoot = try layout.checkedUBoot(in: workspace.installation)
         let partitionStart: UInt64 = 1 << 20
         guard layout.offset >= 512, layout.offset + UInt64(uBoot.count) <= partitionStart else {
             throw MirageError("the board's U-Boot (\(uBoot.count) bytes at \(layout.offset)) does not fit below the boot partition at 1 MiB")

@@ -40,7 +40,7 @@ public enum Checkup {
                 line(existing(uBoot), "U-Boot for \(board.name)", "apt-get install u-boot-qemu")
             }
             if let card = board.sdCard {
-                line(try? card.uBootFile(in: installation), "U-Boot with SPL for \(board.name)'s SD card", "run scripts/setup (it fetches Debian's u-boot-sunxi:armhf)")
+                line(try? card.uBootFile(in: installation), "U-Boot with SPL for \(board.name)'s SD card", "run scripts/setup (it fetches the boards' firmware)")
             }
         }
         line(findInPath("sfdisk"), "sfdisk (SD card images)", "apt-get install fdisk")

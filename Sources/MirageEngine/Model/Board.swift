@@ -30,24 +30,50 @@ public struct Board: Codable {
 
     /// The boot loader an SD card carries, and where on the card.
     public struct SDCard: Codable {
-        /// The U-Boot image with its SPL; `{u-boot-sunxi}` is where scripts/setup unpacks Debian's u-boot-sunxi.
+        /// The U-Boot image with its SPL; `{firmware}` is the folder scripts/setup
+        /// unpacks the boards' firmware into (.build/firmware).
         public let uBoot: String
         /// Its byte offset on the card (8 KiB on sunxi: the boot ROM reads it there).
         public let offset: UInt64
+        /// The header the board's boot ROM checks before it runs the loader,
+        /// checked before a card is made: `egon` (Allwinner's eGON.BT0).
+        public let bootHeader: BootHeader?
 
         enum CodingKeys: String, CodingKey {
             case uBoot = "u-boot"
             case offset
+            case bootHeader = "boot-header"
+        }
+
+        public enum BootHeader: String, Codable {
+            case egon
+
+            /// Why `loader` would not boot, or nil.
+            func problem(with loader: Data) -> String? {
+                switch self {
+                case .egon: return SunxiBootImage.problem(with: loader)
+                }
+            }
         }
 
         /// The U-Boot file, found.
         public func uBootFile(in installation: Installation) throws -> URL {
-            let path = uBoot.replacingOccurrences(of: "{u-boot-sunxi}",
-                                                  with: installation.root.appendingPathComponent(".build/firmware/u-boot-sunxi/usr/lib/u-boot").path)
+            let path = uBoot.replacingOccurrences(of: "{firmware}", with: installation.firmwareDirectory.path)
             guard FileManager.default.fileExists(atPath: path) else {
-                throw MirageError("the board's U-Boot for SD cards, \(path), is not there", fix: "run scripts/setup (it fetches Debian's u-boot-sunxi)")
+                throw MirageError("the board's U-Boot for SD cards, \(path), is not there", fix: "run scripts/setup (it fetches the boards' firmware)")
             }
             return URL(fileURLWithPath: path)
+        }
+
+        /// The U-Boot file, found and checked for the header the boot ROM wants.
+        public func checkedUBoot(in installation: Installation) throws -> Data {
+            let file = try uBootFile(in: installation)
+            let loader = try Data(contentsOf: file)
+            if let problem = bootHeader?.problem(with: loader) {
+                throw MirageError("the board's U-Boot, \(displayPath(file.path)), will not boot: \(problem)",
+                                  fix: "run scripts/setup again to fetch the boards' firmware")
+            }
+            return loader
         }
     }
 

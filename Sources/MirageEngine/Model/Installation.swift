@@ -15,6 +15,8 @@ public struct Installation {
     public var qemuDirectory: URL { root.appendingPathComponent("qemu") }
     public var dslSources: URL { root.appendingPathComponent("Sources/MirageConfig") }
     public var bootSources: URL { root.appendingPathComponent("Sources/Boot") }
+    /// Where scripts/setup unpacks the boards' firmware (U-Boot with its SPL for SD cards).
+    public var firmwareDirectory: URL { root.appendingPathComponent(".build/firmware") }
 
     public init(root: URL) { self.root = root }
 

@@ -13,6 +13,9 @@ public struct QemuProfile: Codable {
     /// The U-Boot that `run --boot-loader u-boot` starts as this machine's
     /// firmware (-bios), if there is one for it.
     public let uBoot: String?
+    /// The network card U-Boot fetches the image through over qemu's TFTP
+    /// (the backend's id is `boot`), added after the unikernel's own devices.
+    public let uBootNetwork: [String]?
     /// Whether QEMU emulates this machine's boot ROM, so that it boots from
     /// an SD card image as the real board does (`run --boot-loader sd-card`).
     public let bootsFromSDCard: Bool?
@@ -21,6 +24,7 @@ public struct QemuProfile: Codable {
         case machine, cpu, memory, arguments
         case rngSeed = "rng-seed"
         case uBoot = "u-boot"
+        case uBootNetwork = "u-boot-network"
         case bootsFromSDCard = "boots-from-sd-card"
     }
 
