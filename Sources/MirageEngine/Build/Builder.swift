@@ -46,15 +46,17 @@ public struct Builder {
 
     func buildImage(_ configuration: ResolvedConfiguration) throws -> Result {
         let installation = workspace.installation
-        let board = try Board.load(configuration.board, from: installation)
-        let toolchain = try Toolchain.load(configuration.toolchain, from: installation)
+        let board = configuration.boardDescription
+        guard let toolchain = configuration.toolchainDescription else {
+            throw MirageError("\(displayPath(workspace.configurationFile.path)) names no toolchain", fix: "run mirage-config configure again")
+        }
         let tools = try toolchain.resolveTools()
         guard let ninja = findInPath("ninja") else {
             throw MirageError("ninja is not installed; the build runs through it", fix: "apt-get install ninja-build (or run scripts/setup)")
         }
-        let drivers = try DriverCatalog(installation: installation, packages: configuration.packages)
+        let drivers = configuration.driverCatalog
         // The drivers the devices name, with the libraries they use.
-        let used = try drivers.closure(of: configuration.devices.map(\.driver))
+        let used = configuration.drivers
         var plan = try plan(configuration, board: board, toolchain: toolchain, tools: tools, drivers: used)
         let embedded = try EmbeddedData.folders(configuration, drivers: drivers, base: workspace.directory)
         if !embedded.isEmpty {
@@ -78,7 +80,7 @@ public struct Builder {
             }
         }
         guard result.status == 0 else {
-            throw failure(result.output + result.error, drivers: drivers)
+            throw failure(result.output + result.error, configuration: configuration)
         }
         // Into dist/ only now, and only what changed: a failed build leaves the last good image.
         let image = workspace.image(configuration.name), rawImage = workspace.rawImage(configuration.name)
@@ -147,7 +149,7 @@ public struct Builder {
 
     /// Ninja's report of a failed step, as the compiler's own words with the
     /// unikernel's paths as a person types them.
-    func failure(_ output: String, drivers: DriverCatalog) -> MirageError {
+    func failure(_ output: String, configuration: ResolvedConfiguration) -> MirageError {
         var step = "a step"
         var kept: [Substring] = []
         var skipCommand = false
@@ -165,7 +167,7 @@ public struct Builder {
         let what = step.hasSuffix("unikernel.o") ? "Swift sources" : step.hasSuffix(".elf") ? "link" : (step as NSString).lastPathComponent
         // A symbol some driver defines, missing because the configuration lacks that driver: its fix.
         return MirageError("building \(what) failed; the last good image is untouched:\n" + relativize(text),
-                           fix: drivers.fix(forMissingSymbolIn: text))
+                           fix: configuration.fix(forMissingSymbolIn: text))
     }
 
     /// rename(2): atomic, and replaces an existing file.

@@ -106,10 +106,13 @@ public struct Resolver {
                            compatible: $0.compatible, parameters: $0.parameters, arguments: $0.arguments, usedAt: usedAt[$0.name] ?? [])
         }
         let stdout = devices.first { device in device.arguments.isEmpty && (try? drivers.driver(device.driver))?.stdout == true }
-        return ResolvedConfiguration(name: graph.name, job: graph.job, board: board.name, target: target,
-                                     toolchain: toolchain, assertConfig: assertConfig, devices: devices, jobArguments: jobArguments,
-                                     jobSignature: graph.signature, stdout: stdout?.name,
-                                     keys: keys, packages: packages, toolVersion: Installation.toolVersion)
+        var fixes: [String: String] = [:]
+        for driver in drivers.drivers { fixes.merge(driver.symbols) { first, _ in first } }
+        return ResolvedConfiguration(format: ResolvedConfiguration.currentFormat, name: graph.name, job: graph.job, board: board.name,
+                                     target: target, toolchain: toolchain, assertConfig: assertConfig, devices: devices,
+                                     jobArguments: jobArguments, jobSignature: graph.signature, stdout: stdout?.name,
+                                     keys: keys, packages: packages, toolVersion: Installation.toolVersion, boardDescription: board,
+                                     drivers: try drivers.closure(of: devices.map(\.driver)), missingSymbolFixes: fixes)
     }
 
     /// Follows `match` choices down to a device with a fixed implementation.

@@ -179,3 +179,34 @@ public struct QemuCommand {
         ([QemuCommand.executable] + arguments).map(shellQuoted).joined(separator: " ")
     }
 }
+
+extension Workspace {
+    /// The qemu command that boots the configured image with `deviceTree`
+    /// and the block devices' images `disks`.
+    public func qemuCommand(_ configuration: ResolvedConfiguration, deviceTree: URL,
+                            disks: [String: String] = [:], network: QemuCommand.NetworkBackend = .user(forwards: [])) throws -> QemuCommand {
+        let board = configuration.boardDescription
+        guard let profile = configuration.qemuProfile else {
+            throw MirageError("the \(board.name) board has no qemu profile", fix: "flash the image to the board instead")
+        }
+        let drivers = configuration.driverCatalog
+        return QemuCommand(board: board, profile: profile,
+                           image: image(configuration.name), deviceTree: deviceTree,
+                           attachments: try QemuCommand.attachments(for: configuration, board: board, drivers: drivers, disks: disks,
+                                                                    network: network))
+    }
+}
+
+extension Driver {
+    /// Its qemu arguments for the instance `name` with the disk image `disk`
+    /// (a path, put into qemu's option syntax here) and the network backend
+    /// `netdev` (already in qemu's syntax, its id the instance name).
+    public func qemuArguments(name: String, disk: String?, netdev: String? = nil) -> [String] {
+        qemu.map { argument in
+            var argument = argument.replacingOccurrences(of: "{name}", with: name)
+            if let disk { argument = argument.replacingOccurrences(of: "{disk}", with: QemuCommand.optionValue(disk)) }
+            if let netdev { argument = argument.replacingOccurrences(of: "{netdev}", with: netdev) }
+            return argument
+        }
+    }
+}

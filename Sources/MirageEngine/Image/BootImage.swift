@@ -30,12 +30,12 @@ public struct BootImage {
     /// Writes the images of `format` into dist/ and returns them.
     public func write(_ format: Format) throws -> [URL] {
         let configuration = try workspace.configured()
-        let board = try Board.load(configuration.board, from: workspace.installation)
+        let board = configuration.boardDescription
         let elf = workspace.image(configuration.name), raw = workspace.rawImage(configuration.name)
         guard FileManager.default.fileExists(atPath: raw.path) else {
             throw MirageError("no image \(displayPath(raw.path))", fix: "run: mirage-config build")
         }
-        try Runner(workspace: workspace).checkImage(elf, against: configuration)
+        try workspace.checkImage(elf, against: configuration)
         switch format {
         case .bin:
             return [raw]
@@ -136,7 +136,7 @@ public struct BootImage {
     /// script whose bootargs are `bootArguments` (this boot's keys).
     public func tftpFolder(_ folder: URL, bootArguments: String) throws {
         let configuration = try workspace.configured()
-        let board = try Board.load(configuration.board, from: workspace.installation)
+        let board = configuration.boardDescription
         let written = try write(.uimage)
         try FileManager.default.createFolder(folder)
         for file in written where file.pathExtension == "uImage" {
@@ -157,7 +157,7 @@ public struct BootImage {
     /// the tree in (CONFIG_SYS_FDT_PAD) within the board's dtb region, or
     /// U-Boot resets and starts again, for ever.
     func deviceTree(board: Board, bootArguments: String?) throws -> Data {
-        var dtb = try Runner(workspace: workspace).readDeviceTree()
+        var dtb = try workspace.readDeviceTree()
         if let bootArguments { dtb = try DeviceTreeBlob.settingBootArguments(dtb, to: bootArguments) }
         if let region = board.memory.reserved("dtb"), UInt64(dtb.count) + BootImage.uBootTreePad > region.size {
             throw MirageError("the device tree with these boot arguments is \(dtb.count) bytes; with the \(BootImage.uBootTreePad) bytes U-Boot adds, larger than the \(region.size)-byte dtb region of \(board.file)",

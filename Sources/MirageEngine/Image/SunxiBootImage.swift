@@ -22,3 +22,25 @@ public enum SunxiBootImage {
         return sum == stored ? nil : "its SPL checksum is 0x\(String(stored, radix: 16)), but its words sum to 0x\(String(sum, radix: 16))"
     }
 }
+
+extension Board.SDCard.BootHeader {
+    /// Why `loader` would not boot, or nil.
+    func problem(with loader: Data) -> String? {
+        switch self {
+        case .egon: return SunxiBootImage.problem(with: loader)
+        }
+    }
+}
+
+extension Board.SDCard {
+        /// The U-Boot file, found and checked for the header the boot ROM wants.
+        public func checkedUBoot(in installation: Installation) throws -> Data {
+            let file = try uBootFile(in: installation)
+            let loader = try Data(contentsOf: file)
+            if let problem = bootHeader?.problem(with: loader) {
+                throw MirageError("the board's U-Boot, \(displayPath(file.path)), will not boot: \(problem)",
+                                  fix: "run scripts/setup again to fetch the boards' firmware")
+            }
+            return loader
+        }
+}

@@ -4,7 +4,7 @@ import Foundation
 public enum QueryAnswer {
     public static func answer(_ topic: String, workspace: Workspace, json: Bool) throws -> String {
         let configuration = try workspace.configured()
-        let board = try Board.load(configuration.board, from: workspace.installation)
+        let board = configuration.boardDescription
         let value: Any
         switch topic {
         case "board":

@@ -47,13 +47,6 @@ public struct Board: Codable {
 
         public enum BootHeader: String, Codable {
             case egon
-
-            /// Why `loader` would not boot, or nil.
-            func problem(with loader: Data) -> String? {
-                switch self {
-                case .egon: return SunxiBootImage.problem(with: loader)
-                }
-            }
         }
 
         /// The U-Boot file, found.
@@ -63,17 +56,6 @@ public struct Board: Codable {
                 throw MirageError("the board's U-Boot for SD cards, \(path), is not there", fix: "run scripts/setup (it fetches the boards' firmware)")
             }
             return URL(fileURLWithPath: path)
-        }
-
-        /// The U-Boot file, found and checked for the header the boot ROM wants.
-        public func checkedUBoot(in installation: Installation) throws -> Data {
-            let file = try uBootFile(in: installation)
-            let loader = try Data(contentsOf: file)
-            if let problem = bootHeader?.problem(with: loader) {
-                throw MirageError("the board's U-Boot, \(displayPath(file.path)), will not boot: \(problem)",
-                                  fix: "run scripts/setup again to fetch the boards' firmware")
-            }
-            return loader
         }
     }
 

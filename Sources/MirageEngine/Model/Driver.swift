@@ -5,7 +5,7 @@ import Yams
 /// (Sources/Boot/Drivers/NAME/, or a device package's Drivers/NAME/). The
 /// engine knows drivers only through these files: adding a driver is adding
 /// a folder.
-public struct Driver: Decodable {
+public struct Driver: Codable {
     /// What configs and other descriptors call it (`.driver("pl011")`).
     public let name: String
     /// The device type it implements; absent for a library of code that
@@ -59,14 +59,17 @@ public struct Driver: Decodable {
         case embeds
     }
 
-    public enum DiskSizeRule: String, Decodable {
+    /// The field configuration.json adds to a descriptor's (never in driver.yaml).
+    enum StoredKeys: String, CodingKey { case folder }
+
+    public enum DiskSizeRule: String, Codable {
         /// Any whole number of sectors.
         case any
         /// A power of two (QEMU's SD card model refuses other sizes).
         case powerOfTwo = "power-of-two"
     }
 
-    public enum DiskAccess: String, Decodable {
+    public enum DiskAccess: String, Codable {
         case readWrite = "read-write"
         case readOnly = "read-only"
     }
@@ -76,18 +79,6 @@ public struct Driver: Decodable {
 
     /// Whether its qemu arguments connect a network backend.
     public var takesNetwork: Bool { qemu.contains { $0.contains("{netdev}") } }
-
-    /// Its qemu arguments for the instance `name` with the disk image `disk`
-    /// (a path, put into qemu's option syntax here) and the network backend
-    /// `netdev` (already in qemu's syntax, its id the instance name).
-    public func qemuArguments(name: String, disk: String?, netdev: String? = nil) -> [String] {
-        qemu.map { argument in
-            var argument = argument.replacingOccurrences(of: "{name}", with: name)
-            if let disk { argument = argument.replacingOccurrences(of: "{disk}", with: QemuCommand.optionValue(disk)) }
-            if let netdev { argument = argument.replacingOccurrences(of: "{netdev}", with: netdev) }
-            return argument
-        }
-    }
 
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -105,10 +96,32 @@ public struct Driver: Decodable {
         diskAccess = try container.decodeIfPresent(DiskAccess.self, forKey: .diskAccess) ?? .readWrite
         embeds = try container.decodeIfPresent(String.self, forKey: .embeds)
         node = try container.decodeIfPresent(NodeRequirements.self, forKey: .node) ?? NodeRequirements()
+        if let folder = try decoder.container(keyedBy: StoredKeys.self).decodeIfPresent(URL.self, forKey: .folder) { self.folder = folder }
+    }
+
+    /// As configuration.json records it: the descriptor's fields and its folder.
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encodeIfPresent(provides, forKey: .provides)
+        try container.encode(compatible, forKey: .compatible)
+        try container.encodeIfPresent(type, forKey: .type)
+        try container.encodeIfPresent(sources, forKey: .sources)
+        try container.encode(uses, forKey: .uses)
+        try container.encode(qemu, forKey: .qemu)
+        try container.encodeIfPresent(glue, forKey: .glue)
+        try container.encode(stdout, forKey: .stdout)
+        try container.encode(symbols, forKey: .symbols)
+        try container.encode(diskSize, forKey: .diskSize)
+        try container.encode(diskAccess, forKey: .diskAccess)
+        try container.encodeIfPresent(embeds, forKey: .embeds)
+        try container.encode(node, forKey: .node)
+        var stored = encoder.container(keyedBy: StoredKeys.self)
+        try stored.encode(folder, forKey: .folder)
     }
 
     /// What a driver reads from its node: `node: {reg: 2, interrupts: 1, properties: [clock-frequency]}`.
-    public struct NodeRequirements: Decodable, Equatable {
+    public struct NodeRequirements: Codable, Equatable {
         /// Register windows (an address and a size each) in `reg`.
         public var reg = 0
         /// Interrupt specifiers in `interrupts`, each as long as the board's
@@ -236,6 +249,11 @@ public struct DriverCatalog {
     /// By name, in name order.
     public let drivers: [Driver]
 
+    /// The drivers configure chose, as configuration.json records them.
+    public init(drivers: [Driver]) {
+        self.drivers = drivers.sorted { $0.name < $1.name }
+    }
+
     public init(installation: Installation, packages: [DevicePackage] = []) throws {
         let folders = [installation.bootSources.appendingPathComponent("Drivers"), installation.bootSources.appendingPathComponent("Libraries")]
             + packages.flatMap { [$0.driversDirectory, $0.librariesDirectory] }
@@ -284,16 +302,6 @@ public struct DriverCatalog {
         }
         for name in names { try add(name, for: nil) }
         return result.sorted { $0.name < $1.name }
-    }
-
-    /// The fix a driver gives for a symbol it defines that `output` (a failed
-    /// link's) names: the image lacks that driver. Symbols in name order, so
-    /// the answer does not depend on dictionary order.
-    public func fix(forMissingSymbolIn output: String) -> String? {
-        for driver in drivers {
-            for symbol in driver.symbols.keys.sorted() where output.contains(symbol) { return driver.symbols[symbol] }
-        }
-        return nil
     }
 }
 

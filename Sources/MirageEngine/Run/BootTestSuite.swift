@@ -251,7 +251,7 @@ public struct BootTestSuite {
     /// test never writes to the unikernel's own images.
     func prepareDisks(for testCase: BootTestSpec.Case, in scratch: URL, workspace: Workspace) throws -> [String] {
         let configuration = try workspace.configured()
-        let drivers = try DriverCatalog(installation: installation, packages: configuration.packages)
+        let drivers = configuration.driverCatalog
         let devices = try Disks.diskDevices(configuration, drivers: drivers)
         guard !devices.isEmpty || testCase.prepare != nil || testCase.check != nil || testCase.peer != nil || testCase.network != nil else {
             return []

@@ -61,8 +61,8 @@ public struct Runner {
                         say: (String) -> Void = { _ in }) throws -> (ResolvedConfiguration, QemuCommand) {
         let configuration = try workspace.configured()
         if purpose == .boot { workspace.removeLeftovers() }
-        let board = try Board.load(configuration.board, from: workspace.installation)
-        let drivers = try DriverCatalog(installation: workspace.installation, packages: configuration.packages)
+        let board = configuration.boardDescription
+        let drivers = configuration.driverCatalog
         let overrides = try Disks.overrides(disks, configuration: configuration, drivers: drivers,
                                             relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
         var attached = purpose == .query ? [] : try Disks.plan(configuration, drivers: drivers, folder: workspace.directory, overrides: overrides)
@@ -99,7 +99,7 @@ public struct Runner {
         if case .datagram(let path) = backend {
             backend = .datagram(path: resolvePath(path, in: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).path)
         }
-        var configured = try workspace.qemuCommand(configuration, board: board, deviceTree: workspace.deviceTreeBlob, disks: diskFiles,
+        var configured = try workspace.qemuCommand(configuration, deviceTree: workspace.deviceTreeBlob, disks: diskFiles,
                                                    network: backend)
         if purpose == .boot { configured.temporaryFiles = faultRules }
         if bootLoader == .sdCard, configured.profile.bootsFromSDCard != true {
@@ -111,7 +111,7 @@ public struct Runner {
             throw MirageError("the board's SD card slot holds the boot card, so a disk on the SD card host cannot be attached too",
                               fix: "boot it with --boot-loader direct, or give the disk another driver")
         }
-        try checkImage(configured.image, against: configuration)
+        try workspace.checkImage(configured.image, against: configuration)
         let keyOverrides = try Runner.bootKeyOverrides(bootArguments, keys: configuration.keys)
         guard purpose != .query else { return (configuration, configured) }
         // This boot's kernel command line: the configured boot-time keys, these overrides, and the timings request.
@@ -141,7 +141,7 @@ public struct Runner {
         guard !keyOverrides.isEmpty || timings || profile.rngSeed == true else { return (configuration, configured) }
         // Like a boot loader: this boot's command line, and a fresh rng-seed
         // where the emulated firmware gives one. Never written into the image.
-        var dtb = try readDeviceTree()
+        var dtb = try workspace.readDeviceTree()
         if !keyOverrides.isEmpty || timings { dtb = try DeviceTreeBlob.settingBootArguments(dtb, to: line) }
         if profile.rngSeed == true {
             dtb = try DeviceTreeBlob.settingChosen(dtb, property: "rng-seed", to: try Runner.freshSeed())
@@ -163,30 +163,6 @@ public struct Runner {
     }
 
     /// The configured device tree, or an error that says how to make it again.
-    func readDeviceTree() throws -> Data {
-        let file = workspace.deviceTreeBlob
-        guard let dtb = try? Data(contentsOf: file), DeviceTreeBlob.isValid(dtb) else {
-            throw MirageError("\(displayPath(file.path)) is missing or not a valid device tree", fix: "run mirage-config configure again")
-        }
-        return dtb
-    }
-
-    /// The image must be the one built for this configuration: an image
-    /// built for another board or other keys would boot wrongly, or hang.
-    func checkImage(_ image: URL, against configuration: ResolvedConfiguration) throws {
-        guard FileManager.default.fileExists(atPath: image.path) else {
-            throw MirageError("no image \(displayPath(image.path))", fix: "run: mirage-config build")
-        }
-        let configuredManifest = try? Data(contentsOf: workspace.manifestFile)
-        let imageManifest = try? ManifestNote.read(from: image)
-        guard let configuredManifest, let imageManifest, imageManifest == configuredManifest else {
-            let built = imageManifest.flatMap { try? JSONDecoder().decode(Manifest.self, from: $0) }
-            let was = built.map { " (it was built for \($0.board.name) with the \($0.toolchain) toolchain)" } ?? ""
-            throw MirageError("\(displayPath(image.path)) was not built from the current configuration for \(configuration.board)\(was)",
-                              fix: "run: mirage-config build")
-        }
-    }
-
     /// `--NAME=VALUE` (or `--NAME`, meaning true) for boot-time keys, checked:
     /// a key the configuration does not declare, a configure-time key, or a
     /// value that does not fit is an error naming the key.

@@ -2,9 +2,15 @@ import Foundation
 
 /// A device graph resolved for one board: every device has a driver and,
 /// if it drives hardware, the board hardware it is bound to; shared devices
-/// are one instance; keys have values. This is what the emitters and the
-/// build read (written to _build/configuration.json).
+/// are one instance; keys have values. Written to _build/configuration.json,
+/// it holds every fact the later stages need (the board's description, the
+/// chosen drivers' descriptors, the toolchain, the qemu profile), so that
+/// `build`, `run`, `image`, `test` and `query` read it alone: nothing is
+/// looked up in targets/, the drivers' folders or toolchains/ after configure.
 public struct ResolvedConfiguration: Codable {
+    /// Which layout of configuration.json this is; a file of another is configured again.
+    public static let currentFormat = 2
+    public let format: Int
     public let name: String
     public let job: String
     /// The board's own name (`virt` for `--target arm`).
@@ -27,8 +33,30 @@ public struct ResolvedConfiguration: Codable {
     /// The device packages config.swift imports, whose drivers the build compiles.
     public let packages: [DevicePackage]
     public let toolVersion: String
+    /// The board, as targets/BOARD.yaml described it when configured.
+    public let boardDescription: Board
+    /// The descriptors of the drivers the image compiles: the devices' drivers
+    /// and the libraries they use, in name order.
+    public let drivers: [Driver]
+    /// For a build that fails for want of a symbol: the fix each driver the
+    /// image lacks gives for the symbols it defines (from every known driver).
+    public let missingSymbolFixes: [String: String]
+    /// The toolchain, as toolchains/NAME.yaml described it (set by configure).
+    public internal(set) var toolchainDescription: Toolchain?
+    /// How qemu emulates the board, as qemu/PROFILE.yaml said (nil: no qemu for it).
+    public internal(set) var qemuProfile: QemuProfile?
 
     public func device(named name: String) -> ResolvedDevice? { devices.first { $0.name == name } }
+
+    /// The fix a driver gives for a symbol it defines that `output` (a failed
+    /// link's) names: the image lacks that driver. Symbols in name order, so
+    /// the answer does not depend on dictionary order.
+    public func fix(forMissingSymbolIn output: String) -> String? {
+        missingSymbolFixes.keys.sorted().first { output.contains($0) }.flatMap { missingSymbolFixes[$0] }
+    }
+
+    /// The chosen drivers, to look up by name.
+    public var driverCatalog: DriverCatalog { DriverCatalog(drivers: drivers) }
 }
 
 public struct ResolvedDevice: Codable {
