@@ -53,18 +53,17 @@ struct Run: ParsableCommand {
         do {
             let workspace = try unikernel.workspace()
             let runner = Runner(workspace: workspace)
+            let request = Runner.BootRequest(bootArguments: bootArguments, timings: timings, bootLoader: bootLoader, disks: disks,
+                                             failingWrites: failingWrites, loggingWrites: loggingWrites, network: network, forwards: forwards)
             if dryRun {
-                print(try runner.command(bootArguments: bootArguments, for: .dryRun, bootLoader: bootLoader, disks: disks,
-                                        failingWrites: failingWrites, loggingWrites: loggingWrites, network: network,
-                                        forwards: forwards).1.shellLine)
+                print(try runner.command(request, for: .dryRun).shellLine)
                 return
             }
             if FileManager.default.fileExists(atPath: workspace.image(try workspace.configured().name).path),
                let failure = Builder(workspace: workspace).lastFailure() {
                 printError("mirage-config: warning: the last build failed (\(failure)); booting the last good image")
             }
-            let outcome = try runner.run(bootArguments: bootArguments, timeout: timeout, timings: timings, bootLoader: bootLoader,
-                                         disks: disks, failingWrites: failingWrites, loggingWrites: loggingWrites, network: network, forwards: forwards, say: { printError("mirage-config: \($0)") }) { bytes in
+            let outcome = try runner.run(request, timeout: timeout, say: { printError("mirage-config: \($0)") }) { bytes in
                 Output.write(bytes)
             }
             if timings {

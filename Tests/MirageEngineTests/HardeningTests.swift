@@ -265,9 +265,9 @@ final class HardeningTests: XCTestCase {
         let workspace = Workspace(installation: Fixtures.installation, directory: try Fixtures.copy(example: "examples/hello"))
         _ = try workspace.configure(target: "virt")
         _ = try Builder(workspace: workspace).build()
-        XCTAssertNoThrow(try Runner(workspace: workspace).command(bootArguments: [], for: .query))
+        XCTAssertNoThrow(try Runner(workspace: workspace).command(Runner.BootRequest(), for: .query))
         _ = try workspace.configure(target: "cubieboard")
-        let text = errorText { _ = try Runner(workspace: workspace).command(bootArguments: [], for: .boot) }
+        let text = errorText { _ = try Runner(workspace: workspace).command(Runner.BootRequest(), for: .boot) }
         XCTAssertTrue(text.contains("dist/hello.elf was not built from the current configuration for cubieboard (it was built for virt"), text)
         XCTAssertTrue(text.contains("fix: run: mirage-config build"), text)
 
@@ -280,7 +280,7 @@ final class HardeningTests: XCTestCase {
         // A corrupt device tree is named, with the way to make it again.
         _ = try workspace.configure(target: "virt")
         try Data(repeating: 0x55, count: 64).write(to: workspace.deviceTreeBlob)
-        let corrupt = errorText { _ = try Runner(workspace: workspace).command(bootArguments: ["--message=x"], for: .boot) }
+        let corrupt = errorText { _ = try Runner(workspace: workspace).command(Runner.BootRequest(bootArguments: ["--message=x"]), for: .boot) }
         XCTAssertTrue(corrupt.contains("board.dtb is missing or not a valid device tree"), corrupt)
         XCTAssertTrue(corrupt.contains("configure again"), corrupt)
     }
@@ -291,7 +291,7 @@ final class HardeningTests: XCTestCase {
         _ = try workspace.configure(target: "vexpress-a9")
         _ = try Builder(workspace: workspace).build()
         let huge = "--message=" + String(repeating: "x", count: 70_000)
-        let text = errorText { _ = try Runner(workspace: workspace).command(bootArguments: [huge], for: .boot) }
+        let text = errorText { _ = try Runner(workspace: workspace).command(Runner.BootRequest(bootArguments: [huge]), for: .boot) }
         XCTAssertTrue(text.contains("larger than the 65536-byte dtb region of targets/vexpress-a9.yaml"), text)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: workspace.buildDirectory.path).filter { $0.hasPrefix("run-") }, [])
     }
@@ -374,14 +374,14 @@ final class HardeningTests: XCTestCase {
         let workspace = Workspace(installation: Fixtures.installation, directory: try Fixtures.copy(example: "examples/hello", into: parent))
         _ = try workspace.configure(target: "virt", keyValues: ["count": "1"])
         _ = try Builder(workspace: workspace).build()
-        let outcome = try Runner(workspace: workspace).run(bootArguments: ["--message=comma"], timeout: 60, timings: true) { _ in }
+        let outcome = try Runner(workspace: workspace).run(Runner.BootRequest(bootArguments: ["--message=comma"], timings: true), timeout: 60) { _ in }
         XCTAssertTrue(outcome.console.contains("Hello from virt: comma (1/1)"), outcome.console)
         // run --timings: the Cortex-A15's cycle counter, from reset to the job, and the host's clock.
         XCTAssertGreaterThan(try XCTUnwrap(Runner.cyclesToJob(in: outcome.console)), 0)
         XCTAssertNotNil(outcome.secondsToFirstOutput)
         XCTAssertNil(Runner.cyclesToJob(in: "mirage: 0 cycles from reset to the job\n"), "0: no counter, not no time")
         // The dry run's line survives a shell.
-        let line = try Runner(workspace: workspace).command(bootArguments: [], for: .dryRun).1.shellLine
+        let line = try Runner(workspace: workspace).command(Runner.BootRequest(), for: .dryRun).shellLine
         let echoed = try Fixtures.run("sh", ["-c", "set -- \(line); for a; do printf '%s\\n' \"$a\"; done"])
         XCTAssertTrue(echoed.output.contains(workspace.image("hello").path), echoed.output)
     }
@@ -402,7 +402,7 @@ final class HardeningTests: XCTestCase {
         _ = try Builder(workspace: workspace).build()
         let direct = try Runner(workspace: workspace).run(timeout: 120) { _ in }
         XCTAssertTrue(direct.console.contains("hello.txt (30 bytes): Hello from a key-value store."), direct.console)
-        let uBoot = try Runner(workspace: workspace).run(timeout: 180, bootLoader: .uBoot) { _ in }
+        let uBoot = try Runner(workspace: workspace).run(Runner.BootRequest(bootLoader: .uBoot), timeout: 180) { _ in }
         XCTAssertTrue(uBoot.console.contains("hello.txt (30 bytes)"), uBoot.console)
         let build = try String(contentsOf: workspace.buildDirectory.appendingPathComponent("build.ninja"), encoding: .utf8)
         XCTAssertFalse(build.contains(folder.path), "build.ninja names the unikernel's files relative to _build/")
@@ -427,13 +427,13 @@ final class HardeningTests: XCTestCase {
             _ = try Builder(workspace: workspace).build()
             for length in [7, 1500] {
                 let value = randomValue(length)
-                let outcome = try Runner(workspace: workspace).run(bootArguments: ["--value=" + value], timeout: 240, bootLoader: loader) { _ in }
+                let outcome = try Runner(workspace: workspace).run(Runner.BootRequest(bootArguments: ["--value=" + value], bootLoader: loader), timeout: 240) { _ in }
                 XCTAssertTrue(outcome.console.contains("value: " + hex(value) + "\n"),
                               "\(board) \(loader.rawValue), \(length) characters: \(outcome.console.suffix(400))")
             }
             // Longer than the device tree region holds with U-Boot's room: refused on the host, at once.
             let huge = String(repeating: "x", count: 70_000)
-            XCTAssertThrowsError(try Runner(workspace: workspace).run(bootArguments: ["--value=" + huge], timeout: 60, bootLoader: loader) { _ in }) {
+            XCTAssertThrowsError(try Runner(workspace: workspace).run(Runner.BootRequest(bootArguments: ["--value=" + huge], bootLoader: loader), timeout: 60) { _ in }) {
                 XCTAssertTrue("\($0)".contains("dtb region"), "\($0)")
             }
         }

@@ -75,7 +75,7 @@ public struct Builder {
         try writeIfChanged(plan.text, to: ninjaFile)
 
         let result = try Shell.run(ninja, ["-f", ninjaFile.path], in: workspace.buildDirectory) { output in
-            for line in output.split(separator: "\n") where line.hasPrefix("[") {
+            for line in String(decoding: output, as: UTF8.self).split(separator: "\n") where line.hasPrefix("[") {
                 log(String(line.drop { $0 != "]" }.dropFirst().drop { $0 == " " }))
             }
         }

@@ -23,7 +23,7 @@ public enum QueryAnswer {
                      "elf": workspace.image(configuration.name), "bin": workspace.rawImage(configuration.name)]
                 .mapValues { displayPath($0.path) }
         case "qemu":
-            value = try Runner(workspace: workspace).command(bootArguments: [], for: .query).1.arguments
+            value = try Runner(workspace: workspace).command(Runner.BootRequest(), for: .query).arguments
         case "devices":
             value = configuration.devices.map {
                 ["name": $0.name, "type": $0.type, "driver": $0.driver, "path": $0.path ?? "", "peripheral": $0.peripheral ?? "",

@@ -1,25 +1,32 @@
 import Foundation
 
-/// Runs programs and captures what they print.
+/// Runs a program and captures what it prints: the one way the tool runs
+/// a program and waits for it (the compilers, mkimage, tar, qemu for a boot).
+/// Every child starts through `ChildProcesses`, so it ends with the tool.
 public enum Shell {
     public struct Result {
         public let status: Int32
-        /// Standard output as bytes (a value read from a disk image, say).
+        /// Standard output as bytes (a value read from a disk image, say);
+        /// with `mergingErrors`, standard error's bytes too, in the order written.
         public let outputData: Data
         public var output: String { String(decoding: outputData, as: UTF8.self) }
         public let error: String
         /// Stopped at its time limit (status is then 124).
         public var timedOut = false
+        /// From the start to the end, and to the first byte of output.
+        public var seconds: Double = 0
+        public var secondsToFirstOutput: Double?
     }
 
     /// Runs `executable` with `arguments` and waits, at most `timeout`
     /// seconds: then its whole process group is ended. Never throws for a
-    /// non-zero status (callers decide what it means).
+    /// non-zero status (callers decide what it means). `mergingErrors`: one
+    /// pipe for standard output and error, as a console is; `echo` gets the
+    /// output's bytes as they come.
     @discardableResult
-    /// `echo`, if given, gets standard output as it comes.
     public static func run(_ executable: URL, _ arguments: [String], in directory: URL? = nil,
-                           environment: [String: String] = [:], timeout: Double = 600,
-                           echo: ((String) -> Void)? = nil) throws -> Result {
+                           environment: [String: String] = [:], timeout: Double = 600, mergingErrors: Bool = false,
+                           echo: ((Data) -> Void)? = nil) throws -> Result {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -27,10 +34,11 @@ public enum Shell {
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
-        let output = Pipe(), error = Pipe()
+        let output = Pipe(), error = mergingErrors ? output : Pipe()
         process.standardOutput = output
         process.standardError = error
         process.standardInput = FileHandle.nullDevice
+        let started = Date()
         do { try ChildProcesses.start(process) } catch {
             throw MirageError("cannot run \(executable.path): \(error.localizedDescription)")
         }
@@ -38,18 +46,21 @@ public enum Shell {
         // Read both pipes concurrently so that neither fills and blocks the child.
         let errorData = DataBox(), outputData = DataBox()
         let readers = DispatchGroup()
-        readers.enter()
-        DispatchQueue.global().async {
-            errorData.data = error.fileHandleForReading.readDataToEndOfFile()
-            readers.leave()
+        if !mergingErrors {
+            readers.enter()
+            DispatchQueue.global().async {
+                errorData.data = error.fileHandleForReading.readDataToEndOfFile()
+                readers.leave()
+            }
         }
         readers.enter()
         DispatchQueue.global().async {
             while true {
                 let chunk = output.fileHandleForReading.availableData
                 if chunk.isEmpty { break }
+                if outputData.data.isEmpty { outputData.firstArrival = Date() }
                 outputData.data.append(chunk)
-                echo?(String(decoding: chunk, as: UTF8.self))
+                echo?(chunk)
             }
             readers.leave()
         }
@@ -58,6 +69,8 @@ public enum Shell {
         var result = Result(status: timedOut ? 124 : process.terminationStatus, outputData: outputData.data,
                             error: String(decoding: errorData.data, as: UTF8.self))
         result.timedOut = timedOut
+        result.seconds = Date().timeIntervalSince(started)
+        result.secondsToFirstOutput = outputData.firstArrival.map { $0.timeIntervalSince(started) }
         return result
     }
 }

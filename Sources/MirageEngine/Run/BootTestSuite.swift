@@ -89,11 +89,10 @@ public struct BootTestSuite {
                         let loader = testCase.bootLoader.flatMap(Runner.BootLoader.init(rawValue:)) ?? .direct
                         let logs = (testCase.logWrites ?? [:]).sorted { $0.key < $1.key }
                             .map { "\($0.key)=\(scratch.appendingPathComponent($0.value).path)" }
-                        outcomes.append(try runner.run(bootArguments: testCase.bootArguments ?? [], timeout: timeout,
-                                                       bootLoader: loader, disks: disks, loggingWrites: logs,
-                                                       qemuArguments: testCase.qemuArguments ?? [],
-                                                       network: testCase.network == "dgram" ? "dgram:\(socket)" : nil,
-                                                       forwards: forwards, say: log, echo: echo))
+                        let request = Runner.BootRequest(bootArguments: testCase.bootArguments ?? [], bootLoader: loader, disks: disks,
+                                                         loggingWrites: logs, network: testCase.network == "dgram" ? "dgram:\(socket)" : nil,
+                                                         forwards: forwards, qemuArguments: testCase.qemuArguments ?? [])
+                        outcomes.append(try runner.run(request, timeout: timeout, say: log, echo: echo))
                     }
                 } catch {
                     if let peer { ChildProcesses.end(group: peer.processIdentifier); ChildProcesses.forget(peer) }
@@ -137,9 +136,11 @@ public struct BootTestSuite {
             var finished = false
             do {
                 let disks = try prepareDisks(for: testCase, in: scratch, workspace: workspace)
-                let crashed = try runner.run(bootArguments: testCase.bootArguments ?? [], timeout: timeout, disks: disks,
-                                             failingWrites: ["\(crash.disk)=\(writes)"], say: log, echo: echo)
-                let after = try runner.run(bootArguments: crash.verify ?? [], timeout: timeout, disks: disks, say: log, echo: echo)
+                let crashed = try runner.run(Runner.BootRequest(bootArguments: testCase.bootArguments ?? [], disks: disks,
+                                                                failingWrites: ["\(crash.disk)=\(writes)"]),
+                                             timeout: timeout, say: log, echo: echo)
+                let after = try runner.run(Runner.BootRequest(bootArguments: crash.verify ?? [], disks: disks), timeout: timeout,
+                                           say: log, echo: echo)
                 seconds += crashed.seconds + after.seconds
                 consoles = crashed.console + "\n--- after the crash ---\n" + after.console
                 finished = crashed.status == 0

@@ -45,20 +45,50 @@ public struct Runner {
         case sdCard = "sd-card"
     }
 
-    /// The command that boots the configured image. `bootArguments` override
-    /// boot-time keys (`--NAME=VALUE`); each is checked here, on the host.
-    /// `timings`: ask the runtime to report its boot time (`mirage.timings`, not a key of the unikernel's).
-    /// `disks`: `NAME=FILE` for block devices, over config.swift's images; for
-    /// a boot, missing images are created (if config.swift says so) and padded.
-    /// `failingWrites`: `NAME=N`, the disk NAME fails every write after its
-    /// N-th (QEMU's blkdebug), as a disk that stops: for crash tests.
-    /// `loggingWrites`: `NAME=LOG`, every write and flush to the disk NAME is
-    /// also recorded in LOG (QEMU's blklogwrites, dm-log-writes format), to
-    /// replay as crash images.
-    public func command(bootArguments: [String], for purpose: Purpose, timings: Bool = false,
-                        bootLoader: BootLoader = .direct, disks: [String] = [], failingWrites: [String] = [],
-                        loggingWrites: [String] = [], network: String? = nil, forwards: [String] = [],
-                        say: (String) -> Void = { _ in }) throws -> (ResolvedConfiguration, QemuCommand) {
+    /// What a person (`run`'s options) or a boot test asks of one boot, as
+    /// given: each part is checked when the command is made.
+    public struct BootRequest {
+        /// `--NAME=VALUE` overrides of boot-time keys.
+        public var bootArguments: [String] = []
+        /// Ask the runtime to report its boot time (`mirage.timings`, not a key of the unikernel's).
+        public var timings = false
+        public var bootLoader: BootLoader = .direct
+        /// `NAME=FILE` for block devices, over config.swift's images; for a
+        /// boot, missing images are created (if config.swift says so) and padded.
+        public var disks: [String] = []
+        /// `NAME=N`: the disk NAME fails every write after its N-th (QEMU's
+        /// blkdebug), as a disk that stops: for crash tests.
+        public var failingWrites: [String] = []
+        /// `NAME=LOG`: every write and flush to the disk NAME is also recorded
+        /// in LOG (QEMU's blklogwrites, dm-log-writes format), to replay as crash images.
+        public var loggingWrites: [String] = []
+        /// `user`, `dgram:PATH` or `tap:NAME`; nil for QEMU's user network.
+        public var network: String?
+        /// `tcp|udp:HOSTPORT:GUESTPORT` through the user network.
+        public var forwards: [String] = []
+        /// More qemu arguments, after the configured ones.
+        public var qemuArguments: [String] = []
+
+        public init(bootArguments: [String] = [], timings: Bool = false, bootLoader: BootLoader = .direct, disks: [String] = [],
+                    failingWrites: [String] = [], loggingWrites: [String] = [], network: String? = nil, forwards: [String] = [],
+                    qemuArguments: [String] = []) {
+            self.bootArguments = bootArguments
+            self.timings = timings
+            self.bootLoader = bootLoader
+            self.disks = disks
+            self.failingWrites = failingWrites
+            self.loggingWrites = loggingWrites
+            self.network = network
+            self.forwards = forwards
+            self.qemuArguments = qemuArguments
+        }
+    }
+
+    /// The qemu command that boots the configured image as `request` asks.
+    public func command(_ request: BootRequest, for purpose: Purpose, say: (String) -> Void = { _ in }) throws -> QemuCommand {
+        let (bootArguments, timings, bootLoader) = (request.bootArguments, request.timings, request.bootLoader)
+        let (disks, failingWrites, loggingWrites) = (request.disks, request.failingWrites, request.loggingWrites)
+        let (network, forwards) = (request.network, request.forwards)
         let configuration = try workspace.configured()
         if purpose == .boot { workspace.removeLeftovers() }
         let board = configuration.boardDescription
@@ -113,7 +143,8 @@ public struct Runner {
         }
         try workspace.checkImage(configured.image, against: configuration)
         let keyOverrides = try Runner.bootKeyOverrides(bootArguments, keys: configuration.keys)
-        guard purpose != .query else { return (configuration, configured) }
+        configured.extraArguments = request.qemuArguments
+        guard purpose != .query else { return configured }
         // This boot's kernel command line: the configured boot-time keys, these overrides, and the timings request.
         let keys = configuration.keys.filter { $0.stage == .boot }.map { key in (key.name, keyOverrides[key.name] ?? key.value) }
         let line = BootArgumentQuoting.commandLine(keys + (timings ? [(Runner.timingsArgument, "true")] : []))
@@ -124,7 +155,7 @@ public struct Runner {
                                                        bootArguments: line, to: card)
             var command = configured
             command.sdCard = card
-            return (configuration, command)
+            return command
         }
         if bootLoader == .uBoot {
             guard configured.profile.uBoot != nil else {
@@ -135,10 +166,10 @@ public struct Runner {
             try BootImage(workspace: workspace).tftpFolder(folder, bootArguments: line)
             var command = configured
             command.uBootFolder = folder
-            return (configuration, command)
+            return command
         }
         let profile = configured.profile
-        guard !keyOverrides.isEmpty || timings || profile.rngSeed == true else { return (configuration, configured) }
+        guard !keyOverrides.isEmpty || timings || profile.rngSeed == true else { return configured }
         // Like a boot loader: this boot's command line, and a fresh rng-seed
         // where the emulated firmware gives one. Never written into the image.
         var dtb = try workspace.readDeviceTree()
@@ -159,10 +190,9 @@ public struct Runner {
             deviceTree = workspace.buildDirectory.appendingPathComponent("dry-run.dtb")
         }
         try dtb.write(to: deviceTree, options: .atomic)
-        return (configuration, configured.booting(deviceTree))
+        return configured.booting(deviceTree)
     }
 
-    /// The configured device tree, or an error that says how to make it again.
     /// `--NAME=VALUE` (or `--NAME`, meaning true) for boot-time keys, checked:
     /// a key the configuration does not declare, a configure-time key, or a
     /// value that does not fit is an error naming the key.
@@ -218,14 +248,9 @@ public struct Runner {
 
     /// Boots and waits at most `timeout` seconds; `echo` gets the console's
     /// bytes as they come, unchanged.
-    public func run(bootArguments: [String] = [], timeout: Double, timings: Bool = false, bootLoader: BootLoader = .direct,
-                    disks: [String] = [], failingWrites: [String] = [], loggingWrites: [String] = [], qemuArguments: [String] = [],
-                    network: String? = nil, forwards: [String] = [], say: (String) -> Void = { _ in },
+    public func run(_ request: BootRequest = BootRequest(), timeout: Double, say: (String) -> Void = { _ in },
                     echo: @escaping (Data) -> Void) throws -> Outcome {
-        var (_, command) = try command(bootArguments: bootArguments, for: .boot, timings: timings, bootLoader: bootLoader,
-                                       disks: disks, failingWrites: failingWrites, loggingWrites: loggingWrites, network: network,
-                                       forwards: forwards, say: say)
-        command.extraArguments = qemuArguments
+        let command = try command(request, for: .boot, say: say)
         defer { command.temporaryFiles.forEach(ChildProcesses.removeTemporary) }
         defer {
             if command.deviceTree != workspace.deviceTreeBlob { ChildProcesses.removeTemporary(command.deviceTree) }
@@ -239,35 +264,9 @@ public struct Runner {
     }
 
     static func boot(_ qemu: URL, _ arguments: [String], timeout: Double, echo: @escaping (Data) -> Void) throws -> Outcome {
-        let process = Process()
-        process.executableURL = qemu
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
-        let console = DataBox()
-        let started = Date()
-        try ChildProcesses.start(process)
-        defer { ChildProcesses.forget(process) }
-        let reader = DispatchGroup()
-        reader.enter()
-        DispatchQueue.global().async {
-            let handle = pipe.fileHandleForReading
-            while true {
-                let chunk = handle.availableData
-                if chunk.isEmpty { break }
-                if console.data.isEmpty { console.firstArrival = Date() }
-                console.data.append(chunk)
-                echo(chunk)
-            }
-            reader.leave()
-        }
-        let timedOut = ChildProcesses.wait(for: process, timeout: timeout)
-        reader.wait()
-        var outcome = Outcome(status: timedOut ? 124 : process.terminationStatus, timedOut: timedOut,
-                              console: String(decoding: console.data, as: UTF8.self), seconds: Date().timeIntervalSince(started))
-        outcome.secondsToFirstOutput = console.firstArrival.map { $0.timeIntervalSince(started) }
+        let result = try Shell.run(qemu, arguments, timeout: timeout, mergingErrors: true, echo: echo)
+        var outcome = Outcome(status: result.status, timedOut: result.timedOut, console: result.output, seconds: result.seconds)
+        outcome.secondsToFirstOutput = result.secondsToFirstOutput
         return outcome
     }
 }
