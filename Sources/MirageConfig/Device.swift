@@ -35,6 +35,8 @@ public struct SourceLocation: Hashable, Encodable, Sendable {
     /// The 1-based line.
     public let line: Int
 
+    typealias CodingKeys = ConfigurationFormat.LocationField
+
     public init(file: String, line: Int) {
         self.file = file
         self.line = line
@@ -53,19 +55,19 @@ public indirect enum Implementation: Hashable, Encodable, Sendable {
     /// like functoria's `match_impl`.
     case match(key: String, cases: [String: Device], otherwise: Device?)
 
-    enum CodingKeys: String, CodingKey { case kind, driver, key, cases, otherwise }
+    typealias CodingKeys = ConfigurationFormat.ImplementationField
 
     // Written out field by field: this JSON is read by the tool, not by Swift's synthesised decoder.
     public func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         switch self {
         case .boardDefault:
-            try container.encode("board-default", forKey: .kind)
+            try container.encode(ConfigurationFormat.ImplementationKind.boardDefault.rawValue, forKey: .kind)
         case .driver(let name):
-            try container.encode("driver", forKey: .kind)
+            try container.encode(ConfigurationFormat.ImplementationKind.driver.rawValue, forKey: .kind)
             try container.encode(name, forKey: .driver)
         case let .match(key, cases, otherwise):
-            try container.encode("match", forKey: .kind)
+            try container.encode(ConfigurationFormat.ImplementationKind.match.rawValue, forKey: .kind)
             try container.encode(key, forKey: .key)
             try container.encode(cases, forKey: .cases)
             try container.encodeIfPresent(otherwise, forKey: .otherwise)
@@ -121,10 +123,7 @@ public struct Device: Hashable, Encodable, Sendable {
         Catalog.checkName(name, at: location)
     }
 
-    enum CodingKeys: String, CodingKey {
-        case type, name, implementation, arguments, keys, parameters, location
-        case isOptional = "optional"
-    }
+    typealias CodingKeys = ConfigurationFormat.DeviceField
 
     // Equality ignores the source location: devices equal by construction are one.
     public static func == (lhs: Device, rhs: Device) -> Bool {

@@ -37,7 +37,7 @@ enum Diagnostics {
 /// imports (no list is kept by hand) and passes them in
 /// `constructorsVariable`, one `TYPE<tab>CONSTRUCTOR` line each.
 public enum Catalog {
-    public static let constructorsVariable = "MIRAGE_CONFIG_CONSTRUCTORS"
+    public static let constructorsVariable = ConfigurationFormat.constructorsVariable
 
     static func constructors(for type: DeviceType) -> String {
         let lines = (ProcessInfo.processInfo.environment[constructorsVariable] ?? "").split(separator: "\n")
@@ -49,23 +49,14 @@ public enum Catalog {
     }
 
     static func checkName(_ name: String, at location: SourceLocation?) {
-        if !isIdentifier(name) {
+        if !SwiftNames.isIdentifier(name) {
             Diagnostics.error("'\(name)' is not a valid device name", at: location,
                               fix: "use a Swift identifier: letters, digits and '_', not starting with a digit")
-        } else if swiftKeywords.contains(name) {
+        } else if SwiftNames.keywords.contains(name) {
             Diagnostics.error("'\(name)' is a Swift keyword, so it cannot name a device", at: location,
                               fix: "choose another name, such as '\(name)Device'")
         }
     }
-
-    /// Words the generated Swift cannot use as plain names.
-    static let swiftKeywords: Set<String> = [
-        "associatedtype", "class", "deinit", "enum", "extension", "fileprivate", "func", "import", "init", "inout",
-        "internal", "let", "open", "operator", "private", "precedencegroup", "protocol", "public", "rethrows", "static",
-        "struct", "subscript", "typealias", "var", "break", "case", "catch", "continue", "default", "defer", "do", "else",
-        "fallthrough", "for", "guard", "if", "in", "repeat", "return", "throw", "switch", "where", "while", "Any", "as",
-        "await", "false", "is", "nil", "self", "Self", "super", "throws", "true", "try", "_",
-    ]
 
     static func checkKeyName(_ name: String, at location: SourceLocation) {
         let allowed = name.first?.isLetter == true && name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" }
@@ -73,10 +64,5 @@ public enum Catalog {
             Diagnostics.error("'\(name)' is not a valid key name", at: location,
                               fix: "use letters, digits and '-', starting with a letter ('target' is taken)")
         }
-    }
-
-    static func isIdentifier(_ name: String) -> Bool {
-        guard let first = name.first, first.isLetter || first == "_" else { return false }
-        return name.allSatisfy { ($0.isLetter || $0.isNumber || $0 == "_") && $0.isASCII }
     }
 }

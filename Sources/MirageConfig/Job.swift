@@ -20,7 +20,7 @@ public struct Job {
         self.signature = signature
         self.keys = keys.map(\.declaration)
         self.location = SourceLocation(file: file, line: line)
-        if !Catalog.isIdentifier(name) || Catalog.swiftKeywords.contains(name) {
+        if !SwiftNames.isIdentifier(name) || SwiftNames.keywords.contains(name) {
             Diagnostics.error("'\(name)' is not a Swift type name, so it cannot name the job", at: location,
                               fix: "name the Swift type whose static func start(...) the glue calls, such as \"Hello\"")
         }
@@ -56,7 +56,7 @@ public struct Application {
 /// breaking the tool's cached graphs.
 public struct ConfigurationGraph: Encodable {
     /// The version of the JSON this DSL writes; the tool refuses others.
-    public static let formatVersion = 3
+    public static let formatVersion = ConfigurationFormat.version
     public let formatVersion = ConfigurationGraph.formatVersion
     /// The unikernel's name: the image is `dist/NAME.elf`.
     public let name: String
@@ -87,7 +87,9 @@ public struct ConfigurationGraph: Encodable {
 
     /// The environment variable through which `mirage-config` tells the
     /// evaluated config where to write the graph.
-    public static let outputVariable = "MIRAGE_CONFIG_GRAPH_OUTPUT"
+    public static let outputVariable = ConfigurationFormat.graphOutputVariable
+
+    typealias CodingKeys = ConfigurationFormat.GraphField
 }
 
 /// Registers the unikernel `name`: the last line of every config.swift.

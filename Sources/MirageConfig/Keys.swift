@@ -54,6 +54,8 @@ public struct KeyDeclaration: Hashable, Encodable, Sendable {
     public let format: String?
     public let location: SourceLocation
 
+    typealias CodingKeys = ConfigurationFormat.KeyField
+
     public init(name: String, doc: String, type: KeyType, stage: KeyStage, defaultValue: String,
                 minimum: Int? = nil, maximum: Int? = nil, choices: [String]? = nil, format: String? = nil, location: SourceLocation) {
         self.name = name

@@ -97,4 +97,22 @@ final class ArchitectureTests: XCTestCase {
         XCTAssertEqual(configureFiles.sorted(), ["Configure/Configure.swift", "Inspect/Catalogue.swift"],
                        "Board.load and the driver catalogue are read once by configure (and by `list`, which shows them)")
     }
+
+    /// The DSL and the engine share one definition of the graph's JSON and of
+    /// Swift's names: the engine's file is a link to the DSL's.
+    func testTheDSLAndTheEngineShareOneFormatFile() throws {
+        let link = engine.appendingPathComponent("Model/ConfigurationFormat.swift")
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: link.path), "../../MirageConfig/ConfigurationFormat.swift")
+        XCTAssertEqual(ConfigModel.formatVersion, ConfigurationFormat.version)
+        let dsl = Fixtures.installation.dslSources
+        var files = try sources().flatMap { folder, files in files.map { ("\(folder)/\($0.file)", $0.code) } }
+        for name in try FileManager.default.contentsOfDirectory(atPath: dsl.path) where name.hasSuffix(".swift") {
+            files.append(("MirageConfig/\(name)", try String(contentsOf: dsl.appendingPathComponent(name), encoding: .utf8)))
+        }
+        for (file, code) in files where !file.hasSuffix("ConfigurationFormat.swift") {
+            for literal in ["\"MIRAGE_CONFIG_GRAPH", "\"MIRAGE_CONFIG_CONSTRUCTORS", "\"board-default\"", "\"associatedtype\""] {
+                XCTAssertFalse(code.contains(literal), "\(file) spells \(literal) itself")
+            }
+        }
+    }
 }

@@ -105,16 +105,8 @@ public struct GlueEmitter {
     /// The identifier as Swift code: a keyword (a key named `default`) in backquotes.
     public static func swiftName(_ key: String) -> String {
         let name = identifier(key)
-        return swiftKeywords.contains(name) ? "`\(name)`" : name
+        return SwiftNames.keywords.contains(name) ? "`\(name)`" : name
     }
-
-    static let swiftKeywords: Set<String> = [
-        "associatedtype", "class", "deinit", "enum", "extension", "fileprivate", "func", "import", "init", "inout",
-        "internal", "let", "open", "operator", "private", "precedencegroup", "protocol", "public", "rethrows", "static",
-        "struct", "subscript", "typealias", "var", "break", "case", "catch", "continue", "default", "defer", "do", "else",
-        "fallthrough", "for", "guard", "if", "in", "repeat", "return", "throw", "switch", "where", "while", "Any", "as",
-        "await", "false", "is", "nil", "self", "Self", "super", "throws", "true", "try",
-    ]
 
     func swiftType(_ type: ConfigModel.KeyType) -> String {
         switch type {

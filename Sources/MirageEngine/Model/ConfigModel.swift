@@ -5,15 +5,14 @@ import Foundation
 /// decodes Package.swift into PackageModel). The DSL can change its Swift
 /// surface freely; only the JSON format, versioned, binds the two.
 public enum ConfigModel {
-    /// The JSON format this engine reads (MirageConfig's `ConfigurationGraph.formatVersion`).
-    public static let formatVersion = 3
+    /// The JSON format this engine reads (ConfigurationFormat, shared with the DSL).
+    public static let formatVersion = ConfigurationFormat.version
 
     /// The environment variable through which the tool tells the evaluated
-    /// config.swift where to write its graph (MirageConfig's `ConfigurationGraph.outputVariable`).
-    public static let outputVariable = "MIRAGE_CONFIG_GRAPH_OUTPUT"
-    /// Where mirage-config tells config.swift the constructors that make each
-    /// device type (MirageConfig's `Catalog.constructorsVariable`): `TYPE<tab>CONSTRUCTOR` lines.
-    public static let constructorsVariable = "MIRAGE_CONFIG_CONSTRUCTORS"
+    /// config.swift where to write its graph.
+    public static let outputVariable = ConfigurationFormat.graphOutputVariable
+    /// Where mirage-config tells config.swift the constructors that make each device type.
+    public static let constructorsVariable = ConfigurationFormat.constructorsVariable
 
     public struct Graph: Decodable {
         public let formatVersion: Int
@@ -26,6 +25,8 @@ public enum ConfigModel {
         public let keys: [Key]
         public let applicationLocation: Location
         public let registerLocation: Location
+
+        typealias CodingKeys = ConfigurationFormat.GraphField
 
         /// Reads the JSON config.swift wrote, refusing another format version.
         public static func decode(_ data: Data) throws -> Graph {
@@ -44,6 +45,8 @@ public enum ConfigModel {
     public struct Location: Codable, Hashable {
         public let file: String
         public let line: Int
+
+        typealias CodingKeys = ConfigurationFormat.LocationField
     }
 
     public struct Device: Decodable, Hashable {
@@ -56,10 +59,7 @@ public enum ConfigModel {
         public let isOptional: Bool
         public let location: Location?
 
-        enum CodingKeys: String, CodingKey {
-            case type, name, implementation, arguments, keys, parameters, location
-            case isOptional = "optional"
-        }
+        typealias CodingKeys = ConfigurationFormat.DeviceField
 
         // Devices equal by construction are one instance; where they were written does not count.
         public static func == (lhs: Device, rhs: Device) -> Bool {
@@ -79,15 +79,15 @@ public enum ConfigModel {
         case driver(String)
         case match(key: String, cases: [String: Device], otherwise: Device?)
 
-        enum CodingKeys: String, CodingKey { case kind, driver, key, cases, otherwise }
+        typealias CodingKeys = ConfigurationFormat.ImplementationField
 
         public init(from decoder: Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             let kind = try container.decode(String.self, forKey: .kind)
-            switch kind {
-            case "board-default": self = .boardDefault
-            case "driver": self = .driver(try container.decode(String.self, forKey: .driver))
-            case "match":
+            switch ConfigurationFormat.ImplementationKind(rawValue: kind) {
+            case .boardDefault: self = .boardDefault
+            case .driver: self = .driver(try container.decode(String.self, forKey: .driver))
+            case .match:
                 self = .match(key: try container.decode(String.self, forKey: .key),
                               cases: try container.decode([String: Device].self, forKey: .cases),
                               otherwise: try container.decodeIfPresent(Device.self, forKey: .otherwise))
@@ -120,6 +120,8 @@ public enum ConfigModel {
         /// For a String key: the form its text must have (KeyFormat).
         public let format: String?
         public let location: Location
+
+        typealias CodingKeys = ConfigurationFormat.KeyField
 
         public static func == (lhs: Key, rhs: Key) -> Bool {
             lhs.name == rhs.name && lhs.doc == rhs.doc && lhs.type == rhs.type && lhs.stage == rhs.stage

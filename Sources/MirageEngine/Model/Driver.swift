@@ -182,7 +182,7 @@ public struct Driver: Codable {
                 throw MirageError("\(displayPath(file.path)): qemu argument '\(argument)' has a placeholder other than {name}, {disk} and {netdev}")
             }
         }
-        if !isIdentifier(driver.name.replacingOccurrences(of: "-", with: "_")) {
+        if !SwiftNames.isIdentifier(driver.name.replacingOccurrences(of: "-", with: "_")) {
             throw MirageError("\(file.path): '\(driver.name)' is not a driver name", fix: "use letters, digits and '-'")
         }
         return driver
@@ -235,7 +235,7 @@ public struct DevicePackage: Codable, Equatable {
         }
         try checkFields(of: file, allowed: ["name", "description"])
         let descriptor = try decodeYAML(Descriptor.self, from: file)
-        guard isIdentifier(descriptor.name) else {
+        guard SwiftNames.isIdentifier(descriptor.name) else {
             throw MirageError("\(file.path): the package name '\(descriptor.name)' is not a Swift module name")
         }
         return DevicePackage(name: descriptor.name, root: folder.standardizedFileURL)
@@ -303,12 +303,6 @@ public struct DriverCatalog {
         for name in names { try add(name, for: nil) }
         return result.sorted { $0.name < $1.name }
     }
-}
-
-/// Whether `name` is an ASCII Swift identifier.
-func isIdentifier(_ name: String) -> Bool {
-    guard let first = name.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic) else { return false }
-    return name.unicodeScalars.allSatisfy { $0.isASCII && ($0 == "_" || $0.properties.isAlphabetic || ("0"..."9").contains($0)) }
 }
 
 /// Refuses a YAML mapping field that the reader does not know, naming the

@@ -1,0 +1,1 @@
+../../MirageConfig/ConfigurationFormat.swift
