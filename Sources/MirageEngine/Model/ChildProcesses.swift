@@ -34,7 +34,7 @@ public enum ChildProcesses {
     }
 
     /// util-linux's setpriv (essential on Debian), if it is there.
-    nonisolated(unsafe) static let setpriv: URL? = ["/usr/bin/setpriv", "/bin/setpriv"].map(URL.init(fileURLWithPath:))
+    static let setpriv: URL? = ["/usr/bin/setpriv", "/bin/setpriv"].map(URL.init(fileURLWithPath:))
         .first { FileManager.default.isExecutableFile(atPath: $0.path) }
 
     /// The process has been waited for.
@@ -128,7 +128,7 @@ public enum ChildProcesses {
 /// A thread that starts every child and never ends: the kernel sends a
 /// child's parent-death signal when the thread that started it ends, so the
 /// children must not be started from a worker thread that may go idle and end.
-final class Spawner: Thread, @unchecked Sendable {
+final class Spawner: Thread {
     static let shared: Spawner = {
         let spawner = Spawner()
         spawner.start()

@@ -208,7 +208,9 @@ public struct BootTestSuite {
              "FORWARD_PORT": "\(forwardPort)", "PEER_READY": BootTestSuite.readyFile(in: folder).path]) { $1 }
         try? FileManager.default.removeItem(at: BootTestSuite.readyFile(in: folder))
         let logFile = folder.appendingPathComponent("peer.log")
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        guard FileManager.default.createFile(atPath: logFile.path, contents: nil) else {
+            throw MirageError("cannot create the peer's log \(displayPath(logFile.path))")
+        }
         let output = try FileHandle(forWritingTo: logFile)
         process.standardOutput = output
         process.standardError = output
