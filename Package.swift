@@ -3,13 +3,18 @@ import Foundation
 import PackageDescription
 
 // Each folder in Sources/Boot/Drivers (hardware) and Sources/Boot/Libraries
-// (protocols, stores, crypto) holds a driver.yaml beside its sources; the
-// host build of the runtime leaves those descriptors out. Read from the
-// folders, so adding a driver never means editing this file.
+// (protocols, stores, crypto) holds a driver.yaml beside its sources (and a
+// store's host tool); the host build of the runtime leaves out everything
+// but the Swift and C. Read from the folders, so adding a driver never means
+// editing this file.
 let driverDescriptors: [String] = ["Drivers", "Libraries"].flatMap { parent -> [String] in
-    let folders = (try? FileManager.default.contentsOfDirectory(atPath: Context.packageDirectory + "/Sources/Boot/" + parent)) ?? []
-    return folders.sorted().map { "\(parent)/\($0)/driver.yaml" }
-        .filter { FileManager.default.fileExists(atPath: "\(Context.packageDirectory)/Sources/Boot/\($0)") }
+    let base = Context.packageDirectory + "/Sources/Boot/" + parent
+    let folders = (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []
+    return folders.sorted().flatMap { folder -> [String] in
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: base + "/" + folder)) ?? []
+        return files.sorted().filter { !$0.hasSuffix(".swift") && !$0.hasSuffix(".c") && !$0.hasSuffix(".h") }
+            .map { "\(parent)/\(folder)/\($0)" }
+    }
 }
 
 let package = Package(

@@ -18,7 +18,7 @@ final class StoreImageTests: XCTestCase {
         let image = source.appendingPathExtension("tar")
         try EmbeddedData.pack(source, to: image)
         let store = try StoreImage(image, installation: Fixtures.installation)
-        XCTAssertEqual(store.format, .tar)
+        XCTAssertEqual(store.driver.name, "kv-tar")
         XCTAssertEqual(try store.list(""), "docs/\nhello.txt\n")
         XCTAssertEqual(try store.list("docs"), "data.bin\n")
         XCTAssertEqual(try store.get("docs/data.bin"), try Data(contentsOf: source.appendingPathComponent("docs/data.bin")))
@@ -37,7 +37,7 @@ final class StoreImageTests: XCTestCase {
         let tool = Fixtures.installation.root.appendingPathComponent("tools/littlefs-tool.py")
         XCTAssertEqual(try Shell.run(python, [tool.path, "make", image.path, source.path, "--size", "262144"]).status, 0)
         let store = try StoreImage(image, installation: Fixtures.installation)
-        XCTAssertEqual(store.format, .littlefs)
+        XCTAssertEqual(store.driver.name, "kv-littlefs")
         XCTAssertEqual(try store.list(""), "docs/\nhello.txt\n")
         let value = source.appendingPathComponent("value")
         try Data("new\n".utf8).write(to: value)
@@ -51,7 +51,7 @@ final class StoreImageTests: XCTestCase {
         let file = try Fixtures.temporaryFolder().appendingPathComponent("random.img")
         try Data(repeating: 7, count: 4096).write(to: file)
         XCTAssertThrowsError(try StoreImage(file, installation: Fixtures.installation)) { error in
-            XCTAssert("\(error)".contains("neither a tar archive nor a littlefs image"), "\(error)")
+            XCTAssert("\(error)".contains("is the disk image of no store (kv-littlefs, kv-tar)"), "\(error)")
         }
     }
 }

@@ -47,6 +47,9 @@ public struct Driver: Codable {
     /// What it reads from its device-tree node; configure refuses a board
     /// whose node lacks it (as Zephyr's bindings mark properties required).
     public let node: NodeRequirements
+    /// For a store: the program that reads (and writes) its disk images on
+    /// the host, for `mirage-config kv`, and how such an image is recognised.
+    public let hostTool: HostTool?
     /// The folder it was read from.
     public private(set) var folder: URL = URL(fileURLWithPath: "/")
 
@@ -54,6 +57,7 @@ public struct Driver: Codable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, provides, compatible, type, sources, uses, qemu, glue, stdout, symbols, node
+        case hostTool = "host-tool"
         case diskSize = "disk-size"
         case diskAccess = "disk-access"
         case embeds
@@ -96,6 +100,7 @@ public struct Driver: Codable {
         diskAccess = try container.decodeIfPresent(DiskAccess.self, forKey: .diskAccess) ?? .readWrite
         embeds = try container.decodeIfPresent(String.self, forKey: .embeds)
         node = try container.decodeIfPresent(NodeRequirements.self, forKey: .node) ?? NodeRequirements()
+        hostTool = try container.decodeIfPresent(HostTool.self, forKey: .hostTool)
         if let folder = try decoder.container(keyedBy: StoredKeys.self).decodeIfPresent(URL.self, forKey: .folder) { self.folder = folder }
     }
 
@@ -116,8 +121,37 @@ public struct Driver: Codable {
         try container.encode(diskAccess, forKey: .diskAccess)
         try container.encodeIfPresent(embeds, forKey: .embeds)
         try container.encode(node, forKey: .node)
+        try container.encodeIfPresent(hostTool, forKey: .hostTool)
         var stored = encoder.container(keyedBy: StoredKeys.self)
         try stored.encode(folder, forKey: .folder)
+    }
+
+    /// A store's host program: `COMMAND ls IMAGE [KEY]`, `get IMAGE KEY`,
+    /// `put IMAGE KEY FILE`, a failure said in its last line of standard error.
+    public struct HostTool: Codable, Equatable {
+        /// The image is this store's when `bytes` stand at one of the offsets `at`.
+        public let recognise: Signature
+        /// The program and its first arguments: `{python}` is the Python with
+        /// littlefs-python (scripts/setup's), `{folder}` the driver's folder,
+        /// `{tools}` the installation's tools/.
+        public let command: [String]
+
+        public struct Signature: Codable, Equatable {
+            public let bytes: String
+            public let at: [Int]
+
+            /// Whether `head` (an image's first bytes) carries it.
+            public func matches(_ head: Data) -> Bool {
+                let magic = Array(bytes.utf8)
+                return at.contains { offset in
+                    offset >= 0 && offset + magic.count <= head.count
+                        && head[head.startIndex + offset ..< head.startIndex + offset + magic.count].elementsEqual(magic)
+                }
+            }
+
+            /// How many bytes of an image `matches` needs.
+            public var reach: Int { (at.max() ?? 0) + bytes.utf8.count }
+        }
     }
 
     /// What a driver reads from its node: `node: {reg: 2, interrupts: 1, properties: [clock-frequency]}`.
@@ -169,6 +203,9 @@ public struct Driver: Codable {
         try checkFields(of: file, allowed: CodingKeys.allCases.map(\.rawValue))
         if let node = yamlMapping(file)?["node"] as? [String: Any] {
             try checkFields(node, in: file, allowed: NodeRequirements.CodingKeys.allCases.map(\.rawValue), place: " in node")
+        }
+        if let tool = yamlMapping(file)?["host-tool"] as? [String: Any] {
+            try checkFields(tool, in: file, allowed: ["recognise", "command"], place: " in host-tool")
         }
         var driver = try decodeYAML(Driver.self, from: file)
         driver.folder = folder
