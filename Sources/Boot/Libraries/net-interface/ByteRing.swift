@@ -1,8 +1,9 @@
 /// A byte queue of fixed capacity in one ring buffer: appending and taking
 /// move indices, never the bytes already held. The storage grows as the
-/// bytes held do (doubling, from 2 KiB up to the capacity) and is given back
-/// whenever the queue is empty, so a connection that is idle, or in
-/// TIME-WAIT, costs next to nothing: a server holds many of them.
+/// bytes held do (doubling, from 2 KiB up to the capacity); whenever the
+/// queue is empty, storage beyond the smallest is given back, so an idle
+/// connection holds at most 2 KiB a direction (a server holds many), and a
+/// connection of small requests and answers allocates nothing per message.
 struct ByteRing {
     let capacity: Int
     private var storage: [UInt8] = []
@@ -26,12 +27,18 @@ struct ByteRing {
         var tail = (head + count) % size
         var index = bytes.startIndex
         var left = taken
-        while left > 0 {
-            let run = min(left, size - tail)
-            storage.replaceSubrange(tail..<(tail + run), with: bytes[index..<(index + run)])
-            tail = (tail + run) % size
-            index += run
-            left -= run
+        storage.withUnsafeMutableBytes { ring in
+            bytes.withUnsafeBytes { source in
+                while left > 0 {
+                    let run = min(left, size - tail)
+                    let from = index - bytes.startIndex
+                    UnsafeMutableRawBufferPointer(rebasing: ring[tail..<(tail + run)])
+                        .copyMemory(from: UnsafeRawBufferPointer(rebasing: source[from..<(from + run)]))
+                    tail = (tail + run) % size
+                    index += run
+                    left -= run
+                }
+            }
         }
         count += taken
         return taken
@@ -43,8 +50,8 @@ struct ByteRing {
         var size = max(storage.count, ByteRing.smallestStorage)
         while size < needed { size *= 2 }
         size = min(size, capacity)
-        var larger = copy(from: 0, count: count)
-        larger += [UInt8](repeating: 0, count: size - count)
+        var larger = [UInt8](repeating: 0, count: size)
+        larger.withUnsafeMutableBytes { copy(from: 0, count: count, into: $0) }
         storage = larger
         head = 0
     }
@@ -52,19 +59,28 @@ struct ByteRing {
     /// A copy of `length` bytes starting `offset` bytes in.
     func copy(from offset: Int, count length: Int) -> [UInt8] {
         precondition(offset >= 0 && length >= 0 && offset + length <= count)
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(length)
-        let size = storage.count
-        guard length > 0 else { return bytes }
-        var position = (head + offset) % size
-        var left = length
-        while left > 0 {
-            let run = min(left, size - position)
-            bytes += storage[position..<(position + run)]
-            position = (position + run) % size
-            left -= run
+        guard length > 0 else { return [] }
+        return [UInt8](unsafeUninitializedCapacity: length) { buffer, initialized in
+            copy(from: offset, count: length, into: UnsafeMutableRawBufferPointer(buffer))
+            initialized = length
         }
-        return bytes
+    }
+
+    /// Copies `length` bytes starting `offset` bytes in to the front of `destination`, in one or two runs.
+    private func copy(from offset: Int, count length: Int, into destination: UnsafeMutableRawBufferPointer) {
+        guard length > 0 else { return }
+        storage.withUnsafeBytes { ring in
+            let size = ring.count
+            var position = (head + offset) % size
+            var written = 0
+            while written < length {
+                let run = min(length - written, size - position)
+                UnsafeMutableRawBufferPointer(rebasing: destination[written..<(written + run)])
+                    .copyMemory(from: UnsafeRawBufferPointer(rebasing: ring[position..<(position + run)]))
+                position = (position + run) % size
+                written += run
+            }
+        }
     }
 
     mutating func removeFirst(_ length: Int) {
@@ -72,7 +88,10 @@ struct ByteRing {
         guard removed > 0 else { return }
         head = (head + removed) % storage.count
         count -= removed
-        if count == 0 { release() }
+        if count == 0 {
+            head = 0
+            if storage.count > ByteRing.smallestStorage { release() }
+        }
     }
 
     /// Takes up to `length` bytes from the front.
