@@ -7,6 +7,8 @@ public final class GenericTimer<Interrupts: InterruptController>: Clock {
     public let frequency: UInt64
     let start: UInt64
     let interrupts: Interrupts
+    /// The alarm's deadline while it is armed (its interrupt handler disarms it).
+    var armed: UInt64?
 
     /// `tree`'s `/timer` may give `clock-frequency` when firmware left CNTFRQ unset.
     public init(tree: DeviceTree, path: StaticString, interrupts: Interrupts) {
@@ -16,8 +18,13 @@ public final class GenericTimer<Interrupts: InterruptController>: Clock {
         self.interrupts = interrupts
         boot_cntp_disarm()
         // The alarm's interrupt only wakes the CPU: the handler turns the alarm off.
-        interrupts.enable(interrupts.line(of: tree, path, index: 0)) { boot_cntp_disarm() }
-        interrupts.enable(interrupts.line(of: tree, path, index: 1)) { boot_cntp_disarm() }
+        interrupts.enable(interrupts.line(of: tree, path, index: 0)) { self.disarm() }
+        interrupts.enable(interrupts.line(of: tree, path, index: 1)) { self.disarm() }
+    }
+
+    func disarm() {
+        boot_cntp_disarm()
+        armed = nil
     }
 
     public func ticks() -> UInt64 {
@@ -25,7 +32,13 @@ public final class GenericTimer<Interrupts: InterruptController>: Clock {
     }
 
     public func waitForInterrupt(orTicks deadline: UInt64) {
-        boot_cntp_arm(start &+ deadline)
+        // An alarm still armed for no later than this one stays (one already
+        // due has its interrupt pending): waking early costs a round of the
+        // loop, re-arming costs a trip into QEMU at every sleep.
+        if armed == nil || armed! > deadline {
+            boot_cntp_arm(start &+ deadline)
+            armed = deadline
+        }
         interrupts.waitForInterrupt()
     }
 }

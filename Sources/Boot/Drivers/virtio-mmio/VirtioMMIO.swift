@@ -165,6 +165,10 @@ extension VirtioMMIO {
     /// Tells the device queue `index` has new buffers.
     public func notify(queue index: Int) { registers.write(Register.queueNotify, UInt32(index)) }
 
+    /// Asks the device not to interrupt when it uses buffers of queue `index`
+    /// (VIRTQ_AVAIL_F_NO_INTERRUPT, a hint it may ignore), or to again.
+    public func setInterrupts(queue index: Int, enabled: Bool) { queues[index].setInterrupts(enabled) }
+
     /// The next buffer the device used in queue `index`: its slot and the length it wrote.
     public func takeReceived(queue index: Int) -> (slot: Int, length: UInt32)? { queues[index].takeUsedElement() }
 
@@ -234,6 +238,11 @@ final class Virtqueue {
         let flags = (buffer.deviceWrites ? Flag.write : 0) | (next == nil ? 0 : Flag.next)
         VolatileMappedRegister<UInt16>(unsafeBitPattern: entry + 12).store(flags)
         VolatileMappedRegister<UInt16>(unsafeBitPattern: entry + 14).store(UInt16(next ?? 0))
+    }
+
+    /// The available ring's flags: bit 0 asks the device not to interrupt.
+    func setInterrupts(_ enabled: Bool) {
+        VolatileMappedRegister<UInt16>(unsafeBitPattern: availBase).store(enabled ? 0 : 1)
     }
 
     /// Puts the chain headed by descriptor `head` in the available ring.

@@ -52,6 +52,9 @@ public final class VirtioNet<C: Clock, Interrupts: InterruptController>: Network
                                   length: UInt32(VirtioNet.bufferSize))
         }
         freeTransmitSlots = Array(0..<min(VirtioNet.transmitSlots, transport.size(ofQueue: 1)))
+        // Sent frames are taken back at the next send or receive: a frame
+        // going out wakes nobody, unless frames wait in the backlog for slots.
+        transport.setInterrupts(queue: 1, enabled: false)
         transport.notify(queue: 0)
         transport.listen(tree: tree, path: path, interrupts: interrupts)
     }
@@ -80,6 +83,7 @@ public final class VirtioNet<C: Clock, Interrupts: InterruptController>: Network
         }
         backlog.removeFirst(sent)
         transport.notify(queue: 1)
+        transport.setInterrupts(queue: 1, enabled: !backlog.isEmpty)
     }
 
     func place(_ frame: [UInt8], in slot: Int, _ transport: VirtioMMIO) {

@@ -31,10 +31,12 @@ public final class IPStack<Network: NetworkInterface, C: Clock>: NetworkStack {
     static func serve(_ interface: IPInterface<Network, C>) {
         let network = interface.network, clock = interface.clock
         while true {
+            // One reading of the clock a round: under QEMU each is a trip into the emulator.
+            let now = clock.ticks()
             while let frame = network.receive() {
-                for answer in interface.handle(frame, now: clock.ticks()) { try? network.transmit(answer) }
+                for answer in interface.handle(frame, now: now) { try? network.transmit(answer) }
             }
-            for frame in interface.poll(now: clock.ticks()) { try? network.transmit(frame) }
+            for frame in interface.poll(now: now) { try? network.transmit(frame) }
             do throws(WaitError) {
                 try network.events.wait(deadline: interface.nextDeadline ?? .max)
             } catch {
