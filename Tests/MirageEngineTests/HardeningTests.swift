@@ -258,6 +258,33 @@ final class HardeningTests: XCTestCase {
         XCTAssertEqual(leftovers, [], "no temporary program or graph is left behind")
     }
 
+    /// `configure --help` evaluates config.swift once: one that never ends
+    /// costs one time limit, then the help comes with the reason (it used to
+    /// be evaluated again for every part of the help, without end).
+    func testHelpForAConfigThatNeverEndsComesAfterOneTimeLimit() throws {
+        try requireSystemTests()
+        let folder = try Fixtures.temporaryFolder()
+        try "import MirageConfig\nwhile true {}\n".write(to: folder.appendingPathComponent("config.swift"), atomically: true, encoding: .utf8)
+        let help = try ToolRun(["configure", "--help"], in: folder)
+        let started = Date()
+        let status = help.finish(seconds: 200)
+        XCTAssertNotNil(status, "configure --help ended")
+        XCTAssertLessThan(Date().timeIntervalSince(started), 150, "one evaluation's time limit (60 s), not several")
+        XCTAssertTrue(help.output.contains("--target"), help.output)
+        XCTAssertTrue(help.output.contains("without finishing"), help.output)
+        XCTAssertEqual(processes(containing: folder.path), [], "the evaluation must not outlive the tool")
+    }
+
+    /// A boot path the board's emulation cannot take is refused at once, not after the time limit.
+    func testAnSDCardBootOnABoardWhoseBootROMQemuLacksIsRefusedAtOnce() throws {
+        try requireSystemTests()
+        let workspace = Workspace(installation: Fixtures.installation, directory: try Fixtures.copy(example: "examples/hello"))
+        _ = try workspace.configure(target: "cubieboard")
+        let text = errorText { _ = try Runner(workspace: workspace).command(Runner.BootRequest(bootLoader: .sdCard), for: .boot) }
+        XCTAssertTrue(text.contains("does not emulate its boot ROM, so it cannot boot from an SD card here"), text)
+        XCTAssertTrue(text.contains("mirage-config image --format sdcard"), text)
+    }
+
     // MARK: run checks what it boots
 
     func testRunRefusesAnImageBuiltForAnotherConfiguration() throws {
