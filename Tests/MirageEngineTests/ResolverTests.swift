@@ -104,7 +104,7 @@ final class ResolverTests: XCTestCase {
     func testEveryBoardGivesItsDriversWhatTheyRead() {
         for board in Fixtures.boards {
             for peripheral in board.peripherals {
-                for driver in Fixtures.drivers.drivers where peripheral.compatible.contains(where: driver.compatible.contains) {
+                for driver in Fixtures.drivers.drivers where driver.binds(to: peripheral) {
                     XCTAssertEqual(driver.node.shortfalls(of: peripheral, on: board), [], "\(board.name)'s \(peripheral.name) for \(driver.name)")
                 }
             }

@@ -175,7 +175,7 @@ public struct Resolver {
                                            at: location(place), fix: "use a driver that provides \(type): \(drivers.drivers.filter { $0.provides == type }.map(\.name).joined(separator: ", "))"))
             }
             guard driver.drivesHardware else { return .bound(Binding(driver: driver, peripheral: nil)) }
-            let fitting = board.peripherals.filter { peripheral in peripheral.compatible.contains { driver.compatible.contains($0) } }
+            let fitting = board.peripherals.filter(driver.binds(to:))
             if let free = fitting.first(where: { owners[$0.name] == nil }) { return checked(Binding(driver: driver, peripheral: free)) }
             if optional { return .omitted }
             if let last = fitting.last, let owner = owners[last.name] { return .failed(taken(last, by: owner, wantedBy: name)) }

@@ -77,7 +77,6 @@ public struct Catalogue: Encodable {
         let boards = try Board.all(in: installation)
         let drivers = try DriverCatalog(installation: installation, packages: packages)
         let declarations = try DSLDeclarations.read(installation: installation, packages: packages)
-        let modules = Dictionary(declarations.constructors.map { ($0.type, $0.module) }, uniquingKeysWith: { first, _ in first })
         return Catalogue(
             boards: boards.map { board in
                 BoardEntry(name: board.name, aliases: board.aliases, description: board.description, model: board.model,
@@ -86,7 +85,7 @@ public struct Catalogue: Encodable {
                            hardware: board.peripherals.map { peripheral in
                                Hardware(name: peripheral.name, node: peripheral.node, compatible: peripheral.compatible,
                                         drivers: drivers.drivers.filter { driver in
-                                            driver.provides != nil && peripheral.compatible.contains(where: driver.compatible.contains)
+                                            driver.provides != nil && driver.binds(to: peripheral)
                                         }.map { Binding(driver: $0.name, provides: $0.provides!) },
                                         defaultFor: board.defaults.keys.sorted().filter { board.defaults[$0] == peripheral.name })
                            })
@@ -95,7 +94,7 @@ public struct Catalogue: Encodable {
                 let constructors = declarations.constructors.filter { $0.type == type.name }
                 let keyNames = constructors.flatMap(\.keys)
                 return DeviceEntry(type: type.name, swiftName: type.swiftName, doc: type.doc, standsInFor: type.standsInFor,
-                                   module: modules[type.name] ?? "MirageConfig", constructors: constructors,
+                                   module: type.module, constructors: constructors,
                                    drivers: drivers.drivers.filter { $0.provides == type.name }.map(\.name),
                                    keys: declarations.keys.filter { keyNames.contains($0.name) })
             },
@@ -104,7 +103,7 @@ public struct Catalogue: Encodable {
                             kind: driver.drivesHardware ? "hardware" : driver.provides == nil ? "library" : "software",
                             provides: driver.provides, compatible: driver.compatible,
                             boards: boards.filter { board in
-                                board.peripherals.contains { $0.compatible.contains(where: driver.compatible.contains) }
+                                board.peripherals.contains(where: driver.binds(to:))
                             }.map(\.name),
                             uses: driver.uses, summary: try driver.summary(),
                             sourceLines: try driver.sourceFiles().reduce(0) { $0 + (try lineCount(of: $1)) },

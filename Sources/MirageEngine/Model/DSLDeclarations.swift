@@ -21,6 +21,8 @@ public struct DSLDeclarations: Codable, Equatable {
         public let doc: String
         /// The types it fits in place of (`standingInFor:`), by name.
         public let standsInFor: [String]
+        /// The module that declares it: MirageConfig, or a device package.
+        public let module: String
     }
 
     public struct Constructor: Codable, Equatable {
@@ -73,6 +75,7 @@ public struct DSLDeclarations: Codable, Equatable {
     mutating func add(sources: [String], module: String) {
         var functions: [ScannedFunction] = []
         var values: [(name: String, type: String, doc: String, body: String, isPublic: Bool)] = []
+        var keyVariables: [(variable: String, name: String)] = []
         for source in sources {
             let lines = source.components(separatedBy: "\n")
             var index = 0
@@ -80,9 +83,11 @@ public struct DSLDeclarations: Codable, Equatable {
                 let line = lines[index].trimmingCharacters(in: .whitespaces)
                 let doc = DSLDeclarations.docComment(above: index, in: lines)
                 if let type = DSLDeclarations.deviceType(in: line) {
-                    types.append(DeviceTypeDeclaration(swiftName: "." + type.swiftName, name: type.name, doc: doc, standsInFor: type.standsInFor))
+                    types.append(DeviceTypeDeclaration(swiftName: "." + type.swiftName, name: type.name, doc: doc,
+                                                       standsInFor: type.standsInFor, module: module))
                 } else if let key = DSLDeclarations.key(in: line) {
                     keys.append(KeyDeclaration(name: key.name, stage: key.stage, doc: doc))
+                    keyVariables.append((key.variable, key.name))
                 } else if let value = DSLDeclarations.deviceValue(in: line) {
                     let body = DSLDeclarations.statement(from: index, in: lines)
                     values.append((value.name, value.type, doc, body, line.hasPrefix("public ")))
@@ -104,11 +109,11 @@ public struct DSLDeclarations: Codable, Equatable {
         }
         let typeNames = Dictionary(types.map { ($0.swiftName, $0.name) }, uniquingKeysWith: { first, _ in first })
         types = types.map { type in
-            DeviceTypeDeclaration(swiftName: type.swiftName, name: type.name, doc: type.doc, standsInFor: type.standsInFor.map { typeNames[$0] ?? $0 })
+            DeviceTypeDeclaration(swiftName: type.swiftName, name: type.name, doc: type.doc,
+                                  standsInFor: type.standsInFor.map { typeNames[$0] ?? $0 }, module: type.module)
         }
-        let keyNames = keyVariables(in: sources)
         func keysUsed(by body: String, through called: Set<String> = []) -> [String] {
-            var used = keyNames.filter { body.contains($0.variable + ".") }.map(\.name)
+            var used = keyVariables.filter { body.contains($0.variable + ".") }.map(\.name)
             for function in functions where !called.contains(function.name) && body.contains(function.name + "(") && function.body != body {
                 used += keysUsed(by: function.body, through: called.union([function.name]))
             }
@@ -169,13 +174,6 @@ public struct DSLDeclarations: Codable, Equatable {
         let stage = String(rest.prefix { $0.isLetter })
         guard let open = rest.range(of: "(\""), let close = rest[open.upperBound...].firstIndex(of: "\"") else { return nil }
         return (variable, String(rest[open.upperBound..<close]), stage)
-    }
-
-    /// Every key's variable and name, across the module.
-    func keyVariables(in sources: [String]) -> [(variable: String, name: String)] {
-        sources.flatMap { $0.components(separatedBy: "\n") }.compactMap { line in
-            DSLDeclarations.key(in: line.trimmingCharacters(in: .whitespaces)).map { ($0.variable, $0.name) }
-        }
     }
 
     /// `public let defaultConsole = Device(.console, ...)`: name and `.TYPE`.

@@ -55,6 +55,9 @@ public struct Driver: Codable {
 
     public var drivesHardware: Bool { !compatible.isEmpty }
 
+    /// Whether it binds to `hardware`: one of the hardware's `compatible` strings is one of its own.
+    public func binds(to hardware: Board.Peripheral) -> Bool { hardware.compatible.contains(where: compatible.contains) }
+
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, provides, compatible, type, sources, uses, qemu, glue, stdout, symbols, node
         case hostTool = "host-tool"
