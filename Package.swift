@@ -2,19 +2,36 @@
 import Foundation
 import PackageDescription
 
-// Each folder in Sources/Boot/Drivers (hardware) and Sources/Boot/Libraries
-// (protocols, stores, crypto) holds a driver.yaml beside its sources (and a
-// store's host tool); the host build of the runtime leaves out everything
-// but the Swift and C. Read from the folders, so adding a driver never means
-// editing this file.
-let driverDescriptors: [String] = ["Drivers", "Libraries"].flatMap { parent -> [String] in
-    let base = Context.packageDirectory + "/Sources/Boot/" + parent
-    let folders = (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []
-    return folders.sorted().flatMap { folder -> [String] in
-        let files = (try? FileManager.default.contentsOfDirectory(atPath: base + "/" + folder)) ?? []
-        return files.sorted().filter { !$0.hasSuffix(".swift") && !$0.hasSuffix(".c") && !$0.hasSuffix(".h") }
-            .map { "\(parent)/\(folder)/\($0)" }
+// Each device type has one home, Sources/Devices/TYPE, laid out as a device
+// package is: DSL/ (compiled into MirageConfig), Runtime/ (the protocol the
+// unikernel sees), Drivers/NAME/ (hardware) and Libraries/NAME/ (software),
+// each with a driver.yaml beside its sources. Sources/Boot/Shared holds what
+// several types use (the virtio-mmio transport, BLAKE2s). Read from the
+// folders, so adding a device type or a driver never means editing this file.
+let sources = Context.packageDirectory + "/Sources/"
+
+func children(_ folder: String) -> [String] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: sources + folder)) ?? []).sorted().map { folder + "/" + $0 }
+}
+func exists(_ folder: String) -> Bool { FileManager.default.fileExists(atPath: sources + folder) }
+
+let deviceTypes = children("Devices")
+let dslFolders = ["MirageConfig"] + deviceTypes.map { $0 + "/DSL" }.filter(exists)
+let driverFolders = children("Boot/Shared")
+    + deviceTypes.flatMap { children($0 + "/Drivers") + children($0 + "/Libraries") }
+let runtimeFolders = ["Boot/Core", "Boot/Runtime", "Boot/Tasks"] + deviceTypes.map { $0 + "/Runtime" }.filter(exists)
+// Both targets are rooted at Sources/, so each excludes what is not its own:
+// every path beside the folders it compiles, and in a driver's folder all
+// but its Swift and C (the descriptor, a store's host tool).
+func everythingBut(_ kept: [String], under folder: String = "") -> [String] {
+    children(folder.isEmpty ? "." : folder).map { folder.isEmpty ? String($0.dropFirst(2)) : $0 }.flatMap { path -> [String] in
+        if kept.contains(path) { return [] }
+        if kept.contains(where: { $0.hasPrefix(path + "/") }) { return everythingBut(kept, under: path) }
+        return [path]
     }
+}
+let driverDescriptors = driverFolders.flatMap { folder in
+    children(folder).filter { !$0.hasSuffix(".swift") && !$0.hasSuffix(".c") && !$0.hasSuffix(".h") }
 }
 
 let package = Package(
@@ -29,8 +46,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
-        // The DSL a unikernel's config.swift imports (like PackageDescription).
-        .target(name: "MirageConfig"),
+        // The DSL a unikernel's config.swift imports (like PackageDescription):
+        // its core and each device type's DSL/.
+        .target(name: "MirageConfig", path: "Sources", exclude: everythingBut(dslFolders), sources: dslFolders),
 
         // Configuration loading, resolution, boards, drivers, emitters, build
         // and run. It reads config.swift's graph as JSON into its own model,
@@ -49,14 +67,17 @@ let package = Package(
             ]
         ),
 
-        // The unikernel runtime's Swift (Core, Runtime, every driver), built
-        // for the host too, so that its logic is unit tested and editors see
-        // it. `mirage-config build` cross-compiles the same files for ARM,
-        // with Start/ and only the drivers the configuration chose.
+        // The unikernel runtime's Swift (Core, Tasks, Runtime, each device
+        // type's protocol and every driver), built for the host too, so that
+        // its logic is unit tested and editors see it. `mirage-config build`
+        // cross-compiles the same files for ARM, with Start/ and only the
+        // drivers the configuration chose.
         .target(
             name: "Boot",
             dependencies: ["BootHostStubs"],
-            exclude: ["Start"] + driverDescriptors,
+            path: "Sources",
+            exclude: everythingBut(runtimeFolders + driverFolders) + driverDescriptors,
+            sources: runtimeFolders + driverFolders,
             swiftSettings: [.enableExperimentalFeature("Extern"), .enableExperimentalFeature("Volatile")]
         ),
         // Host stand-ins for the C and assembly the runtime calls on ARM.

@@ -105,15 +105,46 @@ final class ArchitectureTests: XCTestCase {
         let link = engine.appendingPathComponent("Model/ConfigurationFormat.swift")
         XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: link.path), "../../MirageConfig/ConfigurationFormat.swift")
         XCTAssertEqual(ConfigModel.formatVersion, ConfigurationFormat.version)
-        let dsl = Fixtures.installation.dslSources
         var files = try sources().flatMap { folder, files in files.map { ("\(folder)/\($0.file)", $0.code) } }
-        for name in try FileManager.default.contentsOfDirectory(atPath: dsl.path) where name.hasSuffix(".swift") {
-            files.append(("MirageConfig/\(name)", try String(contentsOf: dsl.appendingPathComponent(name), encoding: .utf8)))
+        for file in try Fixtures.installation.dslSourceFiles() {
+            files.append((file.path, try String(contentsOf: file, encoding: .utf8)))
         }
         for (file, code) in files where !file.hasSuffix("ConfigurationFormat.swift") {
             for literal in ["\"MIRAGE_CONFIG_GRAPH", "\"MIRAGE_CONFIG_CONSTRUCTORS", "\"board-default\"", "\"associatedtype\""] {
                 XCTAssertFalse(code.contains(literal), "\(file) spells \(literal) itself")
             }
+        }
+    }
+
+    /// Each device type has one home, Sources/Devices/FOLDER, as a device
+    /// package has: the types its DSL/ declares are provided by the drivers in
+    /// its Drivers/ and Libraries/ and by none elsewhere, and the DSL's core
+    /// (Sources/MirageConfig) declares no type of its own.
+    func testEachDeviceTypeHasOneHome() throws {
+        let installation = Fixtures.installation
+        let catalog = try DriverCatalog(installation: installation)
+        var home: [String: String] = [:]
+        for folder in try installation.deviceTypeFolders() {
+            var declarations = DSLDeclarations()
+            try declarations.add(files: swiftSources(in: folder.appendingPathComponent("DSL")), module: "MirageConfig")
+            XCTAssertFalse(declarations.types.isEmpty, "\(folder.lastPathComponent)/DSL declares no device type")
+            XCTAssertFalse(try swiftSources(in: folder.appendingPathComponent("Runtime")).isEmpty,
+                           "\(folder.lastPathComponent) has no Runtime/ protocol")
+            for type in declarations.types { home[type.name] = folder.lastPathComponent }
+        }
+        var core = DSLDeclarations()
+        try core.add(files: swiftSources(in: installation.root.appendingPathComponent("Sources/MirageConfig")), module: "MirageConfig")
+        XCTAssertEqual(core.types.map(\.name), [], "declare device types in Sources/Devices/TYPE/DSL")
+        XCTAssertEqual(Set(home.keys), Set(try DSLDeclarations.read(installation: installation).types.map(\.name)))
+
+        for driver in catalog.drivers {
+            let path = driver.folder.standardizedFileURL.path
+            guard let provides = driver.provides else {
+                continue    // a library others use: in a type's home or in Boot/Shared
+            }
+            let expected = try XCTUnwrap(home[provides], "\(driver.name) provides '\(provides)', which no DSL declares")
+            XCTAssertTrue(path.contains("/Sources/Devices/\(expected)/Drivers/") || path.contains("/Sources/Devices/\(expected)/Libraries/"),
+                          "\(driver.name) provides '\(provides)' but lives in \(path), not Sources/Devices/\(expected)")
         }
     }
 }

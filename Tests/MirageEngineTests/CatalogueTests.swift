@@ -7,7 +7,7 @@ import XCTest
 final class CatalogueTests: XCTestCase {
     func testTheDSLsDeclarationsAreReadWhole() throws {
         let declarations = try DSLDeclarations.read(installation: Fixtures.installation)
-        XCTAssertEqual(declarations.types.map(\.name), ["block", "console", "clock", "interrupt-controller", "entropy", "entropy-source",
+        XCTAssertEqual(declarations.types.map(\.name), ["block", "clock", "console", "entropy", "entropy-source", "interrupt-controller",
                                                         "kv", "kv-writer", "network", "stack"])
         XCTAssertEqual(declarations.types.first { $0.name == "kv-writer" }?.standsInFor, ["kv"])
         let byType = Dictionary(grouping: declarations.constructors, by: \.type).mapValues { $0.map(\.name).sorted() }

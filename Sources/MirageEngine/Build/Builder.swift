@@ -45,7 +45,6 @@ public struct Builder {
     }
 
     func buildImage(_ configuration: ResolvedConfiguration) throws -> Result {
-        let installation = workspace.installation
         let board = configuration.boardDescription
         guard let toolchain = configuration.toolchainDescription else {
             throw MirageError("\(displayPath(workspace.configurationFile.path)) names no toolchain", fix: "run mirage-config configure again")
@@ -103,8 +102,8 @@ public struct Builder {
             throw MirageError("no Swift sources beside config.swift in \(displayPath(workspace.directory.path))",
                               fix: "write the job '\(configuration.job)' in a file such as unikernel.swift")
         }
-        let swiftFiles = try swiftSources(in: boot.appendingPathComponent("Core")) + swiftSources(in: boot.appendingPathComponent("Tasks"))
-            + swiftSources(in: boot.appendingPathComponent("Runtime"))
+        let swiftFiles = try workspace.installation.runtimeSourceFiles()
+            + configuration.packages.flatMap { try swiftSources(in: $0.runtimeSources) }
             + driverFiles.filter { $0.pathExtension == "swift" } + [workspace.glueFile] + unikernelSources
         let startFiles = try sourceFiles(in: boot.appendingPathComponent("Start"), withExtensions: ["S", "c"])
         let output = workspace.buildDirectory.appendingPathComponent("image")

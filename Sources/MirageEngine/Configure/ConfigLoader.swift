@@ -76,7 +76,7 @@ public struct ConfigLoader {
             evaluated = false
             return Loaded(graph: graph, packages: packages)
         }
-        var libraries = [try buildLibrary(named: "MirageConfig", sources: swiftSources(in: installation.dslSources),
+        var libraries = [try buildLibrary(named: "MirageConfig", sources: installation.dslSourceFiles(),
                                           hash: dslHash, linking: [])]
         for (package, packageHash) in zip(packages, packageHashes) {
             libraries.append(try buildLibrary(named: package.name, sources: swiftSources(in: package.dslSources),
@@ -91,7 +91,7 @@ public struct ConfigLoader {
     /// The DSL library's cache key: its sources, the compiler, and the
     /// installation, so that a compile error points at this checkout's DSL sources.
     func dslHash() throws -> String {
-        try sourceHash(of: swiftSources(in: installation.dslSources), salt: swiftcVersion() + installation.root.standardizedFileURL.path)
+        try sourceHash(of: installation.dslSourceFiles(), salt: swiftcVersion() + installation.root.standardizedFileURL.path)
     }
 
     /// The device packages config.swift imports: `import NAME // package: PATH`,

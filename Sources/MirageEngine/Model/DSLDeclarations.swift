@@ -54,7 +54,7 @@ public struct DSLDeclarations: Codable, Equatable {
     /// Reads the DSL of `installation` and of `packages`, in that order.
     public static func read(installation: Installation, packages: [DevicePackage] = []) throws -> DSLDeclarations {
         var declarations = DSLDeclarations()
-        try declarations.add(files: swiftSources(in: installation.dslSources), module: "MirageConfig")
+        try declarations.add(files: installation.dslSourceFiles(), module: "MirageConfig")
         for package in packages { try declarations.add(files: swiftSources(in: package.dslSources), module: package.name) }
         return declarations
     }

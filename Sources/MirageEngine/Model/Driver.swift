@@ -2,7 +2,7 @@ import Foundation
 import Yams
 
 /// A driver, as it describes itself in `driver.yaml` beside its sources
-/// (Sources/Boot/Drivers/NAME/, or a device package's Drivers/NAME/). The
+/// (Sources/Devices/TYPE/Drivers/NAME/, or a device package's Drivers/NAME/). The
 /// engine knows drivers only through these files: adding a driver is adding
 /// a folder.
 public struct Driver: Codable {
@@ -245,8 +245,9 @@ public struct Driver: Codable {
 
 /// A device package: a folder anywhere that adds device types and
 /// constructors to the DSL (DSL/*.swift, a Swift module config.swift
-/// imports) and drivers to the runtime (Drivers/NAME/driver.yaml), with no
-/// change to the tool. config.swift names it beside its import:
+/// imports), their protocols to the runtime (Runtime/*.swift) and drivers
+/// (Drivers/NAME/driver.yaml), with no change to the tool: the shape of each
+/// of the tool's own device types in Sources/Devices/TYPE. config.swift names it beside its import:
 ///
 ///     import Gadgets // package: ../gadgets
 public struct DevicePackage: Codable, Equatable {
@@ -258,6 +259,8 @@ public struct DevicePackage: Codable, Equatable {
     public static let descriptorName = "mirage-package.yaml"
 
     public var dslSources: URL { root.appendingPathComponent("DSL") }
+    /// The protocol a job sees of the package's device type, in every image that imports it.
+    public var runtimeSources: URL { root.appendingPathComponent("Runtime") }
     public var driversDirectory: URL { root.appendingPathComponent("Drivers") }
     public var librariesDirectory: URL { root.appendingPathComponent("Libraries") }
 
@@ -282,8 +285,8 @@ public struct DevicePackage: Codable, Equatable {
     }
 }
 
-/// Every driver an image can use: the tool's own (hardware drivers in
-/// Sources/Boot/Drivers, libraries in Sources/Boot/Libraries) and those of
+/// Every driver an image can use: the tool's own (each device type's
+/// Drivers/ and Libraries/ in Sources/Devices/TYPE, and Sources/Boot/Shared) and those of
 /// the device packages the configuration imports (their Drivers/ and Libraries/).
 public struct DriverCatalog {
     /// By name, in name order.
@@ -295,7 +298,7 @@ public struct DriverCatalog {
     }
 
     public init(installation: Installation, packages: [DevicePackage] = []) throws {
-        let folders = [installation.bootSources.appendingPathComponent("Drivers"), installation.bootSources.appendingPathComponent("Libraries")]
+        let folders = try installation.driverParentFolders()
             + packages.flatMap { [$0.driversDirectory, $0.librariesDirectory] }
         var found: [String: Driver] = [:]
         for parent in folders where FileManager.default.fileExists(atPath: parent.path) {

@@ -13,8 +13,44 @@ public struct Installation {
     public var targetsDirectory: URL { root.appendingPathComponent("targets") }
     public var toolchainsDirectory: URL { root.appendingPathComponent("toolchains") }
     public var qemuDirectory: URL { root.appendingPathComponent("qemu") }
-    public var dslSources: URL { root.appendingPathComponent("Sources/MirageConfig") }
+    /// The runtime's core: start code, tasks, the loop.
     public var bootSources: URL { root.appendingPathComponent("Sources/Boot") }
+    /// One folder per device type, laid out as a device package: DSL/,
+    /// Runtime/, Drivers/NAME/, Libraries/NAME/.
+    public var devicesDirectory: URL { root.appendingPathComponent("Sources/Devices") }
+    /// Drivers and libraries several device types use (virtio-mmio, BLAKE2s).
+    public var sharedDriversDirectory: URL { bootSources.appendingPathComponent("Shared") }
+
+    /// Each device type's folder, in name order.
+    public func deviceTypeFolders() throws -> [URL] {
+        try FileManager.default.contentsOfDirectory(at: devicesDirectory, includingPropertiesForKeys: nil)
+            .filter { folder in
+                var isFolder: ObjCBool = false
+                return FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder) && isFolder.boolValue
+            }
+            .sorted { $0.lastPathComponent < $1.lastPathComponent }
+    }
+
+    /// The DSL's sources: its core (Sources/MirageConfig) and each device
+    /// type's DSL/, the files the MirageConfig module is compiled from.
+    public func dslSourceFiles() throws -> [URL] {
+        try swiftSources(in: root.appendingPathComponent("Sources/MirageConfig"))
+            + deviceTypeFolders().flatMap { try swiftSources(in: $0.appendingPathComponent("DSL")) }
+    }
+
+    /// The runtime's Swift that every image holds: Core, Tasks, Runtime and
+    /// each device type's protocol (its Runtime/).
+    public func runtimeSourceFiles() throws -> [URL] {
+        try ["Core", "Tasks", "Runtime"].flatMap { try swiftSources(in: bootSources.appendingPathComponent($0)) }
+            + deviceTypeFolders().flatMap { try swiftSources(in: $0.appendingPathComponent("Runtime")) }
+    }
+
+    /// The folders whose children are drivers and libraries (each with a driver.yaml).
+    public func driverParentFolders() throws -> [URL] {
+        try [sharedDriversDirectory] + deviceTypeFolders().flatMap {
+            [$0.appendingPathComponent("Drivers"), $0.appendingPathComponent("Libraries")]
+        }
+    }
     /// Where scripts/setup unpacks the boards' firmware (U-Boot with its SPL for SD cards).
     public var firmwareDirectory: URL { root.appendingPathComponent(".build/firmware") }
 

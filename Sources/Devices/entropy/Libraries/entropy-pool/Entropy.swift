@@ -1,7 +1,7 @@
 /// The entropy device: gathers from its sources (devices of type
 /// entropy-source) into the input pool, seeds the ChaCha20 generator, and
 /// backs the Embedded stdlib's arc4random_buf (Hashable, Set, random()).
-/// Its contract is on `EntropyDevice` (Runtime/Devices.swift).
+/// Its contract is on `EntropyDevice` (entropy/Runtime/EntropyDevice.swift).
 public final class Entropy<C: Clock>: EntropyDevice {
     /// Entropy needed before the job may start under the strict policy.
     public static var requiredBits: Int { 256 }
