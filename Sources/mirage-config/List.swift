@@ -7,7 +7,8 @@ struct List: ParsableCommand {
         abstract: "List what exists: the boards, the device types and their constructors, the drivers.",
         discussion: """
         Read from the files configure uses (targets/, each driver's driver.yaml, the DSL's
-        declarations), with the device packages config.swift imports when run in a unikernel's folder.
+        declarations), with the device packages config.swift imports when run in a unikernel's folder;
+        there, once built, `list drivers` also says how many bytes each driver adds to its image.
         """
     )
 
@@ -39,7 +40,13 @@ struct List: ParsableCommand {
                 ? try ConfigLoader(installation: workspace.installation, directory: workspace.directory)
                     .packageImports(in: String(contentsOf: config, encoding: .utf8))
                 : []
-            let catalogue = try Catalogue.read(installation: workspace.installation, packages: packages)
+            // In a built unikernel's folder, what each driver adds to its image.
+            var image: Catalogue.BuiltImage?
+            if topic == .drivers, let configuration = try? workspace.configured(),
+               FileManager.default.fileExists(atPath: workspace.image(configuration.name).path) {
+                image = Catalogue.BuiltImage(elf: workspace.image(configuration.name), configuration: configuration)
+            }
+            let catalogue = try Catalogue.read(installation: workspace.installation, packages: packages, image: image)
             if json {
                 Output.write(Data((try catalogue.json(topic.rawValue)).utf8))
             } else if markdown {

@@ -87,4 +87,23 @@ extension CatalogueTests {
         XCTAssertTrue(output.contains("watchdog (.watchdog, from Watchdog)") && output.contains("softwareWatchdog(clock:name:)"), output)
         XCTAssertTrue(output.contains("--watchdog-timeout (boot)"), output)
     }
+
+    /// In a built unikernel's folder, `list drivers` says what each driver
+    /// adds to the image, traced from its symbols to the names its sources declare.
+    func testListDriversInABuiltFolderGivesEachDriversBytes() throws {
+        try requireSystemTests()
+        let folder = try Fixtures.copy(example: "examples/hello")
+        XCTAssertEqual(try ToolRun.run(["configure", "--target", "virt"], in: folder).0, 0)
+        XCTAssertEqual(try ToolRun.run(["build"], in: folder).0, 0)
+        let (status, output) = try ToolRun.run(["list", "drivers", "--json"], in: folder)
+        XCTAssertEqual(status, 0, output)
+        let drivers = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]], output)
+        func bytes(_ name: String) -> Int? { drivers.first { $0["name"] as? String == name }?["imageBytes"] as? Int }
+        // virt's console, clock and interrupt controller are in hello; the A10's are not.
+        for driver in ["pl011", "generic-timer", "gic"] {
+            XCTAssertGreaterThan(bytes(driver) ?? 0, 0, "\(driver): \(output)")
+        }
+        XCTAssertNil(bytes("ns16550"))
+        XCTAssertNil(bytes("sunxi-timer"))
+    }
 }

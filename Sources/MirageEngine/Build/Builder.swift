@@ -85,7 +85,7 @@ public struct Builder {
         let image = workspace.image(configuration.name), rawImage = workspace.rawImage(configuration.name)
         try publish(plan.image, as: image)
         try publish(plan.rawImage, as: rawImage)
-        let sizes = SizeByPart(symbols: try ElfImage.sizedSymbols(of: image), job: configuration.job, drivers: used)
+        let sizes = try SizeByPart(symbols: try ElfImage.sizedSymbols(of: image), job: configuration.job, drivers: used)
         return Result(image: image, rawImage: rawImage, sections: try ElfImage.sections(of: image), board: board, sizeByPart: sizes)
     }
 

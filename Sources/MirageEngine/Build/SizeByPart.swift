@@ -1,29 +1,36 @@
 /// Which part of an image takes the space: the runtime, each driver, the
 /// job, the Swift stdlib, from the sizes of the ELF's symbols. Everything
 /// Swift is one module (Unikernel), so a symbol is placed by the first type
-/// or function its mangled name names: a driver's type, the job's, or the
-/// runtime's; the stdlib's own symbols (and its Unicode tables) are the
-/// stdlib's; C symbols are the runtime's start code and C library.
+/// or function its mangled name names: one a driver's sources declare, the
+/// job's, or the runtime's; the stdlib's own symbols (and its Unicode
+/// tables) are the stdlib's; a C symbol is its driver's if a driver defines
+/// it, else the runtime's start code and C library.
 public struct SizeByPart {
     /// Part name and bytes, largest first.
     public let parts: [(part: String, bytes: UInt64)]
 
-    public init(symbols: [ElfImage.Symbol], job: String, drivers: [Driver]) {
+    public init(symbols: [ElfImage.Symbol], job: String, drivers: [Driver]) throws {
         var totals: [String: UInt64] = [:]
-        let driverTypes = Dictionary(drivers.compactMap { driver in driver.type.map { ($0, "driver \(driver.name)") } },
-                                     uniquingKeysWith: { first, _ in first })
+        var owners: [String: String] = [:]
+        for driver in drivers {
+            for name in try driver.declaredNames().union(driver.type.map { [$0] } ?? []) where owners[name] == nil {
+                owners[name] = "driver \(driver.name)"
+            }
+        }
         for symbol in symbols where symbol.size > 0 {
-            totals[SizeByPart.part(of: symbol.name, job: job, driverTypes: driverTypes), default: 0] += symbol.size
+            totals[SizeByPart.part(of: symbol.name, job: job, owners: owners), default: 0] += symbol.size
         }
         parts = totals.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 
-    static func part(of name: String, job: String, driverTypes: [String: String]) -> String {
+    static func part(of name: String, job: String, owners: [String: String]) -> String {
         if name.hasPrefix("$es") || name.hasPrefix("_swift_stdlib") || name.hasPrefix("swift_") { return "Swift stdlib" }
-        guard name.hasPrefix("$e9Unikernel") else { return name.hasPrefix("$e") ? "Swift stdlib" : "runtime (C and assembly)" }
+        guard name.hasPrefix("$e9Unikernel") else {
+            return name.hasPrefix("$e") ? "Swift stdlib" : owners[name] ?? "runtime (C and assembly)"
+        }
         guard let entity = firstIdentifier(in: name.dropFirst("$e9Unikernel".count)) else { return "runtime (Swift)" }
         if entity == job { return "job \(job)" }
-        return driverTypes[entity] ?? "runtime (Swift)"
+        return owners[entity] ?? "runtime (Swift)"
     }
 
     /// The `<length><identifier>` a mangled name continues with.

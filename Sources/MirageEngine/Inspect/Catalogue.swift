@@ -68,12 +68,17 @@ public struct Catalogue: Encodable {
         public let summary: String
         /// Lines of Swift and C in its folder: what it adds to an image's sources.
         public let sourceLines: Int
+        /// The bytes of code and data it adds to the unikernel's last image
+        /// (`list drivers` in a built unikernel's folder), if it is in it.
+        public let imageBytes: UInt64?
         /// Its folder, relative to the installation (or absolute, for a package's).
         public let folder: String
     }
 
-    /// The catalogue of the tool's own boards, drivers and DSL, with `packages` added.
-    public static func read(installation: Installation, packages: [DevicePackage] = []) throws -> Catalogue {
+    /// The catalogue of the tool's own boards, drivers and DSL, with
+    /// `packages` added, and what each driver takes in `image` if given.
+    public static func read(installation: Installation, packages: [DevicePackage] = [], image: BuiltImage? = nil) throws -> Catalogue {
+        let imageBytes = try image.map { try $0.bytesByDriver() } ?? [:]
         let boards = try Board.all(in: installation)
         let drivers = try DriverCatalog(installation: installation, packages: packages)
         let declarations = try DSLDeclarations.read(installation: installation, packages: packages)
@@ -107,9 +112,29 @@ public struct Catalogue: Encodable {
                             }.map(\.name),
                             uses: driver.uses, summary: try driver.summary(),
                             sourceLines: try driver.sourceFiles().reduce(0) { $0 + (try lineCount(of: $1)) },
+                            imageBytes: imageBytes[driver.name],
                             folder: driver.folder.path.hasPrefix(installation.root.path + "/")
                                 ? String(driver.folder.path.dropFirst(installation.root.path.count + 1)) : driver.folder.path)
             })
+    }
+
+    /// A unikernel's last image and the configuration it was built from.
+    public struct BuiltImage {
+        public let elf: URL
+        public let configuration: ResolvedConfiguration
+
+        public init(elf: URL, configuration: ResolvedConfiguration) {
+            self.elf = elf
+            self.configuration = configuration
+        }
+
+        /// Bytes of code and data per driver, traced from the image's symbols.
+        func bytesByDriver() throws -> [String: UInt64] {
+            let sizes = try SizeByPart(symbols: try ElfImage.sizedSymbols(of: elf), job: configuration.job, drivers: configuration.drivers)
+            return Dictionary(uniqueKeysWithValues: sizes.parts.compactMap { part in
+                part.part.hasPrefix("driver ") ? (String(part.part.dropFirst("driver ".count)), part.bytes) : nil
+            })
+        }
     }
 
     // MARK: Text
@@ -152,7 +177,9 @@ public struct Catalogue: Encodable {
         return drivers.map { driver in
             var text = driver.name.padding(toLength: width + 2, withPad: " ", startingAt: 0)
             text += driver.provides.map { "provides \($0), " } ?? ""
-            text += "\(driver.kind), \(driver.sourceLines) lines, \(driver.folder)\n"
+            text += "\(driver.kind), \(driver.sourceLines) lines"
+            text += driver.imageBytes.map { ", \($0) B in the image" } ?? ""
+            text += ", \(driver.folder)\n"
             if !driver.compatible.isEmpty {
                 text += String(repeating: " ", count: width + 2) + "binds \(driver.compatible.joined(separator: ", "))"
                 text += driver.boards.isEmpty ? " (on no board here)\n" : " (on \(driver.boards.joined(separator: ", ")))\n"

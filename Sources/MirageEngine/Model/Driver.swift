@@ -228,6 +228,28 @@ public struct Driver: Codable {
         return driver
     }
 
+    /// The names its sources declare at the top level (types, functions,
+    /// constants; C functions): what an image's symbols are traced back to,
+    /// to say how many bytes the driver adds.
+    public func declaredNames() throws -> Set<String> {
+        var names: Set<String> = []
+        let swiftDeclaration = try NSRegularExpression(
+            pattern: #"^(?:@\w+(?:\([^)]*\))?\s+)*(?:(?:public|internal|fileprivate|private|final|indirect)\s+)*(?:class|struct|enum|protocol|func|let|var|typealias|actor)\s+([A-Za-z_][A-Za-z0-9_]*)"#)
+        let cDefinition = try NSRegularExpression(pattern: #"^[A-Za-z_][\w \t\*]*?\b([A-Za-z_]\w*)\s*\([^;]*$"#)
+        for file in try sourceFiles() {
+            let text = try String(contentsOf: file, encoding: .utf8)
+            let pattern = file.pathExtension == "swift" ? swiftDeclaration : cDefinition
+            for line in text.split(separator: "\n") where !line.hasPrefix(" ") && !line.hasPrefix("\t") {
+                let line = String(line)
+                if let match = pattern.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)),
+                   let name = Range(match.range(at: 1), in: line) {
+                    names.insert(String(line[name]))
+                }
+            }
+        }
+        return names.subtracting(["if", "while", "for", "switch", "return", "sizeof"])
+    }
+
     /// The Swift (and C) files it compiles, in a fixed order.
     func sourceFiles() throws -> [URL] {
         if let sources {
