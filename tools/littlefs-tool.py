@@ -11,6 +11,8 @@ itself.
     littlefs-tool.py rm IMAGE KEY            remove a value or dictionary
     littlefs-tool.py make IMAGE FOLDER [--block-size N] [--size BYTES]
                                              a new image holding FOLDER's files
+    littlefs-tool.py pack FOLDER IMAGE       the same, sized for FOLDER (`kv pack`):
+                                             512-byte blocks, at least 1 MiB and twice its bytes
 The block size and count come from the image's superblock.
 """
 import hashlib, os, struct, sys
@@ -72,13 +74,22 @@ def main(arguments):
     if len(arguments) < 2:
         sys.exit(__doc__)
     command, image = arguments[0], arguments[1]
-    if command == "make":
+    if command in ("make", "pack"):
         folder = arguments[2]
+        if command == "pack":
+            folder, image = arguments[1], arguments[2]
         block_size = int(arguments[arguments.index("--block-size") + 1]) if "--block-size" in arguments else 512
         size = int(arguments[arguments.index("--size") + 1]) if "--size" in arguments else 1 << 20
+        if command == "pack":
+            # Each file takes its data rounded up to blocks, plus metadata blocks.
+            need = sum(((os.path.getsize(os.path.join(root, name)) + block_size - 1) // block_size + 2) * block_size
+                       for root, _, files in os.walk(folder) for name in files)
+            while size < 2 * need:
+                size *= 2
         fs = littlefs.LittleFS(block_size=block_size, block_count=size // block_size)
         for root, folders, files in os.walk(folder):
             relative = os.path.relpath(root, folder)
+            folders.sort()    # os.walk descends in this order: the image does not depend on the listing's
             for name in sorted(folders):
                 fs.mkdir(os.path.normpath(os.path.join(relative, name)))
             for name in sorted(files):

@@ -3,7 +3,8 @@ import Foundation
 import MirageEngine
 
 /// Key-value store images on the host: what a unikernel reads, made and
-/// read back with tools this project did not write (GNU tar).
+/// read back by each store driver's host tool, over programs this project
+/// did not write (GNU tar, littlefs-python).
 struct KV: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kv",
@@ -43,34 +44,47 @@ struct KV: ParsableCommand {
 
     struct Pack: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Pack a folder into a ustar archive for tarStore(on:), as GNU tar does (--format=ustar, in name order, dates and owners zeroed).",
-            discussion: "The archive is the disk image: attach it with run --disk NAME=FILE, or name it in config.swift's disk(NAME, image: FILE)."
+            abstract: "Pack a folder into a new disk image of a store: kv-tar (a ustar archive, as GNU tar makes it, for tarStore(on:)) or kv-littlefs (for littlefsStore(on:)).",
+            discussion: """
+            The store's driver packs it with its host tool (kv-tar: GNU tar, in name order, dates and owners \
+            zeroed; kv-littlefs: littlefs-python), so the image is a function of the files alone. Attach it \
+            with run --disk NAME=FILE, or name it in config.swift's disk(NAME, image: FILE).
+            """
         )
 
         @Argument(help: "The folder whose files become the store's keys.")
         var folder: String
 
-        @Option(name: .shortAndLong, help: "The archive to write.")
+        @Option(name: .shortAndLong, help: "The image to write.")
         var output: String
+
+        @Option(help: "The store whose image to make: a driver with a host tool (kv-tar, kv-littlefs).")
+        var store = "kv-tar"
 
         func run() throws {
             do {
+                let installation = try Installation.locate()
+                let driver = try DriverCatalog(installation: installation).driver(store)
+                guard driver.hostTool != nil else {
+                    let stores = try DriverCatalog(installation: installation).drivers.filter { $0.hostTool != nil }.map(\.name)
+                    throw MirageError("the driver \(store) makes no disk images", fix: "--store is one of: \(stores.joined(separator: ", "))")
+                }
                 let source = URL(fileURLWithPath: folder)
                 var isDirectory: ObjCBool = false
                 guard FileManager.default.fileExists(atPath: source.path, isDirectory: &isDirectory), isDirectory.boolValue else {
                     throw MirageError("\(folder) is not a folder", fix: "name the folder to pack")
                 }
                 let target = URL(fileURLWithPath: output)
-                try requireWritableFile(target, "the archive")
+                try requireWritableFile(target, "the image")
                 // Written beside the target and renamed: a failure leaves the old image whole.
                 let staging = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).new")
                 defer { try? FileManager.default.removeItem(at: staging) }
-                try EmbeddedData.pack(source, to: staging)
+                try driver.pack(source, into: staging, installation: installation)
                 guard rename(staging.path, target.path) == 0 else {
                     throw MirageError("cannot write \(output): \(String(cString: strerror(errno)))")
                 }
                 let size = (try? FileManager.default.attributesOfItem(atPath: target.path)[.size] as? Int) ?? 0
-                print("\(displayPath(target.path))  \(size) bytes, ustar")
+                print("\(displayPath(target.path))  \(size) bytes, \(driver.name)")
             } catch {
                 fail(error)
             }

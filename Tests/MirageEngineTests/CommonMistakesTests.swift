@@ -73,13 +73,13 @@ final class InputCheckTests: XCTestCase {
         try FileManager.default.createSymbolicLink(atPath: files.appendingPathComponent("alias.txt").path, withDestinationPath: "real.txt")
         XCTAssertEqual(link(files.appendingPathComponent("real.txt").path, files.appendingPathComponent("hard.txt").path), 0)
         let archive = folder.appendingPathComponent("out.tar")
-        try EmbeddedData.pack(files, to: archive)
+        try Fixtures.drivers.driver("kv-tar").pack(files, into: archive, installation: Fixtures.installation)
         let listing = try Shell.run(URL(fileURLWithPath: "/usr/bin/tar"), ["-tvf", archive.path]).output
         for name in ["./alias.txt", "./hard.txt", "./real.txt"] {
             XCTAssertTrue(listing.split(separator: "\n").contains { $0.hasPrefix("-") && $0.hasSuffix(name) }, "\(name) a regular member:\n\(listing)")
         }
         try FileManager.default.createSymbolicLink(atPath: files.appendingPathComponent("secret").path, withDestinationPath: "/etc/passwd")
-        XCTAssertThrowsError(try EmbeddedData.pack(files, to: archive)) {
+        XCTAssertThrowsError(try Fixtures.drivers.driver("kv-tar").pack(files, into: archive, installation: Fixtures.installation)) {
             XCTAssertTrue("\($0)".contains("secret is a link to /etc/passwd, outside"), "\($0)")
         }
     }

@@ -35,10 +35,10 @@ final class KVConfigurationTests: XCTestCase {
         try Data("b".utf8).write(to: folder.appendingPathComponent("b.txt"))
         try Data("a".utf8).write(to: folder.appendingPathComponent("a.txt"))
         let first = folder.appendingPathExtension("1.tar"), second = folder.appendingPathExtension("2.tar")
-        try EmbeddedData.pack(folder, to: first)
+        try Fixtures.drivers.driver("kv-tar").pack(folder, into: first, installation: Fixtures.installation)
         try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 1_000_000)],
                                               ofItemAtPath: folder.appendingPathComponent("a.txt").path)
-        try EmbeddedData.pack(folder, to: second)
+        try Fixtures.drivers.driver("kv-tar").pack(folder, into: second, installation: Fixtures.installation)
         XCTAssertEqual(try Data(contentsOf: first), try Data(contentsOf: second), "no date or owner in the archive")
         let names = try Fixtures.run("tar", ["-tf", first.path]).output.split(separator: "\n")
         XCTAssertEqual(names, ["./", "./a.txt", "./b.txt"])

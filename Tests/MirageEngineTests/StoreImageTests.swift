@@ -16,7 +16,7 @@ final class StoreImageTests: XCTestCase {
     func testTarImagesAreListedAndReadAndRefuseWrites() throws {
         let source = try folder()
         let image = source.appendingPathExtension("tar")
-        try EmbeddedData.pack(source, to: image)
+        try Fixtures.drivers.driver("kv-tar").pack(source, into: image, installation: Fixtures.installation)
         let store = try StoreImage(image, installation: Fixtures.installation)
         XCTAssertEqual(store.driver.name, "kv-tar")
         XCTAssertEqual(try store.list(""), "docs/\nhello.txt\n")
@@ -34,8 +34,10 @@ final class StoreImageTests: XCTestCase {
         }
         let source = try folder()
         let image = source.appendingPathExtension("lfs")
-        let tool = Fixtures.installation.root.appendingPathComponent("tools/littlefs-tool.py")
-        XCTAssertEqual(try Shell.run(python, [tool.path, "make", image.path, source.path, "--size", "262144"]).status, 0)
+        // `kv pack --store kv-littlefs`: the driver's host tool makes it, sized for the folder.
+        let (status, output) = try ToolRun.run(["kv", "pack", source.path, "-o", image.path, "--store", "kv-littlefs"])
+        XCTAssertEqual(status, 0, output)
+        XCTAssertTrue(output.contains("bytes, kv-littlefs"), output)
         let store = try StoreImage(image, installation: Fixtures.installation)
         XCTAssertEqual(store.driver.name, "kv-littlefs")
         XCTAssertEqual(try store.list(""), "docs/\nhello.txt\n")
@@ -45,6 +47,14 @@ final class StoreImageTests: XCTestCase {
         XCTAssertEqual(try store.get("notes/today"), Data("new\n".utf8))
         XCTAssertEqual(try store.get("docs/data.bin").count, 3000)
         XCTAssertThrowsError(try store.get("nothing")) { XCTAssert("\($0)".contains("no such key"), "\($0)") }
+    }
+
+    /// A store is packed by its driver's host tool: one without is refused, naming those with one.
+    func testKvPackNamesTheStoresThatPack() throws {
+        let (status, output) = try ToolRun.run(["kv", "pack", try folder().path, "-o", "/tmp/never-written.img", "--store", "kv-crunch"])
+        XCTAssertNotEqual(status, 0)
+        XCTAssertTrue(output.contains("the driver kv-crunch makes no disk images") && output.contains("kv-littlefs, kv-tar"), output)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "/tmp/never-written.img"))
     }
 
     func testOtherFilesAreNotStores() throws {

@@ -61,7 +61,8 @@ public struct Builder {
         if !embedded.isEmpty {
             let assembly = workspace.buildDirectory.appendingPathComponent(EmbeddedData.assemblyName)
             plan.embeddedArchives = try EmbeddedData.prepare(embedded, in: workspace.buildDirectory.appendingPathComponent("embedded"),
-                                                             assembly: assembly, seenFrom: workspace.buildDirectory, within: workspace.directory)
+                                                             assembly: assembly, seenFrom: workspace.buildDirectory, within: workspace.directory,
+                                                             installation: workspace.installation)
             plan.nativeSources.append(assembly)
         }
         try FileManager.default.createFolder(plan.objects)

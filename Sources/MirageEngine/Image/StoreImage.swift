@@ -46,27 +46,7 @@ public struct StoreImage {
         _ = try run(["put", file.path, key, value.path])
     }
 
-    /// The driver's host tool with `arguments`; its last line of standard error when it fails.
     func run(_ arguments: [String]) throws -> Shell.Result {
-        guard let command = driver.hostTool?.command, let program = command.first else {
-            throw MirageError("the driver \(driver.name) names no host tool")
-        }
-        let venv = installation.root.appendingPathComponent(".build/python/bin/python3")
-        let python = FileManager.default.isExecutableFile(atPath: venv.path) ? venv.path : findInPath("python3")?.path
-        func fill(_ word: String) throws -> String {
-            if word.contains("{python}"), python == nil { throw MirageError("python3 is not installed", fix: "run scripts/setup") }
-            return word.replacingOccurrences(of: "{python}", with: python ?? "")
-                .replacingOccurrences(of: "{folder}", with: driver.folder.path)
-                .replacingOccurrences(of: "{tools}", with: installation.root.appendingPathComponent("tools").path)
-        }
-        let executable = try fill(program)
-        guard let found = executable.contains("/") ? URL(fileURLWithPath: executable) : findInPath(executable) else {
-            throw MirageError("\(executable) is not installed", fix: "run scripts/setup")
-        }
-        let result = try Shell.run(found, try command.dropFirst().map(fill) + arguments, timeout: 120)
-        guard result.status == 0 else {
-            throw MirageError(result.error.split(separator: "\n").last.map(String.init) ?? "\(driver.name)'s host tool exited with \(result.status)")
-        }
-        return result
+        try driver.runHostTool(arguments, installation: installation)
     }
 }

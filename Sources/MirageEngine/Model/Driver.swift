@@ -32,9 +32,12 @@ public struct Driver: Codable {
     /// (an image QEMU needs larger is padded as a copy).
     public let diskAccess: DiskAccess
     /// The device parameter naming a folder (relative to config.swift) that
-    /// the build packs into the image as a ustar archive, found at run time
-    /// by the device's name (`MemoryArchive(embedded: "{name}")`).
+    /// the build packs into the image, found at run time by the device's
+    /// name (`MemoryArchive(embedded: "{name}")`).
     public let embeds: String?
+    /// The store whose disk image the embedded folder becomes, packed by
+    /// that driver's host tool (`embeds-as: kv-tar`).
+    public let embedsAs: String?
     /// The glue lines that bring it up; see `GlueTemplate`. A hardware driver
     /// without any gets `let {name} = {type}(tree: tree, path: "{path}")`.
     public let glue: [String]?
@@ -64,6 +67,7 @@ public struct Driver: Codable {
         case diskSize = "disk-size"
         case diskAccess = "disk-access"
         case embeds
+        case embedsAs = "embeds-as"
     }
 
     /// The field configuration.json adds to a descriptor's (never in driver.yaml).
@@ -102,6 +106,7 @@ public struct Driver: Codable {
         diskSize = try container.decodeIfPresent(DiskSizeRule.self, forKey: .diskSize) ?? .any
         diskAccess = try container.decodeIfPresent(DiskAccess.self, forKey: .diskAccess) ?? .readWrite
         embeds = try container.decodeIfPresent(String.self, forKey: .embeds)
+        embedsAs = try container.decodeIfPresent(String.self, forKey: .embedsAs)
         node = try container.decodeIfPresent(NodeRequirements.self, forKey: .node) ?? NodeRequirements()
         hostTool = try container.decodeIfPresent(HostTool.self, forKey: .hostTool)
         if let folder = try decoder.container(keyedBy: StoredKeys.self).decodeIfPresent(URL.self, forKey: .folder) { self.folder = folder }
@@ -123,6 +128,7 @@ public struct Driver: Codable {
         try container.encode(diskSize, forKey: .diskSize)
         try container.encode(diskAccess, forKey: .diskAccess)
         try container.encodeIfPresent(embeds, forKey: .embeds)
+        try container.encodeIfPresent(embedsAs, forKey: .embedsAs)
         try container.encode(node, forKey: .node)
         try container.encodeIfPresent(hostTool, forKey: .hostTool)
         var stored = encoder.container(keyedBy: StoredKeys.self)

@@ -6,13 +6,19 @@ names this file as its host tool).
     host-tool.py ls IMAGE [KEY]      the entries under KEY, dictionaries ending in /
     host-tool.py get IMAGE KEY       a value, to standard output
     host-tool.py put IMAGE KEY FILE  refused: a tar store is read-only
+    host-tool.py pack FOLDER IMAGE   FOLDER's files as a ustar archive, reproducibly:
+                                     in name order, dates and owners zeroed, links
+                                     packed as the files they name (`kv pack`, and
+                                     kv-crunch's folder when build embeds it)
 """
-import subprocess, sys
+import os, subprocess, sys
 
 
 def tar(*arguments):
     try:
-        result = subprocess.run(["tar"] + list(arguments), capture_output=True, timeout=120)
+        # No locale or TAR_OPTIONS of the caller's may change the archive.
+        environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C", "TAR_OPTIONS": ""}
+        result = subprocess.run(["tar"] + list(arguments), capture_output=True, timeout=300, env=environment)
     except FileNotFoundError:
         sys.exit("GNU tar is not installed: apt-get install tar")
     if result.returncode != 0:
@@ -32,7 +38,12 @@ def main(arguments):
     if len(arguments) < 2:
         sys.exit(__doc__)
     command, image = arguments[0], arguments[1]
-    if command == "ls":
+    if command == "pack" and len(arguments) == 3:
+        folder, image = arguments[1], arguments[2]
+        tar("--create", "--format=ustar", "--sort=name", "--mtime=@0", "--owner=0", "--group=0",
+            "--numeric-owner", "--mode=u+rw,go+r,go-w", "--dereference", "--hard-dereference",
+            "--file", image, "--directory", folder, ".")
+    elif command == "ls":
         prefix = "/".join(part for part in (arguments[2] if len(arguments) > 2 else "").split("/") if part)
         found = set()
         for path in members(image):
