@@ -40,10 +40,19 @@ struct Run: ParsableCommand {
     @Flag(help: "Report the boot time: qemu's start to the first output (host clock), and reset to the job (the guest's cycle counter).")
     var timings = false
 
+    @Flag(help: "Sample the unikernel's call stack at a fixed rate (QEMU's gdbstub); print the functions the samples fell in and write _build/profile/folded.txt (flamegraph.pl, speedscope).")
+    var profile = false
+
+    @Option(help: "Samples per second with --profile.")
+    var profileRate = 1000
+
     @Argument(parsing: .postTerminator, help: "Boot-time keys, as --NAME=VALUE.")
     var bootArguments: [String] = []
 
     func validate() throws {
+        guard (1...10_000).contains(profileRate) else {
+            throw ValidationError("--profile-rate must be 1 to 10000 samples per second, not \(profileRate)")
+        }
         guard timeout.isFinite, timeout > 0 else {
             throw ValidationError("--timeout must be a number of seconds greater than 0, not \(timeout)")
         }
@@ -53,8 +62,9 @@ struct Run: ParsableCommand {
         do {
             let workspace = try unikernel.workspace()
             let runner = Runner(workspace: workspace)
-            let request = Runner.BootRequest(bootArguments: bootArguments, timings: timings, bootLoader: bootLoader, disks: disks,
+            var request = Runner.BootRequest(bootArguments: bootArguments, timings: timings, bootLoader: bootLoader, disks: disks,
                                              failingWrites: failingWrites, loggingWrites: loggingWrites, network: network, forwards: forwards)
+            if profile { request.profileRate = profileRate }
             if dryRun {
                 print(try runner.command(request, for: .dryRun).shellLine)
                 return
@@ -71,6 +81,7 @@ struct Run: ParsableCommand {
                 let job = Runner.cyclesToJob(in: outcome.console).map { "\($0) cycles (\(String(format: "%.1f", Double($0) / 1000)) us at QEMU's 1 GHz cycle counter)" } ?? "not counted (this CPU's cycle counter does not run under QEMU)"
                 printError("timings: qemu start to first output \(first); reset to the job \(job)")
             }
+            if let report = outcome.profileReport { printError(String(report.dropLast())) }
             if outcome.timedOut { printError("mirage-config: stopped qemu after \(Int(timeout)) s (--timeout)") }
             throw ExitCode(outcome.status)
         } catch let exit as ExitCode {

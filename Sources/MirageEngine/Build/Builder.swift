@@ -118,12 +118,15 @@ public struct Builder {
                 // Thumb-2: a third smaller than ARM code. start.S and the
                 // semihosting call stay ARM; the linker joins the two.
                 "-Xcc", "-mthumb",
+                // A frame record (r7 and lr) in every function, so that `run
+                // --profile` can walk the stack of each sample.
+                "-Xcc", "-fno-omit-frame-pointer",
                 "-Xfrontend", "-function-sections",
                 // Failed checks name Module/file.swift:line, never a folder of this machine.
                 "-assert-config", configuration.assertConfig.swiftcValue, "-enable-upcoming-feature", "ConciseMagicFile",
             ] + toolchain.swiftFlags,
             swiftSources: swiftFiles,
-            cFlags: Toolchain.expand(toolchain.cFlags, for: board),
+            cFlags: Toolchain.expand(toolchain.cFlags, for: board) + ["-fno-omit-frame-pointer"],
             asmFlags: Toolchain.expand(toolchain.asmFlags, for: board),
             nativeSources: startFiles + driverFiles.filter { $0.pathExtension == "c" },
             linkFlags: toolchain.linkFlags,

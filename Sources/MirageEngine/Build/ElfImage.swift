@@ -60,6 +60,9 @@ public enum ElfImage {
     public struct Symbol {
         public let name: String
         public let size: UInt64
+        /// Where it starts (a Thumb function's without its low bit).
+        public var address: UInt64 = 0
+        public var isFunction = false
     }
 
     /// The names of the functions and objects in the image's symbol table.
@@ -78,7 +81,11 @@ public enum ElfImage {
                 guard gelf_getsym(data, Int32(index), &symbol) != nil,
                       let name = elf_strptr(raw.elf, Int(raw.header.sh_link), Int(symbol.st_name)) else { continue }
                 let text = String(cString: name)
-                if !text.isEmpty { symbols.append(Symbol(name: text, size: symbol.st_size)) }
+                let isFunction = Int32(symbol.st_info & 0xf) == STT_FUNC
+                if !text.isEmpty {
+                    symbols.append(Symbol(name: text, size: symbol.st_size,
+                                          address: isFunction ? symbol.st_value & ~1 : symbol.st_value, isFunction: isFunction))
+                }
             }
         }
         return symbols

@@ -19,6 +19,19 @@ public enum ChildProcesses {
     /// Set when a signal is ending the tool: whoever waited for a child stops
     /// there, so that the tool's status is the signal's and not the child's.
     nonisolated(unsafe) private static var stopping = false
+    /// The children a signal ended: only their waiters stop (a child the
+    /// last words start, such as swift-demangle, is waited for as usual).
+    nonisolated(unsafe) private static var ended: Set<pid_t> = []
+    /// What to finish once the children have ended on a signal, before the
+    /// tool exits (`run --profile` writes what it sampled).
+    nonisolated(unsafe) private static var lastWords: (() -> Void)?
+
+    /// Runs `action` if a signal ends the tool, after its children ended; nil forgets it.
+    public static func onSignal(_ action: (() -> Void)?) {
+        lock.lock()
+        lastWords = action
+        lock.unlock()
+    }
 
     /// Starts `process` and records its process group until `forget`.
     public static func start(_ process: Process) throws {
@@ -41,7 +54,7 @@ public enum ChildProcesses {
     public static func forget(_ process: Process) {
         lock.lock()
         groups.remove(process.processIdentifier)
-        let parked = stopping
+        let parked = stopping && ended.contains(process.processIdentifier)
         lock.unlock()
         while parked { pause() }    // the signal handler exits the tool
     }
@@ -91,6 +104,7 @@ public enum ChildProcesses {
         lock.lock()
         stopping = true
         let running = groups, files = temporaryFiles
+        ended.formUnion(running)
         groups.removeAll()
         temporaryFiles.removeAll()
         lock.unlock()
@@ -117,6 +131,10 @@ public enum ChildProcesses {
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
             source.setEventHandler {
                 endAll()
+                lock.lock()
+                let action = lastWords
+                lock.unlock()
+                action?()
                 exit(128 + signalNumber)
             }
             source.resume()

@@ -16,6 +16,8 @@ public struct Runner {
         public let seconds: Double
         /// From qemu's start to the first byte on the console.
         public var secondsToFirstOutput: Double?
+        /// With `profileRate`: the top functions, and where the stacks were written.
+        public var profileReport: String?
 
         public init(status: Int32, timedOut: Bool, console: String, seconds: Double) {
             self.status = status
@@ -68,6 +70,8 @@ public struct Runner {
         public var forwards: [String] = []
         /// More qemu arguments, after the configured ones.
         public var qemuArguments: [String] = []
+        /// Samples per second for `run --profile`; nil for no profile.
+        public var profileRate: Int?
 
         public init(bootArguments: [String] = [], timings: Bool = false, bootLoader: BootLoader = .direct, disks: [String] = [],
                     failingWrites: [String] = [], loggingWrites: [String] = [], network: String? = nil, forwards: [String] = [],
@@ -250,6 +254,17 @@ public struct Runner {
     /// bytes as they come, unchanged.
     public func run(_ request: BootRequest = BootRequest(), timeout: Double, say: (String) -> Void = { _ in },
                     echo: @escaping (Data) -> Void) throws -> Outcome {
+        var request = request
+        var sampler: Sampler?
+        // QEMU's gdbstub on a socket of this boot's; the sampler connects once qemu made it.
+        let socket = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("mirage-profile-\(ProcessInfo.processInfo.processIdentifier).sock")
+        if let rate = request.profileRate {
+            try? FileManager.default.removeItem(at: socket)
+            ChildProcesses.temporary(socket)
+            request.qemuArguments += ["-chardev", "socket,id=mirage-profile,path=\(socket.path),server=on,wait=off", "-gdb", "chardev:mirage-profile"]
+            sampler = Sampler(socketPath: socket.path, rate: rate)
+        }
+        defer { if sampler != nil { ChildProcesses.removeTemporary(socket) } }
         let command = try command(request, for: .boot, say: say)
         defer { command.temporaryFiles.forEach(ChildProcesses.removeTemporary) }
         defer {
@@ -260,7 +275,23 @@ public struct Runner {
         guard let qemu = findInPath(QemuCommand.executable) else {
             throw MirageError("\(QemuCommand.executable) is not installed", fix: QemuProfile.installHint)
         }
-        return try Runner.boot(qemu, command.arguments, timeout: timeout, echo: echo)
+        guard let sampler, let rate = request.profileRate else {
+            return try Runner.boot(qemu, command.arguments, timeout: timeout, echo: echo)
+        }
+        // The profile is written when the unikernel ends, and when a signal ends
+        // the tool (a server is stopped with Ctrl-C), after qemu has ended.
+        let image = workspace.image(try workspace.configured().name), folder = workspace.buildDirectory.appendingPathComponent("profile")
+        let writeProfile = { () -> String in
+            do { return try ProfileReport.write(sampler.finish(), rate: rate, image: image, to: folder) } catch {
+                return "profile: not written: \(error)\n"
+            }
+        }
+        ChildProcesses.onSignal { FileHandle.standardError.write(Data(writeProfile().utf8)) }
+        sampler.start()
+        var outcome = try Runner.boot(qemu, command.arguments, timeout: timeout, echo: echo)
+        ChildProcesses.onSignal(nil)
+        outcome.profileReport = writeProfile()
+        return outcome
     }
 
     static func boot(_ qemu: URL, _ arguments: [String], timeout: Double, echo: @escaping (Data) -> Void) throws -> Outcome {
