@@ -64,9 +64,10 @@ struct KV: ParsableCommand {
         func run() throws {
             do {
                 let installation = try Installation.locate()
-                let driver = try DriverCatalog(installation: installation).driver(store)
+                let catalog = try DriverCatalog(installation: installation)
+                let driver = try catalog.driver(store)
                 guard driver.hostTool != nil else {
-                    let stores = try DriverCatalog(installation: installation).drivers.filter { $0.hostTool != nil }.map(\.name)
+                    let stores = catalog.drivers.filter { $0.hostTool != nil }.map(\.name)
                     throw MirageError("the driver \(store) makes no disk images", fix: "--store is one of: \(stores.joined(separator: ", "))")
                 }
                 let source = URL(fileURLWithPath: folder)
