@@ -77,6 +77,20 @@ final class ProfileTests: XCTestCase {
             XCTAssertTrue(lines.allSatisfy { Int($0.split(separator: " ").last ?? "") != nil }, folded)
             XCTAssertTrue(lines.contains { $0.hasPrefix("_start;") && $0.contains("boot_wait_for_interrupt") },
                           "\(board): stacks are walked to the reset code\n\(folded)")
+
+            // run --timings: what each layer counted. hello sleeps 3 times, each woken by the clock's interrupt.
+            let (timed, timings) = try ToolRun.run(["run", "--timings"], in: folder)
+            XCTAssertEqual(timed, 0, timings)
+            let counters = try XCTUnwrap(timings.split(separator: "\n").first { $0.hasPrefix("mirage: counters: ") }, timings)
+            var counts: [String: Int] = [:]
+            for item in counters.dropFirst("mirage: counters: ".count).split(separator: ",") {
+                let words = item.split(separator: " ")
+                counts[words.dropLast().joined(separator: " ")] = Int(words.last ?? "")
+            }
+            XCTAssertGreaterThanOrEqual(counts["interrupts"] ?? 0, 3, String(counters))
+            XCTAssertGreaterThanOrEqual(counts["wake-ups"] ?? 0, 3, String(counters))
+            XCTAssertGreaterThan(counts["allocations"] ?? 0, 0, String(counters))
+            XCTAssertEqual(counts["frames in"], 0, "hello has no network: \(counters)")
         }
     }
 

@@ -56,7 +56,8 @@ public enum Runtime {
 
     /// Says, when `run --timings` asked, what the tasks did: how many were
     /// started, how many lived at once, how often the loop switched and
-    /// slept, and each kind of task's deepest stack use against its size.
+    /// slept, and each kind of task's deepest stack use against its size;
+    /// then what each layer counted (`Counters`).
     public static func reportTasks() {
         guard timingsRequested else { return }
         let statistics = Tasks.statistics
@@ -78,6 +79,19 @@ public enum Runtime {
             writeDecimal(UInt64(mark.size))
         }
         writeRaw(" bytes\n")
+        writeRaw("mirage: counters: ")
+        let counts: [(StaticString, UInt64)] = [
+            ("interrupts", Counters.interrupts), ("wake-ups", Counters.wakeUps), ("allocations", Counters.allocations),
+            ("frames in", Counters.framesReceived), ("frames out", Counters.framesSent),
+            ("bytes copied", Counters.bytesCopied), ("retransmissions", Counters.retransmissions),
+        ]
+        for (index, count) in counts.enumerated() {
+            if index > 0 { writeRaw(", ") }
+            writeRaw(count.0)
+            writeRaw(" ")
+            writeDecimal(count.1)
+        }
+        writeRaw("\n")
     }
 
     /// Whether `bytes` holds `word`.

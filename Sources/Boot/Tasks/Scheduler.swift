@@ -175,6 +175,7 @@ final class Scheduler {
         task.outcome = outcome
         task.state = .ready
         ready.append(task)
+        Counters.wakeUps &+= 1
     }
 
     func wakeDueTasks() {

@@ -66,6 +66,7 @@ struct InterruptHandlers {
     /// Runs the handler of `line`; false if it has none.
     func run(_ line: UInt32) -> Bool {
         guard let entry = entries.first(where: { $0.line == line }) else { return false }
+        Counters.interrupts &+= 1
         entry.run()
         return true
     }

@@ -51,6 +51,7 @@ public final class SunxiEMAC<C: Clock, Interrupts: InterruptController>: Network
         }
         registers.write(EMAC.transmitLength0, UInt32(frame.count))
         registers.write(EMAC.transmitControl0, 1)
+        Counters.framesSent &+= 1
     }
 
     public func receive() -> [UInt8]? {
@@ -67,6 +68,7 @@ public final class SunxiEMAC<C: Clock, Interrupts: InterruptController>: Network
             }
             let frame = Array(bytes[0..<(length - 4)])          // without the CRC
             // No address filter in the hardware model: ours, broadcast and multicast only.
+            Counters.framesReceived &+= 1
             if MACAddress(bytes: frame[0..<6]) == macAddress || frame[0] & 1 == 1 { return frame }
         }
         return nil

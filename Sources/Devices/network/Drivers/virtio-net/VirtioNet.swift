@@ -92,6 +92,7 @@ public final class VirtioNet<C: Clock, Interrupts: InterruptController>: Network
         buffer.initializeMemory(as: UInt8.self, repeating: 0, count: headerSize)
         frame.withUnsafeBytes { (buffer + headerSize).copyMemory(from: $0.baseAddress!, byteCount: frame.count) }
         transport.post(queue: 1, slot: slot, buffer: VirtqueueBuffer(address: address, length: UInt32(headerSize + frame.count), deviceWrites: false))
+        Counters.framesSent &+= 1
     }
 
     public func receive() -> [UInt8]? {
@@ -108,6 +109,7 @@ public final class VirtioNet<C: Clock, Interrupts: InterruptController>: Network
         }
         transport.postReceive(queue: 0, slot: slot, address: address, length: UInt32(VirtioNet.bufferSize))
         transport.notify(queue: 0)
+        Counters.framesReceived &+= 1
         return frame
     }
 }

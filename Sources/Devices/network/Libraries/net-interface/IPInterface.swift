@@ -635,6 +635,7 @@ public final class IPInterface<Network: NetworkInterface, C: Clock> {
     /// At most `count` received bytes, taken now ([] if none); sends a window update if one is owed.
     public func read(_ connection: TCPConnection, atMost count: Int) -> [UInt8] {
         let bytes = connection.take(count)
+        Counters.bytesCopied &+= UInt64(bytes.count)
         if !bytes.isEmpty { flush(connection) }
         return bytes
     }
@@ -644,6 +645,7 @@ public final class IPInterface<Network: NetworkInterface, C: Clock> {
         if let failure = connection.failure { throw failure }
         guard connection.state == .established || connection.state == .closeWait else { throw .closed }
         let taken = connection.give(data)
+        Counters.bytesCopied &+= UInt64(taken)
         if taken > 0 { flush(connection) }
         return taken
     }

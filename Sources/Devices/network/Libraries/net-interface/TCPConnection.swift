@@ -113,7 +113,9 @@ public final class TCPConnection {
     var retransmitAt: UInt64?
     var retransmissions = 0
     /// Segments sent again: on timeouts, fast retransmits and partial acknowledgments.
-    public private(set) var retransmittedSegments = 0
+    public private(set) var retransmittedSegments = 0 {
+        didSet { Counters.retransmissions &+= 1 }
+    }
     /// Karn's algorithm without timestamps: one segment sent once, timed.
     var timedSegment: (sequence: UInt32, sentAt: UInt64)?
     var congestion = NewReno(segmentSize: 536)
