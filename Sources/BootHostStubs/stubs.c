@@ -42,6 +42,7 @@ void boot_wait_for_interrupt(void) {}
 void boot_cntp_arm(uint64_t compare) { (void)compare; }
 void boot_cntp_disarm(void) {}
 uint32_t boot_cycles(void) { return 0; }
+uint32_t boot_instructions(void) { return 0; }
 /* The host's allocations are libc's, not counted. */
 uint64_t boot_heap_allocations(void) { return 0; }
 

@@ -107,6 +107,12 @@ public enum Runtime {
     /// `-icount shift=0`, on the CPUs QEMU gives a counter (Cortex-A15, A7).
     public static var cycles: UInt32 { boot_cycles() }
 
+    /// Guest instructions retired (a PMU event counter; it wraps), counted
+    /// by QEMU under `-icount` only, where it is the same on any machine:
+    /// what the instruction-count regression test holds. Idle time is not
+    /// in it. Cortex-A15 and A7 (virt, orangepi-pc).
+    public static var instructions: UInt32 { boot_instructions() }
+
     /// Ends the unikernel with `status` (qemu exits with it).
     public static func exit(_ status: Int32) -> Never {
         boot_exit(status)
@@ -247,6 +253,7 @@ func bootConsoleWriteByte(_ byte: UInt8) {
 @_extern(c) func boot_ifar() -> UInt32
 @_extern(c) func boot_memory_barrier()
 @_extern(c) func boot_cycles() -> UInt32
+@_extern(c) func boot_instructions() -> UInt32
 @_extern(c) func boot_stack_guard(_ address: UInt32) -> Int32
 
 extension StaticString {

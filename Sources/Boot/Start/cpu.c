@@ -75,3 +75,20 @@ void boot_cntp_disarm(void) { __asm__ volatile("mcr p15, 0, %0, c14, c2, 1; isb"
 
 /* The PMU cycle counter that start.S started at reset (PMCCNTR). */
 uint32_t boot_cycles(void) { uint32_t cycles; __asm__ volatile("isb; mrc p15, 0, %0, c9, c13, 0" : "=r"(cycles)); return cycles; }
+
+/* PMU event counter 0 on INST_RETIRED (event 0x08), set up at the first
+   call: the guest's own instructions, idle time excluded. QEMU counts the
+   event under -icount only, which makes it a figure no machine's speed
+   changes (the instruction-count regression test). */
+uint32_t boot_instructions(void) {
+    static int counting;
+    if (!counting) {
+        __asm__ volatile("mcr p15, 0, %0, c9, c12, 5; isb" :: "r"(0u));      /* PMSELR: counter 0 */
+        __asm__ volatile("mcr p15, 0, %0, c9, c13, 1; isb" :: "r"(0x08u));   /* PMXEVTYPER: INST_RETIRED */
+        __asm__ volatile("mcr p15, 0, %0, c9, c12, 1; isb" :: "r"(1u));      /* PMCNTENSET: counter 0 */
+        counting = 1;
+    }
+    uint32_t count;
+    __asm__ volatile("mcr p15, 0, %1, c9, c12, 5; isb; mrc p15, 0, %0, c9, c13, 2" : "=r"(count) : "r"(0u));
+    return count;
+}
