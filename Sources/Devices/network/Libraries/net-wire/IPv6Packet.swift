@@ -103,10 +103,13 @@ public struct IPv6Packet: Equatable {
     /// Header and payload: no extension headers, a fixed hop limit unless told.
     public static func emit(source: IPv6Address, destination: IPv6Address, nextHeader: UInt8, payload: [UInt8],
                             hopLimit: UInt8 = 64) -> [UInt8] {
-        var bytes: [UInt8] = [0x60, 0, 0, 0]
+        // One allocation: reserved before the first byte goes in.
+        var bytes: [UInt8] = []
         bytes.reserveCapacity(40 + payload.count)
+        appendBE32(&bytes, 0x6000_0000)     // version 6, no traffic class or flow label
         appendBE16(&bytes, UInt16(truncatingIfNeeded: payload.count))
-        bytes += [nextHeader, hopLimit]
+        bytes.append(nextHeader)
+        bytes.append(hopLimit)
         bytes += source.bytes
         bytes += destination.bytes
         bytes += payload

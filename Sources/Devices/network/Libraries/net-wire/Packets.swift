@@ -25,7 +25,7 @@ public struct EthernetFrame: Equatable {
         appendBE16(&bytes, etherType)
         bytes += payload
         // Ethernet's minimum: 60 bytes before the FCS.
-        if bytes.count < 60 { bytes += [UInt8](repeating: 0, count: 60 - bytes.count) }
+        while bytes.count < 60 { bytes.append(0) }
         return bytes
     }
 }
@@ -123,17 +123,24 @@ public struct IPv4Packet: Equatable {
 
     public static func emit(source: UInt32, destination: UInt32, protocolNumber: UInt8, payload: [UInt8],
                             identification: UInt16, timeToLive: UInt8 = 64) -> [UInt8] {
-        var header: [UInt8] = [0x45, 0]
+        // One allocation: the header, then the payload after it.
+        var header: [UInt8] = []
+        header.reserveCapacity(20 + payload.count)
+        header.append(0x45)
+        header.append(0)
         appendBE16(&header, UInt16(20 + payload.count))
         appendBE16(&header, identification)
         appendBE16(&header, 0x4000)          // don't fragment
-        header += [timeToLive, protocolNumber, 0, 0]
+        header.append(timeToLive)
+        header.append(protocolNumber)
+        appendBE16(&header, 0)          // the checksum, filled below
         appendBE32(&header, source)
         appendBE32(&header, destination)
         let checksum = InternetChecksum.compute(header[...])
         header[10] = UInt8(checksum >> 8)
         header[11] = UInt8(truncatingIfNeeded: checksum)
-        return header + payload
+        header += payload
+        return header
     }
 }
 
@@ -219,6 +226,7 @@ public struct UDPDatagram: Equatable {
 
     public func emit(between addresses: AddressPair) -> [UInt8] {
         var bytes: [UInt8] = []
+        bytes.reserveCapacity(8 + data.count)
         appendBE16(&bytes, sourcePort)
         appendBE16(&bytes, destinationPort)
         appendBE16(&bytes, UInt16(8 + data.count))

@@ -60,15 +60,18 @@ public struct TCPSegment: Equatable {
     }
 
     public func emit(between addresses: AddressPair) -> [UInt8] {
+        // One allocation: the header, its options (40 bytes at most) and the data.
         var bytes: [UInt8] = []
+        bytes.reserveCapacity(60 + data.count)
         appendBE16(&bytes, sourcePort)
         appendBE16(&bytes, destinationPort)
         appendBE32(&bytes, sequence)
         appendBE32(&bytes, acknowledgment)
         let optionBytes = options.emit()
-        bytes += [UInt8((20 + optionBytes.count) / 4) << 4, flags]
+        bytes.append(UInt8((20 + optionBytes.count) / 4) << 4)
+        bytes.append(flags)
         appendBE16(&bytes, window)
-        bytes += [0, 0, 0, 0]
+        appendBE32(&bytes, 0)           // the checksum, filled below, and no urgent pointer
         bytes += optionBytes
         bytes += data
         let pseudo = addresses.pseudoHeaderSum(protocolNumber: IPv4Packet.tcp, length: bytes.count)
@@ -157,6 +160,7 @@ public struct TCPOptions: Equatable {
     /// (SACK blocks beyond what fits are left out).
     func emit() -> [UInt8] {
         var bytes: [UInt8] = []
+        bytes.reserveCapacity(40)
         if let mss = maximumSegmentSize { bytes += [2, 4, UInt8(mss >> 8), UInt8(truncatingIfNeeded: mss)] }
         if let timestamp {
             bytes += sackPermitted ? [4, 2] : [1, 1]
