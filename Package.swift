@@ -10,8 +10,10 @@ import PackageDescription
 // folders, so adding a device type or a driver never means editing this file.
 let sources = Context.packageDirectory + "/Sources/"
 
+/// The paths in `folder` (relative to Sources/; "" for Sources/ itself), in name order.
 func children(_ folder: String) -> [String] {
-    ((try? FileManager.default.contentsOfDirectory(atPath: sources + folder)) ?? []).sorted().map { folder + "/" + $0 }
+    ((try? FileManager.default.contentsOfDirectory(atPath: sources + folder)) ?? []).sorted()
+        .map { folder.isEmpty ? $0 : folder + "/" + $0 }
 }
 func exists(_ folder: String) -> Bool { FileManager.default.fileExists(atPath: sources + folder) }
 
@@ -24,7 +26,7 @@ let runtimeFolders = ["Boot/Core", "Boot/Runtime", "Boot/Tasks"] + deviceTypes.m
 // every path beside the folders it compiles, and in a driver's folder all
 // but its Swift and C (the descriptor, a store's host tool).
 func everythingBut(_ kept: [String], under folder: String = "") -> [String] {
-    children(folder.isEmpty ? "." : folder).map { folder.isEmpty ? String($0.dropFirst(2)) : $0 }.flatMap { path -> [String] in
+    children(folder).flatMap { path -> [String] in
         if kept.contains(path) { return [] }
         if kept.contains(where: { $0.hasPrefix(path + "/") }) { return everythingBut(kept, under: path) }
         return [path]

@@ -8,6 +8,8 @@
 public struct SizeByPart {
     /// Part name and bytes, largest first.
     public let parts: [(part: String, bytes: UInt64)]
+    /// Each driver's bytes, by driver name (those with any in the image).
+    public let bytesByDriver: [String: UInt64]
 
     public init(symbols: [ElfImage.Symbol], job: String, drivers: [Driver]) throws {
         var totals: [String: UInt64] = [:]
@@ -21,6 +23,9 @@ public struct SizeByPart {
             totals[SizeByPart.part(of: symbol.name, job: job, owners: owners), default: 0] += symbol.size
         }
         parts = totals.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { ($0.key, $0.value) }
+        bytesByDriver = Dictionary(uniqueKeysWithValues: drivers.compactMap { driver in
+            totals["driver \(driver.name)"].map { (driver.name, $0) }
+        })
     }
 
     static func part(of name: String, job: String, owners: [String: String]) -> String {

@@ -130,10 +130,7 @@ public struct Catalogue: Encodable {
 
         /// Bytes of code and data per driver, traced from the image's symbols.
         func bytesByDriver() throws -> [String: UInt64] {
-            let sizes = try SizeByPart(symbols: try ElfImage.sizedSymbols(of: elf), job: configuration.job, drivers: configuration.drivers)
-            return Dictionary(uniqueKeysWithValues: sizes.parts.compactMap { part in
-                part.part.hasPrefix("driver ") ? (String(part.part.dropFirst("driver ".count)), part.bytes) : nil
-            })
+            try SizeByPart(symbols: try ElfImage.sizedSymbols(of: elf), job: configuration.job, drivers: configuration.drivers).bytesByDriver
         }
     }
 

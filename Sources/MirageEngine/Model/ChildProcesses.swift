@@ -16,11 +16,10 @@ public enum ChildProcesses {
     nonisolated(unsafe) private static var groups: Set<pid_t> = []
     nonisolated(unsafe) private static var temporaryFiles: Set<String> = []
     nonisolated(unsafe) private static var signalSources: [DispatchSourceSignal] = []
-    /// Set when a signal is ending the tool: whoever waited for a child stops
-    /// there, so that the tool's status is the signal's and not the child's.
-    nonisolated(unsafe) private static var stopping = false
-    /// The children a signal ended: only their waiters stop (a child the
-    /// last words start, such as swift-demangle, is waited for as usual).
+    /// The children a signal (or a closed output) ended: whoever waited for
+    /// one stops there, so that the tool's status is the signal's and not the
+    /// child's. A child started after, by the last words (swift-demangle), is
+    /// waited for as usual.
     nonisolated(unsafe) private static var ended: Set<pid_t> = []
     /// What to finish once the children have ended on a signal, before the
     /// tool exits (`run --profile` writes what it sampled).
@@ -54,7 +53,7 @@ public enum ChildProcesses {
     public static func forget(_ process: Process) {
         lock.lock()
         groups.remove(process.processIdentifier)
-        let parked = stopping && ended.contains(process.processIdentifier)
+        let parked = ended.contains(process.processIdentifier)
         lock.unlock()
         while parked { pause() }    // the signal handler exits the tool
     }
@@ -102,7 +101,6 @@ public enum ChildProcesses {
     /// Ends every child and removes every temporary file.
     public static func endAll() {
         lock.lock()
-        stopping = true
         let running = groups, files = temporaryFiles
         ended.formUnion(running)
         groups.removeAll()

@@ -239,12 +239,9 @@ public struct Driver: Codable {
     /// to say how many bytes the driver adds.
     public func declaredNames() throws -> Set<String> {
         var names: Set<String> = []
-        let swiftDeclaration = try NSRegularExpression(
-            pattern: #"^(?:@\w+(?:\([^)]*\))?\s+)*(?:(?:public|internal|fileprivate|private|final|indirect)\s+)*(?:class|struct|enum|protocol|func|let|var|typealias|actor)\s+([A-Za-z_][A-Za-z0-9_]*)"#)
-        let cDefinition = try NSRegularExpression(pattern: #"^[A-Za-z_][\w \t\*]*?\b([A-Za-z_]\w*)\s*\([^;]*$"#)
         for file in try sourceFiles() {
             let text = try String(contentsOf: file, encoding: .utf8)
-            let pattern = file.pathExtension == "swift" ? swiftDeclaration : cDefinition
+            let pattern = file.pathExtension == "swift" ? Driver.swiftDeclaration : Driver.cDefinition
             for line in text.split(separator: "\n") where !line.hasPrefix(" ") && !line.hasPrefix("\t") {
                 let line = String(line)
                 if let match = pattern.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)),
@@ -255,6 +252,12 @@ public struct Driver: Codable {
         }
         return names.subtracting(["if", "while", "for", "switch", "return", "sizeof"])
     }
+
+    /// A top-level Swift declaration, its name captured.
+    static let swiftDeclaration = try! NSRegularExpression(
+        pattern: #"^(?:@\w+(?:\([^)]*\))?\s+)*(?:(?:public|internal|fileprivate|private|final|indirect)\s+)*(?:class|struct|enum|protocol|func|let|var|typealias|actor)\s+([A-Za-z_][A-Za-z0-9_]*)"#)
+    /// A C function's definition line (no `;`: not a prototype), its name captured.
+    static let cDefinition = try! NSRegularExpression(pattern: #"^[A-Za-z_][\w \t\*]*?\b([A-Za-z_]\w*)\s*\([^;]*$"#)
 
     /// The Swift (and C) files it compiles, in a fixed order.
     func sourceFiles() throws -> [URL] {

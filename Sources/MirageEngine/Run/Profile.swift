@@ -27,22 +27,22 @@ public struct Profile {
     /// (a frame without a record, walked twice) counts once.
     func names(of stack: [UInt32]) -> [String] {
         var names: [String] = []
-        for (index, address) in stack.enumerated() {
-            let raw = symbols.name(at: index == 0 ? address : address &- 1)
+        for raw in symbolNames(of: stack) {
             let name = display[raw] ?? raw
             if names.last != name { names.append(name) }
         }
         return names.reversed()
     }
 
+    /// The symbol of each frame, leaf first, as the image names it.
+    func symbolNames(of stack: [UInt32]) -> [String] {
+        stack.enumerated().map { index, address in symbols.name(at: index == 0 ? address : address &- 1) }
+    }
+
     /// Prints the functions the samples name through `demangle` (raw names
     /// in, the same number of printable names out).
     public mutating func nameFunctions(_ demangle: ([String]) -> [String]) {
-        var raw: Set<String> = []
-        for stack in stacks {
-            for (index, address) in stack.enumerated() { raw.insert(symbols.name(at: index == 0 ? address : address &- 1)) }
-        }
-        let names = raw.sorted()
+        let names = Set(stacks.flatMap(symbolNames(of:))).sorted()
         let printed = demangle(names)
         guard printed.count == names.count else { return }
         display = Dictionary(uniqueKeysWithValues: zip(names, printed).map { ($0, $1.replacingOccurrences(of: ";", with: ",")) })

@@ -275,14 +275,14 @@ public struct Runner {
         guard let qemu = findInPath(QemuCommand.executable) else {
             throw MirageError("\(QemuCommand.executable) is not installed", fix: QemuProfile.installHint)
         }
-        guard let sampler, let rate = request.profileRate else {
+        guard let sampler else {
             return try Runner.boot(qemu, command.arguments, timeout: timeout, echo: echo)
         }
         // The profile is written when the unikernel ends, and when a signal ends
         // the tool (a server is stopped with Ctrl-C), after qemu has ended.
-        let image = workspace.image(try workspace.configured().name), folder = workspace.buildDirectory.appendingPathComponent("profile")
+        let image = command.image, folder = workspace.buildDirectory.appendingPathComponent("profile")
         let writeProfile = { () -> String in
-            do { return try ProfileReport.write(sampler.finish(), rate: rate, image: image, to: folder) } catch {
+            do { return try ProfileReport.write(sampler.finish(), rate: sampler.rate, image: image, to: folder) } catch {
                 return "profile: not written: \(error)\n"
             }
         }
