@@ -122,7 +122,7 @@ public final class VirtioMMIO {
     public func receive(into buffer: UInt, length: UInt32) -> UInt32 {
         guard let queue else { return 0 }
         queue.submit([VirtqueueBuffer(address: buffer, length: length, deviceWrites: true)])
-        registers.write(Register.queueNotify, 0)
+        notify(queue: 0)
         var written: UInt32?
         for _ in 0..<10_000_000 {
             written = queue.takeUsed()
@@ -141,7 +141,7 @@ public final class VirtioMMIO {
         guard index < queues.count else { return nil }
         let queue = queues[index]
         queue.submit(chain)
-        registers.write(Register.queueNotify, UInt32(index))
+        notify(queue: index)
         var written: UInt32?
         try? interrupted.wait(until: {
             written = queue.takeUsed()
@@ -162,8 +162,16 @@ extension VirtioMMIO {
         queues[index].post(slot: slot, buffer: buffer)
     }
 
-    /// Tells the device queue `index` has new buffers.
-    public func notify(queue index: Int) { registers.write(Register.queueNotify, UInt32(index)) }
+    /// Tells the device queue `index` has new buffers, unless it asked not
+    /// to be told (VIRTQ_USED_F_NO_NOTIFY: QEMU sets it while it is already
+    /// working through the queue, and keeps it on a receive queue that has
+    /// buffers). The spec says the driver SHOULD NOT notify then; under
+    /// emulation each notification is a trap into QEMU, about as dear as a
+    /// frame's worth of copying.
+    public func notify(queue index: Int) {
+        guard queues[index].deviceWantsNotification else { return }
+        registers.write(Register.queueNotify, UInt32(index))
+    }
 
     /// Asks the device not to interrupt when it uses buffers of queue `index`
     /// (VIRTQ_AVAIL_F_NO_INTERRUPT, a hint it may ignore), or to again.
@@ -238,6 +246,12 @@ final class Virtqueue {
         let flags = (buffer.deviceWrites ? Flag.write : 0) | (next == nil ? 0 : Flag.next)
         VolatileMappedRegister<UInt16>(unsafeBitPattern: entry + 12).store(flags)
         VolatileMappedRegister<UInt16>(unsafeBitPattern: entry + 14).store(UInt16(next ?? 0))
+    }
+
+    /// The used ring's flags: bit 0 (VIRTQ_USED_F_NO_NOTIFY) says the device
+    /// needs no notification of new buffers. Read after `makeAvailable`'s barrier.
+    var deviceWantsNotification: Bool {
+        VolatileMappedRegister<UInt16>(unsafeBitPattern: usedBase).load() & 1 == 0
     }
 
     /// The available ring's flags: bit 0 asks the device not to interrupt.
