@@ -16,7 +16,7 @@ final class TCPTests: XCTestCase {
     func ack(_ sequence: UInt32, _ acknowledgment: UInt32, data: [UInt8] = [], flags: UInt8 = TCPSegment.ack, window: UInt16 = 8192,
              options: TCPOptions = TCPOptions()) -> TCPSegment {
         TCPSegment(sourcePort: 5555, destinationPort: 80, sequence: sequence, acknowledgment: acknowledgment, flags: flags,
-                   window: window, options: options, data: data)
+                   window: window, options: options, data: data[...])
     }
 
     /// A connection through the handshake (no options but MSS 1400): our initial sequence is 5000, theirs 1000.

@@ -40,3 +40,24 @@ func appendBE32(_ bytes: inout [UInt8], _ value: UInt32) {
     appendBE16(&bytes, UInt16(value >> 16))
     appendBE16(&bytes, UInt16(truncatingIfNeeded: value))
 }
+
+/// Writes `value` big-endian over the two bytes at `offset` (a header filled in place).
+func writeBE16(_ bytes: inout [UInt8], _ offset: Int, _ value: UInt16) {
+    bytes[offset] = UInt8(value >> 8)
+    bytes[offset + 1] = UInt8(truncatingIfNeeded: value)
+}
+
+func writeBE32(_ bytes: inout [UInt8], _ offset: Int, _ value: UInt32) {
+    writeBE16(&bytes, offset, UInt16(value >> 16))
+    writeBE16(&bytes, offset + 2, UInt16(truncatingIfNeeded: value))
+}
+
+/// An empty array with room for `capacity` bytes whose first `headroom` are
+/// zeros: a packet is emitted after the room its outer headers will take,
+/// and they are written there in place, so that no layer copies the payload.
+func bytesAfterHeadroom(_ headroom: Int, capacity: Int) -> [UInt8] {
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(max(capacity, headroom))
+    bytes.append(contentsOf: repeatElement(0, count: headroom))
+    return bytes
+}

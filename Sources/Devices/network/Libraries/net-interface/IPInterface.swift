@@ -230,14 +230,14 @@ public final class IPInterface<Network: NetworkInterface, C: Clock> {
         case .v6(let destination):
             guard data.count <= 1452 else { throw .badFrame }   // 1500 less the IPv6 and UDP headers
             guard ipv6.enabled, let source = sourceAddress(for: destination) else { throw .unreachable }
-            let frame = ipv6Frame(from: source, to: destination, mac: .zero, nextHeader: IPv6Packet.udp,
-                                  payload: datagram.emit(between: .v6(source: source, destination: destination)))
+            var frame = datagram.emit(between: .v6(source: source, destination: destination), headroom: IPInterface.headroom(to: peer))
+            writeHeaders(into: &frame, from: .v6(source), to: peer, mac: .zero, protocolNumber: IPv4Packet.udp)
             try send(frame, via: .v6(try nextHop(forIPv6: destination)), from: .v6(source), now: now)
         case .v4(let destination):
             guard ipv4Enabled, address != 0 else { throw .unreachable }
             guard data.count <= 1472 else { throw .badFrame }
-            let frame = ipv4Frame(to: destination, mac: .zero, protocolNumber: IPv4Packet.udp,
-                                  payload: datagram.emit(source: address, destination: destination))
+            var frame = datagram.emit(between: .v4(source: address, destination: destination), headroom: IPInterface.headroom(to: peer))
+            writeHeaders(into: &frame, from: .v4(address), to: peer, mac: .zero, protocolNumber: IPv4Packet.udp)
             try send(frame, via: .v4(try nextHop(for: destination)), from: .v4(address), now: now)
         }
     }
@@ -534,28 +534,52 @@ public final class IPInterface<Network: NetworkInterface, C: Clock> {
     }
 
     func wrap(_ segment: TCPSegment, from local: IPAddress, to peer: IPAddress, mac: MACAddress) -> [UInt8] {
-        ipFrame(from: local, to: peer, mac: mac, protocolNumber: IPv4Packet.tcp,
-                payload: segment.emit(between: AddressPair(source: local, destination: peer)))
+        var frame = segment.emit(between: AddressPair(source: local, destination: peer), headroom: IPInterface.headroom(to: peer))
+        writeHeaders(into: &frame, from: local, to: peer, mac: mac, protocolNumber: IPv4Packet.tcp)
+        return frame
     }
 
-    /// `payload` in an IP packet of the peer's family, in an Ethernet frame to `mac`.
-    func ipFrame(from local: IPAddress, to peer: IPAddress, mac: MACAddress, protocolNumber: UInt8, payload: [UInt8]) -> [UInt8] {
+    /// The room an upper-layer packet to `peer` leaves at its front for the
+    /// Ethernet and IP headers. A packet is emitted once, after that room,
+    /// and `writeHeaders` fills it in place: no layer copies the payload.
+    static func headroom(to peer: IPAddress) -> Int {
+        if case .v6 = peer { return EthernetFrame.headerLength + IPv6Packet.headerLength }
+        return EthernetFrame.headerLength + IPv4Packet.headerLength
+    }
+
+    /// Makes `packet` (an upper-layer packet after `headroom(to: peer)` bytes)
+    /// a frame to `mac`: writes an IP header of the peer's family and the
+    /// Ethernet header into the room at its front.
+    func writeHeaders(into packet: inout [UInt8], from local: IPAddress, to peer: IPAddress, mac: MACAddress, protocolNumber: UInt8,
+                      hopLimit: UInt8? = nil) {
         switch (local, peer) {
         case (.v6(let source), .v6(let destination)):
-            return ipv6Frame(from: source, to: destination, mac: mac, nextHeader: protocolNumber, payload: payload)
+            IPv6Packet.writeHeader(into: &packet, at: EthernetFrame.headerLength, source: source, destination: destination,
+                                   nextHeader: protocolNumber, hopLimit: hopLimit ?? ipv6.hopLimit)
+            EthernetFrame.writeHeader(into: &packet, destination: mac, source: network.macAddress, etherType: EthernetFrame.ipv6)
         case (_, .v4(let destination)):
-            return ipv4Frame(to: destination, mac: mac, protocolNumber: protocolNumber, payload: payload)
+            identification &+= 1
+            IPv4Packet.writeHeader(into: &packet, at: EthernetFrame.headerLength, source: address, destination: destination,
+                                   protocolNumber: protocolNumber, identification: identification)
+            EthernetFrame.writeHeader(into: &packet, destination: mac, source: network.macAddress, etherType: EthernetFrame.ipv4)
         case (.v4, .v6):
             preconditionFailure("an IPv6 peer with an IPv4 local address")
         }
     }
 
+    /// `payload` in an IP packet of the peer's family, in an Ethernet frame to `mac`.
+    func ipFrame(from local: IPAddress, to peer: IPAddress, mac: MACAddress, protocolNumber: UInt8, payload: [UInt8],
+                 hopLimit: UInt8? = nil) -> [UInt8] {
+        let headroom = IPInterface.headroom(to: peer)
+        var frame = bytesAfterHeadroom(headroom, capacity: headroom + payload.count)
+        frame += payload
+        writeHeaders(into: &frame, from: local, to: peer, mac: mac, protocolNumber: protocolNumber, hopLimit: hopLimit)
+        return frame
+    }
+
     /// `payload` in an IPv4 packet from this host to `destination`, in an Ethernet frame to `mac`.
     func ipv4Frame(to destination: UInt32, mac: MACAddress, protocolNumber: UInt8, payload: [UInt8]) -> [UInt8] {
-        identification &+= 1
-        let packet = IPv4Packet.emit(source: address, destination: destination, protocolNumber: protocolNumber, payload: payload,
-                                     identification: identification)
-        return EthernetFrame.emit(destination: mac, source: network.macAddress, etherType: EthernetFrame.ipv4, payload: packet)
+        ipFrame(from: .v4(address), to: .v4(destination), mac: mac, protocolNumber: protocolNumber, payload: payload)
     }
 
     /// What the connections have to send now: data, FINs, resends, probes,

@@ -123,9 +123,7 @@ extension IPInterface {
 
     func ipv6Frame(from source: IPv6Address, to destination: IPv6Address, mac: MACAddress, nextHeader: UInt8, payload: [UInt8],
                    hopLimit: UInt8? = nil) -> [UInt8] {
-        EthernetFrame.emit(destination: mac, source: network.macAddress, etherType: EthernetFrame.ipv6,
-                           payload: IPv6Packet.emit(source: source, destination: destination, nextHeader: nextHeader, payload: payload,
-                                                    hopLimit: hopLimit ?? ipv6.hopLimit))
+        ipFrame(from: .v6(source), to: .v6(destination), mac: mac, protocolNumber: nextHeader, payload: payload, hopLimit: hopLimit)
     }
 
     func icmpv6Frame(_ message: ICMPv6Message, from source: IPv6Address, to destination: IPv6Address, mac: MACAddress,

@@ -217,7 +217,7 @@ public final class TCPConnection {
     var isSynchronized: Bool { state != .synSent && state != .synReceived && state != .closed }
 
     /// A segment from us: our acknowledgment, window, and the options every segment carries.
-    func segment(_ flags: UInt8, sequence: UInt32, data: [UInt8] = []) -> TCPSegment {
+    func segment(_ flags: UInt8, sequence: UInt32, data: ArraySlice<UInt8> = []) -> TCPSegment {
         var options = TCPOptions()
         if timestampsOn { options.timestamp = TCPTimestamp(value: milliseconds, echo: recentTimestamp) }
         if sackOn, !outOfOrder.isEmpty { options.sackBlocks = sackBlocks() }
@@ -453,7 +453,7 @@ public final class TCPConnection {
             return [acknowledgment()]
         }
         var start = incoming.sequence
-        var data = incoming.data[...]
+        var data = incoming.data
         var fin = incoming.has(TCPSegment.fin)
         if TCPConnection.before(start, receiveNext) {
             let skip = Int(receiveNext &- start)
@@ -626,7 +626,7 @@ public final class TCPConnection {
         retransmitAt = now &+ retransmitTimer.timeout
         let count = min(sendBuffer.count, segmentSize)
         if count > 0 {
-            return [segment(TCPSegment.ack, sequence: sendUnacknowledged, data: sendBuffer.copy(from: 0, count: count))]
+            return [segment(TCPSegment.ack, sequence: sendUnacknowledged, data: sendBuffer.copy(from: 0, count: count)[...])]
         }
         if let finSequence, finSequence == sendUnacknowledged {
             return [segment(TCPSegment.fin | TCPSegment.ack, sequence: finSequence)]
@@ -659,7 +659,7 @@ public final class TCPConnection {
             }
             let isLast = count == unsent
             segments.append(segment(isLast ? TCPSegment.ack | TCPSegment.psh : TCPSegment.ack, sequence: sendNext,
-                                    data: sendBuffer.copy(from: inFlight, count: count)))
+                                    data: sendBuffer.copy(from: inFlight, count: count)[...]))
             if timedSegment == nil, !timestampsOn, !TCPConnection.before(sendNext, sendMaximum) { timedSegment = (sendNext, now) }
             sendNext &+= UInt32(count)
             if count < segmentSize { smallSegmentEnd = sendNext }

@@ -103,17 +103,26 @@ public struct IPv6Packet: Equatable {
     /// Header and payload: no extension headers, a fixed hop limit unless told.
     public static func emit(source: IPv6Address, destination: IPv6Address, nextHeader: UInt8, payload: [UInt8],
                             hopLimit: UInt8 = 64) -> [UInt8] {
-        // One allocation: reserved before the first byte goes in.
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(40 + payload.count)
-        appendBE32(&bytes, 0x6000_0000)     // version 6, no traffic class or flow label
-        appendBE16(&bytes, UInt16(truncatingIfNeeded: payload.count))
-        bytes.append(nextHeader)
-        bytes.append(hopLimit)
-        bytes += source.bytes
-        bytes += destination.bytes
+        var bytes = bytesAfterHeadroom(headerLength, capacity: headerLength + payload.count)
         bytes += payload
+        writeHeader(into: &bytes, at: 0, source: source, destination: destination, nextHeader: nextHeader, hopLimit: hopLimit)
         return bytes
+    }
+
+    public static let headerLength = 40
+
+    /// Writes the header over the 40 bytes at `offset`, left for it in front
+    /// of the payload, which runs to the end of `bytes`.
+    public static func writeHeader(into bytes: inout [UInt8], at offset: Int, source: IPv6Address, destination: IPv6Address,
+                                   nextHeader: UInt8, hopLimit: UInt8 = 64) {
+        writeBE32(&bytes, offset, 0x6000_0000)     // version 6, no traffic class or flow label
+        writeBE16(&bytes, offset + 4, UInt16(truncatingIfNeeded: bytes.count - offset - headerLength))
+        bytes[offset + 6] = nextHeader
+        bytes[offset + 7] = hopLimit
+        for (index, word) in [source.high, source.low, destination.high, destination.low].enumerated() {
+            writeBE32(&bytes, offset + 8 + 8 * index, UInt32(word >> 32))
+            writeBE32(&bytes, offset + 12 + 8 * index, UInt32(truncatingIfNeeded: word))
+        }
     }
 
     /// The sum of IPv6's pseudo-header (RFC 8200 8.1) for an upper-layer packet of `length` bytes.

@@ -18,15 +18,25 @@ public struct EthernetFrame: Equatable {
     }
 
     public static func emit(destination: MACAddress, source: MACAddress, etherType: UInt16, payload: [UInt8]) -> [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(max(60, 14 + payload.count))
-        destination.append(to: &bytes)
-        source.append(to: &bytes)
-        appendBE16(&bytes, etherType)
+        var bytes = bytesAfterHeadroom(headerLength, capacity: max(minimumLength, headerLength + payload.count))
         bytes += payload
-        // Ethernet's minimum: 60 bytes before the FCS.
-        while bytes.count < 60 { bytes.append(0) }
+        writeHeader(into: &bytes, destination: destination, source: source, etherType: etherType)
         return bytes
+    }
+
+    public static let headerLength = 14
+    /// Ethernet's minimum: 60 bytes before the FCS.
+    static let minimumLength = 60
+
+    /// Writes the header over the first 14 bytes of `bytes` (left for it by
+    /// the layers above) and pads the frame to Ethernet's minimum.
+    public static func writeHeader(into bytes: inout [UInt8], destination: MACAddress, source: MACAddress, etherType: UInt16) {
+        for index in 0..<6 {
+            bytes[index] = destination[index]
+            bytes[6 + index] = source[index]
+        }
+        writeBE16(&bytes, 12, etherType)
+        if bytes.count < minimumLength { bytes.append(contentsOf: repeatElement(0, count: minimumLength - bytes.count)) }
     }
 }
 
@@ -123,24 +133,30 @@ public struct IPv4Packet: Equatable {
 
     public static func emit(source: UInt32, destination: UInt32, protocolNumber: UInt8, payload: [UInt8],
                             identification: UInt16, timeToLive: UInt8 = 64) -> [UInt8] {
-        // One allocation: the header, then the payload after it.
-        var header: [UInt8] = []
-        header.reserveCapacity(20 + payload.count)
-        header.append(0x45)
-        header.append(0)
-        appendBE16(&header, UInt16(20 + payload.count))
-        appendBE16(&header, identification)
-        appendBE16(&header, 0x4000)          // don't fragment
-        header.append(timeToLive)
-        header.append(protocolNumber)
-        appendBE16(&header, 0)          // the checksum, filled below
-        appendBE32(&header, source)
-        appendBE32(&header, destination)
-        let checksum = InternetChecksum.compute(header[...])
-        header[10] = UInt8(checksum >> 8)
-        header[11] = UInt8(truncatingIfNeeded: checksum)
-        header += payload
-        return header
+        var bytes = bytesAfterHeadroom(headerLength, capacity: headerLength + payload.count)
+        bytes += payload
+        writeHeader(into: &bytes, at: 0, source: source, destination: destination, protocolNumber: protocolNumber,
+                    identification: identification, timeToLive: timeToLive)
+        return bytes
+    }
+
+    public static let headerLength = 20
+
+    /// Writes the header (no options, don't fragment) over the 20 bytes at
+    /// `offset`, left for it in front of the payload, which runs to the end of `bytes`.
+    public static func writeHeader(into bytes: inout [UInt8], at offset: Int, source: UInt32, destination: UInt32, protocolNumber: UInt8,
+                                   identification: UInt16, timeToLive: UInt8 = 64) {
+        bytes[offset] = 0x45
+        bytes[offset + 1] = 0
+        writeBE16(&bytes, offset + 2, UInt16(truncatingIfNeeded: bytes.count - offset))
+        writeBE16(&bytes, offset + 4, identification)
+        writeBE16(&bytes, offset + 6, 0x4000)          // don't fragment
+        bytes[offset + 8] = timeToLive
+        bytes[offset + 9] = protocolNumber
+        writeBE16(&bytes, offset + 10, 0)              // the checksum, over the header with this field zero
+        writeBE32(&bytes, offset + 12, source)
+        writeBE32(&bytes, offset + 16, destination)
+        writeBE16(&bytes, offset + 10, InternetChecksum.compute(bytes[offset..<(offset + headerLength)]))
     }
 }
 
@@ -224,18 +240,17 @@ public struct UDPDatagram: Equatable {
         emit(between: .v4(source: source, destination: destination))
     }
 
-    public func emit(between addresses: AddressPair) -> [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(8 + data.count)
+    /// The datagram's bytes, after `headroom` bytes left for the headers that will wrap it.
+    public func emit(between addresses: AddressPair, headroom: Int = 0) -> [UInt8] {
+        var bytes = bytesAfterHeadroom(headroom, capacity: headroom + 8 + data.count)
         appendBE16(&bytes, sourcePort)
         appendBE16(&bytes, destinationPort)
         appendBE16(&bytes, UInt16(8 + data.count))
         appendBE16(&bytes, 0)
         bytes += data
-        var checksum = UDPDatagram.checksum(bytes[...], between: addresses)
+        var checksum = UDPDatagram.checksum(bytes[headroom...], between: addresses)
         if checksum == 0 { checksum = 0xFFFF }   // zero means "none" in UDP
-        bytes[6] = UInt8(checksum >> 8)
-        bytes[7] = UInt8(truncatingIfNeeded: checksum)
+        writeBE16(&bytes, headroom + 6, checksum)
         return bytes
     }
 }

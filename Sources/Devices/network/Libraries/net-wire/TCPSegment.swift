@@ -1,7 +1,8 @@
 /// A TCP segment (RFC 9293 3.1) and its options: maximum segment size,
 /// window scale and timestamps (RFC 7323), SACK-permitted and SACK blocks
 /// (RFC 2018). A packet view: it parses bytes, checking every length and
-/// the checksum over the pseudo-header, and emits them back.
+/// the checksum over the pseudo-header, and emits them back. A parsed
+/// segment's data is a view of the frame it came in, not a copy.
 public struct TCPSegment: Equatable {
     public static let fin: UInt8 = 0x01, syn: UInt8 = 0x02, rst: UInt8 = 0x04, psh: UInt8 = 0x08, ack: UInt8 = 0x10
 
@@ -12,10 +13,10 @@ public struct TCPSegment: Equatable {
     public let flags: UInt8
     public let window: UInt16
     public let options: TCPOptions
-    public let data: [UInt8]
+    public let data: ArraySlice<UInt8>
 
     public init(sourcePort: UInt16, destinationPort: UInt16, sequence: UInt32, acknowledgment: UInt32, flags: UInt8,
-                window: UInt16, options: TCPOptions = TCPOptions(), data: [UInt8] = []) {
+                window: UInt16, options: TCPOptions = TCPOptions(), data: ArraySlice<UInt8> = []) {
         self.sourcePort = sourcePort
         self.destinationPort = destinationPort
         self.sequence = sequence
@@ -51,7 +52,7 @@ public struct TCPSegment: Equatable {
         flags = bytes[bytes.startIndex + 13]
         window = readBE16(bytes, 14)
         self.options = options
-        data = Array(bytes[(bytes.startIndex + headerLength)...])
+        data = bytes[(bytes.startIndex + headerLength)...]
     }
 
     /// As an IPv4 segment.
@@ -59,10 +60,10 @@ public struct TCPSegment: Equatable {
         emit(between: .v4(source: source, destination: destination))
     }
 
-    public func emit(between addresses: AddressPair) -> [UInt8] {
-        // One allocation: the header, its options (40 bytes at most) and the data.
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(60 + data.count)
+    /// The segment's bytes, after `headroom` bytes left for the headers that will wrap it.
+    public func emit(between addresses: AddressPair, headroom: Int = 0) -> [UInt8] {
+        // One allocation: the room for the outer headers, the header, its options (40 bytes at most) and the data.
+        var bytes = bytesAfterHeadroom(headroom, capacity: headroom + 60 + data.count)
         appendBE16(&bytes, sourcePort)
         appendBE16(&bytes, destinationPort)
         appendBE32(&bytes, sequence)
@@ -74,10 +75,8 @@ public struct TCPSegment: Equatable {
         appendBE32(&bytes, 0)           // the checksum, filled below, and no urgent pointer
         bytes += optionBytes
         bytes += data
-        let pseudo = addresses.pseudoHeaderSum(protocolNumber: IPv4Packet.tcp, length: bytes.count)
-        let checksum = InternetChecksum.finish(InternetChecksum.sum(bytes[...], initial: pseudo))
-        bytes[16] = UInt8(checksum >> 8)
-        bytes[17] = UInt8(truncatingIfNeeded: checksum)
+        let pseudo = addresses.pseudoHeaderSum(protocolNumber: IPv4Packet.tcp, length: bytes.count - headroom)
+        writeBE16(&bytes, headroom + 16, InternetChecksum.finish(InternetChecksum.sum(bytes[headroom...], initial: pseudo)))
         return bytes
     }
 }
