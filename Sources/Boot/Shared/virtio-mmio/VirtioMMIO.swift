@@ -255,8 +255,11 @@ final class Virtqueue {
     }
 
     /// The available ring's flags: bit 0 asks the device not to interrupt.
+    /// The barrier after it orders the store before the next look at the used
+    /// ring: a buffer used before the device saw interrupts on is seen there.
     func setInterrupts(_ enabled: Bool) {
         VolatileMappedRegister<UInt16>(unsafeBitPattern: availBase).store(enabled ? 0 : 1)
+        boot_memory_barrier()
     }
 
     /// Puts the chain headed by descriptor `head` in the available ring.

@@ -5,7 +5,12 @@
 /// goes out as slots come back, at the next send or receive; only a full
 /// backlog drops a frame, as a full NIC queue does. Each frame follows a
 /// header: 10 bytes on the legacy interface, 12 on the modern one. No
-/// offloads are negotiated: the stack computes checksums.
+/// offloads are negotiated: the stack computes checksums. Received frames
+/// are taken as Linux's NAPI takes them: the interrupt wakes the net task,
+/// and while it finds frames waiting the device is asked not to interrupt
+/// (under emulation each interrupt is a trip through QEMU's interrupt
+/// controller and out of the guest's translated code); once the ring is
+/// empty, interrupts are back on and the ring is looked at once more.
 public final class VirtioNet<C: Clock, Interrupts: InterruptController>: NetworkInterface {
     let transport: VirtioMMIO?
     let clock: C
@@ -18,6 +23,8 @@ public final class VirtioNet<C: Clock, Interrupts: InterruptController>: Network
     /// Frames waiting for a transmit slot, oldest first.
     var backlog: [[UInt8]] = []
     public private(set) var framesDropped = 0
+    /// Whether the device is asked to interrupt when it fills a receive buffer.
+    var receiveInterrupts = true
     let idle = WaitQueue()
 
     static var networkDeviceID: UInt32 { 1 }
@@ -98,7 +105,7 @@ public final class VirtioNet<C: Clock, Interrupts: InterruptController>: Network
     public func receive() -> [UInt8]? {
         guard let transport else { return nil }
         if !backlog.isEmpty { sendBacklog(transport) }   // the stack's task comes here whenever the device wakes it
-        guard let (slot, length) = transport.takeReceived(queue: 0) else { return nil }
+        guard let (slot, length) = nextReceived(transport) else { return nil }
         guard slot >= 0, slot < VirtioNet.receiveSlots else { return nil }
         let address = receiveBuffers + UInt(slot * VirtioNet.bufferSize)
         let size = Int(min(length, UInt32(VirtioNet.bufferSize)))
@@ -111,5 +118,21 @@ public final class VirtioNet<C: Clock, Interrupts: InterruptController>: Network
         transport.notify(queue: 0)
         Counters.framesReceived &+= 1
         return frame
+    }
+
+    /// The next filled receive buffer: interrupts off while there are some,
+    /// back on (and one more look) once there are none.
+    func nextReceived(_ transport: VirtioMMIO) -> (slot: Int, length: UInt32)? {
+        if let used = transport.takeReceived(queue: 0) {
+            if receiveInterrupts {
+                transport.setInterrupts(queue: 0, enabled: false)
+                receiveInterrupts = false
+            }
+            return used
+        }
+        guard !receiveInterrupts else { return nil }
+        transport.setInterrupts(queue: 0, enabled: true)
+        receiveInterrupts = true
+        return transport.takeReceived(queue: 0)
     }
 }
