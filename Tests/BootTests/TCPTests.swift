@@ -32,6 +32,23 @@ final class TCPTests: XCTestCase {
         return connection
     }
 
+    func testFullSegmentsAreAcknowledgedOncePerBatch() {
+        let connection = established(window: 65535)
+        var sequence: UInt32 = 1001
+        func fullSegment() -> [TCPSegment] {
+            defer { sequence &+= 1400 }
+            return connection.receive(ack(sequence, 5001, data: Array(repeating: 1, count: 1400)), now: 20)
+        }
+        XCTAssertEqual(fullSegment(), [])
+        XCTAssertEqual(fullSegment(), [], "the second full segment: owed, not sent while the batch is being handled")
+        XCTAssertEqual(connection.nextDeadline, 20, "due at once")
+        XCTAssertEqual(connection.output(now: 20).map(\.acknowledgment), [1001 + 2 * 1400], "one acknowledgment after the batch")
+        XCTAssertEqual(connection.output(now: 20), [], "and only one")
+        for _ in 0..<7 { XCTAssertEqual(fullSegment(), []) }
+        XCTAssertEqual(fullSegment().map(\.acknowledgment), [1001 + 10 * 1400], "the eighth of one batch is acknowledged at once")
+        XCTAssertEqual(connection.output(now: 20), [])
+    }
+
     func testHandshakeDataAndOrderlyClose() {
         let connection = established()
         XCTAssertEqual(connection.receive(ack(1001, 5001, data: Array("GET /".utf8), flags: TCPSegment.ack | TCPSegment.psh), now: 20), [],

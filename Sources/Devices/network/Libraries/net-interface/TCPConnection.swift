@@ -26,7 +26,8 @@ public struct TCPKeepAlive: Equatable {
 ///   silly-window avoidance; zero-window probes; keepalive.
 /// - Receiving: the acceptability test and trimming, out-of-order segments
 ///   kept and joined, delayed acknowledgments (every second full segment,
-///   else within 40 ms), window updates as the application reads.
+///   sent by the next `output` so that a batch of frames draws one, else
+///   within 40 ms), window updates as the application reads.
 /// - RFC 5961: resets and SYNs in the window draw a rate-limited challenge
 ///   ACK; acknowledgments of what was never sent are refused.
 public final class TCPConnection {
@@ -50,6 +51,8 @@ public final class TCPConnection {
     static let maximumRetransmissions = 12
     static let maximumSynRetransmissions = 5
     static let maximumOutOfOrderPieces = 32
+    /// Full segments received without an acknowledgment after which one goes at once, batch or not.
+    static let stretchLimit = 8
 
     public let localPort: UInt16
     public let remoteAddress: IPAddress
@@ -123,6 +126,8 @@ public final class TCPConnection {
     var persistBackoff: UInt64 = 1
     var delayedAcknowledgmentAt: UInt64?
     var unacknowledgedBytes = 0
+    /// Two full segments or more came since the last acknowledgment: the next `output` sends one.
+    var acknowledgmentOwed = false
     var windowUpdateOwed = false
     var lastHeard: UInt64 = 0
     var keepAliveProbesSent = 0
@@ -231,6 +236,7 @@ public final class TCPConnection {
         advertisedEdge = receiveNext &+ UInt32(Int(window) << Int(receiveScale))
         delayedAcknowledgmentAt = nil
         unacknowledgedBytes = 0
+        acknowledgmentOwed = false
         windowUpdateOwed = false
     }
 
@@ -483,7 +489,16 @@ public final class TCPConnection {
             immediately = true
         }
         unacknowledgedBytes += data.count
-        if immediately || unacknowledgedBytes >= 2 * segmentSize { return [acknowledgment()] }
+        if immediately || unacknowledgedBytes >= TCPConnection.stretchLimit * segmentSize { return [acknowledgment()] }
+        if unacknowledgedBytes >= 2 * segmentSize {
+            // Every second full segment is acknowledged (RFC 9293 3.8.6.3), but
+            // by the next `output`, which the stack calls once the device's
+            // batch of frames is handled, as Linux acknowledges after GRO: one
+            // acknowledgment for the batch, not one per two segments, each a
+            // frame for both ends to handle.
+            acknowledgmentOwed = true
+            return []
+        }
         if delayedAcknowledgmentAt == nil { delayedAcknowledgmentAt = now &+ ticksPerSecond / 25 }   // 40 ms
         return []
     }
@@ -576,7 +591,7 @@ public final class TCPConnection {
         segments += keepAliveProbe()
         if state == .closed { return segments }
         segments += newData()
-        if segments.isEmpty, windowUpdateOwed || (delayedAcknowledgmentAt.map { now >= $0 } ?? false) {
+        if segments.isEmpty, windowUpdateOwed || acknowledgmentOwed || (delayedAcknowledgmentAt.map { now >= $0 } ?? false) {
             segments.append(acknowledgment())
         }
         return segments
@@ -693,7 +708,7 @@ public final class TCPConnection {
 
     /// The earliest time something is due, for the stack's sleep.
     var nextDeadline: UInt64? {
-        var deadlines = [retransmitAt, persistAt, delayedAcknowledgmentAt, timeWaitEnds].compactMap { $0 }
+        var deadlines = [retransmitAt, persistAt, acknowledgmentOwed ? now : delayedAcknowledgmentAt, timeWaitEnds].compactMap { $0 }
         if let keepAlive, state == .established || state == .closeWait {
             deadlines.append(lastHeard &+ (keepAlive.idleSeconds + UInt64(keepAliveProbesSent) * keepAlive.intervalSeconds) * ticksPerSecond)
         }
