@@ -1,33 +1,57 @@
 #!/usr/bin/env python3
-"""The network benchmark (scripts/bench-network): the unikernel's examples and
-a Linux guest, one after the other on the same QEMU machine (virt) and network
-backend (QEMU's user network, ports forwarded from 127.0.0.1), measured by the
-same stock clients: iperf3 both ways, ab for HTTP requests per second (kept
-alive and not), and UDP round trips from a host socket. Prints figures;
-judges nothing."""
-import json, os, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
+"""The network benchmark (scripts/bench-network): the unikernel's examples
+(iperf, http, echo) and a Linux guest (nginx, iperf3, a UDP echo) on the same
+QEMU machine (virt) and network backend, one guest at a time, measured by the
+same stock clients on the host: iperf3 both ways, ab for HTTP (a small page
+kept alive with 1 and 16 clients, a connection per request with 16, a 256 KiB
+file kept alive with 4), UDP round trips from a host socket. The two guests
+alternate, round after round, and the table gives each figure's median over
+the rounds (the host is noisy: single runs differ by a quarter) and the ratio.
+Over QEMU's user network (ports forwarded from 127.0.0.1) and, as root, over a
+TAP device the benchmark makes. Prints figures; judges nothing.
 
-root, mirage, guest = sys.argv[1], sys.argv[2], sys.argv[3]
-SECONDS = 5
+    compare.py ROOT MIRAGE GUEST [--rounds N] [--seconds S] [--backends user,tap]"""
+import argparse, json, os, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
+
+parser = argparse.ArgumentParser()
+parser.add_argument("root")
+parser.add_argument("mirage")
+parser.add_argument("guest")
+parser.add_argument("--rounds", type=int, default=3, help="alternating runs of each guest (the table gives medians)")
+parser.add_argument("--seconds", type=int, default=5, help="length of each iperf3 run")
+parser.add_argument("--backends", default="user,tap", help="user (QEMU's user network) and/or tap (root only)")
+options = parser.parse_args()
+root, mirage, guest = options.root, options.mirage, options.guest
+
+TAP, TAP_HOST, TAP_GUEST = "mcbench0", "10.0.3.1", "10.0.3.15"
+
+# The HTTP figures: (name, ab's arguments, path).
+HTTP = [("small page, kept alive, 1 client", ["-k", "-n", "2000", "-c", "1"], "/"),
+        ("small page, kept alive, 16 clients", ["-k", "-n", "4000", "-c", "16"], "/"),
+        ("small page, a connection each, 16 clients", ["-n", "1000", "-c", "16"], "/"),
+        ("256 KiB file, kept alive, 4 clients", ["-k", "-n", "200", "-c", "4"], "/big")]
+
 
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
-def wait_for_tcp(port, seconds=120):
+
+def wait_for_tcp(host, port, seconds=120):
     end = time.time() + seconds
     while time.time() < end:
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
-                s.settimeout(2)
+            with socket.create_connection((host, port), timeout=2):
                 return
         except OSError:
             time.sleep(0.5)
-    raise SystemExit("nothing answered on port %d" % port)
+    raise SystemExit("nothing answered on %s port %d" % (host, port))
+
 
 def start(command, folder=None):
     return subprocess.Popen(command, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
 
 def stop(process):
     os.killpg(process.pid, signal.SIGTERM)
@@ -35,108 +59,215 @@ def stop(process):
         process.wait(20)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
-def iperf(port, reverse):
-    command = ["iperf3", "-c", "127.0.0.1", "-p", str(port), "-t", str(SECONDS), "-J"] + (["-R"] if reverse else [])
+
+def iperf(host, port, reverse):
+    command = ["iperf3", "-c", host, "-p", str(port), "-t", str(options.seconds), "-J"] + (["-R"] if reverse else [])
     for _ in range(3):
-        report = json.loads(subprocess.run(command, capture_output=True, timeout=60).stdout or b"{}")
+        try:
+            report = json.loads(subprocess.run(command, capture_output=True, timeout=60 + options.seconds).stdout or b"{}")
+        except subprocess.TimeoutExpired:
+            report = {}
         if "error" not in report and "end" in report:
             return report["end"]["sum_received"]["bits_per_second"] / 1e6
         time.sleep(1)
     return float("nan")
 
-def ab(port, keep_alive):
-    requests = 2000 if keep_alive else 500
-    command = ["ab", "-q", "-n", str(requests), "-c", "1", "-s", "20"] + (["-k"] if keep_alive else []) + ["http://127.0.0.1:%d/" % port]
-    output = subprocess.run(command, capture_output=True, timeout=300).stdout.decode()
-    return next((float(line.split()[3]) for line in output.splitlines() if line.startswith("Requests per second")), float("nan"))
 
-def round_trips(port, count=1000):
+def ab(host, port, arguments, path):
+    """Requests per second and requests that failed (ab's failures and non-2xx answers)."""
+    command = ["ab", "-q", "-s", "20"] + arguments + ["http://%s:%d%s" % (host, port, path)]
+    try:
+        output = subprocess.run(command, capture_output=True, timeout=300).stdout.decode()
+    except subprocess.TimeoutExpired:
+        return float("nan"), int(arguments[arguments.index("-n") + 1])
+    rate, failed = float("nan"), 0
+    for line in output.splitlines():
+        if line.startswith("Requests per second"):
+            rate = float(line.split()[3])
+        elif line.startswith("Failed requests") or line.startswith("Non-2xx responses"):
+            failed += int(line.split()[-1])
+    return rate, failed
+
+
+def round_trips(host, port, count=1000):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.settimeout(1)
     payload, times = b"x" * 64, []
     end = time.time() + 60
     while len(times) < count and time.time() < end:
         started = time.perf_counter()
-        s.sendto(payload, ("127.0.0.1", port))
+        s.sendto(payload, (host, port))
         try:
             if s.recv(2048) == payload:
                 times.append((time.perf_counter() - started) * 1e6)
         except socket.timeout:
             pass
     times.sort()
-    return statistics.median(times), times[int(len(times) * 0.99)]
+    return (statistics.median(times), times[int(len(times) * 0.99)]) if times else (float("nan"), float("nan"))
 
-def unikernel(name, forwards, arguments=()):
+
+def http_figures(figures, host, port):
+    for name, arguments, path in HTTP:
+        figures[name], figures[name + " failed"] = ab(host, port, arguments, path)
+
+
+class Backend:
+    """Where the guest's network interface goes, and how the host reaches a service on it."""
+    def __init__(self, name):
+        self.name = name
+
+    def address(self, port):
+        """The host and port a client uses for the guest's `port` (TCP or UDP)."""
+        return (TAP_GUEST, port) if self.name == "tap" else ("127.0.0.1", self.forwards[port])
+
+    def prepare(self, ports):
+        """Chooses host ports for the guest's `ports` (user network) or makes the TAP device."""
+        self.forwards = {port: free_port() for port in ports}
+        if self.name == "tap":
+            subprocess.run(["ip", "link", "del", TAP], capture_output=True)
+            subprocess.run(["ip", "tuntap", "add", "dev", TAP, "mode", "tap"], check=True)
+            subprocess.run(["ip", "addr", "add", TAP_HOST + "/24", "dev", TAP], check=True)
+            subprocess.run(["ip", "link", "set", TAP, "up"], check=True)
+
+    def finish(self):
+        if self.name == "tap":
+            subprocess.run(["ip", "link", "del", TAP], capture_output=True)
+
+
+def build(name):
     folder = os.path.join(work, name)
     shutil.copytree(os.path.join(root, "examples", name), folder, ignore=shutil.ignore_patterns("_build", "dist"))
     for step in (["configure", "--target", "virt", "--assert-config", "release"], ["build"]):
         subprocess.run([mirage] + step, cwd=folder, check=True, stdout=subprocess.DEVNULL)
-    command = [mirage, "run", "--timeout", "900"] + sum((["--forward", f] for f in forwards), [])
-    if arguments: command += ["--"] + list(arguments)
-    return subprocess.Popen(command, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    return folder
 
-results = {}
-work = tempfile.mkdtemp()
-try:
-    # The unikernel: one example per figure.
-    port = free_port()
-    process = unikernel("iperf", ["tcp:%d:5201" % port])
-    wait_for_tcp(port)
-    results["unikernel"] = {"to guest": iperf(port, False), "from guest": iperf(port, True)}
-    stop(process)
-    port = free_port()
-    process = unikernel("http", ["tcp:%d:80" % port])
-    wait_for_tcp(port)
-    results["unikernel"]["keep-alive"] = ab(port, True)
-    results["unikernel"]["new connections"] = ab(port, False)
-    stop(process)
-    port = free_port()
-    process = unikernel("echo", ["udp:%d:7" % port])
-    time.sleep(3)
-    results["unikernel"]["udp"] = round_trips(port)
-    stop(process)
 
-    # Linux: every service in one boot.
-    iperf_port, http_port, udp_port = free_port(), free_port(), free_port()
-    forwards = "hostfwd=tcp:127.0.0.1:%d-:5201,hostfwd=tcp:127.0.0.1:%d-:80,hostfwd=udp:127.0.0.1:%d-:7" % (iperf_port, http_port, udp_port)
+def unikernel(backend, name, ports, arguments=()):
+    command = [mirage, "run", "--timeout", "900"]
+    if backend.name == "tap":
+        command += ["--net", "tap:" + TAP]
+        arguments = ["--ipv4=%s/24" % TAP_GUEST, "--ipv4-gateway="] + list(arguments)
+    else:
+        command += sum((["--forward", "%s:%d:%d" % (kind, backend.forwards[port], port)] for kind, port in ports), [])
+    if arguments:
+        command += ["--"] + list(arguments)
+    return start(command, folders[name])
+
+
+def measure_unikernel(backend):
+    figures = {}
+    process = unikernel(backend, "iperf", [("tcp", 5201)])
+    try:
+        wait_for_tcp(*backend.address(5201))
+        figures["TCP to the guest (iperf3), Mbit/s"] = iperf(*backend.address(5201), False)
+        figures["TCP from the guest (iperf3 -R), Mbit/s"] = iperf(*backend.address(5201), True)
+    finally:
+        stop(process)
+    process = unikernel(backend, "http", [("tcp", 80)], ["--log-requests=false"])
+    try:
+        wait_for_tcp(*backend.address(80))
+        http_figures(figures, *backend.address(80))
+    finally:
+        stop(process)
+    process = unikernel(backend, "echo", [("udp", 7)])
+    try:
+        time.sleep(3)
+        figures["udp"] = round_trips(*backend.address(7))
+    finally:
+        stop(process)
+    return figures
+
+
+def measure_linux(backend):
+    if backend.name == "tap":
+        netdev, append = "tap,id=net,ifname=%s,script=no,downscript=no" % TAP, " guest.address=%s/24 guest.gateway=" % TAP_GUEST
+    else:
+        netdev = "user,id=net," + ",".join("hostfwd=%s:127.0.0.1:%d-:%d" % (kind, backend.forwards[port], port)
+                                           for kind, port in (("tcp", 5201), ("tcp", 80), ("udp", 7)))
+        append = ""
     process = start(["qemu-system-arm", "-M", "virt", "-cpu", "cortex-a15", "-m", "128M", "-nographic",
                      "-kernel", os.path.join(guest, "vmlinuz"), "-initrd", os.path.join(guest, "initrd.gz"),
-                     "-append", "console=ttyAMA0 quiet", "-netdev", "user,id=net," + forwards,
-                     "-device", "virtio-net-device,netdev=net"])
-    wait_for_tcp(http_port)
-    time.sleep(2)
-    results["linux"] = {"to guest": iperf(iperf_port, False), "from guest": iperf(iperf_port, True),
-                        "keep-alive": ab(http_port, True), "new connections": ab(http_port, False), "udp": round_trips(udp_port)}
-    stop(process)
+                     "-append", "console=ttyAMA0 quiet" + append, "-netdev", netdev, "-device", "virtio-net-device,netdev=net"])
+    try:
+        wait_for_tcp(*backend.address(80))
+        time.sleep(2)
+        figures = {"TCP to the guest (iperf3), Mbit/s": iperf(*backend.address(5201), False),
+                   "TCP from the guest (iperf3 -R), Mbit/s": iperf(*backend.address(5201), True)}
+        http_figures(figures, *backend.address(80))
+        figures["udp"] = round_trips(*backend.address(7))
+    finally:
+        stop(process)
+    return figures
+
+
+def median(runs, key, index=None):
+    values = [run[key] if index is None else run[key][index] for run in runs]
+    values = [value for value in values if value == value]   # drop NaN (a run that failed)
+    return statistics.median(values) if values else float("nan")
+
+
+def report(backend, runs):
+    where = "QEMU's user network, clients on the host" if backend.name == "user" else "a TAP device, clients on the host"
+    print("\nQEMU virt (Cortex-A15, 128 MiB), %s; median of %d alternating runs, %d s iperf3 runs"
+          % (where, len(runs["unikernel"]), options.seconds))
+    print("%-58s %12s %12s %8s" % ("", "unikernel", "Linux", "ratio"))
+    rows = [("TCP to the guest (iperf3), Mbit/s", None), ("TCP from the guest (iperf3 -R), Mbit/s", None)]
+    rows += [("HTTP %s (ab), req/s" % name, name) for name, _, _ in HTTP]
+    for label, name in rows:
+        key = name or label
+        ours, theirs = median(runs["unikernel"], key), median(runs["linux"], key)
+        line = "%-58s %12.0f %12.0f %8.2f" % (label, ours, theirs, ours / theirs if theirs else float("nan"))
+        if name:
+            failed = [sum(run[name + " failed"] for run in runs[system]) for system in ("unikernel", "linux")]
+            if any(failed):
+                line += "   failed requests: %d, %d" % tuple(failed)
+        print(line)
+    for index, label in ((0, "UDP round trip, median, us"), (1, "UDP round trip, 99th percentile, us")):
+        ours, theirs = median(runs["unikernel"], "udp", index), median(runs["linux"], "udp", index)
+        print("%-58s %12.0f %12.0f %8.2f" % (label, ours, theirs, ours / theirs if theirs else float("nan")))
+
+
+backends = [Backend(name) for name in options.backends.split(",")]
+if os.geteuid() != 0 and any(backend.name == "tap" for backend in backends):
+    print("(not root: the TAP figures are left out)")
+    backends = [backend for backend in backends if backend.name != "tap"]
+
+work = tempfile.mkdtemp()
+try:
+    folders = {name: build(name) for name in ("iperf", "http", "echo")}
+    for backend in backends:
+        runs = {"unikernel": [], "linux": []}
+        backend.prepare([5201, 80, 7])
+        try:
+            for number in range(options.rounds):
+                # Alternate which guest goes first, so that a slow spell of the host lands on both.
+                order = [("unikernel", measure_unikernel), ("linux", measure_linux)]
+                for system, measure in (order if number % 2 == 0 else order[::-1]):
+                    runs[system].append(measure(backend))
+                    print("%s, round %d, %s: %s" % (backend.name, number + 1, system,
+                          json.dumps({k: round(v, 1) if isinstance(v, float) else v for k, v in runs[system][-1].items()
+                                      if k != "udp"})), file=sys.stderr, flush=True)
+        finally:
+            backend.finish()
+        report(backend, runs)
 finally:
     shutil.rmtree(work, ignore_errors=True)
-
-print("QEMU virt (Cortex-A15, 128 MiB), QEMU's user network, clients on the host; %d s iperf3 runs, ab -c 1" % SECONDS)
-print("%-40s %12s %12s" % ("", "unikernel", "Linux guest"))
-rows = [("TCP to the guest (iperf3), Mbit/s", "to guest", "%.0f"), ("TCP from the guest (iperf3 -R), Mbit/s", "from guest", "%.0f"),
-        ("HTTP, kept alive (ab -k), req/s", "keep-alive", "%.0f"), ("HTTP, a connection each (ab), req/s", "new connections", "%.0f")]
-for label, key, form in rows:
-    print("%-40s %12s %12s" % (label, form % results["unikernel"][key], form % results["linux"][key]))
-for index, label in ((0, "UDP round trip, median, us"), (1, "UDP round trip, 99th percentile, us")):
-    print("%-40s %12.0f %12.0f" % (label, results["unikernel"]["udp"][index], results["linux"]["udp"][index]))
 
 # IPv6 beside IPv4: QEMU's user network carries no IPv6 from the host, so both go through a TAP relay (root only).
 if os.geteuid() == 0:
     work = tempfile.mkdtemp()
     try:
-        folder = os.path.join(work, "iperf")
-        shutil.copytree(os.path.join(root, "examples", "iperf"), folder, ignore=shutil.ignore_patterns("_build", "dist"))
-        for step in (["configure", "--target", "virt", "--assert-config", "release"], ["build"]):
-            subprocess.run([mirage] + step, cwd=folder, check=True, stdout=subprocess.DEVNULL)
+        folder = build("iperf")
         socket_path = os.path.join(work, "net.sock")
         peer = subprocess.Popen([sys.executable, os.path.join(root, "bench", "network", "relay_iperf.py")],
                                 env=dict(os.environ, NET_SOCKET=socket_path, MIRAGE_ROOT=root), stdout=subprocess.PIPE, text=True)
-        unikernel = start([mirage, "run", "--timeout", "600", "--net", "dgram:" + socket_path, "--",
-                           "--ipv4-gateway=", "--ipv6=2001:db8:2::15/64"], folder)
+        process = start([mirage, "run", "--timeout", "600", "--net", "dgram:" + socket_path, "--",
+                         "--ipv4-gateway=", "--ipv6=2001:db8:2::15/64"], folder)
         output, _ = peer.communicate(timeout=600)
-        stop(unikernel)
-        print("%-40s %12s %12s" % ("", "to it", "from it"))
+        stop(process)
+        print("\n%-58s %12s %12s" % ("", "to it", "from it"))
         print(output, end="")
     finally:
         shutil.rmtree(work, ignore_errors=True)
