@@ -438,6 +438,10 @@ final class ByteRingTests: XCTestCase {
                 model += bytes.prefix(taken)
             } else {
                 let count = Int(generator.next() % 9000)
+                let offset = Int(generator.next() % UInt64(model.count + 1))
+                let length = Int(generator.next() % UInt64(model.count - offset + 1))
+                XCTAssertEqual(Array(ring.bytes(from: offset, count: length)), Array(model[offset..<(offset + length)]),
+                               "a view (or, across the ring's end, a copy) of what it holds")
                 XCTAssertEqual(ring.take(count), Array(model.prefix(count)))
                 model.removeFirst(min(count, model.count))
             }

@@ -56,6 +56,19 @@ struct ByteRing {
         head = 0
     }
 
+    /// `length` bytes starting `offset` bytes in: a view of the storage when
+    /// they lie in one run, as they mostly do (what TCP sends is emitted
+    /// straight from it), else a copy. A view still held when the ring is
+    /// next written to makes that write copy the storage first (Swift's
+    /// copy on write): correct, only slower, so callers let views go at once.
+    func bytes(from offset: Int, count length: Int) -> ArraySlice<UInt8> {
+        precondition(offset >= 0 && length >= 0 && offset + length <= count)
+        guard length > 0 else { return [] }
+        let position = (head + offset) % storage.count
+        if position + length <= storage.count { return storage[position..<(position + length)] }
+        return copy(from: offset, count: length)[...]
+    }
+
     /// A copy of `length` bytes starting `offset` bytes in.
     func copy(from offset: Int, count length: Int) -> [UInt8] {
         precondition(offset >= 0 && length >= 0 && offset + length <= count)

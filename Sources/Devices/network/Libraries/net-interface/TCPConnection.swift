@@ -641,7 +641,7 @@ public final class TCPConnection {
         retransmitAt = now &+ retransmitTimer.timeout
         let count = min(sendBuffer.count, segmentSize)
         if count > 0 {
-            return [segment(TCPSegment.ack, sequence: sendUnacknowledged, data: sendBuffer.copy(from: 0, count: count)[...])]
+            return [segment(TCPSegment.ack, sequence: sendUnacknowledged, data: sendBuffer.bytes(from: 0, count: count))]
         }
         if let finSequence, finSequence == sendUnacknowledged {
             return [segment(TCPSegment.fin | TCPSegment.ack, sequence: finSequence)]
@@ -674,7 +674,7 @@ public final class TCPConnection {
             }
             let isLast = count == unsent
             segments.append(segment(isLast ? TCPSegment.ack | TCPSegment.psh : TCPSegment.ack, sequence: sendNext,
-                                    data: sendBuffer.copy(from: inFlight, count: count)[...]))
+                                    data: sendBuffer.bytes(from: inFlight, count: count)))
             if timedSegment == nil, !timestampsOn, !TCPConnection.before(sendNext, sendMaximum) { timedSegment = (sendNext, now) }
             sendNext &+= UInt32(count)
             if count < segmentSize { smallSegmentEnd = sendNext }
