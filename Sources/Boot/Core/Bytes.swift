@@ -52,12 +52,23 @@ func writeBE32(_ bytes: inout [UInt8], _ offset: Int, _ value: UInt32) {
     writeBE16(&bytes, offset + 2, UInt16(truncatingIfNeeded: value))
 }
 
-/// An empty array with room for `capacity` bytes whose first `headroom` are
-/// zeros: a packet is emitted after the room its outer headers will take,
-/// and they are written there in place, so that no layer copies the payload.
-func bytesAfterHeadroom(_ headroom: Int, capacity: Int) -> [UInt8] {
-    var bytes: [UInt8] = []
-    bytes.reserveCapacity(max(capacity, headroom))
-    bytes.append(contentsOf: repeatElement(0, count: headroom))
-    return bytes
+/// A packet in one allocation: `headroom` zeros (room for the outer
+/// headers, written later in place), a header of `headerLength` bytes that
+/// `writeHeader` fills (its buffer starts at the header), then `payload`,
+/// copied in one run (memmove). The Embedded stdlib's `append(contentsOf:)`,
+/// compiled for size, moves a byte at a time, which under emulation was a
+/// good part of each frame's cost. Capacity for at least `minimumCapacity`
+/// bytes, so that Ethernet's pad needs no second allocation.
+func packet(headroom: Int, headerLength: Int, payload: ArraySlice<UInt8>, minimumCapacity: Int = 60,
+            writeHeader: (UnsafeMutableRawBufferPointer) -> Void) -> [UInt8] {
+    let length = headroom + headerLength + payload.count
+    return [UInt8](unsafeUninitializedCapacity: max(length, minimumCapacity)) { buffer, initialized in
+        let bytes = UnsafeMutableRawBufferPointer(buffer)
+        for index in 0..<headroom { bytes[index] = 0 }
+        writeHeader(UnsafeMutableRawBufferPointer(rebasing: bytes[headroom..<(headroom + headerLength)]))
+        payload.withUnsafeBytes { source in
+            UnsafeMutableRawBufferPointer(rebasing: bytes[(headroom + headerLength)..<length]).copyMemory(from: source)
+        }
+        initialized = length
+    }
 }

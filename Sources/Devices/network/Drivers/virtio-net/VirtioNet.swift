@@ -111,8 +111,12 @@ public final class VirtioNet<C: Clock, Interrupts: InterruptController>: Network
         let size = Int(min(length, UInt32(VirtioNet.bufferSize)))
         var frame: [UInt8] = []
         if size > headerSize {
-            let start = UnsafePointer<UInt8>(bitPattern: address + UInt(headerSize))!
-            frame = Array(UnsafeBufferPointer(start: start, count: size - headerSize))
+            // In one run (memmove): Array's initializer from a buffer moves a byte at a time.
+            let start = UnsafeRawPointer(bitPattern: address + UInt(headerSize))!
+            frame = [UInt8](unsafeUninitializedCapacity: size - headerSize) { buffer, initialized in
+                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(start: start, count: size - headerSize))
+                initialized = size - headerSize
+            }
         }
         transport.postReceive(queue: 0, slot: slot, address: address, length: UInt32(VirtioNet.bufferSize))
         transport.notify(queue: 0)

@@ -570,9 +570,7 @@ public final class IPInterface<Network: NetworkInterface, C: Clock> {
     /// `payload` in an IP packet of the peer's family, in an Ethernet frame to `mac`.
     func ipFrame(from local: IPAddress, to peer: IPAddress, mac: MACAddress, protocolNumber: UInt8, payload: [UInt8],
                  hopLimit: UInt8? = nil) -> [UInt8] {
-        let headroom = IPInterface.headroom(to: peer)
-        var frame = bytesAfterHeadroom(headroom, capacity: headroom + payload.count)
-        frame += payload
+        var frame = packet(headroom: IPInterface.headroom(to: peer), headerLength: 0, payload: payload[...]) { _ in }
         writeHeaders(into: &frame, from: local, to: peer, mac: mac, protocolNumber: protocolNumber, hopLimit: hopLimit)
         return frame
     }

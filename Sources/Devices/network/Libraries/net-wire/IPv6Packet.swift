@@ -103,8 +103,7 @@ public struct IPv6Packet: Equatable {
     /// Header and payload: no extension headers, a fixed hop limit unless told.
     public static func emit(source: IPv6Address, destination: IPv6Address, nextHeader: UInt8, payload: [UInt8],
                             hopLimit: UInt8 = 64) -> [UInt8] {
-        var bytes = bytesAfterHeadroom(headerLength, capacity: headerLength + payload.count)
-        bytes += payload
+        var bytes = packet(headroom: headerLength, headerLength: 0, payload: payload[...]) { _ in }
         writeHeader(into: &bytes, at: 0, source: source, destination: destination, nextHeader: nextHeader, hopLimit: hopLimit)
         return bytes
     }

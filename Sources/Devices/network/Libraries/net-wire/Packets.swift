@@ -18,8 +18,7 @@ public struct EthernetFrame: Equatable {
     }
 
     public static func emit(destination: MACAddress, source: MACAddress, etherType: UInt16, payload: [UInt8]) -> [UInt8] {
-        var bytes = bytesAfterHeadroom(headerLength, capacity: max(minimumLength, headerLength + payload.count))
-        bytes += payload
+        var bytes = packet(headroom: headerLength, headerLength: 0, payload: payload[...]) { _ in }
         writeHeader(into: &bytes, destination: destination, source: source, etherType: etherType)
         return bytes
     }
@@ -133,8 +132,7 @@ public struct IPv4Packet: Equatable {
 
     public static func emit(source: UInt32, destination: UInt32, protocolNumber: UInt8, payload: [UInt8],
                             identification: UInt16, timeToLive: UInt8 = 64) -> [UInt8] {
-        var bytes = bytesAfterHeadroom(headerLength, capacity: headerLength + payload.count)
-        bytes += payload
+        var bytes = packet(headroom: headerLength, headerLength: 0, payload: payload[...]) { _ in }
         writeHeader(into: &bytes, at: 0, source: source, destination: destination, protocolNumber: protocolNumber,
                     identification: identification, timeToLive: timeToLive)
         return bytes
@@ -242,12 +240,12 @@ public struct UDPDatagram: Equatable {
 
     /// The datagram's bytes, after `headroom` bytes left for the headers that will wrap it.
     public func emit(between addresses: AddressPair, headroom: Int = 0) -> [UInt8] {
-        var bytes = bytesAfterHeadroom(headroom, capacity: headroom + 8 + data.count)
-        appendBE16(&bytes, sourcePort)
-        appendBE16(&bytes, destinationPort)
-        appendBE16(&bytes, UInt16(8 + data.count))
-        appendBE16(&bytes, 0)
-        bytes += data
+        var bytes = packet(headroom: headroom, headerLength: 8, payload: data[...]) { header in
+            header.storeBytes(of: sourcePort.bigEndian, toByteOffset: 0, as: UInt16.self)
+            header.storeBytes(of: destinationPort.bigEndian, toByteOffset: 2, as: UInt16.self)
+            header.storeBytes(of: UInt16(8 + data.count).bigEndian, toByteOffset: 4, as: UInt16.self)
+            header.storeBytes(of: UInt16(0), toByteOffset: 6, as: UInt16.self)   // the checksum, filled below
+        }
         var checksum = UDPDatagram.checksum(bytes[headroom...], between: addresses)
         if checksum == 0 { checksum = 0xFFFF }   // zero means "none" in UDP
         writeBE16(&bytes, headroom + 6, checksum)

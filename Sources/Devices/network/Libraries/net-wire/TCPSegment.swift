@@ -62,19 +62,19 @@ public struct TCPSegment: Equatable {
 
     /// The segment's bytes, after `headroom` bytes left for the headers that will wrap it.
     public func emit(between addresses: AddressPair, headroom: Int = 0) -> [UInt8] {
-        // One allocation: the room for the outer headers, the header, its options (40 bytes at most) and the data.
-        var bytes = bytesAfterHeadroom(headroom, capacity: headroom + 60 + data.count)
-        appendBE16(&bytes, sourcePort)
-        appendBE16(&bytes, destinationPort)
-        appendBE32(&bytes, sequence)
-        appendBE32(&bytes, acknowledgment)
         let optionBytes = options.emit()
-        bytes.append(UInt8((20 + optionBytes.count) / 4) << 4)
-        bytes.append(flags)
-        appendBE16(&bytes, window)
-        appendBE32(&bytes, 0)           // the checksum, filled below, and no urgent pointer
-        bytes += optionBytes
-        bytes += data
+        let headerLength = 20 + optionBytes.count
+        var bytes = packet(headroom: headroom, headerLength: headerLength, payload: data) { header in
+            header.storeBytes(of: sourcePort.bigEndian, toByteOffset: 0, as: UInt16.self)
+            header.storeBytes(of: destinationPort.bigEndian, toByteOffset: 2, as: UInt16.self)
+            header.storeBytes(of: sequence.bigEndian, toByteOffset: 4, as: UInt32.self)
+            header.storeBytes(of: acknowledgment.bigEndian, toByteOffset: 8, as: UInt32.self)
+            header[12] = UInt8(headerLength / 4) << 4
+            header[13] = flags
+            header.storeBytes(of: window.bigEndian, toByteOffset: 14, as: UInt16.self)
+            header.storeBytes(of: UInt32(0), toByteOffset: 16, as: UInt32.self)   // the checksum, filled below, and no urgent pointer
+            for (index, byte) in optionBytes.enumerated() { header[20 + index] = byte }
+        }
         let pseudo = addresses.pseudoHeaderSum(protocolNumber: IPv4Packet.tcp, length: bytes.count - headroom)
         writeBE16(&bytes, headroom + 16, InternetChecksum.finish(InternetChecksum.sum(bytes[headroom...], initial: pseudo)))
         return bytes
