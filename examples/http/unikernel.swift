@@ -58,8 +58,15 @@ struct HTTPServer {
             let header = "HTTP/1.1 \(status)\r\nContent-Type: \(type)\r\nContent-Length: \(body.count)\r\n"
                 + "Connection: \(keepOpen ? "keep-alive" : "close")\r\n\r\n"
             do throws(NetworkError) {
-                // One write: the head and a small body go in one segment.
-                try connection.write(Array(header.utf8) + body, waitingAtMost: 30_000_000_000)
+                // A small body goes in one write with the head, so in one segment; a
+                // large one is written on its own rather than joined to the head first
+                // (joining copies it, and Array's + moves a byte at a time).
+                if body.count <= 1024 {
+                    try connection.write(Array(header.utf8) + body, waitingAtMost: 30_000_000_000)
+                } else {
+                    try connection.write(Array(header.utf8), waitingAtMost: 30_000_000_000)
+                    try connection.write(body, waitingAtMost: 30_000_000_000)
+                }
                 answered += 1
                 if Keys.logRequests { print("\(status.prefix(3)) \(request.path)") }
             } catch {
