@@ -126,8 +126,6 @@ public final class TCPConnection {
     var persistBackoff: UInt64 = 1
     var delayedAcknowledgmentAt: UInt64?
     var unacknowledgedBytes = 0
-    /// Two full segments or more came since the last acknowledgment: the next `output` sends one.
-    var acknowledgmentOwed = false
     var windowUpdateOwed = false
     var lastHeard: UInt64 = 0
     var keepAliveProbesSent = 0
@@ -219,6 +217,9 @@ public final class TCPConnection {
     /// The window we advertise, in the units of our scale.
     var window: UInt16 { UInt16(min(receiveBuffer.free >> Int(receiveScale), 65535)) }
 
+    /// Two full segments or more came since the last acknowledgment: the next `output` sends one.
+    var acknowledgmentOwed: Bool { unacknowledgedBytes >= 2 * segmentSize }
+
     var isSynchronized: Bool { state != .synSent && state != .synReceived && state != .closed }
 
     /// A segment from us: our acknowledgment, window, and the options every segment carries.
@@ -236,7 +237,6 @@ public final class TCPConnection {
         advertisedEdge = receiveNext &+ UInt32(Int(window) << Int(receiveScale))
         delayedAcknowledgmentAt = nil
         unacknowledgedBytes = 0
-        acknowledgmentOwed = false
         windowUpdateOwed = false
     }
 
@@ -490,13 +490,12 @@ public final class TCPConnection {
         }
         unacknowledgedBytes += data.count
         if immediately || unacknowledgedBytes >= TCPConnection.stretchLimit * segmentSize { return [acknowledgment()] }
-        if unacknowledgedBytes >= 2 * segmentSize {
+        if acknowledgmentOwed {
             // Every second full segment is acknowledged (RFC 9293 3.8.6.3), but
             // by the next `output`, which the stack calls once the device's
             // batch of frames is handled, as Linux acknowledges after GRO: one
             // acknowledgment for the batch, not one per two segments, each a
             // frame for both ends to handle.
-            acknowledgmentOwed = true
             return []
         }
         if delayedAcknowledgmentAt == nil { delayedAcknowledgmentAt = now &+ ticksPerSecond / 25 }   // 40 ms
