@@ -72,3 +72,18 @@ func packet(headroom: Int, headerLength: Int, payload: ArraySlice<UInt8>, minimu
         initialized = length
     }
 }
+
+/// `count` bytes that `fill` writes (a device read, a copy): no zero-fill
+/// first, which `[UInt8](repeating:count:)` does a byte at a time in the
+/// Embedded stdlib, about as dear as the read itself. Bytes `fill` leaves
+/// alone hold whatever the heap held: the caller sets each before it is
+/// read. What `fill` throws is rethrown; the array is then discarded.
+func filledBytes<Failure: Error>(count: Int, _ fill: (UnsafeMutableRawBufferPointer) throws(Failure) -> Void) throws(Failure) -> [UInt8] {
+    var failure: Failure?
+    let filled = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+        do throws(Failure) { try fill(UnsafeMutableRawBufferPointer(buffer)) } catch { failure = error }
+        initialized = count
+    }
+    if let failure { throw failure }
+    return filled
+}

@@ -71,13 +71,7 @@ let blockRequestTimeout: UInt64 = 10_000_000_000
 extension BlockDevice {
     /// `count` sectors from `sector`, as bytes.
     public func read(sector: UInt64, count: Int) throws(BlockError) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count * geometry.sectorSize)
-        var failure: BlockError?
-        bytes.withUnsafeMutableBytes { buffer in
-            do throws(BlockError) { try read(sector: sector, into: buffer) } catch { failure = error }
-        }
-        if let failure { throw failure }
-        return bytes
+        try filledBytes(count: count * geometry.sectorSize) { buffer throws(BlockError) in try read(sector: sector, into: buffer) }
     }
 
     /// Writes `bytes`, a whole number of sectors, at `sector`.

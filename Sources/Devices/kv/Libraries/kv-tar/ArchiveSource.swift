@@ -9,13 +9,7 @@ public protocol ArchiveSource: AnyObject {
 extension ArchiveSource {
     /// `count` bytes from `offset`.
     public func read(at offset: UInt64, count: Int) throws(KeyValueError) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
-        var failure: KeyValueError?
-        bytes.withUnsafeMutableBytes { buffer in
-            do throws(KeyValueError) { try read(at: offset, into: buffer) } catch { failure = error }
-        }
-        if let failure { throw failure }
-        return bytes
+        try filledBytes(count: count) { buffer throws(KeyValueError) in try read(at: offset, into: buffer) }
     }
 }
 
