@@ -12,6 +12,9 @@ public enum Counters {
     nonisolated(unsafe) public static var framesSent: UInt64 = 0
     /// Payload bytes copied between the job and the TCP stack's buffers.
     nonisolated(unsafe) public static var bytesCopied: UInt64 = 0
+    /// Requests a block device carried out (reads, writes, flushes) and the bytes they moved.
+    nonisolated(unsafe) public static var blockRequests: UInt64 = 0
+    nonisolated(unsafe) public static var blockBytes: UInt64 = 0
     /// TCP segments sent again.
     nonisolated(unsafe) public static var retransmissions: UInt64 = 0
     /// Blocks the heap handed out (the C heap's own count).

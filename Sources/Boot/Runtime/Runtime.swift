@@ -84,6 +84,7 @@ public enum Runtime {
             ("interrupts", Counters.interrupts), ("wake-ups", Counters.wakeUps), ("allocations", Counters.allocations),
             ("frames in", Counters.framesReceived), ("frames out", Counters.framesSent),
             ("bytes copied", Counters.bytesCopied), ("retransmissions", Counters.retransmissions),
+            ("block requests", Counters.blockRequests), ("block bytes", Counters.blockBytes),
         ]
         for (index, count) in counts.enumerated() {
             if index > 0 { writeRaw(", ") }

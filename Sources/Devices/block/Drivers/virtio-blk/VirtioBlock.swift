@@ -4,6 +4,13 @@ import _Volatile
 /// 16-byte header {type, reserved, sector}, the data, and a status byte the
 /// device writes. FLUSH is negotiated: a device that has it keeps writes in
 /// the host's cache until asked; without it QEMU writes through.
+///
+/// Where the transport's node says `dma-coherent` (the board file says so:
+/// the device sees memory as the CPU's caches hold it), the device reads and
+/// writes the caller's buffer itself, in one request of up to 1 MiB. Elsewhere
+/// the data goes through a bounce buffer in the uncached DMA region, 64 KiB
+/// at a time, copied in or out: a cached buffer the device wrote behind the
+/// caches' back would read stale.
 public final class VirtioBlock<C: Clock, Interrupts: InterruptController>: BlockDevice {
     let transport: VirtioMMIO?
     let clock: C
@@ -12,13 +19,15 @@ public final class VirtioBlock<C: Clock, Interrupts: InterruptController>: Block
     public let failure: StaticString?
     let header: UInt
     let status: UInt
+    /// The uncached buffer data goes through; 0 when the device DMAs the caller's buffer directly.
     let bounce: UInt
     /// One request at a time: they share the header, status and bounce buffer.
     let lock = TaskLock()
 
     static var blockDeviceID: UInt32 { 2 }
-    /// The data of one request goes through this uncached buffer.
     static var bounceSize: Int { 64 * 1024 }
+    /// The most one request moves when the device DMAs the caller's buffer.
+    static var directSize: Int { 1024 * 1024 }
 
     public init(tree: DeviceTree, path: StaticString, clock: C, interrupts: Interrupts) {
         self.clock = clock
@@ -30,7 +39,8 @@ public final class VirtioBlock<C: Clock, Interrupts: InterruptController>: Block
         header = DMA.allocate(16, alignment: 16)
         status = DMA.allocate(4, alignment: 4)
         if let transport {
-            bounce = DMA.allocate(UInt(VirtioBlock.bounceSize), alignment: 4096)
+            let isCoherent = tree.node(at: path)?.property("dma-coherent") != nil
+            bounce = isCoherent ? 0 : DMA.allocate(UInt(VirtioBlock.bounceSize), alignment: 4096)
             // capacity is always in 512-byte sectors, whatever blk_size says.
             let sectors = UInt64(transport.config(0)) | UInt64(transport.config(4)) << 32
             geometry = BlockGeometry(sectorSize: 512, sectorCount: sectors,
@@ -50,10 +60,11 @@ public final class VirtioBlock<C: Clock, Interrupts: InterruptController>: Block
     func readLocked(sector: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(BlockError) {
         var done = 0
         while done < buffer.count {
-            let length = min(buffer.count - done, VirtioBlock.bounceSize)
-            try request(VirtioBlockRequest.read, sector: sector + UInt64(done / 512), length: length)
-            let source = UnsafeRawPointer(bitPattern: bounce)!
-            (buffer.baseAddress! + done).copyMemory(from: source, byteCount: length)
+            let length = min(buffer.count - done, requestLimit)
+            let destination = buffer.baseAddress! + done
+            try request(VirtioBlockRequest.read, sector: sector + UInt64(done / 512),
+                        data: bounce == 0 ? UInt(bitPattern: destination) : bounce, length: length)
+            if bounce != 0 { destination.copyMemory(from: UnsafeRawPointer(bitPattern: bounce)!, byteCount: length) }
             done += length
         }
     }
@@ -66,23 +77,30 @@ public final class VirtioBlock<C: Clock, Interrupts: InterruptController>: Block
     func writeLocked(sector: UInt64, from buffer: UnsafeRawBufferPointer) throws(BlockError) {
         var done = 0
         while done < buffer.count {
-            let length = min(buffer.count - done, VirtioBlock.bounceSize)
-            UnsafeMutableRawPointer(bitPattern: bounce)!.copyMemory(from: buffer.baseAddress! + done, byteCount: length)
-            try request(VirtioBlockRequest.write, sector: sector + UInt64(done / 512), length: length)
+            let length = min(buffer.count - done, requestLimit)
+            let source = buffer.baseAddress! + done
+            if bounce != 0 { UnsafeMutableRawPointer(bitPattern: bounce)!.copyMemory(from: source, byteCount: length) }
+            try request(VirtioBlockRequest.write, sector: sector + UInt64(done / 512),
+                        data: bounce == 0 ? UInt(bitPattern: source) : bounce, length: length)
             done += length
         }
     }
+
+    /// The most one request moves: the bounce buffer's size, if there is one.
+    var requestLimit: Int { bounce == 0 ? VirtioBlock.directSize : VirtioBlock.bounceSize }
 
     public func flush() throws(BlockError) {
         guard geometry.sectorCount > 0 else { throw .noMedium }
         // Without FLUSH negotiated, the device wrote every request through already.
         guard let transport, transport.features & VirtioBlockFeature.flush != 0 else { return }
-        try lock.withLock { () throws(BlockError) in try request(VirtioBlockRequest.flush, sector: 0, length: 0) }
+        try lock.withLock { () throws(BlockError) in try request(VirtioBlockRequest.flush, sector: 0, data: 0, length: 0) }
     }
 
-    /// One request through the bounce buffer, the lock held; the device's status byte decides.
-    func request(_ type: UInt32, sector: UInt64, length: Int) throws(BlockError) {
+    /// One request of `length` bytes at `data`, the lock held; the device's status byte decides.
+    func request(_ type: UInt32, sector: UInt64, data: UInt, length: Int) throws(BlockError) {
         guard let transport else { throw .noMedium }
+        Counters.blockRequests &+= 1
+        Counters.blockBytes &+= UInt64(length)
         VolatileMappedRegister<UInt32>(unsafeBitPattern: header).store(type)
         VolatileMappedRegister<UInt32>(unsafeBitPattern: header + 4).store(0)
         VolatileMappedRegister<UInt32>(unsafeBitPattern: header + 8).store(UInt32(truncatingIfNeeded: sector))
@@ -90,7 +108,7 @@ public final class VirtioBlock<C: Clock, Interrupts: InterruptController>: Block
         VolatileMappedRegister<UInt8>(unsafeBitPattern: status).store(0xFF)
         var chain = [VirtqueueBuffer(address: header, length: 16, deviceWrites: false)]
         if length > 0 {
-            chain.append(VirtqueueBuffer(address: bounce, length: UInt32(length), deviceWrites: type == VirtioBlockRequest.read))
+            chain.append(VirtqueueBuffer(address: data, length: UInt32(length), deviceWrites: type == VirtioBlockRequest.read))
         }
         chain.append(VirtqueueBuffer(address: status, length: 1, deviceWrites: true))
         guard transport.transfer(chain, atMost: blockRequestTimeout) != nil else { throw .timedOut }

@@ -101,6 +101,8 @@ public final class SDCard<Host: SDHost, C: Clock>: BlockDevice {
             let command = writing ? (count == 1 ? SDCommand.writeBlock : SDCommand.writeMultipleBlocks)
                                   : (count == 1 ? SDCommand.readBlock : SDCommand.readMultipleBlocks)
             let data = SDTransfer(buffer: buffer + done * 512, blocks: count, writing: writing)
+            Counters.blockRequests &+= 1
+            Counters.blockBytes &+= UInt64(count * 512)
             _ = try host.send(command, argument: address, response: .short, transfer: data)
             if count > 1 && !host.stopsAutomatically {
                 _ = try host.send(SDCommand.stopTransmission, argument: 0, response: .short, transfer: nil)
