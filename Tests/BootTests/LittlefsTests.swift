@@ -371,6 +371,14 @@ final class LittlefsTests: XCTestCase {
             let kv = LittlefsStore(device: disk)
             XCTAssertNil(kv.failure, "block size \(blockSize)")
             for (key, bytes) in files { XCTAssertEqual(try kv.get(key), bytes, "\(key), block size \(blockSize)") }
+            // Parts of a file of many blocks: at and across block boundaries, the first and last bytes.
+            let big = files["deep/a/b/c.bin"]!
+            let usable = blockSize - 8
+            for (offset, length) in [(0, 1), (usable - 1, 2), (usable, usable), (3 * usable - 5, 4 * usable + 9),
+                                     (big.count - 1, 10), (12345, 40000), (0, big.count)] {
+                XCTAssertEqual(try kv.get("deep/a/b/c.bin", offset: offset, length: length),
+                               Array(big[offset..<min(big.count, offset + length)]), "\(offset)+\(length), block size \(blockSize)")
+            }
             XCTAssertEqual(try kv.list("flat").count, 30)
             // The store writes into littlefs's image; littlefs reads it.
             try kv.set("flat/file-3", Array("changed".utf8))

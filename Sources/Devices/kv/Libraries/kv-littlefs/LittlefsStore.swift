@@ -46,6 +46,10 @@ public final class LittlefsStore<Device: BlockDevice>: KeyValueWriter {
         do throws(KeyValueError) { try mount() } catch { failure = error }
     }
 
+    /// The most bytes read or written at once: consecutive blocks go together
+    /// (one request where the device DMAs the buffer itself, 64 KiB pieces elsewhere).
+    let runBytes = 256 * 1024
+
     var inlineMax: Int { min(0x3FE, blockSize / 8) }
 
     // MARK: Blocks
@@ -60,6 +64,29 @@ public final class LittlefsStore<Device: BlockDevice>: KeyValueWriter {
     func writeBlock(_ block: UInt32, _ bytes: [UInt8]) throws(KeyValueError) {
         guard block < blockCount, bytes.count == blockSize else { throw .corrupt }
         do throws(BlockError) { try device.write(sector: UInt64(block) * UInt64(blockSize / 512), bytes) } catch { throw .device(error) }
+    }
+
+    /// Blocks read together: a file is usually written to consecutive
+    /// blocks and walked from its last block back to its first, so a read
+    /// of one block takes the blocks before it along, up to `runBytes`, in
+    /// case they come next.
+    struct BlockRun {
+        var first: UInt32 = 0
+        var bytes: [UInt8] = []
+    }
+
+    /// Where `block` starts in `run.bytes`; if the run does not hold it,
+    /// reads it with up to `more - 1` blocks before it into the run first.
+    func locate(_ block: UInt32, wanting more: UInt32, in run: inout BlockRun) throws(KeyValueError) -> Int {
+        guard block < blockCount else { throw .corrupt }
+        if block < run.first || Int(block - run.first) >= run.bytes.count / blockSize {
+            let count = min(block + 1, max(1, min(more, UInt32(runBytes / blockSize))))
+            run.first = block + 1 - count
+            do throws(BlockError) {
+                run.bytes = try device.read(sector: UInt64(run.first) * UInt64(blockSize / 512), count: Int(count) * blockSize / 512)
+            } catch { throw .device(error) }
+        }
+        return Int(block - run.first) * blockSize
     }
 
     func flush() throws(KeyValueError) {
@@ -192,11 +219,15 @@ public final class LittlefsStore<Device: BlockDevice>: KeyValueWriter {
         var blocks: [UInt32] = []
         var index = Littlefs.ctzBlockCount(size: size, blockSize: UInt32(blockSize))
         var block = head
+        var run = BlockRun()
         while index > 0 {
             guard block < blockCount, blocks.count < Int(blockCount) else { throw .corrupt }
             blocks.append(block)
             index -= 1
-            if index > 0 { block = Littlefs.le32(try readBlock(block), 0) }
+            if index > 0 {
+                let base = try locate(block, wanting: index + 1, in: &run)
+                block = Littlefs.le32(run.bytes, base)
+            }
         }
         return blocks
     }
@@ -306,28 +337,14 @@ public final class LittlefsStore<Device: BlockDevice>: KeyValueWriter {
     }
 
     /// Bytes `start..<end` of a CTZ file: the skip-list to the last block
-    /// needed, then back along the first pointers to the first. A file is
-    /// usually written to consecutive blocks, so the blocks before the one
-    /// asked for are read with it, in one request, in case they are next.
+    /// needed, then back along the first pointers to the first, read in
+    /// runs, each block's data copied once, straight to its place in the value.
     func readFile(head: UInt32, size: UInt32, from start: UInt32, to end: UInt32) throws(KeyValueError) -> [UInt8] {
         let bs = UInt32(blockSize)
         let last = Littlefs.ctzIndex(end - 1, blockSize: bs)
         let first = Littlefs.ctzIndex(start, blockSize: bs)
         var block = head
         var current = Littlefs.ctzIndex(size - 1, blockSize: bs).index
-        var run: (first: UInt32, bytes: [UInt8]) = (0, [])
-        func read(_ block: UInt32, wanting more: UInt32) throws(KeyValueError) -> [UInt8] {
-            if block >= run.first, Int(block - run.first) < run.bytes.count / blockSize {
-                let offset = Int(block - run.first) * blockSize
-                return Array(run.bytes[offset..<(offset + blockSize)])
-            }
-            let count = min(block + 1, max(1, min(more, 64)))
-            let from = block + 1 - count
-            do throws(BlockError) {
-                run = (from, try device.read(sector: UInt64(from) * UInt64(blockSize / 512), count: Int(count) * blockSize / 512))
-            } catch { throw .device(error) }
-            return Array(run.bytes[(Int(count - 1) * blockSize)...])
-        }
         var data = try readBlock(block)
         while current > last.index {
             let distance = current - last.index + 1
@@ -337,24 +354,27 @@ public final class LittlefsStore<Device: BlockDevice>: KeyValueWriter {
             data = try readBlock(block)
             current -= 1 << skip
         }
-        var pieces: [[UInt8]] = []
-        while true {
-            let pointers = 4 * Littlefs.ctzPointers(current)
-            let from = current == first.index ? Int(first.offset) : pointers
-            let to = current == last.index ? Int(last.offset) + 1 : blockSize
-            guard from <= to, to <= blockSize else { throw .corrupt }
-            pieces.append(Array(data[from..<to]))
-            if current == first.index { break }
-            block = Littlefs.le32(data, 0)
-            guard block < blockCount else { throw .corrupt }
-            current -= 1
-            data = try read(block, wanting: current - first.index + 1)
+        // `run.bytes[base...]` is the block `current`.
+        var run = BlockRun(first: block, bytes: data)
+        var base = 0
+        return try filledBytes(count: Int(end - start)) { value throws(KeyValueError) in
+            var position = value.count
+            while true {
+                let pointers = 4 * Littlefs.ctzPointers(current)
+                let from = current == first.index ? Int(first.offset) : pointers
+                let to = current == last.index ? Int(last.offset) + 1 : blockSize
+                guard from <= to, to <= blockSize, to - from <= position else { throw .corrupt }
+                position -= to - from
+                run.bytes.withUnsafeBytes { source in
+                    (value.baseAddress! + position).copyMemory(from: source.baseAddress! + base + from, byteCount: to - from)
+                }
+                if current == first.index { break }
+                block = Littlefs.le32(run.bytes, base)
+                current -= 1
+                base = try locate(block, wanting: current - first.index + 1, in: &run)
+            }
+            guard position == 0 else { throw .corrupt }
         }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(Int(end - start))
-        for piece in pieces.reversed() { bytes += piece }
-        guard bytes.count == Int(end - start) else { throw .corrupt }
-        return bytes
     }
 
     func listHoldingLock(_ key: String) throws(KeyValueError) -> [KeyValueEntry] {
@@ -538,28 +558,44 @@ public final class LittlefsStore<Device: BlockDevice>: KeyValueWriter {
         var blocks: [UInt32] = []
         var offset = 0
         var index: UInt32 = 0
-        // Consecutive blocks (the allocator's usual gift) go out in one request.
-        var run: (first: UInt32, bytes: [UInt8]) = (0, [])
+        // Consecutive blocks (the allocator's usual gift) are laid out in one
+        // buffer and written together, up to `runBytes`; each block is its
+        // pointers, then its share of the value copied in one run, then
+        // zeros (the last block only), so every byte written is set first.
+        let valueBlocks = Int(Littlefs.ctzBlockCount(size: UInt32(value.count), blockSize: UInt32(blockSize)))
+        let runCapacity = max(1, min(valueBlocks, runBytes / blockSize)) * blockSize
+        var run = filledBytes(count: runCapacity) { _ in }
+        var runFirst: UInt32 = 0, runBlocks = 0
         func writeRun() throws(KeyValueError) {
-            guard !run.bytes.isEmpty else { return }
-            do throws(BlockError) {
-                try device.write(sector: UInt64(run.first) * UInt64(blockSize / 512), run.bytes)
-            } catch { throw .device(error) }
-            run.bytes = []
+            guard runBlocks > 0 else { return }
+            var failure: BlockError?
+            run.withUnsafeBytes { bytes in
+                do throws(BlockError) {
+                    try device.write(sector: UInt64(runFirst) * UInt64(blockSize / 512),
+                                     from: UnsafeRawBufferPointer(rebasing: bytes[0..<(runBlocks * blockSize)]))
+                } catch { failure = error }
+            }
+            if let failure { throw .device(failure) }
+            runBlocks = 0
         }
         while offset < value.count {
             let block = try allocate()
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(blockSize)
-            for skip in 0..<Littlefs.ctzPointers(index) { Littlefs.appendLE32(&bytes, blocks[Int(index) - (1 << skip)]) }
-            let take = min(blockSize - bytes.count, value.count - offset)
-            bytes += value[offset..<(offset + take)]
-            bytes += [UInt8](repeating: 0, count: blockSize - bytes.count)
-            if run.bytes.isEmpty || block != run.first + UInt32(run.bytes.count / blockSize) || run.bytes.count >= 64 * 1024 {
-                try writeRun()
-                run.first = block
+            if runBlocks > 0 && (block != runFirst + UInt32(runBlocks) || (runBlocks + 1) * blockSize > runCapacity) { try writeRun() }
+            if runBlocks == 0 { runFirst = block }
+            let pointers = Littlefs.ctzPointers(index)
+            let take = min(blockSize - 4 * pointers, value.count - offset)
+            run.withUnsafeMutableBytes { buffer in
+                let start = runBlocks * blockSize
+                for skip in 0..<pointers {
+                    buffer.storeBytes(of: blocks[Int(index) - (1 << skip)].littleEndian, toByteOffset: start + 4 * skip, as: UInt32.self)
+                }
+                value.withUnsafeBytes { source in
+                    (buffer.baseAddress! + start + 4 * pointers).copyMemory(from: source.baseAddress! + offset, byteCount: take)
+                }
+                let used = 4 * pointers + take
+                UnsafeMutableRawBufferPointer(rebasing: buffer[(start + used)..<(start + blockSize)]).initializeMemory(as: UInt8.self, repeating: 0)
             }
-            run.bytes += bytes
+            runBlocks += 1
             blocks.append(block)
             offset += take
             index += 1
