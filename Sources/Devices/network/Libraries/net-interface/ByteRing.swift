@@ -50,9 +50,8 @@ struct ByteRing {
         var size = max(storage.count, ByteRing.smallestStorage)
         while size < needed { size *= 2 }
         size = min(size, capacity)
-        var larger = [UInt8](repeating: 0, count: size)
-        larger.withUnsafeMutableBytes { copy(from: 0, count: count, into: $0) }
-        storage = larger
+        // Bytes past those held are never read before they are written: no zero-fill.
+        storage = filledBytes(count: size) { copy(from: 0, count: count, into: $0) }
         head = 0
     }
 

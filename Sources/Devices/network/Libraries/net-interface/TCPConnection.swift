@@ -66,6 +66,7 @@ public final class TCPConnection {
     public var noDelay = false
     public var keepAlive: TCPKeepAlive?
     let ticksPerSecond: UInt64
+    let ticksPerMillisecond: UInt64
 
     // Send sequence space (RFC 9293 3.3.1).
     let initialSequence: UInt32
@@ -111,7 +112,13 @@ public final class TCPConnection {
     var lastAcknowledgmentSent: UInt32 = 0
 
     // Timers, as deadlines in ticks.
-    var now: UInt64 = 0
+    var now: UInt64 = 0 {
+        // A 64-bit division is a library call on ARMv7: once per new reading of
+        // the clock, not once per segment (the stack sets the same `now` for a batch).
+        didSet { if now != oldValue { milliseconds = UInt32(truncatingIfNeeded: now / ticksPerMillisecond) } }
+    }
+    /// `now` in milliseconds, modulo 2^32: the timestamp option's clock.
+    private(set) var milliseconds: UInt32 = 0
     var retransmitTimer: RetransmissionTimer
     var retransmitAt: UInt64?
     var retransmissions = 0
@@ -152,7 +159,9 @@ public final class TCPConnection {
         self.remotePort = remotePort
         self.initialSequence = initialSequence
         self.ticksPerSecond = ticksPerSecond
+        ticksPerMillisecond = max(ticksPerSecond / 1000, 1)
         self.now = now
+        milliseconds = UInt32(truncatingIfNeeded: now / ticksPerMillisecond)
         self.state = state
         sendUnacknowledged = initialSequence
         sendNext = initialSequence &+ 1
@@ -212,7 +221,6 @@ public final class TCPConnection {
     static func before(_ a: UInt32, _ b: UInt32) -> Bool { Int32(bitPattern: a &- b) < 0 }
     static func after(_ a: UInt32, _ b: UInt32) -> Bool { Int32(bitPattern: a &- b) > 0 }
 
-    var milliseconds: UInt32 { UInt32(truncatingIfNeeded: now / max(ticksPerSecond / 1000, 1)) }
 
     /// The window we advertise, in the units of our scale.
     var window: UInt16 { UInt16(min(receiveBuffer.free >> Int(receiveScale), 65535)) }
@@ -439,7 +447,7 @@ public final class TCPConnection {
 
     /// RFC 6298 round-trip samples: from the echoed timestamp, else from the one timed segment.
     func measureRoundTrip(_ incoming: TCPSegment) {
-        let millisecond = max(ticksPerSecond / 1000, 1)
+        let millisecond = ticksPerMillisecond
         if timestampsOn, let echo = incoming.options.timestamp?.echo, echo != 0 {
             let elapsed = milliseconds &- echo
             if elapsed < 60_000 { retransmitTimer.measured(UInt64(elapsed) * millisecond + millisecond / 2) }
