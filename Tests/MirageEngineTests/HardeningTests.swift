@@ -265,14 +265,23 @@ final class HardeningTests: XCTestCase {
         try requireSystemTests()
         let folder = try Fixtures.temporaryFolder()
         try "import MirageConfig\nwhile true {}\n".write(to: folder.appendingPathComponent("config.swift"), atomically: true, encoding: .utf8)
-        let help = try ToolRun(["configure", "--help"], in: folder)
+        // A 10 s limit instead of 60 (MIRAGE_CONFIG_TIMEOUT): the same path, a minute sooner.
+        let help = try ToolRun(["configure", "--help"], in: folder, environment: ["MIRAGE_CONFIG_TIMEOUT": "10"])
         let started = Date()
         let status = help.finish(seconds: 200)
         XCTAssertNotNil(status, "configure --help ended")
-        XCTAssertLessThan(Date().timeIntervalSince(started), 150, "one evaluation's time limit (60 s), not several")
+        XCTAssertLessThan(Date().timeIntervalSince(started), 25, "one evaluation's time limit (10 s), not several")
         XCTAssertTrue(help.output.contains("--target"), help.output)
-        XCTAssertTrue(help.output.contains("without finishing"), help.output)
+        XCTAssertTrue(help.output.contains("without finishing") && help.output.contains("10 s"), help.output)
         XCTAssertEqual(processes(containing: folder.path), [], "the evaluation must not outlive the tool")
+    }
+
+    func testATimeLimitThatIsNotANumberOfSecondsIsRefused() throws {
+        try requireSystemTests()
+        let folder = try Fixtures.copy(example: "examples/hello")
+        let configure = try ToolRun(["configure", "--target", "virt"], in: folder, environment: ["MIRAGE_CONFIG_TIMEOUT": "soon"])
+        XCTAssertEqual(configure.finish(seconds: 200), 1)
+        XCTAssertTrue(configure.output.contains("MIRAGE_CONFIG_TIMEOUT=soon is not a number of seconds from 1 to 3600"), configure.output)
     }
 
     /// A boot path the board's emulation cannot take is refused at once, not after the time limit.

@@ -85,13 +85,15 @@ final class ToolRun: @unchecked Sendable {
 
     static var executable: URL { Fixtures.installation.root.appendingPathComponent(".build/debug/mirage-config") }
 
-    init(_ arguments: [String], in directory: URL? = nil) throws {
+    /// Starts the tool with `arguments` in `directory`, with `environment` added to the test's own.
+    init(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:]) throws {
         guard FileManager.default.isExecutableFile(atPath: ToolRun.executable.path) else {
             throw MirageError("\(ToolRun.executable.path) is not built", fix: "swift build")
         }
         process.executableURL = ToolRun.executable
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

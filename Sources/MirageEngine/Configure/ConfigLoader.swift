@@ -13,14 +13,28 @@ public struct ConfigLoader {
     /// Where the DSL library is compiled once per DSL version.
     let libraryCache: URL
 
-    /// How long config.swift may run before it is stopped (it should take well under a second).
+    /// How long config.swift may run before it is stopped (it should take
+    /// well under a second): 60 s, or `MIRAGE_CONFIG_TIMEOUT` seconds.
     public var evaluationTimeout: Double = 60
+    /// Why `MIRAGE_CONFIG_TIMEOUT` was refused, if it was: reported when config.swift is run.
+    let timeoutProblem: String?
 
     public init(installation: Installation, directory: URL) {
         self.installation = installation
         self.directory = directory
         libraryCache = ConfigLoader.cacheFolder()
+        var problem: String?
+        if let text = ProcessInfo.processInfo.environment[ConfigLoader.timeoutVariable] {
+            if let seconds = Double(text), seconds >= 1, seconds <= 3600 {
+                evaluationTimeout = seconds
+            } else {
+                problem = "\(ConfigLoader.timeoutVariable)=\(text) is not a number of seconds from 1 to 3600"
+            }
+        }
+        timeoutProblem = problem
     }
+
+    static let timeoutVariable = "MIRAGE_CONFIG_TIMEOUT"
 
     /// `$XDG_CACHE_HOME/mirage-config`, else `$HOME/.cache/mirage-config`.
     static func cacheFolder() -> URL {
@@ -55,6 +69,7 @@ public struct ConfigLoader {
 
     /// The device graph of config.swift.
     public mutating func load() throws -> Loaded {
+        if let timeoutProblem { throw MirageError(timeoutProblem, fix: "unset it, or give the seconds config.swift may run, such as 60") }
         guard let source = try? Data(contentsOf: configFile) else {
             throw MirageError("no config.swift in \(directory.path)",
                               fix: "run mirage-config in a unikernel's folder (one with config.swift), or pass --directory")
