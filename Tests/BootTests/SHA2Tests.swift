@@ -76,6 +76,23 @@ final class SHA2Tests: XCTestCase {
         XCTAssertEqual(hex(derived), "6f2615a108c702c5678f54fc9dbab69716c076189c48250cebeac3576c3611ba")
     }
 
+    func testEveryWycheproofHKDFVector() throws {
+        for (file, digestSize) in [("hkdf_sha256_test.json", 32), ("hkdf_sha384_test.json", 48)] {
+            let tests = try Wycheproof.tests("Protocol/wycheproof/" + file)
+            XCTAssertGreaterThan(tests.count, 50)
+            for test in tests {
+                let size = test.int("size")
+                // The invalid ones ask for more than 255 blocks, which expand refuses by contract.
+                guard test.valid else { XCTAssertGreaterThan(size, 255 * digestSize, "\(file) \(test.id)"); continue }
+                let salt = test.hex("salt"), inputKey = test.hex("ikm"), info = test.hex("info")
+                let output = digestSize == 32
+                    ? HKDF<SHA256>.expand(pseudorandomKey: HKDF<SHA256>.extract(salt: salt, inputKey: inputKey), info: info, length: size)
+                    : HKDF<SHA384>.expand(pseudorandomKey: HKDF<SHA384>.extract(salt: salt, inputKey: inputKey), info: info, length: size)
+                XCTAssertEqual(hex(output), test.fields["okm"] as? String, "\(file) \(test.id)")
+            }
+        }
+    }
+
     func testConstantTimeEqual() {
         XCTAssertTrue(constantTimeEqual([1, 2, 3], [1, 2, 3]))
         XCTAssertFalse(constantTimeEqual([1, 2, 3], [1, 2, 4]))

@@ -87,3 +87,12 @@ func filledBytes<Failure: Error>(count: Int, _ fill: (UnsafeMutableRawBufferPoin
     if let failure { throw failure }
     return filled
 }
+
+/// Whether `a` and `b` hold the same bytes, in time that depends on their
+/// lengths only (no early exit): for comparing authentication tags.
+public func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    guard a.count == b.count else { return false }
+    var difference: UInt8 = 0
+    for index in 0..<a.count { difference |= a[index] ^ b[index] }
+    return difference == 0
+}

@@ -2,8 +2,8 @@
 /// and Derive-Secret (RFC 8446 7.1), over any `HashFunction`.
 ///
 /// Constant time: the key is padded or hashed by its length (public) and
-/// XORed a byte at a time; `constantTimeEqual` compares tags without an
-/// early exit, so a forger learns nothing from how long a check took.
+/// XORed a byte at a time; tags are compared with `constantTimeEqual`
+/// (Boot/Core/Bytes.swift), so a forger learns nothing from how long a check took.
 public struct HMAC<Hash: HashFunction> {
     var inner = Hash()
     var outerKey: [UInt8]
@@ -74,12 +74,4 @@ public enum HKDF<Hash: HashFunction> {
     public static func deriveSecret(_ secret: [UInt8], label: String, transcriptHash: [UInt8]) -> [UInt8] {
         expandLabel(secret: secret, label: label, context: transcriptHash, length: Hash.digestSize)
     }
-}
-
-/// Whether `a` and `b` hold the same bytes, in time that depends on their lengths only.
-public func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-    guard a.count == b.count else { return false }
-    var difference: UInt8 = 0
-    for index in 0..<a.count { difference |= a[index] ^ b[index] }
-    return difference == 0
 }
