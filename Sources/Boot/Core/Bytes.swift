@@ -96,3 +96,13 @@ public func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
     for index in 0..<a.count { difference |= a[index] ^ b[index] }
     return difference == 0
 }
+
+/// Little-endian 32-bit words from bytes (BLAKE2s's message, ChaCha20's key
+/// and nonce as RFCs 7693 and 8439 print them); a trailing partial word is dropped.
+public func littleEndianWords(_ bytes: [UInt8]) -> [UInt32] {
+    stride(from: 0, to: bytes.count - 3, by: 4).map { (index: Int) -> UInt32 in
+        let b0 = UInt32(bytes[index]), b1 = UInt32(bytes[index + 1])
+        let b2 = UInt32(bytes[index + 2]), b3 = UInt32(bytes[index + 3])
+        return b0 | b1 << 8 | b2 << 16 | b3 << 24
+    }
+}

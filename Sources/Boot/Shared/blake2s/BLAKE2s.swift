@@ -97,13 +97,3 @@ public struct BLAKE2s {
         h[4] ^= v4 ^ v12; h[5] ^= v5 ^ v13; h[6] ^= v6 ^ v14; h[7] ^= v7 ^ v15
     }
 }
-
-/// Little-endian 32-bit words from bytes (BLAKE2s's message, ChaCha20's key
-/// and nonce as RFCs 7693 and 8439 print them); a trailing partial word is dropped.
-public func littleEndianWords(_ bytes: [UInt8]) -> [UInt32] {
-    stride(from: 0, to: bytes.count - 3, by: 4).map { (index: Int) -> UInt32 in
-        let b0 = UInt32(bytes[index]), b1 = UInt32(bytes[index + 1])
-        let b2 = UInt32(bytes[index + 2]), b3 = UInt32(bytes[index + 3])
-        return b0 | b1 << 8 | b2 << 16 | b3 << 24
-    }
-}

@@ -26,18 +26,7 @@ public enum ChaCha20Poly1305 {
         return ChaCha20.xor(Array(ciphertext), key: keyWords, counter: 1, nonce: nonceWords)
     }
 
-    static func words(key: [UInt8], nonce: [UInt8]) -> ([UInt32], [UInt32]) {
-        func littleEndian(_ bytes: [UInt8]) -> [UInt32] {
-            var words: [UInt32] = []
-            for offset in stride(from: 0, to: bytes.count, by: 4) {
-                var word: UInt32 = 0
-                for index in (0..<4).reversed() { word = word << 8 | UInt32(bytes[offset + index]) }
-                words.append(word)
-            }
-            return words
-        }
-        return (littleEndian(key), littleEndian(nonce))
-    }
+    static func words(key: [UInt8], nonce: [UInt8]) -> ([UInt32], [UInt32]) { (littleEndianWords(key), littleEndianWords(nonce)) }
 
     /// Poly1305 keyed by the first half of block 0, over the additional data
     /// and the ciphertext (each padded to 16 bytes) and their lengths.

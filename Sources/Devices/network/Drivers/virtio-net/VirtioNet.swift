@@ -113,10 +113,7 @@ public final class VirtioNet<C: Clock, Interrupts: InterruptController>: Network
         if size > headerSize {
             // In one run (memmove): Array's initializer from a buffer moves a byte at a time.
             let start = UnsafeRawPointer(bitPattern: address + UInt(headerSize))!
-            frame = [UInt8](unsafeUninitializedCapacity: size - headerSize) { buffer, initialized in
-                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(start: start, count: size - headerSize))
-                initialized = size - headerSize
-            }
+            frame = filledBytes(count: size - headerSize) { $0.copyMemory(from: UnsafeRawBufferPointer(start: start, count: size - headerSize)) }
         }
         transport.postReceive(queue: 0, slot: slot, address: address, length: UInt32(VirtioNet.bufferSize))
         transport.notify(queue: 0)

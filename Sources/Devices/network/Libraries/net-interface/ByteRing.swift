@@ -72,10 +72,7 @@ struct ByteRing {
     func copy(from offset: Int, count length: Int) -> [UInt8] {
         precondition(offset >= 0 && length >= 0 && offset + length <= count)
         guard length > 0 else { return [] }
-        return [UInt8](unsafeUninitializedCapacity: length) { buffer, initialized in
-            copy(from: offset, count: length, into: UnsafeMutableRawBufferPointer(buffer))
-            initialized = length
-        }
+        return filledBytes(count: length) { copy(from: offset, count: length, into: $0) }
     }
 
     /// Copies `length` bytes starting `offset` bytes in to the front of `destination`, in one or two runs.
