@@ -21,6 +21,8 @@ final class SHA2Tests: XCTestCase {
                        "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7")
         XCTAssertEqual(hex(SHA384.hash([])),
                        "38b060a751ac96384cd9327eb1b1e36a21fdb71114be07434c0cc7bf63f6e1da274edebfe76f65fbd51ad2f14898b95b")
+        XCTAssertEqual(hex(SHA512.hash(abc)), "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
+                       + "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f")
         // A million 'a's, fed in uneven pieces: the buffering across calls.
         var sha256 = SHA256(), sha384 = SHA384()
         let piece = [UInt8](repeating: 0x61, count: 1000)
@@ -115,14 +117,14 @@ final class SHA2Tests: XCTestCase {
             for line in sys.stdin.read().split("\\n"):
                 if not line: continue
                 m, k = (bytes.fromhex(x) for x in line.split(" "))
-                print(hashlib.sha256(m).hexdigest(), hashlib.sha384(m).hexdigest(),
+                print(hashlib.sha256(m).hexdigest(), hashlib.sha384(m).hexdigest(), hashlib.sha512(m).hexdigest(),
                       hmac.new(k, m, "sha256").hexdigest(), hmac.new(k, m, "sha384").hexdigest())
             """
         let lines = try HostReference.python(script, lines: cases.map { "\(hex($0.message)) \(hex($0.key))" }, needs: "hashlib")
         XCTAssertEqual(lines.count, cases.count)
         for (test, line) in zip(cases, lines) {
             let expected = line.split(separator: " ").map(String.init)
-            let ours = [hex(SHA256.hash(test.message)), hex(SHA384.hash(test.message)),
+            let ours = [hex(SHA256.hash(test.message)), hex(SHA384.hash(test.message)), hex(SHA512.hash(test.message)),
                         hex(HMAC<SHA256>.authenticationCode(for: test.message, key: test.key)),
                         hex(HMAC<SHA384>.authenticationCode(for: test.message, key: test.key))]
             XCTAssertEqual(ours, expected, "a message of \(test.message.count) bytes, a key of \(test.key.count)")

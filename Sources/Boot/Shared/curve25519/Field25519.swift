@@ -106,14 +106,22 @@ struct Field25519 {
 
     func squared() -> Field25519 { self * self }
 
-    /// The inverse, as self^(p - 2) (Fermat); zero maps to zero. The
-    /// exponent is public, so following its bits is not a leak.
-    func inverted() -> Field25519 {
+    /// The inverse, as self^(p - 2) (Fermat); zero maps to zero.
+    /// p - 2 = 2^255 - 21: bits 254 to 0 all set but bits 4 and 2.
+    func inverted() -> Field25519 { power(highestBit: 254, clearBits: [4, 2]) }
+
+    /// self^((p - 5) / 8), the step of a square root (RFC 8032 section 5.1.3).
+    /// (p - 5) / 8 = 2^252 - 3: bits 251 to 0 all set but bit 1.
+    func powerP58() -> Field25519 { power(highestBit: 251, clearBits: [1]) }
+
+    /// self raised to the exponent whose bits from `highestBit` down are all
+    /// set but `clearBits`, by squaring and multiplying. The exponent is
+    /// public, so following its bits is not a leak.
+    func power(highestBit: Int, clearBits: [Int]) -> Field25519 {
         var result = self
-        // p - 2 = 2^255 - 21: bits 254 to 0 are all set but bits 4 and 2.
-        for bit in stride(from: 253, through: 0, by: -1) {
+        for bit in stride(from: highestBit - 1, through: 0, by: -1) {
             result = result.squared()
-            if bit != 4 && bit != 2 { result = result * self }
+            if !clearBits.contains(bit) { result = result * self }
         }
         return result
     }

@@ -144,6 +144,29 @@ public struct SHA384: HashFunction {
     public static var blockSize: Int { 128 }
     public static var digestSize: Int { 48 }
 
+    var compression = SHA512Compression(state: [0xcbbb9d5dc1059ed8, 0x629a292a367cd507, 0x9159015a3070dd17, 0x152fecd8f70e5939,
+                                                0x67332667ffc00b31, 0x8eb44a8768581511, 0xdb0c2e0d64f98fa7, 0x47b5481dbefa4fa4])
+
+    public init() {}
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) { compression.update(bytes) }
+    public mutating func finish() -> [UInt8] { compression.finish(words: 6) }
+}
+
+/// SHA-512, which Ed25519 hashes with (RFC 8032).
+public struct SHA512: HashFunction {
+    public static var blockSize: Int { 128 }
+    public static var digestSize: Int { 64 }
+
+    var compression = SHA512Compression(state: [0x6a09e667f3bcc908, 0xbb67ae8584caa73b, 0x3c6ef372fe94f82b, 0xa54ff53a5f1d36f1,
+                                                0x510e527fade682d1, 0x9b05688c2b3e6c1f, 0x1f83d9abfb41bd6b, 0x5be0cd19137e2179])
+
+    public init() {}
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) { compression.update(bytes) }
+    public mutating func finish() -> [UInt8] { compression.finish(words: 8) }
+}
+
+/// SHA-512's compression function and buffering, shared by SHA-384 and SHA-512.
+struct SHA512Compression {
     static let roundConstants: [UInt64] = [
         0x428a2f98d728ae22, 0x7137449123ef65cd, 0xb5c0fbcfec4d3b2f, 0xe9b5dba58189dbbc, 0x3956c25bf348b538,
         0x59f111f1b605d019, 0x923f82a4af194f9b, 0xab1c5ed5da6d8118, 0xd807aa98a3030242, 0x12835b0145706fbe,
@@ -163,27 +186,27 @@ public struct SHA384: HashFunction {
         0x431d67c49c100d4c, 0x4cc5d4becb3e42b6, 0x597f299cfc657e2a, 0x5fcb6fab3ad6faec, 0x6c44198c4a475817,
     ]
 
-    var state: [UInt64] = [0xcbbb9d5dc1059ed8, 0x629a292a367cd507, 0x9159015a3070dd17, 0x152fecd8f70e5939,
-                           0x67332667ffc00b31, 0x8eb44a8768581511, 0xdb0c2e0d64f98fa7, 0x47b5481dbefa4fa4]
+    var state: [UInt64]
     var schedule = [UInt64](repeating: 0, count: 80)
     var buffer = BlockBuffer(blockSize: 128)
 
-    public init() {}
+    init(state: [UInt64]) { self.state = state }
 
-    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+    mutating func update(_ bytes: UnsafeRawBufferPointer) {
         var buffer = self.buffer
         buffer.update(bytes) { compress($0) }
         self.buffer = buffer
     }
 
-    public mutating func finish() -> [UInt8] {
+    /// The digest: the first `words` words of the state, big-endian.
+    mutating func finish(words: Int) -> [UInt8] {
         var buffer = self.buffer
         // The length field is 16 bytes; its top 8 are zero for any message this holds.
         buffer.finish(lengthBytes: 16) { compress($0) }
         self.buffer = buffer
         var digest: [UInt8] = []
-        digest.reserveCapacity(48)
-        for word in state.prefix(6) {
+        digest.reserveCapacity(8 * words)
+        for word in state.prefix(words) {
             appendBE32(&digest, UInt32(truncatingIfNeeded: word >> 32))
             appendBE32(&digest, UInt32(truncatingIfNeeded: word))
         }
@@ -200,16 +223,16 @@ public struct SHA384: HashFunction {
         }
         for t in 16..<80 {
             let w15 = schedule[t - 15], w2 = schedule[t - 2]
-            let s0 = SHA384.rotate(w15, 1) ^ SHA384.rotate(w15, 8) ^ (w15 >> 7)
-            let s1 = SHA384.rotate(w2, 19) ^ SHA384.rotate(w2, 61) ^ (w2 >> 6)
+            let s0 = SHA512Compression.rotate(w15, 1) ^ SHA512Compression.rotate(w15, 8) ^ (w15 >> 7)
+            let s1 = SHA512Compression.rotate(w2, 19) ^ SHA512Compression.rotate(w2, 61) ^ (w2 >> 6)
             schedule[t] = schedule[t - 16] &+ s0 &+ schedule[t - 7] &+ s1
         }
         var a = state[0], b = state[1], c = state[2], d = state[3], e = state[4], f = state[5], g = state[6], h = state[7]
         for t in 0..<80 {
-            let s1 = SHA384.rotate(e, 14) ^ SHA384.rotate(e, 18) ^ SHA384.rotate(e, 41)
+            let s1 = SHA512Compression.rotate(e, 14) ^ SHA512Compression.rotate(e, 18) ^ SHA512Compression.rotate(e, 41)
             let choice = (e & f) ^ (~e & g)
-            let temp1 = h &+ s1 &+ choice &+ SHA384.roundConstants[t] &+ schedule[t]
-            let s0 = SHA384.rotate(a, 28) ^ SHA384.rotate(a, 34) ^ SHA384.rotate(a, 39)
+            let temp1 = h &+ s1 &+ choice &+ SHA512Compression.roundConstants[t] &+ schedule[t]
+            let s0 = SHA512Compression.rotate(a, 28) ^ SHA512Compression.rotate(a, 34) ^ SHA512Compression.rotate(a, 39)
             let majority = (a & b) ^ (a & c) ^ (b & c)
             h = g; g = f; f = e; e = d &+ temp1
             d = c; c = b; b = a; a = temp1 &+ s0 &+ majority
