@@ -31,15 +31,17 @@ enum HostReference {
         return String(decoding: result.output, as: UTF8.self).split(separator: "\n").map(String.init)
     }
 
-    /// Runs a program to its end with `input` on its standard input.
+    /// Runs a program to its end with `input` on its standard input; its
+    /// output, with its standard error after it if `withErrors`.
     @discardableResult
-    static func run(_ executable: String, _ arguments: [String], input: Data = Data()) throws -> (status: Int32, output: Data) {
+    static func run(_ executable: String, _ arguments: [String], input: Data = Data(), withErrors: Bool = false) throws -> (status: Int32, output: Data) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         let stdin = Pipe(), stdout = Pipe()
         process.standardInput = stdin
         process.standardOutput = stdout
+        if withErrors { process.standardError = stdout }
         try process.run()
         // Written from another thread so that a large output cannot block the writer.
         let writer = Thread {

@@ -1,0 +1,430 @@
+/// What a server or client is given and chooses with.
+public struct TLSServerConfiguration {
+    /// The certificate chain, DER, the server's own first.
+    public var certificateChain: [[UInt8]]
+    /// The Ed25519 private key (32 bytes) of the first certificate.
+    public var privateKey: [UInt8]
+    /// Cipher suites in the server's order of preference: ChaCha20-Poly1305
+    /// first, since AES here is bit-sliced software (see AES).
+    public var cipherSuites: [TLSCipherSuite]
+    /// ALPN protocol names (RFC 7301) in order of preference; empty: no ALPN.
+    public var applicationProtocols: [String]
+
+    public init(certificateChain: [[UInt8]], privateKey: [UInt8],
+                cipherSuites: [TLSCipherSuite] = [.chacha20Poly1305SHA256, .aes128GCMSHA256, .aes256GCMSHA384],
+                applicationProtocols: [String] = []) {
+        self.certificateChain = certificateChain
+        self.privateKey = privateKey
+        self.cipherSuites = cipherSuites
+        self.applicationProtocols = applicationProtocols
+    }
+}
+
+/// What one call into a connection's state machine produced.
+public struct TLSOutput {
+    /// Records to send to the peer, in order.
+    public var toSend: [UInt8] = []
+    /// Application data the peer sent.
+    public var received: [UInt8] = []
+    /// The handshake completed in this call.
+    public var handshakeCompleted = false
+    /// The connection is over: after close_notify, or an alert either way.
+    public var closed = false
+    /// The alert that ended the connection, sent or received.
+    public var alert: TLSAlert?
+}
+
+/// A TLS 1.3 server connection (RFC 8446) as a pure state machine: records
+/// in, records and application data out. It does a full (EC)DHE handshake
+/// with X25519, a HelloRetryRequest when the client guessed another group,
+/// signs with Ed25519, chooses a cipher suite and an ALPN protocol by its own
+/// preference, and handles KeyUpdate and close_notify. Every malformed or
+/// unexpected message ends the connection with the alert RFC 8446 names for it.
+public struct TLSServer {
+    enum State { case awaitingClientHello, awaitingSecondClientHello, awaitingFinished, connected, closed }
+
+    let configuration: TLSServerConfiguration
+    /// Random bytes: the entropy device's generator on the board.
+    let random: (Int) -> [UInt8]
+    var state = State.awaitingClientHello
+
+    var incoming: [UInt8] = []
+    var handshakeBytes: [UInt8] = []
+    var transcript: [UInt8] = []
+    var suite: TLSCipherSuite?
+    var readProtection: TLSRecordProtection?
+    var writeProtection: TLSRecordProtection?
+    var clientApplicationSecret: [UInt8] = []
+    var expectedClientFinished: [UInt8] = []
+    var sentChangeCipherSpec = false
+
+    /// The host name the client asked for (server_name), if any.
+    public private(set) var serverName: String?
+    /// The ALPN protocol chosen, if any.
+    public private(set) var applicationProtocol: String?
+    public var isConnected: Bool { state == .connected }
+    public var isClosed: Bool { state == .closed }
+
+    static let x25519: UInt16 = 0x001d, ed25519: UInt16 = 0x0807, tls13: UInt16 = 0x0304
+    /// ServerHello.random of a HelloRetryRequest: SHA-256 of "HelloRetryRequest".
+    static let helloRetryRandom = SHA256.hash(Array("HelloRetryRequest".utf8))
+
+    public init(configuration: TLSServerConfiguration, random: @escaping (Int) -> [UInt8]) {
+        precondition(!configuration.certificateChain.isEmpty && configuration.privateKey.count == 32)
+        self.configuration = configuration
+        self.random = random
+    }
+
+    /// Takes bytes from the peer (any split of its records).
+    public mutating func receive(_ bytes: [UInt8]) -> TLSOutput {
+        var output = TLSOutput()
+        guard state != .closed else { return output }
+        incoming += bytes
+        do throws(TLSAlert) {
+            while state != .closed, let (header, body) = try nextRecord() {
+                try handleRecord(header: header, body: body, &output)
+            }
+        } catch {
+            output.toSend += alertRecord(error)
+            output.alert = error
+            output.closed = true
+            state = .closed
+        }
+        return output
+    }
+
+    /// Records carrying `data`, at most 2^14 bytes each. Nothing before the
+    /// handshake completes or after the connection closes.
+    public mutating func send(_ data: [UInt8]) -> [UInt8] {
+        guard state == .connected, var protection = writeProtection else { return [] }
+        var records: [UInt8] = []
+        var offset = 0
+        repeat {
+            let end = min(data.count, offset + TLSContentType.maximumPlaintext)
+            records += protection.seal(Array(data[offset..<end]), type: TLSContentType.applicationData)
+            offset = end
+        } while offset < data.count
+        writeProtection = protection
+        return records
+    }
+
+    /// A close_notify alert; the connection takes nothing more.
+    public mutating func close() -> [UInt8] {
+        guard state != .closed else { return [] }
+        state = .closed
+        return alertRecord(.closeNotify)
+    }
+
+    // MARK: Records
+
+    /// The next whole record's header and body, or nil until more bytes come.
+    mutating func nextRecord() throws(TLSAlert) -> (header: [UInt8], body: [UInt8])? {
+        guard incoming.count >= 5 else { return nil }
+        let length = Int(incoming[3]) << 8 | Int(incoming[4])
+        let limit = readProtection == nil ? TLSContentType.maximumPlaintext : TLSContentType.maximumCiphertext
+        guard length <= limit else { throw .recordOverflow }
+        guard incoming.count >= 5 + length else { return nil }
+        let header = Array(incoming[0..<5]), body = Array(incoming[5..<(5 + length)])
+        incoming.removeFirst(5 + length)
+        return (header, body)
+    }
+
+    mutating func handleRecord(header: [UInt8], body: [UInt8], _ output: inout TLSOutput) throws(TLSAlert) {
+        var type = header[0]
+        var content = body
+        if type == TLSContentType.changeCipherSpec {
+            // Middlebox compatibility (RFC 8446 D.4): one byte 1, only during the handshake.
+            guard body == [1], state == .awaitingSecondClientHello || state == .awaitingFinished else { throw .unexpectedMessage }
+            return
+        }
+        if var protection = readProtection {
+            guard type == TLSContentType.applicationData else { throw .unexpectedMessage }
+            (type, content) = try protection.open(body, header: header)
+            readProtection = protection
+        } else {
+            guard type == TLSContentType.handshake || type == TLSContentType.alert else { throw .unexpectedMessage }
+        }
+        switch type {
+        case TLSContentType.alert:
+            guard content.count == 2, let alert = TLSAlert(rawValue: content[1]) else { throw .decodeError }
+            if alert == .closeNotify && state == .connected { output.toSend += alertRecord(.closeNotify) }
+            output.alert = alert
+            output.closed = true
+            state = .closed
+        case TLSContentType.handshake:
+            guard !content.isEmpty else { throw .unexpectedMessage }
+            handshakeBytes += content
+            try handleHandshakeMessages(&output)
+        case TLSContentType.applicationData:
+            guard state == .connected, handshakeBytes.isEmpty else { throw .unexpectedMessage }
+            output.received += content
+        default:
+            throw .unexpectedMessage
+        }
+    }
+
+    /// A record with an alert, protected if keys are in place.
+    mutating func alertRecord(_ alert: TLSAlert) -> [UInt8] {
+        let level: UInt8 = alert == .closeNotify || alert == .userCanceled ? 1 : 2
+        if var protection = writeProtection {
+            defer { writeProtection = protection }
+            return protection.seal([level, alert.rawValue], type: TLSContentType.alert)
+        }
+        return [TLSContentType.alert, 0x03, 0x03, 0, 2, level, alert.rawValue]
+    }
+
+    func plaintextRecord(_ content: [UInt8], type: UInt8) -> [UInt8] {
+        var record: [UInt8] = [type, 0x03, 0x03]
+        record.appendVector(content, lengthBytes: 2)
+        return record
+    }
+
+    // MARK: Handshake
+
+    mutating func handleHandshakeMessages(_ output: inout TLSOutput) throws(TLSAlert) {
+        while handshakeBytes.count >= 4 {
+            let length = Int(handshakeBytes[1]) << 16 | Int(handshakeBytes[2]) << 8 | Int(handshakeBytes[3])
+            // No message this server takes comes near 64 KiB.
+            guard length <= 65_536 else { throw .decodeError }
+            guard handshakeBytes.count >= 4 + length else { return }
+            let message = Array(handshakeBytes[0..<(4 + length)])
+            handshakeBytes.removeFirst(4 + length)
+            try handleHandshake(type: message[0], message: message, &output)
+            // A key change may not come with more handshake bytes in the same record (RFC 8446 5.1).
+            if (message[0] == 1 || message[0] == 20) && !handshakeBytes.isEmpty { throw .unexpectedMessage }
+        }
+    }
+
+    mutating func handleHandshake(type: UInt8, message: [UInt8], _ output: inout TLSOutput) throws(TLSAlert) {
+        switch (state, type) {
+        case (.awaitingClientHello, 1), (.awaitingSecondClientHello, 1):
+            try handleClientHello(message, &output)
+        case (.awaitingFinished, 20):
+            guard constantTimeEqual(Array(message[4...]), expectedClientFinished) else { throw .decryptError }
+            transcript += message
+            readProtection = TLSRecordProtection(suite: suite!, trafficSecret: clientApplicationSecret)
+            state = .connected
+            output.handshakeCompleted = true
+        case (.connected, 24):
+            guard message.count == 5, message[4] <= 1 else { throw message.count == 5 ? .illegalParameter : .decodeError }
+            readProtection = readProtection?.updated()
+            if message[4] == 1, var protection = writeProtection {
+                output.toSend += protection.seal([24, 0, 0, 1, 0], type: TLSContentType.handshake)
+                writeProtection = protection.updated()
+            }
+        default:
+            throw .unexpectedMessage
+        }
+    }
+
+    /// What a ClientHello offers, as far as this server reads it.
+    struct ClientHello {
+        var sessionID: [UInt8] = []
+        var cipherSuites: [UInt16] = []
+        var versions: [UInt16]?
+        var groups: [UInt16]?
+        var keyShares: [(group: UInt16, key: [UInt8])]?
+        var signatureAlgorithms: [UInt16]?
+        var serverName: String?
+        var protocols: [String]?
+    }
+
+    static func parseClientHello(_ message: [UInt8]) throws(TLSAlert) -> ClientHello {
+        var reader = TLSReader(message, from: 4, to: message.count)
+        var hello = ClientHello()
+        _ = try reader.uint16()                                   // legacy_version
+        _ = try reader.bytes(32)                                  // random
+        var session = try reader.vector(lengthBytes: 1)
+        guard session.remaining <= 32 else { throw .illegalParameter }
+        hello.sessionID = session.rest()
+        hello.cipherSuites = try reader.uint16List(lengthBytes: 2)
+        guard !hello.cipherSuites.isEmpty else { throw .decodeError }
+        var compression = try reader.vector(lengthBytes: 1)
+        guard compression.rest() == [0] else { throw .illegalParameter }
+        var extensions = try reader.vector(lengthBytes: 2)
+        guard reader.isAtEnd else { throw .decodeError }
+        var seen: [UInt16] = []
+        while !extensions.isAtEnd {
+            let type = try extensions.uint16()
+            var data = try extensions.vector(lengthBytes: 2)
+            guard !seen.contains(type) else { throw .illegalParameter }
+            seen.append(type)
+            switch type {
+            case 43:                                              // supported_versions
+                hello.versions = try data.uint16List(lengthBytes: 1)
+            case 10:                                              // supported_groups
+                hello.groups = try data.uint16List(lengthBytes: 2)
+            case 51:                                              // key_share
+                var list = try data.vector(lengthBytes: 2)
+                var shares: [(group: UInt16, key: [UInt8])] = []
+                while !list.isAtEnd {
+                    let group = try list.uint16()
+                    var key = try list.vector(lengthBytes: 2)
+                    guard !shares.contains(where: { $0.group == group }) else { throw .illegalParameter }
+                    shares.append((group, key.rest()))
+                }
+                hello.keyShares = shares
+            case 13:                                              // signature_algorithms
+                hello.signatureAlgorithms = try data.uint16List(lengthBytes: 2)
+            case 0:                                               // server_name
+                var list = try data.vector(lengthBytes: 2)
+                while !list.isAtEnd {
+                    let nameType = try list.byte()
+                    var name = try list.vector(lengthBytes: 2)
+                    if nameType == 0 { hello.serverName = String(decoding: name.rest(), as: UTF8.self) }
+                }
+            case 16:                                              // application_layer_protocol_negotiation
+                var list = try data.vector(lengthBytes: 2)
+                var protocols: [String] = []
+                while !list.isAtEnd {
+                    var name = try list.vector(lengthBytes: 1)
+                    guard !name.isAtEnd else { throw .decodeError }
+                    protocols.append(String(decoding: name.rest(), as: UTF8.self))
+                }
+                hello.protocols = protocols
+            case 41:                                              // pre_shared_key: must come last
+                guard extensions.isAtEnd else { throw .illegalParameter }
+                _ = data.rest()
+            default:
+                _ = data.rest()
+            }
+            guard data.isAtEnd else { throw .decodeError }
+        }
+        return hello
+    }
+
+    mutating func handleClientHello(_ message: [UInt8], _ output: inout TLSOutput) throws(TLSAlert) {
+        let hello = try Self.parseClientHello(message)
+        guard let versions = hello.versions, versions.contains(Self.tls13) else { throw .protocolVersion }
+        guard let chosen = configuration.cipherSuites.first(where: { hello.cipherSuites.contains($0.rawValue) }) else { throw .handshakeFailure }
+        guard let algorithms = hello.signatureAlgorithms, let groups = hello.groups, let shares = hello.keyShares else { throw .missingExtension }
+        guard algorithms.contains(Self.ed25519), groups.contains(Self.x25519) else { throw .handshakeFailure }
+        if !configuration.applicationProtocols.isEmpty, let offered = hello.protocols {
+            guard let common = configuration.applicationProtocols.first(where: { offered.contains($0) }) else { throw .noApplicationProtocol }
+            applicationProtocol = common
+        }
+        serverName = hello.serverName
+
+        guard let share = shares.first(where: { $0.group == Self.x25519 }) else {
+            // The client guessed another group: ask again for X25519, once.
+            guard state == .awaitingClientHello else { throw .illegalParameter }
+            suite = chosen
+            transcript = [254, 0, 0, UInt8(chosen.hashSize)] + chosen.hash(message)
+            var extensions: [UInt8] = []
+            extensions.appendInteger(43, bytes: 2); extensions.appendVector([0x03, 0x04], lengthBytes: 2)
+            extensions.appendInteger(51, bytes: 2); extensions.appendVector([0x00, 0x1d], lengthBytes: 2)
+            let retry = serverHello(random: Self.helloRetryRandom, sessionID: hello.sessionID, suite: chosen, extensions: extensions)
+            transcript += retry
+            output.toSend += plaintextRecord(retry, type: TLSContentType.handshake)
+            sendChangeCipherSpecOnce(sessionID: hello.sessionID, &output)
+            state = .awaitingSecondClientHello
+            return
+        }
+        if state == .awaitingSecondClientHello {
+            guard chosen == suite else { throw .illegalParameter }
+        } else {
+            suite = chosen
+        }
+        guard share.key.count == 32 else { throw .illegalParameter }
+        let privateKey = random(32)
+        guard let shared = X25519.sharedSecret(privateKey: privateKey, peerPublicKey: share.key) else { throw .illegalParameter }
+
+        var extensions: [UInt8] = []
+        extensions.appendInteger(43, bytes: 2); extensions.appendVector([0x03, 0x04], lengthBytes: 2)
+        var keyShare: [UInt8] = [0x00, 0x1d]
+        keyShare.appendVector(X25519.publicKey(privateKey: privateKey), lengthBytes: 2)
+        extensions.appendInteger(51, bytes: 2); extensions.appendVector(keyShare, lengthBytes: 2)
+        let hello2 = serverHello(random: random(32), sessionID: hello.sessionID, suite: chosen, extensions: extensions)
+        transcript += message + hello2
+        output.toSend += plaintextRecord(hello2, type: TLSContentType.handshake)
+        sendChangeCipherSpecOnce(sessionID: hello.sessionID, &output)
+
+        var schedule = TLSKeySchedule(suite: chosen, sharedSecret: shared)
+        let helloHash = chosen.hash(transcript)
+        let clientHandshakeSecret = schedule.trafficSecret("c hs traffic", transcriptHash: helloHash)
+        var protection = TLSRecordProtection(suite: chosen, trafficSecret: schedule.trafficSecret("s hs traffic", transcriptHash: helloHash))
+        readProtection = TLSRecordProtection(suite: chosen, trafficSecret: clientHandshakeSecret)
+
+        var flight = encryptedExtensions() + certificate()
+        transcript += flight
+        let verify = certificateVerify(transcriptHash: chosen.hash(transcript))
+        transcript += verify
+        flight += verify
+        let finished = handshakeMessage(20, chosen.finishedData(trafficSecret: protection.trafficSecret, transcriptHash: chosen.hash(transcript)))
+        transcript += finished
+        flight += finished
+        var offset = 0
+        while offset < flight.count {
+            let end = min(flight.count, offset + TLSContentType.maximumPlaintext)
+            output.toSend += protection.seal(Array(flight[offset..<end]), type: TLSContentType.handshake)
+            offset = end
+        }
+
+        let finishedHash = chosen.hash(transcript)
+        expectedClientFinished = chosen.finishedData(trafficSecret: clientHandshakeSecret, transcriptHash: finishedHash)
+        schedule.advanceToMaster()
+        clientApplicationSecret = schedule.trafficSecret("c ap traffic", transcriptHash: finishedHash)
+        writeProtection = TLSRecordProtection(suite: chosen, trafficSecret: schedule.trafficSecret("s ap traffic", transcriptHash: finishedHash))
+        state = .awaitingFinished
+    }
+
+    /// A dummy change_cipher_spec after the first ServerHello or
+    /// HelloRetryRequest when the client asked for compatibility mode (a
+    /// non-empty legacy session ID, RFC 8446 D.4).
+    mutating func sendChangeCipherSpecOnce(sessionID: [UInt8], _ output: inout TLSOutput) {
+        guard !sessionID.isEmpty, !sentChangeCipherSpec else { return }
+        sentChangeCipherSpec = true
+        output.toSend += plaintextRecord([1], type: TLSContentType.changeCipherSpec)
+    }
+
+    func handshakeMessage(_ type: UInt8, _ body: [UInt8]) -> [UInt8] {
+        var message = [type]
+        message.appendVector(body, lengthBytes: 3)
+        return message
+    }
+
+    func serverHello(random: [UInt8], sessionID: [UInt8], suite: TLSCipherSuite, extensions: [UInt8]) -> [UInt8] {
+        var body: [UInt8] = [0x03, 0x03] + random
+        body.appendVector(sessionID, lengthBytes: 1)
+        body.appendInteger(Int(suite.rawValue), bytes: 2)
+        body.append(0)
+        body.appendVector(extensions, lengthBytes: 2)
+        return handshakeMessage(2, body)
+    }
+
+    func encryptedExtensions() -> [UInt8] {
+        var extensions: [UInt8] = []
+        if let chosen = applicationProtocol {
+            var name: [UInt8] = []
+            name.appendVector(Array(chosen.utf8), lengthBytes: 1)
+            var list: [UInt8] = []
+            list.appendVector(name, lengthBytes: 2)
+            extensions.appendInteger(16, bytes: 2)
+            extensions.appendVector(list, lengthBytes: 2)
+        }
+        var body: [UInt8] = []
+        body.appendVector(extensions, lengthBytes: 2)
+        return handshakeMessage(8, body)
+    }
+
+    func certificate() -> [UInt8] {
+        var list: [UInt8] = []
+        for certificate in configuration.certificateChain {
+            list.appendVector(certificate, lengthBytes: 3)
+            list.appendVector([], lengthBytes: 2)
+        }
+        var body: [UInt8] = [0]
+        body.appendVector(list, lengthBytes: 3)
+        return handshakeMessage(11, body)
+    }
+
+    /// The Ed25519 signature over 64 spaces, the context string, a zero and
+    /// the transcript's hash (RFC 8446 section 4.4.3).
+    func certificateVerify(transcriptHash: [UInt8]) -> [UInt8] {
+        let content = [UInt8](repeating: 0x20, count: 64) + Array("TLS 1.3, server CertificateVerify".utf8) + [0] + transcriptHash
+        var body: [UInt8] = []
+        body.appendInteger(Int(Self.ed25519), bytes: 2)
+        body.appendVector(Ed25519.signature(for: content, privateKey: configuration.privateKey), lengthBytes: 2)
+        return handshakeMessage(15, body)
+    }
+}

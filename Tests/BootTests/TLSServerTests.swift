@@ -1,0 +1,337 @@
+@testable import Boot
+import Foundation
+import Glibc
+import XCTest
+
+/// The TLS 1.3 server state machine against OpenSSL's s_client and Python's
+/// ssl module (OpenSSL too, through another front end) over real sockets on
+/// the loopback, and against malformed input fed to it directly.
+final class TLSServerTests: XCTestCase {
+    /// A self-signed Ed25519 certificate for "localhost", made by openssl.
+    struct Credentials {
+        let folder: URL
+        var certificatePath: String { folder.appendingPathComponent("cert.pem").path }
+        let certificate: [UInt8]
+        let privateKey: [UInt8]
+    }
+
+    func makeCredentials() throws -> Credentials {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tls-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        func openssl(_ arguments: [String]) throws {
+            let result = try HostReference.run("/usr/bin/openssl", arguments)
+            XCTAssertEqual(result.status, 0, "openssl \(arguments.joined(separator: " "))")
+        }
+        let path = { (name: String) in folder.appendingPathComponent(name).path }
+        try openssl(["req", "-x509", "-newkey", "ed25519", "-nodes", "-keyout", path("key.pem"), "-out", path("cert.pem"),
+                     "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost", "-days", "2"])
+        try openssl(["x509", "-in", path("cert.pem"), "-outform", "DER", "-out", path("cert.der")])
+        try openssl(["pkey", "-in", path("key.pem"), "-outform", "DER", "-out", path("key.der")])
+        // An Ed25519 PKCS#8 key ends with its 32 private bytes.
+        let key = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path("key.der"))))
+        return Credentials(folder: folder, certificate: try [UInt8](Data(contentsOf: URL(fileURLWithPath: path("cert.der")))),
+                           privateKey: Array(key.suffix(32)))
+    }
+
+    static func random(_ count: Int) -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    }
+
+    /// A loopback listener that runs one TLSServer per accepted connection on
+    /// its own thread: each chunk of application data is answered with
+    /// "echo: " and the chunk; after `closeAfter` bytes the server closes.
+    final class EchoListener {
+        let socket: Int32
+        let port: UInt16
+        private(set) var servers: [TLSServer] = []
+        private let lock = NSLock()
+
+        init(configuration: TLSServerConfiguration, closeAfter: Int) throws {
+            let listening = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            socket = listening
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listening, $0, length) == 0 && getsockname(listening, $0, &length) == 0 }
+            }
+            guard bound, listen(listening, 8) == 0 else { throw XCTSkip("no loopback socket") }
+            port = UInt16(bigEndian: address.sin_port)
+            Thread {
+                while true {
+                    let connection = accept(listening, nil, nil)
+                    guard connection >= 0 else { return }
+                    Thread { self.serve(connection, configuration: configuration, closeAfter: closeAfter) }.start()
+                }
+            }.start()
+        }
+
+        deinit { shutdown(socket, Int32(SHUT_RDWR)); close(socket) }
+
+        private func serve(_ connection: Int32, configuration: TLSServerConfiguration, closeAfter: Int) {
+            var timeout = timeval(tv_sec: 30, tv_usec: 0)
+            setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var server = TLSServer(configuration: configuration, random: TLSServerTests.random)
+            var echoed = 0
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while !server.isClosed {
+                let count = recv(connection, &buffer, buffer.count, 0)
+                guard count > 0 else { break }
+                let output = server.receive(Array(buffer[0..<count]))
+                var reply = output.toSend
+                if !output.received.isEmpty {
+                    reply += server.send(Array("echo: ".utf8) + output.received)
+                    echoed += output.received.count
+                    if echoed >= closeAfter { reply += server.close() }
+                }
+                _ = reply.withUnsafeBytes { send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            }
+            close(connection)
+            lock.lock(); servers.append(server); lock.unlock()
+        }
+
+        var finished: [TLSServer] { lock.lock(); defer { lock.unlock() }; return servers }
+    }
+
+    /// Runs openssl s_client against the listener with `input` and the extra
+    /// arguments; returns its output and status. It verifies the chain and
+    /// the name against the self-signed certificate.
+    func sClient(_ port: UInt16, _ credentials: Credentials, input: String, _ arguments: [String] = []) throws -> (status: Int32, output: String) {
+        let result = try HostReference.run("/usr/bin/timeout", ["60", "/usr/bin/openssl", "s_client", "-connect", "127.0.0.1:\(port)",
+            "-tls1_3", "-servername", "localhost", "-verify_hostname", "localhost", "-CAfile", credentials.certificatePath,
+            "-verify_return_error", "-ign_eof"] + arguments, input: Data(input.utf8), withErrors: true)
+        return (result.status, String(decoding: result.output, as: UTF8.self))
+    }
+
+    func testHandshakesWithOpenSSLInEveryCipherSuite() throws {
+        let credentials = try makeCredentials()
+        let listener = try EchoListener(configuration: TLSServerConfiguration(certificateChain: [credentials.certificate],
+                                                                              privateKey: credentials.privateKey), closeAfter: 6)
+        for suite in ["TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384"] {
+            let (status, output) = try sClient(listener.port, credentials, input: "hello\n", ["-ciphersuites", suite])
+            XCTAssertEqual(status, 0, output)
+            XCTAssertTrue(output.contains("echo: hello"), output)
+            XCTAssertTrue(output.contains("Cipher is \(suite)"), output)
+            XCTAssertTrue(output.contains("Verification: OK"), output)
+            XCTAssertTrue(output.contains("Peer signature type: ed25519"), output)
+        }
+    }
+
+    /// A client that offers a P-256 key share first gets a HelloRetryRequest
+    /// for X25519 and completes; ALPN picks the server's choice.
+    func testHelloRetryRequestAndALPNWithOpenSSL() throws {
+        let credentials = try makeCredentials()
+        let configuration = TLSServerConfiguration(certificateChain: [credentials.certificate], privateKey: credentials.privateKey,
+                                                   applicationProtocols: ["http/1.1"])
+        let listener = try EchoListener(configuration: configuration, closeAfter: 3)
+        let (status, output) = try sClient(listener.port, credentials, input: "hi\n", ["-groups", "P-256:X25519", "-alpn", "h2,http/1.1"])
+        XCTAssertEqual(status, 0, output)
+        XCTAssertTrue(output.contains("echo: hi"), output)
+        XCTAssertTrue(output.contains("ALPN protocol: http/1.1"), output)
+        XCTAssertTrue(output.contains("Server Temp Key: X25519"), output)
+        let refused = try sClient(listener.port, credentials, input: "hi\n", ["-alpn", "h2"])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.output.contains("no application protocol"), refused.output)
+    }
+
+    /// s_client's "K" command sends a KeyUpdate asking for one back; the
+    /// data after it still arrives and is answered. Each line is typed only
+    /// once the answer to the one before has come, so that s_client reads
+    /// "K" alone, as a command, however fast the machine.
+    func testKeyUpdateWithOpenSSL() throws {
+        let credentials = try makeCredentials()
+        let listener = try EchoListener(configuration: TLSServerConfiguration(certificateChain: [credentials.certificate],
+                                                                              privateKey: credentials.privateKey), closeAfter: 13)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        // Without -ign_eof, which turns s_client's commands off.
+        process.arguments = ["s_client", "-connect", "127.0.0.1:\(listener.port)", "-tls1_3", "-CAfile", credentials.certificatePath,
+                             "-verify_return_error"]
+        let stdin = Pipe(), stdout = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = stdout
+        var seen = ""
+        let lock = NSLock()
+        stdout.fileHandleForReading.readabilityHandler = { handle in
+            let text = String(decoding: handle.availableData, as: UTF8.self)
+            lock.lock(); seen += text; lock.unlock()
+        }
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        func waitFor(_ text: String) {
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline {
+                lock.lock(); let found = seen.contains(text); lock.unlock()
+                if found { return }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            lock.lock(); XCTFail("waited 60 s for \(text): \(seen)"); lock.unlock()
+        }
+        waitFor("Verify return code: 0")
+        stdin.fileHandleForWriting.write(Data("first\n".utf8))
+        waitFor("echo: first")
+        stdin.fileHandleForWriting.write(Data("K\n".utf8))
+        waitFor("KEYUPDATE")
+        stdin.fileHandleForWriting.write(Data("second\n".utf8))
+        waitFor("echo: second")
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+        // The server read the client's new keys, and sent under its own new ones.
+        XCTAssertEqual(listener.finished.count, 1)
+    }
+
+    /// Python's ssl module, verifying the certificate and the host name, in
+    /// three connections at once.
+    func testPythonsSSLModule() throws {
+        let credentials = try makeCredentials()
+        let listener = try EchoListener(configuration: TLSServerConfiguration(certificateChain: [credentials.certificate],
+                                                                              privateKey: credentials.privateKey), closeAfter: 5)
+        let script = """
+            import socket, ssl, sys, threading
+            port, cafile = int(sys.argv[1]), sys.argv[2]
+            context = ssl.create_default_context(cafile=cafile)
+            context.minimum_version = ssl.TLSVersion.TLSv1_3
+            results = {}
+            def talk(index):
+                with socket.create_connection(("127.0.0.1", port), timeout=30) as raw:
+                    with context.wrap_socket(raw, server_hostname="localhost") as tls:
+                        tls.sendall(b"ping%d" % index)
+                        data = b""
+                        while True:
+                            chunk = tls.recv(100)
+                            if not chunk: break
+                            data += chunk
+                        results[index] = (tls.version(), tls.cipher()[0], data.decode())
+            threads = [threading.Thread(target=talk, args=(i,)) for i in range(3)]
+            for t in threads: t.start()
+            for t in threads: t.join()
+            for index in sorted(results): print(*results[index])
+            """
+        let python = try HostReference.python(with: "ssl")
+        let result = try HostReference.run("/usr/bin/timeout", ["60", python, "-c", script, String(listener.port), credentials.certificatePath])
+        let lines = String(decoding: result.output, as: UTF8.self).split(separator: "\n").map(String.init)
+        XCTAssertEqual(result.status, 0)
+        XCTAssertEqual(lines, (0..<3).map { "TLSv1.3 TLS_CHACHA20_POLY1305_SHA256 echo: ping\($0)" })
+    }
+
+    // MARK: Malformed input, fed to the state machine directly
+
+    /// A server whose certificate is only bytes: these tests never get as far
+    /// as a client checking it.
+    func server() -> TLSServer {
+        TLSServer(configuration: TLSServerConfiguration(certificateChain: [[0x30, 0x00]], privateKey: [UInt8](repeating: 1, count: 32)),
+                  random: TLSServerTests.random)
+    }
+
+    /// A ClientHello record with the given parts; by default one this server takes.
+    func clientHello(suites: [UInt16] = [0x1303], compression: [UInt8] = [0], versions: [UInt16]? = [0x0304],
+                     groups: [UInt16] = [0x001d], keyShare: (UInt16, [UInt8])? = (0x001d, X25519.publicKey(privateKey: random(32))),
+                     algorithms: [UInt16] = [0x0807], extra: [UInt8] = []) -> [UInt8] {
+        func list16(_ values: [UInt16], lengthBytes: Int) -> [UInt8] {
+            var body: [UInt8] = []
+            for value in values { body.appendInteger(Int(value), bytes: 2) }
+            var vector: [UInt8] = []
+            vector.appendVector(body, lengthBytes: lengthBytes)
+            return vector
+        }
+        var extensions: [UInt8] = []
+        func add(_ type: Int, _ data: [UInt8]) { extensions.appendInteger(type, bytes: 2); extensions.appendVector(data, lengthBytes: 2) }
+        if let versions { add(43, list16(versions, lengthBytes: 1)) }
+        add(10, list16(groups, lengthBytes: 2))
+        add(13, list16(algorithms, lengthBytes: 2))
+        if let (group, key) = keyShare {
+            var share: [UInt8] = []
+            share.appendInteger(Int(group), bytes: 2)
+            share.appendVector(key, lengthBytes: 2)
+            var shares: [UInt8] = []
+            shares.appendVector(share, lengthBytes: 2)
+            add(51, shares)
+        }
+        extensions += extra
+        var body: [UInt8] = [3, 3] + TLSServerTests.random(32)
+        body.appendVector(TLSServerTests.random(32), lengthBytes: 1)
+        body += list16(suites, lengthBytes: 2)
+        body.appendVector(compression, lengthBytes: 1)
+        body.appendVector(extensions, lengthBytes: 2)
+        var message: [UInt8] = [1]
+        message.appendVector(body, lengthBytes: 3)
+        var record: [UInt8] = [22, 3, 1]
+        record.appendVector(message, lengthBytes: 2)
+        return record
+    }
+
+    /// The alert a server sends for `bytes`, or nil if it did not close.
+    func alert(for bytes: [UInt8]) -> TLSAlert? {
+        var server = server()
+        let output = server.receive(bytes)
+        return output.closed ? output.alert : nil
+    }
+
+    func testEachFailureEndsWithTheAlertRFC8446Names() {
+        var accepted = server()
+        let output = accepted.receive(clientHello())
+        XCTAssertFalse(output.closed)
+        XCTAssertEqual(Array(output.toSend.prefix(6)), [22, 3, 3, output.toSend[3], output.toSend[4], 2], "a ServerHello first")
+        XCTAssertEqual(alert(for: clientHello(compression: [1])), .illegalParameter)
+        XCTAssertEqual(alert(for: clientHello(versions: nil)), .protocolVersion)
+        XCTAssertEqual(alert(for: clientHello(versions: [0x0303])), .protocolVersion)
+        XCTAssertEqual(alert(for: clientHello(suites: [0x009c])), .handshakeFailure)
+        XCTAssertEqual(alert(for: clientHello(algorithms: [0x0403])), .handshakeFailure)
+        XCTAssertEqual(alert(for: clientHello(groups: [0x0017], keyShare: (0x0017, [4] + TLSServerTests.random(64)))), .handshakeFailure)
+        XCTAssertEqual(alert(for: clientHello(keyShare: nil)), .missingExtension)
+        XCTAssertEqual(alert(for: clientHello(keyShare: (0x001d, TLSServerTests.random(31)))), .illegalParameter)
+        XCTAssertEqual(alert(for: clientHello(keyShare: (0x001d, [UInt8](repeating: 0, count: 32)))), .illegalParameter, "a small-order share")
+        XCTAssertEqual(alert(for: clientHello(extra: [0, 43, 0, 3, 2, 3, 4])), .illegalParameter, "supported_versions twice")
+        XCTAssertEqual(alert(for: clientHello(extra: [0, 41, 0, 0, 0, 21, 0, 0])), .illegalParameter, "pre_shared_key not last")
+        XCTAssertEqual(alert(for: [23, 3, 3, 0, 1, 0]), .unexpectedMessage, "application data before the handshake")
+        XCTAssertEqual(alert(for: [99, 3, 3, 0, 1, 0]), .unexpectedMessage, "an unknown record type")
+        XCTAssertEqual(alert(for: [22, 3, 3, 0x40, 0x01] + [UInt8](repeating: 0, count: 0x4001)), .recordOverflow)
+        XCTAssertEqual(alert(for: [22, 3, 3, 0, 4, 2, 0, 0, 0]), .unexpectedMessage, "a ServerHello to a server")
+        XCTAssertEqual(alert(for: [22, 3, 3, 0, 5, 1, 0, 0, 1, 3]), .decodeError, "a truncated ClientHello")
+        XCTAssertEqual(alert(for: [20, 3, 3, 0, 1, 1]), .unexpectedMessage, "change_cipher_spec before a ClientHello")
+        // A peer's fatal alert closes without an answer.
+        var closed = server()
+        let ended = closed.receive([21, 3, 3, 0, 2, 2, 40])
+        XCTAssertTrue(ended.closed && ended.toSend.isEmpty && ended.alert == .handshakeFailure)
+    }
+
+    /// A ClientHello cut anywhere waits for the rest; fed in single bytes it
+    /// is taken as whole.
+    func testTruncatedAndSplitRecordsWait() {
+        let hello = clientHello()
+        for length in 0..<hello.count {
+            var server = server()
+            let output = server.receive(Array(hello.prefix(length)))
+            XCTAssertTrue(output.toSend.isEmpty && !output.closed, "cut at \(length)")
+        }
+        var server = server()
+        var sent: [UInt8] = []
+        for byte in hello { sent += server.receive([byte]).toSend }
+        XCTAssertFalse(server.isClosed)
+        XCTAssertEqual(sent[5], 2, "a ServerHello")
+    }
+
+    /// Every byte of a ClientHello changed, one at a time: the server goes on
+    /// or ends with an alert, and never traps.
+    func testEveryChangedByteOfAClientHelloEndsCleanly() {
+        let hello = clientHello(extra: [0, 0, 0, 14, 0, 12, 0, 0, 9] + Array("localhost".utf8))
+        var alerts: Set<UInt8> = []
+        for index in 5..<hello.count {
+            for change: UInt8 in [0x01, 0xff] {
+                var changed = hello
+                changed[index] ^= change
+                var server = server()
+                let output = server.receive(changed)
+                if output.closed {
+                    alerts.insert(output.alert?.rawValue ?? 255)
+                    XCTAssertEqual(output.toSend.count, 7, "one plaintext alert record, byte \(index)")
+                }
+            }
+        }
+        XCTAssertTrue(alerts.isSuperset(of: [TLSAlert.decodeError.rawValue, TLSAlert.illegalParameter.rawValue]), "\(alerts)")
+    }
+}
