@@ -106,6 +106,28 @@ final class TLSServerTests: XCTestCase {
         return (result.status, String(decoding: result.output, as: UTF8.self))
     }
 
+    /// PEM as openssl writes it: the certificate's DER and the key's 32
+    /// bytes; broken base64 and other kinds of key refused.
+    func testPEMAndPKCS8AsOpenSSLWritesThem() throws {
+        let credentials = try makeCredentials()
+        let pem = try [UInt8](Data(contentsOf: URL(fileURLWithPath: credentials.certificatePath)))
+        XCTAssertEqual(PEM.blocks("CERTIFICATE", in: pem), [credentials.certificate])
+        XCTAssertEqual(PEM.blocks("CERTIFICATE", in: pem + pem), [credentials.certificate, credentials.certificate])
+        XCTAssertEqual(PEM.blocks("PRIVATE KEY", in: pem), [])
+        let keyPEM = try [UInt8](Data(contentsOf: credentials.folder.appendingPathComponent("key.pem")))
+        let keyDER = try XCTUnwrap(PEM.blocks("PRIVATE KEY", in: keyPEM)?.first)
+        XCTAssertEqual(PEM.ed25519PrivateKey(pkcs8: keyDER), credentials.privateKey)
+        XCTAssertNil(PEM.ed25519PrivateKey(pkcs8: keyDER + [0]))
+        var otherAlgorithm = keyDER
+        otherAlgorithm[11] = 0x6e                                   // 1.3.101.110, X25519
+        XCTAssertNil(PEM.ed25519PrivateKey(pkcs8: otherAlgorithm))
+        for broken in ["-----BEGIN CERTIFICATE-----\nMII*\n-----END CERTIFICATE-----", "-----BEGIN CERTIFICATE-----\nAAAA",
+                       "-----BEGIN CERTIFICATE-----\nAA=A\n-----END CERTIFICATE-----", "-----BEGIN CERTIFICATE-----\nAAB=\n-----END CERTIFICATE-----"] {
+            XCTAssertNil(PEM.blocks("CERTIFICATE", in: Array(broken.utf8)), broken)
+        }
+        XCTAssertEqual(PEM.blocks("CERTIFICATE", in: Array("-----BEGIN CERTIFICATE-----\nAAA=\n-----END CERTIFICATE-----".utf8)), [[0, 0]])
+    }
+
     func testHandshakesWithOpenSSLInEveryCipherSuite() throws {
         let credentials = try makeCredentials()
         let listener = try EchoListener(configuration: TLSServerConfiguration(certificateChain: [credentials.certificate],
@@ -289,6 +311,7 @@ final class TLSServerTests: XCTestCase {
         XCTAssertEqual(alert(for: clientHello(extra: [0, 41, 0, 0, 0, 21, 0, 0])), .illegalParameter, "pre_shared_key not last")
         XCTAssertEqual(alert(for: [23, 3, 3, 0, 1, 0]), .unexpectedMessage, "application data before the handshake")
         XCTAssertEqual(alert(for: [99, 3, 3, 0, 1, 0]), .unexpectedMessage, "an unknown record type")
+        XCTAssertEqual(alert(for: Array("GET / HTTP/1.1\r\n".utf8)), .unexpectedMessage, "plaintext HTTP, at once")
         XCTAssertEqual(alert(for: [22, 3, 3, 0x40, 0x01] + [UInt8](repeating: 0, count: 0x4001)), .recordOverflow)
         XCTAssertEqual(alert(for: [22, 3, 3, 0, 4, 2, 0, 0, 0]), .unexpectedMessage, "a ServerHello to a server")
         XCTAssertEqual(alert(for: [22, 3, 3, 0, 5, 1, 0, 0, 1, 3]), .decodeError, "a truncated ClientHello")

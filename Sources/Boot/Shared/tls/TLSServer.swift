@@ -119,6 +119,10 @@ public struct TLSServer {
 
     /// The next whole record's header and body, or nil until more bytes come.
     mutating func nextRecord() throws(TLSAlert) -> (header: [UInt8], body: [UInt8])? {
+        // An unknown type is refused at once, not after waiting for a length
+        // of whatever the bytes spell (a plaintext "GET / " asks for 8239).
+        guard let type = incoming.first else { return nil }
+        guard type >= TLSContentType.changeCipherSpec && type <= TLSContentType.applicationData else { throw .unexpectedMessage }
         guard incoming.count >= 5 else { return nil }
         let length = Int(incoming[3]) << 8 | Int(incoming[4])
         let limit = readProtection == nil ? TLSContentType.maximumPlaintext : TLSContentType.maximumCiphertext

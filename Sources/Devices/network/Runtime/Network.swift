@@ -116,6 +116,11 @@ public enum NetworkError: Error, Equatable {
     case refused
     /// The waiting task was cancelled.
     case cancelled
+    /// TLS failed: the handshake, a record, or an alert from the peer (the
+    /// connection's `alert` says which).
+    case tlsFailed
+    /// The TLS device has no usable certificate and key (the console said why at boot).
+    case noCredentials
 
     public var reason: StaticString {
         switch self {
@@ -128,6 +133,8 @@ public enum NetworkError: Error, Equatable {
         case .reset: return "connection reset by the peer"
         case .refused: return "connection refused"
         case .cancelled: return "cancelled"
+        case .tlsFailed: return "TLS handshake or record failed"
+        case .noCredentials: return "no TLS certificate and key"
         }
     }
 

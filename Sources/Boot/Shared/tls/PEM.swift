@@ -1,0 +1,66 @@
+/// PEM (RFC 7468): the base64 text form of certificates and keys, as
+/// openssl writes them, and the PKCS#8 form (RFC 8410) of Ed25519 private keys.
+public enum PEM {
+    /// The DER of each block labelled `label` ("CERTIFICATE", "PRIVATE
+    /// KEY") in `text`, in order; nil if a block is not valid base64 or not
+    /// ended. Text outside the blocks is ignored, as RFC 7468 allows.
+    public static func blocks(_ label: String, in text: [UInt8]) -> [[UInt8]]? {
+        let begin = Array("-----BEGIN \(label)-----".utf8), end = Array("-----END \(label)-----".utf8)
+        var blocks: [[UInt8]] = []
+        var offset = 0
+        while let start = find(begin, in: text, from: offset) {
+            guard let stop = find(end, in: text, from: start + begin.count),
+                  let der = base64Decoded(text[(start + begin.count)..<stop]) else { return nil }
+            blocks.append(der)
+            offset = stop + end.count
+        }
+        return blocks
+    }
+
+    /// The 32-byte private key of a PKCS#8 Ed25519 key (RFC 8410 section 7:
+    /// version 0, the algorithm 1.3.101.112, the key as an octet string in
+    /// an octet string); nil for any other key.
+    public static func ed25519PrivateKey(pkcs8 der: [UInt8]) -> [UInt8]? {
+        let prefix: [UInt8] = [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20]
+        guard der.count == prefix.count + 32, Array(der.prefix(prefix.count)) == prefix else { return nil }
+        return Array(der.suffix(32))
+    }
+
+    static func find(_ pattern: [UInt8], in text: [UInt8], from start: Int) -> Int? {
+        guard text.count >= pattern.count, start <= text.count - pattern.count else { return nil }
+        for index in start...(text.count - pattern.count) where text[index..<(index + pattern.count)].elementsEqual(pattern) {
+            return index
+        }
+        return nil
+    }
+
+    /// Base64 (RFC 4648) with whitespace between the characters; nil for any
+    /// other character, a bad length or padding anywhere but at the end.
+    static func base64Decoded(_ text: ArraySlice<UInt8>) -> [UInt8]? {
+        var output: [UInt8] = []
+        var accumulator: UInt32 = 0, bits = 0, padding = 0
+        for character in text {
+            let value: UInt32
+            switch character {
+            case 0x41...0x5a: value = UInt32(character - 0x41)          // A-Z
+            case 0x61...0x7a: value = UInt32(character - 0x61 + 26)     // a-z
+            case 0x30...0x39: value = UInt32(character - 0x30 + 52)     // 0-9
+            case 0x2b: value = 62                                       // +
+            case 0x2f: value = 63                                       // /
+            case 0x3d: padding += 1; continue                           // =
+            case 0x20, 0x09, 0x0d, 0x0a: continue
+            default: return nil
+            }
+            guard padding == 0 else { return nil }
+            accumulator = accumulator << 6 | value
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                output.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
+            }
+        }
+        // What is left over must be the zero bits of a final partial group, matched by its padding.
+        guard padding <= 2, bits == [0, 2, 4][padding], accumulator & ((1 << UInt32(bits)) - 1) == 0 else { return nil }
+        return output
+    }
+}

@@ -1,0 +1,44 @@
+// TLS 1.3 over a network stack, with credentials from a key-value store.
+
+extension DeviceType {
+    /// TLS 1.3 servers over a stack. The job takes it as `tls: some TLSServers`
+    /// and gets connections that read and write like TCP's.
+    public static let tls = DeviceType("tls")
+}
+
+/// TLS 1.3 servers over `stack`, whose certificate chain (PEM) and Ed25519
+/// private key (PEM, PKCS#8) are the values `certificate` and `privateKey`
+/// of the store `keys`: a disk, so that no key is compiled into an image
+/// that may be copied around. `openssl req -x509 -newkey ed25519 ...` makes a
+/// self-signed pair; see examples/https. `applicationProtocols` are the ALPN
+/// names (RFC 7301) the server accepts, in its order of preference.
+public func tlsServer(on stack: Device, keys: Device, certificate: String = "server.pem", privateKey: String = "server.key",
+                      applicationProtocols: [String] = [], random: Device = defaultEntropy, name: String = "tls",
+                      file: String = #filePath, line: Int = #line) -> Device {
+    let location = SourceLocation(file: file, line: line)
+    if stack.type != .stack {
+        Diagnostics.error("tlsServer(on:) needs a network stack, not a \(stack.type)", at: location, fix: "pass the stack the job uses")
+    }
+    if !keys.type.fits(.kv) {
+        Diagnostics.error("tlsServer(keys:) needs a key-value store, not a \(keys.type)", at: location,
+                          fix: "pass tarStore(on: disk(\"keys\", image: \"keys.tar\")) or a littlefsStore")
+    }
+    if keys.implementation == .driver("kv-crunch") {
+        Diagnostics.error("tlsServer(keys:) would compile the private key into the image (crunch)", at: location,
+                          fix: "keep the key on a disk: tarStore(on: disk(\"keys\", image: \"keys.tar\"))")
+    }
+    if random.type != .entropy {
+        Diagnostics.error("tlsServer(random:) needs an entropy device, not a \(random.type)", at: location, fix: "pass defaultEntropy")
+    }
+    for (label, key) in [("certificate", certificate), ("privateKey", privateKey)] where key.isEmpty || key.utf8.count > 255 || key.contains("\0") {
+        Diagnostics.error("tlsServer(\(label):) has \(String(reflecting: key)), which is not a key of a store", at: location,
+                          fix: "name a file in the store, such as \"server.pem\"")
+    }
+    for name in applicationProtocols where name.isEmpty || name.utf8.count > 255 || name.contains(",") {
+        Diagnostics.error("tlsServer(applicationProtocols:) has \(String(reflecting: name)), which is not an ALPN name", at: location,
+                          fix: "give names of 1 to 255 bytes without commas, such as \"http/1.1\"")
+    }
+    return Device(.tls, name: name, implementation: .driver("tls-server"), arguments: [stack, keys, random],
+                  parameters: ["certificate": certificate, "private-key": privateKey,
+                               "application-protocols": applicationProtocols.joined(separator: ",")], location: location)
+}

@@ -1,0 +1,147 @@
+/// TLS 1.3 servers over `Stack`, with a certificate chain and key read once
+/// from a key-value store. Each connection wraps a TCP connection and the
+/// TLS state machine; the bytes the machine produces go straight to TCP.
+public final class TLSService<Stack: NetworkStack>: TLSServers {
+    let stack: Stack
+    let random: any EntropyDevice
+    /// Nil when the store lacked a usable certificate and key: listen refuses.
+    let configuration: TLSServerConfiguration?
+
+    public init(stack: Stack, random: any EntropyDevice, configuration: TLSServerConfiguration?) {
+        self.stack = stack
+        self.random = random
+        self.configuration = configuration
+    }
+
+    public func listen(tlsPort port: UInt16) throws(NetworkError) -> TLSListener<Stack.Listener> {
+        guard let configuration else { throw .noCredentials }
+        return TLSListener(inner: try stack.listen(tcpPort: port), configuration: configuration, random: random)
+    }
+}
+
+/// A server's certificate chain and key, read from a key-value store.
+public enum TLSCredentials {
+    /// The chain from the PEM file `certificate` and the Ed25519 key from the
+    /// PEM file `privateKey`, checked to belong together; nil, after saying
+    /// why on the console, if they are missing or unusable.
+    /// `applicationProtocols`: ALPN names separated by commas ("" for none).
+    public static func load(from store: some KeyValueReader, certificate: String, privateKey: String,
+                            applicationProtocols: String) -> TLSServerConfiguration? {
+        switch read(store: store, certificate: certificate, privateKey: privateKey) {
+        case .success(var configuration):
+            configuration.applicationProtocols = applicationProtocols.split(separator: ",").map(String.init)
+            return configuration
+        case .failure(let problem):
+            print("tls: \(problem.text)")
+            return nil
+        }
+    }
+
+    public struct Problem: Error, Equatable { public let text: String }
+
+    public static func read(store: some KeyValueReader, certificate: String, privateKey: String) -> Result<TLSServerConfiguration, Problem> {
+        guard let certificateText = try? store.get(certificate) else { return .failure(Problem(text: "no certificate '\(certificate)' in the store")) }
+        guard let keyText = try? store.get(privateKey) else { return .failure(Problem(text: "no private key '\(privateKey)' in the store")) }
+        guard let chain = PEM.blocks("CERTIFICATE", in: certificateText), !chain.isEmpty else {
+            return .failure(Problem(text: "'\(certificate)' holds no PEM certificate"))
+        }
+        guard let keys = PEM.blocks("PRIVATE KEY", in: keyText), keys.count == 1, let key = PEM.ed25519PrivateKey(pkcs8: keys[0]) else {
+            return .failure(Problem(text: "'\(privateKey)' is not one PKCS#8 Ed25519 key (openssl genpkey -algorithm ed25519 makes one)"))
+        }
+        // The certificate's subjectPublicKeyInfo for Ed25519 (RFC 8410 section 4), which must hold this key's public half.
+        let publicKeyInfo: [UInt8] = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00] + Ed25519.publicKey(privateKey: key)
+        guard PEM.find(publicKeyInfo, in: chain[0], from: 0) != nil else {
+            return .failure(Problem(text: "the key in '\(privateKey)' is not the Ed25519 key of the first certificate in '\(certificate)'"))
+        }
+        return .success(TLSServerConfiguration(certificateChain: chain, privateKey: key))
+    }
+}
+
+/// A port that accepts TLS connections.
+public final class TLSListener<Inner: TCPListener>: TCPListener {
+    let inner: Inner
+    let configuration: TLSServerConfiguration
+    let random: any EntropyDevice
+
+    init(inner: Inner, configuration: TLSServerConfiguration, random: any EntropyDevice) {
+        self.inner = inner
+        self.configuration = configuration
+        self.random = random
+    }
+
+    public var port: UInt16 { inner.port }
+
+    /// The next TCP connection, its handshake still to come.
+    public func accept(waitingAtMost nanoseconds: UInt64) throws(NetworkError) -> TLSConnection<Inner.Connection> {
+        let random = self.random
+        return TLSConnection(inner: try inner.accept(waitingAtMost: nanoseconds),
+                             machine: TLSServer(configuration: configuration, random: { random.bytes($0) }))
+    }
+
+    public func close() { inner.close() }
+}
+
+/// One TLS connection over one TCP connection: a byte stream each way.
+public final class TLSConnection<Inner: TCPStream>: TCPStream {
+    let inner: Inner
+    var machine: TLSServer
+    /// Application data received and not yet read.
+    var plaintext: [UInt8] = []
+    /// The alert that ended the connection, if one did.
+    public private(set) var alert: TLSAlert?
+
+    init(inner: Inner, machine: TLSServer) {
+        self.inner = inner
+        self.machine = machine
+    }
+
+    public var localAddress: IPAddress { inner.localAddress }
+    public var localPort: UInt16 { inner.localPort }
+    public var remoteAddress: IPAddress { inner.remoteAddress }
+    public var remotePort: UInt16 { inner.remotePort }
+    public var retransmissions: Int { inner.retransmissions }
+    /// The host name the client asked for (SNI), once the handshake is under way.
+    public var serverName: String? { machine.serverName }
+
+    /// Application data, running the handshake first if it has not run; nil
+    /// once the peer has closed (close_notify, or TCP's end).
+    public func read(atMost count: Int, waitingAtMost nanoseconds: UInt64) throws(NetworkError) -> [UInt8]? {
+        while plaintext.isEmpty {
+            guard !machine.isClosed, try receive(waitingAtMost: nanoseconds) else { return nil }
+        }
+        let taken = min(count, plaintext.count)
+        defer { plaintext.removeFirst(taken) }
+        return Array(plaintext.prefix(taken))
+    }
+
+    /// Sends `bytes` in records, once the handshake is done.
+    public func write(_ bytes: ArraySlice<UInt8>, waitingAtMost nanoseconds: UInt64) throws(NetworkError) {
+        while !machine.isConnected {
+            guard !machine.isClosed, try receive(waitingAtMost: nanoseconds) else { throw .closed }
+        }
+        try inner.write(machine.send(Array(bytes))[...], waitingAtMost: nanoseconds)
+    }
+
+    /// Sends close_notify, then closes TCP.
+    public func close(waitingAtMost nanoseconds: UInt64) {
+        let closing = machine.close()
+        if !closing.isEmpty { try? inner.write(closing[...], waitingAtMost: nanoseconds) }
+        inner.close(waitingAtMost: nanoseconds)
+    }
+
+    public func abort() { inner.abort() }
+
+    /// Feeds one TCP read to the state machine and sends what it answers;
+    /// false at TCP's end. A fatal alert either way throws tlsFailed.
+    func receive(waitingAtMost nanoseconds: UInt64) throws(NetworkError) -> Bool {
+        guard let bytes = try inner.read(atMost: TLSContentType.maximumCiphertext + 5, waitingAtMost: nanoseconds) else { return false }
+        let output = machine.receive(bytes)
+        if !output.toSend.isEmpty { try inner.write(output.toSend[...], waitingAtMost: nanoseconds) }
+        plaintext += output.received
+        if output.closed, let alert = output.alert, alert != .closeNotify {
+            self.alert = alert
+            throw .tlsFailed
+        }
+        return true
+    }
+}

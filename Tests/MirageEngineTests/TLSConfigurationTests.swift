@@ -1,0 +1,45 @@
+import Foundation
+@testable import MirageConfig
+@testable import MirageEngine
+import XCTest
+
+/// The TLS device on the host side: its driver and libraries, the glue that
+/// reads its credentials from the store, and the mistakes config.swift may make.
+final class TLSConfigurationTests: XCTestCase {
+    func devices() -> [Device] {
+        let stack = genericStack()
+        let keys = tarStore(on: disk("keys", image: "keys.tar"), name: "credentials")
+        return [defaultConsole, stack, tlsServer(on: stack, keys: keys, certificate: "a \"quoted\" name.pem", applicationProtocols: ["h2", "http/1.1"])]
+    }
+
+    func testTheDeviceBringsTheTLSAndCryptoLibraries() throws {
+        let configuration = try Fixtures.resolve(Fixtures.graph(devices()), on: "virt")
+        XCTAssertEqual(configuration.device(named: "tls")?.driver, "tls-server")
+        XCTAssertEqual(configuration.device(named: "tls")?.arguments, ["stack", "credentials", "entropy"])
+        let names = try Fixtures.drivers.closure(of: configuration.devices.map(\.driver)).map(\.name)
+        for library in ["tls", "sha2", "curve25519", "chacha20-poly1305", "aes-gcm"] { XCTAssert(names.contains(library), "\(names)") }
+    }
+
+    func testTheGlueReadsTheCredentialsFromTheStoreWithEscapedNames() throws {
+        let configuration = try Fixtures.resolve(Fixtures.graph(devices()), on: "virt")
+        let glue = try GlueEmitter(configuration: configuration, drivers: Fixtures.drivers).source()
+        XCTAssert(glue.contains("let tls = TLSService(stack: stack, random: entropy, configuration: TLSCredentials.load(from: credentials, "
+                                + "certificate: \"a \\\"quoted\\\" name.pem\", privateKey: \"server.key\", applicationProtocols: \"h2,http/1.1\"))"), glue)
+    }
+
+    func testMistakesAreNamedWithTheirLine() {
+        let before = Diagnostics.errors.count
+        let stack = genericStack()
+        _ = tlsServer(on: defaultConsole, keys: tarStore(on: disk("keys")), file: "config.swift", line: 4)
+        _ = tlsServer(on: stack, keys: crunch("keys"), file: "config.swift", line: 5)
+        _ = tlsServer(on: stack, keys: tarStore(on: disk("keys")), privateKey: "", applicationProtocols: ["a,b"], file: "config.swift", line: 6)
+        let errors = Array(Diagnostics.errors.dropFirst(before))
+        Diagnostics.errors.removeLast(errors.count)
+        let text = errors.joined(separator: "\n")
+        XCTAssert(text.contains("config.swift:4: error: tlsServer(on:) needs a network stack, not a console"), text)
+        XCTAssert(text.contains("config.swift:5: error: tlsServer(keys:) would compile the private key into the image (crunch)"), text)
+        XCTAssert(text.contains("config.swift:6: error: tlsServer(privateKey:) has \"\", which is not a key of a store"), text)
+        XCTAssert(text.contains("config.swift:6: error: tlsServer(applicationProtocols:) has \"a,b\", which is not an ALPN name"), text)
+        XCTAssertEqual(errors.count, 4, text)
+    }
+}
