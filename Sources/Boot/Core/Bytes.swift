@@ -106,3 +106,10 @@ public func littleEndianWords(_ bytes: [UInt8]) -> [UInt32] {
         return b0 | b1 << 8 | b2 << 16 | b3 << 24
     }
 }
+
+/// Bytes from hex text, for constants written as the standards print them
+/// (a public value: this branches on its digits).
+func hexBytes(_ text: String) -> [UInt8] {
+    let digits = Array(text.utf8).map { $0 <= 0x39 ? $0 - 0x30 : ($0 | 0x20) - 0x61 + 10 }
+    return stride(from: 0, to: digits.count - 1, by: 2).map { digits[$0] << 4 | digits[$0 + 1] }
+}

@@ -202,9 +202,5 @@ enum Scalar25519 {
     }
 }
 
-/// Bytes from big-endian hex, for constants written as the RFCs print them:
-/// returned little-endian.
-private func bytes(bigEndianHex text: String) -> [UInt8] {
-    let digits = Array(text.utf8).map { $0 <= 0x39 ? $0 - 0x30 : ($0 | 0x20) - 0x61 + 10 }
-    return stride(from: digits.count - 2, through: 0, by: -2).map { digits[$0] << 4 | digits[$0 + 1] }
-}
+/// Little-endian bytes of a number written in big-endian hex, as the RFCs print constants.
+private func bytes(bigEndianHex text: String) -> [UInt8] { Array(hexBytes(text).reversed()) }
