@@ -7,15 +7,17 @@ import XCTest
 /// ssl module (OpenSSL too, through another front end) over real sockets on
 /// the loopback, and against malformed input fed to it directly.
 final class TLSServerTests: XCTestCase {
-    /// A self-signed Ed25519 certificate for "localhost", made by openssl.
+    /// A self-signed certificate for "localhost" and its key, made by openssl.
     struct Credentials {
         let folder: URL
         var certificatePath: String { folder.appendingPathComponent("cert.pem").path }
         let certificate: [UInt8]
-        let privateKey: [UInt8]
+        let privateKey: TLSPrivateKey
+        var configuration: TLSServerConfiguration { TLSServerConfiguration(certificateChain: [certificate], privateKey: privateKey) }
     }
 
-    func makeCredentials() throws -> Credentials {
+    /// An Ed25519 certificate, or with `ecdsa` a P-256 one.
+    func makeCredentials(ecdsa: Bool = false) throws -> Credentials {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
@@ -24,14 +26,16 @@ final class TLSServerTests: XCTestCase {
             XCTAssertEqual(result.status, 0, "openssl \(arguments.joined(separator: " "))")
         }
         let path = { (name: String) in folder.appendingPathComponent(name).path }
-        try openssl(["req", "-x509", "-newkey", "ed25519", "-nodes", "-keyout", path("key.pem"), "-out", path("cert.pem"),
+        try openssl(["req", "-x509", "-newkey"] + (ecdsa ? ["ec", "-pkeyopt", "ec_paramgen_curve:P-256"] : ["ed25519"])
+                     + ["-nodes", "-keyout", path("key.pem"), "-out", path("cert.pem"),
                      "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost", "-days", "2"])
         try openssl(["x509", "-in", path("cert.pem"), "-outform", "DER", "-out", path("cert.der")])
         try openssl(["pkey", "-in", path("key.pem"), "-outform", "DER", "-out", path("key.der")])
-        // An Ed25519 PKCS#8 key ends with its 32 private bytes.
-        let key = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path("key.der"))))
+        let key = try XCTUnwrap(PEM.blocks("PRIVATE KEY", in: try [UInt8](Data(contentsOf: URL(fileURLWithPath: path("key.pem")))))?.first)
+        let privateKey = try XCTUnwrap(ecdsa ? PEM.p256PrivateKey(pkcs8: key).map(TLSPrivateKey.ecdsaP256)
+                                             : PEM.ed25519PrivateKey(pkcs8: key).map(TLSPrivateKey.ed25519))
         return Credentials(folder: folder, certificate: try [UInt8](Data(contentsOf: URL(fileURLWithPath: path("cert.der")))),
-                           privateKey: Array(key.suffix(32)))
+                           privateKey: privateKey)
     }
 
     static func random(_ count: Int) -> [UInt8] {
@@ -116,7 +120,16 @@ final class TLSServerTests: XCTestCase {
         XCTAssertEqual(PEM.blocks("PRIVATE KEY", in: pem), [])
         let keyPEM = try [UInt8](Data(contentsOf: credentials.folder.appendingPathComponent("key.pem")))
         let keyDER = try XCTUnwrap(PEM.blocks("PRIVATE KEY", in: keyPEM)?.first)
-        XCTAssertEqual(PEM.ed25519PrivateKey(pkcs8: keyDER), credentials.privateKey)
+        guard case .ed25519(let privateKey) = credentials.privateKey else { return XCTFail("an Ed25519 key") }
+        XCTAssertEqual(PEM.ed25519PrivateKey(pkcs8: keyDER), privateKey)
+        XCTAssertNil(PEM.p256PrivateKey(pkcs8: keyDER))
+        // A P-256 key as PKCS#8 and as SEC 1 (openssl pkey's DER for an EC key): the same scalar.
+        let ecdsa = try makeCredentials(ecdsa: true)
+        guard case .ecdsaP256(let scalar) = ecdsa.privateKey else { return XCTFail("a P-256 key") }
+        let sec1 = try [UInt8](Data(contentsOf: ecdsa.folder.appendingPathComponent("key.der")))
+        XCTAssertEqual(PEM.p256PrivateKey(sec1: sec1), scalar)
+        XCTAssertNil(PEM.p256PrivateKey(pkcs8: sec1))
+        XCTAssertNil(PEM.ed25519PrivateKey(pkcs8: sec1))
         XCTAssertNil(PEM.ed25519PrivateKey(pkcs8: keyDER + [0]))
         var otherAlgorithm = keyDER
         otherAlgorithm[11] = 0x6e                                   // 1.3.101.110, X25519
@@ -128,35 +141,49 @@ final class TLSServerTests: XCTestCase {
         XCTAssertEqual(PEM.blocks("CERTIFICATE", in: Array("-----BEGIN CERTIFICATE-----\nAAA=\n-----END CERTIFICATE-----".utf8)), [[0, 0]])
     }
 
-    func testHandshakesWithOpenSSLInEveryCipherSuite() throws {
-        let credentials = try makeCredentials()
-        let listener = try EchoListener(configuration: TLSServerConfiguration(certificateChain: [credentials.certificate],
-                                                                              privateKey: credentials.privateKey), closeAfter: 6)
-        for suite in ["TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384"] {
-            let (status, output) = try sClient(listener.port, credentials, input: "hello\n", ["-ciphersuites", suite])
-            XCTAssertEqual(status, 0, output)
-            XCTAssertTrue(output.contains("echo: hello"), output)
-            XCTAssertTrue(output.contains("Cipher is \(suite)"), output)
-            XCTAssertTrue(output.contains("Verification: OK"), output)
-            XCTAssertTrue(output.contains("Peer signature type: ed25519"), output)
+    /// s_client sends `line`, verifying the chain and name; its output must
+    /// show the echo and every one of `expected`.
+    func assertEchoed(_ line: String, port: UInt16, _ credentials: Credentials, _ arguments: [String], showing expected: [String],
+                      file: StaticString = #filePath, lineNumber: UInt = #line) throws {
+        let (status, output) = try sClient(port, credentials, input: line + "\n", arguments)
+        XCTAssertEqual(status, 0, output, file: file, line: lineNumber)
+        for text in ["echo: " + line, "Verification: OK"] + expected {
+            XCTAssertTrue(output.contains(text), "no \(text): \(output)", file: file, line: lineNumber)
         }
     }
 
-    /// A client that offers a P-256 key share first gets a HelloRetryRequest
+    func testHandshakesWithOpenSSLInEveryCipherSuite() throws {
+        let credentials = try makeCredentials()
+        let listener = try EchoListener(configuration: credentials.configuration, closeAfter: 6)
+        for suite in ["TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384"] {
+            try assertEchoed("hello", port: listener.port, credentials, ["-ciphersuites", suite],
+                             showing: ["Cipher is \(suite)", "Peer signature type: ed25519"])
+        }
+    }
+
+    /// A client that offers an X448 key share first gets a HelloRetryRequest
     /// for X25519 and completes; ALPN picks the server's choice.
     func testHelloRetryRequestAndALPNWithOpenSSL() throws {
         let credentials = try makeCredentials()
-        let configuration = TLSServerConfiguration(certificateChain: [credentials.certificate], privateKey: credentials.privateKey,
-                                                   applicationProtocols: ["http/1.1"])
+        var configuration = credentials.configuration
+        configuration.applicationProtocols = ["http/1.1"]
         let listener = try EchoListener(configuration: configuration, closeAfter: 3)
-        let (status, output) = try sClient(listener.port, credentials, input: "hi\n", ["-groups", "P-256:X25519", "-alpn", "h2,http/1.1"])
-        XCTAssertEqual(status, 0, output)
-        XCTAssertTrue(output.contains("echo: hi"), output)
-        XCTAssertTrue(output.contains("ALPN protocol: http/1.1"), output)
-        XCTAssertTrue(output.contains("Server Temp Key: X25519"), output)
+        try assertEchoed("hi", port: listener.port, credentials, ["-groups", "X448:X25519", "-alpn", "h2,http/1.1"],
+                         showing: ["ALPN protocol: http/1.1", "Server Temp Key: X25519"])
         let refused = try sClient(listener.port, credentials, input: "hi\n", ["-alpn", "h2"])
         XCTAssertNotEqual(refused.status, 0)
         XCTAssertTrue(refused.output.contains("no application protocol"), refused.output)
+    }
+
+    /// A P-256 certificate (ECDSA, as browsers take) and a P-256 key share,
+    /// and a HelloRetryRequest to P-256 from a client that guessed P-384.
+    func testECDSAAndP256WithOpenSSL() throws {
+        let credentials = try makeCredentials(ecdsa: true)
+        let listener = try EchoListener(configuration: credentials.configuration, closeAfter: 3)
+        for groups in ["P-256", "P-384:P-256"] {
+            try assertEchoed("hi", port: listener.port, credentials, ["-groups", groups],
+                             showing: ["Peer signature type: ECDSA", "Server Temp Key: ECDH, prime256v1"])
+        }
     }
 
     /// s_client's "K" command sends a KeyUpdate asking for one back; the
@@ -165,8 +192,7 @@ final class TLSServerTests: XCTestCase {
     /// "K" alone, as a command, however fast the machine.
     func testKeyUpdateWithOpenSSL() throws {
         let credentials = try makeCredentials()
-        let listener = try EchoListener(configuration: TLSServerConfiguration(certificateChain: [credentials.certificate],
-                                                                              privateKey: credentials.privateKey), closeAfter: 13)
+        let listener = try EchoListener(configuration: credentials.configuration, closeAfter: 13)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
         // Without -ign_eof, which turns s_client's commands off.
@@ -210,8 +236,7 @@ final class TLSServerTests: XCTestCase {
     /// three connections at once.
     func testPythonsSSLModule() throws {
         let credentials = try makeCredentials()
-        let listener = try EchoListener(configuration: TLSServerConfiguration(certificateChain: [credentials.certificate],
-                                                                              privateKey: credentials.privateKey), closeAfter: 5)
+        let listener = try EchoListener(configuration: credentials.configuration, closeAfter: 5)
         let script = """
             import socket, ssl, sys, threading
             port, cafile = int(sys.argv[1]), sys.argv[2]
@@ -245,7 +270,7 @@ final class TLSServerTests: XCTestCase {
     /// A server whose certificate is only bytes: these tests never get as far
     /// as a client checking it.
     func server() -> TLSServer {
-        TLSServer(configuration: TLSServerConfiguration(certificateChain: [[0x30, 0x00]], privateKey: [UInt8](repeating: 1, count: 32)),
+        TLSServer(configuration: TLSServerConfiguration(certificateChain: [[0x30, 0x00]], privateKey: .ed25519([UInt8](repeating: 1, count: 32))),
                   random: TLSServerTests.random)
     }
 
@@ -303,7 +328,9 @@ final class TLSServerTests: XCTestCase {
         XCTAssertEqual(alert(for: clientHello(versions: [0x0303])), .protocolVersion)
         XCTAssertEqual(alert(for: clientHello(suites: [0x009c])), .handshakeFailure)
         XCTAssertEqual(alert(for: clientHello(algorithms: [0x0403])), .handshakeFailure)
-        XCTAssertEqual(alert(for: clientHello(groups: [0x0017], keyShare: (0x0017, [4] + TLSServerTests.random(64)))), .handshakeFailure)
+        XCTAssertEqual(alert(for: clientHello(groups: [0x0018], keyShare: (0x0018, [4] + TLSServerTests.random(96)))), .handshakeFailure)
+        XCTAssertEqual(alert(for: clientHello(groups: [0x0017], keyShare: (0x0017, [4] + TLSServerTests.random(64)))), .illegalParameter,
+                       "a P-256 share off the curve")
         XCTAssertEqual(alert(for: clientHello(keyShare: nil)), .missingExtension)
         XCTAssertEqual(alert(for: clientHello(keyShare: (0x001d, TLSServerTests.random(31)))), .illegalParameter)
         XCTAssertEqual(alert(for: clientHello(keyShare: (0x001d, [UInt8](repeating: 0, count: 32)))), .illegalParameter, "a small-order share")

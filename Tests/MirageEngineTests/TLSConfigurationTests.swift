@@ -17,7 +17,7 @@ final class TLSConfigurationTests: XCTestCase {
         XCTAssertEqual(configuration.device(named: "tls")?.driver, "tls-server")
         XCTAssertEqual(configuration.device(named: "tls")?.arguments, ["stack", "credentials", "entropy"])
         let names = try Fixtures.drivers.closure(of: configuration.devices.map(\.driver)).map(\.name)
-        for library in ["tls", "sha2", "curve25519", "chacha20-poly1305", "aes-gcm"] { XCTAssert(names.contains(library), "\(names)") }
+        for library in ["tls", "sha2", "curve25519", "p256", "chacha20-poly1305", "aes-gcm"] { XCTAssert(names.contains(library), "\(names)") }
     }
 
     func testTheGlueReadsTheCredentialsFromTheStoreWithEscapedNames() throws {

@@ -1,5 +1,5 @@
 /// HTTPS on port 443 and a redirect to it on port 80. Every connection, on
-/// either port, is a task of its own: a TLS handshake (X25519 and an Ed25519
+/// either port, is a task of its own: a TLS handshake (a key exchange and a
 /// signature) takes a while under emulation, and holds up only its client.
 struct HTTPSServer {
     static let page = Array("""

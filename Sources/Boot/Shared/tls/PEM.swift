@@ -26,6 +26,32 @@ public enum PEM {
         return Array(der.suffix(32))
     }
 
+    /// The 32-byte private scalar of a PKCS#8 P-256 key (RFC 5208 around
+    /// SEC 1's ECPrivateKey): version 0, the algorithm id-ecPublicKey with
+    /// the curve prime256v1, then the ECPrivateKey; nil for any other key.
+    public static func p256PrivateKey(pkcs8 der: [UInt8]) -> [UInt8]? {
+        let algorithm: [UInt8] = [0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01] + prime256v1   // id-ecPublicKey
+        var outer = DERReader(der)
+        guard var info = outer.element(tag: 0x30), outer.isAtEnd,
+              info.element(tag: 0x02)?.contents == [0],
+              info.element(tag: 0x30)?.contents == algorithm,
+              let wrapped = info.element(tag: 0x04), info.isAtEnd else { return nil }
+        return p256PrivateKey(sec1: wrapped.contents)
+    }
+
+    /// The 32-byte private scalar of SEC 1's ECPrivateKey (RFC 5915; PEM's
+    /// "EC PRIVATE KEY"): version 1, the key, and if it names its curve, prime256v1.
+    public static func p256PrivateKey(sec1 der: [UInt8]) -> [UInt8]? {
+        var outer = DERReader(der)
+        guard var key = outer.element(tag: 0x30), outer.isAtEnd, key.element(tag: 0x02)?.contents == [1],
+              let scalar = key.element(tag: 0x04)?.contents, scalar.count == 32, P256.isValidPrivateKey(scalar) else { return nil }
+        if let parameters = key.element(tag: 0xa0), parameters.contents != prime256v1 { return nil }
+        return scalar
+    }
+
+    /// The object identifier 1.2.840.10045.3.1.7, P-256's name in DER.
+    static let prime256v1: [UInt8] = [0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07]
+
     static func find(_ pattern: [UInt8], in text: [UInt8], from start: Int) -> Int? {
         guard text.count >= pattern.count, start <= text.count - pattern.count else { return nil }
         for index in start...(text.count - pattern.count) where text[index..<(index + pattern.count)].elementsEqual(pattern) {
@@ -62,5 +88,34 @@ public enum PEM {
         // What is left over must be the zero bits of a final partial group, matched by its padding.
         guard padding <= 2, bits == [0, 2, 4][padding], accumulator & ((1 << UInt32(bits)) - 1) == 0 else { return nil }
         return output
+    }
+}
+
+/// Reads DER's tag-length-value elements (X.690), definite lengths of up to
+/// four bytes, refusing anything that runs past its end.
+struct DERReader {
+    let bytes: [UInt8]
+    var offset = 0
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    var isAtEnd: Bool { offset == bytes.count }
+    var contents: [UInt8] { bytes }
+
+    /// The next element if its tag is `tag`, as a reader of its contents.
+    mutating func element(tag: UInt8) -> DERReader? {
+        guard offset + 2 <= bytes.count, bytes[offset] == tag else { return nil }
+        var length = Int(bytes[offset + 1])
+        var start = offset + 2
+        if length >= 0x80 {
+            let count = length & 0x7f
+            guard count >= 1, count <= 4, start + count <= bytes.count else { return nil }
+            length = 0
+            for index in 0..<count { length = length << 8 | Int(bytes[start + index]) }
+            start += count
+        }
+        guard length <= bytes.count - start else { return nil }
+        offset = start + length
+        return DERReader(Array(bytes[start..<(start + length)]))
     }
 }

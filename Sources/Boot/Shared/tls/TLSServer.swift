@@ -2,21 +2,43 @@
 public struct TLSServerConfiguration {
     /// The certificate chain, DER, the server's own first.
     public var certificateChain: [[UInt8]]
-    /// The Ed25519 private key (32 bytes) of the first certificate.
-    public var privateKey: [UInt8]
+    /// The private key of the first certificate.
+    public var privateKey: TLSPrivateKey
     /// Cipher suites in the server's order of preference: ChaCha20-Poly1305
     /// first, since AES here is bit-sliced software (see AES).
     public var cipherSuites: [TLSCipherSuite]
     /// ALPN protocol names (RFC 7301) in order of preference; empty: no ALPN.
     public var applicationProtocols: [String]
 
-    public init(certificateChain: [[UInt8]], privateKey: [UInt8],
+    public init(certificateChain: [[UInt8]], privateKey: TLSPrivateKey,
                 cipherSuites: [TLSCipherSuite] = [.chacha20Poly1305SHA256, .aes128GCMSHA256, .aes256GCMSHA384],
                 applicationProtocols: [String] = []) {
         self.certificateChain = certificateChain
         self.privateKey = privateKey
         self.cipherSuites = cipherSuites
         self.applicationProtocols = applicationProtocols
+    }
+}
+
+/// A server's signing key, and the TLS signature scheme it signs with.
+public enum TLSPrivateKey {
+    /// 32 bytes; ed25519 (0x0807).
+    case ed25519([UInt8])
+    /// A P-256 scalar, 32 bytes big-endian; ecdsa_secp256r1_sha256 (0x0403).
+    case ecdsaP256([UInt8])
+
+    var signatureScheme: UInt16 {
+        switch self {
+        case .ed25519: return 0x0807
+        case .ecdsaP256: return 0x0403
+        }
+    }
+
+    func sign(_ content: [UInt8]) -> [UInt8] {
+        switch self {
+        case .ed25519(let key): return Ed25519.signature(for: content, privateKey: key)
+        case .ecdsaP256(let key): return ECDSAP256.signature(for: content, privateKey: key)
+        }
     }
 }
 
@@ -36,8 +58,8 @@ public struct TLSOutput {
 
 /// A TLS 1.3 server connection (RFC 8446) as a pure state machine: records
 /// in, records and application data out. It does a full (EC)DHE handshake
-/// with X25519, a HelloRetryRequest when the client guessed another group,
-/// signs with Ed25519, chooses a cipher suite and an ALPN protocol by its own
+/// with X25519 or P-256, a HelloRetryRequest when the client guessed neither,
+/// signs with Ed25519 or ECDSA, chooses a cipher suite and an ALPN protocol by its own
 /// preference, and handles KeyUpdate and close_notify. Every malformed or
 /// unexpected message ends the connection with the alert RFC 8446 names for it.
 public struct TLSServer {
@@ -57,6 +79,8 @@ public struct TLSServer {
     var clientApplicationSecret: [UInt8] = []
     var expectedClientFinished: [UInt8] = []
     var sentChangeCipherSpec = false
+    /// The group a HelloRetryRequest asked for.
+    var retryGroup: UInt16 = 0
 
     /// The host name the client asked for (server_name), if any.
     public private(set) var serverName: String?
@@ -65,12 +89,14 @@ public struct TLSServer {
     public var isConnected: Bool { state == .connected }
     public var isClosed: Bool { state == .closed }
 
-    static let x25519: UInt16 = 0x001d, ed25519: UInt16 = 0x0807, tls13: UInt16 = 0x0304
+    static let x25519: UInt16 = 0x001d, secp256r1: UInt16 = 0x0017, tls13: UInt16 = 0x0304
+    /// The key-exchange groups, in the server's order of preference.
+    static let groups = [x25519, secp256r1]
     /// ServerHello.random of a HelloRetryRequest: SHA-256 of "HelloRetryRequest".
     static let helloRetryRandom = SHA256.hash(Array("HelloRetryRequest".utf8))
 
     public init(configuration: TLSServerConfiguration, random: @escaping (Int) -> [UInt8]) {
-        precondition(!configuration.certificateChain.isEmpty && configuration.privateKey.count == 32)
+        precondition(!configuration.certificateChain.isEmpty)
         self.configuration = configuration
         self.random = random
     }
@@ -302,21 +328,26 @@ public struct TLSServer {
         guard let versions = hello.versions, versions.contains(Self.tls13) else { throw .protocolVersion }
         guard let chosen = configuration.cipherSuites.first(where: { hello.cipherSuites.contains($0.rawValue) }) else { throw .handshakeFailure }
         guard let algorithms = hello.signatureAlgorithms, let groups = hello.groups, let shares = hello.keyShares else { throw .missingExtension }
-        guard algorithms.contains(Self.ed25519), groups.contains(Self.x25519) else { throw .handshakeFailure }
+        guard algorithms.contains(configuration.privateKey.signatureScheme),
+              let preferredGroup = Self.groups.first(where: { groups.contains($0) }) else { throw .handshakeFailure }
         if !configuration.applicationProtocols.isEmpty, let offered = hello.protocols {
             guard let common = configuration.applicationProtocols.first(where: { offered.contains($0) }) else { throw .noApplicationProtocol }
             applicationProtocol = common
         }
         serverName = hello.serverName
 
-        guard let share = shares.first(where: { $0.group == Self.x25519 }) else {
-            // The client guessed another group: ask again for X25519, once.
+        // The client's share in the group this server prefers among those it sent.
+        guard let share = Self.groups.lazy.compactMap({ group in shares.first { $0.group == group } }).first else {
+            // The client guessed a group this server does not take: ask again, once, for its best common one.
             guard state == .awaitingClientHello else { throw .illegalParameter }
             suite = chosen
+            retryGroup = preferredGroup
             transcript = [254, 0, 0, UInt8(chosen.hashSize)] + chosen.hash(message)
             var extensions: [UInt8] = []
             extensions.appendInteger(43, bytes: 2); extensions.appendVector([0x03, 0x04], lengthBytes: 2)
-            extensions.appendInteger(51, bytes: 2); extensions.appendVector([0x00, 0x1d], lengthBytes: 2)
+            var group: [UInt8] = []
+            group.appendInteger(Int(preferredGroup), bytes: 2)
+            extensions.appendInteger(51, bytes: 2); extensions.appendVector(group, lengthBytes: 2)
             let retry = serverHello(random: Self.helloRetryRandom, sessionID: hello.sessionID, suite: chosen, extensions: extensions)
             transcript += retry
             output.toSend += plaintextRecord(retry, type: TLSContentType.handshake)
@@ -325,18 +356,18 @@ public struct TLSServer {
             return
         }
         if state == .awaitingSecondClientHello {
-            guard chosen == suite else { throw .illegalParameter }
+            // The second ClientHello must answer the retry: the same suite, a share in the group asked for.
+            guard chosen == suite, share.group == retryGroup, shares.count == 1 else { throw .illegalParameter }
         } else {
             suite = chosen
         }
-        guard share.key.count == 32 else { throw .illegalParameter }
-        let privateKey = random(32)
-        guard let shared = X25519.sharedSecret(privateKey: privateKey, peerPublicKey: share.key) else { throw .illegalParameter }
+        guard let (shared, serverShare) = keyExchange(group: share.group, peerKey: share.key) else { throw .illegalParameter }
 
         var extensions: [UInt8] = []
         extensions.appendInteger(43, bytes: 2); extensions.appendVector([0x03, 0x04], lengthBytes: 2)
-        var keyShare: [UInt8] = [0x00, 0x1d]
-        keyShare.appendVector(X25519.publicKey(privateKey: privateKey), lengthBytes: 2)
+        var keyShare: [UInt8] = []
+        keyShare.appendInteger(Int(share.group), bytes: 2)
+        keyShare.appendVector(serverShare, lengthBytes: 2)
         extensions.appendInteger(51, bytes: 2); extensions.appendVector(keyShare, lengthBytes: 2)
         let hello2 = serverHello(random: random(32), sessionID: hello.sessionID, suite: chosen, extensions: extensions)
         transcript += message + hello2
@@ -370,6 +401,19 @@ public struct TLSServer {
         clientApplicationSecret = schedule.trafficSecret("c ap traffic", transcriptHash: finishedHash)
         writeProtection = TLSRecordProtection(suite: chosen, trafficSecret: schedule.trafficSecret("s ap traffic", transcriptHash: finishedHash))
         state = .awaitingFinished
+    }
+
+    /// The shared secret and this server's share for a client's share in
+    /// `group`; nil for a share of the wrong size, off the curve, or of small order.
+    func keyExchange(group: UInt16, peerKey: [UInt8]) -> (shared: [UInt8], share: [UInt8])? {
+        if group == Self.x25519 {
+            guard peerKey.count == 32 else { return nil }
+            let privateKey = random(32)
+            return X25519.sharedSecret(privateKey: privateKey, peerPublicKey: peerKey).map { ($0, X25519.publicKey(privateKey: privateKey)) }
+        }
+        var privateKey = random(32)
+        while !P256.isValidPrivateKey(privateKey) { privateKey = random(32) }
+        return P256.sharedSecret(privateKey: privateKey, peerPublicKey: peerKey).map { ($0, P256.publicKey(privateKey: privateKey)) }
     }
 
     /// A dummy change_cipher_spec after the first ServerHello or
@@ -422,13 +466,13 @@ public struct TLSServer {
         return handshakeMessage(11, body)
     }
 
-    /// The Ed25519 signature over 64 spaces, the context string, a zero and
-    /// the transcript's hash (RFC 8446 section 4.4.3).
+    /// The signature over 64 spaces, the context string, a zero and the
+    /// transcript's hash (RFC 8446 section 4.4.3).
     func certificateVerify(transcriptHash: [UInt8]) -> [UInt8] {
         let content = [UInt8](repeating: 0x20, count: 64) + Array("TLS 1.3, server CertificateVerify".utf8) + [0] + transcriptHash
         var body: [UInt8] = []
-        body.appendInteger(Int(Self.ed25519), bytes: 2)
-        body.appendVector(Ed25519.signature(for: content, privateKey: configuration.privateKey), lengthBytes: 2)
+        body.appendInteger(Int(configuration.privateKey.signatureScheme), bytes: 2)
+        body.appendVector(configuration.privateKey.sign(content), lengthBytes: 2)
         return handshakeMessage(15, body)
     }
 }

@@ -6,11 +6,11 @@ extension DeviceType {
     public static let tls = DeviceType("tls")
 }
 
-/// TLS 1.3 servers over `stack`, whose certificate chain (PEM) and Ed25519
-/// private key (PEM, PKCS#8) are the values `certificate` and `privateKey`
-/// of the store `keys`: a disk, so that no key is compiled into an image
-/// that may be copied around. `openssl req -x509 -newkey ed25519 ...` makes a
-/// self-signed pair; see examples/https. `applicationProtocols` are the ALPN
+/// TLS 1.3 servers over `stack`, whose certificate chain (PEM) and private
+/// key (PEM: Ed25519 in PKCS#8, or P-256 in PKCS#8 or SEC 1) are the values
+/// `certificate` and `privateKey` of the store `keys`: a disk, so that no key is compiled into an image
+/// that may be copied around. `openssl req -x509 -newkey ed25519 ...` (or
+/// `-newkey ec -pkeyopt ec_paramgen_curve:P-256`) makes a self-signed pair; see examples/https. `applicationProtocols` are the ALPN
 /// names (RFC 7301) the server accepts, in its order of preference.
 public func tlsServer(on stack: Device, keys: Device, certificate: String = "server.pem", privateKey: String = "server.key",
                       applicationProtocols: [String] = [], random: Device = defaultEntropy, name: String = "tls",

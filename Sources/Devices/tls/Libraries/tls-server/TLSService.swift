@@ -45,13 +45,25 @@ public enum TLSCredentials {
         guard let chain = PEM.blocks("CERTIFICATE", in: certificateText), !chain.isEmpty else {
             return .failure(Problem(text: "'\(certificate)' holds no PEM certificate"))
         }
-        guard let keys = PEM.blocks("PRIVATE KEY", in: keyText), keys.count == 1, let key = PEM.ed25519PrivateKey(pkcs8: keys[0]) else {
-            return .failure(Problem(text: "'\(privateKey)' is not one PKCS#8 Ed25519 key (openssl genpkey -algorithm ed25519 makes one)"))
+        // PKCS#8 ("PRIVATE KEY"), or for P-256 also SEC 1 ("EC PRIVATE KEY", from openssl ecparam -genkey).
+        let pkcs8 = PEM.blocks("PRIVATE KEY", in: keyText) ?? [], sec1 = PEM.blocks("EC PRIVATE KEY", in: keyText) ?? []
+        guard pkcs8.count + sec1.count == 1 else {
+            return .failure(Problem(text: "'\(privateKey)' holds not one PEM private key"))
         }
-        // The certificate's subjectPublicKeyInfo for Ed25519 (RFC 8410 section 4), which must hold this key's public half.
-        let publicKeyInfo: [UInt8] = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00] + Ed25519.publicKey(privateKey: key)
-        guard PEM.find(publicKeyInfo, in: chain[0], from: 0) != nil else {
-            return .failure(Problem(text: "the key in '\(privateKey)' is not the Ed25519 key of the first certificate in '\(certificate)'"))
+        // The certificate's subjectPublicKeyInfo must hold the key's public half:
+        // the BIT STRING of RFC 8410 section 4 (Ed25519) or RFC 5480 (P-256).
+        let key: TLSPrivateKey, publicKeyBits: [UInt8]
+        if let ed25519 = pkcs8.first.flatMap(PEM.ed25519PrivateKey(pkcs8:)) {
+            key = .ed25519(ed25519)
+            publicKeyBits = [0x03, 0x21, 0x00] + Ed25519.publicKey(privateKey: ed25519)
+        } else if let p256 = pkcs8.first.flatMap(PEM.p256PrivateKey(pkcs8:)) ?? sec1.first.flatMap(PEM.p256PrivateKey(sec1:)) {
+            key = .ecdsaP256(p256)
+            publicKeyBits = [0x03, 0x42, 0x00] + P256.publicKey(privateKey: p256)
+        } else {
+            return .failure(Problem(text: "'\(privateKey)' is neither a PKCS#8 Ed25519 nor a P-256 key (openssl genpkey makes either)"))
+        }
+        guard PEM.find(publicKeyBits, in: chain[0], from: 0) != nil else {
+            return .failure(Problem(text: "the key in '\(privateKey)' is not the key of the first certificate in '\(certificate)'"))
         }
         return .success(TLSServerConfiguration(certificateChain: chain, privateKey: key))
     }
