@@ -1,15 +1,15 @@
 /// A 256-bit number as eight 32-bit limbs, least significant first.
 typealias Limbs256 = InlineArray<8, UInt32>
 
-/// Arithmetic modulo an odd 256-bit number m (P-256's prime p, or its group
-/// order n) in Montgomery form: x is held as x R mod m with R = 2^256, so
+/// Arithmetic modulo an odd 256-bit number m (P-256's prime p or its group
+/// order n, Curve25519's prime 2^255 - 19) in Montgomery form: x is held as x R mod m with R = 2^256, so
 /// that a product needs no division (CIOS: one word of the multiplier at a
 /// time, each followed by a word of reduction).
 ///
 /// Constant time: the loops run over every limb whatever the values; a
 /// result's final subtraction of m is chosen by a mask from the borrow; the
 /// exponent of `inverse` (m - 2) is public. Nothing branches on or indexes
-/// by a value.
+/// by a value; `power`'s exponents are public.
 struct Modulus256 {
     let modulus: Limbs256
     /// -m^-1 mod 2^32.
@@ -147,6 +147,12 @@ struct Modulus256 {
     func inverse(_ x: Limbs256) -> Limbs256 {
         var exponent = modulus
         exponent[0] -= 2                      // m is odd and far above 2: no borrow
+        return power(x, exponent)
+    }
+
+    /// x^exponent in Montgomery form, by squaring and multiplying along the
+    /// exponent's bits: a public exponent only.
+    func power(_ x: Limbs256, _ exponent: Limbs256) -> Limbs256 {
         var result = one
         for bit in stride(from: 255, through: 0, by: -1) {
             result = multiply(result, result)
@@ -155,7 +161,7 @@ struct Modulus256 {
         return result
     }
 
-    /// x mod m for any 256-bit x, since 2m > 2^256 for P-256's p and n.
+    /// x mod m for any x below 2m (any 256-bit x for P-256's p and n).
     func reduceOnce(_ x: Limbs256) -> Limbs256 {
         let (reduced, borrow) = Modulus256.subtractWithBorrow(x, modulus)
         return Modulus256.select(x, reduced, mask: 0 &- (1 - borrow))
