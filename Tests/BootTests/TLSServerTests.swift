@@ -91,6 +91,8 @@ final class TLSServerTests: XCTestCase {
                     echoed += output.received.count
                     if echoed >= closeAfter { reply += server.close() }
                 }
+                // The client closed its side: this side still answers what came, then closes.
+                if output.peerClosed { reply += server.close() }
                 _ = reply.withUnsafeBytes { send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             }
             close(connection)
@@ -230,6 +232,52 @@ final class TLSServerTests: XCTestCase {
         XCTAssertEqual(process.terminationStatus, 0)
         // The server read the client's new keys, and sent under its own new ones.
         XCTAssertEqual(listener.finished.count, 1)
+    }
+
+    /// GnuTLS's client, verifying the chain and the name, in TLS 1.3 only,
+    /// against both kinds of certificate.
+    func testGnuTLSClient() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/gnutls-cli") else {
+            if ProcessInfo.processInfo.environment["MIRAGE_SYSTEM_TESTS"] == "1" { XCTFail("gnutls-cli is missing: run scripts/setup") }
+            throw XCTSkip("gnutls-cli is not installed (scripts/setup installs gnutls-bin)")
+        }
+        for ecdsa in [false, true] {
+            let credentials = try makeCredentials(ecdsa: ecdsa)
+            let listener = try EchoListener(configuration: credentials.configuration, closeAfter: 6)
+            let result = try HostReference.run("/usr/bin/timeout", ["60", "/usr/bin/gnutls-cli", "127.0.0.1", "-p", String(listener.port),
+                "--sni-hostname", "localhost", "--verify-hostname", "localhost", "--x509cafile", credentials.certificatePath,
+                "--priority", "NORMAL:-VERS-ALL:+VERS-TLS1.3"], input: Data("hello\n".utf8), withErrors: true)
+            let output = String(decoding: result.output, as: UTF8.self)
+            XCTAssertTrue(output.contains("echo: hello"), output)
+            XCTAssertTrue(output.contains("(TLS1.3-X.509)"), output)
+            XCTAssertTrue(output.contains("Certificate is trusted") || output.contains("The certificate is trusted"), output)
+        }
+    }
+
+    /// tlslite-ng (PyPI), a TLS 1.3 written in pure Python: one more
+    /// implementation that shares no code with OpenSSL.
+    func testTLSLiteClient() throws {
+        let credentials = try makeCredentials(ecdsa: true)
+        let listener = try EchoListener(configuration: credentials.configuration, closeAfter: 4)
+        let script = """
+            import socket, sys
+            from tlslite.api import TLSConnection, HandshakeSettings
+            settings = HandshakeSettings()
+            settings.minVersion = settings.maxVersion = (3, 4)
+            connection = TLSConnection(socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30))
+            connection.handshakeClientCert(settings=settings, serverName="localhost")
+            version, cipher = connection.version, connection.getCipherName()
+            connection.write(b"ping")
+            data = b""
+            while True:
+                chunk = connection.read()
+                if not chunk: break
+                data += chunk
+            print(version, cipher, data.decode())
+            """
+        let python = try HostReference.python(with: "tlslite")
+        let result = try HostReference.run("/usr/bin/timeout", ["60", python, "-c", script, String(listener.port)], withErrors: true)
+        XCTAssertEqual(String(decoding: result.output, as: UTF8.self), "(3, 4) chacha20-poly1305 echo: ping\n")
     }
 
     /// Python's ssl module, verifying the certificate and the host name, in

@@ -50,7 +50,12 @@ public struct TLSOutput {
     public var received: [UInt8] = []
     /// The handshake completed in this call.
     public var handshakeCompleted = false
-    /// The connection is over: after close_notify, or an alert either way.
+    /// The peer sent close_notify: it sends nothing more, and what it sent is
+    /// all here. This side may still send, then `close()` (TLS 1.3 closes
+    /// each direction on its own, RFC 8446 section 6.1).
+    public var peerClosed = false
+    /// The connection is over: an alert either way, or close_notify before
+    /// the handshake completed.
     public var closed = false
     /// The alert that ended the connection, sent or received.
     public var alert: TLSAlert?
@@ -88,6 +93,8 @@ public struct TLSServer {
     public private(set) var applicationProtocol: String?
     public var isConnected: Bool { state == .connected }
     public var isClosed: Bool { state == .closed }
+    /// The peer has sent close_notify; nothing it sends after is read.
+    public private(set) var peerClosed = false
 
     static let x25519: UInt16 = 0x001d, secp256r1: UInt16 = 0x0017, tls13: UInt16 = 0x0304
     /// The key-exchange groups, in the server's order of preference.
@@ -104,10 +111,11 @@ public struct TLSServer {
     /// Takes bytes from the peer (any split of its records).
     public mutating func receive(_ bytes: [UInt8]) -> TLSOutput {
         var output = TLSOutput()
-        guard state != .closed else { return output }
+        // Whatever comes after the peer's close_notify is ignored (RFC 8446 section 6.1).
+        guard state != .closed, !peerClosed else { return output }
         incoming += bytes
         do throws(TLSAlert) {
-            while state != .closed, let (header, body) = try nextRecord() {
+            while state != .closed, !peerClosed, let (header, body) = try nextRecord() {
                 try handleRecord(header: header, body: body, &output)
             }
         } catch {
@@ -177,10 +185,14 @@ public struct TLSServer {
         switch type {
         case TLSContentType.alert:
             guard content.count == 2, let alert = TLSAlert(rawValue: content[1]) else { throw .decodeError }
-            if alert == .closeNotify && state == .connected { output.toSend += alertRecord(.closeNotify) }
-            output.alert = alert
-            output.closed = true
-            state = .closed
+            if alert == .closeNotify && state == .connected {
+                peerClosed = true
+                output.peerClosed = true
+            } else {
+                output.alert = alert
+                output.closed = true
+                state = .closed
+            }
         case TLSContentType.handshake:
             guard !content.isEmpty else { throw .unexpectedMessage }
             handshakeBytes += content

@@ -119,7 +119,7 @@ public final class TLSConnection<Inner: TCPStream>: TCPStream {
     /// once the peer has closed (close_notify, or TCP's end).
     public func read(atMost count: Int, waitingAtMost nanoseconds: UInt64) throws(NetworkError) -> [UInt8]? {
         while plaintext.isEmpty {
-            guard !machine.isClosed, try receive(waitingAtMost: nanoseconds) else { return nil }
+            guard !machine.isClosed, !machine.peerClosed, try receive(waitingAtMost: nanoseconds) else { return nil }
         }
         let taken = min(count, plaintext.count)
         defer { plaintext.removeFirst(taken) }
