@@ -13,7 +13,13 @@ final class TLSServerTests: XCTestCase {
         var certificatePath: String { folder.appendingPathComponent("cert.pem").path }
         let certificate: [UInt8]
         let privateKey: TLSPrivateKey
-        var configuration: TLSServerConfiguration { TLSServerConfiguration(certificateChain: [certificate], privateKey: privateKey) }
+        /// With a ticket key drawn once, as TLSService does at start.
+        let ticketKey = TLSServerTests.random(32)
+        var configuration: TLSServerConfiguration {
+            var configuration = TLSServerConfiguration(certificateChain: [certificate], privateKey: privateKey)
+            configuration.ticketKey = ticketKey
+            return configuration
+        }
     }
 
     /// An Ed25519 certificate, or with `ecdsa` a P-256 one.
@@ -52,7 +58,8 @@ final class TLSServerTests: XCTestCase {
         private(set) var servers: [TLSServer] = []
         private let lock = NSLock()
 
-        init(configuration: TLSServerConfiguration, closeAfter: Int) throws {
+        /// `seconds` is the servers' clock for tickets' ages.
+        init(configuration: TLSServerConfiguration, closeAfter: Int, seconds: @escaping () -> UInt64 = { 0 }) throws {
             let listening = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             socket = listening
             var address = sockaddr_in()
@@ -68,17 +75,17 @@ final class TLSServerTests: XCTestCase {
                 while true {
                     let connection = accept(listening, nil, nil)
                     guard connection >= 0 else { return }
-                    Thread { self.serve(connection, configuration: configuration, closeAfter: closeAfter) }.start()
+                    Thread { self.serve(connection, configuration: configuration, closeAfter: closeAfter, seconds: seconds) }.start()
                 }
             }.start()
         }
 
         deinit { shutdown(socket, Int32(SHUT_RDWR)); close(socket) }
 
-        private func serve(_ connection: Int32, configuration: TLSServerConfiguration, closeAfter: Int) {
+        private func serve(_ connection: Int32, configuration: TLSServerConfiguration, closeAfter: Int, seconds: @escaping () -> UInt64) {
             var timeout = timeval(tv_sec: 30, tv_usec: 0)
             setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            var server = TLSServer(configuration: configuration, random: TLSServerTests.random)
+            var server = TLSServer(configuration: configuration, random: TLSServerTests.random, seconds: seconds)
             var echoed = 0
             var buffer = [UInt8](repeating: 0, count: 65536)
             while !server.isClosed {
@@ -234,6 +241,30 @@ final class TLSServerTests: XCTestCase {
         XCTAssertEqual(listener.finished.count, 1)
     }
 
+    /// s_client keeps the ticket of a full handshake (-sess_out) and resumes
+    /// with it (-sess_in): no certificate, a fresh key exchange, after a
+    /// HelloRetryRequest too. A ticket this server did not seal, or one past
+    /// its lifetime, gets a full handshake instead.
+    func testResumptionWithOpenSSL() throws {
+        let credentials = try makeCredentials()
+        final class Clock: @unchecked Sendable { var seconds: UInt64 = 1000 }
+        let clock = Clock()
+        var configuration = credentials.configuration
+        configuration.ticketLifetime = 60
+        let listener = try EchoListener(configuration: configuration, closeAfter: 3, seconds: { clock.seconds })
+        let session = credentials.folder.appendingPathComponent("session.pem").path
+        try assertEchoed("hi", port: listener.port, credentials, ["-sess_out", session], showing: ["New, TLSv1.3"])
+        try assertEchoed("hi", port: listener.port, credentials, ["-sess_in", session], showing: ["Reused, TLSv1.3"])
+        try assertEchoed("hi", port: listener.port, credentials, ["-sess_in", session, "-groups", "X448:X25519"], showing: ["Reused, TLSv1.3"])
+        var otherKey = credentials.configuration
+        otherKey.ticketKey = TLSServerTests.random(32)
+        let stranger = try EchoListener(configuration: otherKey, closeAfter: 3)
+        try assertEchoed("hi", port: stranger.port, credentials, ["-sess_in", session], showing: ["New, TLSv1.3"])
+        clock.seconds += 61
+        try assertEchoed("hi", port: listener.port, credentials, ["-sess_in", session], showing: ["New, TLSv1.3"])
+        XCTAssertEqual(listener.finished.map(\.resumed).sorted { !$0 && $1 }, [false, false, true, true])
+    }
+
     /// GnuTLS's client, verifying the chain and the name, in TLS 1.3 only,
     /// against both kinds of certificate.
     func testGnuTLSClient() throws {
@@ -305,12 +336,19 @@ final class TLSServerTests: XCTestCase {
             for t in threads: t.start()
             for t in threads: t.join()
             for index in sorted(results): print(*results[index])
+            # One more connection, resuming the session of one before (its ticket came with the data).
+            with socket.create_connection(("127.0.0.1", port), timeout=30) as raw:
+                with context.wrap_socket(raw, server_hostname="localhost") as tls:
+                    tls.sendall(b"first"); tls.recv(100); session = tls.session
+            with socket.create_connection(("127.0.0.1", port), timeout=30) as raw:
+                with context.wrap_socket(raw, server_hostname="localhost", session=session) as tls:
+                    tls.sendall(b"again"); print("resumed", tls.session_reused, tls.recv(100).decode())
             """
         let python = try HostReference.python(with: "ssl")
         let result = try HostReference.run("/usr/bin/timeout", ["60", python, "-c", script, String(listener.port), credentials.certificatePath])
         let lines = String(decoding: result.output, as: UTF8.self).split(separator: "\n").map(String.init)
         XCTAssertEqual(result.status, 0)
-        XCTAssertEqual(lines, (0..<3).map { "TLSv1.3 TLS_CHACHA20_POLY1305_SHA256 echo: ping\($0)" })
+        XCTAssertEqual(lines, (0..<3).map { "TLSv1.3 TLS_CHACHA20_POLY1305_SHA256 echo: ping\($0)" } + ["resumed True echo: again"])
     }
 
     // MARK: Malformed input, fed to the state machine directly
@@ -384,6 +422,18 @@ final class TLSServerTests: XCTestCase {
         XCTAssertEqual(alert(for: clientHello(keyShare: (0x001d, [UInt8](repeating: 0, count: 32)))), .illegalParameter, "a small-order share")
         XCTAssertEqual(alert(for: clientHello(extra: [0, 43, 0, 3, 2, 3, 4])), .illegalParameter, "supported_versions twice")
         XCTAssertEqual(alert(for: clientHello(extra: [0, 41, 0, 0, 0, 21, 0, 0])), .illegalParameter, "pre_shared_key not last")
+        // pre_shared_key: one identity ("abcd", age 0), then its binders.
+        let identity: [UInt8] = [0, 10, 0, 4, 0x61, 0x62, 0x63, 0x64, 0, 0, 0, 0]
+        let modes: [UInt8] = [0, 45, 0, 2, 1, 1]
+        XCTAssertEqual(alert(for: clientHello(extra: modes + [0, 41, 0, 14] + identity + [0, 0])), .illegalParameter, "an identity without a binder")
+        XCTAssertEqual(alert(for: clientHello(extra: modes + [0, 41, 0, 46] + identity + [0, 32, 31] + [UInt8](repeating: 0, count: 31))),
+                       .decodeError, "a binder under 32 bytes")
+        var withTickets = server()
+        withTickets = TLSServer(configuration: { var c = withTickets.configuration; c.ticketKey = TLSServerTests.random(32); return c }(),
+                                random: TLSServerTests.random)
+        let unknownTicket = withTickets.receive(clientHello(extra: modes + [0, 41, 0, 47] + identity + [0, 33, 32] + [UInt8](repeating: 0, count: 32)))
+        XCTAssertFalse(unknownTicket.closed, "a ticket this server did not seal: a full handshake")
+        XCTAssertFalse(withTickets.resumed)
         XCTAssertEqual(alert(for: [23, 3, 3, 0, 1, 0]), .unexpectedMessage, "application data before the handshake")
         XCTAssertEqual(alert(for: [99, 3, 3, 0, 1, 0]), .unexpectedMessage, "an unknown record type")
         XCTAssertEqual(alert(for: Array("GET / HTTP/1.1\r\n".utf8)), .unexpectedMessage, "plaintext HTTP, at once")

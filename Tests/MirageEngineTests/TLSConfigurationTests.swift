@@ -15,7 +15,7 @@ final class TLSConfigurationTests: XCTestCase {
     func testTheDeviceBringsTheTLSAndCryptoLibraries() throws {
         let configuration = try Fixtures.resolve(Fixtures.graph(devices()), on: "virt")
         XCTAssertEqual(configuration.device(named: "tls")?.driver, "tls-server")
-        XCTAssertEqual(configuration.device(named: "tls")?.arguments, ["stack", "credentials", "entropy"])
+        XCTAssertEqual(configuration.device(named: "tls")?.arguments, ["stack", "credentials", "entropy", "clock"])
         let names = try Fixtures.drivers.closure(of: configuration.devices.map(\.driver)).map(\.name)
         for library in ["tls", "sha2", "curve25519", "p256", "chacha20-poly1305", "aes-gcm"] { XCTAssert(names.contains(library), "\(names)") }
     }
@@ -23,7 +23,7 @@ final class TLSConfigurationTests: XCTestCase {
     func testTheGlueReadsTheCredentialsFromTheStoreWithEscapedNames() throws {
         let configuration = try Fixtures.resolve(Fixtures.graph(devices()), on: "virt")
         let glue = try GlueEmitter(configuration: configuration, drivers: Fixtures.drivers).source()
-        XCTAssert(glue.contains("let tls = TLSService(stack: stack, random: entropy, configuration: TLSCredentials.load(from: credentials, "
+        XCTAssert(glue.contains("let tls = TLSService(stack: stack, random: entropy, clock: clock, configuration: TLSCredentials.load(from: credentials, "
                                 + "certificate: \"a \\\"quoted\\\" name.pem\", privateKey: \"server.key\", applicationProtocols: \"h2,http/1.1\"))"), glue)
     }
 

@@ -3,7 +3,8 @@
 forwarded to the unikernel's port 443). curl verifies the certificate the
 prepare step made (server.pem, here) and the name "localhost": the page,
 256 KiB byte for byte in ChaCha20-Poly1305 and in AES-256-GCM with SHA-384,
-and a 404 and the page on one kept-alive connection. Between them,
+a 404 and the page on one kept-alive connection, and a session resumed from
+the ticket the first of two s_client connections kept. Between them,
 openssl s_client offering only TLS 1.2 and a plaintext request must both be
 refused with an alert, without stopping the server."""
 import os, socket, subprocess, sys
@@ -52,3 +53,12 @@ codes = both.stdout.decode().split()
 if codes != ["404", "1", "200", "0"]:
     sys.exit("GET /nothing then / on one connection: %r" % both.stdout)
 print("GET /nothing: 404, then GET / on the same TLS connection")
+
+# A session ticket: s_client keeps it (-sess_out) and resumes with it (-sess_in).
+request = b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+for option, kind in (("-sess_out", b"New, TLSv1.3"), ("-sess_in", b"Reused, TLSv1.3")):
+    run = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:" + port, "-servername", "localhost", "-CAfile", "server.pem",
+                          "-verify_return_error", "-ign_eof", option, "session.pem"], input=request, capture_output=True, timeout=60)
+    if run.returncode != 0 or kind not in run.stdout or b"Hello from a Swift unikernel" not in run.stdout:
+        sys.exit("s_client %s: exit %d, %r" % (option, run.returncode, (run.stdout + run.stderr)[-400:]))
+print("a session resumed from its ticket (s_client -sess_out, then -sess_in)")

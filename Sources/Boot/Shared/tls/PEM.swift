@@ -92,7 +92,7 @@ public enum PEM {
 }
 
 /// Reads DER's tag-length-value elements (X.690), definite lengths of up to
-/// four bytes, refusing anything that runs past its end.
+/// three bytes (16 MiB, within a 32-bit Int), refusing anything that runs past its end.
 struct DERReader {
     let bytes: [UInt8]
     var offset = 0
@@ -109,7 +109,7 @@ struct DERReader {
         var start = offset + 2
         if length >= 0x80 {
             let count = length & 0x7f
-            guard count >= 1, count <= 4, start + count <= bytes.count else { return nil }
+            guard count >= 1, count <= 3, start + count <= bytes.count else { return nil }
             length = 0
             for index in 0..<count { length = length << 8 | Int(bytes[start + index]) }
             start += count

@@ -46,10 +46,22 @@ struct TLSReader {
     var isAtEnd: Bool { offset == end }
     var remaining: Int { end - offset }
 
+    /// A length or code of at most 3 bytes, which fits an Int on a 32-bit core.
     mutating func integer(bytes count: Int) throws(TLSAlert) -> Int {
+        precondition(count <= 3, "wider integers are read with unsigned(_:)")
         guard remaining >= count else { throw .decodeError }
         var value = 0
         for index in 0..<count { value = value << 8 | Int(bytes[offset + index]) }
+        offset += count
+        return value
+    }
+
+    /// A big-endian unsigned integer as wide as `T` (a UInt32 ticket age, a UInt64 time).
+    mutating func unsigned<T: FixedWidthInteger & UnsignedInteger>(_ type: T.Type) throws(TLSAlert) -> T {
+        let count = T.bitWidth / 8
+        guard remaining >= count else { throw .decodeError }
+        var value: T = 0
+        for index in 0..<count { value = value << 8 | T(bytes[offset + index]) }
         offset += count
         return value
     }
@@ -90,7 +102,7 @@ struct TLSReader {
 
 extension Array where Element == UInt8 {
     /// Appends `value` big-endian in `count` bytes.
-    mutating func appendInteger(_ value: Int, bytes count: Int) {
+    mutating func appendInteger<T: FixedWidthInteger>(_ value: T, bytes count: Int) {
         for index in stride(from: count - 1, through: 0, by: -1) { append(UInt8(truncatingIfNeeded: value >> (8 * index))) }
     }
 

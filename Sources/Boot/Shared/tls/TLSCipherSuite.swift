@@ -44,13 +44,17 @@ struct TLSKeySchedule {
     let suite: TLSCipherSuite
     private(set) var secret: [UInt8]
 
-    /// The handshake secret: the early secret (of no PSK) carried on and
-    /// mixed with the (EC)DHE secret.
-    init(suite: TLSCipherSuite, sharedSecret: [UInt8]) {
+    /// The handshake secret: the early secret (of a resumption PSK, or of
+    /// none) carried on and mixed with the (EC)DHE secret.
+    init(suite: TLSCipherSuite, psk: [UInt8]?, sharedSecret: [UInt8]) {
         self.suite = suite
-        let zeros = [UInt8](repeating: 0, count: suite.hashSize)
-        let early = suite.extract(salt: [], inputKey: zeros)
+        let early = TLSKeySchedule.earlySecret(suite: suite, psk: psk)
         secret = suite.extract(salt: suite.deriveSecret(early, "derived", transcriptHash: suite.hash([])), inputKey: sharedSecret)
+    }
+
+    /// HKDF-Extract(0, PSK), with a hash's length of zeros for no PSK.
+    static func earlySecret(suite: TLSCipherSuite, psk: [UInt8]?) -> [UInt8] {
+        suite.extract(salt: [], inputKey: psk ?? [UInt8](repeating: 0, count: suite.hashSize))
     }
 
     func trafficSecret(_ label: String, transcriptHash: [UInt8]) -> [UInt8] {

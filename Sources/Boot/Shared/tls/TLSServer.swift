@@ -9,6 +9,11 @@ public struct TLSServerConfiguration {
     public var cipherSuites: [TLSCipherSuite]
     /// ALPN protocol names (RFC 7301) in order of preference; empty: no ALPN.
     public var applicationProtocols: [String]
+    /// The key session tickets are sealed with (32 random bytes, one per
+    /// boot, shared by every connection); empty: no tickets, no resumption.
+    public var ticketKey: [UInt8] = []
+    /// How long a ticket may be used, in seconds (RFC 8446 allows up to 7 days).
+    public var ticketLifetime: UInt32 = 7200
 
     public init(certificateChain: [[UInt8]], privateKey: TLSPrivateKey,
                 cipherSuites: [TLSCipherSuite] = [.chacha20Poly1305SHA256, .aes128GCMSHA256, .aes256GCMSHA384],
@@ -73,6 +78,8 @@ public struct TLSServer {
     let configuration: TLSServerConfiguration
     /// Random bytes: the entropy device's generator on the board.
     let random: (Int) -> [UInt8]
+    /// Seconds on a clock that never goes back, for tickets' ages.
+    let seconds: () -> UInt64
     var state = State.awaitingClientHello
 
     var incoming: [UInt8] = []
@@ -86,6 +93,10 @@ public struct TLSServer {
     var sentChangeCipherSpec = false
     /// The group a HelloRetryRequest asked for.
     var retryGroup: UInt16 = 0
+    /// The master secret, for the resumption secret once the client's Finished is in.
+    var masterSecret: [UInt8] = []
+    /// Whether this connection resumed a session from a ticket.
+    public private(set) var resumed = false
 
     /// The host name the client asked for (server_name), if any.
     public private(set) var serverName: String?
@@ -102,10 +113,11 @@ public struct TLSServer {
     /// ServerHello.random of a HelloRetryRequest: SHA-256 of "HelloRetryRequest".
     static let helloRetryRandom = SHA256.hash(Array("HelloRetryRequest".utf8))
 
-    public init(configuration: TLSServerConfiguration, random: @escaping (Int) -> [UInt8]) {
+    public init(configuration: TLSServerConfiguration, random: @escaping (Int) -> [UInt8], seconds: @escaping () -> UInt64 = { 0 }) {
         precondition(!configuration.certificateChain.isEmpty)
         self.configuration = configuration
         self.random = random
+        self.seconds = seconds
     }
 
     /// Takes bytes from the peer (any split of its records).
@@ -247,6 +259,7 @@ public struct TLSServer {
             readProtection = TLSRecordProtection(suite: suite!, trafficSecret: clientApplicationSecret)
             state = .connected
             output.handshakeCompleted = true
+            output.toSend += newSessionTicket()
         case (.connected, 24):
             guard message.count == 5, message[4] <= 1 else { throw message.count == 5 ? .illegalParameter : .decodeError }
             readProtection = readProtection?.updated()
@@ -269,6 +282,8 @@ public struct TLSServer {
         var signatureAlgorithms: [UInt16]?
         var serverName: String?
         var protocols: [String]?
+        var pskModes: [UInt8]?
+        var pskOffer: PSKOffer?
     }
 
     static func parseClientHello(_ message: [UInt8]) throws(TLSAlert) -> ClientHello {
@@ -324,9 +339,12 @@ public struct TLSServer {
                     protocols.append(String(decoding: name.rest(), as: UTF8.self))
                 }
                 hello.protocols = protocols
+            case 45:                                              // psk_key_exchange_modes
+                var modes = try data.vector(lengthBytes: 1)
+                hello.pskModes = modes.rest()
             case 41:                                              // pre_shared_key: must come last
                 guard extensions.isAtEnd else { throw .illegalParameter }
-                _ = data.rest()
+                hello.pskOffer = try PSKOffer(&data, message: message)
             default:
                 _ = data.rest()
             }
@@ -358,7 +376,7 @@ public struct TLSServer {
             var extensions: [UInt8] = []
             extensions.appendInteger(43, bytes: 2); extensions.appendVector([0x03, 0x04], lengthBytes: 2)
             var group: [UInt8] = []
-            group.appendInteger(Int(preferredGroup), bytes: 2)
+            group.appendInteger(preferredGroup, bytes: 2)
             extensions.appendInteger(51, bytes: 2); extensions.appendVector(group, lengthBytes: 2)
             let retry = serverHello(random: Self.helloRetryRandom, sessionID: hello.sessionID, suite: chosen, extensions: extensions)
             transcript += retry
@@ -374,29 +392,37 @@ public struct TLSServer {
             suite = chosen
         }
         guard let (shared, serverShare) = keyExchange(group: share.group, peerKey: share.key) else { throw .illegalParameter }
+        // Resumption: a ticket this server sealed, for this suite's hash, young
+        // enough, whose binder proves the client holds its PSK.
+        let psk = try acceptedPSK(hello, suite: chosen, transcriptBefore: transcript)
+        resumed = psk != nil
 
         var extensions: [UInt8] = []
         extensions.appendInteger(43, bytes: 2); extensions.appendVector([0x03, 0x04], lengthBytes: 2)
         var keyShare: [UInt8] = []
-        keyShare.appendInteger(Int(share.group), bytes: 2)
+        keyShare.appendInteger(share.group, bytes: 2)
         keyShare.appendVector(serverShare, lengthBytes: 2)
         extensions.appendInteger(51, bytes: 2); extensions.appendVector(keyShare, lengthBytes: 2)
+        if psk != nil { extensions.appendInteger(41, bytes: 2); extensions.appendVector([0, 0], lengthBytes: 2) }   // the first identity
         let hello2 = serverHello(random: random(32), sessionID: hello.sessionID, suite: chosen, extensions: extensions)
         transcript += message + hello2
         output.toSend += plaintextRecord(hello2, type: TLSContentType.handshake)
         sendChangeCipherSpecOnce(sessionID: hello.sessionID, &output)
 
-        var schedule = TLSKeySchedule(suite: chosen, sharedSecret: shared)
+        var schedule = TLSKeySchedule(suite: chosen, psk: psk, sharedSecret: shared)
         let helloHash = chosen.hash(transcript)
         let clientHandshakeSecret = schedule.trafficSecret("c hs traffic", transcriptHash: helloHash)
         var protection = TLSRecordProtection(suite: chosen, trafficSecret: schedule.trafficSecret("s hs traffic", transcriptHash: helloHash))
         readProtection = TLSRecordProtection(suite: chosen, trafficSecret: clientHandshakeSecret)
 
-        var flight = encryptedExtensions() + certificate()
+        // A resumed session is authenticated by its PSK: no Certificate, no CertificateVerify.
+        var flight = encryptedExtensions() + (psk == nil ? certificate() : [])
         transcript += flight
-        let verify = certificateVerify(transcriptHash: chosen.hash(transcript))
-        transcript += verify
-        flight += verify
+        if psk == nil {
+            let verify = certificateVerify(transcriptHash: chosen.hash(transcript))
+            transcript += verify
+            flight += verify
+        }
         let finished = handshakeMessage(20, chosen.finishedData(trafficSecret: protection.trafficSecret, transcriptHash: chosen.hash(transcript)))
         transcript += finished
         flight += finished
@@ -410,6 +436,7 @@ public struct TLSServer {
         let finishedHash = chosen.hash(transcript)
         expectedClientFinished = chosen.finishedData(trafficSecret: clientHandshakeSecret, transcriptHash: finishedHash)
         schedule.advanceToMaster()
+        masterSecret = schedule.secret
         clientApplicationSecret = schedule.trafficSecret("c ap traffic", transcriptHash: finishedHash)
         writeProtection = TLSRecordProtection(suite: chosen, trafficSecret: schedule.trafficSecret("s ap traffic", transcriptHash: finishedHash))
         state = .awaitingFinished
@@ -446,7 +473,7 @@ public struct TLSServer {
     func serverHello(random: [UInt8], sessionID: [UInt8], suite: TLSCipherSuite, extensions: [UInt8]) -> [UInt8] {
         var body: [UInt8] = [0x03, 0x03] + random
         body.appendVector(sessionID, lengthBytes: 1)
-        body.appendInteger(Int(suite.rawValue), bytes: 2)
+        body.appendInteger(suite.rawValue, bytes: 2)
         body.append(0)
         body.appendVector(extensions, lengthBytes: 2)
         return handshakeMessage(2, body)
@@ -483,7 +510,7 @@ public struct TLSServer {
     func certificateVerify(transcriptHash: [UInt8]) -> [UInt8] {
         let content = [UInt8](repeating: 0x20, count: 64) + Array("TLS 1.3, server CertificateVerify".utf8) + [0] + transcriptHash
         var body: [UInt8] = []
-        body.appendInteger(Int(configuration.privateKey.signatureScheme), bytes: 2)
+        body.appendInteger(configuration.privateKey.signatureScheme, bytes: 2)
         body.appendVector(configuration.privateKey.sign(content), lengthBytes: 2)
         return handshakeMessage(15, body)
     }

@@ -38,7 +38,8 @@ public func tlsServer(on stack: Device, keys: Device, certificate: String = "ser
         Diagnostics.error("tlsServer(applicationProtocols:) has \(String(reflecting: name)), which is not an ALPN name", at: location,
                           fix: "give names of 1 to 255 bytes without commas, such as \"http/1.1\"")
     }
-    return Device(.tls, name: name, implementation: .driver("tls-server"), arguments: [stack, keys, random],
+    // The clock dates session tickets.
+    return Device(.tls, name: name, implementation: .driver("tls-server"), arguments: [stack, keys, random, defaultClock],
                   parameters: ["certificate": certificate, "private-key": privateKey,
                                "application-protocols": applicationProtocols.joined(separator: ",")], location: location)
 }

@@ -4,18 +4,26 @@
 public final class TLSService<Stack: NetworkStack>: TLSServers {
     let stack: Stack
     let random: any EntropyDevice
+    let clock: any Clock
     /// Nil when the store lacked a usable certificate and key: listen refuses.
     let configuration: TLSServerConfiguration?
 
-    public init(stack: Stack, random: any EntropyDevice, configuration: TLSServerConfiguration?) {
+    /// Session tickets are sealed with a key drawn now: they resume sessions
+    /// until the unikernel stops, and no longer.
+    public init(stack: Stack, random: any EntropyDevice, clock: any Clock, configuration: TLSServerConfiguration?) {
         self.stack = stack
         self.random = random
-        self.configuration = configuration
+        self.clock = clock
+        self.configuration = configuration.map { configuration in
+            var withTickets = configuration
+            withTickets.ticketKey = random.bytes(32)
+            return withTickets
+        }
     }
 
     public func listen(tlsPort port: UInt16) throws(NetworkError) -> TLSListener<Stack.Listener> {
         guard let configuration else { throw .noCredentials }
-        return TLSListener(inner: try stack.listen(tcpPort: port), configuration: configuration, random: random)
+        return TLSListener(inner: try stack.listen(tcpPort: port), configuration: configuration, random: random, clock: clock)
     }
 }
 
@@ -74,20 +82,23 @@ public final class TLSListener<Inner: TCPListener>: TCPListener {
     let inner: Inner
     let configuration: TLSServerConfiguration
     let random: any EntropyDevice
+    let clock: any Clock
 
-    init(inner: Inner, configuration: TLSServerConfiguration, random: any EntropyDevice) {
+    init(inner: Inner, configuration: TLSServerConfiguration, random: any EntropyDevice, clock: any Clock) {
         self.inner = inner
         self.configuration = configuration
         self.random = random
+        self.clock = clock
     }
 
     public var port: UInt16 { inner.port }
 
     /// The next TCP connection, its handshake still to come.
     public func accept(waitingAtMost nanoseconds: UInt64) throws(NetworkError) -> TLSConnection<Inner.Connection> {
-        let random = self.random
+        let random = self.random, clock = self.clock
         return TLSConnection(inner: try inner.accept(waitingAtMost: nanoseconds),
-                             machine: TLSServer(configuration: configuration, random: { random.bytes($0) }))
+                             machine: TLSServer(configuration: configuration, random: { random.bytes($0) },
+                                                seconds: { clock.now() / 1_000_000_000 }))
     }
 
     public func close() { inner.close() }
