@@ -30,6 +30,14 @@ final class InstructionCountTests: XCTestCase {
         try check("bench/tcp", in: try Fixtures.copy(example: "bench/tcp"), configure: [], icount: "shift=0,sleep=off")
     }
 
+    /// The TLS crypto's secret-keyed operations, each with two secrets: the
+    /// bench exits 1 if their counts differ by more than 64 (a branch on a
+    /// secret's bits), and the counts must hold.
+    func testTheTLSCryptoTakesTheSameInstructionsForEverySecret() throws {
+        try requireSystemTests()
+        try check("bench/tls", in: try Fixtures.copy(example: "bench/tls"), configure: [], icount: "shift=0")
+    }
+
     /// Builds the bench in `folder` for virt, boots it under -icount and
     /// checks each figure of its section of bench/instruction-counts.txt.
     func check(_ bench: String, in folder: URL, configure: [String], icount: String) throws {
