@@ -82,6 +82,8 @@ final class ToolRun: @unchecked Sendable {
     let process = Process()
     private let lock = NSLock()
     private var collected = Data()
+    /// The output pipe reached its end (every writer closed it).
+    private var ended = false
 
     static var executable: URL { Fixtures.installation.root.appendingPathComponent(".build/debug/mirage-config") }
 
@@ -98,14 +100,20 @@ final class ToolRun: @unchecked Sendable {
         process.standardOutput = pipe
         process.standardError = pipe
         process.standardInput = FileHandle.nullDevice
-        pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let chunk = handle.availableData
-            guard let self, !chunk.isEmpty else { return }
-            self.lock.lock()
-            self.collected.append(chunk)
-            self.lock.unlock()
-        }
         try process.run()
+        // A thread of its own reads to the pipe's end: a blocking read returns
+        // nothing only once every writer has closed it, so nothing is lost
+        // however late a loaded machine schedules the reader.
+        let handle = pipe.fileHandleForReading
+        Thread { [self] in
+            while true {
+                let chunk = handle.availableData
+                lock.lock()
+                if chunk.isEmpty { ended = true } else { collected.append(chunk) }
+                lock.unlock()
+                if chunk.isEmpty { return }
+            }
+        }.start()
     }
 
     var output: String {
@@ -130,7 +138,15 @@ final class ToolRun: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(seconds)
         while process.isRunning, Date() < deadline { usleep(50_000) }
         if process.isRunning { process.terminate(); return nil }
-        usleep(100_000)     // the last output
+        // The last output: until the pipe's end, which a loaded machine may
+        // deliver well after the exit (10 s at most, in case a child the
+        // tool started still holds the pipe).
+        let drained = Date().addingTimeInterval(10)
+        while Date() < drained {
+            lock.lock(); let done = ended; lock.unlock()
+            if done { break }
+            usleep(20_000)
+        }
         return process.terminationStatus
     }
 
