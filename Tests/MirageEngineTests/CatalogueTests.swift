@@ -8,7 +8,7 @@ final class CatalogueTests: XCTestCase {
     func testTheDSLsDeclarationsAreReadWhole() throws {
         let declarations = try DSLDeclarations.read(installation: Fixtures.installation)
         XCTAssertEqual(declarations.types.map(\.name), ["block", "clock", "console", "entropy", "entropy-source", "interrupt-controller",
-                                                        "kv", "kv-writer", "network", "stack", "tls"])
+                                                        "kv", "kv-writer", "network", "stack", "tls", "wall-clock", "rtc"])
         XCTAssertEqual(declarations.types.first { $0.name == "kv-writer" }?.standsInFor, ["kv"])
         let byType = Dictionary(grouping: declarations.constructors, by: \.type).mapValues { $0.map(\.name).sorted() }
         XCTAssertEqual(byType, [
@@ -23,6 +23,7 @@ final class CatalogueTests: XCTestCase {
             "network": ["defaultNetwork"],
             "stack": ["genericStack(network:address:random:name:)"],
             "tls": ["tlsServer(on:keys:certificate:privateKey:applicationProtocols:random:name:)"],
+            "wall-clock": ["defaultWallClock"],
         ])
         let stack = try XCTUnwrap(declarations.constructors.first { $0.type == "stack" })
         XCTAssertEqual(Set(stack.keys), ["ip-mode", "ipv4", "ipv4-gateway", "ipv6", "ipv6-gateway"])
