@@ -30,11 +30,17 @@ public enum ECDSAP256 {
 
     /// Whether `signature` (DER) is the public key's (uncompressed point) over `message`.
     public static func isValidSignature(_ signature: [UInt8], for message: [UInt8], publicKey: [UInt8]) -> Bool {
-        guard let (rBytes, sBytes) = parseDER(signature), let q = P256Point(uncompressed: publicKey) else { return false }
+        isValidSignature(signature, digest: SHA256.hash(message), publicKey: publicKey)
+    }
+
+    /// The same over a digest of any hash: its leftmost 256 bits are used
+    /// (SEC 1 4.1.4), as a certificate signed with ecdsa-with-SHA384 by a P-256 key needs.
+    public static func isValidSignature(_ signature: [UInt8], digest: [UInt8], publicKey: [UInt8]) -> Bool {
+        guard digest.count >= 32, let (rBytes, sBytes) = parseDER(signature), let q = P256Point(uncompressed: publicKey) else { return false }
         let order = P256.order
         let r = Modulus256.limbs(bigEndian: rBytes), s = Modulus256.limbs(bigEndian: sBytes)
         guard order.contains(r), order.contains(s), !Modulus256.isZero(r), !Modulus256.isZero(s) else { return false }
-        let hash = order.reduceOnce(Modulus256.limbs(bigEndian: SHA256.hash(message)))
+        let hash = order.reduceOnce(Modulus256.limbs(bigEndian: Array(digest.prefix(32))))
         let w = order.inverse(order.toMontgomery(s))
         let u1 = order.fromMontgomery(order.multiply(w, order.toMontgomery(hash)))
         let u2 = order.fromMontgomery(order.multiply(w, order.toMontgomery(r)))

@@ -90,32 +90,3 @@ public enum PEM {
         return output
     }
 }
-
-/// Reads DER's tag-length-value elements (X.690), definite lengths of up to
-/// three bytes (16 MiB, within a 32-bit Int), refusing anything that runs past its end.
-struct DERReader {
-    let bytes: [UInt8]
-    var offset = 0
-
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
-
-    var isAtEnd: Bool { offset == bytes.count }
-    var contents: [UInt8] { bytes }
-
-    /// The next element if its tag is `tag`, as a reader of its contents.
-    mutating func element(tag: UInt8) -> DERReader? {
-        guard offset + 2 <= bytes.count, bytes[offset] == tag else { return nil }
-        var length = Int(bytes[offset + 1])
-        var start = offset + 2
-        if length >= 0x80 {
-            let count = length & 0x7f
-            guard count >= 1, count <= 3, start + count <= bytes.count else { return nil }
-            length = 0
-            for index in 0..<count { length = length << 8 | Int(bytes[start + index]) }
-            start += count
-        }
-        guard length <= bytes.count - start else { return nil }
-        offset = start + length
-        return DERReader(Array(bytes[start..<(start + length)]))
-    }
-}
