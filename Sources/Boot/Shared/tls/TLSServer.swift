@@ -82,12 +82,9 @@ public struct TLSServer {
     let seconds: () -> UInt64
     var state = State.awaitingClientHello
 
-    var incoming: [UInt8] = []
-    var handshakeBytes: [UInt8] = []
+    var records = TLSRecordLayer()
     var transcript: [UInt8] = []
     var suite: TLSCipherSuite?
-    var readProtection: TLSRecordProtection?
-    var writeProtection: TLSRecordProtection?
     var clientApplicationSecret: [UInt8] = []
     var expectedClientFinished: [UInt8] = []
     var sentChangeCipherSpec = false
@@ -125,13 +122,13 @@ public struct TLSServer {
         var output = TLSOutput()
         // Whatever comes after the peer's close_notify is ignored (RFC 8446 section 6.1).
         guard state != .closed, !peerClosed else { return output }
-        incoming += bytes
+        records.incoming += bytes
         do throws(TLSAlert) {
-            while state != .closed, !peerClosed, let (header, body) = try nextRecord() {
+            while state != .closed, !peerClosed, let (header, body) = try records.nextRecord() {
                 try handleRecord(header: header, body: body, &output)
             }
         } catch {
-            output.toSend += alertRecord(error)
+            output.toSend += records.alertRecord(error)
             output.alert = error
             output.closed = true
             state = .closed
@@ -142,58 +139,26 @@ public struct TLSServer {
     /// Records carrying `data`, at most 2^14 bytes each. Nothing before the
     /// handshake completes or after the connection closes.
     public mutating func send(_ data: [UInt8]) -> [UInt8] {
-        guard state == .connected, var protection = writeProtection else { return [] }
-        var records: [UInt8] = []
-        var offset = 0
-        repeat {
-            let end = min(data.count, offset + TLSContentType.maximumPlaintext)
-            records += protection.seal(Array(data[offset..<end]), type: TLSContentType.applicationData)
-            offset = end
-        } while offset < data.count
-        writeProtection = protection
-        return records
+        guard state == .connected, records.writeProtection != nil else { return [] }
+        return records.records(data, type: TLSContentType.applicationData)
     }
 
     /// A close_notify alert; the connection takes nothing more.
     public mutating func close() -> [UInt8] {
         guard state != .closed else { return [] }
         state = .closed
-        return alertRecord(.closeNotify)
+        return records.alertRecord(.closeNotify)
     }
 
     // MARK: Records
 
-    /// The next whole record's header and body, or nil until more bytes come.
-    mutating func nextRecord() throws(TLSAlert) -> (header: [UInt8], body: [UInt8])? {
-        // An unknown type is refused at once, not after waiting for a length
-        // of whatever the bytes spell (a plaintext "GET / " asks for 8239).
-        guard let type = incoming.first else { return nil }
-        guard type >= TLSContentType.changeCipherSpec && type <= TLSContentType.applicationData else { throw .unexpectedMessage }
-        guard incoming.count >= 5 else { return nil }
-        let length = Int(incoming[3]) << 8 | Int(incoming[4])
-        let limit = readProtection == nil ? TLSContentType.maximumPlaintext : TLSContentType.maximumCiphertext
-        guard length <= limit else { throw .recordOverflow }
-        guard incoming.count >= 5 + length else { return nil }
-        let header = Array(incoming[0..<5]), body = Array(incoming[5..<(5 + length)])
-        incoming.removeFirst(5 + length)
-        return (header, body)
-    }
-
     mutating func handleRecord(header: [UInt8], body: [UInt8], _ output: inout TLSOutput) throws(TLSAlert) {
-        var type = header[0]
-        var content = body
-        if type == TLSContentType.changeCipherSpec {
+        if header[0] == TLSContentType.changeCipherSpec {
             // Middlebox compatibility (RFC 8446 D.4): one byte 1, only during the handshake.
             guard body == [1], state == .awaitingSecondClientHello || state == .awaitingFinished else { throw .unexpectedMessage }
             return
         }
-        if var protection = readProtection {
-            guard type == TLSContentType.applicationData else { throw .unexpectedMessage }
-            (type, content) = try protection.open(body, header: header)
-            readProtection = protection
-        } else {
-            guard type == TLSContentType.handshake || type == TLSContentType.alert else { throw .unexpectedMessage }
-        }
+        let (type, content) = try records.open(header: header, body: body)
         switch type {
         case TLSContentType.alert:
             guard content.count == 2, let alert = TLSAlert(rawValue: content[1]) else { throw .decodeError }
@@ -207,45 +172,23 @@ public struct TLSServer {
             }
         case TLSContentType.handshake:
             guard !content.isEmpty else { throw .unexpectedMessage }
-            handshakeBytes += content
+            records.handshakeBytes += content
             try handleHandshakeMessages(&output)
         case TLSContentType.applicationData:
-            guard state == .connected, handshakeBytes.isEmpty else { throw .unexpectedMessage }
+            guard state == .connected, records.handshakeBytes.isEmpty else { throw .unexpectedMessage }
             output.received += content
         default:
             throw .unexpectedMessage
         }
     }
 
-    /// A record with an alert, protected if keys are in place.
-    mutating func alertRecord(_ alert: TLSAlert) -> [UInt8] {
-        let level: UInt8 = alert == .closeNotify || alert == .userCanceled ? 1 : 2
-        if var protection = writeProtection {
-            defer { writeProtection = protection }
-            return protection.seal([level, alert.rawValue], type: TLSContentType.alert)
-        }
-        return [TLSContentType.alert, 0x03, 0x03, 0, 2, level, alert.rawValue]
-    }
-
-    func plaintextRecord(_ content: [UInt8], type: UInt8) -> [UInt8] {
-        var record: [UInt8] = [type, 0x03, 0x03]
-        record.appendVector(content, lengthBytes: 2)
-        return record
-    }
-
     // MARK: Handshake
 
     mutating func handleHandshakeMessages(_ output: inout TLSOutput) throws(TLSAlert) {
-        while handshakeBytes.count >= 4 {
-            let length = Int(handshakeBytes[1]) << 16 | Int(handshakeBytes[2]) << 8 | Int(handshakeBytes[3])
-            // No message this server takes comes near 64 KiB.
-            guard length <= 65_536 else { throw .decodeError }
-            guard handshakeBytes.count >= 4 + length else { return }
-            let message = Array(handshakeBytes[0..<(4 + length)])
-            handshakeBytes.removeFirst(4 + length)
+        while let message = try records.nextHandshakeMessage() {
             try handleHandshake(type: message[0], message: message, &output)
             // A key change may not come with more handshake bytes in the same record (RFC 8446 5.1).
-            if (message[0] == 1 || message[0] == 20) && !handshakeBytes.isEmpty { throw .unexpectedMessage }
+            if (message[0] == 1 || message[0] == 20) && !records.handshakeBytes.isEmpty { throw .unexpectedMessage }
         }
     }
 
@@ -256,16 +199,16 @@ public struct TLSServer {
         case (.awaitingFinished, 20):
             guard constantTimeEqual(Array(message[4...]), expectedClientFinished) else { throw .decryptError }
             transcript += message
-            readProtection = TLSRecordProtection(suite: suite!, trafficSecret: clientApplicationSecret)
+            records.readProtection = TLSRecordProtection(suite: suite!, trafficSecret: clientApplicationSecret)
             state = .connected
             output.handshakeCompleted = true
             output.toSend += newSessionTicket()
         case (.connected, 24):
             guard message.count == 5, message[4] <= 1 else { throw message.count == 5 ? .illegalParameter : .decodeError }
-            readProtection = readProtection?.updated()
-            if message[4] == 1, var protection = writeProtection {
+            records.readProtection = records.readProtection?.updated()
+            if message[4] == 1, var protection = records.writeProtection {
                 output.toSend += protection.seal([24, 0, 0, 1, 0], type: TLSContentType.handshake)
-                writeProtection = protection.updated()
+                records.writeProtection = protection.updated()
             }
         default:
             throw .unexpectedMessage
@@ -380,7 +323,7 @@ public struct TLSServer {
             extensions.appendInteger(51, bytes: 2); extensions.appendVector(group, lengthBytes: 2)
             let retry = serverHello(random: Self.helloRetryRandom, sessionID: hello.sessionID, suite: chosen, extensions: extensions)
             transcript += retry
-            output.toSend += plaintextRecord(retry, type: TLSContentType.handshake)
+            output.toSend += records.records(retry, type: TLSContentType.handshake)
             sendChangeCipherSpecOnce(sessionID: hello.sessionID, &output)
             state = .awaitingSecondClientHello
             return
@@ -406,14 +349,14 @@ public struct TLSServer {
         if psk != nil { extensions.appendInteger(41, bytes: 2); extensions.appendVector([0, 0], lengthBytes: 2) }   // the first identity
         let hello2 = serverHello(random: random(32), sessionID: hello.sessionID, suite: chosen, extensions: extensions)
         transcript += message + hello2
-        output.toSend += plaintextRecord(hello2, type: TLSContentType.handshake)
+        output.toSend += records.records(hello2, type: TLSContentType.handshake)
         sendChangeCipherSpecOnce(sessionID: hello.sessionID, &output)
 
         var schedule = TLSKeySchedule(suite: chosen, psk: psk, sharedSecret: shared)
         let helloHash = chosen.hash(transcript)
         let clientHandshakeSecret = schedule.trafficSecret("c hs traffic", transcriptHash: helloHash)
         var protection = TLSRecordProtection(suite: chosen, trafficSecret: schedule.trafficSecret("s hs traffic", transcriptHash: helloHash))
-        readProtection = TLSRecordProtection(suite: chosen, trafficSecret: clientHandshakeSecret)
+        records.readProtection = TLSRecordProtection(suite: chosen, trafficSecret: clientHandshakeSecret)
 
         // A resumed session is authenticated by its PSK: no Certificate, no CertificateVerify.
         var flight = encryptedExtensions() + (psk == nil ? certificate() : [])
@@ -438,7 +381,7 @@ public struct TLSServer {
         schedule.advanceToMaster()
         masterSecret = schedule.secret
         clientApplicationSecret = schedule.trafficSecret("c ap traffic", transcriptHash: finishedHash)
-        writeProtection = TLSRecordProtection(suite: chosen, trafficSecret: schedule.trafficSecret("s ap traffic", transcriptHash: finishedHash))
+        records.writeProtection = TLSRecordProtection(suite: chosen, trafficSecret: schedule.trafficSecret("s ap traffic", transcriptHash: finishedHash))
         state = .awaitingFinished
     }
 
@@ -461,7 +404,7 @@ public struct TLSServer {
     mutating func sendChangeCipherSpecOnce(sessionID: [UInt8], _ output: inout TLSOutput) {
         guard !sessionID.isEmpty, !sentChangeCipherSpec else { return }
         sentChangeCipherSpec = true
-        output.toSend += plaintextRecord([1], type: TLSContentType.changeCipherSpec)
+        output.toSend += records.records([1], type: TLSContentType.changeCipherSpec)
     }
 
     func handshakeMessage(_ type: UInt8, _ body: [UInt8]) -> [UInt8] {

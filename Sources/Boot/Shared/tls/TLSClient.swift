@@ -1,0 +1,397 @@
+/// What a client connects with.
+public struct TLSClientConfiguration {
+    /// The certificates it trusts.
+    public var trustStore: X509TrustStore
+    /// The name it asks for (server_name) and checks the certificate against.
+    public var serverName: String
+    /// ALPN protocol names to offer, in order of preference; empty: no ALPN.
+    public var applicationProtocols: [String]
+    public var cipherSuites: [TLSCipherSuite] = [.chacha20Poly1305SHA256, .aes128GCMSHA256, .aes256GCMSHA384]
+
+    public init(trustStore: X509TrustStore, serverName: String, applicationProtocols: [String] = []) {
+        self.trustStore = trustStore
+        self.serverName = serverName
+        self.applicationProtocols = applicationProtocols
+    }
+}
+
+/// A TLS 1.3 client connection (RFC 8446) as a pure state machine, the
+/// server's counterpart: `start()` gives the ClientHello (an X25519 share;
+/// a HelloRetryRequest may ask for P-256), then records in, records and
+/// application data out. The server's chain is validated against the trust
+/// store for `serverName` at `time()`, and its CertificateVerify checked
+/// (Ed25519, ECDSA P-256 with SHA-256, RSA-PSS with SHA-256/384/512). A
+/// certificate that fails ends the connection with the alert RFC 8446 6.2
+/// names and leaves the reason in `certificateFailure`. Session tickets the
+/// server sends are read and dropped: this client does not resume.
+public struct TLSClient {
+    enum State { case start, awaitingServerHello, awaitingEncryptedExtensions, awaitingCertificate, awaitingCertificateVerify,
+                 awaitingFinished, connected, closed }
+
+    let configuration: TLSClientConfiguration
+    let random: (Int) -> [UInt8]
+    /// The time for the certificates' dates; nil: no trusted time, and no certificate passes.
+    let time: () -> UTCTime?
+    var state = State.start
+    var records = TLSRecordLayer()
+    var transcript: [UInt8] = []
+    var sessionID: [UInt8] = []
+    var suite: TLSCipherSuite?
+    /// This side's key share: its group and private key.
+    var group: UInt16 = TLSServer.x25519
+    var privateKey: [UInt8] = []
+    var retried = false
+    var schedule: TLSKeySchedule?
+    var clientHandshakeSecret: [UInt8] = []
+    var serverHandshakeSecret: [UInt8] = []
+    var leafKey: X509PublicKey?
+
+    /// Why the server's certificate was refused, if it was.
+    public private(set) var certificateFailure: X509Error?
+    /// The ALPN protocol the server chose, if any.
+    public private(set) var applicationProtocol: String?
+    public var isConnected: Bool { state == .connected }
+    public var isClosed: Bool { state == .closed }
+    public private(set) var peerClosed = false
+
+    public init(configuration: TLSClientConfiguration, random: @escaping (Int) -> [UInt8], time: @escaping () -> UTCTime?) {
+        self.configuration = configuration
+        self.random = random
+        self.time = time
+    }
+
+    /// The ClientHello, to send first.
+    public mutating func start() -> [UInt8] {
+        guard state == .start else { return [] }
+        sessionID = random(32)                     // middlebox compatibility mode (RFC 8446 D.4)
+        newPrivateKey(for: TLSServer.x25519)
+        let hello = clientHello(cookie: nil)
+        transcript = hello
+        state = .awaitingServerHello
+        return records.records(hello, type: TLSContentType.handshake)
+    }
+
+    public mutating func receive(_ bytes: [UInt8]) -> TLSOutput {
+        var output = TLSOutput()
+        guard state != .closed, state != .start, !peerClosed else { return output }
+        records.incoming += bytes
+        do throws(TLSAlert) {
+            while state != .closed, !peerClosed, let (header, body) = try records.nextRecord() {
+                try handleRecord(header: header, body: body, &output)
+            }
+        } catch {
+            output.toSend += records.alertRecord(error)
+            output.alert = error
+            output.closed = true
+            state = .closed
+        }
+        return output
+    }
+
+    public mutating func send(_ data: [UInt8]) -> [UInt8] {
+        guard state == .connected else { return [] }
+        return records.records(data, type: TLSContentType.applicationData)
+    }
+
+    public mutating func close() -> [UInt8] {
+        guard state != .closed, state != .start else { return [] }
+        state = .closed
+        return records.alertRecord(.closeNotify)
+    }
+
+    mutating func handleRecord(header: [UInt8], body: [UInt8], _ output: inout TLSOutput) throws(TLSAlert) {
+        if header[0] == TLSContentType.changeCipherSpec {
+            guard body == [1], state != .connected else { throw .unexpectedMessage }
+            return
+        }
+        let (type, content) = try records.open(header: header, body: body)
+        switch type {
+        case TLSContentType.alert:
+            guard content.count == 2, let alert = TLSAlert(rawValue: content[1]) else { throw .decodeError }
+            if alert == .closeNotify && state == .connected {
+                peerClosed = true
+                output.peerClosed = true
+            } else {
+                output.alert = alert
+                output.closed = true
+                state = .closed
+            }
+        case TLSContentType.handshake:
+            guard !content.isEmpty else { throw .unexpectedMessage }
+            records.handshakeBytes += content
+            while let message = try records.nextHandshakeMessage() {
+                try handleHandshake(type: message[0], message: message, &output)
+                // A key change may not come with more handshake bytes in the same record (RFC 8446 5.1).
+                if (message[0] == 2 || message[0] == 20) && !records.handshakeBytes.isEmpty { throw .unexpectedMessage }
+            }
+        case TLSContentType.applicationData:
+            guard state == .connected, records.handshakeBytes.isEmpty else { throw .unexpectedMessage }
+            output.received += content
+        default:
+            throw .unexpectedMessage
+        }
+    }
+
+    mutating func handleHandshake(type: UInt8, message: [UInt8], _ output: inout TLSOutput) throws(TLSAlert) {
+        switch (state, type) {
+        case (.awaitingServerHello, 2):
+            try handleServerHello(message, &output)
+        case (.awaitingEncryptedExtensions, 8):
+            try handleEncryptedExtensions(message)
+            transcript += message
+            state = .awaitingCertificate
+        case (.awaitingCertificate, 11):
+            try handleCertificate(message)
+            transcript += message
+            state = .awaitingCertificateVerify
+        case (.awaitingCertificateVerify, 15):
+            try handleCertificateVerify(message)
+            transcript += message
+            state = .awaitingFinished
+        case (.awaitingFinished, 20):
+            try handleFinished(message, &output)
+        case (.connected, 4):
+            break                                                   // NewSessionTicket: no resumption here
+        case (.connected, 24):
+            guard message.count == 5, message[4] <= 1 else { throw message.count == 5 ? .illegalParameter : .decodeError }
+            records.readProtection = records.readProtection?.updated()
+            if message[4] == 1, var protection = records.writeProtection {
+                output.toSend += protection.seal([24, 0, 0, 1, 0], type: TLSContentType.handshake)
+                records.writeProtection = protection.updated()
+            }
+        default:
+            throw .unexpectedMessage
+        }
+    }
+
+    // MARK: Messages this client sends
+
+    func clientHello(cookie: [UInt8]?) -> [UInt8] {
+        var extensions: [UInt8] = []
+        func add(_ type: Int, _ data: [UInt8]) { extensions.appendInteger(type, bytes: 2); extensions.appendVector(data, lengthBytes: 2) }
+        func list16(_ values: [UInt16], lengthBytes: Int) -> [UInt8] {
+            var body: [UInt8] = []
+            for value in values { body.appendInteger(value, bytes: 2) }
+            var vector: [UInt8] = []
+            vector.appendVector(body, lengthBytes: lengthBytes)
+            return vector
+        }
+        if X509Certificate.ipv4(configuration.serverName) == nil {     // no IP addresses in SNI (RFC 6066 3)
+            var name: [UInt8] = [0]
+            name.appendVector(Array(configuration.serverName.utf8), lengthBytes: 2)
+            var list: [UInt8] = []
+            list.appendVector(name, lengthBytes: 2)
+            add(0, list)
+        }
+        add(43, list16([TLSServer.tls13], lengthBytes: 1))
+        add(10, list16(TLSServer.groups, lengthBytes: 2))
+        add(13, list16(TLSClient.signatureSchemes, lengthBytes: 2))
+        var share: [UInt8] = []
+        share.appendInteger(group, bytes: 2)
+        share.appendVector(publicShare(), lengthBytes: 2)
+        var shares: [UInt8] = []
+        shares.appendVector(share, lengthBytes: 2)
+        add(51, shares)
+        if !configuration.applicationProtocols.isEmpty {
+            var names: [UInt8] = []
+            for name in configuration.applicationProtocols { names.appendVector(Array(name.utf8), lengthBytes: 1) }
+            var list: [UInt8] = []
+            list.appendVector(names, lengthBytes: 2)
+            add(16, list)
+        }
+        if let cookie { add(44, cookie) }
+        var body: [UInt8] = [3, 3] + random(32)
+        body.appendVector(sessionID, lengthBytes: 1)
+        body += list16(configuration.cipherSuites.map(\.rawValue), lengthBytes: 2)
+        body += [1, 0]
+        body.appendVector(extensions, lengthBytes: 2)
+        var message: [UInt8] = [1]
+        message.appendVector(body, lengthBytes: 3)
+        return message
+    }
+
+    /// The signature schemes this client verifies in CertificateVerify.
+    static let signatureSchemes: [UInt16] = [0x0807, 0x0403, 0x0804, 0x0805, 0x0806]
+
+    func publicShare() -> [UInt8] {
+        group == TLSServer.x25519 ? X25519.publicKey(privateKey: privateKey) : P256.publicKey(privateKey: privateKey)
+    }
+
+    mutating func newPrivateKey(for group: UInt16) {
+        self.group = group
+        privateKey = random(32)
+        while group == TLSServer.secp256r1 && !P256.isValidPrivateKey(privateKey) { privateKey = random(32) }
+    }
+
+    // MARK: Messages from the server
+
+    mutating func handleServerHello(_ message: [UInt8], _ output: inout TLSOutput) throws(TLSAlert) {
+        var reader = TLSReader(message, from: 4, to: message.count)
+        guard try reader.uint16() == 0x0303 else { throw .protocolVersion }
+        let serverRandom = try reader.bytes(32)
+        var echoed = try reader.vector(lengthBytes: 1)
+        guard echoed.rest() == sessionID else { throw .illegalParameter }
+        guard let chosen = TLSCipherSuite(rawValue: try reader.uint16()), configuration.cipherSuites.contains(chosen) else { throw .illegalParameter }
+        guard try reader.byte() == 0 else { throw .illegalParameter }
+        var extensions = try reader.vector(lengthBytes: 2)
+        guard reader.isAtEnd else { throw .decodeError }
+        let isRetry = serverRandom == TLSServer.helloRetryRandom
+        var version: UInt16?, shareGroup: UInt16?, shareKey: [UInt8]?, cookie: [UInt8]?
+        var seen: [UInt16] = []
+        while !extensions.isAtEnd {
+            let type = try extensions.uint16()
+            var data = try extensions.vector(lengthBytes: 2)
+            guard !seen.contains(type) else { throw .illegalParameter }
+            seen.append(type)
+            switch type {
+            case 43: version = try data.uint16()
+            case 51:
+                shareGroup = try data.uint16()
+                if !isRetry { var key = try data.vector(lengthBytes: 2); shareKey = key.rest() }
+            case 44 where isRetry:
+                var value = try data.vector(lengthBytes: 2)
+                cookie = value.rest()
+                guard !(cookie ?? []).isEmpty else { throw .decodeError }
+            default:
+                throw .unsupportedExtension                      // nothing else was offered (RFC 8446 4.1.4)
+            }
+            guard data.isAtEnd else { throw .decodeError }
+        }
+        guard version == TLSServer.tls13 else { throw .protocolVersion }
+        if isRetry {
+            // Once only, for a group this client offered and did not already send a share for.
+            guard !retried, let wanted = shareGroup, TLSServer.groups.contains(wanted), wanted != group || cookie != nil else { throw .illegalParameter }
+            retried = true
+            suite = chosen
+            transcript = [254, 0, 0, UInt8(chosen.hashSize)] + chosen.hash(transcript) + message
+            if wanted != group { newPrivateKey(for: wanted) }
+            let hello = clientHello(cookie: cookie.map { var vector: [UInt8] = []; vector.appendVector($0, lengthBytes: 2); return vector })
+            transcript += hello
+            output.toSend += records.records([1], type: TLSContentType.changeCipherSpec) + records.records(hello, type: TLSContentType.handshake)
+            return
+        }
+        guard shareGroup == group, let shareKey else { throw .illegalParameter }
+        if let earlier = suite, earlier != chosen { throw .illegalParameter }  // the suite of the retry
+        suite = chosen
+        let shared: [UInt8]?
+        if group == TLSServer.x25519 {
+            shared = shareKey.count == 32 ? X25519.sharedSecret(privateKey: privateKey, peerPublicKey: shareKey) : nil
+        } else {
+            shared = P256.sharedSecret(privateKey: privateKey, peerPublicKey: shareKey)
+        }
+        guard let shared else { throw .illegalParameter }
+        transcript += message
+        let keySchedule = TLSKeySchedule(suite: chosen, psk: nil, sharedSecret: shared)
+        let helloHash = chosen.hash(transcript)
+        clientHandshakeSecret = keySchedule.trafficSecret("c hs traffic", transcriptHash: helloHash)
+        serverHandshakeSecret = keySchedule.trafficSecret("s hs traffic", transcriptHash: helloHash)
+        records.readProtection = TLSRecordProtection(suite: chosen, trafficSecret: serverHandshakeSecret)
+        schedule = keySchedule
+        state = .awaitingEncryptedExtensions
+    }
+
+    mutating func handleEncryptedExtensions(_ message: [UInt8]) throws(TLSAlert) {
+        var reader = TLSReader(message, from: 4, to: message.count)
+        var extensions = try reader.vector(lengthBytes: 2)
+        guard reader.isAtEnd else { throw .decodeError }
+        var seen: [UInt16] = []
+        while !extensions.isAtEnd {
+            let type = try extensions.uint16()
+            var data = try extensions.vector(lengthBytes: 2)
+            guard !seen.contains(type) else { throw .illegalParameter }
+            seen.append(type)
+            switch type {
+            case 16:
+                var list = try data.vector(lengthBytes: 2)
+                var name = try list.vector(lengthBytes: 1)
+                let chosen = String(decoding: name.rest(), as: UTF8.self)
+                guard list.isAtEnd, configuration.applicationProtocols.contains(chosen) else { throw .illegalParameter }
+                applicationProtocol = chosen
+            case 0, 10, 28:                                          // server_name's empty ack, supported_groups, record_size_limit
+                _ = data.rest()
+            default:
+                throw .unsupportedExtension
+            }
+            guard data.isAtEnd else { throw .decodeError }
+        }
+    }
+
+    mutating func handleCertificate(_ message: [UInt8]) throws(TLSAlert) {
+        var reader = TLSReader(message, from: 4, to: message.count)
+        var context = try reader.vector(lengthBytes: 1)
+        guard context.rest().isEmpty else { throw .illegalParameter }
+        var list = try reader.vector(lengthBytes: 3)
+        guard reader.isAtEnd else { throw .decodeError }
+        var chain: [[UInt8]] = []
+        while !list.isAtEnd {
+            var data = try list.vector(lengthBytes: 3)
+            _ = try list.vector(lengthBytes: 2)                      // per-certificate extensions (OCSP, SCT): not read
+            chain.append(data.rest())
+        }
+        guard !chain.isEmpty else { throw .decodeError }
+        switch configuration.trustStore.validate(chain: chain, host: configuration.serverName, at: time()) {
+        case .success(let leaf):
+            leafKey = leaf.publicKey
+        case .failure(let failure):
+            certificateFailure = failure
+            throw TLSClient.alert(for: failure)
+        }
+    }
+
+    /// The alert RFC 8446 6.2 names for a certificate's failure.
+    static func alert(for failure: X509Error) -> TLSAlert {
+        switch failure {
+        case .malformed, .badSignature: return .badCertificate
+        case .expired, .notYetValid: return .certificateExpired
+        case .unknownIssuer: return .unknownCA
+        case .unsupportedAlgorithm, .unknownCriticalExtension: return .unsupportedCertificate
+        case .noTrustedTime, .notACertificateAuthority, .pathTooLong, .nameMismatch, .wrongKeyUsage: return .certificateUnknown
+        }
+    }
+
+    mutating func handleCertificateVerify(_ message: [UInt8]) throws(TLSAlert) {
+        var reader = TLSReader(message, from: 4, to: message.count)
+        let scheme = try reader.uint16()
+        var signatureVector = try reader.vector(lengthBytes: 2)
+        let signature = signatureVector.rest()
+        guard reader.isAtEnd, let suite, let leafKey else { throw .decodeError }
+        let content = [UInt8](repeating: 0x20, count: 64) + Array("TLS 1.3, server CertificateVerify".utf8) + [0] + suite.hash(transcript)
+        let valid: Bool
+        switch (scheme, leafKey) {
+        case (0x0807, .ed25519(let key)):
+            valid = Ed25519.isValidSignature(signature, for: content, publicKey: key)
+        case (0x0403, .ecdsaP256(let key)):
+            valid = ECDSAP256.isValidSignature(signature, for: content, publicKey: key)
+        case (0x0804, .rsa(let key)):
+            valid = RSA.isValidPSSSignature(signature, for: content, hash: .sha256, saltLength: 32, publicKey: key)
+        case (0x0805, .rsa(let key)):
+            valid = RSA.isValidPSSSignature(signature, for: content, hash: .sha384, saltLength: 48, publicKey: key)
+        case (0x0806, .rsa(let key)):
+            valid = RSA.isValidPSSSignature(signature, for: content, hash: .sha512, saltLength: 64, publicKey: key)
+        default:
+            throw .illegalParameter                                 // a scheme not offered, or not the certificate's key
+        }
+        guard valid else { throw .decryptError }
+    }
+
+    mutating func handleFinished(_ message: [UInt8], _ output: inout TLSOutput) throws(TLSAlert) {
+        guard let suite, var schedule else { throw .internalError }
+        let expected = suite.finishedData(trafficSecret: serverHandshakeSecret, transcriptHash: suite.hash(transcript))
+        guard constantTimeEqual(Array(message[4...]), expected) else { throw .decryptError }
+        transcript += message
+        let serverFinishedHash = suite.hash(transcript)
+        schedule.advanceToMaster()
+        let clientApplicationSecret = schedule.trafficSecret("c ap traffic", transcriptHash: serverFinishedHash)
+        let serverApplicationSecret = schedule.trafficSecret("s ap traffic", transcriptHash: serverFinishedHash)
+        // The change_cipher_spec of compatibility mode, then Finished under the client's handshake keys.
+        if !retried { output.toSend += records.records([1], type: TLSContentType.changeCipherSpec) }
+        records.writeProtection = TLSRecordProtection(suite: suite, trafficSecret: clientHandshakeSecret)
+        var finished: [UInt8] = [20]
+        finished.appendVector(suite.finishedData(trafficSecret: clientHandshakeSecret, transcriptHash: serverFinishedHash), lengthBytes: 3)
+        output.toSend += records.records(finished, type: TLSContentType.handshake)
+        records.writeProtection = TLSRecordProtection(suite: suite, trafficSecret: clientApplicationSecret)
+        records.readProtection = TLSRecordProtection(suite: suite, trafficSecret: serverApplicationSecret)
+        state = .connected
+        output.handshakeCompleted = true
+    }
+}

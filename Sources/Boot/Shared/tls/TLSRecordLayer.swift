@@ -1,0 +1,78 @@
+/// The record layer both ends share (RFC 8446 section 5): whole records cut
+/// from the bytes that came, opened with the read keys once there are any,
+/// and what this side sends sealed with its write keys, in records of at
+/// most 2^14 bytes of plaintext.
+struct TLSRecordLayer {
+    var incoming: [UInt8] = []
+    var readProtection: TLSRecordProtection?
+    var writeProtection: TLSRecordProtection?
+    /// Handshake messages' bytes, which records may split or join.
+    var handshakeBytes: [UInt8] = []
+
+    /// The next whole record's header and body, or nil until more bytes come.
+    mutating func nextRecord() throws(TLSAlert) -> (header: [UInt8], body: [UInt8])? {
+        // An unknown type is refused at once, not after waiting for a length
+        // of whatever the bytes spell (a plaintext "GET / " asks for 8239).
+        guard let type = incoming.first else { return nil }
+        guard type >= TLSContentType.changeCipherSpec && type <= TLSContentType.applicationData else { throw .unexpectedMessage }
+        guard incoming.count >= 5 else { return nil }
+        let length = Int(incoming[3]) << 8 | Int(incoming[4])
+        let limit = readProtection == nil ? TLSContentType.maximumPlaintext : TLSContentType.maximumCiphertext
+        guard length <= limit else { throw .recordOverflow }
+        guard incoming.count >= 5 + length else { return nil }
+        let header = Array(incoming[0..<5]), body = Array(incoming[5..<(5 + length)])
+        incoming.removeFirst(5 + length)
+        return (header, body)
+    }
+
+    /// A record's type and content: opened if read keys are in place (where
+    /// only application_data records may come), else as it came, where only
+    /// handshake and alert records may.
+    mutating func open(header: [UInt8], body: [UInt8]) throws(TLSAlert) -> (type: UInt8, content: [UInt8]) {
+        guard var protection = readProtection else {
+            guard header[0] == TLSContentType.handshake || header[0] == TLSContentType.alert else { throw .unexpectedMessage }
+            return (header[0], body)
+        }
+        guard header[0] == TLSContentType.applicationData else { throw .unexpectedMessage }
+        let opened = try protection.open(body, header: header)
+        readProtection = protection
+        return opened
+    }
+
+    /// `content` of `type` in records, protected if write keys are in place.
+    mutating func records(_ content: [UInt8], type: UInt8) -> [UInt8] {
+        var records: [UInt8] = []
+        var offset = 0
+        repeat {
+            let end = min(content.count, offset + TLSContentType.maximumPlaintext)
+            let piece = Array(content[offset..<end])
+            if var protection = writeProtection {
+                records += protection.seal(piece, type: type)
+                writeProtection = protection
+            } else {
+                records += [type, 0x03, 0x03]
+                records.appendVector(piece, lengthBytes: 2)
+            }
+            offset = end
+        } while offset < content.count
+        return records
+    }
+
+    /// A record with an alert; close_notify and user_canceled are warnings, the rest fatal.
+    mutating func alertRecord(_ alert: TLSAlert) -> [UInt8] {
+        let level: UInt8 = alert == .closeNotify || alert == .userCanceled ? 1 : 2
+        return records([level, alert.rawValue], type: TLSContentType.alert)
+    }
+
+    /// The next whole handshake message (type, length, body), or nil until
+    /// more bytes come. No message either end takes comes near 64 KiB.
+    mutating func nextHandshakeMessage() throws(TLSAlert) -> [UInt8]? {
+        guard handshakeBytes.count >= 4 else { return nil }
+        let length = Int(handshakeBytes[1]) << 16 | Int(handshakeBytes[2]) << 8 | Int(handshakeBytes[3])
+        guard length <= 65_536 else { throw .decodeError }
+        guard handshakeBytes.count >= 4 + length else { return nil }
+        let message = Array(handshakeBytes[0..<(4 + length)])
+        handshakeBytes.removeFirst(4 + length)
+        return message
+    }
+}
