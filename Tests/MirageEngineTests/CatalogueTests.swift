@@ -22,7 +22,8 @@ final class CatalogueTests: XCTestCase {
             "kv-writer": ["littlefsStore(on:name:)"],
             "network": ["defaultNetwork"],
             "stack": ["genericStack(network:address:random:name:)"],
-            "tls": ["tlsServer(on:keys:certificate:privateKey:applicationProtocols:random:name:)"],
+            "tls": ["tlsClient(on:keys:trustAnchors:applicationProtocols:random:wallClock:name:)",
+                    "tlsServer(on:keys:certificate:privateKey:applicationProtocols:random:name:)"],
             "wall-clock": ["defaultWallClock"],
         ])
         let stack = try XCTUnwrap(declarations.constructors.first { $0.type == "stack" })

@@ -42,4 +42,34 @@ final class TLSConfigurationTests: XCTestCase {
         XCTAssert(text.contains("config.swift:6: error: tlsServer(applicationProtocols:) has \"a,b\", which is not an ALPN name"), text)
         XCTAssertEqual(errors.count, 4, text)
     }
+
+    /// A client: its wall clock (the board's PL031 on virt), its anchors'
+    /// store and the X.509 and RSA libraries, with the bundle's name escaped.
+    func testTheClientDeviceReadsItsAnchorsAndTakesTheWallClock() throws {
+        let stack = genericStack()
+        let anchors = crunch("anchors", name: "anchors")
+        let devices = [defaultConsole, stack, tlsClient(on: stack, keys: anchors, trustAnchors: "my \"roots\".pem", applicationProtocols: ["http/1.1"])]
+        let configuration = try Fixtures.resolve(Fixtures.graph(devices), on: "virt")
+        XCTAssertEqual(configuration.device(named: "tls")?.driver, "tls-client")
+        XCTAssertEqual(configuration.device(named: "tls")?.arguments, ["stack", "anchors", "entropy", "wallClock"])
+        XCTAssertEqual(configuration.device(named: "rtc")?.driver, "pl031")
+        let names = try Fixtures.drivers.closure(of: configuration.devices.map(\.driver)).map(\.name)
+        for library in ["tls", "tls-streams", "x509", "rsa", "sha2", "p256", "curve25519"] { XCTAssert(names.contains(library), "\(names)") }
+        let glue = try GlueEmitter(configuration: configuration, drivers: Fixtures.drivers).source()
+        XCTAssert(glue.contains("trustStore: TLSTrustAnchors.load(from: anchors, bundle: \"my \\\"roots\\\".pem\"), applicationProtocols: \"http/1.1\")"), glue)
+    }
+
+    func testClientMistakesAreNamedWithTheirLine() {
+        let before = Diagnostics.errors.count
+        let stack = genericStack()
+        _ = tlsClient(on: stack, keys: defaultConsole, file: "config.swift", line: 7)
+        _ = tlsClient(on: stack, keys: crunch("anchors"), trustAnchors: "", wallClock: defaultClock, file: "config.swift", line: 8)
+        let errors = Array(Diagnostics.errors.dropFirst(before))
+        Diagnostics.errors.removeLast(errors.count)
+        let text = errors.joined(separator: "\n")
+        XCTAssert(text.contains("config.swift:7: error: tlsClient(keys:) needs a key-value store, not a console"), text)
+        XCTAssert(text.contains("config.swift:8: error: tlsClient(wallClock:) needs a wall clock, not a clock"), text)
+        XCTAssert(text.contains("config.swift:8: error: tlsClient(trustAnchors:) has \"\", which is not a key of a store"), text)
+        XCTAssertEqual(errors.count, 3, text)
+    }
 }

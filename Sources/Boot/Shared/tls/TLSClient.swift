@@ -202,7 +202,7 @@ public struct TLSClient {
         if let cookie { add(44, cookie) }
         var body: [UInt8] = [3, 3] + random(32)
         body.appendVector(sessionID, lengthBytes: 1)
-        body += list16(configuration.cipherSuites.map(\.rawValue), lengthBytes: 2)
+        body += list16(configuration.cipherSuites.map { $0.rawValue }, lengthBytes: 2)
         body += [1, 0]
         body.appendVector(extensions, lengthBytes: 2)
         var message: [UInt8] = [1]

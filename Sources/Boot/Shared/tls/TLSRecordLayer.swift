@@ -1,3 +1,20 @@
+/// Either end of a TLS connection as its owner drives it: bytes from the
+/// peer in, records to send and application data out.
+public protocol TLSMachine {
+    mutating func receive(_ bytes: [UInt8]) -> TLSOutput
+    /// Records carrying `data`; nothing before the handshake completes.
+    mutating func send(_ data: [UInt8]) -> [UInt8]
+    /// A close_notify alert; the connection takes nothing more.
+    mutating func close() -> [UInt8]
+    var isConnected: Bool { get }
+    var isClosed: Bool { get }
+    /// The peer has sent close_notify.
+    var peerClosed: Bool { get }
+}
+
+extension TLSServer: TLSMachine {}
+extension TLSClient: TLSMachine {}
+
 /// The record layer both ends share (RFC 8446 section 5): whole records cut
 /// from the bytes that came, opened with the read keys once there are any,
 /// and what this side sends sealed with its write keys, in records of at

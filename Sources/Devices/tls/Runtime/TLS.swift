@@ -1,4 +1,4 @@
-// What a unikernel sees of TLS: servers over its network stack whose
+// What a unikernel sees of TLS: servers and clients over its network stack whose
 // connections are byte streams like TCP's, so that a job written for
 // `some TCPStream` (an HTTP server) serves HTTPS unchanged.
 
@@ -9,4 +9,18 @@ public protocol TLSServers: AnyObject {
     /// the task that first reads or writes it, so that a slow client holds
     /// up only its own task. `noCredentials` if the device has no certificate.
     func listen(tlsPort port: UInt16) throws(NetworkError) -> Listener
+}
+
+/// TLS 1.3 clients over the network stack: the job takes it as `tls: some TLSClients`.
+public protocol TLSClients: AnyObject {
+    associatedtype Connection: TCPStream
+    /// A TLS connection to `address`, its handshake done: the server's chain
+    /// validated against the device's trust anchors for `serverName`, at the
+    /// wall clock's time. `tlsFailed` if the handshake failed (`lastFailure`
+    /// says why: the certificate's problem or the alert), `noCredentials` if
+    /// the device has no trust anchors.
+    func connect(to address: IPAddress, port: UInt16, serverName: String,
+                 waitingAtMost nanoseconds: UInt64) throws(NetworkError) -> Connection
+    /// Why the last `connect` failed, for a message; nil after one succeeded.
+    var lastFailure: String? { get }
 }

@@ -1,0 +1,86 @@
+/// One TLS connection over one TCP connection: a byte stream each way.
+public final class TLSConnection<Inner: TCPStream, Machine: TLSMachine>: TCPStream {
+    let inner: Inner
+    var machine: Machine
+    /// Application data received and not yet read.
+    var plaintext: [UInt8] = []
+    /// The alert that ended the connection, if one did.
+    public private(set) var alert: TLSAlert?
+
+    public init(inner: Inner, machine: Machine) {
+        self.inner = inner
+        self.machine = machine
+    }
+
+    public var localAddress: IPAddress { inner.localAddress }
+    public var localPort: UInt16 { inner.localPort }
+    public var remoteAddress: IPAddress { inner.remoteAddress }
+    public var remotePort: UInt16 { inner.remotePort }
+    public var retransmissions: Int { inner.retransmissions }
+
+    /// Application data, running the handshake first if it has not run; nil
+    /// once the peer has closed (close_notify, or TCP's end).
+    public func read(atMost count: Int, waitingAtMost nanoseconds: UInt64) throws(NetworkError) -> [UInt8]? {
+        while plaintext.isEmpty {
+            guard !machine.isClosed, !machine.peerClosed, try receive(waitingAtMost: nanoseconds) else { return nil }
+        }
+        let taken = min(count, plaintext.count)
+        defer { plaintext.removeFirst(taken) }
+        return Array(plaintext.prefix(taken))
+    }
+
+    /// Sends `bytes` in records, once the handshake is done.
+    public func write(_ bytes: ArraySlice<UInt8>, waitingAtMost nanoseconds: UInt64) throws(NetworkError) {
+        while !machine.isConnected {
+            guard !machine.isClosed, try receive(waitingAtMost: nanoseconds) else { throw .closed }
+        }
+        try inner.write(machine.send(Array(bytes))[...], waitingAtMost: nanoseconds)
+    }
+
+    /// Sends close_notify, then closes TCP.
+    public func close(waitingAtMost nanoseconds: UInt64) {
+        let closing = machine.close()
+        if !closing.isEmpty { try? inner.write(closing[...], waitingAtMost: nanoseconds) }
+        inner.close(waitingAtMost: nanoseconds)
+    }
+
+    public func abort() { inner.abort() }
+
+    /// Runs the handshake to its end; TCP is aborted if it fails.
+    public func finishHandshake(waitingAtMost nanoseconds: UInt64) throws(NetworkError) {
+        do throws(NetworkError) {
+            while !machine.isConnected {
+                guard !machine.isClosed, try receive(waitingAtMost: nanoseconds) else { throw .closed }
+            }
+        } catch {
+            inner.abort()
+            throw error
+        }
+    }
+
+    /// Feeds one TCP read to the state machine and sends what it answers;
+    /// false at TCP's end. A fatal alert either way throws tlsFailed.
+    func receive(waitingAtMost nanoseconds: UInt64) throws(NetworkError) -> Bool {
+        guard let bytes = try inner.read(atMost: TLSContentType.maximumCiphertext + 5, waitingAtMost: nanoseconds) else { return false }
+        let output = machine.receive(bytes)
+        if !output.toSend.isEmpty { try inner.write(output.toSend[...], waitingAtMost: nanoseconds) }
+        plaintext += output.received
+        if output.closed, let alert = output.alert, alert != .closeNotify {
+            self.alert = alert
+            throw .tlsFailed
+        }
+        return true
+    }
+}
+
+extension TLSConnection where Machine == TLSServer {
+    /// The host name the client asked for (SNI), once the handshake is under way.
+    public var serverName: String? { machine.serverName }
+}
+
+extension TLSConnection where Machine == TLSClient {
+    /// Why the server's certificate was refused, if it was.
+    public var certificateFailure: X509Error? { machine.certificateFailure }
+    /// The ALPN protocol the server chose, if any.
+    public var applicationProtocol: String? { machine.applicationProtocol }
+}
