@@ -94,6 +94,21 @@ struct TLSReader {
     }
 
     /// The rest, as bytes.
+    /// Reads an extensions block (RFC 8446 section 4.2) to its end: each
+    /// extension's type and data to `body`, with whether it is the block's
+    /// last. A type twice is illegal_parameter; data `body` leaves unread is decode_error.
+    mutating func readExtensions(_ body: (_ type: UInt16, _ data: inout TLSReader, _ isLast: Bool) throws(TLSAlert) -> Void) throws(TLSAlert) {
+        var seen: [UInt16] = []
+        while !isAtEnd {
+            let type = try uint16()
+            var data = try vector(lengthBytes: 2)
+            guard !seen.contains(type) else { throw .illegalParameter }
+            seen.append(type)
+            try body(type, &data, isAtEnd)
+            guard data.isAtEnd else { throw .decodeError }
+        }
+    }
+
     mutating func rest() -> [UInt8] {
         defer { offset = end }
         return Array(bytes[offset..<end])

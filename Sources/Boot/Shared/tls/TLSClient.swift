@@ -52,7 +52,7 @@ public struct TLSClient {
     public private(set) var applicationProtocol: String?
     public var isConnected: Bool { state == .connected }
     public var isClosed: Bool { state == .closed }
-    public private(set) var peerClosed = false
+    public internal(set) var peerClosed = false
 
     public init(configuration: TLSClientConfiguration, random: @escaping (Int) -> [UInt8], time: @escaping () -> UTCTime?) {
         self.configuration = configuration
@@ -71,66 +71,11 @@ public struct TLSClient {
         return records.records(hello, type: TLSContentType.handshake)
     }
 
-    public mutating func receive(_ bytes: [UInt8]) -> TLSOutput {
-        var output = TLSOutput()
-        guard state != .closed, state != .start, !peerClosed else { return output }
-        records.incoming += bytes
-        do throws(TLSAlert) {
-            while state != .closed, !peerClosed, let (header, body) = try records.nextRecord() {
-                try handleRecord(header: header, body: body, &output)
-            }
-        } catch {
-            output.toSend += records.alertRecord(error)
-            output.alert = error
-            output.closed = true
-            state = .closed
-        }
-        return output
-    }
+    public mutating func receive(_ bytes: [UInt8]) -> TLSOutput { receiveRecords(bytes) }
 
-    public mutating func send(_ data: [UInt8]) -> [UInt8] {
-        guard state == .connected else { return [] }
-        return records.records(data, type: TLSContentType.applicationData)
-    }
+    public mutating func send(_ data: [UInt8]) -> [UInt8] { sendRecords(data) }
 
-    public mutating func close() -> [UInt8] {
-        guard state != .closed, state != .start else { return [] }
-        state = .closed
-        return records.alertRecord(.closeNotify)
-    }
-
-    mutating func handleRecord(header: [UInt8], body: [UInt8], _ output: inout TLSOutput) throws(TLSAlert) {
-        if header[0] == TLSContentType.changeCipherSpec {
-            guard body == [1], state != .connected else { throw .unexpectedMessage }
-            return
-        }
-        let (type, content) = try records.open(header: header, body: body)
-        switch type {
-        case TLSContentType.alert:
-            guard content.count == 2, let alert = TLSAlert(rawValue: content[1]) else { throw .decodeError }
-            if alert == .closeNotify && state == .connected {
-                peerClosed = true
-                output.peerClosed = true
-            } else {
-                output.alert = alert
-                output.closed = true
-                state = .closed
-            }
-        case TLSContentType.handshake:
-            guard !content.isEmpty else { throw .unexpectedMessage }
-            records.handshakeBytes += content
-            while let message = try records.nextHandshakeMessage() {
-                try handleHandshake(type: message[0], message: message, &output)
-                // A key change may not come with more handshake bytes in the same record (RFC 8446 5.1).
-                if (message[0] == 2 || message[0] == 20) && !records.handshakeBytes.isEmpty { throw .unexpectedMessage }
-            }
-        case TLSContentType.applicationData:
-            guard state == .connected, records.handshakeBytes.isEmpty else { throw .unexpectedMessage }
-            output.received += content
-        default:
-            throw .unexpectedMessage
-        }
-    }
+    public mutating func close() -> [UInt8] { closeRecords() }
 
     mutating func handleHandshake(type: UInt8, message: [UInt8], _ output: inout TLSOutput) throws(TLSAlert) {
         switch (state, type) {
@@ -153,12 +98,7 @@ public struct TLSClient {
         case (.connected, 4):
             break                                                   // NewSessionTicket: no resumption here
         case (.connected, 24):
-            guard message.count == 5, message[4] <= 1 else { throw message.count == 5 ? .illegalParameter : .decodeError }
-            records.readProtection = records.readProtection?.updated()
-            if message[4] == 1, var protection = records.writeProtection {
-                output.toSend += protection.seal([24, 0, 0, 1, 0], type: TLSContentType.handshake)
-                records.writeProtection = protection.updated()
-            }
+            output.toSend += try records.keyUpdate(message)
         default:
             throw .unexpectedMessage
         }
@@ -237,12 +177,7 @@ public struct TLSClient {
         guard reader.isAtEnd else { throw .decodeError }
         let isRetry = serverRandom == TLSServer.helloRetryRandom
         var version: UInt16?, shareGroup: UInt16?, shareKey: [UInt8]?, cookie: [UInt8]?
-        var seen: [UInt16] = []
-        while !extensions.isAtEnd {
-            let type = try extensions.uint16()
-            var data = try extensions.vector(lengthBytes: 2)
-            guard !seen.contains(type) else { throw .illegalParameter }
-            seen.append(type)
+        try extensions.readExtensions { type, data, _ throws(TLSAlert) in
             switch type {
             case 43: version = try data.uint16()
             case 51:
@@ -255,7 +190,6 @@ public struct TLSClient {
             default:
                 throw .unsupportedExtension                      // nothing else was offered (RFC 8446 4.1.4)
             }
-            guard data.isAtEnd else { throw .decodeError }
         }
         guard version == TLSServer.tls13 else { throw .protocolVersion }
         if isRetry {
@@ -294,12 +228,7 @@ public struct TLSClient {
         var reader = TLSReader(message, from: 4, to: message.count)
         var extensions = try reader.vector(lengthBytes: 2)
         guard reader.isAtEnd else { throw .decodeError }
-        var seen: [UInt16] = []
-        while !extensions.isAtEnd {
-            let type = try extensions.uint16()
-            var data = try extensions.vector(lengthBytes: 2)
-            guard !seen.contains(type) else { throw .illegalParameter }
-            seen.append(type)
+        try extensions.readExtensions { type, data, _ throws(TLSAlert) in
             switch type {
             case 16:
                 var list = try data.vector(lengthBytes: 2)
@@ -312,7 +241,6 @@ public struct TLSClient {
             default:
                 throw .unsupportedExtension
             }
-            guard data.isAtEnd else { throw .decodeError }
         }
     }
 
@@ -394,4 +322,14 @@ public struct TLSClient {
         state = .connected
         output.handshakeCompleted = true
     }
+}
+
+extension TLSClient: TLSEndpoint {
+    /// Nothing is taken before the ClientHello has gone.
+    var isReceiving: Bool { state != .start }
+    /// Middlebox compatibility (RFC 8446 D.4): the server's, any time before the handshake ends.
+    var acceptsChangeCipherSpec: Bool { state != .connected }
+    /// ServerHello and Finished: the server's keys change after each.
+    static var keyChangeMessages: [UInt8] { [2, 20] }
+    mutating func endConnection() { state = .closed }
 }

@@ -15,6 +15,90 @@ public protocol TLSMachine {
 extension TLSServer: TLSMachine {}
 extension TLSClient: TLSMachine {}
 
+/// What the record handling both ends share needs of each: its record
+/// layer, when it takes records, and its handshake.
+protocol TLSEndpoint: TLSMachine {
+    var records: TLSRecordLayer { get set }
+    var peerClosed: Bool { get set }
+    /// Whether records may come now.
+    var isReceiving: Bool { get }
+    /// Whether a change_cipher_spec record may come now.
+    var acceptsChangeCipherSpec: Bool { get }
+    /// The peer's handshake messages after which its keys change: no more
+    /// handshake bytes may share their record (RFC 8446 section 5.1).
+    static var keyChangeMessages: [UInt8] { get }
+    mutating func endConnection()
+    mutating func handleHandshake(type: UInt8, message: [UInt8], _ output: inout TLSOutput) throws(TLSAlert)
+}
+
+extension TLSEndpoint {
+    /// Takes bytes from the peer (any split of its records). Whatever comes
+    /// after the peer's close_notify is ignored (RFC 8446 section 6.1); a
+    /// failure sends its alert and ends the connection.
+    mutating func receiveRecords(_ bytes: [UInt8]) -> TLSOutput {
+        var output = TLSOutput()
+        guard isReceiving, !isClosed, !peerClosed else { return output }
+        records.incoming += bytes
+        do throws(TLSAlert) {
+            while !isClosed, !peerClosed, let (header, body) = try records.nextRecord() {
+                try handleRecord(header: header, body: body, &output)
+            }
+        } catch {
+            output.toSend += records.alertRecord(error)
+            output.alert = error
+            output.closed = true
+            endConnection()
+        }
+        return output
+    }
+
+    /// Records carrying `data`; nothing before the handshake completes or after the connection closes.
+    mutating func sendRecords(_ data: [UInt8]) -> [UInt8] {
+        guard isConnected else { return [] }
+        return records.records(data, type: TLSContentType.applicationData)
+    }
+
+    /// A close_notify alert; the connection takes nothing more.
+    mutating func closeRecords() -> [UInt8] {
+        guard isReceiving, !isClosed else { return [] }
+        endConnection()
+        return records.alertRecord(.closeNotify)
+    }
+
+    mutating func handleRecord(header: [UInt8], body: [UInt8], _ output: inout TLSOutput) throws(TLSAlert) {
+        if header[0] == TLSContentType.changeCipherSpec {
+            // Middlebox compatibility (RFC 8446 D.4): one byte 1, only during the handshake.
+            guard body == [1], acceptsChangeCipherSpec else { throw .unexpectedMessage }
+            return
+        }
+        let (type, content) = try records.open(header: header, body: body)
+        switch type {
+        case TLSContentType.alert:
+            guard content.count == 2, let alert = TLSAlert(rawValue: content[1]) else { throw .decodeError }
+            if alert == .closeNotify && isConnected {
+                peerClosed = true
+                output.peerClosed = true
+            } else {
+                output.alert = alert
+                output.closed = true
+                endConnection()
+            }
+        case TLSContentType.handshake:
+            guard !content.isEmpty else { throw .unexpectedMessage }
+            records.handshakeBytes += content
+            while let message = try records.nextHandshakeMessage() {
+                try handleHandshake(type: message[0], message: message, &output)
+                if Self.keyChangeMessages.contains(message[0]) && !records.handshakeBytes.isEmpty { throw .unexpectedMessage }
+            }
+        case TLSContentType.applicationData:
+            guard isConnected, records.handshakeBytes.isEmpty else { throw .unexpectedMessage }
+            output.received += content
+        default:
+            throw .unexpectedMessage
+        }
+    }
+}
+
 /// The record layer both ends share (RFC 8446 section 5): whole records cut
 /// from the bytes that came, opened with the read keys once there are any,
 /// and what this side sends sealed with its write keys, in records of at
@@ -91,5 +175,16 @@ struct TLSRecordLayer {
         let message = Array(handshakeBytes[0..<(4 + length)])
         handshakeBytes.removeFirst(4 + length)
         return message
+    }
+
+    /// A KeyUpdate (RFC 8446 section 4.6.3): the peer's next keys, and if it
+    /// asked, this side's KeyUpdate (returned, to send) and its next keys.
+    mutating func keyUpdate(_ message: [UInt8]) throws(TLSAlert) -> [UInt8] {
+        guard message.count == 5, message[4] <= 1 else { throw message.count == 5 ? .illegalParameter : .decodeError }
+        readProtection = readProtection?.updated()
+        guard message[4] == 1, var protection = writeProtection else { return [] }
+        let answer = protection.seal([24, 0, 0, 1, 0], type: TLSContentType.handshake)
+        writeProtection = protection.updated()
+        return answer
     }
 }

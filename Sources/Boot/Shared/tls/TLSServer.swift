@@ -102,7 +102,7 @@ public struct TLSServer {
     public var isConnected: Bool { state == .connected }
     public var isClosed: Bool { state == .closed }
     /// The peer has sent close_notify; nothing it sends after is read.
-    public private(set) var peerClosed = false
+    public internal(set) var peerClosed = false
 
     static let x25519: UInt16 = 0x001d, secp256r1: UInt16 = 0x0017, tls13: UInt16 = 0x0304
     /// The key-exchange groups, in the server's order of preference.
@@ -118,79 +118,16 @@ public struct TLSServer {
     }
 
     /// Takes bytes from the peer (any split of its records).
-    public mutating func receive(_ bytes: [UInt8]) -> TLSOutput {
-        var output = TLSOutput()
-        // Whatever comes after the peer's close_notify is ignored (RFC 8446 section 6.1).
-        guard state != .closed, !peerClosed else { return output }
-        records.incoming += bytes
-        do throws(TLSAlert) {
-            while state != .closed, !peerClosed, let (header, body) = try records.nextRecord() {
-                try handleRecord(header: header, body: body, &output)
-            }
-        } catch {
-            output.toSend += records.alertRecord(error)
-            output.alert = error
-            output.closed = true
-            state = .closed
-        }
-        return output
-    }
+    public mutating func receive(_ bytes: [UInt8]) -> TLSOutput { receiveRecords(bytes) }
 
     /// Records carrying `data`, at most 2^14 bytes each. Nothing before the
     /// handshake completes or after the connection closes.
-    public mutating func send(_ data: [UInt8]) -> [UInt8] {
-        guard state == .connected, records.writeProtection != nil else { return [] }
-        return records.records(data, type: TLSContentType.applicationData)
-    }
+    public mutating func send(_ data: [UInt8]) -> [UInt8] { sendRecords(data) }
 
     /// A close_notify alert; the connection takes nothing more.
-    public mutating func close() -> [UInt8] {
-        guard state != .closed else { return [] }
-        state = .closed
-        return records.alertRecord(.closeNotify)
-    }
-
-    // MARK: Records
-
-    mutating func handleRecord(header: [UInt8], body: [UInt8], _ output: inout TLSOutput) throws(TLSAlert) {
-        if header[0] == TLSContentType.changeCipherSpec {
-            // Middlebox compatibility (RFC 8446 D.4): one byte 1, only during the handshake.
-            guard body == [1], state == .awaitingSecondClientHello || state == .awaitingFinished else { throw .unexpectedMessage }
-            return
-        }
-        let (type, content) = try records.open(header: header, body: body)
-        switch type {
-        case TLSContentType.alert:
-            guard content.count == 2, let alert = TLSAlert(rawValue: content[1]) else { throw .decodeError }
-            if alert == .closeNotify && state == .connected {
-                peerClosed = true
-                output.peerClosed = true
-            } else {
-                output.alert = alert
-                output.closed = true
-                state = .closed
-            }
-        case TLSContentType.handshake:
-            guard !content.isEmpty else { throw .unexpectedMessage }
-            records.handshakeBytes += content
-            try handleHandshakeMessages(&output)
-        case TLSContentType.applicationData:
-            guard state == .connected, records.handshakeBytes.isEmpty else { throw .unexpectedMessage }
-            output.received += content
-        default:
-            throw .unexpectedMessage
-        }
-    }
+    public mutating func close() -> [UInt8] { closeRecords() }
 
     // MARK: Handshake
-
-    mutating func handleHandshakeMessages(_ output: inout TLSOutput) throws(TLSAlert) {
-        while let message = try records.nextHandshakeMessage() {
-            try handleHandshake(type: message[0], message: message, &output)
-            // A key change may not come with more handshake bytes in the same record (RFC 8446 5.1).
-            if (message[0] == 1 || message[0] == 20) && !records.handshakeBytes.isEmpty { throw .unexpectedMessage }
-        }
-    }
 
     mutating func handleHandshake(type: UInt8, message: [UInt8], _ output: inout TLSOutput) throws(TLSAlert) {
         switch (state, type) {
@@ -204,12 +141,7 @@ public struct TLSServer {
             output.handshakeCompleted = true
             output.toSend += newSessionTicket()
         case (.connected, 24):
-            guard message.count == 5, message[4] <= 1 else { throw message.count == 5 ? .illegalParameter : .decodeError }
-            records.readProtection = records.readProtection?.updated()
-            if message[4] == 1, var protection = records.writeProtection {
-                output.toSend += protection.seal([24, 0, 0, 1, 0], type: TLSContentType.handshake)
-                records.writeProtection = protection.updated()
-            }
+            output.toSend += try records.keyUpdate(message)
         default:
             throw .unexpectedMessage
         }
@@ -243,12 +175,7 @@ public struct TLSServer {
         guard compression.rest() == [0] else { throw .illegalParameter }
         var extensions = try reader.vector(lengthBytes: 2)
         guard reader.isAtEnd else { throw .decodeError }
-        var seen: [UInt16] = []
-        while !extensions.isAtEnd {
-            let type = try extensions.uint16()
-            var data = try extensions.vector(lengthBytes: 2)
-            guard !seen.contains(type) else { throw .illegalParameter }
-            seen.append(type)
+        try extensions.readExtensions { type, data, isLast throws(TLSAlert) in
             switch type {
             case 43:                                              // supported_versions
                 hello.versions = try data.uint16List(lengthBytes: 1)
@@ -286,12 +213,11 @@ public struct TLSServer {
                 var modes = try data.vector(lengthBytes: 1)
                 hello.pskModes = modes.rest()
             case 41:                                              // pre_shared_key: must come last
-                guard extensions.isAtEnd else { throw .illegalParameter }
+                guard isLast else { throw .illegalParameter }
                 hello.pskOffer = try PSKOffer(&data, message: message)
             default:
                 _ = data.rest()
             }
-            guard data.isAtEnd else { throw .decodeError }
         }
         return hello
     }
@@ -457,4 +383,13 @@ public struct TLSServer {
         body.appendVector(configuration.privateKey.sign(content), lengthBytes: 2)
         return handshakeMessage(15, body)
     }
+}
+
+extension TLSServer: TLSEndpoint {
+    var isReceiving: Bool { true }
+    /// Middlebox compatibility (RFC 8446 D.4): after the HelloRetryRequest or the server's flight.
+    var acceptsChangeCipherSpec: Bool { state == .awaitingSecondClientHello || state == .awaitingFinished }
+    /// ClientHello and Finished: the client's keys change after each.
+    static var keyChangeMessages: [UInt8] { [1, 20] }
+    mutating func endConnection() { state = .closed }
 }
