@@ -22,16 +22,7 @@ public struct UTCTime: Comparable, Hashable {
     /// `2026-12-06T12:30:00Z` (ISO 8601 / RFC 3339 in UTC, `Z` required) or
     /// decimal seconds since the epoch; nil for anything else.
     public init?(text: [UInt8]) {
-        // Int64, not Int: seconds past 2038 overflow a 32-bit Int on the board.
-        func number(_ range: Range<Int>) -> Int64? {
-            guard range.upperBound <= text.count else { return nil }
-            var value: Int64 = 0
-            for byte in text[range] {
-                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
-                value = value * 10 + Int64(byte - UInt8(ascii: "0"))
-            }
-            return value
-        }
+        func number(_ range: Range<Int>) -> Int64? { range.upperBound <= text.count ? UTCTime.decimal(text[range]) : nil }
         func digits(_ range: Range<Int>) -> Int? { number(range).map { Int($0) } }
         if !text.isEmpty, text.count <= 12, let seconds = number(0..<text.count) {
             self.init(secondsSinceEpoch: seconds)
@@ -42,6 +33,18 @@ public struct UTCTime: Comparable, Hashable {
               let year = digits(0..<4), let month = digits(5..<7), let day = digits(8..<10),
               let hour = digits(11..<13), let minute = digits(14..<16), let second = digits(17..<19) else { return nil }
         self.init(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
+    }
+
+    /// The value of decimal digits (at most 18), nil for anything else; Int64,
+    /// not Int: seconds past 2038 overflow a 32-bit Int on the board.
+    public static func decimal(_ digits: ArraySlice<UInt8>) -> Int64? {
+        guard digits.count <= 18 else { return nil }
+        var value: Int64 = 0
+        for byte in digits {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            value = value * 10 + Int64(byte - UInt8(ascii: "0"))
+        }
+        return value
     }
 
     /// The calendar fields of this moment.

@@ -122,7 +122,7 @@ public struct X509Certificate: Equatable {
                     switch tag {
                     case 0x82:                                                   // dNSName, IA5String
                         guard let name = names.element(tag: 0x82)?.contents, name.allSatisfy({ $0 < 0x80 }) else { return false }
-                        dnsNames.append(String(decoding: name.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }, as: UTF8.self))
+                        dnsNames.append(X509Certificate.asciiLowercased(name))
                     case 0x87:                                                   // iPAddress
                         guard let address = names.element(tag: 0x87)?.contents else { return false }
                         ipAddresses.append(address)
@@ -142,14 +142,7 @@ public struct X509Certificate: Equatable {
 
     /// UTCTime (years 1950-2049, RFC 5280 4.1.2.5.1) or GeneralizedTime, both in UTC with seconds and `Z`.
     static func time(_ reader: inout DERReader) -> UTCTime? {
-        func number(_ bytes: ArraySlice<UInt8>) -> Int? {
-            var value = 0
-            for byte in bytes {
-                guard byte >= 0x30, byte <= 0x39 else { return nil }
-                value = value * 10 + Int(byte - 0x30)
-            }
-            return value
-        }
+        func number(_ bytes: ArraySlice<UInt8>) -> Int? { UTCTime.decimal(bytes).map { Int($0) } }
         let text: [UInt8], year: Int
         if reader.nextTag == 0x17 {
             guard let value = reader.element(tag: 0x17)?.contents, value.count == 13, let twoDigits = number(value[0..<2]) else { return nil }
@@ -204,7 +197,7 @@ public struct X509Certificate: Equatable {
     /// consulted (browsers have not since 2017).
     public func matches(host: String) -> Bool {
         if let address = X509Certificate.ipv4(host) { return ipAddresses.contains(address) }
-        let wanted = String(decoding: Array(host.utf8).map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }, as: UTF8.self)
+        let wanted = X509Certificate.asciiLowercased(Array(host.utf8))
         let wantedLabels = wanted.split(separator: ".", omittingEmptySubsequences: false)
         for name in dnsNames {
             if name == wanted { return true }
@@ -214,6 +207,11 @@ public struct X509Certificate: Equatable {
             if labels.dropFirst().elementsEqual(wantedLabels.dropFirst()) { return true }
         }
         return false
+    }
+
+    /// DNS names compare without ASCII case (RFC 4343).
+    static func asciiLowercased(_ bytes: [UInt8]) -> String {
+        String(decoding: bytes.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }, as: UTF8.self)
     }
 
     static func ipv4(_ text: String) -> [UInt8]? {

@@ -107,7 +107,7 @@ public struct X509TrustStore {
                 return .failure(current.canBeChecked(by: issuer.publicKey) ? .badSignature(name: current.commonName)
                                                                            : .unsupportedAlgorithm(name: current.commonName))
             }
-            if let failure = checkOwnFields(issuer, at: time) ?? checkIssuer(issuer, intermediatesBelow: intermediates, at: time) {
+            if let failure = checkIssuer(issuer, intermediatesBelow: intermediates, at: time) {
                 return .failure(failure)
             }
             intermediates += 1
