@@ -31,9 +31,7 @@ public final class TLSConnection<Inner: TCPStream, Machine: TLSMachine>: TCPStre
 
     /// Sends `bytes` in records, once the handshake is done.
     public func write(_ bytes: ArraySlice<UInt8>, waitingAtMost nanoseconds: UInt64) throws(NetworkError) {
-        while !machine.isConnected {
-            guard !machine.isClosed, try receive(waitingAtMost: nanoseconds) else { throw .closed }
-        }
+        try awaitHandshake(waitingAtMost: nanoseconds)
         try inner.write(machine.send(Array(bytes))[...], waitingAtMost: nanoseconds)
     }
 
@@ -49,12 +47,17 @@ public final class TLSConnection<Inner: TCPStream, Machine: TLSMachine>: TCPStre
     /// Runs the handshake to its end; TCP is aborted if it fails.
     public func finishHandshake(waitingAtMost nanoseconds: UInt64) throws(NetworkError) {
         do throws(NetworkError) {
-            while !machine.isConnected {
-                guard !machine.isClosed, try receive(waitingAtMost: nanoseconds) else { throw .closed }
-            }
+            try awaitHandshake(waitingAtMost: nanoseconds)
         } catch {
             inner.abort()
             throw error
+        }
+    }
+
+    /// Feeds TCP to the state machine until the handshake is done; `closed` if it ended first.
+    func awaitHandshake(waitingAtMost nanoseconds: UInt64) throws(NetworkError) {
+        while !machine.isConnected {
+            guard !machine.isClosed, try receive(waitingAtMost: nanoseconds) else { throw .closed }
         }
     }
 
