@@ -25,10 +25,23 @@ def wait_for_qemu(seconds=60):
             sys.exit("qemu never opened its socket")
         time.sleep(0.05)
 
-def send(frame):
-    """A scapy packet, or bytes as they are (malformed frames)."""
+def send(frame, seconds=60):
+    """A scapy packet, or bytes as they are (malformed frames). QEMU's socket
+    holds 10 datagrams (net.unix.max_dgram_qlen) until QEMU reads them, and on
+    a busy machine QEMU may not read for longer than the receive timeout, which
+    applies to sends too: a full queue is waited out, not taken for a failure."""
     from scapy.all import raw
-    sock.sendto(frame if isinstance(frame, bytes) else raw(frame), path + ".qemu")
+    data = frame if isinstance(frame, bytes) else raw(frame)
+    deadline = time.time() + seconds
+    while True:
+        try:
+            sock.sendto(data, path + ".qemu")
+            return
+        except socket.timeout:
+            if time.time() > deadline:
+                sys.exit("qemu took no frame for %d s" % seconds)
+        except (FileNotFoundError, ConnectionRefusedError):
+            sys.exit("qemu has ended: its socket is gone")
 
 def frames(seconds):
     """The unikernel's frames, as scapy Ethernet packets, for `seconds`."""

@@ -110,6 +110,8 @@ print("MLD query: answered with a report of %d groups" % report[ICMPv6MLReport2]
 
 # 8. UDP over link-local, echoed: the unikernel counts it and stops.
 datagram = to_guest(IPv6(src=me, dst=link_local) / UDP(sport=5000, dport=7) / Raw(b"over six"))
-back = expect(lambda f: UDP in f and f[UDP].dport == 5000, "UDP echo over IPv6", resend=datagram)
+# Sent once: the unikernel stops after it, and a resend would find it gone or be counted twice.
+send(datagram)
+back = expect(lambda f: UDP in f and f[UDP].dport == 5000, "UDP echo over IPv6", seconds=60)
 assert back[Raw].load == b"over six"
 print("UDP over link-local: echoed")

@@ -106,9 +106,9 @@ public struct BootTestSuite {
                     failure = BootTestJudge.judge(testCase, board: boardName, outcome: outcome, faultMarkers: defaults.faultMarkers,
                                                   timeout: timeout, previousOutcome: index > 0 ? outcomes[index - 1] : nil)
                 }
-                if let peer {
-                    let problem = finishPeer(peer, in: scratch)
-                    if failure.isEmpty, let problem { failure = problem }
+                // The peer's own failure is often the reason the console missed its line: both are said.
+                if let peer, let problem = finishPeer(peer, in: scratch) {
+                    failure = failure.isEmpty ? problem : failure + "; " + problem
                 }
                 if failure.isEmpty && testCase.check != nil {
                     try? Data(outcomes.map(\.console).joined(separator: "\n").utf8).write(to: scratch.appendingPathComponent("console.txt"))
