@@ -16,14 +16,14 @@ final class TLSServerTests: XCTestCase {
         /// With a ticket key drawn once, as TLSService does at start.
         let ticketKey = TLSServerTests.random(32)
         var configuration: TLSServerConfiguration {
-            var configuration = TLSServerConfiguration(certificateChain: [certificate], privateKey: privateKey)
+            var configuration = TLSServerConfiguration(identities: [TLSIdentity(certificateChain: [certificate], privateKey: privateKey)])
             configuration.ticketKey = ticketKey
             return configuration
         }
     }
 
-    /// An Ed25519 certificate, or with `ecdsa` a P-256 one.
-    func makeCredentials(ecdsa: Bool = false) throws -> Credentials {
+    /// An Ed25519 certificate, or with `ecdsa` a P-256 one, for `host`.
+    func makeCredentials(ecdsa: Bool = false, host: String = "localhost") throws -> Credentials {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
@@ -34,7 +34,7 @@ final class TLSServerTests: XCTestCase {
         let path = { (name: String) in folder.appendingPathComponent(name).path }
         try openssl(["req", "-x509", "-newkey"] + (ecdsa ? ["ec", "-pkeyopt", "ec_paramgen_curve:P-256"] : ["ed25519"])
                      + ["-nodes", "-keyout", path("key.pem"), "-out", path("cert.pem"),
-                     "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost", "-days", "2"])
+                     "-subj", "/CN=\(host)", "-addext", "subjectAltName=DNS:\(host)", "-days", "2"])
         try openssl(["x509", "-in", path("cert.pem"), "-outform", "DER", "-out", path("cert.der")])
         try openssl(["pkey", "-in", path("key.pem"), "-outform", "DER", "-out", path("key.der")])
         let key = try XCTUnwrap(PEM.blocks("PRIVATE KEY", in: try [UInt8](Data(contentsOf: URL(fileURLWithPath: path("key.pem")))))?.first)
@@ -111,10 +111,12 @@ final class TLSServerTests: XCTestCase {
 
     /// Runs openssl s_client against the listener with `input` and the extra
     /// arguments; returns its output and status. It verifies the chain and
-    /// the name against the self-signed certificate.
-    func sClient(_ port: UInt16, _ credentials: Credentials, input: String, _ arguments: [String] = []) throws -> (status: Int32, output: String) {
-        let result = try HostReference.run("/usr/bin/timeout", ["60", "/usr/bin/openssl", "s_client", "-connect", "127.0.0.1:\(port)",
-            "-tls1_3", "-servername", "localhost", "-verify_hostname", "localhost", "-CAfile", credentials.certificatePath,
+    /// the name `host` against the self-signed certificate; it sends
+    /// `serverName` (the host if nil) as server_name, unless `sendingServerName` is false.
+    func sClient(_ port: UInt16, _ credentials: Credentials, host: String = "localhost", serverName: String? = nil, sendingServerName: Bool = true,
+                 input: String, _ arguments: [String] = []) throws -> (status: Int32, output: String) {
+        let result = try HostReference.run("/usr/bin/timeout", ["60", "/usr/bin/openssl", "s_client", "-connect", "127.0.0.1:\(port)", "-tls1_3"]
+            + (sendingServerName ? ["-servername", serverName ?? host] : ["-noservername"]) + ["-verify_hostname", host, "-CAfile", credentials.certificatePath,
             "-verify_return_error", "-ign_eof"] + arguments, input: Data(input.utf8), withErrors: true)
         return (result.status, String(decoding: result.output, as: UTF8.self))
     }
@@ -193,6 +195,33 @@ final class TLSServerTests: XCTestCase {
             try assertEchoed("hi", port: listener.port, credentials, ["-groups", groups],
                              showing: ["Peer signature type: ECDSA", "Server Temp Key: ECDH, prime256v1"])
         }
+    }
+
+    /// SNI (RFC 6066): an Ed25519 certificate for localhost, the default, and
+    /// a P-256 one for *.example.test. s_client gets the one naming the host
+    /// it asks for, and verifies it for that name; one that names neither
+    /// host, or none, gets the default, unless it cannot verify its signature.
+    func testServerNameChoosesTheCertificateWithOpenSSL() throws {
+        let local = try makeCredentials()
+        let wildcard = try makeCredentials(ecdsa: true, host: "*.example.test")
+        let configuration = TLSServerConfiguration(identities: [TLSIdentity(certificateChain: [local.certificate], privateKey: local.privateKey),
+                                                                TLSIdentity(certificateChain: [wildcard.certificate], privateKey: wildcard.privateKey)])
+        let listener = try EchoListener(configuration: configuration, closeAfter: 2)
+        for host in ["www.example.test", "WWW.Example.TEST"] {
+            let (status, output) = try sClient(listener.port, wildcard, host: host, input: "a\n")
+            XCTAssertEqual(status, 0, output)
+            for text in ["Verification: OK", "Peer signature type: ECDSA", "subject=CN = *.example.test", "echo: a"] { XCTAssert(output.contains(text), "\(host): no \(text): \(output)") }
+        }
+        for host in ["localhost", "example.test", "a.b.example.test"] {      // a wildcard stands for one label, not none or two
+            let (status, output) = try sClient(listener.port, local, serverName: host, input: "b\n")
+            XCTAssertEqual(status, 0, output)
+            for text in ["Verification: OK", "Peer signature type: ed25519", "subject=CN = localhost"] { XCTAssert(output.contains(text), "\(host): no \(text): \(output)") }
+        }
+        let unnamed = try sClient(listener.port, local, sendingServerName: false, input: "c\n")
+        XCTAssert(unnamed.output.contains("Verification: OK") && unnamed.output.contains("subject=CN = localhost"), unnamed.output)
+        // A client that takes only ECDSA signatures gets the certificate it can verify.
+        let ecdsaOnly = try sClient(listener.port, wildcard, host: "www.example.test", sendingServerName: false, input: "d\n", ["-sigalgs", "ECDSA+SHA256"])
+        XCTAssert(ecdsaOnly.output.contains("Verification: OK") && ecdsaOnly.output.contains("subject=CN = *.example.test"), ecdsaOnly.output)
     }
 
     /// s_client's "K" command sends a KeyUpdate asking for one back; the
@@ -356,7 +385,7 @@ final class TLSServerTests: XCTestCase {
     /// A server whose certificate is only bytes: these tests never get as far
     /// as a client checking it.
     func server() -> TLSServer {
-        TLSServer(configuration: TLSServerConfiguration(certificateChain: [[0x30, 0x00]], privateKey: .ed25519([UInt8](repeating: 1, count: 32))),
+        TLSServer(configuration: TLSServerConfiguration(identities: [TLSIdentity(certificateChain: [[0x30, 0x00]], privateKey: .ed25519([UInt8](repeating: 1, count: 32)))]),
                   random: TLSServerTests.random)
     }
 

@@ -23,7 +23,7 @@ final class CatalogueTests: XCTestCase {
             "network": ["defaultNetwork"],
             "stack": ["genericStack(network:address:random:name:)"],
             "tls": ["tlsClient(on:keys:trustAnchors:applicationProtocols:random:wallClock:name:)",
-                    "tlsServer(on:keys:certificate:privateKey:applicationProtocols:random:name:)"],
+                    "tlsServer(on:keys:certificates:applicationProtocols:random:name:)"],
             "wall-clock": ["defaultWallClock"],
         ])
         let stack = try XCTUnwrap(declarations.constructors.first { $0.type == "stack" })

@@ -1,9 +1,9 @@
-/// What a server or client is given and chooses with.
+/// What a server is given and chooses with.
 public struct TLSServerConfiguration {
-    /// The certificate chain, DER, the server's own first.
-    public var certificateChain: [[UInt8]]
-    /// The private key of the first certificate.
-    public var privateKey: TLSPrivateKey
+    /// The certificates it can present, each with its key; the first is the
+    /// default, for a client that names no host or one none of them names
+    /// (as nginx's default_server). Never empty.
+    public var identities: [TLSIdentity]
     /// Cipher suites in the server's order of preference: ChaCha20-Poly1305
     /// first, since AES here is bit-sliced software (see AES).
     public var cipherSuites: [TLSCipherSuite]
@@ -15,13 +15,41 @@ public struct TLSServerConfiguration {
     /// How long a ticket may be used, in seconds (RFC 8446 allows up to 7 days).
     public var ticketLifetime: UInt32 = 7200
 
-    public init(certificateChain: [[UInt8]], privateKey: TLSPrivateKey,
+    public init(identities: [TLSIdentity],
                 cipherSuites: [TLSCipherSuite] = [.chacha20Poly1305SHA256, .aes128GCMSHA256, .aes256GCMSHA384],
                 applicationProtocols: [String] = []) {
-        self.certificateChain = certificateChain
-        self.privateKey = privateKey
+        precondition(!identities.isEmpty, "a server needs a certificate")
+        self.identities = identities
         self.cipherSuites = cipherSuites
         self.applicationProtocols = applicationProtocols
+    }
+
+    /// What a client that asked for `serverName` (SNI, RFC 6066) and takes
+    /// the signature schemes `algorithms` is shown: the first identity whose
+    /// certificate names that host, else the first it can verify at all; and
+    /// whether the name chose it (the server then acknowledges server_name).
+    /// Nil when it can verify none (handshake_failure).
+    func identity(for serverName: String?, algorithms: [UInt16]) -> (identity: TLSIdentity, byName: Bool)? {
+        let usable = identities.filter { algorithms.contains($0.privateKey.signatureScheme) }
+        if let serverName, let named = usable.first(where: { $0.leaf?.matches(host: serverName) == true }) { return (named, true) }
+        return usable.first.map { ($0, false) }
+    }
+}
+
+/// A certificate chain and the private key of its first certificate.
+public struct TLSIdentity {
+    /// DER, the server's own certificate first.
+    public let certificateChain: [[UInt8]]
+    public let privateKey: TLSPrivateKey
+    /// The first certificate, parsed for the names it carries (nil if it does
+    /// not parse: such an identity is only ever the default).
+    let leaf: X509Certificate?
+
+    public init(certificateChain: [[UInt8]], privateKey: TLSPrivateKey) {
+        precondition(!certificateChain.isEmpty, "an identity needs its certificate")
+        self.certificateChain = certificateChain
+        self.privateKey = privateKey
+        leaf = X509Certificate(der: certificateChain[0])
     }
 }
 
@@ -111,7 +139,6 @@ public struct TLSServer {
     static let helloRetryRandom = SHA256.hash(Array("HelloRetryRequest".utf8))
 
     public init(configuration: TLSServerConfiguration, random: @escaping (Int) -> [UInt8], seconds: @escaping () -> UInt64 = { 0 }) {
-        precondition(!configuration.certificateChain.isEmpty)
         self.configuration = configuration
         self.random = random
         self.seconds = seconds
@@ -227,7 +254,7 @@ public struct TLSServer {
         guard let versions = hello.versions, versions.contains(Self.tls13) else { throw .protocolVersion }
         guard let chosen = configuration.cipherSuites.first(where: { hello.cipherSuites.contains($0.rawValue) }) else { throw .handshakeFailure }
         guard let algorithms = hello.signatureAlgorithms, let groups = hello.groups, let shares = hello.keyShares else { throw .missingExtension }
-        guard algorithms.contains(configuration.privateKey.signatureScheme),
+        guard let (identity, byName) = configuration.identity(for: hello.serverName, algorithms: algorithms),
               let preferredGroup = Self.groups.first(where: { groups.contains($0) }) else { throw .handshakeFailure }
         if !configuration.applicationProtocols.isEmpty, let offered = hello.protocols {
             guard let common = configuration.applicationProtocols.first(where: { offered.contains($0) }) else { throw .noApplicationProtocol }
@@ -285,10 +312,10 @@ public struct TLSServer {
         records.readProtection = TLSRecordProtection(suite: chosen, trafficSecret: clientHandshakeSecret)
 
         // A resumed session is authenticated by its PSK: no Certificate, no CertificateVerify.
-        var flight = encryptedExtensions() + (psk == nil ? certificate() : [])
+        var flight = encryptedExtensions(acknowledgingServerName: psk == nil && byName) + (psk == nil ? certificate(identity) : [])
         transcript += flight
         if psk == nil {
-            let verify = certificateVerify(transcriptHash: chosen.hash(transcript))
+            let verify = certificateVerify(identity, transcriptHash: chosen.hash(transcript))
             transcript += verify
             flight += verify
         }
@@ -348,8 +375,12 @@ public struct TLSServer {
         return handshakeMessage(2, body)
     }
 
-    func encryptedExtensions() -> [UInt8] {
+    func encryptedExtensions(acknowledgingServerName: Bool) -> [UInt8] {
         var extensions: [UInt8] = []
+        if acknowledgingServerName {                               // server_name, empty: the name chose the certificate (RFC 6066 3)
+            extensions.appendInteger(0, bytes: 2)
+            extensions.appendVector([], lengthBytes: 2)
+        }
         if let chosen = applicationProtocol {
             var name: [UInt8] = []
             name.appendVector(Array(chosen.utf8), lengthBytes: 1)
@@ -363,9 +394,9 @@ public struct TLSServer {
         return handshakeMessage(8, body)
     }
 
-    func certificate() -> [UInt8] {
+    func certificate(_ identity: TLSIdentity) -> [UInt8] {
         var list: [UInt8] = []
-        for certificate in configuration.certificateChain {
+        for certificate in identity.certificateChain {
             list.appendVector(certificate, lengthBytes: 3)
             list.appendVector([], lengthBytes: 2)
         }
@@ -376,11 +407,12 @@ public struct TLSServer {
 
     /// The signature over 64 spaces, the context string, a zero and the
     /// transcript's hash (RFC 8446 section 4.4.3).
-    func certificateVerify(transcriptHash: [UInt8]) -> [UInt8] {
+    func certificateVerify(_ identity: TLSIdentity, transcriptHash: [UInt8]) -> [UInt8] {
         let content = [UInt8](repeating: 0x20, count: 64) + Array("TLS 1.3, server CertificateVerify".utf8) + [0] + transcriptHash
         var body: [UInt8] = []
-        body.appendInteger(configuration.privateKey.signatureScheme, bytes: 2)
-        body.appendVector(configuration.privateKey.sign(content), lengthBytes: 2)
+        let key = identity.privateKey
+        body.appendInteger(key.signatureScheme, bytes: 2)
+        body.appendVector(key.sign(content), lengthBytes: 2)
         return handshakeMessage(15, body)
     }
 }

@@ -7,13 +7,16 @@ extension DeviceType {
     public static let tls = DeviceType("tls")
 }
 
-/// TLS 1.3 servers over `stack`, whose certificate chain (PEM) and private
-/// key (PEM: Ed25519 in PKCS#8, or P-256 in PKCS#8 or SEC 1) are the values
-/// `certificate` and `privateKey` of the store `keys`: a disk, so that no key is compiled into an image
-/// that may be copied around. `openssl req -x509 -newkey ed25519 ...` (or
-/// `-newkey ec -pkeyopt ec_paramgen_curve:P-256`) makes a self-signed pair; see examples/https. `applicationProtocols` are the ALPN
-/// names (RFC 7301) the server accepts, in its order of preference.
-public func tlsServer(on stack: Device, keys: Device, certificate: String = "server.pem", privateKey: String = "server.key",
+/// TLS 1.3 servers over `stack`, presenting the certificates `certificates`:
+/// each a certificate chain (PEM) and its private key (PEM: Ed25519 in
+/// PKCS#8, or P-256 in PKCS#8 or SEC 1), values of the store `keys`: a disk,
+/// so that no key is compiled into an image that may be copied around. A
+/// client's server_name (SNI) chooses the first certificate that names its
+/// host; one that names none, or no host, gets the first. `mirage-config tls
+/// self-signed` (or `openssl req -x509 ...`) makes a pair; see examples/https.
+/// `applicationProtocols` are the ALPN names (RFC 7301) the server accepts,
+/// in its order of preference.
+public func tlsServer(on stack: Device, keys: Device, certificates: [TLSCertificate] = [TLSCertificate("server.pem", privateKey: "server.key")],
                       applicationProtocols: [String] = [], random: Device = defaultEntropy, name: String = "tls",
                       file: String = #filePath, line: Int = #line) -> Device {
     let location = SourceLocation(file: file, line: line)
@@ -22,14 +25,33 @@ public func tlsServer(on stack: Device, keys: Device, certificate: String = "ser
         Diagnostics.error("tlsServer(keys:) would compile the private key into the image (crunch)", at: location,
                           fix: "keep the key on a disk: tarStore(on: disk(\"keys\", image: \"keys.tar\"))")
     }
-    for (label, key) in [("certificate", certificate), ("privateKey", privateKey)] where key.isEmpty || key.utf8.count > 255 || key.contains("\0") {
-        Diagnostics.error("tlsServer(\(label):) has \(String(reflecting: key)), which is not a key of a store", at: location,
-                          fix: "name a file in the store, such as \"server.pem\"")
+    if certificates.isEmpty {
+        Diagnostics.error("tlsServer(certificates:) is empty", at: location,
+                          fix: "name at least one: [TLSCertificate(\"server.pem\", privateKey: \"server.key\")]")
+    }
+    for files in certificates {
+        for (label, key) in [("certificate", files.certificate), ("privateKey", files.privateKey)]
+        where key.isEmpty || key.utf8.count > 255 || key.contains("\0") || key.contains("\n") {
+            Diagnostics.error("tlsServer(certificates:) has the \(label) \(String(reflecting: key)), which is not a key of a store", at: location,
+                              fix: "name a file in the store, such as \"server.pem\"")
+        }
     }
     // The clock dates session tickets.
     return Device(.tls, name: name, implementation: .driver("tls-server"), arguments: [stack, keys, random, defaultClock],
-                  parameters: ["certificate": certificate, "private-key": privateKey,
+                  parameters: ["certificates": certificates.map(\.certificate).joined(separator: "\n"),
+                               "private-keys": certificates.map(\.privateKey).joined(separator: "\n"),
                                "application-protocols": applicationProtocols.joined(separator: ",")], location: location)
+}
+
+/// A certificate chain and its private key, by their names in a store.
+public struct TLSCertificate {
+    public let certificate: String
+    public let privateKey: String
+
+    public init(_ certificate: String, privateKey: String) {
+        self.certificate = certificate
+        self.privateKey = privateKey
+    }
 }
 
 /// TLS 1.3 clients over `stack` that trust the certificates of the PEM

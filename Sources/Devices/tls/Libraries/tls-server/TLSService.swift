@@ -1,4 +1,4 @@
-/// TLS 1.3 servers over `Stack`, with a certificate chain and key read once
+/// TLS 1.3 servers over `Stack`, with certificate chains and keys read once
 /// from a key-value store. Each connection wraps a TCP connection and the
 /// TLS state machine; the bytes the machine produces go straight to TCP.
 public final class TLSService<Stack: NetworkStack>: TLSServers {
@@ -27,27 +27,39 @@ public final class TLSService<Stack: NetworkStack>: TLSServers {
     }
 }
 
-/// A server's certificate chain and key, read from a key-value store.
+/// A server's certificate chains and keys, read from a key-value store.
 public enum TLSCredentials {
-    /// The chain from the PEM file `certificate` and the Ed25519 key from the
-    /// PEM file `privateKey`, checked to belong together; nil, after saying
-    /// why on the console, if they are missing or unusable.
+    /// The chains from the PEM files `certificates` and their keys from the
+    /// PEM files `privateKeys` (keys of the store, one per line, in pairs:
+    /// the first pair is the default; the others are chosen by the names
+    /// their certificates carry), each checked to belong together; nil,
+    /// after saying why on the console, if any is missing or unusable.
     /// `applicationProtocols`: ALPN names separated by commas ("" for none).
-    public static func load(from store: some KeyValueReader, certificate: String, privateKey: String,
+    public static func load(from store: some KeyValueReader, certificates: String, privateKeys: String,
                             applicationProtocols: String) -> TLSServerConfiguration? {
-        switch read(store: store, certificate: certificate, privateKey: privateKey) {
-        case .success(var configuration):
-            configuration.applicationProtocols = applicationProtocols.split(separator: ",").map(String.init)
-            return configuration
-        case .failure(let problem):
-            print("tls: \(problem.text)")
+        let certificateKeys = certificates.split(separator: "\n").map(String.init)
+        let privateKeyKeys = privateKeys.split(separator: "\n").map(String.init)
+        guard !certificateKeys.isEmpty, certificateKeys.count == privateKeyKeys.count else {
+            print("tls: not one private key for each certificate")
             return nil
         }
+        var identities: [TLSIdentity] = []
+        for (certificate, privateKey) in zip(certificateKeys, privateKeyKeys) {
+            switch read(store: store, certificate: certificate, privateKey: privateKey) {
+            case .success(let identity): identities.append(identity)
+            case .failure(let problem):
+                print("tls: \(problem.text)")
+                return nil
+            }
+        }
+        return TLSServerConfiguration(identities: identities,
+                                      applicationProtocols: applicationProtocols.split(separator: ",").map(String.init))
     }
 
     public struct Problem: Error, Equatable { public let text: String }
 
-    public static func read(store: some KeyValueReader, certificate: String, privateKey: String) -> Result<TLSServerConfiguration, Problem> {
+    /// One chain and its key.
+    public static func read(store: some KeyValueReader, certificate: String, privateKey: String) -> Result<TLSIdentity, Problem> {
         guard let certificateText = try? store.get(certificate) else { return .failure(Problem(text: "no certificate '\(certificate)' in the store")) }
         guard let keyText = try? store.get(privateKey) else { return .failure(Problem(text: "no private key '\(privateKey)' in the store")) }
         guard let chain = PEM.blocks("CERTIFICATE", in: certificateText), !chain.isEmpty else {
@@ -73,7 +85,7 @@ public enum TLSCredentials {
         guard PEM.find(publicKeyBits, in: chain[0], from: 0) != nil else {
             return .failure(Problem(text: "the key in '\(privateKey)' is not the key of the first certificate in '\(certificate)'"))
         }
-        return .success(TLSServerConfiguration(certificateChain: chain, privateKey: key))
+        return .success(TLSIdentity(certificateChain: chain, privateKey: key))
     }
 }
 
