@@ -46,6 +46,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        // Host side only: `mirage-config tls self-signed` makes development certificates with them.
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         // The DSL a unikernel's config.swift imports (like PackageDescription):
@@ -57,7 +60,8 @@ let package = Package(
         // so it does not link the DSL.
         .target(
             name: "MirageEngine",
-            dependencies: ["CFdt", "CElf", "Yams"]
+            dependencies: ["CFdt", "CElf", "Yams", .product(name: "X509", package: "swift-certificates"),
+                           .product(name: "Crypto", package: "swift-crypto")]
         ),
 
         // The command-line tool, thin over the engine.

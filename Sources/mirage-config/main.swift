@@ -16,7 +16,7 @@ struct MirageConfigCommand: ParsableCommand {
         """,
         version: Installation.toolVersion,
         subcommands: [Configure.self, Build.self, Run.self, Test.self, Image.self, FlashCommand.self, Describe.self, Query.self,
-                      Inspect.self, List.self, KV.self, Clean.self, Doctor.self]
+                      Inspect.self, List.self, KV.self, TLS.self, Clean.self, Doctor.self]
     )
 }
 

@@ -3,10 +3,9 @@ import MirageConfig
 // HTTPS: HTTP/1.1 over TLS 1.3 on port 443, the page and 256 KiB file of
 // examples/http, each connection served by a task of its own; port 80 answers
 // every request with a redirect to https://. The certificate and its key
-// (Ed25519, or P-256: -newkey ec -pkeyopt ec_paramgen_curve:P-256) are PEM
-// files on a disk (a tar archive), never compiled into the image:
-//   openssl req -x509 -newkey ed25519 -nodes -keyout server.key -out server.pem \
-//       -subj /CN=localhost -addext subjectAltName=DNS:localhost
+// (Ed25519, or P-256) are PEM files on a disk (a tar archive), never
+// compiled into the image:
+//   mirage-config tls self-signed --name localhost -o .
 //   tar --format=ustar -cf keys.tar server.pem server.key
 // Try it: mirage-config run --forward tcp:8443:443, then
 //   curl --cacert server.pem --resolve localhost:8443:127.0.0.1 https://localhost:8443/

@@ -56,6 +56,16 @@ public struct Installation {
 
     public init(root: URL) { self.root = root }
 
+    /// The mirage-config executable, for the commands a boot test runs
+    /// ($MIRAGE_CONFIG): this process when it is the tool, else (a unit
+    /// test's process) the debug build under the root.
+    public var executable: URL {
+        if let link = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"), link.hasSuffix("/mirage-config") {
+            return URL(fileURLWithPath: link)
+        }
+        return root.appendingPathComponent(".build/debug/mirage-config")
+    }
+
     /// Finds the installation: `$MIRAGE_CONFIG_ROOT`, else the nearest folder
     /// above the executable that holds targets/ and Sources/Boot.
     public static func locate() throws -> Installation {

@@ -29,7 +29,7 @@ public struct BootTestSpec: Codable {
         /// How the image is started: direct (the default) or u-boot.
         public let bootLoader: String?
         /// Shell commands run before the boot in a fresh scratch folder (the
-        /// unikernel's folder is $UNIKERNEL_DIR, mirage-config's $MIRAGE_ROOT): they make disk images with
+        /// unikernel's folder is $UNIKERNEL_DIR, mirage-config's $MIRAGE_ROOT, the tool $MIRAGE_CONFIG): they make disk images with
         /// tools this project did not write (tar, littlefs-python, ...).
         public let prepare: [String]?
         /// Disk images for block devices, by device name, relative to the

@@ -204,7 +204,7 @@ public struct BootTestSuite {
         process.arguments = ["-c", command]
         process.currentDirectoryURL = folder
         process.environment = ProcessInfo.processInfo.environment.merging(
-            ["UNIKERNEL_DIR": directory.path, "MIRAGE_ROOT": installation.root.path, "NET_SOCKET": socket,
+            ["UNIKERNEL_DIR": directory.path, "MIRAGE_ROOT": installation.root.path, "MIRAGE_CONFIG": installation.executable.path, "NET_SOCKET": socket,
              "FORWARD_PORT": "\(forwardPort)", "PEER_READY": BootTestSuite.readyFile(in: folder).path]) { $1 }
         try? FileManager.default.removeItem(at: BootTestSuite.readyFile(in: folder))
         let logFile = folder.appendingPathComponent("peer.log")
@@ -293,7 +293,8 @@ public struct BootTestSuite {
         let result: Shell.Result
         do {
             result = try Shell.run(URL(fileURLWithPath: "/bin/sh"), ["-c", command], in: folder,
-                                   environment: environment.merging(["UNIKERNEL_DIR": directory.path, "MIRAGE_ROOT": installation.root.path]) { $1 }, timeout: BootTestSuite.hostCommandTimeout)
+                                   environment: environment.merging(["UNIKERNEL_DIR": directory.path, "MIRAGE_ROOT": installation.root.path,
+                                                                     "MIRAGE_CONFIG": installation.executable.path]) { $1 }, timeout: BootTestSuite.hostCommandTimeout)
         } catch {
             return "\(command): \(error)"
         }
