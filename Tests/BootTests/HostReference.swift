@@ -34,7 +34,10 @@ enum HostReference {
     /// Runs a program to its end with `input` on its standard input; its
     /// output, with its standard error after it if `withErrors`.
     @discardableResult
-    static func run(_ executable: String, _ arguments: [String], input: Data = Data(), withErrors: Bool = false) throws -> (status: Int32, output: Data) {
+    /// `keepingInputOpen`: standard input stays open until the program ends
+    /// (gnutls-cli stops reading the server when its input ends).
+    static func run(_ executable: String, _ arguments: [String], input: Data = Data(), withErrors: Bool = false,
+                    keepingInputOpen: Bool = false) throws -> (status: Int32, output: Data) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -46,11 +49,12 @@ enum HostReference {
         // Written from another thread so that a large output cannot block the writer.
         let writer = Thread {
             stdin.fileHandleForWriting.write(input)
-            try? stdin.fileHandleForWriting.close()
+            if !keepingInputOpen { try? stdin.fileHandleForWriting.close() }
         }
         writer.start()
         let data = stdout.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        if keepingInputOpen { try? stdin.fileHandleForWriting.close() }
         return (process.terminationStatus, data)
     }
 }

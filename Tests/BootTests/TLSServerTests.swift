@@ -316,28 +316,128 @@ final class TLSServerTests: XCTestCase {
 
     /// tlslite-ng (PyPI), a TLS 1.3 written in pure Python: one more
     /// implementation that shares no code with OpenSSL.
-    func testTLSLiteClient() throws {
-        let credentials = try makeCredentials(ecdsa: true)
-        let listener = try EchoListener(configuration: credentials.configuration, closeAfter: 4)
+    /// record_size_limit (RFC 8449): tlslite-ng and gnutls-cli say they take
+    /// small records, and refuse any larger that comes; the server keeps to
+    /// it in its encrypted flight and its data. s_client pads what it sends
+    /// (RFC 8446 5.4), and the server reads through the padding.
+    func testRecordSizeLimitAndPaddingWithOtherClients() throws {
+        let credentials = try makeCredentials()
+        /// Whether the line came back: the server echoes each piece as it comes, so "echo: " may come between its pieces.
+        func echoed(_ line: String, in output: String) -> Bool {
+            output.split(separator: "\n").contains { $0.hasPrefix("echo: ") && $0.replacingOccurrences(of: "echo: ", with: "") == line }
+        }
+        let line = String(repeating: "0123456789", count: 300)
+        let listener = try EchoListener(configuration: credentials.configuration, closeAfter: 500)
+        let lite = try tlsLite(listener.port, sending: line, recordSizeLimit: 256)
+        XCTAssert(lite.hasSuffix("\n" + "echo: " + line + "\n"), lite)
+
+        // gnutls-cli sends what one of its records holds of each read of its input, so its line fits one;
+        // the server's flight (over 600 bytes) does not.
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/gnutls-cli") {
+            let short = String(line.prefix(500))
+            let gnutls = try HostReference.run("/usr/bin/timeout", ["60", "/usr/bin/gnutls-cli", "127.0.0.1", "-p", String(listener.port),
+                "--sni-hostname", "localhost", "--verify-hostname", "localhost", "--x509cafile", credentials.certificatePath, "--recordsize=512",
+                "--priority", "NORMAL:-VERS-ALL:+VERS-TLS1.3"], input: Data((short + "\n").utf8), withErrors: true, keepingInputOpen: true)
+            let output = String(decoding: gnutls.output, as: UTF8.self)
+            XCTAssert(echoed(short, in: output), output)
+        }
+
+        let padded = try sClient(listener.port, credentials, input: line + "\n", ["-record_padding", "1024"])
+        XCTAssert(echoed(line, in: padded.output), padded.output)
+    }
+
+    /// The records themselves, between this project's client and server: a
+    /// client's limit of 100 bounds every protected record the server sends,
+    /// the server's limit of 200 the client's, and padding rounds each
+    /// record up to its block, within the limit.
+    func testRecordsKeepToTheLimitAndThePadding() throws {
+        let credentials = try makeCredentials()
+        var serverConfiguration = credentials.configuration
+        serverConfiguration.recordSizeLimit = 200
+        serverConfiguration.paddingBlock = 64
+        var clientConfiguration = TLSClientConfiguration(trustStore: X509TrustStore(anchors: [try XCTUnwrap(X509Certificate(der: credentials.certificate))]),
+                                                         serverName: "localhost")
+        clientConfiguration.recordSizeLimit = 100
+        clientConfiguration.paddingBlock = 48
+        var server = TLSServer(configuration: serverConfiguration, random: TLSServerTests.random)
+        var client = TLSClient(configuration: clientConfiguration, random: TLSServerTests.random,
+                               time: { UTCTime(secondsSinceEpoch: Int64(Date().timeIntervalSince1970)) })
+        /// Each protected record's inner plaintext length (its body less the 16-byte tag).
+        func innerLengths(_ bytes: [UInt8]) -> [Int] {
+            var lengths: [Int] = [], offset = 0
+            while offset + 5 <= bytes.count {
+                let length = Int(bytes[offset + 3]) << 8 | Int(bytes[offset + 4])
+                if bytes[offset] == TLSContentType.applicationData { lengths.append(length - 16) }
+                offset += 5 + length
+            }
+            return lengths
+        }
+        var toServer = client.start()
+        var fromServer: [UInt8] = [], serverSent: [Int] = [], clientSent: [Int] = []
+        for _ in 0..<4 where !(client.isConnected && server.isConnected) {
+            let answer = server.receive(toServer).toSend
+            serverSent += innerLengths(answer)
+            let reply = client.receive(answer)
+            toServer = reply.toSend
+            clientSent += innerLengths(toServer)
+            fromServer += reply.received
+        }
+        XCTAssert(client.isConnected && server.isConnected)
+        // Each side reads the other's padded records whole.
+        let data = [UInt8](repeating: 7, count: 1000)
+        let fromServerData = server.send(data), fromClientData = client.send(data)
+        serverSent += innerLengths(fromServerData)
+        clientSent += innerLengths(fromClientData)
+        XCTAssertEqual(client.receive(fromServerData).received, data)
+        XCTAssertEqual(server.receive(fromClientData).received, data)
+        XCTAssertGreaterThan(serverSent.count, 15, "the flight, the ticket and the data in many records")
+        XCTAssert(serverSent.allSatisfy { $0 <= 100 && ($0 % 64 == 0 || $0 == 100) }, "\(serverSent)")
+        XCTAssert(clientSent.allSatisfy { $0 <= 200 && ($0 % 48 == 0 || $0 == 200) }, "\(clientSent)")
+        // A record past the limit a side said is a record_overflow.
+        var big = TLSServer(configuration: serverConfiguration, random: TLSServerTests.random)
+        var greedy = clientConfiguration
+        greedy.paddingBlock = 0
+        var bigClient = TLSClient(configuration: greedy, random: TLSServerTests.random,
+                                  time: { UTCTime(secondsSinceEpoch: Int64(Date().timeIntervalSince1970)) })
+        var hello = bigClient.start()
+        for _ in 0..<3 where !bigClient.isConnected { hello = bigClient.receive(big.receive(hello).toSend).toSend; _ = big.receive(hello) }
+        XCTAssert(bigClient.isConnected && big.isConnected)
+        bigClient.records.peerRecordSizeLimit = TLSRecordLayer.largestRecordSizeLimit   // as if it had not heard
+        let overflow = big.receive(bigClient.send([UInt8](repeating: 1, count: 300)))
+        XCTAssertEqual(overflow.alert, .recordOverflow)
+    }
+
+    /// tlslite-ng (pure Python, PyPI) connects, saying it takes records of
+    /// `recordSizeLimit` if given, sends `data` and reads to the server's
+    /// close; what it prints: its version and cipher, then what came.
+    func tlsLite(_ port: UInt16, sending data: String, recordSizeLimit: Int? = nil) throws -> String {
         let script = """
             import socket, sys
             from tlslite.api import TLSConnection, HandshakeSettings
             settings = HandshakeSettings()
             settings.minVersion = settings.maxVersion = (3, 4)
+            if sys.argv[3]: settings.record_size_limit = int(sys.argv[3])
             connection = TLSConnection(socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30))
             connection.handshakeClientCert(settings=settings, serverName="localhost")
-            version, cipher = connection.version, connection.getCipherName()
-            connection.write(b"ping")
+            print(connection.version, connection.getCipherName())
+            connection.write(sys.argv[2].encode())
             data = b""
             while True:
                 chunk = connection.read()
                 if not chunk: break
                 data += chunk
-            print(version, cipher, data.decode())
+            print(data.decode())
             """
         let python = try HostReference.python(with: "tlslite")
-        let result = try HostReference.run("/usr/bin/timeout", ["60", python, "-c", script, String(listener.port)], withErrors: true)
-        XCTAssertEqual(String(decoding: result.output, as: UTF8.self), "(3, 4) chacha20-poly1305 echo: ping\n")
+        let result = try HostReference.run("/usr/bin/timeout", ["60", python, "-c", script, String(port), data, recordSizeLimit.map(String.init) ?? ""],
+                                           withErrors: true)
+        return String(decoding: result.output, as: UTF8.self)
+    }
+
+    func testTLSLiteClient() throws {
+        let credentials = try makeCredentials(ecdsa: true)
+        let listener = try EchoListener(configuration: credentials.configuration, closeAfter: 4)
+        XCTAssertEqual(try tlsLite(listener.port, sending: "ping"), "(3, 4) chacha20-poly1305\necho: ping\n")
     }
 
     /// Python's ssl module, verifying the certificate and the host name, in
@@ -450,6 +550,8 @@ final class TLSServerTests: XCTestCase {
         XCTAssertEqual(alert(for: clientHello(keyShare: (0x001d, TLSServerTests.random(31)))), .illegalParameter)
         XCTAssertEqual(alert(for: clientHello(keyShare: (0x001d, [UInt8](repeating: 0, count: 32)))), .illegalParameter, "a small-order share")
         XCTAssertEqual(alert(for: clientHello(extra: [0, 43, 0, 3, 2, 3, 4])), .illegalParameter, "supported_versions twice")
+        XCTAssertEqual(alert(for: clientHello(extra: [0, 28, 0, 2, 0, 63])), .illegalParameter, "a record_size_limit under 64 (RFC 8449 4)")
+        XCTAssertEqual(alert(for: clientHello(extra: [0, 28, 0, 3, 0, 64, 0])), .decodeError, "a record_size_limit of three bytes")
         XCTAssertEqual(alert(for: clientHello(extra: [0, 41, 0, 0, 0, 21, 0, 0])), .illegalParameter, "pre_shared_key not last")
         // pre_shared_key: one identity ("abcd", age 0), then its binders.
         let identity: [UInt8] = [0, 10, 0, 4, 0x61, 0x62, 0x63, 0x64, 0, 0, 0, 0]

@@ -114,13 +114,14 @@ struct TLSRecordProtection {
     }
 
     /// The content type and content of a protected record's body; bad_record_mac
-    /// if it does not open, unexpected_message if it is all padding.
-    mutating func open(_ body: [UInt8], header: [UInt8]) throws(TLSAlert) -> (type: UInt8, content: [UInt8]) {
+    /// if it does not open, record_overflow if its inner plaintext (content,
+    /// type, padding) is over `limit` bytes, unexpected_message if it is all padding.
+    mutating func open(_ body: [UInt8], header: [UInt8], limit: Int) throws(TLSAlert) -> (type: UInt8, content: [UInt8]) {
         let opened = aes.map { $0.open(body, nonce: nonce(), additionalData: header) }
             ?? ChaCha20Poly1305.open(body, key: key, nonce: nonce(), additionalData: header)
         guard var inner = opened else { throw .badRecordMAC }
         sequence += 1
-        guard inner.count <= TLSContentType.maximumPlaintext + 1 else { throw .recordOverflow }
+        guard inner.count <= limit else { throw .recordOverflow }
         while let last = inner.last, last == 0 { inner.removeLast() }
         guard let type = inner.popLast() else { throw .unexpectedMessage }
         return (type, inner)

@@ -7,6 +7,11 @@ public struct TLSClientConfiguration {
     /// ALPN protocol names to offer, in order of preference; empty: no ALPN.
     public var applicationProtocols: [String]
     public var cipherSuites: [TLSCipherSuite] = [.chacha20Poly1305SHA256, .aes128GCMSHA256, .aes256GCMSHA384]
+    /// The largest record (content and type byte) this client takes, said in
+    /// record_size_limit (RFC 8449): 64 to 2^14 + 1.
+    public var recordSizeLimit = TLSRecordLayer.largestRecordSizeLimit
+    /// Pad protected records to a multiple of this many bytes (0: no padding).
+    public var paddingBlock = 0
 
     public init(trustStore: X509TrustStore, serverName: String, applicationProtocols: [String] = []) {
         self.trustStore = trustStore
@@ -55,9 +60,12 @@ public struct TLSClient {
     public internal(set) var peerClosed = false
 
     public init(configuration: TLSClientConfiguration, random: @escaping (Int) -> [UInt8], time: @escaping () -> UTCTime?) {
+        precondition((64...TLSRecordLayer.largestRecordSizeLimit).contains(configuration.recordSizeLimit) && configuration.paddingBlock >= 0)
         self.configuration = configuration
         self.random = random
         self.time = time
+        records.recordSizeLimit = configuration.recordSizeLimit
+        records.paddingBlock = configuration.paddingBlock
     }
 
     /// The ClientHello, to send first.
@@ -126,6 +134,7 @@ public struct TLSClient {
         add(43, list16([TLSServer.tls13], lengthBytes: 1))
         add(10, list16(TLSServer.groups, lengthBytes: 2))
         add(13, list16(TLSClient.signatureSchemes, lengthBytes: 2))
+        add(28, [UInt8(configuration.recordSizeLimit >> 8), UInt8(configuration.recordSizeLimit & 0xFF)])
         var share: [UInt8] = []
         share.appendInteger(group, bytes: 2)
         share.appendVector(publicShare(), lengthBytes: 2)
@@ -236,7 +245,9 @@ public struct TLSClient {
                 let chosen = String(decoding: name.rest(), as: UTF8.self)
                 guard list.isAtEnd, configuration.applicationProtocols.contains(chosen) else { throw .illegalParameter }
                 applicationProtocol = chosen
-            case 0, 10, 28:                                          // server_name's empty ack, supported_groups, record_size_limit
+            case 28:                                                 // record_size_limit: what the server takes (RFC 8449)
+                records.peerRecordSizeLimit = try TLSRecordLayer.recordSizeLimit(&data)
+            case 0, 10:                                              // server_name's empty ack, supported_groups
                 _ = data.rest()
             default:
                 throw .unsupportedExtension

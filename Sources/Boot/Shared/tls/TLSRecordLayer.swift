@@ -102,11 +102,33 @@ extension TLSEndpoint {
 /// The record layer both ends share (RFC 8446 section 5): whole records cut
 /// from the bytes that came, opened with the read keys once there are any,
 /// and what this side sends sealed with its write keys, in records of at
-/// most 2^14 bytes of plaintext.
+/// most 2^14 bytes of plaintext, or the peer's record_size_limit (RFC 8449),
+/// padded if this side pads.
 struct TLSRecordLayer {
     var incoming: [UInt8] = []
     var readProtection: TLSRecordProtection?
     var writeProtection: TLSRecordProtection?
+    /// The largest protected record's inner plaintext (content, type byte,
+    /// padding) this side takes, which it says in record_size_limit; a
+    /// larger one that comes is a record_overflow.
+    var recordSizeLimit = TLSRecordLayer.largestRecordSizeLimit
+    /// The same of the peer, once it has said: this side's protected records hold no more.
+    var peerRecordSizeLimit = TLSRecordLayer.largestRecordSizeLimit
+    /// Protected records' inner plaintext is padded with zeros to a multiple
+    /// of this many bytes (0: not padded), so that their lengths say less of
+    /// what they carry (RFC 8446 section 5.4); never past the peer's limit.
+    var paddingBlock = 0
+
+    /// 2^14 bytes of content and the type byte: the most TLS 1.3 allows.
+    static let largestRecordSizeLimit = TLSContentType.maximumPlaintext + 1
+
+    /// A record_size_limit's value (RFC 8449 section 4): under 64 is an
+    /// illegal_parameter; over TLS 1.3's most is taken as that most.
+    static func recordSizeLimit(_ data: inout TLSReader) throws(TLSAlert) -> Int {
+        let value = Int(try data.uint16())
+        guard value >= 64 else { throw .illegalParameter }
+        return min(value, largestRecordSizeLimit)
+    }
     /// Handshake messages' bytes, which records may split or join.
     var handshakeBytes: [UInt8] = []
 
@@ -135,7 +157,7 @@ struct TLSRecordLayer {
             return (header[0], body)
         }
         guard header[0] == TLSContentType.applicationData else { throw .unexpectedMessage }
-        let opened = try protection.open(body, header: header)
+        let opened = try protection.open(body, header: header, limit: recordSizeLimit)
         readProtection = protection
         return opened
     }
@@ -144,11 +166,13 @@ struct TLSRecordLayer {
     mutating func records(_ content: [UInt8], type: UInt8) -> [UInt8] {
         var records: [UInt8] = []
         var offset = 0
+        // Unprotected records (the hellos) are not subject to the peer's limit (RFC 8449 section 4).
+        let room = writeProtection == nil ? TLSContentType.maximumPlaintext : peerRecordSizeLimit - 1
         repeat {
-            let end = min(content.count, offset + TLSContentType.maximumPlaintext)
+            let end = min(content.count, offset + room)
             let piece = Array(content[offset..<end])
             if var protection = writeProtection {
-                records += protection.seal(piece, type: type)
+                records += protection.seal(piece, type: type, padding: padding(after: piece.count))
                 writeProtection = protection
             } else {
                 records += [type, 0x03, 0x03]
@@ -157,6 +181,15 @@ struct TLSRecordLayer {
             offset = end
         } while offset < content.count
         return records
+    }
+
+    /// The zeros after `count` bytes of content and the type byte: to the
+    /// next multiple of the padding block, within the peer's limit.
+    func padding(after count: Int) -> Int {
+        guard paddingBlock > 0 else { return 0 }
+        let inner = count + 1
+        let padded = (inner + paddingBlock - 1) / paddingBlock * paddingBlock
+        return min(padded, peerRecordSizeLimit) - inner
     }
 
     /// A record with an alert; close_notify and user_canceled are warnings, the rest fatal.
@@ -182,9 +215,9 @@ struct TLSRecordLayer {
     mutating func keyUpdate(_ message: [UInt8]) throws(TLSAlert) -> [UInt8] {
         guard message.count == 5, message[4] <= 1 else { throw message.count == 5 ? .illegalParameter : .decodeError }
         readProtection = readProtection?.updated()
-        guard message[4] == 1, var protection = writeProtection else { return [] }
-        let answer = protection.seal([24, 0, 0, 1, 0], type: TLSContentType.handshake)
-        writeProtection = protection.updated()
+        guard message[4] == 1, writeProtection != nil else { return [] }
+        let answer = records([24, 0, 0, 1, 0], type: TLSContentType.handshake)
+        writeProtection = writeProtection?.updated()
         return answer
     }
 }

@@ -14,6 +14,11 @@ public struct TLSServerConfiguration {
     public var ticketKey: [UInt8] = []
     /// How long a ticket may be used, in seconds (RFC 8446 allows up to 7 days).
     public var ticketLifetime: UInt32 = 7200
+    /// The largest record (content and type byte) this server takes, said
+    /// to clients that send record_size_limit (RFC 8449): 64 to 2^14 + 1.
+    public var recordSizeLimit = TLSRecordLayer.largestRecordSizeLimit
+    /// Pad protected records to a multiple of this many bytes (0: no padding).
+    public var paddingBlock = 0
 
     public init(identities: [TLSIdentity],
                 cipherSuites: [TLSCipherSuite] = [.chacha20Poly1305SHA256, .aes128GCMSHA256, .aes256GCMSHA384],
@@ -139,9 +144,12 @@ public struct TLSServer {
     static let helloRetryRandom = SHA256.hash(Array("HelloRetryRequest".utf8))
 
     public init(configuration: TLSServerConfiguration, random: @escaping (Int) -> [UInt8], seconds: @escaping () -> UInt64 = { 0 }) {
+        precondition((64...TLSRecordLayer.largestRecordSizeLimit).contains(configuration.recordSizeLimit) && configuration.paddingBlock >= 0)
         self.configuration = configuration
         self.random = random
         self.seconds = seconds
+        records.recordSizeLimit = configuration.recordSizeLimit
+        records.paddingBlock = configuration.paddingBlock
     }
 
     /// Takes bytes from the peer (any split of its records).
@@ -186,6 +194,7 @@ public struct TLSServer {
         var protocols: [String]?
         var pskModes: [UInt8]?
         var pskOffer: PSKOffer?
+        var recordSizeLimit: Int?
     }
 
     static func parseClientHello(_ message: [UInt8]) throws(TLSAlert) -> ClientHello {
@@ -236,6 +245,8 @@ public struct TLSServer {
                     protocols.append(String(decoding: name.rest(), as: UTF8.self))
                 }
                 hello.protocols = protocols
+            case 28:                                              // record_size_limit (RFC 8449)
+                hello.recordSizeLimit = try TLSRecordLayer.recordSizeLimit(&data)
             case 45:                                              // psk_key_exchange_modes
                 var modes = try data.vector(lengthBytes: 1)
                 hello.pskModes = modes.rest()
@@ -308,26 +319,25 @@ public struct TLSServer {
         var schedule = TLSKeySchedule(suite: chosen, psk: psk, sharedSecret: shared)
         let helloHash = chosen.hash(transcript)
         let clientHandshakeSecret = schedule.trafficSecret("c hs traffic", transcriptHash: helloHash)
-        var protection = TLSRecordProtection(suite: chosen, trafficSecret: schedule.trafficSecret("s hs traffic", transcriptHash: helloHash))
+        let serverHandshakeSecret = schedule.trafficSecret("s hs traffic", transcriptHash: helloHash)
         records.readProtection = TLSRecordProtection(suite: chosen, trafficSecret: clientHandshakeSecret)
+        records.writeProtection = TLSRecordProtection(suite: chosen, trafficSecret: serverHandshakeSecret)
+        // From here on, records to the client hold no more than it said it takes (RFC 8449).
+        if let limit = hello.recordSizeLimit { records.peerRecordSizeLimit = limit }
 
         // A resumed session is authenticated by its PSK: no Certificate, no CertificateVerify.
-        var flight = encryptedExtensions(acknowledgingServerName: psk == nil && byName) + (psk == nil ? certificate(identity) : [])
+        var flight = encryptedExtensions(acknowledgingServerName: psk == nil && byName, recordSizeLimit: hello.recordSizeLimit != nil)
+            + (psk == nil ? certificate(identity) : [])
         transcript += flight
         if psk == nil {
             let verify = certificateVerify(identity, transcriptHash: chosen.hash(transcript))
             transcript += verify
             flight += verify
         }
-        let finished = handshakeMessage(20, chosen.finishedData(trafficSecret: protection.trafficSecret, transcriptHash: chosen.hash(transcript)))
+        let finished = handshakeMessage(20, chosen.finishedData(trafficSecret: serverHandshakeSecret, transcriptHash: chosen.hash(transcript)))
         transcript += finished
         flight += finished
-        var offset = 0
-        while offset < flight.count {
-            let end = min(flight.count, offset + TLSContentType.maximumPlaintext)
-            output.toSend += protection.seal(Array(flight[offset..<end]), type: TLSContentType.handshake)
-            offset = end
-        }
+        output.toSend += records.records(flight, type: TLSContentType.handshake)
 
         let finishedHash = chosen.hash(transcript)
         expectedClientFinished = chosen.finishedData(trafficSecret: clientHandshakeSecret, transcriptHash: finishedHash)
@@ -375,8 +385,12 @@ public struct TLSServer {
         return handshakeMessage(2, body)
     }
 
-    func encryptedExtensions(acknowledgingServerName: Bool) -> [UInt8] {
+    func encryptedExtensions(acknowledgingServerName: Bool, recordSizeLimit: Bool) -> [UInt8] {
         var extensions: [UInt8] = []
+        if recordSizeLimit {                                      // what this side takes, to a client that said what it takes
+            extensions.appendInteger(28, bytes: 2)
+            extensions.appendVector([UInt8(records.recordSizeLimit >> 8), UInt8(records.recordSizeLimit & 0xFF)], lengthBytes: 2)
+        }
         if acknowledgingServerName {                               // server_name, empty: the name chose the certificate (RFC 6066 3)
             extensions.appendInteger(0, bytes: 2)
             extensions.appendVector([], lengthBytes: 2)

@@ -71,7 +71,7 @@ extension TLSServer {
     /// A NewSessionTicket record for the session just established (under the
     /// server's application keys), or nothing if tickets are off.
     mutating func newSessionTicket() -> [UInt8] {
-        guard configuration.ticketKey.count == 32, let suite, var protection = records.writeProtection else { return [] }
+        guard configuration.ticketKey.count == 32, let suite, records.writeProtection != nil else { return [] }
         let resumptionSecret = suite.deriveSecret(masterSecret, "res master", transcriptHash: suite.hash(transcript))
         let ticketNonce: [UInt8] = [0]                    // one ticket per connection
         let psk = suite.expandLabel(resumptionSecret, "resumption", context: ticketNonce, length: suite.hashSize)
@@ -85,9 +85,7 @@ extension TLSServer {
         body.appendVector(ticketNonce, lengthBytes: 1)
         body.appendVector(sealed, lengthBytes: 2)
         body.appendVector([], lengthBytes: 2)
-        let record = protection.seal(handshakeMessage(4, body), type: TLSContentType.handshake)
-        records.writeProtection = protection
-        return record
+        return records.records(handshakeMessage(4, body), type: TLSContentType.handshake)
     }
 
     /// The PSK of the ClientHello's first identity if it is a ticket of
