@@ -127,6 +127,36 @@ final class TLSClientTests: XCTestCase {
         XCTAssertEqual(session.client.applicationProtocol, "http/1.1")
     }
 
+    /// Resumption against OpenSSL: the ticket s_server sends after a full
+    /// handshake becomes the client's session, and a later connection that
+    /// offers it resumes (s_server's page says "Reused"; no certificate
+    /// comes), through a HelloRetryRequest too. A session is not offered for
+    /// another server name (whose certificate is then checked, and fails),
+    /// nor past its lifetime (s_server's tickets: 2 hours).
+    func testResumesASessionFromOpenSSLsTicket() throws {
+        let folder = try makeCertificates()
+        for arguments in [[], ["-groups", "P-256"]] {
+            let port = try sServer(folder, kind: "p256", arguments)
+            let first = try fetch(port: port, try configuration(folder))
+            XCTAssert(first.response.contains("New, TLSv1.3") && !first.client.resumed, first.response)
+            var resuming = try configuration(folder)
+            resuming.session = try XCTUnwrap(first.client.session, "no ticket kept")
+            let second = try fetch(port: port, resuming)
+            XCTAssert(second.client.resumed && second.response.contains("Reused, TLSv1.3"), "\(arguments): \(second.response)")
+            XCTAssertEqual(second.client.retried, !arguments.isEmpty)
+            XCTAssertNotNil(second.client.session, "a new ticket for the resumed session")
+
+            var elsewhere = try configuration(folder, host: "other.example.test")
+            elsewhere.session = resuming.session
+            let other = try fetch(port: port, elsewhere)
+            XCTAssertFalse(other.client.resumed)
+            XCTAssertEqual(other.client.certificateFailure, .nameMismatch(host: "other.example.test", names: ["www.example.test"]))
+
+            let late = try fetch(port: port, resuming, time: UTCTime(secondsSinceEpoch: Int64(Date().timeIntervalSince1970) + 7300))
+            XCTAssert(!late.client.resumed && late.response.contains("New, TLSv1.3"), late.response)
+        }
+    }
+
     func testAWrongCertificateIsRefusedWithItsReason() throws {
         let folder = try makeCertificates()
         let port = try sServer(folder, kind: "ed25519")

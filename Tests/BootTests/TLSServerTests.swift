@@ -407,6 +407,47 @@ final class TLSServerTests: XCTestCase {
         XCTAssertEqual(overflow.alert, .recordOverflow)
     }
 
+    /// This project's client resumes from this project's server's ticket,
+    /// and a ticket with a lifetime over 7 days or no ticket bytes ends the
+    /// connection with the alert RFC 8446 names.
+    func testTheClientResumesFromTheServersTicket() throws {
+        let credentials = try makeCredentials()
+        let now = { UTCTime(secondsSinceEpoch: Int64(Date().timeIntervalSince1970)) }
+        var configuration = TLSClientConfiguration(trustStore: X509TrustStore(anchors: [try XCTUnwrap(X509Certificate(der: credentials.certificate))]),
+                                                   serverName: "localhost")
+        func connect(_ configuration: TLSClientConfiguration) -> (TLSClient, TLSServer) {
+            var server = TLSServer(configuration: credentials.configuration, random: TLSServerTests.random)
+            var client = TLSClient(configuration: configuration, random: TLSServerTests.random, time: now)
+            // Back and forth until neither has more to say: the hellos, the flights, the ticket.
+            var toServer = client.start()
+            for _ in 0..<5 {
+                let toClient = server.receive(toServer).toSend
+                guard !toClient.isEmpty else { break }
+                toServer = client.receive(toClient).toSend
+            }
+            return (client, server)
+        }
+        let (first, _) = connect(configuration)
+        XCTAssertFalse(first.resumed)
+        configuration.session = try XCTUnwrap(first.session)
+        let (second, secondServer) = connect(configuration)
+        XCTAssert(second.isConnected && second.resumed && secondServer.resumed)
+
+        func ticketAlert(lifetime: UInt32, ticket: [UInt8]) -> TLSAlert? {
+            var (client, server) = connect(configuration)
+            var body: [UInt8] = []
+            body.appendInteger(lifetime, bytes: 4)
+            body.appendInteger(UInt32(7), bytes: 4)
+            body.appendVector([0], lengthBytes: 1)
+            body.appendVector(ticket, lengthBytes: 2)
+            body.appendVector([], lengthBytes: 2)
+            return client.receive(server.records.records(server.handshakeMessage(4, body), type: TLSContentType.handshake)).alert
+        }
+        XCTAssertNil(ticketAlert(lifetime: 604_800, ticket: [1, 2, 3]))
+        XCTAssertEqual(ticketAlert(lifetime: 604_801, ticket: [1, 2, 3]), .illegalParameter)
+        XCTAssertEqual(ticketAlert(lifetime: 60, ticket: []), .decodeError)
+    }
+
     /// tlslite-ng (pure Python, PyPI) connects, saying it takes records of
     /// `recordSizeLimit` if given, sends `data` and reads to the server's
     /// close; what it prints: its version and cipher, then what came.

@@ -1,6 +1,7 @@
-/// GETs Keys.path from Keys.server over TLS 1.3 and prints the status line
-/// and the body's length and SHA-256; exits 0, or 2 when TLS fails (saying
-/// why: the certificate's problem or the alert), 1 for anything else.
+/// GETs Keys.path from Keys.server over TLS 1.3, Keys.fetches times, and
+/// prints the status line and the body's length and SHA-256; exits 0, or 2
+/// when TLS fails (saying why: the certificate's problem or the alert), 1 for
+/// anything else.
 struct HTTPSClient {
     static func start<TLS: TLSClients>(console: some Console, wallClock: some WallClock, tls: TLS) -> Int32 {
         if let now = wallClock.now() {
@@ -12,6 +13,15 @@ struct HTTPSClient {
             print("--server=\(Keys.server) is not an IP address")
             return 1
         }
+        for _ in 0..<Keys.fetches {
+            let status = fetch(from: address, tls: tls)
+            guard status == 0 else { return status }
+        }
+        return 0
+    }
+
+    /// One connection, one GET: 0, or the exit status for what failed.
+    static func fetch<TLS: TLSClients>(from address: IPAddress, tls: TLS) -> Int32 {
         let seconds: UInt64 = 1_000_000_000
         let connection: TLS.Connection
         do throws(NetworkError) {
@@ -23,7 +33,7 @@ struct HTTPSClient {
             print("cannot connect to \(Keys.server):\(Keys.port): \(error.reason.text)")
             return 1
         }
-        print("connected to \(Keys.name) at \(Keys.server):\(Keys.port)")
+        print("connected to \(Keys.name) at \(Keys.server):\(Keys.port), \(connection.resumed ? "resuming the session" : "full handshake")")
         let request = "GET \(Keys.path) HTTP/1.1\r\nHost: \(Keys.name)\r\nConnection: close\r\n\r\n"
         var response: [UInt8] = []
         do throws(NetworkError) {

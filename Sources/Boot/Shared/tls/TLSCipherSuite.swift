@@ -66,6 +66,22 @@ struct TLSKeySchedule {
         let zeros = [UInt8](repeating: 0, count: suite.hashSize)
         secret = suite.extract(salt: suite.deriveSecret(secret, "derived", transcriptHash: suite.hash([])), inputKey: zeros)
     }
+
+    /// The PSK a NewSessionTicket stands for (RFC 8446 section 4.6.1): from
+    /// the master secret, the transcript through the client's Finished and
+    /// the ticket's nonce. Both ends derive it; only the client keeps it.
+    static func resumptionPSK(suite: TLSCipherSuite, masterSecret: [UInt8], transcript: [UInt8], nonce: [UInt8]) -> [UInt8] {
+        let resumptionSecret = suite.deriveSecret(masterSecret, "res master", transcriptHash: suite.hash(transcript))
+        return suite.expandLabel(resumptionSecret, "resumption", context: nonce, length: suite.hashSize)
+    }
+
+    /// A PSK binder (section 4.2.11.2): a Finished MAC, under the binder key
+    /// of `psk`, of the transcript up to the ClientHello's binders. The
+    /// client sends it; the server checks it.
+    static func binder(suite: TLSCipherSuite, psk: [UInt8], transcript: [UInt8]) -> [UInt8] {
+        let binderKey = suite.deriveSecret(earlySecret(suite: suite, psk: psk), "res binder", transcriptHash: suite.hash([]))
+        return suite.finishedData(trafficSecret: binderKey, transcriptHash: suite.hash(transcript))
+    }
 }
 
 /// One direction's record protection (RFC 8446 section 5.2-5.3): the AEAD

@@ -12,6 +12,10 @@ public struct TLSClientConfiguration {
     public var recordSizeLimit = TLSRecordLayer.largestRecordSizeLimit
     /// Pad protected records to a multiple of this many bytes (0: no padding).
     public var paddingBlock = 0
+    /// A session to resume (an earlier connection's `session`): offered with
+    /// psk_dhe_ke if it was made with `serverName`, is within its lifetime on
+    /// the wall clock and shares a hash with an offered suite.
+    public var session: TLSSession?
 
     public init(trustStore: X509TrustStore, serverName: String, applicationProtocols: [String] = []) {
         self.trustStore = trustStore
@@ -27,8 +31,10 @@ public struct TLSClientConfiguration {
 /// store for `serverName` at `time()`, and its CertificateVerify checked
 /// (Ed25519, ECDSA P-256 with SHA-256, RSA-PSS with SHA-256/384/512). A
 /// certificate that fails ends the connection with the alert RFC 8446 6.2
-/// names and leaves the reason in `certificateFailure`. Session tickets the
-/// server sends are read and dropped: this client does not resume.
+/// names and leaves the reason in `certificateFailure`. The newest ticket
+/// the server sends becomes `session`, which a later connection's
+/// configuration may offer: a resumed handshake (psk_dhe_ke, a fresh key
+/// exchange) has no certificate to check.
 public struct TLSClient {
     enum State { case start, awaitingServerHello, awaitingEncryptedExtensions, awaitingCertificate, awaitingCertificateVerify,
                  awaitingFinished, connected, closed }
@@ -50,6 +56,15 @@ public struct TLSClient {
     var clientHandshakeSecret: [UInt8] = []
     var serverHandshakeSecret: [UInt8] = []
     var leafKey: X509PublicKey?
+    /// The session the ClientHello offers, if any.
+    var offeredSession: TLSSession?
+    /// The master secret, for the PSKs of the tickets that come.
+    var masterSecret: [UInt8] = []
+
+    /// Whether the server took the offered session (no certificate came).
+    public private(set) var resumed = false
+    /// The newest session the server gave this connection a ticket for.
+    public private(set) var session: TLSSession?
 
     /// Why the server's certificate was refused, if it was.
     public private(set) var certificateFailure: X509Error?
@@ -73,6 +88,11 @@ public struct TLSClient {
         guard state == .start else { return [] }
         sessionID = random(32)                     // middlebox compatibility mode (RFC 8446 D.4)
         newPrivateKey(for: TLSServer.x25519)
+        if let offered = configuration.session, offered.serverName == configuration.serverName,
+           let now = time(), offered.isUsable(at: now.secondsSinceEpoch),
+           configuration.cipherSuites.contains(where: { $0.hashSize == offered.suite.hashSize }) {
+            offeredSession = offered
+        }
         let hello = clientHello(cookie: nil)
         transcript = hello
         state = .awaitingServerHello
@@ -92,7 +112,7 @@ public struct TLSClient {
         case (.awaitingEncryptedExtensions, 8):
             try handleEncryptedExtensions(message)
             transcript += message
-            state = .awaitingCertificate
+            state = resumed ? .awaitingFinished : .awaitingCertificate
         case (.awaitingCertificate, 11):
             try handleCertificate(message)
             transcript += message
@@ -104,7 +124,7 @@ public struct TLSClient {
         case (.awaitingFinished, 20):
             try handleFinished(message, &output)
         case (.connected, 4):
-            break                                                   // NewSessionTicket: no resumption here
+            try handleNewSessionTicket(message, &output)
         case (.connected, 24):
             output.toSend += try records.keyUpdate(message)
         default:
@@ -149,6 +169,22 @@ public struct TLSClient {
             add(16, list)
         }
         if let cookie { add(44, cookie) }
+        // A session to resume, if a HelloRetryRequest's suite did not rule its hash out: psk_dhe_ke,
+        // then pre_shared_key, which comes last, its binder a placeholder until the rest is written.
+        var offered = offeredSession
+        if let retrySuite = suite, let session = offered, retrySuite.hashSize != session.suite.hashSize { offered = nil }
+        if let offered {
+            add(45, [1, 1])
+            var identity: [UInt8] = []
+            identity.appendVector(offered.ticket, lengthBytes: 2)
+            identity.appendInteger(offered.obfuscatedAge(at: time()?.secondsSinceEpoch ?? offered.received), bytes: 4)
+            var binder: [UInt8] = []
+            binder.appendVector([UInt8](repeating: 0, count: offered.suite.hashSize), lengthBytes: 1)
+            var psk: [UInt8] = []
+            psk.appendVector(identity, lengthBytes: 2)
+            psk.appendVector(binder, lengthBytes: 2)
+            add(41, psk)
+        }
         var body: [UInt8] = [3, 3] + random(32)
         body.appendVector(sessionID, lengthBytes: 1)
         body += list16(configuration.cipherSuites.map { $0.rawValue }, lengthBytes: 2)
@@ -156,6 +192,12 @@ public struct TLSClient {
         body.appendVector(extensions, lengthBytes: 2)
         var message: [UInt8] = [1]
         message.appendVector(body, lengthBytes: 3)
+        if let offered {
+            // The binder covers the transcript so far and this hello up to its binders (their 2 + 1 length bytes and itself).
+            let binderStart = message.count - offered.suite.hashSize
+            let binder = TLSKeySchedule.binder(suite: offered.suite, psk: offered.psk, transcript: transcript + Array(message[..<(binderStart - 3)]))
+            message.replaceSubrange(binderStart..., with: binder)
+        }
         return message
     }
 
@@ -185,7 +227,7 @@ public struct TLSClient {
         var extensions = try reader.vector(lengthBytes: 2)
         guard reader.isAtEnd else { throw .decodeError }
         let isRetry = serverRandom == TLSServer.helloRetryRandom
-        var version: UInt16?, shareGroup: UInt16?, shareKey: [UInt8]?, cookie: [UInt8]?
+        var version: UInt16?, shareGroup: UInt16?, shareKey: [UInt8]?, cookie: [UInt8]?, selectedIdentity: UInt16?
         try extensions.readExtensions { type, data, _ throws(TLSAlert) in
             switch type {
             case 43: version = try data.uint16()
@@ -196,6 +238,8 @@ public struct TLSClient {
                 var value = try data.vector(lengthBytes: 2)
                 cookie = value.rest()
                 guard !(cookie ?? []).isEmpty else { throw .decodeError }
+            case 41 where !isRetry && offeredSession != nil:
+                selectedIdentity = try data.uint16()
             default:
                 throw .unsupportedExtension                      // nothing else was offered (RFC 8446 4.1.4)
             }
@@ -223,8 +267,15 @@ public struct TLSClient {
             shared = P256.sharedSecret(privateKey: privateKey, peerPublicKey: shareKey)
         }
         guard let shared else { throw .illegalParameter }
+        // The server took the session: the one identity offered, and a suite of its hash.
+        var psk: [UInt8]?
+        if let selectedIdentity, let offered = offeredSession {
+            guard selectedIdentity == 0, offered.suite.hashSize == chosen.hashSize else { throw .illegalParameter }
+            psk = offered.psk
+            resumed = true
+        }
         transcript += message
-        let keySchedule = TLSKeySchedule(suite: chosen, psk: nil, sharedSecret: shared)
+        let keySchedule = TLSKeySchedule(suite: chosen, psk: psk, sharedSecret: shared)
         let helloHash = chosen.hash(transcript)
         clientHandshakeSecret = keySchedule.trafficSecret("c hs traffic", transcriptHash: helloHash)
         serverHandshakeSecret = keySchedule.trafficSecret("s hs traffic", transcriptHash: helloHash)
@@ -328,10 +379,37 @@ public struct TLSClient {
         var finished: [UInt8] = [20]
         finished.appendVector(suite.finishedData(trafficSecret: clientHandshakeSecret, transcriptHash: serverFinishedHash), lengthBytes: 3)
         output.toSend += records.records(finished, type: TLSContentType.handshake)
+        transcript += finished                                      // for the tickets' PSKs
+        masterSecret = schedule.secret
         records.writeProtection = TLSRecordProtection(suite: suite, trafficSecret: clientApplicationSecret)
         records.readProtection = TLSRecordProtection(suite: suite, trafficSecret: serverApplicationSecret)
         state = .connected
         output.handshakeCompleted = true
+    }
+}
+
+extension TLSClient {
+    /// A NewSessionTicket (RFC 8446 section 4.6.1): kept as `session` (and
+    /// in the output) if its lifetime is not zero and the wall clock can age
+    /// it; a lifetime over 7 days is an illegal_parameter.
+    mutating func handleNewSessionTicket(_ message: [UInt8], _ output: inout TLSOutput) throws(TLSAlert) {
+        var reader = TLSReader(message, from: 4, to: message.count)
+        let lifetime = try reader.unsigned(UInt32.self)
+        let ageAdd = try reader.unsigned(UInt32.self)
+        var nonce = try reader.vector(lengthBytes: 1)
+        var ticket = try reader.vector(lengthBytes: 2)
+        var extensions = try reader.vector(lengthBytes: 2)
+        guard reader.isAtEnd, !ticket.isAtEnd else { throw .decodeError }
+        try extensions.readExtensions { _, data, _ throws(TLSAlert) in _ = data.rest() }   // early_data's: no 0-RTT here
+        guard lifetime <= 604_800 else { throw .illegalParameter }
+        guard lifetime > 0, let suite, let now = time() else { return }
+        let ticketNonce = nonce.rest()
+        let session = TLSSession(suite: suite, ticket: ticket.rest(),
+                                 psk: TLSKeySchedule.resumptionPSK(suite: suite, masterSecret: masterSecret, transcript: transcript, nonce: ticketNonce),
+                                 ageAdd: ageAdd, lifetime: lifetime, received: now.secondsSinceEpoch, serverName: configuration.serverName,
+                                 applicationProtocol: applicationProtocol)
+        self.session = session
+        output.session = session
     }
 }
 

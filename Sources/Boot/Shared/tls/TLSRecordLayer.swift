@@ -10,6 +10,10 @@ public protocol TLSMachine {
     var isClosed: Bool { get }
     /// The peer has sent close_notify.
     var peerClosed: Bool { get }
+    /// Whether the handshake resumed a session from a ticket.
+    var resumed: Bool { get }
+    /// The ALPN protocol agreed on, if any.
+    var applicationProtocol: String? { get }
 }
 
 extension TLSServer: TLSMachine {}

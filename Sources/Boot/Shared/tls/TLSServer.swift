@@ -97,6 +97,8 @@ public struct TLSOutput {
     public var closed = false
     /// The alert that ended the connection, sent or received.
     public var alert: TLSAlert?
+    /// A session the server gave a ticket for in this call (a client's only).
+    public var session: TLSSession?
 }
 
 /// A TLS 1.3 server connection (RFC 8446) as a pure state machine: records

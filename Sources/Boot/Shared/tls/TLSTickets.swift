@@ -1,9 +1,33 @@
-/// Session tickets and resumption (RFC 8446 sections 4.6.1 and 4.2.11), on
-/// the server: after each full handshake it sends one NewSessionTicket, a
+/// Session tickets and resumption (RFC 8446 sections 4.6.1 and 4.2.11). The
+/// server: after each full handshake it sends one NewSessionTicket, a
 /// ticket that holds the session's PSK sealed with the server's ticket key
 /// (ChaCha20-Poly1305, so the server keeps no state); a later ClientHello
 /// offering the ticket with psk_dhe_ke resumes with a fresh (EC)DHE and no
-/// certificate, once its binder checks.
+/// certificate, once its binder checks. The client: it keeps the newest
+/// ticket a server sent as a TLSSession, and offers it, with its binder, to
+/// the same server name while it is young enough.
+
+/// A session a client may resume: a server's ticket and the PSK it stands for.
+public struct TLSSession {
+    let suite: TLSCipherSuite
+    let ticket: [UInt8]
+    let psk: [UInt8]
+    let ageAdd: UInt32
+    /// Seconds the server lets the ticket be used (at most 7 days).
+    let lifetime: UInt32
+    /// When it came, in seconds since 1970 on the client's wall clock.
+    let received: Int64
+    /// The server name the session was made with; it resumes for that name only (section 4.6.1).
+    public let serverName: String
+    /// The ALPN protocol chosen then.
+    let applicationProtocol: String?
+
+    /// Whether it may be offered at `now`: from its arrival to the end of its lifetime.
+    func isUsable(at now: Int64) -> Bool { now >= received && now - received < Int64(lifetime) }
+
+    /// obfuscated_ticket_age: its age in milliseconds plus the server's age_add, modulo 2^32.
+    func obfuscatedAge(at now: Int64) -> UInt32 { UInt32(truncatingIfNeeded: (now - received) * 1000) &+ ageAdd }
+}
 
 /// The pre_shared_key extension of a ClientHello.
 struct PSKOffer {
@@ -72,9 +96,8 @@ extension TLSServer {
     /// server's application keys), or nothing if tickets are off.
     mutating func newSessionTicket() -> [UInt8] {
         guard configuration.ticketKey.count == 32, let suite, records.writeProtection != nil else { return [] }
-        let resumptionSecret = suite.deriveSecret(masterSecret, "res master", transcriptHash: suite.hash(transcript))
         let ticketNonce: [UInt8] = [0]                    // one ticket per connection
-        let psk = suite.expandLabel(resumptionSecret, "resumption", context: ticketNonce, length: suite.hashSize)
+        let psk = TLSKeySchedule.resumptionPSK(suite: suite, masterSecret: masterSecret, transcript: transcript, nonce: ticketNonce)
         let ageAdd = random(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
         let sealNonce = random(12)
         let sealed = sealNonce + ChaCha20Poly1305.seal(SessionTicket(suite: suite, issued: seconds(), ageAdd: ageAdd, psk: psk).bytes,
@@ -101,9 +124,7 @@ extension TLSServer {
                                                  additionalData: []),
               let ticket = SessionTicket(opened), ticket.suite.hashSize == suite.hashSize,
               seconds() >= ticket.issued, seconds() - ticket.issued <= UInt64(configuration.ticketLifetime) else { return nil }
-        let early = TLSKeySchedule.earlySecret(suite: suite, psk: ticket.psk)
-        let binderKey = suite.deriveSecret(early, "res binder", transcriptHash: suite.hash([]))
-        let expected = suite.finishedData(trafficSecret: binderKey, transcriptHash: suite.hash(transcriptBefore + offer.truncatedHello))
+        let expected = TLSKeySchedule.binder(suite: suite, psk: ticket.psk, transcript: transcriptBefore + offer.truncatedHello)
         guard constantTimeEqual(expected, offer.binders[0]) else { throw .decryptError }
         return ticket.psk
     }

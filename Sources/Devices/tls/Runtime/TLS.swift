@@ -11,12 +11,23 @@ public protocol TLSServers: AnyObject {
     func listen(tlsPort port: UInt16) throws(NetworkError) -> Listener
 }
 
+/// A TLS connection: a byte stream like TCP's, and what its handshake settled.
+public protocol TLSStream: TCPStream {
+    /// Whether the handshake resumed an earlier session from its ticket (RFC
+    /// 8446 2.2): a fresh key exchange, and no certificate this time.
+    var resumed: Bool { get }
+    /// The ALPN protocol agreed on, if any.
+    var applicationProtocol: String? { get }
+}
+
 /// TLS 1.3 clients over the network stack: the job takes it as `tls: some TLSClients`.
 public protocol TLSClients: AnyObject {
-    associatedtype Connection: TCPStream
+    associatedtype Connection: TLSStream
     /// A TLS connection to `address`, its handshake done: the server's chain
     /// validated against the device's trust anchors for `serverName`, at the
-    /// wall clock's time. `tlsFailed` if the handshake failed (`lastFailure`
+    /// wall clock's time, unless it resumed a session a connection before
+    /// made with the same server, port and name (the device keeps each one's
+    /// newest ticket while the unikernel runs). `tlsFailed` if the handshake failed (`lastFailure`
     /// says why: the certificate's problem or the alert), `noCredentials` if
     /// the device has no trust anchors.
     func connect(to address: IPAddress, port: UInt16, serverName: String,

@@ -1,6 +1,8 @@
 /// TLS 1.3 clients over `Stack`: each connection is a TCP connection whose
 /// handshake runs in `connect`, so that a connection it returns has a
-/// server whose certificate chain and name were checked.
+/// server whose certificate chain and name were checked, now or in the
+/// session it resumed: the newest ticket of each server (address, port and
+/// name) is kept in memory, for the next connection to offer once.
 public final class TLSClientService<Stack: NetworkStack>: TLSClients {
     let stack: Stack
     let random: any EntropyDevice
@@ -9,6 +11,10 @@ public final class TLSClientService<Stack: NetworkStack>: TLSClients {
     let trustStore: X509TrustStore?
     let applicationProtocols: [String]
     public private(set) var lastFailure: String?
+    /// Each server's newest session, oldest first; a ticket is offered once (RFC 8446 C.4).
+    var sessions: [(server: String, session: TLSSession)] = []
+    /// How many servers' sessions are kept; past it, the oldest goes.
+    let keptSessions = 16
 
     public init(stack: Stack, random: any EntropyDevice, wallClock: any WallClock, trustStore: X509TrustStore?, applicationProtocols: String) {
         self.stack = stack
@@ -24,6 +30,8 @@ public final class TLSClientService<Stack: NetworkStack>: TLSClients {
         let random = self.random, wallClock = self.wallClock
         var configuration = TLSClientConfiguration(trustStore: trustStore, serverName: serverName)
         configuration.applicationProtocols = applicationProtocols
+        let server = "\(address.text) \(port) \(serverName)"
+        if let index = sessions.firstIndex(where: { $0.server == server }) { configuration.session = sessions.remove(at: index).session }
         var machine = TLSClient(configuration: configuration, random: { random.bytes($0) }, time: { wallClock.now() })
         let tcp = try stack.connect(to: address, port: port, waitingAtMost: nanoseconds)
         let hello = machine.start()
@@ -33,7 +41,7 @@ public final class TLSClientService<Stack: NetworkStack>: TLSClients {
             tcp.abort()
             throw error
         }
-        let connection = TLSConnection(inner: tcp, machine: machine)
+        let connection = TLSConnection(inner: tcp, machine: machine) { session in self.keep(session, for: server) }
         do throws(NetworkError) {
             try connection.finishHandshake(waitingAtMost: nanoseconds)
         } catch {
@@ -48,6 +56,12 @@ public final class TLSClientService<Stack: NetworkStack>: TLSClients {
         }
         lastFailure = nil
         return connection
+    }
+
+    func keep(_ session: TLSSession, for server: String) {
+        sessions.removeAll { $0.server == server }
+        if sessions.count == keptSessions { sessions.removeFirst() }
+        sessions.append((server, session))
     }
 }
 

@@ -1,16 +1,22 @@
 /// One TLS connection over one TCP connection: a byte stream each way.
-public final class TLSConnection<Inner: TCPStream, Machine: TLSMachine>: TCPStream {
+public final class TLSConnection<Inner: TCPStream, Machine: TLSMachine>: TLSStream {
     let inner: Inner
     var machine: Machine
     /// Application data received and not yet read.
     var plaintext: [UInt8] = []
     /// The alert that ended the connection, if one did.
     public private(set) var alert: TLSAlert?
+    /// Given each session a server's ticket makes resumable (a client's connections).
+    let keepSession: ((TLSSession) -> Void)?
 
-    public init(inner: Inner, machine: Machine) {
+    public init(inner: Inner, machine: Machine, keepSession: ((TLSSession) -> Void)? = nil) {
         self.inner = inner
         self.machine = machine
+        self.keepSession = keepSession
     }
+
+    public var resumed: Bool { machine.resumed }
+    public var applicationProtocol: String? { machine.applicationProtocol }
 
     public var localAddress: IPAddress { inner.localAddress }
     public var localPort: UInt16 { inner.localPort }
@@ -68,6 +74,7 @@ public final class TLSConnection<Inner: TCPStream, Machine: TLSMachine>: TCPStre
         let output = machine.receive(bytes)
         if !output.toSend.isEmpty { try inner.write(output.toSend[...], waitingAtMost: nanoseconds) }
         plaintext += output.received
+        if let session = output.session { keepSession?(session) }
         if output.closed, let alert = output.alert, alert != .closeNotify {
             self.alert = alert
             throw .tlsFailed
@@ -84,6 +91,4 @@ extension TLSConnection where Machine == TLSServer {
 extension TLSConnection where Machine == TLSClient {
     /// Why the server's certificate was refused, if it was.
     public var certificateFailure: X509Error? { machine.certificateFailure }
-    /// The ALPN protocol the server chose, if any.
-    public var applicationProtocol: String? { machine.applicationProtocol }
 }
