@@ -8,7 +8,9 @@ import XCTest
 /// Ed25519, P-256 and RSA certificates under a CA, ALPN; and each way the
 /// server's certificate can be wrong, refused with its reason and alert.
 final class TLSClientTests: XCTestCase {
-    /// A CA (Ed25519) and leaves for "www.example.test" with each kind of key, made by openssl.
+    /// A CA (Ed25519) and leaves for "www.example.test" with each kind of
+    /// key; and a P-384 CA (as Let's Encrypt's ECDSA ones) that signs a P-256
+    /// leaf with SHA-384, "p256-under-p384". ca.pem holds both CAs. Made by openssl.
     func makeCertificates() throws -> URL {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tls-client-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -17,15 +19,20 @@ final class TLSClientTests: XCTestCase {
             cd "$0"
             openssl req -x509 -newkey ed25519 -nodes -keyout ca.key -out ca.pem -subj "/CN=Test CA" -days 30 2>/dev/null
             printf 'subjectAltName = DNS:www.example.test\\nextendedKeyUsage = serverAuth\\n' > leaf.cnf
-            for kind in ed25519 p256 rsa; do
+            for kind in ed25519 p256 p384 rsa; do
                 case $kind in
                     ed25519) key="-newkey ed25519" ;;
                     p256) key="-newkey ec -pkeyopt ec_paramgen_curve:P-256" ;;
+                    p384) key="-newkey ec -pkeyopt ec_paramgen_curve:P-384" ;;
                     rsa) key="-newkey rsa:2048" ;;
                 esac
                 openssl req -new $key -nodes -keyout $kind.key -out $kind.csr -subj /CN=$kind 2>/dev/null
                 openssl x509 -req -in $kind.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out $kind.pem -days 30 -extfile leaf.cnf 2>/dev/null
             done
+            openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-384 -sha384 -nodes -keyout ca384.key -out ca384.pem -subj "/CN=Test CA P-384" -days 30 2>/dev/null
+            openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout p256-under-p384.key -out p256-under-p384.csr -subj /CN=p256-under-p384 2>/dev/null
+            openssl x509 -req -sha384 -in p256-under-p384.csr -CA ca384.pem -CAkey ca384.key -CAcreateserial -out p256-under-p384.pem -days 30 -extfile leaf.cnf 2>/dev/null
+            cat ca384.pem >> ca.pem
             """
         let result = try HostReference.run("/bin/sh", ["-euc", script, folder.path], withErrors: true)
         XCTAssertEqual(result.status, 0, String(decoding: result.output, as: UTF8.self))
@@ -104,7 +111,7 @@ final class TLSClientTests: XCTestCase {
 
     func testFetchesFromOpenSSLWithEachKeyAndSuite() throws {
         let folder = try makeCertificates()
-        for kind in ["ed25519", "p256", "rsa"] {
+        for kind in ["ed25519", "p256", "p384", "rsa", "p256-under-p384"] {
             for suite in ["TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384"] {
                 let port = try sServer(folder, kind: kind, ["-ciphersuites", suite])
                 let session = try fetch(port: port, try configuration(folder))

@@ -163,8 +163,11 @@ final class X509Tests: XCTestCase {
         for length in 0..<leaf.count { XCTAssertNil(X509Certificate(der: Array(leaf.prefix(length)))) }
     }
 
-    /// Debian's own bundle of the web's roots parses whole: P-384 keys and
-    /// SHA-1 self-signatures are kept as unsupported, not refused.
+    /// Debian's own bundle of the web's roots parses whole: SHA-1
+    /// self-signatures are kept as unsupported, not refused. Each root with a
+    /// P-384 key that signs itself with ECDSA (ISRG Root X2 among them) is
+    /// real-world input for P-384: its self-signature verifies, and fails
+    /// with a byte of the signed part changed.
     func testTheSystemsCABundleLoads() throws {
         let path = "/etc/ssl/certs/ca-certificates.crt"
         guard let data = FileManager.default.contents(atPath: path) else { throw XCTSkip("no \(path)") }
@@ -173,7 +176,17 @@ final class X509Tests: XCTestCase {
         XCTAssertEqual(skipped, 0)
         XCTAssertTrue(store.anchors.contains { $0.commonName == "ISRG Root X1" })
         let x2 = try XCTUnwrap(store.anchors.first { $0.commonName == "ISRG Root X2" })
-        guard case .unsupported = x2.publicKey else { return XCTFail("ISRG Root X2's P-384 key") }
+        guard case .ecdsaP384 = x2.publicKey else { return XCTFail("ISRG Root X2's P-384 key") }
+        var checked = 0
+        for root in store.anchors {
+            guard case .ecdsaP384 = root.publicKey, case .ecdsa = root.signatureAlgorithm else { continue }
+            XCTAssertTrue(root.signatureAlgorithm.isValid(root.signature, over: root.toBeSigned, key: root.publicKey), root.commonName)
+            var changed = root.toBeSigned
+            changed[changed.count / 2] ^= 1
+            XCTAssertFalse(root.signatureAlgorithm.isValid(root.signature, over: changed, key: root.publicKey), root.commonName)
+            checked += 1
+        }
+        XCTAssertGreaterThan(checked, 15, "Debian's P-384 roots")
     }
 
     /// UTCTime's two-digit years: 50-99 are 19xx, 00-49 20xx (RFC 5280 4.1.2.5.1).

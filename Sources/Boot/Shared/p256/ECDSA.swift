@@ -76,9 +76,10 @@ public enum ECDSAP256 {
         return [0x30, UInt8(body.count)] + body
     }
 
-    /// r and s (32 bytes each) from strict DER: short lengths, minimal
-    /// positive integers of at most 32 significant bytes, nothing after.
-    static func parseDER(_ der: [UInt8]) -> ([UInt8], [UInt8])? {
+    /// r and s from strict DER: short lengths, minimal positive integers of
+    /// at most `size` significant bytes (the order's: 32 here, 48 for
+    /// P-384), each padded to `size`, nothing after.
+    static func parseDER(_ der: [UInt8], size: Int = 32) -> ([UInt8], [UInt8])? {
         guard der.count >= 8, der[0] == 0x30, Int(der[1]) == der.count - 2, der[1] < 0x80 else { return nil }
         var offset = 2
         func integer() -> [UInt8]? {
@@ -90,8 +91,8 @@ public enum ECDSAP256 {
             guard bytes[0] & 0x80 == 0 else { return nil }                              // negative
             guard bytes.count == 1 || bytes[0] != 0 || bytes[1] & 0x80 != 0 else { return nil }  // not minimal
             let significant = bytes.first == 0 ? Array(bytes.dropFirst()) : bytes
-            guard significant.count <= 32 else { return nil }
-            return [UInt8](repeating: 0, count: 32 - significant.count) + significant
+            guard significant.count <= size else { return nil }
+            return [UInt8](repeating: 0, count: size - significant.count) + significant
         }
         guard let r = integer(), let s = integer(), offset == der.count else { return nil }
         return (r, s)

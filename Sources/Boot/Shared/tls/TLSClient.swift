@@ -29,7 +29,8 @@ public struct TLSClientConfiguration {
 /// a HelloRetryRequest may ask for P-256), then records in, records and
 /// application data out. The server's chain is validated against the trust
 /// store for `serverName` at `time()`, and its CertificateVerify checked
-/// (Ed25519, ECDSA P-256 with SHA-256, RSA-PSS with SHA-256/384/512). A
+/// (Ed25519, ECDSA P-256 with SHA-256 and P-384 with SHA-384, RSA-PSS with
+/// SHA-256/384/512). A
 /// certificate that fails ends the connection with the alert RFC 8446 6.2
 /// names and leaves the reason in `certificateFailure`. The newest ticket
 /// the server sends becomes `session`, which a later connection's
@@ -202,7 +203,7 @@ public struct TLSClient {
     }
 
     /// The signature schemes this client verifies in CertificateVerify.
-    static let signatureSchemes: [UInt16] = [0x0807, 0x0403, 0x0804, 0x0805, 0x0806]
+    static let signatureSchemes: [UInt16] = [0x0807, 0x0403, 0x0503, 0x0804, 0x0805, 0x0806]
 
     func publicShare() -> [UInt8] {
         group == TLSServer.x25519 ? X25519.publicKey(privateKey: privateKey) : P256.publicKey(privateKey: privateKey)
@@ -352,6 +353,8 @@ public struct TLSClient {
             valid = Ed25519.isValidSignature(signature, for: content, publicKey: key)
         case (0x0403, .ecdsaP256(let key)):
             valid = ECDSAP256.isValidSignature(signature, for: content, publicKey: key)
+        case (0x0503, .ecdsaP384(let key)):
+            valid = ECDSAP384.isValidSignature(signature, digest: SHA384.hash(content), publicKey: key)
         case (0x0804, .rsa(let key)):
             valid = RSA.isValidPSSSignature(signature, for: content, hash: .sha256, saltLength: 32, publicKey: key)
         case (0x0805, .rsa(let key)):

@@ -167,7 +167,7 @@ public struct X509Certificate: Equatable {
     /// algorithm by `key` at all (so that a failure is a bad signature, not an unsupported one).
     func canBeChecked(by key: X509PublicKey) -> Bool {
         switch (signatureAlgorithm, key) {
-        case (.rsaPKCS1, .rsa), (.rsaPSS, .rsa), (.ecdsaP256, .ecdsaP256), (.ed25519, .ed25519): return true
+        case (.rsaPKCS1, .rsa), (.rsaPSS, .rsa), (.ecdsa, .ecdsaP256), (.ecdsa, .ecdsaP384), (.ed25519, .ed25519): return true
         default: return false
         }
     }
@@ -232,9 +232,11 @@ public enum X509PublicKey: Equatable {
     case rsa(RSAPublicKey)
     /// An uncompressed P-256 point, 65 bytes.
     case ecdsaP256([UInt8])
+    /// An uncompressed P-384 point, 97 bytes.
+    case ecdsaP384([UInt8])
     /// 32 bytes.
     case ed25519([UInt8])
-    /// A key this library cannot use (P-384, RSA under 2048 bits, ...): its
+    /// A key this library cannot use (P-521, RSA under 2048 bits, ...): its
     /// algorithm's OID. A trust anchor may hold one; nothing it signed verifies.
     case unsupported([UInt8])
 
@@ -251,9 +253,16 @@ public enum X509PublicKey: Equatable {
             self = RSAPublicKey(modulus: n, exponent: e).map(X509PublicKey.rsa) ?? .unsupported(oid)
         case X509OID.ecPublicKey:
             guard let curve = algorithm.element(tag: 0x06)?.contents, algorithm.isAtEnd else { return nil }
-            guard curve == X509OID.prime256v1 else { self = .unsupported(oid + curve); return }
-            guard key.count == 65, key[0] == 4 else { return nil }
-            self = .ecdsaP256(key)
+            switch curve {
+            case X509OID.prime256v1:
+                guard key.count == 65, key[0] == 4 else { return nil }
+                self = .ecdsaP256(key)
+            case X509OID.secp384r1:
+                guard key.count == 97, key[0] == 4 else { return nil }
+                self = .ecdsaP384(key)
+            default:
+                self = .unsupported(oid + curve)
+            }
         case X509OID.ed25519:
             guard algorithm.isAtEnd, key.count == 32 else { return nil }
             self = .ed25519(key)
@@ -267,7 +276,8 @@ public enum X509PublicKey: Equatable {
 enum X509SignatureAlgorithm: Equatable {
     case rsaPKCS1(RSAHash)
     case rsaPSS(RSAHash, saltLength: Int)
-    case ecdsaP256(sha384: Bool)
+    /// With SHA-256 or SHA-384, by a P-256 or a P-384 key.
+    case ecdsa(sha384: Bool)
     case ed25519
     /// One not supported here (SHA-1 and MD5 among them), by its OID: a
     /// trust anchor's self-signature may use one, since it is never checked.
@@ -295,7 +305,7 @@ enum X509SignatureAlgorithm: Equatable {
             self = .rsaPSS(hash, saltLength: salt)
         } else if oid == X509OID.ecdsaSHA256 || oid == X509OID.ecdsaSHA384 {
             guard algorithm.isAtEnd else { return nil }
-            self = .ecdsaP256(sha384: oid == X509OID.ecdsaSHA384)
+            self = .ecdsa(sha384: oid == X509OID.ecdsaSHA384)
         } else if oid == X509OID.ed25519 {
             guard algorithm.isAtEnd else { return nil }
             self = .ed25519
@@ -340,8 +350,10 @@ enum X509SignatureAlgorithm: Equatable {
             return RSA.isValidPKCS1Signature(signature, for: message, hash: hash, publicKey: rsa)
         case (.rsaPSS(let hash, let salt), .rsa(let rsa)):
             return RSA.isValidPSSSignature(signature, for: message, hash: hash, saltLength: salt, publicKey: rsa)
-        case (.ecdsaP256(let sha384), .ecdsaP256(let point)):
+        case (.ecdsa(let sha384), .ecdsaP256(let point)):
             return ECDSAP256.isValidSignature(signature, digest: sha384 ? SHA384.hash(message) : SHA256.hash(message), publicKey: point)
+        case (.ecdsa(let sha384), .ecdsaP384(let point)):
+            return ECDSAP384.isValidSignature(signature, digest: sha384 ? SHA384.hash(message) : SHA256.hash(message), publicKey: point)
         case (.ed25519, .ed25519(let point)):
             return Ed25519.isValidSignature(signature, for: message, publicKey: point)
         default:
@@ -360,6 +372,7 @@ enum X509OID {
     static let sha512: [UInt8] = [0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03]
     static let ecPublicKey: [UInt8] = [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01]
     static let prime256v1: [UInt8] = [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07]
+    static let secp384r1: [UInt8] = [0x2b, 0x81, 0x04, 0x00, 0x22]
     static let ecdsaSHA256: [UInt8] = [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02]
     static let ecdsaSHA384: [UInt8] = [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03]
     static let ed25519: [UInt8] = [0x2b, 0x65, 0x70]
