@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """The network benchmark (scripts/bench-network): the unikernel's examples
-(iperf, http, echo) and a Linux guest (nginx, iperf3, a UDP echo) on the same
-QEMU machine (virt) and network backend, one guest at a time, measured by the
-same stock clients on the host: iperf3 both ways, ab for HTTP (a small page
-kept alive with 1 and 16 clients, a connection per request with 16, a 256 KiB
-file kept alive with 4), UDP round trips from a host socket. The two guests
+(iperf, http, https, echo) and a Linux guest (nginx with and without TLS,
+iperf3, a UDP echo) on the same QEMU machine (virt) and network backend, one
+guest at a time, measured by the same stock clients on the host: iperf3 both
+ways, ab for HTTP (a small page kept alive with 1 and 16 clients, a
+connection per request with 16, a 256 KiB file kept alive with 4), for TLS
+1.3 openssl s_time's full handshakes per second (X25519, ECDSA P-256) and
+curl's bulk rate per cipher suite (the 256 KiB file, kept alive), UDP round
+trips from a host socket; and the bytes TLS adds to an image. The two guests
 alternate, round after round, and the table gives each figure's median over
 the rounds (the host is noisy: single runs differ by a quarter) and the ratio.
 Over QEMU's user network (ports forwarded from 127.0.0.1) and, as root, over a
@@ -91,6 +94,44 @@ def ab(host, port, arguments, path):
     return rate, failed
 
 
+# TLS 1.3's suites, each measured for bulk transfer.
+SUITES = ["TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384"]
+
+
+def handshakes(host, port):
+    """Full TLS 1.3 handshakes per second (a new session each time, no resumption): openssl s_time."""
+    command = ["openssl", "s_time", "-connect", "%s:%d" % (host, port), "-new", "-time", str(options.seconds)]
+    try:
+        output = subprocess.run(command, capture_output=True, timeout=60 + options.seconds).stdout.decode()
+    except subprocess.TimeoutExpired:
+        return float("nan")
+    for line in output.splitlines():
+        words = line.split()
+        if "connections in" in line and "real seconds" in line:
+            return int(words[0]) / float(words[3])
+    return float("nan")
+
+
+def bulk(host, port, suite, transfers=20):
+    """MB/s of the 256 KiB file fetched `transfers` times over one connection in `suite`: curl, certificate not checked."""
+    url = "https://%s:%d/big" % (host, port)
+    command = ["curl", "-sk", "--tlsv1.3", "--tls13-ciphers", suite, "-w", "%{size_download}\n"] + ["-o", "/dev/null", url] * transfers
+    started = time.perf_counter()
+    try:
+        result = subprocess.run(command, capture_output=True, timeout=300)
+    except subprocess.TimeoutExpired:
+        return float("nan")
+    elapsed = time.perf_counter() - started
+    sizes = [int(line) for line in result.stdout.decode().split()]
+    return sum(sizes) / elapsed / 1e6 if result.returncode == 0 and sum(sizes) == transfers * 256 * 1024 else float("nan")
+
+
+def tls_figures(figures, host, port):
+    figures["TLS 1.3 full handshakes (X25519, ECDSA P-256), per s"] = handshakes(host, port)
+    for suite in SUITES:
+        figures["TLS bulk, %s, MB/s" % suite] = bulk(host, port, suite)
+
+
 def round_trips(host, port, count=1000):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.settimeout(1)
@@ -141,7 +182,16 @@ def build(name):
     shutil.copytree(os.path.join(root, "examples", name), folder, ignore=shutil.ignore_patterns("_build", "dist"))
     for step in (["configure", "--target", "virt", "--assert-config", "release"], ["build"]):
         subprocess.run([mirage] + step, cwd=folder, check=True, stdout=subprocess.DEVNULL)
+    if name == "https":
+        # A P-256 certificate, as the Linux guest's nginx has, on the example's key disk.
+        subprocess.run([mirage, "tls", "self-signed", "--name", "localhost", "--key", "p-256", "-o", "."], cwd=folder, check=True,
+                       stdout=subprocess.DEVNULL)
+        subprocess.run(["tar", "--format=ustar", "-cf", "keys.tar", "server.pem", "server.key"], cwd=folder, check=True)
     return folder
+
+
+def image_bytes(name):
+    return os.path.getsize(os.path.join(folders[name], "dist", name + ".bin"))
 
 
 def unikernel(backend, name, ports, arguments=()):
@@ -171,6 +221,12 @@ def measure_unikernel(backend):
         http_figures(figures, *backend.address(80))
     finally:
         stop(process)
+    process = unikernel(backend, "https", [("tcp", 443)])
+    try:
+        wait_for_tcp(*backend.address(443))
+        tls_figures(figures, *backend.address(443))
+    finally:
+        stop(process)
     process = unikernel(backend, "echo", [("udp", 7)])
     try:
         time.sleep(3)
@@ -185,7 +241,7 @@ def measure_linux(backend):
         netdev, append = "tap,id=net,ifname=%s,script=no,downscript=no" % TAP, " guest.address=%s/24 guest.gateway=" % TAP_GUEST
     else:
         netdev = "user,id=net," + ",".join("hostfwd=%s:127.0.0.1:%d-:%d" % (kind, backend.forwards[port], port)
-                                           for kind, port in (("tcp", 5201), ("tcp", 80), ("udp", 7)))
+                                           for kind, port in (("tcp", 5201), ("tcp", 80), ("tcp", 443), ("udp", 7)))
         append = ""
     process = start(["qemu-system-arm", "-M", "virt", "-cpu", "cortex-a15", "-m", "128M", "-nographic",
                      "-kernel", os.path.join(guest, "vmlinuz"), "-initrd", os.path.join(guest, "initrd.gz"),
@@ -196,6 +252,7 @@ def measure_linux(backend):
         figures = {"TCP to the guest (iperf3), Mbit/s": iperf(*backend.address(5201), False),
                    "TCP from the guest (iperf3 -R), Mbit/s": iperf(*backend.address(5201), True)}
         http_figures(figures, *backend.address(80))
+        tls_figures(figures, *backend.address(443))
         figures["udp"] = round_trips(*backend.address(7))
     finally:
         stop(process)
@@ -215,10 +272,12 @@ def report(backend, runs):
     print("%-58s %12s %12s %8s" % ("", "unikernel", "Linux", "ratio"))
     rows = [("TCP to the guest (iperf3), Mbit/s", None), ("TCP from the guest (iperf3 -R), Mbit/s", None)]
     rows += [("HTTP %s (ab), req/s" % name, name) for name, _, _ in HTTP]
+    rows += [("TLS 1.3 full handshakes (X25519, ECDSA P-256), per s", None)]
+    rows += [("TLS bulk, %s, MB/s" % suite, None) for suite in SUITES]
     for label, name in rows:
         key = name or label
         ours, theirs = median(runs["unikernel"], key), median(runs["linux"], key)
-        line = "%-58s %12.0f %12.0f %8.2f" % (label, ours, theirs, ours / theirs if theirs else float("nan"))
+        line = "%-58s %12.1f %12.1f %8.2f" % (label, ours, theirs, ours / theirs if theirs else float("nan"))
         if name:
             failed = [sum(run[name + " failed"] for run in runs[system]) for system in ("unikernel", "linux")]
             if any(failed):
@@ -236,10 +295,12 @@ if os.geteuid() != 0 and any(backend.name == "tap" for backend in backends):
 
 work = tempfile.mkdtemp()
 try:
-    folders = {name: build(name) for name in ("iperf", "http", "echo")}
+    folders = {name: build(name) for name in ("iperf", "http", "https", "echo")}
+    print("Image bytes on virt: examples/http %d, examples/https %d: TLS adds %d (the crypto, X.509, the state machine)"
+          % (image_bytes("http"), image_bytes("https"), image_bytes("https") - image_bytes("http")))
     for backend in backends:
         runs = {"unikernel": [], "linux": []}
-        backend.prepare([5201, 80, 7])
+        backend.prepare([5201, 80, 443, 7])
         try:
             for number in range(options.rounds):
                 # Alternate which guest goes first, so that a slow spell of the host lands on both.
