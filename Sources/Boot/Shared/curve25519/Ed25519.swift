@@ -3,8 +3,8 @@
 /// handshake signatures of peers.
 ///
 /// Constant time where there are secrets: signing multiplies the base point
-/// by secret scalars with a double-and-always-add loop whose choice is a
-/// mask (`EdwardsPoint.select`), and reduces scalars modulo L with fixed
+/// by secret scalars with a fixed 4-bit window whose table is read whole,
+/// each entry kept or not by a mask (`EdwardsPoint.select`), and reduces scalars modulo L with fixed
 /// loops and masked corrections. Verification handles only public values
 /// (keys, signatures, messages), so its point decoding may branch.
 public enum Ed25519 {
@@ -115,14 +115,25 @@ struct EdwardsPoint {
         return EdwardsPoint(x: e * f, y: g * h, z: f * g, t: e * h)
     }
 
-    /// The point times a 32-byte little-endian scalar: for every bit, double
-    /// and add, keeping the sum only where the bit is set, by a mask.
+    /// The point times a 32-byte little-endian scalar, with a 4-bit fixed
+    /// window: the table 0P..15P first, then for each nibble from the top four
+    /// doublings and the addition of the nibble's entry, found by reading all
+    /// sixteen and keeping the wanted one by a mask (no branch or memory index
+    /// depends on the scalar; the identity is an ordinary addend). 256
+    /// doublings and 64 additions, where a bit at a time took 256 of each.
     func multiplied(by scalar: [UInt8]) -> EdwardsPoint {
+        var table = [EdwardsPoint.identity, self]
+        for _ in 2..<16 { table.append(table[table.count - 1] + self) }
         var result = EdwardsPoint.identity
-        for bit in stride(from: 255, through: 0, by: -1) {
-            result = result + result
-            let sum = result + self
-            result = EdwardsPoint.select(result, sum, takeSecond: Int64((scalar[bit >> 3] >> UInt8(bit & 7)) & 1))
+        for window in stride(from: 63, through: 0, by: -1) {
+            for _ in 0..<4 { result = result + result }
+            let nibble = UInt32(scalar[window >> 1] >> UInt8((window & 1) * 4)) & 0xF
+            var entry = EdwardsPoint.identity
+            for index in 0..<16 {
+                // 1 where index == nibble: only a difference of 0 wraps below zero.
+                entry = EdwardsPoint.select(entry, table[index], takeSecond: Int64(((UInt32(index) ^ nibble) &- 1) >> 31))
+            }
+            result = result + entry
         }
         return result
     }
