@@ -4,7 +4,7 @@
 ///
 /// Constant time where there are secrets: signing multiplies the base point
 /// by secret scalars with a fixed 4-bit window whose table is read whole,
-/// each entry kept or not by a mask (`EdwardsPoint.select`), and reduces scalars modulo L with fixed
+/// each entry kept or not by a mask (CompleteCurvePoint, in modular), and reduces scalars modulo L with fixed
 /// loops and masked corrections. Verification handles only public values
 /// (keys, signatures, messages), so its point decoding may branch.
 public enum Ed25519 {
@@ -51,7 +51,7 @@ public enum Ed25519 {
 
 /// A point of the twisted Edwards curve -x^2 + y^2 = 1 + d x^2 y^2 in
 /// extended coordinates: x = X/Z, y = Y/Z, x y = T/Z.
-struct EdwardsPoint {
+struct EdwardsPoint: CompleteCurvePoint {
     var x: Field25519, y: Field25519, z: Field25519, t: Field25519
 
     static let d = Field25519.zero - Field25519(121_665) * Field25519(121_666).inverted()
@@ -115,32 +115,15 @@ struct EdwardsPoint {
         return EdwardsPoint(x: e * f, y: g * h, z: f * g, t: e * h)
     }
 
-    /// The point times a 32-byte little-endian scalar, with a 4-bit fixed
-    /// window: the table 0P..15P first, then for each nibble from the top four
-    /// doublings and the addition of the nibble's entry, found by reading all
-    /// sixteen and keeping the wanted one by a mask (no branch or memory index
-    /// depends on the scalar; the identity is an ordinary addend). 256
-    /// doublings and 64 additions, where a bit at a time took 256 of each.
+    /// The point times a 32-byte little-endian scalar, in constant time (CompleteCurvePoint's fixed window).
     func multiplied(by scalar: [UInt8]) -> EdwardsPoint {
-        var table = [EdwardsPoint.identity, self]
-        for _ in 2..<16 { table.append(table[table.count - 1] + self) }
-        var result = EdwardsPoint.identity
-        for window in stride(from: 63, through: 0, by: -1) {
-            for _ in 0..<4 { result = result + result }
-            let nibble = UInt32(scalar[window >> 1] >> UInt8((window & 1) * 4)) & 0xF
-            var entry = EdwardsPoint.identity
-            for index in 0..<16 {
-                // 1 where index == nibble: only a difference of 0 wraps below zero.
-                entry = EdwardsPoint.select(entry, table[index], takeSecond: Int64(((UInt32(index) ^ nibble) &- 1) >> 31))
-            }
-            result = result + entry
-        }
-        return result
+        multiplied(byNibbles: { UInt32(scalar[$0 >> 1] >> UInt8(($0 & 1) * 4)) & 0xF })
     }
 
-    static func select(_ first: EdwardsPoint, _ second: EdwardsPoint, takeSecond: Int64) -> EdwardsPoint {
-        EdwardsPoint(x: .select(first.x, second.x, takeSecond: takeSecond), y: .select(first.y, second.y, takeSecond: takeSecond),
-                     z: .select(first.z, second.z, takeSecond: takeSecond), t: .select(first.t, second.t, takeSecond: takeSecond))
+    static func choose(_ first: EdwardsPoint, _ second: EdwardsPoint, take: UInt32) -> EdwardsPoint {
+        let takeSecond = Int64(take)
+        return EdwardsPoint(x: .select(first.x, second.x, takeSecond: takeSecond), y: .select(first.y, second.y, takeSecond: takeSecond),
+                            z: .select(first.z, second.z, takeSecond: takeSecond), t: .select(first.t, second.t, takeSecond: takeSecond))
     }
 }
 

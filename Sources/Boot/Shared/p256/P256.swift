@@ -5,7 +5,7 @@
 /// Batina's complete formulas for a = -3 (2015, algorithm 4), which hold for
 /// doubling and the identity too, so a scalar multiplication is the same 256
 /// doublings and 64 additions for every scalar, each addend read from a
-/// table of sixteen by masks (see multiplied(by:)). Field arithmetic is Modulus256's. Decoding a peer's public key, and
+/// table of sixteen by masks (CompleteCurvePoint's fixed window, in modular). Field arithmetic is Modulus256's. Decoding a peer's public key, and
 /// checking it, handles public values only.
 public enum P256 {
     static let field = Modulus256(bigEndianHex: "ffffffff00000001000000000000000000000000ffffffffffffffffffffffff")
@@ -103,31 +103,16 @@ struct P256Point {
                          z: f.add(f.multiply(yyMinusU, yz), f.multiply(xy, w)))
     }
 
-    /// The point times a scalar (any 256-bit number), with a 4-bit fixed
-    /// window: the table 0P, 1P, ... 15P first, then for each nibble of the
-    /// scalar from the top four doublings and the addition of the table's
-    /// entry for the nibble. The entry is found by reading all sixteen and
-    /// keeping the wanted one by a mask, so no memory index and no branch
-    /// depends on the scalar; 0P is the identity, an ordinary addend for the
-    /// complete formulas. 256 doublings and 64 additions (and 14 for the
-    /// table), where a bit at a time took 256 of each.
+    /// The point times a scalar (any 256-bit number), in constant time (CompleteCurvePoint's fixed window).
     func multiplied(by scalar: Limbs256) -> P256Point {
-        var table = [P256Point.identity, self]
-        for _ in 2..<16 { table.append(table[table.count - 1] + self) }
-        var result = P256Point.identity
-        for window in stride(from: 63, through: 0, by: -1) {
-            for _ in 0..<4 { result = result + result }
-            let nibble = (scalar[window / 8] >> UInt32(window % 8 * 4)) & 0xF
-            var entry = P256Point.identity
-            for index in 0..<16 {
-                // All ones where index == nibble: only a difference of 0 wraps below zero.
-                let mask = 0 &- (((UInt32(index) ^ nibble) &- 1) >> 31)
-                entry = P256Point(x: Modulus256.select(entry.x, table[index].x, mask: mask),
-                                  y: Modulus256.select(entry.y, table[index].y, mask: mask),
-                                  z: Modulus256.select(entry.z, table[index].z, mask: mask))
-            }
-            result = result + entry
-        }
-        return result
+        multiplied(byNibbles: { (scalar[$0 / 8] >> UInt32($0 % 8 * 4)) & 0xF })
+    }
+}
+
+extension P256Point: CompleteCurvePoint {
+    static func choose(_ first: P256Point, _ second: P256Point, take: UInt32) -> P256Point {
+        let mask = 0 &- take
+        return P256Point(x: Modulus256.select(first.x, second.x, mask: mask), y: Modulus256.select(first.y, second.y, mask: mask),
+                         z: Modulus256.select(first.z, second.z, mask: mask))
     }
 }
