@@ -4,6 +4,16 @@ import XCTest
 /// X25519 against RFC 7748, every Wycheproof vector and pyca/cryptography.
 final class X25519Tests: XCTestCase {
     /// RFC 7748 section 5.2's two single vectors.
+    /// Public keys come from Edwards25519's table and the birational map;
+    /// the ladder from the base point's u = 9 must give the same.
+    func testPublicKeysAgreeWithTheLadder() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<64 {
+            let key = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            XCTAssertEqual(X25519.publicKey(privateKey: key), X25519.scalarMultiply(scalar: key, uCoordinate: [9] + [UInt8](repeating: 0, count: 31)))
+        }
+    }
+
     func testRFC7748Vectors() {
         XCTAssertEqual(hex(X25519.scalarMultiply(
             scalar: bytes(hex: "a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4"),

@@ -37,7 +37,9 @@ struct TLSBench {
                 constant = false
             }
         }
-        measure("X25519 shared secret") { X25519.scalarMultiply(scalar: $0, uCoordinate: X25519.basePoint) }
+        measure("X25519 shared secret") { X25519.scalarMultiply(scalar: $0, uCoordinate: [9] + [UInt8](repeating: 0, count: 31)) }
+        measure("X25519 public key") { X25519.publicKey(privateKey: $0) }
+        measure("P-256 public key") { P256.publicKey(privateKey: $0) }
         measure("Ed25519 signature") { Ed25519.signature(for: message, privateKey: $0) }
         measure("P-256 shared secret") { P256.sharedSecret(privateKey: $0, peerPublicKey: peer) }
         measure("ECDSA P-256 signature") { ECDSAP256.signature(for: message, privateKey: $0) }

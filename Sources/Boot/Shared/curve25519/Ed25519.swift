@@ -12,16 +12,16 @@ public enum Ed25519 {
     /// device's generator).
     public static func publicKey(privateKey: [UInt8]) -> [UInt8] {
         precondition(privateKey.count == 32, "an Ed25519 private key is 32 bytes")
-        return EdwardsPoint.base.multiplied(by: expand(privateKey).scalar).encoded
+        return EdwardsPoint.baseTimes(expand(privateKey).scalar).encoded
     }
 
     /// The 64-byte signature of `message` (R, then S).
     public static func signature(for message: [UInt8], privateKey: [UInt8]) -> [UInt8] {
         precondition(privateKey.count == 32, "an Ed25519 private key is 32 bytes")
         let (scalar, prefix) = expand(privateKey)
-        let publicKey = EdwardsPoint.base.multiplied(by: scalar).encoded
+        let publicKey = EdwardsPoint.baseTimes(scalar).encoded
         let r = Scalar25519.reduce(SHA512.hash(prefix + message))
-        let encodedR = EdwardsPoint.base.multiplied(by: r).encoded
+        let encodedR = EdwardsPoint.baseTimes(r).encoded
         let k = Scalar25519.reduce(SHA512.hash(encodedR + publicKey + message))
         return encodedR + Scalar25519.multiplyAdd(k, scalar, r)
     }
@@ -34,7 +34,7 @@ public enum Ed25519 {
         let encodedR = Array(signature[0..<32]), s = Array(signature[32..<64])
         guard Scalar25519.isCanonical(s), let a = EdwardsPoint(encoded: publicKey) else { return false }
         let k = Scalar25519.reduce(SHA512.hash(encodedR + publicKey + message))
-        let check = EdwardsPoint.base.multiplied(by: s) + a.negated.multiplied(by: k)
+        let check = EdwardsPoint.baseTimes(s) + a.negated.multiplied(by: k)
         return check.encoded == encodedR
     }
 
@@ -117,8 +117,19 @@ struct EdwardsPoint: CompleteCurvePoint {
 
     /// The point times a 32-byte little-endian scalar, in constant time (CompleteCurvePoint's fixed window).
     func multiplied(by scalar: [UInt8]) -> EdwardsPoint {
-        multiplied(byNibbles: { UInt32(scalar[$0 >> 1] >> UInt8(($0 & 1) * 4)) & 0xF })
+        multiplied(byNibbles: { EdwardsPoint.nibble($0, of: scalar) })
     }
+
+    /// The base point's multiples, for keys, signatures and X25519's public keys (FixedBaseTable).
+    static let baseMultiples = FixedBaseTable(base: base)
+
+    /// The base point times a 32-byte little-endian scalar, in constant time.
+    static func baseTimes(_ scalar: [UInt8]) -> EdwardsPoint {
+        baseMultiples.multiplied(byNibbles: { EdwardsPoint.nibble($0, of: scalar) })
+    }
+
+    /// Nibble `index` of a little-endian scalar (0: the lowest).
+    static func nibble(_ index: Int, of scalar: [UInt8]) -> UInt32 { UInt32(scalar[index >> 1] >> UInt8((index & 1) * 4)) & 0xF }
 
     static func choose(_ first: EdwardsPoint, _ second: EdwardsPoint, take: UInt32) -> EdwardsPoint {
         let takeSecond = Int64(take)

@@ -24,14 +24,49 @@ extension CompleteCurvePoint {
         var result = Self.identity
         for window in stride(from: 63, through: 0, by: -1) {
             for _ in 0..<4 { result = result + result }
-            let wanted = nibble(window)
-            var entry = Self.identity
-            for index in 0..<16 {
-                // 1 where index == wanted: only a difference of 0 wraps below zero.
-                entry = Self.choose(entry, table[index], take: ((UInt32(index) ^ wanted) &- 1) >> 31)
-            }
-            result = result + entry
+            result = result + Self.entry(nibble(window), of: table)
         }
+        return result
+    }
+
+    /// `table[wanted]` (of 16), found by reading every entry and keeping the
+    /// wanted one by a mask: no memory index depends on `wanted`.
+    static func entry(_ wanted: UInt32, of table: [Self]) -> Self {
+        var entry = Self.identity
+        for index in 0..<16 {
+            // 1 where index == wanted: only a difference of 0 wraps below zero.
+            entry = Self.choose(entry, table[index], take: ((UInt32(index) ^ wanted) &- 1) >> 31)
+        }
+        return entry
+    }
+}
+
+/// The multiples of a fixed base point (a curve's generator) that a
+/// multiplication by it reads: row w holds 0, 1, ... 15 times 16^w times
+/// the base, so that a 256-bit scalar costs 64 additions and no doubling (a
+/// fixed-base comb, one nibble per row), where the fixed window takes 256
+/// doublings and 64 additions. Made once, at first use, for about three
+/// scalar multiplications' work; 1024 points.
+struct FixedBaseTable<Point: CompleteCurvePoint> {
+    let rows: [[Point]]
+
+    init(base: Point) {
+        var rows: [[Point]] = []
+        var power = base                                  // 16^w times the base
+        for _ in 0..<64 {
+            var row = [Point.identity, power]
+            for _ in 2..<16 { row.append(row[row.count - 1] + power) }
+            power = row[15] + power
+            rows.append(row)
+        }
+        self.rows = rows
+    }
+
+    /// The base times a 256-bit scalar, given as its 64 nibbles (`nibble(0)`
+    /// the lowest), in constant time: each row's entry read by masks.
+    func multiplied(byNibbles nibble: (Int) -> UInt32) -> Point {
+        var result = Point.identity
+        for window in 0..<64 { result = result + Point.entry(nibble(window), of: rows[window]) }
         return result
     }
 }

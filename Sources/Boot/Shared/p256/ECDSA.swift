@@ -15,7 +15,7 @@ public enum ECDSAP256 {
         let key = Modulus256.limbs(bigEndian: privateKey)
         while true {
             let k = nonce(key: privateKey, hash: Modulus256.bigEndianBytes(hash))
-            guard let point = P256.generator.multiplied(by: k).affine else { continue }
+            guard let point = P256.generatorTimes(k).affine else { continue }
             let r = order.reduceOnce(point.x)
             guard !Modulus256.isZero(r) else { continue }
             // s = k^-1 (h + r d) mod n, in Montgomery form until the end.
@@ -44,7 +44,7 @@ public enum ECDSAP256 {
         let w = order.inverse(order.toMontgomery(s))
         let u1 = order.fromMontgomery(order.multiply(w, order.toMontgomery(hash)))
         let u2 = order.fromMontgomery(order.multiply(w, order.toMontgomery(r)))
-        guard let point = (P256.generator.multiplied(by: u1) + q.multiplied(by: u2)).affine else { return false }
+        guard let point = (P256.generatorTimes(u1) + q.multiplied(by: u2)).affine else { return false }
         return Modulus256.bigEndianBytes(order.reduceOnce(point.x)) == rBytes
     }
 

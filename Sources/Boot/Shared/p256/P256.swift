@@ -25,10 +25,18 @@ public enum P256 {
         return order.contains(scalar) && !Modulus256.isZero(scalar)
     }
 
+    /// The generator's multiples, for key generation and signing (FixedBaseTable).
+    static let generatorMultiples = FixedBaseTable(base: generator)
+
+    /// The generator times a scalar, in constant time.
+    static func generatorTimes(_ scalar: Limbs256) -> P256Point {
+        generatorMultiples.multiplied(byNibbles: { P256Point.nibble($0, of: scalar) })
+    }
+
     /// The uncompressed public key (0x04, x, y: 65 bytes) of a private key.
     public static func publicKey(privateKey: [UInt8]) -> [UInt8] {
         precondition(isValidPrivateKey(privateKey), "a P-256 private key is a scalar from 1 to n - 1")
-        return generator.multiplied(by: Modulus256.limbs(bigEndian: privateKey)).uncompressed!
+        return generatorTimes(Modulus256.limbs(bigEndian: privateKey)).uncompressed!
     }
 
     /// The shared secret (the x-coordinate of the product, 32 bytes), or nil
@@ -105,8 +113,11 @@ struct P256Point {
 
     /// The point times a scalar (any 256-bit number), in constant time (CompleteCurvePoint's fixed window).
     func multiplied(by scalar: Limbs256) -> P256Point {
-        multiplied(byNibbles: { (scalar[$0 / 8] >> UInt32($0 % 8 * 4)) & 0xF })
+        multiplied(byNibbles: { P256Point.nibble($0, of: scalar) })
     }
+
+    /// Nibble `index` of a scalar (0: the lowest).
+    static func nibble(_ index: Int, of scalar: Limbs256) -> UInt32 { (scalar[index / 8] >> UInt32(index % 8 * 4)) & 0xF }
 }
 
 extension P256Point: CompleteCurvePoint {
