@@ -71,6 +71,25 @@ struct MontgomeryModulus {
 
     func toMontgomery(_ a: [UInt32]) -> [UInt32] { multiply(a, rSquared) }
 
+    /// base^exponent, the base and the result in Montgomery form, by square
+    /// and multiply from the exponent's top set bit (limbs, least
+    /// significant first): the loop follows a public exponent's bits
+    /// (RSA's e, Fermat's m - 2).
+    func power(_ base: [UInt32], exponent: [UInt32]) -> [UInt32] {
+        var one = [UInt32](repeating: 0, count: count)
+        one[0] = 1
+        var result = toMontgomery(one)
+        var started = false
+        for bit in stride(from: exponent.count * 32 - 1, through: 0, by: -1) {
+            if started { result = multiply(result, result) }
+            if exponent[bit / 32] >> UInt32(bit % 32) & 1 == 1 {
+                result = started ? multiply(result, base) : base
+                started = true
+            }
+        }
+        return result
+    }
+
     func fromMontgomery(_ a: [UInt32]) -> [UInt32] {
         var one = [UInt32](repeating: 0, count: count)
         one[0] = 1

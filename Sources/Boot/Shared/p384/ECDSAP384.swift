@@ -3,7 +3,7 @@
 /// Every value here is public (a key, a signature, a digest), so the
 /// arithmetic need not be constant time: MontgomeryModulus for the field and
 /// the group order, Jacobian coordinates with the usual special cases
-/// (the point at infinity is Z = 0), and Shamir's trick for u1*G + u2*Q.
+/// (the point at infinity is Z = 0), and Shamir's trick for u1*G + u2*Q; inverses by Fermat's little theorem.
 public enum ECDSAP384 {
     static let field = MontgomeryModulus(bigEndian: hexBytes(
         "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffeffffffff0000000000000000ffffffff"))
@@ -30,13 +30,13 @@ public enum ECDSAP384 {
         var e = MontgomeryModulus.limbs(bigEndian: Array(digest.prefix(48)), count: 12)
         if MontgomeryModulus.compare(e, order.limbs) >= 0 { MontgomeryModulus.subtract(&e, order.limbs) }
         // w = s^-1 (Fermat: s^(n-2)), u1 = e w, u2 = r w, all mod n.
-        let w = power(order.toMontgomery(s), exponent: minusTwo(order.limbs), modulus: order)
+        let w = order.power(order.toMontgomery(s), exponent: minusTwo(order.limbs))
         let u1 = order.fromMontgomery(order.multiply(w, order.toMontgomery(e)))
         let u2 = order.fromMontgomery(order.multiply(w, order.toMontgomery(r)))
         let sum = combination(u1, generator, u2, q)
         guard sum.z != zero else { return false }
         // x = X / Z^2, out of Montgomery form, reduced mod n, against r.
-        let zInverse = power(sum.z, exponent: minusTwo(field.limbs), modulus: field)
+        let zInverse = field.power(sum.z, exponent: minusTwo(field.limbs))
         var x = field.fromMontgomery(field.multiply(sum.x, field.multiply(zInverse, zInverse)))
         if MontgomeryModulus.compare(x, order.limbs) >= 0 { MontgomeryModulus.subtract(&x, order.limbs) }
         return x == r
@@ -142,20 +142,5 @@ public enum ECDSAP384 {
         var result = m
         MontgomeryModulus.subtract(&result, [2] + [UInt32](repeating: 0, count: m.count - 1))
         return result
-    }
-
-    /// base^exponent in `modulus`'s Montgomery form (base in that form too), square and multiply.
-    static func power(_ base: [UInt32], exponent: [UInt32], modulus: MontgomeryModulus) -> [UInt32] {
-        var result = modulus.toMontgomery(one)
-        for bit in stride(from: exponent.count * 32 - 1, through: 0, by: -1) {
-            result = modulus.multiply(result, result)
-            if exponent[bit / 32] >> UInt32(bit % 32) & 1 == 1 { result = modulus.multiply(result, base) }
-        }
-        return result
-    }
-
-    static func hexBytes(_ text: String) -> [UInt8] {
-        let digits = Array(text.utf8).map { $0 <= 0x39 ? $0 - 0x30 : $0 - 0x57 }
-        return stride(from: 0, to: digits.count, by: 2).map { digits[$0] << 4 | digits[$0 + 1] }
     }
 }

@@ -25,16 +25,7 @@ public struct RSAPublicKey: Equatable {
         let n = MontgomeryModulus(bigEndian: modulus)
         let s = MontgomeryModulus.limbs(bigEndian: signature, count: n.count)
         guard MontgomeryModulus.compare(s, n.limbs) < 0 else { return nil }
-        let base = n.toMontgomery(s)
-        var result = base
-        // Left to right over the exponent's bits after the top one.
-        var bits: [Bool] = []
-        for byte in exponent { for shift in (0..<8).reversed() { bits.append(byte >> UInt8(shift) & 1 == 1) } }
-        let top = bits.firstIndex(of: true)!
-        for bit in bits[(top + 1)...] {
-            result = n.multiply(result, result)
-            if bit { result = n.multiply(result, base) }
-        }
+        let result = n.power(n.toMontgomery(s), exponent: MontgomeryModulus.limbs(bigEndian: exponent, count: (exponent.count + 3) / 4))
         return MontgomeryModulus.bigEndianBytes(n.fromMontgomery(result), count: modulus.count)
     }
 }
