@@ -45,7 +45,7 @@ public struct TLSClient {
     /// The time for the certificates' dates; nil: no trusted time, and no certificate passes.
     let time: () -> UTCTime?
     var state = State.start
-    var records = TLSRecordLayer()
+    var records: TLSRecordLayer
     var transcript: [UInt8] = []
     var sessionID: [UInt8] = []
     var suite: TLSCipherSuite?
@@ -76,12 +76,10 @@ public struct TLSClient {
     public internal(set) var peerClosed = false
 
     public init(configuration: TLSClientConfiguration, random: @escaping (Int) -> [UInt8], time: @escaping () -> UTCTime?) {
-        precondition((64...TLSRecordLayer.largestRecordSizeLimit).contains(configuration.recordSizeLimit) && configuration.paddingBlock >= 0)
         self.configuration = configuration
         self.random = random
         self.time = time
-        records.recordSizeLimit = configuration.recordSizeLimit
-        records.paddingBlock = configuration.paddingBlock
+        records = TLSRecordLayer(recordSizeLimit: configuration.recordSizeLimit, paddingBlock: configuration.paddingBlock)
     }
 
     /// The ClientHello, to send first.
@@ -409,8 +407,7 @@ extension TLSClient {
         let ticketNonce = nonce.rest()
         let session = TLSSession(suite: suite, ticket: ticket.rest(),
                                  psk: TLSKeySchedule.resumptionPSK(suite: suite, masterSecret: masterSecret, transcript: transcript, nonce: ticketNonce),
-                                 ageAdd: ageAdd, lifetime: lifetime, received: now.secondsSinceEpoch, serverName: configuration.serverName,
-                                 applicationProtocol: applicationProtocol)
+                                 ageAdd: ageAdd, lifetime: lifetime, received: now.secondsSinceEpoch, serverName: configuration.serverName)
         self.session = session
         output.session = session
     }

@@ -115,13 +115,20 @@ struct TLSRecordLayer {
     /// The largest protected record's inner plaintext (content, type byte,
     /// padding) this side takes, which it says in record_size_limit; a
     /// larger one that comes is a record_overflow.
-    var recordSizeLimit = TLSRecordLayer.largestRecordSizeLimit
+    let recordSizeLimit: Int
     /// The same of the peer, once it has said: this side's protected records hold no more.
     var peerRecordSizeLimit = TLSRecordLayer.largestRecordSizeLimit
     /// Protected records' inner plaintext is padded with zeros to a multiple
     /// of this many bytes (0: not padded), so that their lengths say less of
     /// what they carry (RFC 8446 section 5.4); never past the peer's limit.
-    var paddingBlock = 0
+    let paddingBlock: Int
+
+    /// `recordSizeLimit`: 64 to 2^14 + 1, as RFC 8449 allows; `paddingBlock`: 0 or more.
+    init(recordSizeLimit: Int = TLSRecordLayer.largestRecordSizeLimit, paddingBlock: Int = 0) {
+        precondition((64...TLSRecordLayer.largestRecordSizeLimit).contains(recordSizeLimit) && paddingBlock >= 0)
+        self.recordSizeLimit = recordSizeLimit
+        self.paddingBlock = paddingBlock
+    }
 
     /// 2^14 bytes of content and the type byte: the most TLS 1.3 allows.
     static let largestRecordSizeLimit = TLSContentType.maximumPlaintext + 1

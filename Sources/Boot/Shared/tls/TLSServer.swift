@@ -117,7 +117,7 @@ public struct TLSServer {
     let seconds: () -> UInt64
     var state = State.awaitingClientHello
 
-    var records = TLSRecordLayer()
+    var records: TLSRecordLayer
     var transcript: [UInt8] = []
     var suite: TLSCipherSuite?
     var clientApplicationSecret: [UInt8] = []
@@ -146,12 +146,10 @@ public struct TLSServer {
     static let helloRetryRandom = SHA256.hash(Array("HelloRetryRequest".utf8))
 
     public init(configuration: TLSServerConfiguration, random: @escaping (Int) -> [UInt8], seconds: @escaping () -> UInt64 = { 0 }) {
-        precondition((64...TLSRecordLayer.largestRecordSizeLimit).contains(configuration.recordSizeLimit) && configuration.paddingBlock >= 0)
         self.configuration = configuration
         self.random = random
         self.seconds = seconds
-        records.recordSizeLimit = configuration.recordSizeLimit
-        records.paddingBlock = configuration.paddingBlock
+        records = TLSRecordLayer(recordSizeLimit: configuration.recordSizeLimit, paddingBlock: configuration.paddingBlock)
     }
 
     /// Takes bytes from the peer (any split of its records).

@@ -19,8 +19,6 @@ public struct TLSSession {
     let received: Int64
     /// The server name the session was made with; it resumes for that name only (section 4.6.1).
     public let serverName: String
-    /// The ALPN protocol chosen then.
-    let applicationProtocol: String?
 
     /// Whether it may be offered at `now`: from its arrival to the end of its lifetime.
     func isUsable(at now: Int64) -> Bool { now >= received && now - received < Int64(lifetime) }
