@@ -59,7 +59,9 @@ public struct SelfSignedCertificate {
     /// `name` as subjectAltName carries it: an IP address, or a DNS name of
     /// letters, digits and hyphens (RFC 1123), whose leftmost label may be `*`.
     static func generalName(_ name: String) throws -> GeneralName {
-        if let address = IPAddressText.bytes(name) { return .ipAddress(ASN1OctetString(contentBytes: ArraySlice(address))) }
+        if let address = KeyFormat.ipv4(name).map({ v4 in (0..<4).map { UInt8(truncatingIfNeeded: v4 >> (24 - 8 * $0)) } }) ?? KeyFormat.ipv6Bytes(name) {
+            return .ipAddress(ASN1OctetString(contentBytes: ArraySlice(address)))
+        }
         let labels = name.split(separator: ".", omittingEmptySubsequences: false)
         let isLabel = { (label: Substring) in
             (1...63).contains(label.utf8.count) && label.first != "-" && label.last != "-"
@@ -89,15 +91,5 @@ public struct SelfSignedCertificate {
             throw MirageError("cannot write \(displayPath(files[1].path))")
         }
         return files
-    }
-}
-
-/// IP addresses as text, read by the C library (inet_pton): 4 or 16 bytes.
-enum IPAddressText {
-    static func bytes(_ text: String) -> [UInt8]? {
-        var v4 = in_addr(), v6 = in6_addr()
-        if inet_pton(AF_INET, text, &v4) == 1 { return withUnsafeBytes(of: &v4) { Array($0) } }
-        if inet_pton(AF_INET6, text, &v6) == 1 { return withUnsafeBytes(of: &v6) { Array($0) } }
-        return nil
     }
 }

@@ -105,8 +105,12 @@ public enum KeyFormat {
         return (address, length)
     }
 
-    static func ipv6(_ text: String) -> Bool {
-        var bytes = in6_addr()
-        return !text.isEmpty && text.utf8.count < 46 && inet_pton(AF_INET6, text, &bytes) == 1 && !text.contains(".")
+    static func ipv6(_ text: String) -> Bool { !text.contains(".") && ipv6Bytes(text) != nil }
+
+    /// An IPv6 address's 16 bytes, as the C library reads it (inet_pton).
+    static func ipv6Bytes(_ text: String) -> [UInt8]? {
+        var address = in6_addr()
+        guard !text.isEmpty, text.utf8.count < 46, inet_pton(AF_INET6, text, &address) == 1 else { return nil }
+        return withUnsafeBytes(of: &address) { Array($0) }
     }
 }
