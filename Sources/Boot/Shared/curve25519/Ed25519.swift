@@ -41,7 +41,11 @@ public enum Ed25519 {
     /// The clamped secret scalar and the hashing prefix of a private key.
     static func expand(_ privateKey: [UInt8]) -> (scalar: [UInt8], prefix: [UInt8]) {
         let digest = SHA512.hash(privateKey)
-        return (X25519.clamped(Array(digest[0..<32])), Array(digest[32..<64]))
+        var scalar = Array(digest[0..<32])
+        scalar[0] &= 248
+        scalar[31] &= 127
+        scalar[31] |= 64
+        return (scalar, Array(digest[32..<64]))
     }
 }
 
