@@ -3,9 +3,9 @@
 /// handshake signatures of peers.
 ///
 /// Constant time where there are secrets: signing multiplies the base point
-/// by secret scalars with a fixed 4-bit window whose table is read whole,
-/// each entry kept or not by a mask (CompleteCurvePoint, in modular), and reduces scalars modulo L with fixed
-/// loops and masked corrections. Verification handles only public values
+/// by secret scalars through a table of its multiples read whole, each
+/// entry kept or not by a mask (FixedBaseTable, in modular), and reduces
+/// scalars modulo L with fixed loops and masked corrections. Verification handles only public values
 /// (keys, signatures, messages), so its point decoding may branch.
 public enum Ed25519 {
     /// The public key of a 32-byte private key (random bytes from the entropy
@@ -42,9 +42,7 @@ public enum Ed25519 {
     static func expand(_ privateKey: [UInt8]) -> (scalar: [UInt8], prefix: [UInt8]) {
         let digest = SHA512.hash(privateKey)
         var scalar = Array(digest[0..<32])
-        scalar[0] &= 248
-        scalar[31] &= 127
-        scalar[31] |= 64
+        X25519.clamp(&scalar)
         return (scalar, Array(digest[32..<64]))
     }
 }

@@ -19,9 +19,7 @@ public enum X25519 {
     public static func publicKey(privateKey: [UInt8]) -> [UInt8] {
         precondition(privateKey.count == 32)
         var k = privateKey
-        k[0] &= 248
-        k[31] &= 127
-        k[31] |= 64
+        clamp(&k)
         let point = EdwardsPoint.baseTimes(k)
         return ((point.z + point.y) * (point.z - point.y).inverted()).littleEndianBytes
     }
@@ -37,15 +35,23 @@ public enum X25519 {
         return any == 0 ? nil : secret
     }
 
+    /// Clears bits 0-2 and 255 of a 32-byte little-endian scalar and sets
+    /// bit 254 (RFC 7748 section 5; Ed25519's secret scalar is clamped the
+    /// same way, RFC 8032 section 5.1.5): a multiple of the cofactor 8. In
+    /// place, so that it costs no allocation.
+    static func clamp(_ k: inout [UInt8]) {
+        k[0] &= 248
+        k[31] &= 127
+        k[31] |= 64
+    }
+
     /// The function X25519(k, u) itself: the scalar clamped as the RFC says
     /// (bits 0-2 and 255 cleared, bit 254 set), the 32-byte u-coordinate
     /// read with its top bit masked. Both must be 32 bytes.
     public static func scalarMultiply(scalar: [UInt8], uCoordinate: [UInt8]) -> [UInt8] {
         precondition(scalar.count == 32 && uCoordinate.count == 32)
         var k = scalar
-        k[0] &= 248
-        k[31] &= 127
-        k[31] |= 64
+        clamp(&k)
         let x1 = Field25519(littleEndian: uCoordinate)
         var x2 = Field25519.one, z2 = Field25519.zero
         var x3 = x1, z3 = Field25519.one

@@ -5,8 +5,10 @@
 /// Batina's complete formulas for a = -3 (2015, algorithm 4), which hold for
 /// doubling and the identity too, so a scalar multiplication is the same 256
 /// doublings and 64 additions for every scalar, each addend read from a
-/// table of sixteen by masks (CompleteCurvePoint's fixed window, in modular). Field arithmetic is Modulus256's. Decoding a peer's public key, and
-/// checking it, handles public values only.
+/// table of sixteen by masks (CompleteCurvePoint's fixed window, in
+/// modular); the generator's multiples are a table made once. Field
+/// arithmetic is Modulus256's. Decoding a peer's public key, and checking
+/// it, handles public values only.
 public enum P256 {
     static let field = Modulus256(bigEndianHex: "ffffffff00000001000000000000000000000000ffffffffffffffffffffffff")
     static let order = Modulus256(bigEndianHex: "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551")
