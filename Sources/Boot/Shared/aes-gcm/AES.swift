@@ -3,14 +3,13 @@
 ///
 /// Constant time without tables: the state is bit-sliced. Plane i of a
 /// `SlicedBlocks` holds bit i of each of 32 bytes (two blocks), so SubBytes is
-/// arithmetic in GF(2^8) done on all 32 bytes at once by ANDs and XORs of
-/// whole planes (the inverse as x^254, then the affine map), and ShiftRows and
-/// MixColumns are fixed shifts and masks. Nothing is indexed by a key or data
-/// byte and nothing branches on one: the usual 256-byte S-box table leaks its
-/// index through the cache and is not used. The cost is speed: by count some
-/// 35 word operations a byte each round, most in SubBytes' four GF(2^8)
-/// multiplications, several times ChaCha20's; a server without AES
-/// instructions should prefer ChaCha20-Poly1305.
+/// a Boolean circuit run on all 32 bytes at once by ANDs and XORs of whole
+/// planes, and ShiftRows and MixColumns are fixed shifts and masks. Nothing
+/// is indexed by a key or data byte and nothing branches on one: the usual
+/// 256-byte S-box table leaks its index through the cache and is not used.
+/// The cost is speed: some 200 word operations per round for 32 bytes, still
+/// more than ChaCha20's, so a server without AES instructions prefers
+/// ChaCha20-Poly1305.
 public struct AES {
     /// The round keys, each as sliced planes with the key in both halves.
     let roundKeys: [SlicedBlocks]
@@ -47,9 +46,9 @@ public struct AES {
         self.roundKeys = roundKeys
     }
 
-    /// Encrypts two 16-byte blocks at once: `blocks` is 32 bytes.
-    func encrypt(pair blocks: [UInt8]) -> [UInt8] {
-        var state = SlicedBlocks(blocks)
+    /// Encrypts two 16-byte blocks at once, in place.
+    func encrypt(pair blocks: inout InlineArray<32, UInt8>) {
+        var state = SlicedBlocks(block: blocks)
         state.add(roundKeys[0])
         for round in 1..<roundKeys.count {
             state.substituteBytes()
@@ -57,13 +56,18 @@ public struct AES {
             if round < roundKeys.count - 1 { state.mixColumns() }
             state.add(roundKeys[round])
         }
-        return state.bytes
+        state.store(into: &blocks)
     }
 
     /// Encrypts one 16-byte block.
     public func encrypt(block: [UInt8]) -> [UInt8] {
         precondition(block.count == 16)
-        return Array(encrypt(pair: block + block).prefix(16))
+        var pair = InlineArray<32, UInt8>(repeating: 0)
+        for index in 0..<16 { pair[index] = block[index] }
+        encrypt(pair: &pair)
+        var result = [UInt8](repeating: 0, count: 16)
+        for index in 0..<16 { result[index] = pair[index] }
+        return result
     }
 
     /// The S-box applied to each byte of a word, on the sliced planes too.
@@ -85,76 +89,108 @@ struct SlicedBlocks {
 
     init(_ bytes: [UInt8]) {
         precondition(bytes.count == 32)
-        planes = InlineArray(repeating: 0)
-        for byte in 0..<32 {
-            let value = UInt32(bytes[byte])
-            for bit in 0..<8 { planes[bit] |= (value >> UInt32(bit) & 1) << UInt32(byte) }
+        var block = InlineArray<32, UInt8>(repeating: 0)
+        for index in 0..<32 { block[index] = bytes[index] }
+        self.init(block: block)
+    }
+
+    /// Word k gathers bytes k, k + 8, k + 16 and k + 24, one to a byte lane;
+    /// transposing each lane's 8 x 8 bits across the eight words then leaves
+    /// bit i of byte 8 * lane + k at bit k of lane `lane` in word i, which is
+    /// plane i.
+    init(block: InlineArray<32, UInt8>) {
+        func word(_ k: Int) -> UInt32 {
+            UInt32(block[k]) | UInt32(block[k + 8]) << 8 | UInt32(block[k + 16]) << 16 | UInt32(block[k + 24]) << 24
+        }
+        planes = Self.transposeLanes([word(0), word(1), word(2), word(3), word(4), word(5), word(6), word(7)])
+    }
+
+    /// Writes the 32 bytes back, by the same transposition (it is its own
+    /// inverse).
+    func store(into block: inout InlineArray<32, UInt8>) {
+        let words = Self.transposeLanes(planes)
+        for k in 0..<8 {
+            for lane in 0..<4 { block[k + 8 * lane] = UInt8(truncatingIfNeeded: words[k] >> UInt32(8 * lane)) }
         }
     }
 
     var bytes: [UInt8] {
+        var block = InlineArray<32, UInt8>(repeating: 0)
+        store(into: &block)
         var bytes = [UInt8](repeating: 0, count: 32)
-        for byte in 0..<32 {
-            var value: UInt32 = 0
-            for bit in 0..<8 { value |= (planes[bit] >> UInt32(byte) & 1) << UInt32(bit) }
-            bytes[byte] = UInt8(truncatingIfNeeded: value)
-        }
+        for index in 0..<32 { bytes[index] = block[index] }
         return bytes
+    }
+
+    /// Transposes, in each of the four byte lanes, the 8 x 8 bit matrix whose
+    /// row k is word k's lane: swaps of 1-bit, then 2-bit, then 4-bit squares.
+    static func transposeLanes(_ words: InlineArray<8, UInt32>) -> InlineArray<8, UInt32> {
+        var w = words
+        func swap(_ a: Int, _ b: Int, shift: UInt32, mask: UInt32) {
+            let t = ((w[a] >> shift) ^ w[b]) & mask
+            w[b] ^= t
+            w[a] ^= t << shift
+        }
+        for a in 0..<8 where a & 1 == 0 { swap(a, a + 1, shift: 1, mask: 0x5555_5555) }
+        for a in 0..<8 where a & 2 == 0 { swap(a, a + 2, shift: 2, mask: 0x3333_3333) }
+        for a in 0..<4 { swap(a, a + 4, shift: 4, mask: 0x0f0f_0f0f) }
+        return w
     }
 
     mutating func add(_ roundKey: SlicedBlocks) {
         for bit in 0..<8 { planes[bit] ^= roundKey.planes[bit] }
     }
 
-    /// SubBytes: each byte's inverse in GF(2^8) (zero stays zero), then the
-    /// affine map b ^ rotl(b, 1) ^ rotl(b, 2) ^ rotl(b, 3) ^ rotl(b, 4) ^ 0x63.
+    /// SubBytes by Boyar and Peralta's circuit ("A depth-16 circuit for the
+    /// AES S-box", 2011): 34 ANDs and 94 XORs and XNORs on whole planes, no
+    /// table and no branch. A linear layer maps the byte into GF((2^4)^2),
+    /// the middle inverts there, and a last linear layer maps back and
+    /// applies the affine map. The paper numbers bits from the top: u0 is
+    /// bit 7 and s0 is bit 7 of the result.
     mutating func substituteBytes() {
-        let x = planes
-        // x^254 = x^-1, by x^2, x^3, x^6, x^12, x^15, x^240, x^252, x^254.
-        let x2 = Self.square(x)
-        let x3 = Self.multiply(x2, x)
-        let x12 = Self.square(Self.square(x3))
-        let x15 = Self.multiply(x12, x3)
-        let x240 = Self.square(Self.square(Self.square(Self.square(x15))))
-        let inverse = Self.multiply(Self.multiply(x240, x12), x2)
-        for bit in 0..<8 {
-            var plane = inverse[bit]
-            for rotation in 4...7 { plane ^= inverse[(bit + rotation) % 8] }
-            // 0x63 sets bits 0, 1, 5 and 6: those planes are complemented.
-            planes[bit] = (0x63 >> bit) & 1 == 1 ? ~plane : plane
-        }
-    }
+        let u0 = planes[7], u1 = planes[6], u2 = planes[5], u3 = planes[4]
+        let u4 = planes[3], u5 = planes[2], u6 = planes[1], u7 = planes[0]
 
-    /// The product in GF(2^8) modulo x^8 + x^4 + x^3 + x + 1, plane-wise.
-    static func multiply(_ a: InlineArray<8, UInt32>, _ b: InlineArray<8, UInt32>) -> InlineArray<8, UInt32> {
-        var product = InlineArray<15, UInt32>(repeating: 0)
-        for i in 0..<8 {
-            for j in 0..<8 { product[i + j] ^= a[i] & b[j] }
-        }
-        return reduce(product)
-    }
+        // The top linear layer.
+        let t1 = u0 ^ u3, t2 = u0 ^ u5, t3 = u0 ^ u6, t4 = u3 ^ u5, t5 = u4 ^ u6
+        let t6 = t1 ^ t5, t7 = u1 ^ u2, t8 = u7 ^ t6, t9 = u7 ^ t7, t10 = t6 ^ t7
+        let t11 = u1 ^ u5, t12 = u2 ^ u5, t13 = t3 ^ t4, t14 = t6 ^ t11, t15 = t5 ^ t11
+        let t16 = t5 ^ t12, t17 = t9 ^ t16, t18 = u3 ^ u7, t19 = t7 ^ t18, t20 = t1 ^ t19
+        let t21 = u6 ^ u7, t22 = t7 ^ t21, t23 = t2 ^ t22, t24 = t2 ^ t10, t25 = t20 ^ t17
+        let t26 = t3 ^ t16, t27 = t1 ^ t12
 
-    /// The square, which in characteristic 2 only spreads the bits: x^i to x^2i.
-    static func square(_ a: InlineArray<8, UInt32>) -> InlineArray<8, UInt32> {
-        var spread = InlineArray<15, UInt32>(repeating: 0)
-        for i in 0..<8 { spread[2 * i] = a[i] }
-        return reduce(spread)
-    }
+        // The non-linear middle: the inverse in the tower field.
+        let m1 = t13 & t6, m2 = t23 & t8, m3 = t14 ^ m1, m4 = t19 & u7, m5 = m4 ^ m1
+        let m6 = t3 & t16, m7 = t22 & t9, m8 = t26 ^ m6, m9 = t20 & t17, m10 = m9 ^ m6
+        let m11 = t1 & t15, m12 = t4 & t27, m13 = m12 ^ m11, m14 = t2 & t10, m15 = m14 ^ m11
+        let m16 = m3 ^ m2, m17 = m5 ^ t24, m18 = m8 ^ m7, m19 = m10 ^ m15, m20 = m16 ^ m13
+        let m21 = m17 ^ m15, m22 = m18 ^ m13, m23 = m19 ^ t25, m24 = m22 ^ m23, m25 = m22 & m20
+        let m26 = m21 ^ m25, m27 = m20 ^ m21, m28 = m23 ^ m25, m29 = m28 & m27, m30 = m26 & m24
+        let m31 = m20 & m23, m32 = m27 & m31, m33 = m27 ^ m25, m34 = m21 & m22, m35 = m24 & m34
+        let m36 = m24 ^ m25, m37 = m21 ^ m29, m38 = m32 ^ m33, m39 = m23 ^ m30, m40 = m35 ^ m36
+        let m41 = m38 ^ m40, m42 = m37 ^ m39, m43 = m37 ^ m38, m44 = m39 ^ m40, m45 = m42 ^ m41
+        let m46 = m44 & t6, m47 = m40 & t8, m48 = m39 & u7, m49 = m43 & t16, m50 = m38 & t9
+        let m51 = m37 & t17, m52 = m42 & t15, m53 = m45 & t27, m54 = m41 & t10, m55 = m44 & t13
+        let m56 = m40 & t23, m57 = m39 & t19, m58 = m43 & t3, m59 = m38 & t22, m60 = m37 & t20
+        let m61 = m42 & t1, m62 = m45 & t4, m63 = m41 & t2
 
-    /// x^8 = x^4 + x^3 + x + 1: each term from x^14 down to x^8 folds into
-    /// four lower ones, the highest first so that folds into x^8-x^10 are
-    /// folded again.
-    static func reduce(_ wide: InlineArray<15, UInt32>) -> InlineArray<8, UInt32> {
-        var wide = wide
-        for high in stride(from: 14, through: 8, by: -1) {
-            wide[high - 4] ^= wide[high]
-            wide[high - 5] ^= wide[high]
-            wide[high - 7] ^= wide[high]
-            wide[high - 8] ^= wide[high]
-        }
-        var result = InlineArray<8, UInt32>(repeating: 0)
-        for i in 0..<8 { result[i] = wide[i] }
-        return result
+        // The bottom linear layer, with the affine map's constant 0x63 as the
+        // XNORs into s1, s2, s6 and s7.
+        let l0 = m61 ^ m62, l1 = m50 ^ m56, l2 = m46 ^ m48, l3 = m47 ^ m55, l4 = m54 ^ m58
+        let l5 = m49 ^ m61, l6 = m62 ^ l5, l7 = m46 ^ l3, l8 = m51 ^ m59, l9 = m52 ^ m53
+        let l10 = m53 ^ l4, l11 = m60 ^ l2, l12 = m48 ^ m51, l13 = m50 ^ l0, l14 = m52 ^ m61
+        let l15 = m55 ^ l1, l16 = m56 ^ l0, l17 = m57 ^ l1, l18 = m58 ^ l8, l19 = m63 ^ l4
+        let l20 = l0 ^ l1, l21 = l1 ^ l7, l22 = l3 ^ l12, l23 = l18 ^ l2, l24 = l15 ^ l9
+        let l25 = l6 ^ l10, l26 = l7 ^ l9, l27 = l8 ^ l10, l28 = l11 ^ l14, l29 = l11 ^ l17
+
+        planes[7] = l6 ^ l24
+        planes[6] = ~(l16 ^ l26)
+        planes[5] = ~(l19 ^ l28)
+        planes[4] = l6 ^ l21
+        planes[3] = l20 ^ l22
+        planes[2] = l25 ^ l29
+        planes[1] = ~(l13 ^ l27)
+        planes[0] = ~(l6 ^ l23)
     }
 
     /// ShiftRows: row r of each block turns left by r columns. A row's bytes
@@ -178,20 +214,19 @@ struct SlicedBlocks {
     }
 
     /// MixColumns: each column's byte r becomes
-    /// 2 * (s[r] + s[r+1]) + s[r+1] + s[r+2] + s[r+3] in GF(2^8).
+    /// 2 * (s[r] + s[r+1]) + s[r+1] + s[r+2] + s[r+3] in GF(2^8), where
+    /// s[r+2] + s[r+3] is the sum s[r] + s[r+1] moved up two rows. Plane by
+    /// plane, with no copy of the state: doubling moves each plane of the sum
+    /// up one bit, and bit 7's carry is x^8 = x^4 + x^3 + x + 1 (0x1b).
     mutating func mixColumns() {
-        let a = planes
-        var next1 = a, next2 = a, sum = a
+        let carry = planes[7] ^ Self.rotateColumns(planes[7], by: 1)
+        var lowerSum: UInt32 = 0
         for bit in 0..<8 {
-            next1[bit] = Self.rotateColumns(a[bit], by: 1)
-            next2[bit] = Self.rotateColumns(a[bit], by: 2)
-            sum[bit] = a[bit] ^ next1[bit]
-        }
-        // Doubling moves every plane up one; bit 7's carry is x^8 = x^4 + x^3 + x + 1.
-        let carry = sum[7]
-        let doubled: InlineArray<8, UInt32> = [carry, sum[0] ^ carry, sum[1], sum[2] ^ carry, sum[3] ^ carry, sum[4], sum[5], sum[6]]
-        for bit in 0..<8 {
-            planes[bit] = doubled[bit] ^ next1[bit] ^ next2[bit] ^ Self.rotateColumns(next2[bit], by: 1)
+            let next = Self.rotateColumns(planes[bit], by: 1)
+            let sum = planes[bit] ^ next
+            let doubled = lowerSum ^ carry & (0 &- (0x1b >> UInt32(bit) & 1))
+            planes[bit] = doubled ^ next ^ Self.rotateColumns(sum, by: 2)
+            lowerSum = sum
         }
     }
 

@@ -3,10 +3,10 @@
 /// hash key, so that a TLS connection expands its keys once.
 ///
 /// Constant time: AES is bit-sliced (see AES); GHASH multiplies in GF(2^128)
-/// bit by bit, adding each shifted multiple through a mask rather than a
-/// branch, and looks nothing up in a table (a table of multiples of the hash
-/// key, indexed by the running product, would leak the product through the
-/// cache). `open` compares the tag with `constantTimeEqual` and decrypts
+/// by integer multiplications of spaced-out bits (see
+/// `GHASH.carrylessMultiply`), with no branch, and looks nothing up in a
+/// table (a table of multiples of the hash key, indexed by the running
+/// product, would leak the product through the cache). `open` compares the tag with `constantTimeEqual` and decrypts
 /// nothing unless it matches.
 public struct AESGCM {
     public static let tagSize = 16
@@ -57,15 +57,16 @@ public struct AESGCM {
     /// 32 bits counting up, wrapping), two blocks per pass of the cipher.
     func counterMode(_ text: ArraySlice<UInt8>, from counter: [UInt8]) -> [UInt8] {
         var output = Array(text)
-        var counterBlocks = counter + counter
         var next = UInt32(counter[12]) << 24 | UInt32(counter[13]) << 16 | UInt32(counter[14]) << 8 | UInt32(counter[15])
+        var stream = InlineArray<32, UInt8>(repeating: 0)
         var offset = 0
         while offset < output.count {
             for half in 0..<2 {
                 next &+= 1
-                for index in 0..<4 { counterBlocks[16 * half + 12 + index] = UInt8(truncatingIfNeeded: next >> UInt32(24 - 8 * index)) }
+                for index in 0..<12 { stream[16 * half + index] = counter[index] }
+                for index in 0..<4 { stream[16 * half + 12 + index] = UInt8(truncatingIfNeeded: next >> UInt32(24 - 8 * index)) }
             }
-            let stream = cipher.encrypt(pair: counterBlocks)
+            cipher.encrypt(pair: &stream)
             for index in 0..<min(32, output.count - offset) { output[offset + index] ^= stream[index] }
             offset += 32
         }
@@ -152,23 +153,57 @@ struct GHASH {
         state = Self.multiply(state, key)
     }
 
-    /// X * Y (SP 800-38D algorithm 1): for each bit of X, from x^0 (the top
-    /// bit of `high`), add V if the bit is set, then V = V * x, which is a
-    /// right shift with R = 0xe1 || 0^120 added if a bit falls off. Both
-    /// choices are masks.
+    /// X * Y in GF(2^128). GCM's blocks read as big-endian numbers hold x^0
+    /// in the top bit, so their carry-less product, shifted left once, holds
+    /// X * Y's coefficients 0-127 in its top half and 128-254 in its bottom
+    /// half, both in the same reflected order. The bottom half h, as
+    /// h * x^128 = h * (1 + x + x^2 + x^7), folds into the top: multiplying by
+    /// x is a right shift, and the bits shifted out (o) fold once more.
     static func multiply(_ x: (high: UInt64, low: UInt64), _ y: (high: UInt64, low: UInt64)) -> (high: UInt64, low: UInt64) {
-        var z: (high: UInt64, low: UInt64) = (0, 0)
-        var v = y
-        for index in 0..<128 {
-            let word = index < 64 ? x.high : x.low
-            let bit = (word >> UInt64(63 - index % 64)) & 1
-            let take = 0 &- bit
-            z.high ^= v.high & take
-            z.low ^= v.low & take
-            let fallsOff = 0 &- (v.low & 1)
-            v.low = v.low >> 1 | v.high << 63
-            v.high = v.high >> 1 ^ (0xe100_0000_0000_0000 & fallsOff)
-        }
-        return z
+        let (p3, p2, p1, p0) = carrylessMultiply(x, y)
+        // The shift left by one.
+        let top = (high: p3 << 1 | p2 >> 63, low: p2 << 1 | p1 >> 63)
+        let h = (high: p1 << 1 | p0 >> 63, low: p0 << 1)
+        func shiftedRight(_ s: UInt64) -> (high: UInt64, low: UInt64) { (h.high >> s, h.low >> s | h.high << (64 - s)) }
+        let (h1, h2, h7) = (shiftedRight(1), shiftedRight(2), shiftedRight(7))
+        let o = h.low << 63 ^ h.low << 62 ^ h.low << 57
+        return (top.high ^ h.high ^ h1.high ^ h2.high ^ h7.high ^ o ^ o >> 1 ^ o >> 2 ^ o >> 7,
+                top.low ^ h.low ^ h1.low ^ h2.low ^ h7.low)
+    }
+
+    /// The 256-bit carry-less product of two 128-bit values, most significant
+    /// word first, by Karatsuba over 64-bit halves.
+    static func carrylessMultiply(_ a: (high: UInt64, low: UInt64), _ b: (high: UInt64, low: UInt64)) -> (UInt64, UInt64, UInt64, UInt64) {
+        let high = carrylessMultiply(a.high, b.high), low = carrylessMultiply(a.low, b.low)
+        let cross = carrylessMultiply(a.high ^ a.low, b.high ^ b.low)
+        let middle = (high: cross.high ^ high.high ^ low.high, low: cross.low ^ high.low ^ low.low)
+        return (high.high, high.low ^ middle.high, low.high ^ middle.low, low.low)
+    }
+
+    /// The 128-bit carry-less product of two 64-bit values, by Karatsuba over
+    /// 32-bit halves.
+    static func carrylessMultiply(_ a: UInt64, _ b: UInt64) -> (high: UInt64, low: UInt64) {
+        let (a1, a0) = (UInt32(truncatingIfNeeded: a >> 32), UInt32(truncatingIfNeeded: a))
+        let (b1, b0) = (UInt32(truncatingIfNeeded: b >> 32), UInt32(truncatingIfNeeded: b))
+        let high = carrylessMultiply(a1, b1), low = carrylessMultiply(a0, b0)
+        let middle = carrylessMultiply(a1 ^ a0, b1 ^ b0) ^ high ^ low
+        return (high ^ middle >> 32, low ^ middle << 32)
+    }
+
+    /// The 64-bit carry-less product of two 32-bit values from integer
+    /// multiplications (which take the same time for every operand on the
+    /// ARMv7-A cores): each operand split into four parts, bits 4i + r for
+    /// r = 0...3, so that a product of parts has at most eight terms in any
+    /// column and its carries never reach the next column it uses; the
+    /// columns r of the four products whose parts' r sum to r (mod 4) are
+    /// kept.
+    static func carrylessMultiply(_ x: UInt32, _ y: UInt32) -> UInt64 {
+        let x0 = UInt64(x & 0x1111_1111), x1 = UInt64(x & 0x2222_2222), x2 = UInt64(x & 0x4444_4444), x3 = UInt64(x & 0x8888_8888)
+        let y0 = UInt64(y & 0x1111_1111), y1 = UInt64(y & 0x2222_2222), y2 = UInt64(y & 0x4444_4444), y3 = UInt64(y & 0x8888_8888)
+        let z0 = x0 &* y0 ^ x1 &* y3 ^ x2 &* y2 ^ x3 &* y1
+        let z1 = x0 &* y1 ^ x1 &* y0 ^ x2 &* y3 ^ x3 &* y2
+        let z2 = x0 &* y2 ^ x1 &* y1 ^ x2 &* y0 ^ x3 &* y3
+        let z3 = x0 &* y3 ^ x1 &* y2 ^ x2 &* y1 ^ x3 &* y0
+        return z0 & 0x1111_1111_1111_1111 | z1 & 0x2222_2222_2222_2222 | z2 & 0x4444_4444_4444_4444 | z3 & 0x8888_8888_8888_8888
     }
 }
