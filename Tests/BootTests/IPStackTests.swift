@@ -7,6 +7,7 @@ final class IPStackTests: XCTestCase {
     final class FakeNetwork: NetworkInterface {
         let macAddress: MACAddress = [0x52, 0x54, 0, 0x12, 0x34, 0x56]
         let events = WaitQueue()
+        var offloads = NetworkOffloads()
         var sent: [[UInt8]] = []
         var incoming: [[UInt8]] = []
         /// Answers to what is sent, as a peer on the wire would give them.
@@ -24,8 +25,9 @@ final class IPStackTests: XCTestCase {
     let peerMAC: MACAddress = [2, 0, 0, 0, 0, 1]
     let peerIP = IPv4Text.address("10.0.2.1")!
 
-    func stack() -> (IPInterface<FakeNetwork, FakeClock>, FakeNetwork) {
+    func stack(offloads: NetworkOffloads = NetworkOffloads()) -> (IPInterface<FakeNetwork, FakeClock>, FakeNetwork) {
         let network = FakeNetwork()
+        network.offloads = offloads
         return (IPInterface(network: network, clock: FakeClock(), random: SeededRandom(), address: "10.0.2.15/24", gateway: "10.0.2.2"), network)
     }
 
@@ -332,6 +334,171 @@ final class IPStackTests: XCTestCase {
             XCTAssertEqual(connection.state, .timeWait)
         }
         XCTAssertLessThanOrEqual(ipv4.tcpConnections.count, IPInterface<FakeNetwork, FakeClock>.timeWaitLimit + 1)
+    }
+}
+
+
+extension IPStackTests {
+    /// A device that completes checksums and cuts segments (virtio-net over
+    /// a TAP): the stack hands it packets of several full segments, each TCP
+    /// checksum field holding the pseudo-header's sum; virtio-net's header,
+    /// read from each frame, tells the device where the checksum goes and how
+    /// to cut. Done here as the device does it (NEEDS_CSUM: the ones'
+    /// complement of everything from csum_start on, the field included), every
+    /// piece must be a valid segment, and the pieces must carry the data in order.
+    func testWithOffloadsTheDeviceGetsPacketsItCutsAndChecksums() throws {
+        let (ipv4, network) = stack(offloads: NetworkOffloads(tcpChecksums: true, tcpSegmentation: 32 * 1024))
+        _ = try ipv4.listenTCP(port: 80)
+        let syn = TCPSegment(sourcePort: 20000, destinationPort: 80, sequence: 1000, acknowledgment: 0, flags: TCPSegment.syn,
+                             window: 65535, options: TCPOptions(maximumSegmentSize: 1460, windowScale: 7))
+        let synAck = try XCTUnwrap(completedReplies(ipv4.handle(tcpFrame(ipv4, syn), now: 0)).first)
+        _ = ipv4.handle(tcpFrame(ipv4, TCPSegment(sourcePort: 20000, destinationPort: 80, sequence: 1001, acknowledgment: synAck.sequence &+ 1,
+                                                  flags: TCPSegment.ack, window: 65535)), now: 0)
+        let connection = try XCTUnwrap(ipv4.accept(on: 80))
+        network.sent.removeAll()
+        let data = (0..<40_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        XCTAssertEqual(try ipv4.offer(connection, data[...]), data.count)
+
+        var carried: [UInt8] = []
+        var largest = 0
+        for frame in network.sent {
+            let header = VirtioNetHeader(for: frame)
+            XCTAssertEqual(header.flags, VirtioNetHeader.needsChecksum)
+            XCTAssertEqual(header.checksumStart, 34)
+            XCTAssertEqual(header.checksumOffset, 16)
+            largest = max(largest, frame.count)
+            let pieces = frame.count > 1514 ? cut(frame, header) : [frame]
+            if frame.count > 1514 {
+                XCTAssertEqual(header.segmentationType, VirtioNetHeader.tcpv4)
+                XCTAssertEqual(header.segmentSize, 1460, "the MTU's segments: 1500 less 40 bytes of headers")
+                XCTAssertEqual(header.headerLength, 54)
+                XCTAssertEqual((frame.count - 54) % 1460, 0, "whole segments, the tail aside")
+            }
+            for piece in pieces {
+                XCTAssertLessThanOrEqual(piece.count, 1514)
+                let completed = completeChecksum(piece, header)
+                let ip = try XCTUnwrap(IPv4Packet(parsing: try XCTUnwrap(EthernetFrame(parsing: completed)).payload))
+                let segment = try XCTUnwrap(TCPSegment(parsing: ip.payload, source: ip.source, destination: ip.destination),
+                                            "a valid segment, its checksum right, once the device completes it")
+                XCTAssertEqual(segment.sequence, synAck.sequence &+ 1 &+ UInt32(carried.count))
+                carried += segment.data
+            }
+        }
+        XCTAssertEqual(largest, 14 + 20 + 20 + 14_600, "the initial congestion window went as one packet")
+        XCTAssertEqual(carried, Array(data.prefix(carried.count)))
+        XCTAssertEqual(carried.count, 14_600)
+    }
+
+    /// Without segmentation, or for a peer whose segments are smaller than
+    /// the MTU's, every packet fits the MTU; checksums stay the stack's own
+    /// unless the device completes them.
+    func testPacketsFitTheMTUUnlessTheDeviceCutsAtTheSegmentSize() throws {
+        for (offloads, mss) in [(NetworkOffloads(), UInt16(1460)), (NetworkOffloads(tcpChecksums: true, tcpSegmentation: 32 * 1024), 1400)] {
+            let (ipv4, network) = stack(offloads: offloads)
+            _ = try ipv4.listenTCP(port: 80)
+            let syn = TCPSegment(sourcePort: 20000, destinationPort: 80, sequence: 1000, acknowledgment: 0, flags: TCPSegment.syn,
+                                 window: 65535, options: TCPOptions(maximumSegmentSize: mss, windowScale: 7))
+            let synAck = try XCTUnwrap(completedReplies(ipv4.handle(tcpFrame(ipv4, syn), now: 0)).first)
+            _ = ipv4.handle(tcpFrame(ipv4, TCPSegment(sourcePort: 20000, destinationPort: 80, sequence: 1001, acknowledgment: synAck.sequence &+ 1,
+                                                      flags: TCPSegment.ack, window: 65535)), now: 0)
+            let connection = try XCTUnwrap(ipv4.accept(on: 80))
+            network.sent.removeAll()
+            XCTAssertEqual(try ipv4.offer(connection, [UInt8](repeating: 9, count: 20_000)[...]), 20_000)
+            XCTAssertEqual(Set(network.sent.map(\.count)), [14 + 20 + 20 + Int(mss)], "MSS \(mss), \(offloads)")
+            XCTAssertEqual(tcpReplies(network.sent).count, offloads.tcpChecksums ? 0 : network.sent.count, "checksums complete as sent, or not")
+            XCTAssertEqual(completedReplies(network.sent).count, network.sent.count, "valid once the device completes them")
+        }
+    }
+
+    /// virtio-net's header read from frames of each kind: IPv6 TCP (its
+    /// header straight after IPv6's) with and without segmentation, IPv4 with
+    /// options, and nothing for UDP, ARP or a runt.
+    func testVirtioNetHeaderIsReadFromTheFrame() throws {
+        let mac: MACAddress = [2, 0, 0, 0, 0, 2]
+        let a = try XCTUnwrap(IPv6Address("2001:db8::1")), b = try XCTUnwrap(IPv6Address("2001:db8::2"))
+        let options = TCPOptions(timestamp: TCPTimestamp(value: 1, echo: 2))
+        func ipv6TCP(_ count: Int) -> [UInt8] {
+            let segment = TCPSegment(sourcePort: 1, destinationPort: 2, sequence: 3, acknowledgment: 4, flags: TCPSegment.ack, window: 5,
+                                     options: options, data: [UInt8](repeating: 1, count: count)[...])
+            let packet = IPv6Packet.emit(source: a, destination: b, nextHeader: IPv4Packet.tcp,
+                                         payload: segment.emit(between: .v6(source: a, destination: b)))
+            return EthernetFrame.emit(destination: mac, source: mac, etherType: EthernetFrame.ipv6, payload: packet)
+        }
+        var small = VirtioNetHeader()
+        small.flags = VirtioNetHeader.needsChecksum
+        small.checksumStart = 54
+        small.checksumOffset = 16
+        XCTAssertEqual(VirtioNetHeader(for: ipv6TCP(100)), small)
+        var large = small
+        large.segmentationType = VirtioNetHeader.tcpv6
+        large.headerLength = 54 + 32
+        large.segmentSize = 1500 - 40 - 32
+        XCTAssertEqual(VirtioNetHeader(for: ipv6TCP(5000)), large)
+
+        var withOptions = EthernetFrame.emit(destination: mac, source: mac, etherType: EthernetFrame.ipv4,
+                                             payload: IPv4Packet.emit(source: 1, destination: 2, protocolNumber: IPv4Packet.tcp,
+                                                                      payload: [UInt8](repeating: 0, count: 40), identification: 1))
+        withOptions[14] = 0x46   // a 24-byte IPv4 header
+        XCTAssertEqual(VirtioNetHeader(for: withOptions).checksumStart, 38)
+        let udp = EthernetFrame.emit(destination: mac, source: mac, etherType: EthernetFrame.ipv4,
+                                     payload: IPv4Packet.emit(source: 1, destination: 2, protocolNumber: IPv4Packet.udp,
+                                                              payload: [UInt8](repeating: 0, count: 40), identification: 1))
+        XCTAssertEqual(VirtioNetHeader(for: udp), VirtioNetHeader())
+        XCTAssertEqual(VirtioNetHeader(for: EthernetFrame.emit(destination: mac, source: mac, etherType: EthernetFrame.arp,
+                                                               payload: [UInt8](repeating: 0, count: 28))), VirtioNetHeader())
+        XCTAssertEqual(VirtioNetHeader(for: Array(ipv6TCP(0).prefix(60))), VirtioNetHeader(), "cut short before TCP's header ends")
+    }
+
+    /// The segments of `frames`, their checksums completed where the device would.
+    func completedReplies(_ frames: [[UInt8]]) -> [TCPSegment] {
+        tcpReplies(frames.map { frame in
+            let header = VirtioNetHeader(for: frame)
+            return header.flags == VirtioNetHeader.needsChecksum && tcpReplies([frame]).isEmpty ? completeChecksum(frame, header) : frame
+        })
+    }
+
+    /// What a device does with NEEDS_CSUM: the ones' complement sum from
+    /// `checksumStart` to the end, the field (the pseudo-header's sum)
+    /// included, stored in the field.
+    func completeChecksum(_ frame: [UInt8], _ header: VirtioNetHeader) -> [UInt8] {
+        var frame = frame
+        let start = Int(header.checksumStart), field = start + Int(header.checksumOffset)
+        let sum = InternetChecksum.finish(InternetChecksum.sum(frame[start...]))
+        frame[field] = UInt8(sum >> 8)
+        frame[field + 1] = UInt8(truncatingIfNeeded: sum)
+        return frame
+    }
+
+    /// What a device does with TCPV4 segmentation: the headers copied before
+    /// each `segmentSize` bytes of payload, IPv4's length, identification and
+    /// header checksum and TCP's sequence number moved on, FIN and PSH on the
+    /// last piece only, and the pseudo-header's sum remade for each length.
+    func cut(_ frame: [UInt8], _ header: VirtioNetHeader) -> [[UInt8]] {
+        let headers = Int(header.headerLength), size = Int(header.segmentSize), tcp = Int(header.checksumStart)
+        var pieces: [[UInt8]] = []
+        var offset = headers
+        while offset < frame.count {
+            let count = min(size, frame.count - offset)
+            var piece = Array(frame[..<headers]) + frame[offset..<(offset + count)]
+            let ipLength = piece.count - 14
+            piece[16] = UInt8(ipLength >> 8); piece[17] = UInt8(truncatingIfNeeded: ipLength)
+            piece[19] &+= UInt8(truncatingIfNeeded: pieces.count)
+            piece[24] = 0; piece[25] = 0
+            let ipSum = InternetChecksum.compute(piece[14..<tcp])
+            piece[24] = UInt8(ipSum >> 8); piece[25] = UInt8(truncatingIfNeeded: ipSum)
+            let sequence = (UInt32(piece[tcp + 4]) << 24 | UInt32(piece[tcp + 5]) << 16 | UInt32(piece[tcp + 6]) << 8 | UInt32(piece[tcp + 7]))
+                &+ UInt32(offset - headers)
+            for index in 0..<4 { piece[tcp + 4 + index] = UInt8(truncatingIfNeeded: sequence >> UInt32(24 - 8 * index)) }
+            if offset + count < frame.count { piece[tcp + 13] &= ~(TCPSegment.fin | TCPSegment.psh) }
+            let source = UInt32(piece[26]) << 24 | UInt32(piece[27]) << 16 | UInt32(piece[28]) << 8 | UInt32(piece[29])
+            let destination = UInt32(piece[30]) << 24 | UInt32(piece[31]) << 16 | UInt32(piece[32]) << 8 | UInt32(piece[33])
+            let pseudo = InternetChecksum.fold(InternetChecksum.pseudoHeaderSum(source: source, destination: destination,
+                                                                                 protocolNumber: IPv4Packet.tcp, length: piece.count - tcp))
+            piece[tcp + 16] = UInt8(pseudo >> 8); piece[tcp + 17] = UInt8(truncatingIfNeeded: pseudo)
+            pieces.append(piece)
+            offset += count
+        }
+        return pieces
     }
 }
 

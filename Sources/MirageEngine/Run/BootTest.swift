@@ -56,7 +56,10 @@ public struct BootTestSpec: Codable {
         public let qemuArguments: [String]?
         /// `dgram`: the network interface exchanges frames with the case's
         /// peer over a Unix socket ($NET_SOCKET in the scratch folder) instead
-        /// of QEMU's user network.
+        /// of QEMU's user network. `tap`: it is QEMU's `-netdev tap` on the
+        /// host TAP interface named $NET_TAP, which the peer makes (as root)
+        /// before it says it is ready, and removes: the one backend through
+        /// which virtio-net offers its offloads.
         public let network: String?
         /// `tcp:GUESTPORT` or `udp:GUESTPORT`: forwarded from a free port on
         /// the host's 127.0.0.1 ($FORWARD_PORT) over QEMU's user network.
@@ -127,8 +130,9 @@ public struct BootTestSpec: Codable {
         let caseFields = ["name", "expect", "boards", "boot-arguments", "exit-status", "expect-fault", "differ-between-boots", "boot-loader",
                          "prepare", "disks", "check", "when", "crash", "log-writes", "qemu-arguments", "network", "peer", "forward"]
         try checkFields(of: file, inEachOf: "tests", allowed: caseFields)
-        for testCase in spec.tests where testCase.network.map({ $0 != "dgram" }) ?? false {
-            throw MirageError("\(displayPath(file.path)): test '\(testCase.name)' has network '\(testCase.network!)'", fix: "the one network a test names is dgram")
+        for testCase in spec.tests where testCase.network.map({ $0 != "dgram" && $0 != "tap" }) ?? false {
+            throw MirageError("\(displayPath(file.path)): test '\(testCase.name)' has network '\(testCase.network!)'",
+                              fix: "a test's network is dgram (frames on a Unix socket) or tap (a TAP interface its peer makes)")
         }
         for testCase in spec.tests where testCase.bootLoader.map({ Runner.BootLoader(rawValue: $0) == nil }) ?? false {
             throw MirageError("\(displayPath(file.path)): test '\(testCase.name)' has boot-loader '\(testCase.bootLoader!)'",

@@ -80,8 +80,10 @@ public struct BootTestSuite {
                         hostPort = try BootTestSuite.freePort(udp: parts.first == "udp")
                         forwards = ["\(parts.first ?? ""):\(hostPort):\(parts.last ?? "")"]
                     }
+                    // An interface name is at most 15 characters, and unique on the host while it lives.
+                    let tap = "mct\(ProcessInfo.processInfo.processIdentifier % 1_000_000)x\(results.count % 1000)"
                     if let command = testCase.peer {
-                        let started = try startPeer(command, in: scratch, socket: socket, forwardPort: hostPort)
+                        let started = try startPeer(command, in: scratch, socket: socket, tap: tap, forwardPort: hostPort)
                         peer = started
                         try waitUntilReady(started, in: scratch)
                     }
@@ -90,7 +92,7 @@ public struct BootTestSuite {
                         let logs = (testCase.logWrites ?? [:]).sorted { $0.key < $1.key }
                             .map { "\($0.key)=\(scratch.appendingPathComponent($0.value).path)" }
                         let request = Runner.BootRequest(bootArguments: testCase.bootArguments ?? [], bootLoader: loader, disks: disks,
-                                                         loggingWrites: logs, network: testCase.network == "dgram" ? "dgram:\(socket)" : nil,
+                                                         loggingWrites: logs, network: testCase.network.map { $0 == "tap" ? "tap:\(tap)" : "dgram:\(socket)" },
                                                          forwards: forwards, qemuArguments: testCase.qemuArguments ?? [])
                         outcomes.append(try runner.run(request, timeout: timeout, say: log, echo: echo))
                     }
@@ -198,14 +200,14 @@ public struct BootTestSuite {
     }
 
     /// Starts a case's peer program with /bin/sh in `folder`; its output goes to peer.log there.
-    func startPeer(_ command: String, in folder: URL, socket: String, forwardPort: Int) throws -> Process {
+    func startPeer(_ command: String, in folder: URL, socket: String, tap: String, forwardPort: Int) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", command]
         process.currentDirectoryURL = folder
         process.environment = ProcessInfo.processInfo.environment.merging(
             ["UNIKERNEL_DIR": directory.path, "MIRAGE_ROOT": installation.root.path, "MIRAGE_CONFIG": installation.executable.path, "NET_SOCKET": socket,
-             "FORWARD_PORT": "\(forwardPort)", "PEER_READY": BootTestSuite.readyFile(in: folder).path]) { $1 }
+             "NET_TAP": tap, "FORWARD_PORT": "\(forwardPort)", "PEER_READY": BootTestSuite.readyFile(in: folder).path]) { $1 }
         try? FileManager.default.removeItem(at: BootTestSuite.readyFile(in: folder))
         let logFile = folder.appendingPathComponent("peer.log")
         guard FileManager.default.createFile(atPath: logFile.path, contents: nil) else {

@@ -162,6 +162,13 @@ extension VirtioMMIO {
         queues[index].post(slot: slot, buffer: buffer)
     }
 
+    /// Gives the device one request made of several slots' buffers, in
+    /// order: descriptor `slots[i]` describes `buffers[i]` and links to the
+    /// next. The device gives it back as `slots[0]`.
+    public func post(queue index: Int, slots: [Int], buffers: [VirtqueueBuffer]) {
+        queues[index].post(slots: slots, buffers: buffers)
+    }
+
     /// Tells the device queue `index` has new buffers, unless it asked not
     /// to be told (VIRTQ_USED_F_NO_NOTIFY: QEMU sets it while it is already
     /// working through the queue, and keeps it on a receive queue that has
@@ -235,6 +242,15 @@ final class Virtqueue {
     func post(slot: Int, buffer: VirtqueueBuffer) {
         describe(slot, buffer, next: nil)
         makeAvailable(slot)
+    }
+
+    /// Makes `buffers` available as one chain through the descriptors `slots`, headed by `slots[0]`.
+    func post(slots: [Int], buffers: [VirtqueueBuffer]) {
+        precondition(!slots.isEmpty && slots.count == buffers.count, "a chain of slots without buffers")
+        for index in slots.indices {
+            describe(slots[index], buffers[index], next: index + 1 < slots.count ? slots[index + 1] : nil)
+        }
+        makeAvailable(slots[0])
     }
 
     /// Writes descriptor `index`, chained to `next` if given.

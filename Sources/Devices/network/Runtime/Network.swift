@@ -11,6 +11,34 @@ public protocol NetworkInterface: AnyObject {
     func receive() -> [UInt8]?
     /// Woken by the device's interrupt: frames arrived (or a transmit slot freed).
     var events: WaitQueue { get }
+    /// The TCP work the device does for the stack (none unless it says so).
+    var offloads: NetworkOffloads { get }
+}
+
+extension NetworkInterface {
+    public var offloads: NetworkOffloads { NetworkOffloads() }
+}
+
+/// TCP work a network device takes off the stack, as virtio-net's CSUM and
+/// HOST_TSO4/6 features do over a TAP device (QEMU's user network offers
+/// neither). Under emulation every guest instruction costs: a checksum the
+/// device completes is one pass less over each byte, and a segment the
+/// device cuts is one trip down the stack for many frames.
+public struct NetworkOffloads: Equatable {
+    /// The device completes every TCP checksum: the stack writes only the
+    /// pseudo-header's sum (folded, not complemented) in the checksum field.
+    public var tcpChecksums: Bool
+    /// The device cuts a TCP packet longer than the link's 1500-byte MTU
+    /// into 1500-byte packets with the same headers, payloads in order, the
+    /// FIN and PSH flags on the last; up to this many bytes of TCP payload
+    /// (0: it cuts nothing). The stack sends such packets only where its
+    /// segments are the MTU's size, so that the cut ones are its own.
+    public var tcpSegmentation: Int
+
+    public init(tcpChecksums: Bool = false, tcpSegmentation: Int = 0) {
+        self.tcpChecksums = tcpChecksums
+        self.tcpSegmentation = tcpSegmentation
+    }
 }
 
 /// What a job sees of the network, as MirageOS's `Tcpip.Stack`: TCP

@@ -484,6 +484,7 @@ public final class IPInterface<Network: NetworkInterface, C: Clock> {
     /// Keeps a new connection, forgetting closed ones nobody holds and the oldest TIME-WAITs beyond the limit.
     /// The connection starts at the path MTU a router reported for its peer, if one did.
     func add(_ connection: TCPConnection, now: UInt64) {
+        connection.segmentationLimit = network.offloads.tcpSegmentation
         if let mtu = reportedPathMTU(to: connection.remoteAddress, now: now) { _ = connection.pathMTUShrank(to: mtu) }
         tcpConnections.removeAll { $0.state == .closed && (!$0.isAccepted || $0.isReleased) }
         var waiting = tcpConnections.filter { $0.state == .timeWait }.count
@@ -534,7 +535,8 @@ public final class IPInterface<Network: NetworkInterface, C: Clock> {
     }
 
     func wrap(_ segment: TCPSegment, from local: IPAddress, to peer: IPAddress, mac: MACAddress) -> [UInt8] {
-        var frame = segment.emit(between: AddressPair(source: local, destination: peer), headroom: IPInterface.headroom(to: peer))
+        var frame = segment.emit(between: AddressPair(source: local, destination: peer), headroom: IPInterface.headroom(to: peer),
+                                 checksumByDevice: network.offloads.tcpChecksums)
         writeHeaders(into: &frame, from: local, to: peer, mac: mac, protocolNumber: IPv4Packet.tcp)
         return frame
     }

@@ -100,6 +100,10 @@ public final class TCPConnection {
     /// The right edge of the window last advertised.
     var advertisedEdge: UInt32 = 0
 
+    /// The most TCP payload the network device cuts into segments itself
+    /// (`NetworkOffloads.tcpSegmentation`; 0 if it cuts nothing).
+    var segmentationLimit = 0
+
     // Negotiated in the handshake.
     var segmentSize = 536
     /// The path's MTU: the link's until a router says less (RFC 8201).
@@ -656,6 +660,16 @@ public final class TCPConnection {
         return []
     }
 
+    /// The most payload one segment the stack sends may carry: the segment
+    /// size, or several where the device cuts them and the segments are the
+    /// link MTU's size (the device cuts at the MTU; a smaller MSS or a path
+    /// MTU a router reported keeps segments as they are).
+    var largestSend: Int {
+        let linkSegment = TCPConnection.largestSegment(to: remoteAddress) - (timestampsOn ? 12 : 0)
+        guard segmentationLimit > segmentSize, segmentSize == linkSegment, pathMTU == 1500 else { return segmentSize }
+        return segmentationLimit - segmentationLimit % segmentSize
+    }
+
     /// New (or, after a timeout, resent) data within the send and congestion windows, then the FIN.
     func newData() -> [TCPSegment] {
         guard state == .established || state == .closeWait || state == .finWait1 || state == .lastAck || state == .closing else { return [] }
@@ -665,7 +679,9 @@ public final class TCPConnection {
             let unsent = sendBuffer.count - min(inFlight, sendBuffer.count)
             guard unsent > 0 else { break }
             let room = min(Int(sendWindow), congestion.window) - inFlight
-            let count = min(unsent, segmentSize, room)
+            var count = min(unsent, largestSend, room)
+            // Several segments in one for the device to cut: whole segments, unless it is the tail.
+            if count > segmentSize, count < unsent { count -= count % segmentSize }
             if count <= 0 {
                 if sendWindow == 0, inFlight == 0, persistAt == nil { persistAt = now &+ retransmitTimer.timeout }
                 break

@@ -34,10 +34,14 @@ public enum InternetChecksum {
             + UInt32(truncatingIfNeeded: length & 0xFFFF)
     }
 
-    public static func finish(_ sum: UInt32) -> UInt16 {
+    public static func finish(_ sum: UInt32) -> UInt16 { ~fold(sum) }
+
+    /// The sum folded to 16 bits, not complemented: what a device that
+    /// completes checksums finds in the field and adds the data to.
+    public static func fold(_ sum: UInt32) -> UInt16 {
         var total = sum
         while total >> 16 != 0 { total = (total & 0xFFFF) + (total >> 16) }
-        return ~UInt16(total)
+        return UInt16(total)
     }
 
     public static func compute(_ bytes: ArraySlice<UInt8>) -> UInt16 { finish(sum(bytes)) }

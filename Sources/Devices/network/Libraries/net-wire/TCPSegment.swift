@@ -60,8 +60,10 @@ public struct TCPSegment: Equatable {
         emit(between: .v4(source: source, destination: destination))
     }
 
-    /// The segment's bytes, after `headroom` bytes left for the headers that will wrap it.
-    public func emit(between addresses: AddressPair, headroom: Int = 0) -> [UInt8] {
+    /// The segment's bytes, after `headroom` bytes left for the headers that
+    /// will wrap it. With `checksumByDevice`, the checksum field holds only
+    /// the pseudo-header's sum, for a device that completes it (`NetworkOffloads`).
+    public func emit(between addresses: AddressPair, headroom: Int = 0, checksumByDevice: Bool = false) -> [UInt8] {
         let optionBytes = options.emit()
         let headerLength = 20 + optionBytes.count
         var bytes = packet(headroom: headroom, headerLength: headerLength, payload: data) { header in
@@ -76,7 +78,8 @@ public struct TCPSegment: Equatable {
             for (index, byte) in optionBytes.enumerated() { header[20 + index] = byte }
         }
         let pseudo = addresses.pseudoHeaderSum(protocolNumber: IPv4Packet.tcp, length: bytes.count - headroom)
-        writeBE16(&bytes, headroom + 16, InternetChecksum.finish(InternetChecksum.sum(bytes[headroom...], initial: pseudo)))
+        writeBE16(&bytes, headroom + 16, checksumByDevice ? InternetChecksum.fold(pseudo)
+                                                          : InternetChecksum.finish(InternetChecksum.sum(bytes[headroom...], initial: pseudo)))
         return bytes
     }
 }
