@@ -447,6 +447,29 @@ extension IPStackTests {
         XCTAssertEqual(VirtioNetHeader(for: EthernetFrame.emit(destination: mac, source: mac, etherType: EthernetFrame.arp,
                                                                payload: [UInt8](repeating: 0, count: 28))), VirtioNetHeader())
         XCTAssertEqual(VirtioNetHeader(for: Array(ipv6TCP(0).prefix(60))), VirtioNetHeader(), "cut short before TCP's header ends")
+
+        // Written and read back as a receive buffer holds it (little-endian; the
+        // buffer count only in a 12-byte header), and a partial checksum completed.
+        var bytes = [UInt8](repeating: 0xEE, count: 12)
+        large.bufferCount = 1
+        bytes.withUnsafeMutableBytes { large.write(to: $0.baseAddress!, size: 10) }
+        XCTAssertEqual(bytes[2...9], [86, 0, 0x94, 0x05, 54, 0, 16, 0])
+        XCTAssertEqual(bytes.withUnsafeBytes { VirtioNetHeader(reading: $0.baseAddress!, size: 10) }, large)
+        bytes[10] = 33
+        bytes[11] = 0
+        var merged = large
+        merged.bufferCount = 33
+        XCTAssertEqual(bytes.withUnsafeBytes { VirtioNetHeader(reading: $0.baseAddress!, size: 12) }, merged)
+        var partial = ipv6TCP(5000)
+        let sum = InternetChecksum.fold(AddressPair.v6(source: a, destination: b).pseudoHeaderSum(protocolNumber: IPv4Packet.tcp, length: 5032))
+        partial[54 + 16] = UInt8(sum >> 8)
+        partial[54 + 17] = UInt8(truncatingIfNeeded: sum)
+        XCTAssertNotEqual(partial, ipv6TCP(5000))
+        large.completeChecksum(&partial)
+        XCTAssertEqual(partial, ipv6TCP(5000), "the checksum the stack would have written")
+        var short = Array(partial.prefix(60))
+        large.completeChecksum(&short)
+        XCTAssertEqual(short, Array(partial.prefix(60)), "a range outside the frame is left alone")
     }
 
     /// The segments of `frames`, their checksums completed where the device would.
@@ -457,15 +480,11 @@ extension IPStackTests {
         })
     }
 
-    /// What a device does with NEEDS_CSUM: the ones' complement sum from
-    /// `checksumStart` to the end, the field (the pseudo-header's sum)
-    /// included, stored in the field.
+    /// What a device does with NEEDS_CSUM (the driver does the same for a
+    /// frame the host left partial).
     func completeChecksum(_ frame: [UInt8], _ header: VirtioNetHeader) -> [UInt8] {
         var frame = frame
-        let start = Int(header.checksumStart), field = start + Int(header.checksumOffset)
-        let sum = InternetChecksum.finish(InternetChecksum.sum(frame[start...]))
-        frame[field] = UInt8(sum >> 8)
-        frame[field + 1] = UInt8(truncatingIfNeeded: sum)
+        header.completeChecksum(&frame)
         return frame
     }
 

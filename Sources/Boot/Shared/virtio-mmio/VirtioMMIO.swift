@@ -37,11 +37,12 @@ public final class VirtioMMIO {
     }
 
     /// Checks the transport at the node `path` and resets the device,
-    /// accepting those of `wanted` (feature bits 0-31) that it offers, and
+    /// accepting those of `wanted` (feature bits 0-31) that it offers (and
+    /// that `choose` keeps of those: features that only work together), and
     /// sets up a virtqueue of at most each of `queueSizes` entries; `nil`
     /// with a reason when nothing usable is there.
     public init?(tree: DeviceTree, path: StaticString, expecting expectedID: UInt32, wanted: UInt32 = 0,
-                 queueSizes: [UInt32] = [8], failure: inout StaticString?) {
+                 choosing choose: (UInt32) -> UInt32 = { $0 }, queueSizes: [UInt32] = [8], failure: inout StaticString?) {
         registers = MMIO(base: Runtime.registerBase(tree, path))
         guard registers.read(Register.magic) == 0x7472_6976 else { failure = "no virtio-mmio transport"; return nil }
         version = registers.read(Register.version)
@@ -52,7 +53,7 @@ public final class VirtioMMIO {
         registers.write(Register.status, Status.acknowledge)
         registers.write(Register.status, Status.acknowledge | Status.driver)
         registers.write(Register.deviceFeaturesSelect, 0)
-        features = registers.read(Register.deviceFeatures) & wanted
+        features = choose(registers.read(Register.deviceFeatures) & wanted)
         registers.write(Register.driverFeaturesSelect, 0)
         registers.write(Register.driverFeatures, features)
         // A modern device needs VIRTIO_F_VERSION_1 (bit 32).

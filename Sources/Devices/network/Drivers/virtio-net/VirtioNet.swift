@@ -4,12 +4,17 @@
 /// full (QEMU empties it in its own time), frames wait in a backlog that
 /// goes out as slots come back, at the next send or receive; only a full
 /// backlog drops a frame, as a full NIC queue does. Each frame follows a
-/// header: 10 bytes on the legacy interface, 12 on the modern one. Where
-/// the device offers them (over a TAP device; QEMU's user network does not),
-/// CSUM and HOST_TSO4/6 are taken: the stack leaves TCP checksums to the
-/// device and hands it TCP packets of up to 32 KiB, which the device (the
-/// host's kernel, through the TAP) cuts into MTU-sized segments; such a
-/// frame goes in a chain of transmit slots. Received frames
+/// header: 10 bytes on the legacy interface, 12 on the modern one or with
+/// merged receive buffers. Where the device offers them (over a TAP device;
+/// QEMU's user network does not), the offloads are taken both ways. Out:
+/// CSUM and HOST_TSO4/6, the stack leaving TCP checksums to the device and
+/// handing it TCP packets of up to 32 KiB, which the device (the host's
+/// kernel, through the TAP) cuts into MTU-sized segments; such a frame goes
+/// in a chain of transmit slots. In: GUEST_CSUM, GUEST_TSO4/6 and MRG_RXBUF,
+/// the host handing over its TCP coalesced, up to 64 KiB across several
+/// receive buffers, with the checksum left partial where the packet never
+/// crossed a wire: the driver completes it, and the stack checks every
+/// checksum as for any frame. Received frames
 /// are taken as Linux's NAPI takes them: the interrupt wakes the net task,
 /// and while it finds frames waiting the device is asked not to interrupt
 /// (under emulation each interrupt is a trip through QEMU's interrupt
@@ -45,11 +50,12 @@ public final class VirtioNet<C: Clock, Interrupts: InterruptController>: Network
     public init(tree: DeviceTree, path: StaticString, clock: C, interrupts: Interrupts) {
         self.clock = clock
         var failure: StaticString?
-        let wanted = VirtioNetFeature.mac | VirtioNetFeature.checksum | VirtioNetFeature.segmentation4 | VirtioNetFeature.segmentation6
-        let transport = VirtioMMIO(tree: tree, path: path, expecting: VirtioNet.networkDeviceID, wanted: wanted,
+        let transport = VirtioMMIO(tree: tree, path: path, expecting: VirtioNet.networkDeviceID, wanted: VirtioNetFeature.wanted,
+                                   choosing: VirtioNetFeature.choose,
                                    queueSizes: [UInt32(VirtioNet.receiveSlots), UInt32(VirtioNet.transmitSlots)], failure: &failure)
         self.transport = transport
-        headerSize = transport?.isModern == true ? 12 : 10
+        let merged = (transport?.features ?? 0) & VirtioNetFeature.mergedBuffers != 0
+        headerSize = transport?.isModern == true || merged ? 12 : 10
         receiveBuffers = DMA.allocate(UInt(VirtioNet.bufferSize * VirtioNet.receiveSlots), alignment: 4096)
         transmitBuffers = DMA.allocate(UInt(VirtioNet.bufferSize * VirtioNet.transmitSlots), alignment: 4096)
         chainedSlots = Array(repeating: [], count: VirtioNet.transmitSlots)
@@ -145,20 +151,38 @@ public final class VirtioNet<C: Clock, Interrupts: InterruptController>: Network
     public func receive() -> [UInt8]? {
         guard let transport else { return nil }
         if !backlog.isEmpty { sendBacklog(transport) }   // the stack's task comes here whenever the device wakes it
-        guard let (slot, length) = nextReceived(transport) else { return nil }
-        guard slot >= 0, slot < VirtioNet.receiveSlots else { return nil }
-        let address = receiveBuffers + UInt(slot * VirtioNet.bufferSize)
-        let size = Int(min(length, UInt32(VirtioNet.bufferSize)))
+        guard let first = nextReceived(transport) else { return nil }
+        // A frame larger than a buffer (the host's coalesced TCP, with GUEST_TSO) comes in several, merged.
+        var pieces = [first]
+        let header = VirtioNetHeader(reading: receiveBuffer(first.slot), size: headerSize)
+        while pieces.count < Int(header.bufferCount), let next = transport.takeReceived(queue: 0) { pieces.append(next) }
         var frame: [UInt8] = []
-        if size > headerSize {
-            // In one run (memmove): Array's initializer from a buffer moves a byte at a time.
-            let start = UnsafeRawPointer(bitPattern: address + UInt(headerSize))!
-            frame = filledBytes(count: size - headerSize) { $0.copyMemory(from: UnsafeRawBufferPointer(start: start, count: size - headerSize)) }
+        let lengths = pieces.map { Int(min($0.length, UInt32(VirtioNet.bufferSize))) }
+        let size = lengths.reduce(0, +) - headerSize
+        if pieces.allSatisfy({ $0.slot >= 0 && $0.slot < VirtioNet.receiveSlots }), size > 0 {
+            // In runs (memmove): Array's initializer from a buffer moves a byte at a time.
+            frame = filledBytes(count: size) { destination in
+                var offset = 0
+                for (index, piece) in pieces.enumerated() {
+                    let skip = index == 0 ? headerSize : 0
+                    let count = max(0, lengths[index] - skip)
+                    (destination.baseAddress! + offset).copyMemory(from: UnsafeRawPointer(receiveBuffer(piece.slot)) + skip, byteCount: count)
+                    offset += count
+                }
+            }
+            header.completeChecksum(&frame)
         }
-        transport.postReceive(queue: 0, slot: slot, address: address, length: UInt32(VirtioNet.bufferSize))
+        for piece in pieces where piece.slot >= 0 && piece.slot < VirtioNet.receiveSlots {
+            transport.postReceive(queue: 0, slot: piece.slot, address: UInt(bitPattern: receiveBuffer(piece.slot)),
+                                  length: UInt32(VirtioNet.bufferSize))
+        }
         transport.notify(queue: 0)
         Counters.framesReceived &+= 1
         return frame
+    }
+
+    func receiveBuffer(_ slot: Int) -> UnsafeMutableRawPointer {
+        UnsafeMutableRawPointer(bitPattern: receiveBuffers + UInt(slot * VirtioNet.bufferSize))!
     }
 
     /// The next filled receive buffer: interrupts off while there are some,
@@ -181,9 +205,25 @@ public final class VirtioNet<C: Clock, Interrupts: InterruptController>: Network
 /// Feature bits of virtio-net (outside the generic class: Swift has no static stored properties there).
 enum VirtioNetFeature {
     static let checksum: UInt32 = 1 << 0        // VIRTIO_NET_F_CSUM: the device completes checksums
+    static let guestChecksum: UInt32 = 1 << 1   // VIRTIO_NET_F_GUEST_CSUM: frames may come with their checksum to complete
     static let mac: UInt32 = 1 << 5
+    static let guestSegments4: UInt32 = 1 << 7  // VIRTIO_NET_F_GUEST_TSO4: TCP over IPv4 may come coalesced
+    static let guestSegments6: UInt32 = 1 << 8  // VIRTIO_NET_F_GUEST_TSO6
     static let segmentation4: UInt32 = 1 << 11  // VIRTIO_NET_F_HOST_TSO4
     static let segmentation6: UInt32 = 1 << 12  // VIRTIO_NET_F_HOST_TSO6
+    static let mergedBuffers: UInt32 = 1 << 15  // VIRTIO_NET_F_MRG_RXBUF: a frame may fill several receive buffers
+
+    static let wanted = mac | checksum | segmentation4 | segmentation6 | guestChecksum | guestSegments4 | guestSegments6 | mergedBuffers
+
+    /// Of the wanted features the device offers, those that work together:
+    /// segmentation either way needs checksums that way, and coalesced frames
+    /// (up to 64 KiB) need merged receive buffers, ours being 2 KiB.
+    static func choose(_ offered: UInt32) -> UInt32 {
+        var chosen = offered
+        if chosen & checksum == 0 { chosen &= ~(segmentation4 | segmentation6) }
+        if chosen & guestChecksum == 0 || chosen & mergedBuffers == 0 { chosen &= ~(guestSegments4 | guestSegments6) }
+        return chosen
+    }
 }
 
 /// The header before each frame sent (virtio 1.1, 5.1.6): for a TCP
@@ -203,8 +243,38 @@ struct VirtioNetHeader: Equatable {
     var segmentSize: UInt16 = 0
     var checksumStart: UInt16 = 0
     var checksumOffset: UInt16 = 0
+    /// How many receive buffers a received frame fills (with merged buffers; else 1).
+    var bufferCount: UInt16 = 1
 
     init() {}
+
+    /// The header at the start of a receive buffer: `size` bytes, 12 with the buffer count.
+    init(reading buffer: UnsafeRawPointer, size: Int) {
+        func load(_ offset: Int) -> UInt16 {
+            UInt16(buffer.load(fromByteOffset: offset, as: UInt8.self)) | UInt16(buffer.load(fromByteOffset: offset + 1, as: UInt8.self)) << 8
+        }
+        flags = buffer.load(fromByteOffset: 0, as: UInt8.self)
+        segmentationType = buffer.load(fromByteOffset: 1, as: UInt8.self)
+        headerLength = load(2)
+        segmentSize = load(4)
+        checksumStart = load(6)
+        checksumOffset = load(8)
+        bufferCount = size >= 12 ? max(1, load(10)) : 1
+    }
+
+    /// Completes the checksum of a received frame whose header says it needs
+    /// it (NEEDS_CSUM: the host left it partial, as for a packet that never
+    /// left the machine): the ones' complement of the sum from
+    /// `checksumStart` to the end, the field included, stored in the field.
+    /// A range outside the frame is left alone, and the stack then refuses it.
+    func completeChecksum(_ frame: inout [UInt8]) {
+        guard flags & VirtioNetHeader.needsChecksum != 0 else { return }
+        let start = Int(checksumStart), field = start + Int(checksumOffset)
+        guard field + 2 <= frame.count else { return }
+        let sum = InternetChecksum.finish(InternetChecksum.sum(frame[start...]))
+        frame[field] = UInt8(sum >> 8)
+        frame[field + 1] = UInt8(truncatingIfNeeded: sum)
+    }
 
     /// The header for an Ethernet frame the stack made: IPv4 with its
     /// header's length, or IPv6 with TCP straight after (the stack adds no
