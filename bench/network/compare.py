@@ -27,7 +27,7 @@ parser.add_argument("--parts", default="tcp,http,tls,udp", help="which figures t
 options = parser.parse_args()
 PARTS = options.parts.split(",")
 for part in PARTS:
-    if part not in ("tcp", "http", "tls", "udp"):
+    if part not in ("tcp", "http", "tls", "udp"):   # PART_MEASURES' keys, below
         parser.error("--parts takes tcp, http, tls and udp, not %r" % part)
 root, mirage, guest = options.root, options.mirage, options.guest
 
@@ -215,37 +215,38 @@ def unikernel(backend, name, ports, arguments=()):
     return start(command, folders[name])
 
 
-def measure_unikernel(backend):
-    figures = {}
+def tcp_figures(figures, host, port):
+    figures["TCP to the guest (iperf3), Mbit/s"] = iperf(host, port, False)
+    figures["TCP from the guest (iperf3 -R), Mbit/s"] = iperf(host, port, True)
 
-    def measured(name, ports, arguments, measure):
-        """Boots the example `name`, waits for its first port (or 3 s for UDP) and runs `measure`."""
-        process = unikernel(backend, name, ports, arguments)
+
+def udp_figures(figures, host, port):
+    figures["udp"] = round_trips(host, port)
+
+
+# Each part: the example that serves it (the Linux guest serves every part on the
+# same port), that port, the example's boot arguments, and how it is measured.
+PART_MEASURES = {"tcp": ("iperf", ("tcp", 5201), [], tcp_figures),
+                 "http": ("http", ("tcp", 80), ["--log-requests=false"], http_figures),
+                 "tls": ("https", ("tcp", 443), [], tls_figures),
+                 "udp": ("echo", ("udp", 7), [], udp_figures)}
+
+
+def measure_unikernel(backend):
+    """Each part from its example, booted for it alone."""
+    figures = {}
+    for part, (name, (kind, port), arguments, measure) in PART_MEASURES.items():
+        if part not in PARTS:
+            continue
+        process = unikernel(backend, name, [(kind, port)], arguments)
         try:
-            kind, port = ports[0]
             if kind == "tcp":
                 wait_for_tcp(*backend.address(port))
             else:
                 time.sleep(3)
-            measure(*backend.address(port))
+            measure(figures, *backend.address(port))
         finally:
             stop(process)
-
-    def tcp(host, port):
-        figures["TCP to the guest (iperf3), Mbit/s"] = iperf(host, port, False)
-        figures["TCP from the guest (iperf3 -R), Mbit/s"] = iperf(host, port, True)
-
-    def udp(host, port):
-        figures["udp"] = round_trips(host, port)
-
-    if "tcp" in PARTS:
-        measured("iperf", [("tcp", 5201)], [], tcp)
-    if "http" in PARTS:
-        measured("http", [("tcp", 80)], ["--log-requests=false"], lambda host, port: http_figures(figures, host, port))
-    if "tls" in PARTS:
-        measured("https", [("tcp", 443)], [], lambda host, port: tls_figures(figures, host, port))
-    if "udp" in PARTS:
-        measured("echo", [("udp", 7)], [], udp)
     return figures
 
 
@@ -263,15 +264,9 @@ def measure_linux(backend):
         wait_for_tcp(*backend.address(80))
         time.sleep(2)
         figures = {}
-        if "tcp" in PARTS:
-            figures["TCP to the guest (iperf3), Mbit/s"] = iperf(*backend.address(5201), False)
-            figures["TCP from the guest (iperf3 -R), Mbit/s"] = iperf(*backend.address(5201), True)
-        if "http" in PARTS:
-            http_figures(figures, *backend.address(80))
-        if "tls" in PARTS:
-            tls_figures(figures, *backend.address(443))
-        if "udp" in PARTS:
-            figures["udp"] = round_trips(*backend.address(7))
+        for part, (_, (_, port), _, measure) in PART_MEASURES.items():
+            if part in PARTS:
+                measure(figures, *backend.address(port))
     finally:
         stop(process)
     return figures
