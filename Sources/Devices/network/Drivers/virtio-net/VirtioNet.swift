@@ -90,6 +90,7 @@ public final class VirtioNet<C: Clock, Interrupts: InterruptController>: Network
 
     public func transmit(_ frame: [UInt8]) throws(NetworkError) {
         guard let transport else { throw .noDevice }
+        // With segmentation: the payload the device cuts behind Ethernet's header and the longest IP and TCP headers.
         let largest = offloads.tcpSegmentation > 0 ? VirtioNet.segmentationLimit + 14 + 60 + 60 : VirtioNet.bufferSize - headerSize
         guard frame.count >= 14, frame.count <= largest else { throw .badFrame }
         guard backlog.count < VirtioNet.backlogLimit else {
