@@ -66,7 +66,7 @@ struct Run: ParsableCommand {
                                              failingWrites: failingWrites, loggingWrites: loggingWrites, network: network, forwards: forwards)
             if profile { request.profileRate = profileRate }
             if dryRun {
-                print(try runner.command(request, for: .dryRun).shellLine)
+                print(try runner.commandLine(request, for: .dryRun))
                 return
             }
             if FileManager.default.fileExists(atPath: workspace.image(try workspace.configured().name).path),

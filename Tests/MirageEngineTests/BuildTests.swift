@@ -33,7 +33,7 @@ final class BuildTests: XCTestCase {
         XCTAssertEqual(manifest.devices.map(\.driver), ["ns16550", "sun4i-ic", "sunxi-timer"])
         XCTAssertEqual(manifest.image, "dist/hello.elf")
         XCTAssertFalse(result.sections.contains { $0.name == ManifestNote.section && $0.isAllocated }, "the note is not loaded")
-        let raw = try Data(contentsOf: result.rawImage)
+        let raw = try Data(contentsOf: XCTUnwrap(result.rawImage))
         XCTAssertGreaterThan(raw.count, 1000)
         XCTAssertLessThan(raw.count, 1 << 20, "the raw image must not be padded over .bss, stacks and heap")
     }
@@ -50,6 +50,6 @@ final class BuildTests: XCTestCase {
         XCTAssertTrue(text.contains("the last good image is untouched"), text)
         XCTAssertTrue(text.contains("unikernel.swift:1:"), "the compiler's own file:line is shown: \(text)")
         XCTAssertEqual(try Data(contentsOf: good.image), before)
-        XCTAssertTrue(FileManager.default.fileExists(atPath: good.rawImage.path))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: good.rawImage!.path))
     }
 }

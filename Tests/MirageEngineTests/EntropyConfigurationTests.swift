@@ -89,7 +89,7 @@ final class EntropyConfigurationTests: XCTestCase {
             _ = try workspace.clean()
             _ = try workspace.configure(target: "virt")
             let result = try Builder(workspace: workspace).build()
-            images.append(try Data(contentsOf: result.rawImage))
+            images.append(try Data(contentsOf: XCTUnwrap(result.rawImage)))
             dtbs.append(try Data(contentsOf: workspace.deviceTreeBlob))
         }
         XCTAssertEqual(images[0], images[1])

@@ -359,7 +359,7 @@ final class HardeningTests: XCTestCase {
             try String(contentsOf: config, encoding: .utf8).replacingOccurrences(of: "../packages/watchdog", with: package)
                 .write(to: config, atomically: true, encoding: .utf8)
             _ = try workspace.configure(target: "vexpress-a9")
-            images.append(try Data(contentsOf: try Builder(workspace: workspace).build().rawImage))
+            images.append(try Data(contentsOf: XCTUnwrap(try Builder(workspace: workspace).build().rawImage)))
             trees.append(try Data(contentsOf: workspace.deviceTreeBlob))
         }
         XCTAssertEqual(images[0], images[1], "an image must not depend on the folder it was built in")

@@ -28,7 +28,8 @@ final class InterruptTests: XCTestCase {
             let run = try ToolRun(["run"], in: folder)
             defer { kill(run.process.processIdentifier, SIGTERM); _ = run.finish() }
             XCTAssertTrue(run.waitFor("(3/100)"), run.output)
-            let qemu = try XCTUnwrap(processes(containing: folder.path).first { $0.contains("qemu-system-arm") }?
+            // qemu, or on the host target the program itself (dist/hello.elf).
+            let qemu = try XCTUnwrap(processes(containing: folder.path).first { $0.contains(board.isProcess ? "hello.elf" : "qemu-system-arm") }?
                 .split(separator: ":").first.map(String.init))
             let before = try XCTUnwrap(cpuSeconds(of: qemu)), started = Date()
             Thread.sleep(forTimeInterval: 2)

@@ -25,7 +25,7 @@ final class KVConfigurationTests: XCTestCase {
     func testTheEmbeddingAssemblyListsEachArchiveWithItsPathEscaped() {
         let text = EmbeddedData.source(["files"], archives: ["/odd \"dir\"\\x/files.tar"])
         XCTAssert(text.contains(".global mirage_embedded_table"))
-        XCTAssert(text.contains(".word embedded_name_0, embedded_start_0, embedded_end_0\n    .word 0, 0, 0"), text)
+        XCTAssert(text.contains(".dc.a embedded_name_0, embedded_start_0, embedded_end_0\n    .dc.a 0, 0, 0"), text)
         XCTAssert(text.contains(".asciz \"files\""))
         XCTAssert(text.contains(".incbin \"/odd \\\"dir\\\"\\\\x/files.tar\""), text)
     }

@@ -29,31 +29,34 @@ public struct DeviceTreeEmitter {
         if board.interruptController != nil {
             root.properties.append(("interrupt-parent", .cells([DeviceTreeEmitter.interruptControllerPhandle])))
         }
-        root.children.append(DeviceTreeNode("cpus", properties: [("#address-cells", .cells([1])), ("#size-cells", .cells([0]))],
-                                            children: [DeviceTreeNode("cpu@0", properties: [
-                                                ("device_type", .string("cpu")),
-                                                ("compatible", .string("arm,\(board.cpu.core)")),
-                                                ("reg", .cells([0])),
-                                            ])]))
-        let ram = board.memory.ram
-        root.children.append(DeviceTreeNode("memory@\(hex(ram.base))", properties: [
-            ("device_type", .string("memory")),
-            ("reg", .cells([UInt32(ram.base), UInt32(ram.size)])),
-        ]))
-        var reserved = DeviceTreeNode("reserved-memory", properties: [
-            ("#address-cells", .cells([1])), ("#size-cells", .cells([1])), ("ranges", .flag),
-        ])
-        for region in board.memory.reserved {
-            reserved.children.append(DeviceTreeNode("\(region.name)@\(hex(region.base))", properties: [
-                ("reg", .cells([UInt32(region.base), UInt32(region.size)])), ("no-map", .flag),
+        // A process (the host target) has no CPU or memory of its own to describe.
+        if let cpu = board.cpu, let memory = board.memory {
+            root.children.append(DeviceTreeNode("cpus", properties: [("#address-cells", .cells([1])), ("#size-cells", .cells([0]))],
+                                                children: [DeviceTreeNode("cpu@0", properties: [
+                                                    ("device_type", .string("cpu")),
+                                                    ("compatible", .string("arm,\(cpu.core)")),
+                                                    ("reg", .cells([0])),
+                                                ])]))
+            let ram = memory.ram
+            root.children.append(DeviceTreeNode("memory@\(hex(ram.base))", properties: [
+                ("device_type", .string("memory")),
+                ("reg", .cells([UInt32(ram.base), UInt32(ram.size)])),
             ]))
+            var reserved = DeviceTreeNode("reserved-memory", properties: [
+                ("#address-cells", .cells([1])), ("#size-cells", .cells([1])), ("ranges", .flag),
+            ])
+            for region in memory.reserved {
+                reserved.children.append(DeviceTreeNode("\(region.name)@\(hex(region.base))", properties: [
+                    ("reg", .cells([UInt32(region.base), UInt32(region.size)])), ("no-map", .flag),
+                ]))
+            }
+            let dma = MemoryLayout(memory: memory).dma
+            reserved.children.append(DeviceTreeNode("dma@\(hex(dma.base))", properties: [
+                ("compatible", .string("shared-dma-pool")),
+                ("reg", .cells([UInt32(dma.base), UInt32(dma.size)])), ("no-map", .flag),
+            ]))
+            root.children.append(reserved)
         }
-        let dma = MemoryLayout(board: board).dma
-        reserved.children.append(DeviceTreeNode("dma@\(hex(dma.base))", properties: [
-            ("compatible", .string("shared-dma-pool")),
-            ("reg", .cells([UInt32(dma.base), UInt32(dma.size)])), ("no-map", .flag),
-        ]))
-        root.children.append(reserved)
 
         var chosen = DeviceTreeNode("chosen", properties: [("bootargs", .string(bootArguments))])
         if let console = configuration.stdout.flatMap(configuration.device(named:)), let path = console.path {

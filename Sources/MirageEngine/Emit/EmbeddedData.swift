@@ -45,8 +45,9 @@ public enum EmbeddedData {
     /// Packs each folder into `folder`/DEVICE.image (rewritten only when its
     /// bytes change, so ninja reassembles only then) and writes the assembly
     /// that puts them in the image; returns the packed images.
+    /// `forProcess`: for the host target, whose program is position-independent.
     static func prepare(_ folders: [Folder], in folder: URL, assembly: URL, seenFrom base: URL, within root: URL,
-                        installation: Installation) throws -> [URL] {
+                        installation: Installation, forProcess: Bool = false) throws -> [URL] {
         try FileManager.default.createFolder(folder)
         var archives: [URL] = []
         for item in folders {
@@ -57,16 +58,21 @@ public enum EmbeddedData {
             _ = try writeIfChanged(try Data(contentsOf: staging), to: archive)
             archives.append(archive)
         }
-        _ = try writeIfChanged(source(folders.map(\.device), archives: archives.map { path(of: $0, from: base, within: root) }), to: assembly)
+        _ = try writeIfChanged(source(folders.map(\.device), archives: archives.map { path(of: $0, from: base, within: root) }, forProcess: forProcess),
+                               to: assembly)
         return archives
     }
 
-    /// The table {name, start, end} ending with zeros, then the names and the archives.
-    static func source(_ devices: [String], archives: [String]) -> String {
+    /// The table {name, start, end} ending with zeros, then the names and the
+    /// archives. Its words are addresses (`.dc.a`: 4 bytes on ARM, 8 on the
+    /// host); a position-independent program has them relocated at load, so
+    /// there the table is in .data.rel.ro, written once and then read-only.
+    static func source(_ devices: [String], archives: [String], forProcess: Bool = false) -> String {
         var text = "// The data mirage-config build embeds; build rewrites it.\n"
-        text += "    .section .rodata.mirage_embedded, \"a\"\n    .balign 4\n    .global mirage_embedded_table\nmirage_embedded_table:\n"
-        for index in devices.indices { text += "    .word embedded_name_\(index), embedded_start_\(index), embedded_end_\(index)\n" }
-        text += "    .word 0, 0, 0\n"
+        let section = forProcess ? ".data.rel.ro.mirage_embedded, \"aw\"" : ".rodata.mirage_embedded, \"a\""
+        text += "    .section \(section)\n    .balign \(forProcess ? 8 : 4)\n    .global mirage_embedded_table\nmirage_embedded_table:\n"
+        for index in devices.indices { text += "    .dc.a embedded_name_\(index), embedded_start_\(index), embedded_end_\(index)\n" }
+        text += "    .dc.a 0, 0, 0\n"
         for (index, device) in devices.enumerated() {
             text += "embedded_name_\(index):\n    .asciz \"\(device)\"\n    .balign 4\n"
             text += "embedded_start_\(index):\n    .incbin \"\(assemblyString(archives[index]))\"\nembedded_end_\(index):\n    .balign 4\n"

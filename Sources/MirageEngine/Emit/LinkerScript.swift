@@ -4,13 +4,15 @@ import Foundation
 /// regions at the bottom, the image from the load address, then .bss,
 /// per-mode stacks and the heap, and an uncached DMA region at the top.
 public struct MemoryLayout {
-    public let board: Board
+    public let memory: Board.MemoryMap
+
+    public init(memory: Board.MemoryMap) { self.memory = memory }
 
     /// The uncached region for device rings: the top of RAM, 1 MiB aligned
     /// so that one MMU section maps it.
     public var dma: Board.Region {
-        let size = (board.memory.dma + 0xFFFFF) & ~0xFFFFF
-        return Board.Region(base: board.memory.ram.end - size, size: size)
+        let size = (memory.dma + 0xFFFFF) & ~0xFFFFF
+        return Board.Region(base: memory.ram.end - size, size: size)
     }
 
     /// The MMU's small page: the granule of the stack guards.
@@ -34,8 +36,8 @@ public struct LinkerScriptEmitter {
     }
 
     public func script() throws -> String {
-        let memory = board.memory
-        let layout = MemoryLayout(board: board)
+        let memory = try board.imageLayout(for: "a linker script").memory
+        let layout = MemoryLayout(memory: memory)
         guard let dtb = memory.reserved("dtb") else {
             throw MirageError("\(board.file) reserves no 'dtb' region", fix: "add {name: dtb, base: ..., size: ...} under memory.reserved")
         }

@@ -17,10 +17,11 @@ public struct Manifest: Codable {
 
     public struct BoardSummary: Codable {
         public let name: String
-        public let cpu: String
-        public let ramBase: UInt64
-        public let ramSize: UInt64
-        public let loadAddress: UInt64
+        /// Absent for the host target, a process.
+        public let cpu: String?
+        public let ramBase: UInt64?
+        public let ramSize: UInt64?
+        public let loadAddress: UInt64?
         public let qemuMachine: String?
     }
 
@@ -29,8 +30,8 @@ public struct Manifest: Codable {
         toolVersion = Installation.toolVersion
         unikernel = configuration.name
         job = configuration.job
-        self.board = BoardSummary(name: board.name, cpu: board.cpu.core, ramBase: board.memory.ram.base,
-                                  ramSize: board.memory.ram.size, loadAddress: board.memory.load, qemuMachine: board.qemu)
+        self.board = BoardSummary(name: board.name, cpu: board.cpu?.core, ramBase: board.memory?.ram.base,
+                                  ramSize: board.memory?.ram.size, loadAddress: board.memory?.load, qemuMachine: board.qemu)
         toolchain = configuration.toolchain
         assertConfig = configuration.assertConfig
         devices = configuration.devices

@@ -163,7 +163,7 @@ public struct QemuCommand {
                 + attachments + profile.arguments + extraArguments
         }
         arguments += ["-kernel", image.path]
-        if let dtb = board.memory.reserved("dtb") {
+        if let dtb = board.memory?.reserved("dtb") {
             arguments += ["-device", "loader,file=\(QemuCommand.optionValue(deviceTree.path)),addr=0x\(String(dtb.base, radix: 16)),force-raw=on"]
         }
         return arguments + attachments + profile.arguments + extraArguments

@@ -49,7 +49,7 @@ public struct BootImage {
     }
 
     func uImage(_ configuration: ResolvedConfiguration, board: Board, raw: URL) throws -> [URL] {
-        guard let dtbRegion = board.memory.reserved("dtb") else {
+        guard let dtbRegion = try board.imageLayout(for: "a uImage").memory.reserved("dtb") else {
             throw MirageError("\(board.file) reserves no dtb region for the boot loader to put the device tree in")
         }
         let dist = workspace.distDirectory
@@ -95,7 +95,8 @@ public struct BootImage {
         let environment = ["MTOOLS_SKIP_CHECK": "1", "TZ": "UTC"]
         try makeUImage(raw, name: name, board: board, to: staging.appendingPathComponent("\(name).uImage"))
         try deviceTree(board: board, bootArguments: bootArguments).write(to: staging.appendingPathComponent("\(name).dtb"))
-        let dtbAddress = board.memory.reserved("dtb")?.base ?? board.memory.ram.base
+        let memory = try board.imageLayout(for: "an SD card").memory
+        let dtbAddress = memory.reserved("dtb")?.base ?? memory.ram.base
         try BootImage.bootCommands(configuration, board: board, dtbAddress: dtbAddress, from: .bootPartition)
             .write(to: staging.appendingPathComponent("boot.cmd"), atomically: true, encoding: .utf8)
         try makeScript(staging.appendingPathComponent("boot.cmd"), name: name, to: staging.appendingPathComponent("boot.scr"))
@@ -143,7 +144,7 @@ public struct BootImage {
             try Data(contentsOf: file).write(to: folder.appendingPathComponent(file.lastPathComponent))
         }
         try deviceTree(board: board, bootArguments: bootArguments).write(to: folder.appendingPathComponent("\(configuration.name).dtb"))
-        guard let dtbRegion = board.memory.reserved("dtb") else { return }
+        guard let dtbRegion = board.memory?.reserved("dtb") else { return }
         let command = folder.appendingPathComponent("boot.cmd")
         try BootImage.bootCommands(configuration, board: board, dtbAddress: dtbRegion.base)
             .write(to: command, atomically: true, encoding: .utf8)
@@ -159,7 +160,7 @@ public struct BootImage {
     func deviceTree(board: Board, bootArguments: String?) throws -> Data {
         var dtb = try workspace.readDeviceTree()
         if let bootArguments { dtb = try DeviceTreeBlob.settingBootArguments(dtb, to: bootArguments) }
-        if let region = board.memory.reserved("dtb"), UInt64(dtb.count) + BootImage.uBootTreePad > region.size {
+        if let region = board.memory?.reserved("dtb"), UInt64(dtb.count) + BootImage.uBootTreePad > region.size {
             throw MirageError("the device tree with these boot arguments is \(dtb.count) bytes; with the \(BootImage.uBootTreePad) bytes U-Boot adds, larger than the \(region.size)-byte dtb region of \(board.file)",
                               fix: "give shorter boot-time values, or enlarge memory.reserved's dtb region")
         }
@@ -203,7 +204,7 @@ public struct BootImage {
 
     /// The raw image as a U-Boot legacy kernel image at the board's load address.
     func makeUImage(_ raw: URL, name: String, board: Board, to output: URL) throws {
-        let load = "0x" + String(board.memory.load, radix: 16)
+        let load = "0x" + String(try board.imageLayout(for: "a uImage").memory.load, radix: 16)
         try run(try mkimage(), ["-A", "arm", "-O", "linux", "-T", "kernel", "-C", "none", "-a", load, "-e", load,
                                 "-n", String("mirage \(name) \(board.name)".prefix(31)), "-d", raw.path, output.path], ["SOURCE_DATE_EPOCH": "0"])
     }

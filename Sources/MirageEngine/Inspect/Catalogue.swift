@@ -15,10 +15,11 @@ public struct Catalogue: Encodable {
         public let aliases: [String]
         public let description: String
         public let model: String
-        public let cpu: String
-        public let fpu: String
-        public let ramBase: UInt64
-        public let ramBytes: UInt64
+        /// Absent for the host target, a process.
+        public let cpu: String?
+        public let fpu: String?
+        public let ramBase: UInt64?
+        public let ramBytes: UInt64?
         /// The qemu profile that emulates it, if any.
         public let qemu: String?
         public let bootsFromSDCard: Bool
@@ -85,7 +86,7 @@ public struct Catalogue: Encodable {
         return Catalogue(
             boards: boards.map { board in
                 BoardEntry(name: board.name, aliases: board.aliases, description: board.description, model: board.model,
-                           cpu: board.cpu.core, fpu: board.cpu.fpu, ramBase: board.memory.ram.base, ramBytes: board.memory.ram.size,
+                           cpu: board.cpu?.core, fpu: board.cpu?.fpu, ramBase: board.memory?.ram.base, ramBytes: board.memory?.ram.size,
                            qemu: board.qemu, bootsFromSDCard: board.sdCard != nil,
                            hardware: board.peripherals.map { peripheral in
                                Hardware(name: peripheral.name, node: peripheral.node, compatible: peripheral.compatible,
@@ -140,7 +141,11 @@ public struct Catalogue: Encodable {
         boards.map { board in
             var text = board.name + (board.aliases.isEmpty ? "" : " (\(board.aliases.joined(separator: ", ")))") + ": \(board.description)\n"
             text += "  device-tree model \(board.model)\n"
-            text += "  CPU \(board.cpu) (\(board.fpu)); RAM \(mebibytes(board.ramBytes)) at \(hex(board.ramBase))"
+            if let cpu = board.cpu, let fpu = board.fpu, let ramBytes = board.ramBytes, let ramBase = board.ramBase {
+                text += "  CPU \(cpu) (\(fpu)); RAM \(mebibytes(ramBytes)) at \(hex(ramBase))"
+            } else {
+                text += "  this machine's CPU and memory, as a process"
+            }
             text += "; qemu: \(board.qemu ?? "none")" + (board.bootsFromSDCard ? "; boots from an SD card" : "") + "\n"
             let width = board.hardware.map(\.name.count).max() ?? 0
             for hardware in board.hardware {
@@ -205,7 +210,7 @@ public struct Catalogue: Encodable {
                 }
             }
             let hardware = groups.map { "\($0.names.joined(separator: ", ")): \($0.drivers)" }.joined(separator: "; ")
-            text += "| \(target) | \(board.description) | \(mebibytes(board.ramBytes)) | \(hardware) |\n"
+            text += "| \(target) | \(board.description) | \(board.ramBytes.map(mebibytes) ?? "the host's") | \(hardware) |\n"
         }
         return text
     }

@@ -23,7 +23,7 @@ public enum Checkup {
         for name in names {
             let toolchain = try Toolchain.load(name, from: installation)
             text += "toolchain \(name)\(name == Toolchain.defaultName ? " (default)" : ""): \(toolchain.description)\n"
-            for role in Toolchain.roles {
+            for role in toolchain.roles {
                 guard let tool = toolchain.tools[role] else { continue }
                 line(toolchain.locate(role), "\(role) \(tool.command)", tool.install)
             }

@@ -8,9 +8,14 @@ public enum QueryAnswer {
         let value: Any
         switch topic {
         case "board":
-            value = ["name": board.name, "description": board.description, "cpu": board.cpu.core,
-                     "ram": ["base": board.memory.ram.base, "size": board.memory.ram.size],
-                     "load": board.memory.load, "qemu": board.qemu ?? ""] as [String: Any]
+            var fields: [String: Any] = ["name": board.name, "description": board.description, "runs-as": board.runsAs.rawValue,
+                                         "qemu": board.qemu ?? ""]
+            if let cpu = board.cpu, let memory = board.memory {
+                fields["cpu"] = cpu.core
+                fields["ram"] = ["base": memory.ram.base, "size": memory.ram.size]
+                fields["load"] = memory.load
+            }
+            value = fields
         case "keys":
             value = configuration.keys.map {
                 ["name": $0.name, "type": $0.type.rawValue, "stage": $0.stage.rawValue, "value": $0.value,

@@ -11,8 +11,12 @@ public struct Board: Codable {
     public let description: String
     public let model: String
     public let compatible: [String]
-    public let cpu: CPU
-    public let memory: MemoryMap
+    /// How its programs are built and started.
+    public let runsAs: RunsAs
+    /// The CPU an image is compiled for (absent for a process board).
+    public let cpu: CPU?
+    /// The memory map an image is linked for (absent for a process board).
+    public let memory: MemoryMap?
     public let peripherals: [Peripheral]
     /// The hardware each device type uses when a config asks for the
     /// board's default (`defaultConsole`, `defaultClock`), like Zephyr's
@@ -25,9 +29,53 @@ public struct Board: Codable {
 
     enum CodingKeys: String, CodingKey {
         case name, aliases, description, model, compatible, cpu, memory, peripherals, defaults, qemu
+        case runsAs = "runs-as"
         case sdCard = "sd-card"
     }
 
+    /// `runs-as:` in a board file.
+    public enum RunsAs: String, Codable {
+        /// An ARM image, cross-compiled for `cpu`, linked for `memory` and
+        /// booted by qemu or a boot loader (the default).
+        case image
+        /// A program for the machine the tool runs on (Linux), built with the
+        /// host's Swift and run as a process: `--target host`.
+        case process
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        aliases = try container.decodeIfPresent([String].self, forKey: .aliases) ?? []
+        description = try container.decode(String.self, forKey: .description)
+        model = try container.decode(String.self, forKey: .model)
+        compatible = try container.decode([String].self, forKey: .compatible)
+        runsAs = try container.decodeIfPresent(RunsAs.self, forKey: .runsAs) ?? .image
+        // An image needs both; a process has neither: the host's own.
+        if runsAs == .image {
+            cpu = try container.decode(CPU.self, forKey: .cpu)
+            memory = try container.decode(MemoryMap.self, forKey: .memory)
+        } else {
+            cpu = nil
+            memory = nil
+        }
+        peripherals = try container.decode([Peripheral].self, forKey: .peripherals)
+        defaults = try container.decodeIfPresent([String: String].self, forKey: .defaults) ?? [:]
+        qemu = try container.decodeIfPresent(String.self, forKey: .qemu)
+        sdCard = try container.decodeIfPresent(SDCard.self, forKey: .sdCard)
+    }
+
+    /// Whether it is the host target: a process, not an image.
+    public var isProcess: Bool { runsAs == .process }
+
+    /// The CPU and memory map of an image board; for a process board, an
+    /// error that says `what` needs an image.
+    public func imageLayout(for what: String) throws -> (cpu: CPU, memory: MemoryMap) {
+        guard let cpu, let memory else {
+            throw MirageError("\(what) is for a board image, and \(name) runs the unikernel as a process", fix: "give a board: --target virt")
+        }
+        return (cpu, memory)
+    }
     /// The boot loader an SD card carries, and where on the card.
     public struct SDCard: Codable {
         /// The U-Boot image with its SPL; `{firmware}` is the folder scripts/setup

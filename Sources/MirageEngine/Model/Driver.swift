@@ -25,6 +25,10 @@ public struct Driver: Codable {
     /// device's instance name; `{disk}` the disk image `run` attaches;
     /// `{netdev}` the network backend `run` connects (`-netdev`'s value).
     public let qemu: [String]
+    /// For the host target's drivers, what `qemu:` is for the boards': the
+    /// program's arguments that give it its disk (`{disk}`) or network
+    /// (`{netdev}`), with `{name}` for the device's instance name.
+    public let process: [String]
     /// What QEMU's model of the hardware needs of a disk image's size.
     public let diskSize: DiskSizeRule
     /// How it uses the block devices it is given: a read-only store never
@@ -62,7 +66,7 @@ public struct Driver: Codable {
     public func binds(to hardware: Board.Peripheral) -> Bool { hardware.compatible.contains(where: compatible.contains) }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case name, provides, compatible, type, sources, uses, qemu, glue, stdout, symbols, node
+        case name, provides, compatible, type, sources, uses, qemu, process, glue, stdout, symbols, node
         case hostTool = "host-tool"
         case diskSize = "disk-size"
         case diskAccess = "disk-access"
@@ -86,10 +90,10 @@ public struct Driver: Codable {
     }
 
     /// Whether its qemu arguments attach a disk image.
-    public var takesDisk: Bool { qemu.contains { $0.contains("{disk}") } }
+    public var takesDisk: Bool { (qemu + process).contains { $0.contains("{disk}") } }
 
     /// Whether its qemu arguments connect a network backend.
-    public var takesNetwork: Bool { qemu.contains { $0.contains("{netdev}") } }
+    public var takesNetwork: Bool { (qemu + process).contains { $0.contains("{netdev}") } }
 
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -100,6 +104,7 @@ public struct Driver: Codable {
         sources = try container.decodeIfPresent([String].self, forKey: .sources)
         uses = try container.decodeIfPresent([String].self, forKey: .uses) ?? []
         qemu = try container.decodeIfPresent([String].self, forKey: .qemu) ?? []
+        process = try container.decodeIfPresent([String].self, forKey: .process) ?? []
         glue = try container.decodeIfPresent([String].self, forKey: .glue)
         stdout = try container.decodeIfPresent(Bool.self, forKey: .stdout) ?? false
         symbols = try container.decodeIfPresent([String: String].self, forKey: .symbols) ?? [:]
@@ -122,6 +127,7 @@ public struct Driver: Codable {
         try container.encodeIfPresent(sources, forKey: .sources)
         try container.encode(uses, forKey: .uses)
         try container.encode(qemu, forKey: .qemu)
+        try container.encode(process, forKey: .process)
         try container.encodeIfPresent(glue, forKey: .glue)
         try container.encode(stdout, forKey: .stdout)
         try container.encode(symbols, forKey: .symbols)
@@ -221,11 +227,11 @@ public struct Driver: Codable {
         if driver.provides != nil, driver.type == nil {
             throw MirageError("\(file.path): a driver that provides a device needs `type:`, the Swift type its glue constructs")
         }
-        for argument in driver.qemu {
+        for (field, argument) in driver.qemu.map({ ("qemu", $0) }) + driver.process.map({ ("process", $0) }) {
             let unknown = argument.replacingOccurrences(of: "{name}", with: "").replacingOccurrences(of: "{disk}", with: "")
                 .replacingOccurrences(of: "{netdev}", with: "")
             if unknown.contains("{") {
-                throw MirageError("\(displayPath(file.path)): qemu argument '\(argument)' has a placeholder other than {name}, {disk} and {netdev}")
+                throw MirageError("\(displayPath(file.path)): \(field) argument '\(argument)' has a placeholder other than {name}, {disk} and {netdev}")
             }
         }
         if !SwiftNames.isIdentifier(driver.name.replacingOccurrences(of: "-", with: "_")) {

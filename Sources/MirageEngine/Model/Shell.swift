@@ -66,7 +66,9 @@ public enum Shell {
         }
         let timedOut = ChildProcesses.wait(for: process, timeout: timeout)
         readers.wait()
-        var result = Result(status: timedOut ? 124 : process.terminationStatus, outputData: outputData.data,
+        // Ended by a signal: 128 + its number, as a shell says it.
+        let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        var result = Result(status: timedOut ? 124 : status, outputData: outputData.data,
                             error: String(decoding: errorData.data, as: UTF8.self))
         result.timedOut = timedOut
         result.seconds = Date().timeIntervalSince(started)

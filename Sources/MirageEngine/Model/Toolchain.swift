@@ -14,14 +14,30 @@ public struct Toolchain: Codable {
     /// Libraries linked after the objects; `{swift-embedded}` is the Embedded
     /// Swift library folder for the target beside swiftc.
     public let linkLibraries: [String]
+    /// What it builds: board images (the default) or host programs
+    /// (`builds: process`, for a board that `runs-as: process`).
+    public let builds: Board.RunsAs
 
     enum CodingKeys: String, CodingKey {
-        case name, description, tools
+        case name, description, tools, builds
         case swiftFlags = "swift-flags"
         case cFlags = "c-flags"
         case asmFlags = "asm-flags"
         case linkFlags = "link-flags"
         case linkLibraries = "link-libraries"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        description = try container.decode(String.self, forKey: .description)
+        tools = try container.decode([String: Tool].self, forKey: .tools)
+        swiftFlags = try container.decode([String].self, forKey: .swiftFlags)
+        cFlags = try container.decode([String].self, forKey: .cFlags)
+        asmFlags = try container.decode([String].self, forKey: .asmFlags)
+        linkFlags = try container.decode([String].self, forKey: .linkFlags)
+        linkLibraries = try container.decode([String].self, forKey: .linkLibraries)
+        builds = try container.decodeIfPresent(Board.RunsAs.self, forKey: .builds) ?? .image
     }
 
     public struct Tool: Codable {
@@ -32,10 +48,24 @@ public struct Toolchain: Codable {
         public let install: String
     }
 
-    /// The roles every toolchain fills.
-    public static let roles = ["swiftc", "cc", "ld", "objcopy"]
+    /// The roles every toolchain fills; one that builds images also makes raw images (objcopy).
+    public var roles: [String] { builds == .image ? ["swiftc", "cc", "ld", "objcopy"] : ["swiftc", "cc", "ld"] }
 
     public static let defaultName = "llvm"
+    /// What a board that runs as a process is built with, unless another toolchain is named.
+    public static let processDefaultName = "host"
+
+    /// The toolchain for `board`: `name`, or for the host target the host's when `name` is the default.
+    public static func load(_ name: String, for board: Board, from installation: Installation) throws -> Toolchain {
+        let chosen = board.isProcess && name == defaultName ? processDefaultName : name
+        let toolchain = try load(chosen, from: installation)
+        guard toolchain.builds == board.runsAs else {
+            throw MirageError("the \(chosen) toolchain builds \(toolchain.builds == .image ? "board images" : "host programs"), and the \(board.name) target "
+                              + (board.isProcess ? "is a host program" : "is a board image"),
+                              fix: board.isProcess ? "leave out --toolchain for --target \(board.name)" : "use --toolchain \(defaultName) or gnu")
+        }
+        return toolchain
+    }
 
     public static func load(_ name: String, from installation: Installation) throws -> Toolchain {
         let file = installation.toolchainsDirectory.appendingPathComponent("\(name).yaml")
@@ -60,7 +90,7 @@ public struct Toolchain: Codable {
     /// Every tool, found or not, for `doctor` and for a clear error before building.
     public func resolveTools() throws -> [String: URL] {
         var found: [String: URL] = [:]
-        for role in Toolchain.roles {
+        for role in roles {
             guard let tool = tools[role] else { throw MirageError("toolchain \(name) does not say which program is its \(role)") }
             guard let url = locate(role) else {
                 throw MirageError("\(tool.command) (the \(name) toolchain's \(role)) is not installed", fix: tool.install)
@@ -75,6 +105,7 @@ public struct Toolchain: Codable {
         let embedded = swiftc.resolvingSymlinksInPath().deletingLastPathComponent()
             .appendingPathComponent("../lib/swift/embedded/armv7-none-none-eabi").standardizedFileURL.path
         return try linkLibraries.map { entry in
+            if entry.hasPrefix("-l") { return entry }    // a system library, found by the linker
             let path = entry.replacingOccurrences(of: "{swift-embedded}", with: embedded)
             guard FileManager.default.fileExists(atPath: path) else {
                 throw MirageError("the \(name) toolchain links \(path), which is not there",
@@ -85,10 +116,10 @@ public struct Toolchain: Codable {
     }
 
     /// Flags with `{cpu}` and `{float-abi}` filled in for `board`.
-    public static func expand(_ flags: [String], for board: Board) -> [String] {
+    public static func expand(_ flags: [String], for cpu: Board.CPU) -> [String] {
         flags.map {
-            $0.replacingOccurrences(of: "{cpu}", with: board.cpu.core)
-                .replacingOccurrences(of: "{float-abi}", with: board.cpu.floatABI)
+            $0.replacingOccurrences(of: "{cpu}", with: cpu.core)
+                .replacingOccurrences(of: "{float-abi}", with: cpu.floatABI)
         }
     }
 }

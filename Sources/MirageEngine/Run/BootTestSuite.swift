@@ -35,7 +35,7 @@ public struct BootTestSuite {
                 let configured = try workspace.configure(target: target, toolchain: toolchain, keyValues: keyValues)
                 boardName = configured.configuration.board
                 keys = Dictionary(configured.configuration.keys.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
-                log("[\(boardName)] configured; building with \(toolchain)")
+                log("[\(boardName)] configured; building with \(configured.configuration.toolchain)")
                 _ = try Builder(workspace: workspace).build()
             } catch {
                 for testCase in spec.tests {

@@ -181,7 +181,7 @@ public struct Runner {
         if profile.rngSeed == true {
             dtb = try DeviceTreeBlob.settingChosen(dtb, property: "rng-seed", to: try Runner.freshSeed())
         }
-        if let region = board.memory.reserved("dtb"), dtb.count > region.size {
+        if let region = board.memory?.reserved("dtb"), dtb.count > region.size {
             throw MirageError("the device tree with these boot arguments is \(dtb.count) bytes, larger than the \(region.size)-byte dtb region of \(board.file)",
                               fix: "give shorter boot-time values, or enlarge memory.reserved's dtb region")
         }
@@ -254,6 +254,9 @@ public struct Runner {
     /// bytes as they come, unchanged.
     public func run(_ request: BootRequest = BootRequest(), timeout: Double, say: (String) -> Void = { _ in },
                     echo: @escaping (Data) -> Void) throws -> Outcome {
+        if try workspace.configured().boardDescription.isProcess {
+            return try runProcess(request, timeout: timeout, say: say, echo: echo)
+        }
         var request = request
         var sampler: Sampler?
         // QEMU's gdbstub on a socket of this boot's; the sampler connects once qemu made it.
@@ -294,8 +297,10 @@ public struct Runner {
         return outcome
     }
 
-    static func boot(_ qemu: URL, _ arguments: [String], timeout: Double, echo: @escaping (Data) -> Void) throws -> Outcome {
-        let result = try Shell.run(qemu, arguments, timeout: timeout, mergingErrors: true, echo: echo)
+    /// Runs `program` (qemu, or a host target's program) with its console on
+    /// standard output and error.
+    static func boot(_ program: URL, _ arguments: [String], timeout: Double, echo: @escaping (Data) -> Void) throws -> Outcome {
+        let result = try Shell.run(program, arguments, timeout: timeout, mergingErrors: true, echo: echo)
         var outcome = Outcome(status: result.status, timedOut: result.timedOut, console: result.output, seconds: result.seconds)
         outcome.secondsToFirstOutput = result.secondsToFirstOutput
         return outcome

@@ -1,8 +1,10 @@
 /*
- * Host stand-ins for the C and assembly of Sources/Boot/Start, so that the
- * runtime's Swift builds and runs in `swift test`. None of them touches
+ * The host's counterpart of the C and assembly of Sources/Boot/Start: what
+ * the runtime's Swift calls, on a Linux process instead of a board. Two
+ * programs use it: `swift test` (the runtime's unit tests) and the host
+ * target's unikernels (`--target host`, with main.c). None of it touches
  * hardware: the clock is the host's monotonic clock, the "DMA region" is a
- * static buffer, exiting exits the test process.
+ * static buffer, exiting exits the process.
  */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -12,15 +14,19 @@
 #include <time.h>
 #include <ucontext.h>
 
-/* The runtime stopped the "unikernel" (Runtime.fatal, Runtime.exit): say so,
-   as nothing else may have printed anything in a host test. */
+/* The device tree the host program boots with (main.c); none in a test. */
+const void *boot_host_device_tree;
+
+/* The runtime stopped the unikernel (Runtime.fatal, Runtime.exit). A host
+   program ends with the job's status, its console flushed; a unit test
+   says so, as nothing else may have printed anything. */
 void boot_exit_c(int status) {
-    fprintf(stderr, "Boot runtime: boot_exit(%d) ends the host process\n", status);
+    if (!boot_host_device_tree) fprintf(stderr, "Boot runtime: boot_exit(%d) ends the host process\n", status);
     exit(status);
 }
 void boot_cpu_relax(void) {}
 int boot_in_ram(uintptr_t address, uintptr_t size) { (void)address; (void)size; return 0; }
-intptr_t boot_reserved_dtb_address(void) { return 0; }
+intptr_t boot_reserved_dtb_address(void) { return (intptr_t)boot_host_device_tree; }
 
 uint32_t boot_cntfrq(void) { return 1000000000u; }
 uint64_t boot_cntpct(void) {
@@ -46,8 +52,14 @@ uint32_t boot_instructions(void) { return 0; }
 /* The host's allocations are libc's, not counted. */
 uint64_t boot_heap_allocations(void) { return 0; }
 
-/* Nothing is embedded in the host build. */
-const unsigned long *boot_embedded_table(void) { return 0; }
+/* Data `mirage-config build` embeds (the kv-crunch store's archives): the
+   generated _build/embedded.S's table of {name, start, end} words, or none
+   (a unit test, an image that embeds nothing). */
+extern const unsigned long mirage_embedded_table[] __attribute__((weak));
+static const unsigned long no_embedded_entries[3] = {0, 0, 0};
+const unsigned long *boot_embedded_table(void) {
+    return mirage_embedded_table ? mirage_embedded_table : no_embedded_entries;
+}
 
 /* Tasks: the same scheduler runs on the host over ucontext, its stacks in
    a region reserved with mmap, guard pages made inaccessible with mprotect. */
@@ -79,3 +91,11 @@ intptr_t boot_task_stacks_end(void) { return (intptr_t)(host_task_stacks() + HOS
 void boot_page_unmap(uintptr_t address) { mprotect((void *)(address & ~(uintptr_t)4095), 4096, PROT_NONE); }
 /* Swift built for debugging uses far more stack than the optimised ARM image. */
 size_t boot_task_stack_minimum(void) { return 256 * 1024; }
+
+/* The host events' sleep (Sources/Devices/interrupt-controller/Drivers/host-events):
+   ppoll on `descriptors` for at most `nanoseconds`, as the loop's `wfi`. */
+#include <poll.h>
+int boot_host_poll(struct pollfd *descriptors, unsigned long count, uint64_t nanoseconds) {
+    struct timespec limit = { .tv_sec = (time_t)(nanoseconds / 1000000000u), .tv_nsec = (long)(nanoseconds % 1000000000u) };
+    return ppoll(descriptors, (nfds_t)count, &limit, 0);
+}

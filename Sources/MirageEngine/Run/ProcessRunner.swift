@@ -1,0 +1,72 @@
+import Foundation
+
+/// The host target (`--target host`): the unikernel is a program, started
+/// with its boot arguments on its command line, where a board's boot loader
+/// would write them into /chosen/bootargs (Sources/Boot/StartHost/main.c
+/// does that in the program). Disks are files given by the host drivers'
+/// `process:` arguments, as the board drivers' `qemu:` ones attach them.
+extension Runner {
+    /// The program and its arguments for `request`.
+    public func processCommand(_ request: BootRequest, for purpose: Purpose, say: (String) -> Void = { _ in })
+        throws -> (program: URL, arguments: [String]) {
+        let configuration = try workspace.configured()
+        let board = configuration.boardDescription
+        let drivers = configuration.driverCatalog
+        func unsupported(_ option: String, _ why: String) -> MirageError {
+            MirageError("\(option) is not for the \(board.name) target: \(why)", fix: "leave it out, or run a board image: configure --target virt")
+        }
+        if request.bootLoader != .direct { throw unsupported("--boot-loader \(request.bootLoader.rawValue)", "a program has no boot loader") }
+        if request.profileRate != nil { throw unsupported("--profile", "profile the program with perf record, or run it under --debug") }
+        if !request.qemuArguments.isEmpty { throw unsupported("qemu arguments", "no qemu runs it") }
+        if request.network != nil || !request.forwards.isEmpty {
+            throw unsupported(request.network != nil ? "--net" : "--forward", "the host target has no network driver yet")
+        }
+        let overrides = try Disks.overrides(request.disks, configuration: configuration, drivers: drivers,
+                                            relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+        var attached = try Disks.plan(configuration, drivers: drivers, folder: workspace.directory, overrides: overrides)
+        if purpose == .boot {
+            workspace.removeLeftovers()
+            attached = try Disks.prepare(attached, copies: workspace.buildDirectory.appendingPathComponent("disks"), say: say)
+        }
+        let keyOverrides = try Runner.bootKeyOverrides(request.bootArguments, keys: configuration.keys)
+        var arguments = configuration.keys.filter { $0.stage == .boot }.compactMap { key in
+            keyOverrides[key.name].map { "--\(key.name)=\($0)" }
+        }
+        for device in configuration.devices {
+            let driver = try drivers.driver(device.driver)
+            let disk = attached.first { $0.device == device.name }?.file.path
+            for argument in driver.process where disk != nil || !argument.contains("{disk}") {
+                arguments.append(argument.replacingOccurrences(of: "{name}", with: device.name)
+                    .replacingOccurrences(of: "{disk}", with: disk ?? ""))
+            }
+        }
+        for (device, writes) in try Disks.failingWrites(request.failingWrites, attached: attached) {
+            arguments.append("--mirage.fail-writes-after.\(device)=\(writes)")
+        }
+        for (device, log) in try Disks.loggedWrites(request.loggingWrites, attached: attached,
+                                                     relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)) {
+            arguments.append("--mirage.log-writes.\(device)=\(log.path)")
+        }
+        if request.timings { arguments.append("--\(Runner.timingsArgument)=true") }
+        let program = workspace.image(configuration.name)
+        guard FileManager.default.isExecutableFile(atPath: program.path) else {
+            throw MirageError("\(displayPath(program.path)) is not built", fix: "run: mirage-config build")
+        }
+        try workspace.checkImage(program, against: configuration)
+        return (program, arguments)
+    }
+
+    /// Runs the program and waits at most `timeout` seconds; its standard
+    /// output and error are the console.
+    func runProcess(_ request: BootRequest, timeout: Double, say: (String) -> Void, echo: @escaping (Data) -> Void) throws -> Outcome {
+        let (program, arguments) = try processCommand(request, for: .boot, say: say)
+        return try Runner.boot(program, arguments, timeout: timeout, echo: echo)
+    }
+
+    /// The command a boot runs, as a shell line: qemu's, or the host program's.
+    public func commandLine(_ request: BootRequest, for purpose: Purpose) throws -> String {
+        guard try workspace.configured().boardDescription.isProcess else { return try command(request, for: purpose).shellLine }
+        let (program, arguments) = try processCommand(request, for: purpose)
+        return ([displayPath(program.path)] + arguments).map(shellQuoted).joined(separator: " ")
+    }
+}
