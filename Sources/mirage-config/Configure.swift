@@ -21,6 +21,9 @@ struct Configure: ParsableCommand {
     @Option(help: "debug: failed checks (fatalError, precondition, index, nil unwrap) print their message and file:line; release: they only trap, for the smallest image.")
     var assertConfig: AssertConfiguration = .debug
 
+    @Option(help: "For --target host: build the program with a sanitizer (address, undefined); its reports fail boot tests.")
+    var sanitize: Sanitizer?
+
     @Argument(parsing: .allUnrecognized, help: .hidden)
     var keyArguments: [String] = []
 
@@ -30,7 +33,8 @@ struct Configure: ParsableCommand {
         let keyValues: [String: String]
         do { keyValues = try KeyArguments.parse(keyArguments) } catch { fail(error) }
         do {
-            let result = try workspace.configure(target: target, toolchain: toolchain, assertConfig: assertConfig, keyValues: keyValues)
+            let result = try workspace.configure(target: target, toolchain: toolchain, assertConfig: assertConfig, sanitizer: sanitize,
+                                                 keyValues: keyValues)
             let configuration = result.configuration
             let seconds = Date().timeIntervalSince(started)
             print("Configured '\(configuration.name)' for \(configuration.board) with the \(configuration.toolchain) toolchain"
@@ -79,3 +83,4 @@ struct Configure: ParsableCommand {
 }
 
 extension AssertConfiguration: ExpressibleByArgument {}
+extension Sanitizer: ExpressibleByArgument {}

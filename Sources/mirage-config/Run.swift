@@ -43,6 +43,9 @@ struct Run: ParsableCommand {
     @Flag(help: "Sample the unikernel's call stack at a fixed rate (QEMU's gdbstub); print the functions the samples fell in and write _build/profile/folded.txt (flamegraph.pl, speedscope).")
     var profile = false
 
+    @Flag(help: "For the host target: start the program under lldb (or gdb), with these boot arguments.")
+    var debug = false
+
     @Option(help: "Samples per second with --profile.")
     var profileRate = 1000
 
@@ -68,6 +71,13 @@ struct Run: ParsableCommand {
             if dryRun {
                 print(try runner.commandLine(request, for: .dryRun))
                 return
+            }
+            if debug {
+                // The debugger takes the terminal: the tool becomes it, so Ctrl-C reaches it alone.
+                let command = try runner.debuggerCommand(request)
+                let words = command.map { strdup($0) } + [nil]
+                execv(command[0], words)
+                throw MirageError("cannot start \(command[0]): \(String(cString: strerror(errno)))")
             }
             if FileManager.default.fileExists(atPath: workspace.image(try workspace.configured().name).path),
                let failure = Builder(workspace: workspace).lastFailure() {

@@ -16,6 +16,9 @@ struct Test: ParsableCommand {
     @Option(help: "The cross toolchain: a file in toolchains/.")
     var toolchain: String = "llvm"
 
+    @Option(help: "For the host target: build with a sanitizer (address, undefined); its reports fail the tests.")
+    var sanitize: Sanitizer?
+
     @Option(help: "Write a JUnit XML report to this file.")
     var junit: String?
 
@@ -33,7 +36,7 @@ struct Test: ParsableCommand {
             let suite = try BootTestSuite(installation: workspace.installation, directory: workspace.directory)
             let verbose = self.verbose
             let keyValues = try KeyArguments.parse(keyArguments.filter { $0 != "--" })
-            let results = try suite.run(boards: target, toolchain: toolchain, keyValues: keyValues,
+            let results = try suite.run(boards: target, toolchain: toolchain, sanitizer: sanitize, keyValues: keyValues,
                                         log: { Output.line($0) },
                                         echo: { if verbose { Output.write($0) } })
             if let junit {

@@ -87,8 +87,9 @@ final class ToolRun: @unchecked Sendable {
 
     static var executable: URL { Fixtures.installation.root.appendingPathComponent(".build/debug/mirage-config") }
 
-    /// Starts the tool with `arguments` in `directory`, with `environment` added to the test's own.
-    init(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:]) throws {
+    /// Starts the tool with `arguments` in `directory`, with `environment`
+    /// added to the test's own and `input` on its standard input.
+    init(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:], input: String? = nil) throws {
         guard FileManager.default.isExecutableFile(atPath: ToolRun.executable.path) else {
             throw MirageError("\(ToolRun.executable.path) is not built", fix: "swift build")
         }
@@ -99,8 +100,13 @@ final class ToolRun: @unchecked Sendable {
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
+        let inputPipe = Pipe()
+        process.standardInput = input == nil ? FileHandle.nullDevice : inputPipe
         try process.run()
+        if let input {
+            inputPipe.fileHandleForWriting.write(Data(input.utf8))
+            try? inputPipe.fileHandleForWriting.close()
+        }
         // A thread of its own reads to the pipe's end: a blocking read returns
         // nothing only once every writer has closed it, so nothing is lost
         // however late a loaded machine schedules the reader.

@@ -183,18 +183,21 @@ public struct Builder {
     func processPlan(_ configuration: ResolvedConfiguration, toolchain: Toolchain, tools: [String: URL], swiftFiles: [URL],
                      nativeSources: [URL], output: URL) throws -> BuildPlan {
         let startFiles = try sourceFiles(in: workspace.installation.bootSources.appendingPathComponent("StartHost"), withExtensions: ["c"])
+        // swiftc instruments Swift for AddressSanitizer only; UndefinedBehaviorSanitizer is for the C parts (Swift checks its own).
+        let sanitizeSwift = configuration.sanitizer == .address ? ["-sanitize=address"] : []
+        let sanitizeLink = configuration.sanitizer.map { $0 == .address ? ["-sanitize=address"] : ["-Xclang-linker", "-fsanitize=\($0.rawValue)"] } ?? []
         return BuildPlan(
             tools: BuildPlan.Tools(swiftc: tools["swiftc"]!, cc: tools["cc"]!, ld: tools["ld"]!, objcopy: nil),
             swiftFlags: [
                 "-enable-experimental-feature", "Extern", "-enable-experimental-feature", "Volatile",
                 "-parse-as-library", "-module-name", "Unikernel", "-j", String(ProcessInfo.processInfo.activeProcessorCount),
                 "-assert-config", configuration.assertConfig.swiftcValue, "-enable-upcoming-feature", "ConciseMagicFile",
-            ] + toolchain.swiftFlags,
+            ] + toolchain.swiftFlags + sanitizeSwift,
             swiftSources: swiftFiles,
-            cFlags: toolchain.cFlags,
+            cFlags: toolchain.cFlags + (configuration.sanitizer.map { ["-fsanitize=\($0.rawValue)"] } ?? []),
             asmFlags: toolchain.asmFlags,
             nativeSources: startFiles + nativeSources,
-            linkFlags: toolchain.linkFlags,
+            linkFlags: toolchain.linkFlags + sanitizeLink,
             libraries: try toolchain.libraries(swiftc: tools["swiftc"]!),
             output: .program(deviceTree: workspace.deviceTreeBlob,
                              deviceTreeAssembly: workspace.buildDirectory.appendingPathComponent("device-tree.S")),

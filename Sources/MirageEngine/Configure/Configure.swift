@@ -16,8 +16,12 @@ extension Workspace {
     /// Loads config.swift (cached), resolves it for `target` and writes every
     /// generated file.
     public func configure(target: String, toolchain: String = Toolchain.defaultName, assertConfig: AssertConfiguration = .debug,
-                          keyValues: [String: String] = [:]) throws -> ConfigureResult {
+                          sanitizer: Sanitizer? = nil, keyValues: [String: String] = [:]) throws -> ConfigureResult {
         let board = try Board.load(target, from: installation)
+        if let sanitizer, !board.isProcess {
+            throw MirageError("--sanitize \(sanitizer.rawValue) is for the host target: Embedded Swift on ARM has no sanitizer runtime",
+                              fix: "configure --target host --sanitize \(sanitizer.rawValue)")
+        }
         let toolchainDescription = try Toolchain.load(toolchain, for: board, from: installation)
         let toolchain = toolchainDescription.name
         let qemuProfile = try board.qemu.map { try QemuProfile.load($0, from: installation) }
@@ -28,6 +32,7 @@ extension Workspace {
                                          assertConfig: assertConfig, keyValues: keyValues, packages: loaded.packages).resolve()
         configuration.toolchainDescription = toolchainDescription
         configuration.qemuProfile = qemuProfile
+        configuration.sanitizer = sanitizer
         _ = try EmbeddedData.folders(configuration, drivers: configuration.driverCatalog, base: directory)   // a folder to embed must exist
         let files = try emit(configuration)
         return ConfigureResult(configuration: configuration, graph: loaded.graph, evaluatedConfig: loader.evaluated, files: files)

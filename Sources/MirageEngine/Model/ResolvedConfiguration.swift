@@ -45,6 +45,8 @@ public struct ResolvedConfiguration: Codable {
     public internal(set) var toolchainDescription: Toolchain?
     /// How qemu emulates the board, as qemu/PROFILE.yaml said (nil: no qemu for it).
     public internal(set) var qemuProfile: QemuProfile?
+    /// The sanitizer a host program is built with (`configure --sanitize`).
+    public internal(set) var sanitizer: Sanitizer?
 
     public func device(named name: String) -> ResolvedDevice? { devices.first { $0.name == name } }
 
@@ -104,6 +106,16 @@ public struct ResolvedKey: Codable {
 /// a nil unwrap) says before it traps. The Embedded stdlib prints the message
 /// and the file:line only in its Debug assert configuration, which costs
 /// image size (about 35 KB on hello).
+/// A sanitizer for the host target's program: the host's swiftc and clang
+/// instrument the job, the runtime and the drivers, and the report names the
+/// source line (`configure --target host --sanitize address`).
+public enum Sanitizer: String, Codable, CaseIterable {
+    /// AddressSanitizer: out-of-bounds and use-after-free accesses.
+    case address
+    /// UndefinedBehaviorSanitizer, for the C parts (Swift checks its own).
+    case undefined
+}
+
 public enum AssertConfiguration: String, Codable, CaseIterable {
     /// Messages with their file and line, then the trap (the default).
     case debug

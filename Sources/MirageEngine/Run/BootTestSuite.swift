@@ -22,7 +22,8 @@ public struct BootTestSuite {
                          buildDirectory: folder, distDirectory: folder.appendingPathComponent("dist"))
     }
 
-    public func run(boards requested: [String], toolchain: String, keyValues: [String: String] = [:], log: @escaping (String) -> Void,
+    public func run(boards requested: [String], toolchain: String, sanitizer: Sanitizer? = nil, keyValues: [String: String] = [:],
+                    log: @escaping (String) -> Void,
                     echo: @escaping (Data) -> Void) throws -> [BootTestResult] {
         let boards = try requested.isEmpty ? spec.boards ?? Board.all(in: installation).map(\.name) : requested
         let timeout = spec.timeout ?? defaults.timeout
@@ -32,7 +33,7 @@ public struct BootTestSuite {
             let boardName: String
             var keys: [String: String] = [:]
             do {
-                let configured = try workspace.configure(target: target, toolchain: toolchain, keyValues: keyValues)
+                let configured = try workspace.configure(target: target, toolchain: toolchain, sanitizer: sanitizer, keyValues: keyValues)
                 boardName = configured.configuration.board
                 keys = Dictionary(configured.configuration.keys.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
                 log("[\(boardName)] configured; building with \(configured.configuration.toolchain)")

@@ -70,3 +70,23 @@ extension Runner {
         return ([displayPath(program.path)] + arguments).map(shellQuoted).joined(separator: " ")
     }
 }
+
+extension Runner {
+    /// `run --debug`: the host program under lldb (which knows Swift; the
+    /// Swift toolchain ships it) or gdb, with this run's arguments. The
+    /// program's debug information names its sources from the build folder,
+    /// so the debugger finds the job's, the glue's and the runtime's files.
+    public func debuggerCommand(_ request: BootRequest) throws -> [String] {
+        let configuration = try workspace.configured()
+        guard configuration.boardDescription.isProcess else {
+            throw MirageError("--debug is for the host target: a board image runs under qemu, whose gdbstub `run --profile` uses",
+                              fix: "configure --target host, build, then run --debug")
+        }
+        let (program, arguments) = try processCommand(request, for: .boot)
+        // One that starts: the toolchain's lldb needs the Python it was built with, which a machine may lack.
+        func starts(_ debugger: URL) -> Bool { (try? Shell.run(debugger, ["--version"], timeout: 20).status) == 0 }
+        if let lldb = findInPath("lldb"), starts(lldb) { return [lldb.path, "--", program.path] + arguments }
+        if let gdb = findInPath("gdb"), starts(gdb) { return [gdb.path, "--args", program.path] + arguments }
+        throw MirageError("no debugger starts here: neither lldb nor gdb", fix: "apt-get install gdb (or lldb)")
+    }
+}
