@@ -99,3 +99,26 @@ int boot_host_poll(struct pollfd *descriptors, unsigned long count, uint64_t nan
     struct timespec limit = { .tv_sec = (time_t)(nanoseconds / 1000000000u), .tv_nsec = (long)(nanoseconds % 1000000000u) };
     return ppoll(descriptors, (nfds_t)count, &limit, 0);
 }
+
+/* The host-ethernet driver's TAP (Sources/Devices/network/Drivers/host-ethernet):
+   the interface NAME, which must exist, as raw Ethernet frames; -1 if not. */
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+int boot_host_open_tap(const char *name) {
+    struct ifreq request;
+    if (strlen(name) >= IFNAMSIZ) return -1;
+    int descriptor = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+    if (descriptor < 0) return -1;
+    memset(&request, 0, sizeof request);
+    request.ifr_flags = IFF_TAP | IFF_NO_PI;
+    strcpy(request.ifr_name, name);
+    if (ioctl(descriptor, TUNSETIFF, &request) < 0) {
+        close(descriptor);
+        return -1;
+    }
+    return descriptor;
+}

@@ -18,8 +18,21 @@ extension Runner {
         if request.bootLoader != .direct { throw unsupported("--boot-loader \(request.bootLoader.rawValue)", "a program has no boot loader") }
         if request.profileRate != nil { throw unsupported("--profile", "profile the program with perf record, or run it under --debug") }
         if !request.qemuArguments.isEmpty { throw unsupported("qemu arguments", "no qemu runs it") }
-        if request.network != nil || !request.forwards.isEmpty {
-            throw unsupported(request.network != nil ? "--net" : "--forward", "the host target has no network driver yet")
+        if !request.forwards.isEmpty { throw unsupported("--forward", "it forwards through QEMU's user network; give the program a TAP (--net tap:NAME) and reach its address") }
+        let takesNetwork = try configuration.devices.contains { try drivers.driver($0.driver).takesNetwork }
+        if request.network != nil, !takesNetwork {
+            throw MirageError("--net is for a unikernel with a network device, and '\(configuration.name)' has none",
+                              fix: "drop the option, or give the job a stack (genericStack()) in config.swift")
+        }
+        var link: String?
+        if takesNetwork {
+            switch try QemuCommand.NetworkBackend.parse(request.network ?? "user", forwards: []) {
+            case .datagram(let path): link = "dgram:" + resolvePath(path, in: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).path
+            case .tap(let name): link = "tap:" + name
+            default:
+                throw MirageError("the \(board.name) target's network is a link the program opens: QEMU's user network is QEMU's",
+                                  fix: "run --net dgram:PATH (a peer binds PATH) or --net tap:NAME (an existing TAP interface)")
+            }
         }
         let overrides = try Disks.overrides(request.disks, configuration: configuration, drivers: drivers,
                                             relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
@@ -35,9 +48,9 @@ extension Runner {
         for device in configuration.devices {
             let driver = try drivers.driver(device.driver)
             let disk = attached.first { $0.device == device.name }?.file.path
-            for argument in driver.process where disk != nil || !argument.contains("{disk}") {
+            for argument in driver.process where (disk != nil || !argument.contains("{disk}")) && (link != nil || !argument.contains("{netdev}")) {
                 arguments.append(argument.replacingOccurrences(of: "{name}", with: device.name)
-                    .replacingOccurrences(of: "{disk}", with: disk ?? ""))
+                    .replacingOccurrences(of: "{disk}", with: disk ?? "").replacingOccurrences(of: "{netdev}", with: link ?? ""))
             }
         }
         for (device, writes) in try Disks.failingWrites(request.failingWrites, attached: attached) {
