@@ -1,15 +1,20 @@
 #!/usr/bin/env python3
 """The HTTP test's peer: curl (not our code) fetches from the unikernel
 through QEMU's user network (127.0.0.1:$FORWARD_PORT forwarded to its port
-80): the page, 256 KiB byte for byte, and a 404 and the page again on
-one kept-alive connection."""
+80), or with --tap over a TAP interface it makes (tools/host_tap.py) at the
+unikernel's address 198.18.0.15: the page, 256 KiB byte for byte, and a
+404 and the page again on one kept-alive connection."""
 import hashlib, os, subprocess, sys, time
 sys.path.insert(0, os.path.join(os.environ["MIRAGE_ROOT"], "tools"))
 import boot_peer
 
+if "--tap" in sys.argv:
+    import host_tap
+    host_tap.make()
+    base = "http://198.18.0.15"
+else:
+    base = "http://127.0.0.1:%s" % os.environ["FORWARD_PORT"]
 boot_peer.ready()   # it polls the unikernel until it answers: the boot may start at once
-
-base = "http://127.0.0.1:%s" % os.environ["FORWARD_PORT"]
 
 def curl(path, *options):
     return subprocess.run(["curl", "-s", "--max-time", "20"] + list(options) + [base + path], capture_output=True)
