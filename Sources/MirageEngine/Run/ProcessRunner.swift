@@ -25,13 +25,17 @@ extension Runner {
                               fix: "drop the option, or give the job a stack (genericStack()) in config.swift")
         }
         var link: String?
-        if takesNetwork {
+        let here = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        if takesNetwork, let network = request.network, network.hasPrefix("dgram-peer:"), network.count > 11 {
+            // The other end of a QEMU unikernel's `--net dgram:PATH`: one wire, two unikernels.
+            link = "dgram-peer:" + resolvePath(String(network.dropFirst(11)), in: here).path
+        } else if takesNetwork {
             switch try QemuCommand.NetworkBackend.parse(request.network ?? "user", forwards: []) {
-            case .datagram(let path): link = "dgram:" + resolvePath(path, in: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).path
+            case .datagram(let path): link = "dgram:" + resolvePath(path, in: here).path
             case .tap(let name): link = "tap:" + name
             default:
                 throw MirageError("the \(board.name) target's network is a link the program opens: QEMU's user network is QEMU's",
-                                  fix: "run --net dgram:PATH (a peer binds PATH) or --net tap:NAME (an existing TAP interface)")
+                                  fix: "run --net dgram:PATH (a peer binds PATH), dgram-peer:PATH (the other end of a QEMU unikernel's --net dgram:PATH) or tap:NAME (an existing TAP interface)")
             }
         }
         let overrides = try Disks.overrides(request.disks, configuration: configuration, drivers: drivers,

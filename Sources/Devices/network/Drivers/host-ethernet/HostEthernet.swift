@@ -2,6 +2,10 @@ import Glibc
 
 /// The host target's network interface: Ethernet frames over a Unix
 /// datagram socket in QEMU's `-netdev dgram` convention, or a TAP device.
+/// `dgram-peer:PATH` is the other end of such a link (it binds PATH and
+/// sends to PATH.qemu), so that a host unikernel and a QEMU one share a
+/// wire; it takes QEMU's second NIC's address, 52:54:00:12:34:57, so the
+/// two ends differ.
 /// The descriptor is non-blocking and watched by the host events: a frame
 /// waiting wakes the stack's task, as a NIC's interrupt does. A frame the
 /// link cannot take now (the peer's queue is full, or no peer listens) is
@@ -10,38 +14,46 @@ public final class HostEthernet: NetworkInterface {
     public let macAddress: MACAddress
     public let events = WaitQueue()
     let descriptor: Int32
+    /// Where a datagram link sends (nil for a TAP). Sent to by name each
+    /// time: the other end may bind after this one, and a frame sent before
+    /// is dropped, as on a cable not yet plugged in.
+    var remote: String?
     var buffer = [UInt8](repeating: 0, count: 65_536)
 
-    /// `link` names the boot argument that gives the link: `dgram:PATH` or `tap:NAME`.
+    /// `link` names the boot argument that gives the link: `dgram:PATH`, `dgram-peer:PATH` or `tap:NAME`.
     public init(tree: DeviceTree, path: StaticString, link: StaticString, events hostEvents: HostEvents) {
-        if let bytes = tree.node(at: path)?.property("local-mac-address")?.bytes, bytes.count == 6 {
-            macAddress = MACAddress(bytes: bytes)
-        } else {
-            macAddress = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56]   // QEMU's first NIC's
-        }
+        var address: [UInt8] = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56]   // QEMU's first NIC's
+        if let bytes = tree.node(at: path)?.property("local-mac-address")?.bytes, bytes.count == 6 { address = Array(bytes) }
         guard let value = tree.bootArguments.value(for: link) else {
-            Runtime.fatal("the host target's network needs a link: run --net dgram:PATH or --net tap:NAME")
+            Runtime.fatal("the host target's network needs a link: run --net dgram:PATH, dgram-peer:PATH or tap:NAME")
         }
         let text = String(decoding: value, as: UTF8.self)
         if text.hasPrefix("dgram:") {
-            descriptor = HostEthernet.openDatagram(String(text.dropFirst(6)))
+            descriptor = HostEthernet.openDatagram(local: String(text.dropFirst(6)) + ".qemu")
+            remote = String(text.dropFirst(6))
+        } else if text.hasPrefix("dgram-peer:") {
+            let path = String(text.dropFirst(11))
+            descriptor = HostEthernet.openDatagram(local: path)
+            remote = path + ".qemu"
+            address[5] &+= 1
         } else if text.hasPrefix("tap:") {
             descriptor = boot_host_open_tap(String(text.dropFirst(4)))
             if descriptor < 0 { Runtime.fatal("cannot open the TAP interface (it must exist, and /dev/net/tun be usable): ", text: text) }
         } else {
-            Runtime.fatal("the host target's link is dgram:PATH or tap:NAME, not ", text: text)
+            Runtime.fatal("the host target's link is dgram:PATH, dgram-peer:PATH or tap:NAME, not ", text: text)
         }
+        macAddress = MACAddress(bytes: address)
         _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
         let queue = events
         hostEvents.watch(descriptor: descriptor) { queue.wakeAll() }
     }
 
-    /// Binds PATH.qemu and sends to PATH, as QEMU's dgram backend does.
-    static func openDatagram(_ path: String) -> Int32 {
+    /// A datagram socket bound to `local` (for dgram:PATH, PATH.qemu, as
+    /// QEMU's dgram backend binds).
+    static func openDatagram(local: String) -> Int32 {
         let socket = Glibc.socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard socket >= 0, address(path + ".qemu", { bind(socket, $0, $1) }) == 0,
-              address(path, { connect(socket, $0, $1) }) == 0 else {
-            Runtime.fatal("cannot bind PATH.qemu and reach PATH (the peer binds it first) for --net dgram:", text: path)
+        guard socket >= 0, address(local, { bind(socket, $0, $1) }) == 0 else {
+            Runtime.fatal("cannot bind the link's socket ", text: local)
         }
         return socket
     }
@@ -60,7 +72,15 @@ public final class HostEthernet: NetworkInterface {
 
     public func transmit(_ frame: [UInt8]) throws(NetworkError) {
         guard frame.count >= 14, frame.count <= buffer.count else { throw .badFrame }
-        let sent = frame.withUnsafeBytes { write(descriptor, $0.baseAddress!, $0.count) }
+        let sent: Int = frame.withUnsafeBytes { bytes in
+            guard let remote else { return write(descriptor, bytes.baseAddress!, bytes.count) }
+            var sent = -1
+            _ = HostEthernet.address(remote) { name, length in
+                sent = sendto(descriptor, bytes.baseAddress!, bytes.count, 0, name, length)
+                return 0
+            }
+            return sent
+        }
         if sent == frame.count { Counters.framesSent &+= 1 }
     }
 
