@@ -21,13 +21,13 @@ final class CatalogueTests: XCTestCase {
             "kv": ["crunch(_:name:)", "tarStore(on:name:)"],
             "kv-writer": ["littlefsStore(on:name:)"],
             "network": ["defaultNetwork"],
-            "stack": ["genericStack(network:address:random:name:)"],
+            "stack": ["genericStack(network:address:random:name:)", "socketStack(name:)"],
             "tls": ["tlsClient(on:keys:trustAnchors:applicationProtocols:random:wallClock:name:)",
                     "tlsServer(on:keys:certificates:applicationProtocols:random:name:)"],
             "wall-clock": ["defaultWallClock"],
         ])
-        let stack = try XCTUnwrap(declarations.constructors.first { $0.type == "stack" })
-        XCTAssertEqual(Set(stack.keys), ["ip-mode", "ipv4", "ipv4-gateway", "ipv6", "ipv6-gateway"])
+        let stack = try XCTUnwrap(declarations.constructors.first { $0.name.hasPrefix("genericStack(") })
+        XCTAssertEqual(Set(stack.keys), ["ip-mode", "ipv4", "ipv4-gateway", "ipv6", "ipv6-gateway", "net"])
         XCTAssertEqual(declarations.constructors.first { $0.name == "defaultEntropy" }?.keys, ["entropy-policy", "entropy-jitter"],
                        "its own key, and that of the jitter source it gathers from")
         XCTAssertEqual(declarations.constructors.first { $0.name == "jitter(clock:)" }?.keys, ["entropy-jitter"])

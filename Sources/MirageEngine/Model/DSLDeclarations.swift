@@ -113,7 +113,8 @@ public struct DSLDeclarations: Codable, Equatable {
                                   standsInFor: type.standsInFor.map { typeNames[$0] ?? $0 }, module: type.module)
         }
         func keysUsed(by body: String, through called: Set<String> = []) -> [String] {
-            var used = keyVariables.filter { body.contains($0.variable + ".") }.map(\.name)
+            // A key's declaration used (`ipv4Address.declaration`), or the key a match chooses by (`Device.match(netStack, ...`).
+            var used = keyVariables.filter { body.contains($0.variable + ".") || body.contains("(" + $0.variable + ",") }.map(\.name)
             for function in functions where !called.contains(function.name) && body.contains(function.name + "(") && function.body != body {
                 used += keysUsed(by: function.body, through: called.union([function.name]))
             }

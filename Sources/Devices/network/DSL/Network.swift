@@ -43,6 +43,20 @@ public enum IPv4Setting: Equatable {
     case fixed(String, gateway: String)
 }
 
+/// How `genericStack()` reaches the network, as MirageOS's `--net`:
+/// `direct`, the unikernel's own IP stack on its network interface (every
+/// target); `socket`, the host's own TCP and UDP sockets (the host target
+/// only: no privileges, the host's addresses).
+public let netStack = Key.configure("net", doc: "direct: the unikernel's own IP stack on its network interface; socket: the host's sockets (host target)",
+                                    default: "direct", choices: ["direct", "socket"])
+
+/// The host's own TCP and UDP sockets behind `NetworkStack` (the host
+/// target only); `genericStack()` is this under `configure --net socket`.
+public func socketStack(name: String = "stack", file: String = #filePath, line: Int = #line) -> Device {
+    Device(.stack, name: name, implementation: .driver("host-sockets"), arguments: [defaultClock, defaultInterruptController],
+           location: SourceLocation(file: file, line: line))
+}
+
 /// An IP host on `network`, IPv4 and IPv6 under one UDP and TCP (as
 /// MirageOS's stackv4v6): ARP, IPv4 with fragment reassembly, ICMP and DHCP;
 /// IPv6 with neighbour discovery, SLAAC, MLD and ICMPv6. `--ip-mode` chooses
@@ -79,9 +93,10 @@ public func genericStack(network: Device = defaultNetwork, address: IPv4Setting?
         addressKey = addressKey.defaulting(to: prefixed)
         gatewayKey = gatewayKey.defaulting(to: gateway)
     }
-    return Device(.stack, name: name, implementation: .driver("ip-stack"), arguments: [network, defaultClock, random],
-                  keys: [ipMode.declaration, addressKey, gatewayKey, ipv6Address.declaration.formatted("ipv6-setting"),
-                         ipv6Gateway.declaration.formatted("ipv6-address-or-empty")], location: location)
+    let direct = Device(.stack, name: name, implementation: .driver("ip-stack"), arguments: [network, defaultClock, random],
+                        keys: [ipMode.declaration, addressKey, gatewayKey, ipv6Address.declaration.formatted("ipv6-setting"),
+                               ipv6Gateway.declaration.formatted("ipv6-address-or-empty")], location: location)
+    return Device.match(netStack, cases: ["direct": direct, "socket": socketStack(name: name, file: file, line: line)], file: file, line: line)
 }
 
 /// The host-side check of IPv4 text, before it reaches a device tree.

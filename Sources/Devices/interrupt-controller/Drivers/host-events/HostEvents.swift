@@ -6,7 +6,7 @@ import Glibc
 /// unikernel uses no CPU, as `wfi` does on a board; handlers run in the
 /// loop, between tasks, as the board drivers' do.
 public final class HostEvents: InterruptController {
-    var watched: [(descriptor: Int32, handler: () -> Void)] = []
+    var watched: [(descriptor: Int32, events: Int16, handler: () -> Void)] = []
     public var spuriousInterrupts = 0
     public var cellsPerInterrupt: Int { 1 }
 
@@ -20,9 +20,15 @@ public final class HostEvents: InterruptController {
         watch(descriptor: Int32(bitPattern: line), handler)
     }
 
-    public func watch(descriptor: Int32, _ handler: @escaping () -> Void) {
+    /// Runs `handler` in the loop whenever `descriptor` is readable (or,
+    /// with `writable`, can take more), until `unwatch`.
+    public func watch(descriptor: Int32, writable: Bool = false, _ handler: @escaping () -> Void) {
         watched.removeAll { $0.descriptor == descriptor }
-        watched.append((descriptor, handler))
+        watched.append((descriptor, Int16(writable ? POLLOUT : POLLIN), handler))
+    }
+
+    public func unwatch(descriptor: Int32) {
+        watched.removeAll { $0.descriptor == descriptor }
     }
 
     @discardableResult
@@ -41,7 +47,7 @@ public final class HostEvents: InterruptController {
     func poll(timeout: UInt64) -> Int {
         // The handlers as they were when polled: one may watch another descriptor.
         let entries = watched
-        var descriptors = entries.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
+        var descriptors = entries.map { pollfd(fd: $0.descriptor, events: $0.events, revents: 0) }
         let ready = descriptors.withUnsafeMutableBufferPointer { buffer in
             boot_host_poll(buffer.baseAddress, UInt(buffer.count), min(timeout, 1 << 40))
         }
