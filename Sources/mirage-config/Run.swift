@@ -88,8 +88,16 @@ struct Run: ParsableCommand {
             }
             if timings {
                 let first = outcome.secondsToFirstOutput.map { String(format: "%.1f ms", $0 * 1000) } ?? "no output"
-                let job = Runner.cyclesToJob(in: outcome.console).map { "\($0) cycles (\(String(format: "%.1f", Double($0) / 1000)) us at QEMU's 1 GHz cycle counter)" } ?? "not counted (this CPU's cycle counter does not run under QEMU)"
-                printError("timings: qemu start to first output \(first); reset to the job \(job)")
+                let isProcess = (try? workspace.configured().boardDescription.isProcess) ?? false
+                let cycles = Runner.cyclesToJob(in: outcome.console)
+                if isProcess {
+                    // The host program counts nanoseconds from its main() (Sources/Boot/StartHost).
+                    let job = cycles.map { String(format: "%.3f ms", Double($0) / 1_000_000) } ?? "not counted"
+                    printError("timings: program start to first output \(first); main() to the job \(job)")
+                } else {
+                    let job = cycles.map { "\($0) cycles (\(String(format: "%.1f", Double($0) / 1000)) us at QEMU's 1 GHz cycle counter)" } ?? "not counted (this CPU's cycle counter does not run under QEMU)"
+                    printError("timings: qemu start to first output \(first); reset to the job \(job)")
+                }
             }
             if let report = outcome.profileReport { printError(String(report.dropLast())) }
             if outcome.timedOut { printError("mirage-config: stopped qemu after \(Int(timeout)) s (--timeout)") }

@@ -50,6 +50,10 @@ final class HostTargetTests: XCTestCase {
         let (status, output) = try ToolRun.run(["run"], in: folder)
         XCTAssertEqual(status, 0, output)
         XCTAssertTrue(output.contains("Farewell after"), output)
+        // run --timings: the program counts nanoseconds from its main() to the job, as a board counts cycles from reset.
+        let (_, timed) = try ToolRun.run(["run", "--timings"], in: folder)
+        XCTAssertTrue(timed.contains("timings: program start to first output"), timed)
+        XCTAssertGreaterThan(try XCTUnwrap(Runner.cyclesToJob(in: timed), timed), 0)
     }
 
     /// `run --dry-run` shows the program and the arguments a boot gives it:

@@ -24,6 +24,8 @@
 
 extern const char mirage_device_tree[];
 extern const void *boot_host_device_tree;
+extern uint64_t boot_host_start_nanoseconds;
+uint64_t boot_cntpct(void);
 int boot_main(uintptr_t device_tree);
 
 static int is_plain(unsigned char byte) {
@@ -62,6 +64,7 @@ static void append_argument(char *line, size_t *used, const char *argument) {
 }
 
 int main(int argc, char **argv) {
+    boot_host_start_nanoseconds = boot_cntpct();
     /* The console: whole lines, and every byte before the process ends. */
     setvbuf(stdout, NULL, _IOLBF, 0);
     size_t line_size = 1;
