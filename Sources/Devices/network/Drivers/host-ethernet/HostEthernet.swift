@@ -14,10 +14,10 @@ public final class HostEthernet: NetworkInterface {
     public let macAddress: MACAddress
     public let events = WaitQueue()
     let descriptor: Int32
-    /// Where a datagram link sends (nil for a TAP). Sent to by name each
-    /// time: the other end may bind after this one, and a frame sent before
-    /// is dropped, as on a cable not yet plugged in.
-    var remote: String?
+    /// Where a datagram link sends (nil for a TAP), made once. Sent to by
+    /// name each time, not connected: the other end may bind after this one,
+    /// and a frame sent before is dropped, as on a cable not yet plugged in.
+    var remote: sockaddr_un?
     var buffer = [UInt8](repeating: 0, count: 65_536)
 
     /// `link` names the boot argument that gives the link: `dgram:PATH`, `dgram-peer:PATH` or `tap:NAME`.
@@ -30,11 +30,11 @@ public final class HostEthernet: NetworkInterface {
         let text = String(decoding: value, as: UTF8.self)
         if text.hasPrefix("dgram:") {
             descriptor = HostEthernet.openDatagram(local: String(text.dropFirst(6)) + ".qemu")
-            remote = String(text.dropFirst(6))
+            remote = HostEthernet.socketAddress(String(text.dropFirst(6)))
         } else if text.hasPrefix("dgram-peer:") {
             let path = String(text.dropFirst(11))
             descriptor = HostEthernet.openDatagram(local: path)
-            remote = path + ".qemu"
+            remote = HostEthernet.socketAddress(path + ".qemu")
             address[5] &+= 1
         } else if text.hasPrefix("tap:") {
             descriptor = boot_host_open_tap(String(text.dropFirst(4)))
@@ -52,34 +52,35 @@ public final class HostEthernet: NetworkInterface {
     /// QEMU's dgram backend binds).
     static func openDatagram(local: String) -> Int32 {
         let socket = Glibc.socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard socket >= 0, address(local, { bind(socket, $0, $1) }) == 0 else {
-            Runtime.fatal("cannot bind the link's socket ", text: local)
-        }
+        var address = socketAddress(local)
+        let bound = socket >= 0 && withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        } == 0
+        guard bound else { Runtime.fatal("cannot bind the link's socket ", text: local) }
         return socket
     }
 
-    /// Calls `body` with a sockaddr_un for `path`; -1 if it does not fit.
-    static func address(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> Int32) -> Int32 {
+    /// The Unix socket address of `path`; stops when the path is longer than one can hold.
+    static func socketAddress(_ path: String) -> sockaddr_un {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return -1 }
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            Runtime.fatal("a Unix socket path is at most 107 bytes: ", text: path)
         }
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
+        return address
     }
 
     public func transmit(_ frame: [UInt8]) throws(NetworkError) {
         guard frame.count >= 14, frame.count <= buffer.count else { throw .badFrame }
         let sent: Int = frame.withUnsafeBytes { bytes in
-            guard let remote else { return write(descriptor, bytes.baseAddress!, bytes.count) }
-            var sent = -1
-            _ = HostEthernet.address(remote) { name, length in
-                sent = sendto(descriptor, bytes.baseAddress!, bytes.count, 0, name, length)
-                return 0
+            guard var remote else { return write(descriptor, bytes.baseAddress!, bytes.count) }
+            return withUnsafePointer(to: &remote) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    sendto(descriptor, bytes.baseAddress!, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+                }
             }
-            return sent
         }
         if sent == frame.count { Counters.framesSent &+= 1 }
     }
