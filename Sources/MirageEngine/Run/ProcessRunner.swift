@@ -19,13 +19,14 @@ extension Runner {
         if request.profileRate != nil { throw unsupported("--profile", "profile the program with perf record, or run it under --debug") }
         if !request.qemuArguments.isEmpty { throw unsupported("qemu arguments", "no qemu runs it") }
         if !request.forwards.isEmpty { throw unsupported("--forward", "it forwards through QEMU's user network; give the program a TAP (--net tap:NAME) and reach its address") }
+        // Relative paths a person gives (--net, --disk, --log-writes) are from where the tool runs.
+        let here = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         let takesNetwork = try configuration.devices.contains { try drivers.driver($0.driver).takesNetwork }
         if request.network != nil, !takesNetwork {
             throw MirageError("--net is for a unikernel with a network device, and '\(configuration.name)' has none",
                               fix: "drop the option, or give the job a stack (genericStack()) in config.swift")
         }
         var link: String?
-        let here = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         if takesNetwork, let network = request.network, network.hasPrefix("dgram-peer:"), network.count > 11 {
             // The other end of a QEMU unikernel's `--net dgram:PATH`: one wire, two unikernels.
             link = "dgram-peer:" + resolvePath(String(network.dropFirst(11)), in: here).path
@@ -38,8 +39,7 @@ extension Runner {
                                   fix: "run --net dgram:PATH (a peer binds PATH), dgram-peer:PATH (the other end of a QEMU unikernel's --net dgram:PATH) or tap:NAME (an existing TAP interface)")
             }
         }
-        let overrides = try Disks.overrides(request.disks, configuration: configuration, drivers: drivers,
-                                            relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+        let overrides = try Disks.overrides(request.disks, configuration: configuration, drivers: drivers, relativeTo: here)
         var attached = try Disks.plan(configuration, drivers: drivers, folder: workspace.directory, overrides: overrides)
         if purpose == .boot {
             workspace.removeLeftovers()
@@ -60,8 +60,7 @@ extension Runner {
         for (device, writes) in try Disks.failingWrites(request.failingWrites, attached: attached) {
             arguments.append("--mirage.fail-writes-after.\(device)=\(writes)")
         }
-        for (device, log) in try Disks.loggedWrites(request.loggingWrites, attached: attached,
-                                                     relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)) {
+        for (device, log) in try Disks.loggedWrites(request.loggingWrites, attached: attached, relativeTo: here) {
             arguments.append("--mirage.log-writes.\(device)=\(log.path)")
         }
         if request.timings { arguments.append("--\(Runner.timingsArgument)=true") }
