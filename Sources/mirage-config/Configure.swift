@@ -24,6 +24,9 @@ struct Configure: ParsableCommand {
     @Option(help: "For --target host: build the program with a sanitizer (address, undefined); its reports fail boot tests.")
     var sanitize: Sanitizer?
 
+    @Flag(help: "Compile the runtime, the drivers and the job as one module, optimised together: a smaller image, for release, at the cost of a slower build (by default the runtime and drivers are compiled once and kept in the cache, and a build after an edit compiles only the job).")
+    var wholeImage = false
+
     @Argument(parsing: .allUnrecognized, help: .hidden)
     var keyArguments: [String] = []
 
@@ -34,7 +37,7 @@ struct Configure: ParsableCommand {
         do { keyValues = try KeyArguments.parse(keyArguments) } catch { fail(error) }
         do {
             let result = try workspace.configure(target: target, toolchain: toolchain, assertConfig: assertConfig, sanitizer: sanitize,
-                                                 keyValues: keyValues)
+                                                 wholeImage: wholeImage, keyValues: keyValues)
             let configuration = result.configuration
             let seconds = Date().timeIntervalSince(started)
             print("Configured '\(configuration.name)' for \(configuration.board) with the \(configuration.toolchain) toolchain"

@@ -52,4 +52,45 @@ final class BuildTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: good.image), before)
         XCTAssertTrue(FileManager.default.fileExists(atPath: good.rawImage!.path))
     }
+
+    /// The runtime and the drivers are compiled once per set of sources and
+    /// flags, and kept in the cache: a second unikernel with the same drivers
+    /// takes them from there, and an edit of the job compiles only the job's
+    /// module. `--whole-image` compiles all of it as one module, for a
+    /// smaller image.
+    func testRuntimeIsCompiledOnceAndAnEditCompilesOnlyTheJob() throws {
+        try requireSystemTests()
+        let cache = try Fixtures.temporaryFolder().appendingPathComponent("cache")
+        func build(_ workspace: Workspace) throws -> (steps: [String], image: Data) {
+            var builder = Builder(workspace: workspace)
+            builder.cacheFolder = cache
+            var steps: [String] = []
+            builder.log = { steps.append($0) }
+            let result = try builder.build()
+            return (steps, try Data(contentsOf: XCTUnwrap(result.rawImage)))
+        }
+        let first = try copyOfHello(), second = try copyOfHello()
+        _ = try first.configure(target: "virt")
+        _ = try second.configure(target: "virt")
+        let built = try build(first)
+        XCTAssertTrue(built.steps.contains { $0.contains("the runtime and drivers") }, "\(built.steps)")
+        let again = try build(second)
+        XCTAssertFalse(again.steps.contains { $0.contains("the runtime and drivers") }, "from the cache: \(again.steps)")
+        XCTAssertTrue(again.steps.contains { $0.hasPrefix("swiftc  2 files (the unikernel and its glue)") }, "\(again.steps)")
+        XCTAssertEqual(again.image, built.image, "the same sources make the same image, wherever they are")
+        let job = first.directory.appendingPathComponent("unikernel.swift")
+        try String(contentsOf: job, encoding: .utf8).replacingOccurrences(of: "Goodbye after", with: "Farewell after")
+            .write(to: job, atomically: true, encoding: .utf8)
+        let edited = try build(first)
+        XCTAssertEqual(edited.steps.filter { $0.hasPrefix("swiftc") }, ["swiftc  2 files (the unikernel and its glue)"])
+        XCTAssertNotNil(edited.image.range(of: Data("Farewell after".utf8)))
+        // One module: every file compiled together, and a smaller image for it.
+        _ = try first.configure(target: "virt", wholeImage: true)
+        let whole = try build(first)
+        XCTAssertTrue(whole.steps.contains { $0.hasPrefix("swiftc") && $0.contains("runtime and drivers") && !$0.contains("cache") }, "\(whole.steps)")
+        XCTAssertLessThanOrEqual(whole.image.count, edited.image.count)
+        XCTAssertNotNil(whole.image.range(of: Data("Farewell after".utf8)))
+        let refused = errorText { _ = try first.configure(target: "host", wholeImage: true) }
+        XCTAssertTrue(refused.contains("--whole-image is for board images"), refused)
+    }
 }

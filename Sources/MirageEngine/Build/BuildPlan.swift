@@ -22,8 +22,16 @@ struct BuildPlan {
     }
 
     let tools: Tools
+    /// The flags of every Swift compile, the module's name apart.
     let swiftFlags: [String]
+    /// The Swift of the job's module: the glue and the unikernel's sources,
+    /// with the runtime and the drivers too when `runtimeSources` is empty.
     let swiftSources: [URL]
+    /// The runtime and the drivers, when they are a module of their own
+    /// (a board image not built `--whole-image`), compiled into the tool's
+    /// cache before Ninja runs: `runtimeModule`.
+    let runtimeSources: [URL]
+    var runtimeModule: RuntimeModule?
     let cFlags: [String]
     let asmFlags: [String]
     /// C and assembly sources, each compiled to its own object.
@@ -88,7 +96,7 @@ struct BuildPlan {
     }
 
     var text: String {
-        let swiftc = command([tools.swiftc.path] + swiftFlags)
+        let swiftc = command([tools.swiftc.path] + swiftFlags + ["-module-name", "Unikernel"] + (runtimeModule?.importFlags ?? []))
         let swiftRule = compilesIncrementally
             ? "  command = \(swiftc) -c -incremental -output-file-map \(command([local(swiftOutputMap)])) $in && touch $out"
             : "  command = \(swiftc) -c -o $out $in"
@@ -98,7 +106,7 @@ struct BuildPlan {
             "",
             "rule swiftc",
             swiftRule,
-            "  description = swiftc  \(swiftSources.count) files (the unikernel, its glue, runtime and drivers)",
+            "  description = swiftc  \(swiftSources.count) files (the unikernel and its glue\(runtimeModule == nil ? ", runtime and drivers" : ""))",
             "rule cc",
             "  command = \(command([tools.cc.path] + cFlags)) -c $in -o $out",
             "  description = cc      $in",
@@ -126,7 +134,8 @@ struct BuildPlan {
         if compilesIncrementally {
             lines += ["", "build \(path(swiftStamp)) | \(swiftObjects.map(path).joined(separator: " ")): swiftc \(swiftSources.map(path).joined(separator: " ")) | \(path(swiftOutputMap))"]
         } else {
-            lines += ["", "build \(path(swiftObject)): swiftc \(swiftSources.map(path).joined(separator: " "))"]
+            let runtime = runtimeModule.map { " | " + path($0.module) } ?? ""
+            lines += ["", "build \(path(swiftObject)): swiftc \(swiftSources.map(path).joined(separator: " "))\(runtime)"]
         }
         var linkInputs: [URL] = []
         for source in nativeSources {
@@ -137,7 +146,7 @@ struct BuildPlan {
             lines.append("build \(path(object)): \(source.pathExtension == "S" ? "as" : "cc") \(path(source))\(implicit)")
             linkInputs.append(object)
         }
-        linkInputs += (compilesIncrementally ? swiftObjects : [swiftObject]) + [noteObject]
+        linkInputs += (compilesIncrementally ? swiftObjects : [swiftObject]) + (runtimeModule.map { [$0.object] } ?? []) + [noteObject]
         // The note's assembly .incbin's the manifest: a changed manifest reassembles it.
         lines.append("build \(path(noteObject)): as \(path(manifestNote)) | \(path(manifest))")
         let libraryFiles = libraries.filter { !$0.hasPrefix("-l") }.map { path(URL(fileURLWithPath: $0)) }

@@ -1,14 +1,17 @@
 import Foundation
 
 /// Cross-compiles a configured unikernel into dist/NAME.elf and dist/NAME.bin:
-/// one whole-module Embedded Swift compile of the runtime, the chosen
-/// drivers, the glue and the unikernel's sources; the start code and C
-/// support; a link with the generated script. A failed build leaves the last
+/// the runtime and the chosen drivers as one Embedded Swift module, kept in
+/// the cache (`RuntimeModule`), the glue and the unikernel's sources as
+/// another (or all of it as one with `configure --whole-image`); the start
+/// code and C support; a link with the generated script. A failed build leaves the last
 /// good image in place: outputs are written beside it and renamed at the end.
 public struct Builder {
     public let workspace: Workspace
     /// Called with each step, for the CLI to print.
     public var log: (String) -> Void = { _ in }
+    /// Where compiled runtimes are kept (`RuntimeModule`): the tool's cache.
+    public var cacheFolder = ToolCache.folder
 
     public init(workspace: Workspace) { self.workspace = workspace }
 
@@ -66,6 +69,12 @@ public struct Builder {
                                                              assembly: assembly, seenFrom: workspace.buildDirectory, within: workspace.directory,
                                                              installation: workspace.installation, forProcess: board.isProcess)
             plan.nativeSources.append(assembly)
+        }
+        if !plan.runtimeSources.isEmpty {
+            plan.runtimeModule = try RuntimeModule.prepare(swiftc: plan.tools.swiftc, flags: plan.swiftFlags, sources: plan.runtimeSources,
+                                                           cache: cacheFolder) {
+                log("swiftc  \(plan.runtimeSources.count) files (the runtime and drivers, kept in the cache for the next build)")
+            }
         }
         try FileManager.default.createFolder(plan.objects)
         try FileManager.default.createFolder(workspace.distDirectory)
@@ -135,21 +144,24 @@ public struct Builder {
             throw MirageError("no Swift sources beside config.swift in \(displayPath(workspace.directory.path))",
                               fix: "write the job '\(configuration.job)' in a file such as unikernel.swift")
         }
-        let swiftFiles = try workspace.installation.runtimeSourceFiles()
+        let runtimeFiles = try workspace.installation.runtimeSourceFiles()
             + configuration.packages.flatMap { try swiftSources(in: $0.runtimeSources) }
-            + driverFiles.filter { $0.pathExtension == "swift" } + [workspace.glueFile] + unikernelSources
+            + driverFiles.filter { $0.pathExtension == "swift" }
+        let jobFiles = [workspace.glueFile] + unikernelSources
         let output = workspace.buildDirectory.appendingPathComponent("image")
         guard let cpu = board.cpu else {
-            return try processPlan(configuration, toolchain: toolchain, tools: tools, swiftFiles: swiftFiles,
+            return try processPlan(configuration, toolchain: toolchain, tools: tools, swiftFiles: runtimeFiles + jobFiles,
                                    nativeSources: driverFiles.filter { $0.pathExtension == "c" }, output: output)
         }
+        // The runtime and drivers as a module of their own, kept in the cache; or everything as one.
+        let wholeImage = configuration.wholeImage
         let startFiles = try sourceFiles(in: boot.appendingPathComponent("Start"), withExtensions: ["S", "c"])
         return BuildPlan(
             tools: BuildPlan.Tools(swiftc: tools["swiftc"]!, cc: tools["cc"]!, ld: tools["ld"]!, objcopy: tools["objcopy"]),
             swiftFlags: [
                 "-target", "armv7-none-none-eabi",
                 "-enable-experimental-feature", "Embedded", "-enable-experimental-feature", "Extern",
-                "-wmo", "-Osize", "-parse-as-library", "-module-name", "Unikernel",
+                "-wmo", "-Osize", "-parse-as-library",
                 "-Xcc", "-mcpu=\(cpu.core)", "-Xcc", "-mfloat-abi=\(cpu.floatABI)",
                 // Thumb-2: a third smaller than ARM code. start.S and the
                 // semihosting call stay ARM; the linker joins the two.
@@ -161,7 +173,8 @@ public struct Builder {
                 // Failed checks name Module/file.swift:line, never a folder of this machine.
                 "-assert-config", configuration.assertConfig.swiftcValue, "-enable-upcoming-feature", "ConciseMagicFile",
             ] + toolchain.swiftFlags,
-            swiftSources: swiftFiles,
+            swiftSources: wholeImage ? runtimeFiles + jobFiles : jobFiles,
+            runtimeSources: wholeImage ? [] : runtimeFiles,
             cFlags: Toolchain.expand(toolchain.cFlags, for: cpu) + ["-fno-omit-frame-pointer"],
             asmFlags: Toolchain.expand(toolchain.asmFlags, for: cpu),
             nativeSources: startFiles + driverFiles.filter { $0.pathExtension == "c" },
@@ -190,10 +203,11 @@ public struct Builder {
             tools: BuildPlan.Tools(swiftc: tools["swiftc"]!, cc: tools["cc"]!, ld: tools["ld"]!, objcopy: nil),
             swiftFlags: [
                 "-enable-experimental-feature", "Extern", "-enable-experimental-feature", "Volatile",
-                "-parse-as-library", "-module-name", "Unikernel", "-j", String(ProcessInfo.processInfo.activeProcessorCount),
+                "-parse-as-library", "-j", String(ProcessInfo.processInfo.activeProcessorCount),
                 "-assert-config", configuration.assertConfig.swiftcValue, "-enable-upcoming-feature", "ConciseMagicFile",
             ] + toolchain.swiftFlags + sanitizeSwift,
             swiftSources: swiftFiles,
+            runtimeSources: [],
             cFlags: toolchain.cFlags + (configuration.sanitizer.map { ["-fsanitize=\($0.rawValue)"] } ?? []),
             asmFlags: toolchain.asmFlags,
             nativeSources: startFiles + nativeSources,

@@ -1,7 +1,8 @@
 /// Which part of an image takes the space: the runtime, each driver, the
-/// job, the Swift stdlib, from the sizes of the ELF's symbols. Everything
-/// Swift is one module (Unikernel), so a symbol is placed by the first type
-/// or function its mangled name names: one a driver's sources declare, the
+/// job, the Swift stdlib, from the sizes of the ELF's symbols. The image's
+/// Swift is the job's module (Unikernel) and the runtime's (MirageRuntime),
+/// or one module built `--whole-image`; the runtime's module holds the drivers
+/// too, so a symbol is placed by the first type or function its mangled name names: one a driver's sources declare, the
 /// job's, or the runtime's; the stdlib's own symbols (and its Unicode
 /// tables) are the stdlib's; a C symbol is its driver's if a driver defines
 /// it, else the runtime's start code and C library.
@@ -28,12 +29,16 @@ public struct SizeByPart {
         })
     }
 
+    /// The mangled prefixes of the image's own Swift modules: the job's (with
+    /// the glue, and with everything in a whole-image build) and the runtime's.
+    static let modulePrefixes = ["$e9Unikernel", "$e\(RuntimeModule.name.count)\(RuntimeModule.name)"]
+
     static func part(of name: String, job: String, owners: [String: String]) -> String {
         if name.hasPrefix("$es") || name.hasPrefix("_swift_stdlib") || name.hasPrefix("swift_") { return "Swift stdlib" }
-        guard name.hasPrefix("$e9Unikernel") else {
+        guard let prefix = modulePrefixes.first(where: { name.hasPrefix($0) }) else {
             return name.hasPrefix("$e") ? "Swift stdlib" : owners[name] ?? "runtime (C and assembly)"
         }
-        guard let entity = firstIdentifier(in: name.dropFirst("$e9Unikernel".count)) else { return "runtime (Swift)" }
+        guard let entity = firstIdentifier(in: name.dropFirst(prefix.count)) else { return "runtime (Swift)" }
         if entity == job { return "job \(job)" }
         return owners[entity] ?? "runtime (Swift)"
     }

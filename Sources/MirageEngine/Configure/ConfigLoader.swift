@@ -22,7 +22,7 @@ public struct ConfigLoader {
     public init(installation: Installation, directory: URL) {
         self.installation = installation
         self.directory = directory
-        libraryCache = ConfigLoader.cacheFolder()
+        libraryCache = ToolCache.folder
         var problem: String?
         if let text = ProcessInfo.processInfo.environment[ConfigLoader.timeoutVariable] {
             if let seconds = Double(text), seconds >= 1, seconds <= 3600 {
@@ -35,17 +35,6 @@ public struct ConfigLoader {
     }
 
     static let timeoutVariable = "MIRAGE_CONFIG_TIMEOUT"
-
-    /// `$XDG_CACHE_HOME/mirage-config`, else `$HOME/.cache/mirage-config`.
-    static func cacheFolder() -> URL {
-        let environment = ProcessInfo.processInfo.environment
-        if let cache = environment["XDG_CACHE_HOME"], !cache.isEmpty {
-            return URL(fileURLWithPath: cache).appendingPathComponent("mirage-config")
-        }
-        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
-            ?? FileManager.default.homeDirectoryForCurrentUser
-        return home.appendingPathComponent(".cache/mirage-config")
-    }
 
     /// Makes `folder`, or says which folder cannot be written and how to choose another.
     func makeCacheFolder(_ folder: URL) throws {

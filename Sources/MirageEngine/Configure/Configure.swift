@@ -16,11 +16,16 @@ extension Workspace {
     /// Loads config.swift (cached), resolves it for `target` and writes every
     /// generated file.
     public func configure(target: String, toolchain: String = Toolchain.defaultName, assertConfig: AssertConfiguration = .debug,
-                          sanitizer: Sanitizer? = nil, keyValues: [String: String] = [:]) throws -> ConfigureResult {
+                          sanitizer: Sanitizer? = nil, wholeImage: Bool = false,
+                          keyValues: [String: String] = [:]) throws -> ConfigureResult {
         let board = try Board.load(target, from: installation)
         if let sanitizer, !board.isProcess {
             throw MirageError("--sanitize \(sanitizer.rawValue) is for the host target: Embedded Swift on ARM has no sanitizer runtime",
                               fix: "configure --target host --sanitize \(sanitizer.rawValue)")
+        }
+        if wholeImage, board.isProcess {
+            throw MirageError("--whole-image is for board images: a host program is compiled file by file, for a quick rebuild",
+                              fix: "leave --whole-image out, or configure for a board such as --target virt")
         }
         let toolchainDescription = try Toolchain.load(toolchain, for: board, from: installation)
         let toolchain = toolchainDescription.name
@@ -33,6 +38,7 @@ extension Workspace {
         configuration.toolchainDescription = toolchainDescription
         configuration.qemuProfile = qemuProfile
         configuration.sanitizer = sanitizer
+        configuration.wholeImage = wholeImage
         _ = try EmbeddedData.folders(configuration, drivers: configuration.driverCatalog, base: directory)   // a folder to embed must exist
         let files = try emit(configuration)
         return ConfigureResult(configuration: configuration, graph: loaded.graph, evaluatedConfig: loader.evaluated, files: files)

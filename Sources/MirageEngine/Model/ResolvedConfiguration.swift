@@ -9,7 +9,7 @@ import Foundation
 /// looked up in targets/, the drivers' folders or toolchains/ after configure.
 public struct ResolvedConfiguration: Codable {
     /// Which layout of configuration.json this is; a file of another is configured again.
-    public static let currentFormat = 2
+    public static let currentFormat = 3
     public let format: Int
     public let name: String
     public let job: String
@@ -47,6 +47,10 @@ public struct ResolvedConfiguration: Codable {
     public internal(set) var qemuProfile: QemuProfile?
     /// The sanitizer a host program is built with (`configure --sanitize`).
     public internal(set) var sanitizer: Sanitizer?
+    /// Whether a board image's runtime, drivers and job are compiled as one
+    /// module (`configure --whole-image`), rather than the runtime and drivers
+    /// apart, once, from the cache (`RuntimeModule`).
+    public internal(set) var wholeImage = false
 
     public func device(named name: String) -> ResolvedDevice? { devices.first { $0.name == name } }
 
@@ -102,10 +106,6 @@ public struct ResolvedKey: Codable {
     }
 }
 
-/// How much a failed check (fatalError, precondition, an index out of range,
-/// a nil unwrap) says before it traps. The Embedded stdlib prints the message
-/// and the file:line only in its Debug assert configuration, which costs
-/// image size (about 35 KB on hello).
 /// A sanitizer for the host target's program: the host's swiftc and clang
 /// instrument the job, the runtime and the drivers, and the report names the
 /// source line (`configure --target host --sanitize address`).
@@ -116,6 +116,10 @@ public enum Sanitizer: String, Codable, CaseIterable {
     case undefined
 }
 
+/// How much a failed check (fatalError, precondition, an index out of range,
+/// a nil unwrap) says before it traps. The Embedded stdlib prints the message
+/// and the file:line only in its Debug assert configuration, which costs
+/// image size (about 35 KB on hello).
 public enum AssertConfiguration: String, Codable, CaseIterable {
     /// Messages with their file and line, then the trap (the default).
     case debug
