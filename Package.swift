@@ -41,7 +41,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "mirage-config", targets: ["mirage-config"]),
-        .library(name: "MirageConfig", targets: ["MirageConfig"]),
+        .library(name: "MirageConfig", type: .dynamic, targets: ["MirageConfig"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

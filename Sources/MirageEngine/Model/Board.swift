@@ -188,6 +188,12 @@ public struct Board: Codable {
 
     /// Loads targets/NAME.yaml (or the board that has NAME as an alias).
     public static func load(_ name: String, from installation: Installation) throws -> Board {
+        // A board's own name is its file's: read that one alone; an alias means reading them all.
+        let file = installation.targetsDirectory.appendingPathComponent("\(name).yaml")
+        if !name.contains("/"), !name.hasPrefix("."), FileManager.default.fileExists(atPath: file.path) {
+            let board = try decodeYAML(Board.self, from: file)
+            if board.name == name { return board }
+        }
         let boards = try all(in: installation)
         if let board = boards.first(where: { $0.name == name || $0.aliases.contains(name) }) { return board }
         let known = boards.map { $0.aliases.isEmpty ? $0.name : "\($0.name) (\($0.aliases.joined(separator: ", ")))" }

@@ -215,12 +215,14 @@ public struct Driver: Codable {
     /// would otherwise be silently ignored).
     static func load(from folder: URL) throws -> Driver {
         let file = folder.appendingPathComponent(descriptorName)
-        try checkFields(of: file, allowed: CodingKeys.allCases.map(\.rawValue))
-        if let node = yamlMapping(file)?["node"] as? [String: Any] {
-            try checkFields(node, in: file, allowed: NodeRequirements.CodingKeys.allCases.map(\.rawValue), place: " in node")
-        }
-        if let tool = yamlMapping(file)?["host-tool"] as? [String: Any] {
-            try checkFields(tool, in: file, allowed: ["recognise", "command"], place: " in host-tool")
+        if let mapping = yamlMapping(file) {
+            try checkFields(mapping, in: file, allowed: CodingKeys.allCases.map(\.rawValue), place: "")
+            if let node = mapping["node"]?.mapping {
+                try checkFields(node, in: file, allowed: NodeRequirements.CodingKeys.allCases.map(\.rawValue), place: " in node")
+            }
+            if let tool = mapping["host-tool"]?.mapping {
+                try checkFields(tool, in: file, allowed: ["recognise", "command"], place: " in host-tool")
+            }
         }
         var driver = try decodeYAML(Driver.self, from: file)
         driver.folder = folder
@@ -394,20 +396,22 @@ func checkFields(of file: URL, allowed: [String]) throws {
 
 /// The same, for each mapping in the list `list` of the file's top level.
 func checkFields(of file: URL, inEachOf list: String, allowed: [String]) throws {
-    guard let items = yamlMapping(file)?[list] as? [Any] else { return }
+    guard let items = yamlMapping(file)?[list]?.sequence else { return }
     for (index, item) in items.enumerated() {
-        guard let mapping = item as? [String: Any] else { continue }
+        guard let mapping = item.mapping else { continue }
         try checkFields(mapping, in: file, allowed: allowed, place: " in \(list)[\(index)]")
     }
 }
 
-func yamlMapping(_ file: URL) -> [String: Any]? {
+/// The file's top-level mapping, composed (not constructed: no tag is
+/// resolved, so it is cheap); nil when it is not one.
+func yamlMapping(_ file: URL) -> Node.Mapping? {
     guard let text = try? String(contentsOf: file, encoding: .utf8) else { return nil }
-    return (try? Yams.load(yaml: text)) as? [String: Any]
+    return (try? Yams.compose(yaml: text))??.mapping
 }
 
-func checkFields(_ mapping: [String: Any], in file: URL, allowed: [String], place: String) throws {
-    for field in mapping.keys.sorted() where !allowed.contains(field) {
+func checkFields(_ mapping: Node.Mapping, in file: URL, allowed: [String], place: String) throws {
+    for field in mapping.keys.compactMap(\.string).sorted() where !allowed.contains(field) {
         throw MirageError("\(displayPath(file.path)): unknown field '\(field)'\(place)", fix: "the fields are: \(allowed.joined(separator: ", "))")
     }
 }
