@@ -1,7 +1,7 @@
 /// SHA-1 (FIPS 180-4 6.1): the names git gives its objects. Only for
 /// naming and checking what git wrote (SHA-1 is broken for signatures);
-/// the block buffering and padding are SHA-256's (`BlockBuffer`).
-public struct SHA1: HashFunction {
+/// the block buffering, padding and digest are SHA-256's (`WordStateHash`).
+public struct SHA1: HashFunction, WordStateHash {
     public static var blockSize: Int { 64 }
     public static var digestSize: Int { 20 }
 
@@ -10,22 +10,6 @@ public struct SHA1: HashFunction {
     var buffer = BlockBuffer(blockSize: 64)
 
     public init() {}
-
-    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
-        var buffer = self.buffer
-        buffer.update(bytes) { compress($0) }
-        self.buffer = buffer
-    }
-
-    public mutating func finish() -> [UInt8] {
-        var buffer = self.buffer
-        buffer.finish(lengthBytes: 8) { compress($0) }
-        self.buffer = buffer
-        var digest: [UInt8] = []
-        digest.reserveCapacity(20)
-        for word in state { appendBE32(&digest, word) }
-        return digest
-    }
 
     static func rotateLeft(_ x: UInt32, _ n: UInt32) -> UInt32 { x << n | x >> (32 - n) }
 

@@ -75,7 +75,34 @@ struct BlockBuffer {
     }
 }
 
-public struct SHA256: HashFunction {
+/// SHA-256's and SHA-1's frame: 64-byte blocks, a 64-bit length, and
+/// 32-bit words of state that are the digest, big-endian.
+protocol WordStateHash: HashFunction {
+    var state: [UInt32] { get }
+    var buffer: BlockBuffer { get set }
+    mutating func compress(_ block: UnsafeRawBufferPointer)
+}
+
+extension WordStateHash {
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        // The buffer is taken out while it calls compress, which changes self.
+        var buffer = self.buffer
+        buffer.update(bytes) { compress($0) }
+        self.buffer = buffer
+    }
+
+    public mutating func finish() -> [UInt8] {
+        var buffer = self.buffer
+        buffer.finish(lengthBytes: 8) { compress($0) }
+        self.buffer = buffer
+        var digest: [UInt8] = []
+        digest.reserveCapacity(4 * state.count)
+        for word in state { appendBE32(&digest, word) }
+        return digest
+    }
+}
+
+public struct SHA256: HashFunction, WordStateHash {
     public static var blockSize: Int { 64 }
     public static var digestSize: Int { 32 }
 
@@ -95,22 +122,6 @@ public struct SHA256: HashFunction {
     var buffer = BlockBuffer(blockSize: 64)
 
     public init() {}
-
-    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
-        var buffer = self.buffer
-        buffer.update(bytes) { compress($0) }
-        self.buffer = buffer
-    }
-
-    public mutating func finish() -> [UInt8] {
-        var buffer = self.buffer
-        buffer.finish(lengthBytes: 8) { compress($0) }
-        self.buffer = buffer
-        var digest: [UInt8] = []
-        digest.reserveCapacity(32)
-        for word in state { appendBE32(&digest, word) }
-        return digest
-    }
 
     static func rotate(_ x: UInt32, _ n: UInt32) -> UInt32 { x >> n | x << (32 - n) }
 
