@@ -44,16 +44,19 @@ struct KV: ParsableCommand {
 
     struct Pack: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Pack a folder into a new disk image of a store: kv-tar (a ustar archive, as GNU tar makes it, for tarStore(on:)) or kv-littlefs (for littlefsStore(on:)).",
+            abstract: "Pack a folder into a new disk image of a store: kv-tar (a ustar archive, as GNU tar makes it, for tarStore(on:)) or kv-littlefs (for littlefsStore(on:)); or a git commit's files (--git, for gitStore(on:)).",
             discussion: """
             The store's driver packs it with its host tool (kv-tar: GNU tar, in name order, dates and owners \
-            zeroed; kv-littlefs: littlefs-python), so the image is a function of the files alone. Attach it \
-            with run --disk NAME=FILE, or name it in config.swift's disk(NAME, image: FILE).
+            zeroed; kv-littlefs: littlefs-python; kv-git: git pack-objects), so the image is a function of the \
+            files alone. Attach it with run --disk NAME=FILE, or name it in config.swift's disk(NAME, image: FILE).
             """
         )
 
         @Argument(help: "The folder whose files become the store's keys.")
-        var folder: String
+        var folder: String?
+
+        @Option(help: ArgumentHelp("A git repository and the branch, tag or commit whose files to pack (HEAD by default), for gitStore(on:).", valueName: "repo[@ref]"))
+        var git: String?
 
         @Option(name: .shortAndLong, help: "The image to write.")
         var output: String
@@ -65,6 +68,14 @@ struct KV: ParsableCommand {
             do {
                 let installation = try Installation.locate()
                 let catalog = try DriverCatalog(installation: installation)
+                if let git {
+                    guard folder == nil else { throw MirageError("give a folder or --git, not both", fix: "kv pack DIR -o FILE, or kv pack --git REPO[@REF] -o FILE") }
+                    guard store == "kv-tar" || store == "kv-git" else { throw MirageError("--git makes a kv-git image, not \(store)", fix: "leave out --store") }
+                    let (repository, ref) = Pack.repositoryAndRef(git)
+                    try write { staging in try catalog.driver("kv-git").packGit(repository, ref: ref, into: staging, installation: installation) }
+                    return
+                }
+                guard let folder else { throw ValidationError("Missing expected argument '<folder>' (or --git REPO[@REF])") }
                 let driver = try catalog.driver(store)
                 guard driver.hostTool != nil else {
                     let stores = catalog.drivers.filter { $0.hostTool != nil }.map(\.name)
@@ -75,20 +86,35 @@ struct KV: ParsableCommand {
                 guard FileManager.default.fileExists(atPath: source.path, isDirectory: &isDirectory), isDirectory.boolValue else {
                     throw MirageError("\(folder) is not a folder", fix: "name the folder to pack")
                 }
-                let target = URL(fileURLWithPath: output)
-                try requireWritableFile(target, "the image")
-                // Written beside the target and renamed: a failure leaves the old image whole.
-                let staging = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).new")
-                defer { try? FileManager.default.removeItem(at: staging) }
-                try driver.pack(source, into: staging, installation: installation)
-                guard rename(staging.path, target.path) == 0 else {
-                    throw MirageError("cannot write \(output): \(String(cString: strerror(errno)))")
-                }
-                let size = (try? FileManager.default.attributesOfItem(atPath: target.path)[.size] as? Int) ?? 0
-                print("\(displayPath(target.path))  \(size) bytes, \(driver.name)")
+                try write { staging in try driver.pack(source, into: staging, installation: installation) }
             } catch {
                 fail(error)
             }
+        }
+
+        /// Writes the image beside the target and renames it: a failure leaves the old image whole.
+        func write(_ pack: (URL) throws -> Void) throws {
+            let target = URL(fileURLWithPath: output)
+            try requireWritableFile(target, "the image")
+            let staging = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).new")
+            defer { try? FileManager.default.removeItem(at: staging) }
+            try pack(staging)
+            guard rename(staging.path, target.path) == 0 else {
+                throw MirageError("cannot write \(output): \(String(cString: strerror(errno)))")
+            }
+            let size = (try? FileManager.default.attributesOfItem(atPath: target.path)[.size] as? Int) ?? 0
+            print("\(displayPath(target.path))  \(size) bytes, \(git == nil ? store : "kv-git")")
+        }
+
+        /// "REPO@REF" as its two parts; a whole that names a folder is a repository (its HEAD).
+        static func repositoryAndRef(_ text: String) -> (URL, String) {
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: text, isDirectory: &isFolder), isFolder.boolValue {
+                return (URL(fileURLWithPath: text), "HEAD")
+            }
+            guard let at = text.lastIndex(of: "@"), at != text.startIndex else { return (URL(fileURLWithPath: text), "HEAD") }
+            let ref = String(text[text.index(after: at)...])
+            return (URL(fileURLWithPath: String(text[..<at])), ref.isEmpty ? "HEAD" : ref)
         }
     }
 }

@@ -18,7 +18,7 @@ final class CatalogueTests: XCTestCase {
             "interrupt-controller": ["defaultInterruptController"],
             "entropy": ["defaultEntropy", "entropy(sources:clock:name:)"],
             "entropy-source": ["deviceTreeSeed", "jitter(clock:)", "virtioRNG()"],
-            "kv": ["crunch(_:name:)", "tarStore(on:name:)"],
+            "kv": ["crunch(_:name:)", "gitStore(on:ref:name:)", "tarStore(on:name:)"],
             "kv-writer": ["littlefsStore(on:name:)"],
             "network": ["defaultNetwork"],
             "stack": ["genericStack(network:address:random:name:)", "socketStack(name:)"],
@@ -32,7 +32,8 @@ final class CatalogueTests: XCTestCase {
                        "its own key, and that of the jitter source it gathers from")
         XCTAssertEqual(declarations.constructors.first { $0.name == "jitter(clock:)" }?.keys, ["entropy-jitter"])
         XCTAssertTrue(declarations.constructors.allSatisfy { !$0.doc.isEmpty }, "every constructor has its doc comment")
-        XCTAssertEqual(declarations.constructors(fitting: "kv").map(\.name).sorted(), ["crunch(_:name:)", "littlefsStore(on:name:)", "tarStore(on:name:)"])
+        XCTAssertEqual(declarations.constructors(fitting: "kv").map(\.name).sorted(),
+                       ["crunch(_:name:)", "gitStore(on:ref:name:)", "littlefsStore(on:name:)", "tarStore(on:name:)"])
     }
 
     func testADevicePackagesDeclarationsAreReadAlike() throws {

@@ -53,15 +53,58 @@ final class StoreImageTests: XCTestCase {
     func testKvPackNamesTheStoresThatPack() throws {
         let (status, output) = try ToolRun.run(["kv", "pack", try folder().path, "-o", "/tmp/never-written.img", "--store", "kv-crunch"])
         XCTAssertNotEqual(status, 0)
-        XCTAssertTrue(output.contains("the driver kv-crunch makes no disk images") && output.contains("kv-littlefs, kv-tar"), output)
+        XCTAssertTrue(output.contains("the driver kv-crunch makes no disk images") && output.contains("kv-git, kv-littlefs, kv-tar"), output)
         XCTAssertFalse(FileManager.default.fileExists(atPath: "/tmp/never-written.img"))
+    }
+
+    /// `kv pack --git`: git packs a commit of a repository; the image is read back through git.
+    func testGitImagesArePackedAndReadByGit() throws {
+        let repository = try folder()
+        func git(_ arguments: String...) throws {
+            let result = try Shell.run(URL(fileURLWithPath: "/usr/bin/git"), ["-C", repository.path, "-c", "user.name=Test", "-c", "user.email=test@example.org"] + arguments, timeout: 60)
+            XCTAssertEqual(result.status, 0, result.error)
+        }
+        try git("init", "-q", "-b", "main")
+        try git("add", ".")
+        try git("commit", "-q", "-m", "first")
+        try Data("changed\n".utf8).write(to: repository.appendingPathComponent("hello.txt"))
+        try git("commit", "-q", "-a", "-m", "second")
+        let image = repository.appendingPathExtension("git")
+        var (status, output) = try ToolRun.run(["kv", "pack", "--git", repository.path + "@main~1", "-o", image.path])
+        XCTAssertEqual(status, 0, output)
+        XCTAssertTrue(output.contains("bytes, kv-git"), output)
+        let store = try StoreImage(image, installation: Fixtures.installation)
+        XCTAssertEqual(store.driver.name, "kv-git")
+        XCTAssertEqual(try store.list(""), "docs/\nhello.txt\n")
+        XCTAssertEqual(try store.get("hello.txt"), Data("hello\n".utf8), "the commit named, not the working tree")
+        XCTAssertEqual(try store.get("docs/data.bin"), try Data(contentsOf: repository.appendingPathComponent("docs/data.bin")))
+        XCTAssertThrowsError(try store.get("nothing")) { XCTAssert("\($0)".contains("has no key 'nothing'"), "\($0)") }
+        XCTAssertThrowsError(try store.put("x", from: image)) { XCTAssert("\($0)".contains("read-only"), "\($0)") }
+        // HEAD when no ref is given; the header names the branch.
+        (status, output) = try ToolRun.run(["kv", "pack", "--git", repository.path, "-o", image.path])
+        XCTAssertEqual(status, 0, output)
+        XCTAssertEqual(try store.get("hello.txt"), Data("changed\n".utf8))
+        let header = String(decoding: try Data(contentsOf: image).prefix(512).prefix { $0 != 0 }, as: UTF8.self)
+        XCTAssertTrue(header.hasPrefix("mirage-config git store 1\nref refs/heads/main\ncommit "), header)
+        // Mistakes: a ref that names nothing, a folder that is no repository; the last image stays.
+        let before = try Data(contentsOf: image)
+        (status, output) = try ToolRun.run(["kv", "pack", "--git", repository.path + "@nothing", "-o", image.path])
+        XCTAssertNotEqual(status, 0)
+        XCTAssertTrue(output.contains("nothing names no commit in"), output)
+        let plain = try folder()
+        (status, output) = try ToolRun.run(["kv", "pack", "--git", plain.path, "-o", image.path])
+        XCTAssertNotEqual(status, 0)
+        XCTAssertTrue(output.contains("is not a git repository"), output)
+        (status, output) = try ToolRun.run(["kv", "pack", repository.path, "--git", repository.path, "-o", image.path])
+        XCTAssertTrue(output.contains("give a folder or --git, not both"), output)
+        XCTAssertEqual(try Data(contentsOf: image), before)
     }
 
     func testOtherFilesAreNotStores() throws {
         let file = try Fixtures.temporaryFolder().appendingPathComponent("random.img")
         try Data(repeating: 7, count: 4096).write(to: file)
         XCTAssertThrowsError(try StoreImage(file, installation: Fixtures.installation)) { error in
-            XCTAssert("\(error)".contains("is the disk image of no store (kv-littlefs, kv-tar)"), "\(error)")
+            XCTAssert("\(error)".contains("is the disk image of no store (kv-git, kv-littlefs, kv-tar)"), "\(error)")
         }
     }
 }

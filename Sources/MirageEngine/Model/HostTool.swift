@@ -43,6 +43,17 @@ extension Driver {
     }
 }
 
+extension Driver {
+    /// Packs the files of `ref`'s commit in the git repository `repository`
+    /// into a new disk image of this store at `image` (`host-tool pack-git REPO REF IMAGE`).
+    public func packGit(_ repository: URL, ref: String, into image: URL, installation: Installation) throws {
+        _ = try runHostTool(["pack-git", repository.path, ref, image.path], installation: installation)
+        guard FileManager.default.fileExists(atPath: image.path) else {
+            throw MirageError("\(name)'s host tool wrote no image packing \(displayPath(repository.path))")
+        }
+    }
+}
+
 /// Refuses symbolic links that leave `directory` (once resolved), lead
 /// nowhere or lead to a folder, and anything that is not a file, a
 /// folder or such a link (a FIFO, a device).

@@ -5,7 +5,7 @@
 
 extension DeviceType {
     /// Values under path-like keys, read: files baked into the image, a tar
-    /// archive on a disk, or a littlefs file system on a disk. The job takes
+    /// archive, a littlefs file system or a git pack on a disk. The job takes
     /// it as `kv: some KeyValueReader`.
     public static let kv = DeviceType("kv")
     /// A store that also takes writes: a littlefs file system on a disk. The
@@ -27,6 +27,30 @@ public func tarStore(on disk: Device, name: String = "kv", file: String = #fileP
     let location = SourceLocation(file: file, line: line)
     checkBlock(disk, for: "tarStore", at: location)
     return Device(.kv, name: name, implementation: .driver("kv-tar"), arguments: [disk], location: location)
+}
+
+/// A read-only store of one commit's files in a git pack on `disk`, read in
+/// place and checked against git's SHA-1 names (as MirageOS's docteur).
+/// `mirage-config kv pack --git REPO[@REF] -o disk.img` makes the disk with
+/// git. `ref`, when given, must be the ref the disk was packed from ("main"
+/// or "refs/heads/main"); the unikernel refuses another disk.
+public func gitStore(on disk: Device, ref: String? = nil, name: String = "kv", file: String = #filePath, line: Int = #line) -> Device {
+    let location = SourceLocation(file: file, line: line)
+    checkBlock(disk, for: "gitStore", at: location)
+    if let ref { checkRefName(ref, at: location) }
+    return Device(.kv, name: name, implementation: .driver("kv-git"), arguments: [disk], parameters: ["ref": ref ?? ""], location: location)
+}
+
+/// Git's rules for a ref's name (git check-ref-format), those a typing slip breaks.
+func checkRefName(_ ref: String, at location: SourceLocation) {
+    let forbidden: Set<Character> = [" ", "~", "^", ":", "?", "*", "[", "\\"]
+    let fits = !ref.isEmpty && !ref.hasPrefix("/") && !ref.hasSuffix("/") && !ref.hasSuffix(".") && !ref.hasSuffix(".lock")
+        && !ref.contains("..") && !ref.contains("//") && !ref.contains("@{") && !ref.hasPrefix("-")
+        && !ref.contains { forbidden.contains($0) || $0.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } }
+    if !fits {
+        Diagnostics.error("\(String(reflecting: ref)) is not a git ref name", at: location,
+                          fix: "name a branch or a tag, such as \"main\" or \"refs/tags/v1.0\"")
+    }
 }
 
 func checkBlock(_ disk: Device, for constructor: String, at location: SourceLocation) {

@@ -1,7 +1,7 @@
 /// A key-value store to read, as MirageOS's Mirage_kv.RO: values under keys
 /// that are paths ("a/b/c"); the keys between slashes are dictionaries. The
 /// same job runs on any store: files baked into the image, a tar archive on
-/// a disk, a littlefs file system on a disk. Every failure is a
+/// a disk, a littlefs file system on a disk, a git pack on a disk. Every failure is a
 /// `KeyValueError` value. A job that writes takes a `KeyValueWriter`, which
 /// config.swift can only give it a writable store for (`.kvWriter`).
 public protocol KeyValueReader: AnyObject {
@@ -15,6 +15,10 @@ public protocol KeyValueReader: AnyObject {
     func list(_ key: String) throws(KeyValueError) -> [KeyValueEntry]
     /// The size in bytes of the value at `key`.
     func size(_ key: String) throws(KeyValueError) -> Int
+    /// A digest of the value at `key`, which changes when the value does (an
+    /// HTTP ETag): BLAKE2s-256 of its bytes by default (kv-store's), the
+    /// value's own name in a store that has one (git's SHA-1).
+    func digest(_ key: String) throws(KeyValueError) -> [UInt8]
 }
 
 /// A key-value store that also takes changes (Mirage_kv.RW): littlefs on a disk.
