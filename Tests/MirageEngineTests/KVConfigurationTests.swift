@@ -52,4 +52,91 @@ final class KVConfigurationTests: XCTestCase {
         XCTAssertEqual(errors.count, 1)
         XCTAssert(errors.first?.contains("config.swift:3: error: tarStore(on:) needs a block device, not a console") == true, "\(errors)")
     }
+
+    /// gitStore(on:ref:) and crunch(git:ref:) check a ref's name on the host, with git's rules.
+    func testGitRefNamesAreCheckedInConfigSwift() {
+        let before = Diagnostics.errors.count
+        _ = gitStore(on: disk("data", image: "site.git"), ref: "main..dev", file: "config.swift", line: 4)
+        _ = crunch(git: "site", ref: "a b", file: "config.swift", line: 5)
+        _ = crunch(git: "", file: "config.swift", line: 6)
+        _ = gitStore(on: disk("data", image: "site.git"), ref: "refs/tags/v1.0", file: "config.swift", line: 7)
+        _ = crunch(git: "site", ref: "main~1", file: "config.swift", line: 8)
+        _ = gitStore(on: disk("data", image: "site.git"), ref: "main~1", file: "config.swift", line: 9)
+        let errors = Array(Diagnostics.errors.dropFirst(before))
+        Diagnostics.errors.removeLast(errors.count)
+        XCTAssertEqual(errors.count, 4, "\(errors)")
+        XCTAssert(errors.last?.contains("config.swift:9: error: \"main~1\" is not a git ref name") == true,
+                  "a disk names the ref it was packed from, not a commit before it: \(errors)")
+        XCTAssert(errors.first?.contains("config.swift:4: error: \"main..dev\" is not a git ref name") == true, "\(errors)")
+        XCTAssert(errors.dropFirst().first?.contains("config.swift:5: error: \"a b\" is not a git ref name") == true, "\(errors)")
+        XCTAssert(errors[2].contains("config.swift:6: error: \"\" is not a git repository's folder or URL"), "\(errors)")
+    }
+
+    /// A repository with two commits: hello.txt says "first", then "second";
+    /// the working tree has an edit that is not committed.
+    func gitRepository() throws -> URL {
+        let folder = try Fixtures.temporaryFolder().appendingPathComponent("site")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("docs"), withIntermediateDirectories: true)
+        func git(_ arguments: String...) throws {
+            _ = try GitTree.git(["-c", "user.name=Test", "-c", "user.email=test@example.org"] + arguments, in: folder)
+        }
+        try git("init", "-q", "-b", "main")
+        try Data("first\n".utf8).write(to: folder.appendingPathComponent("hello.txt"))
+        try Data("docs\n".utf8).write(to: folder.appendingPathComponent("docs/readme.md"))
+        try git("add", ".")
+        try git("commit", "-q", "-m", "first")
+        try Data("second\n".utf8).write(to: folder.appendingPathComponent("hello.txt"))
+        try git("commit", "-q", "-a", "-m", "second")
+        try Data("not committed\n".utf8).write(to: folder.appendingPathComponent("hello.txt"))
+        return folder
+    }
+
+    /// What build embeds for crunch(git:ref:): the commit's files, packed by kv-tar's host tool.
+    func embedded(_ device: MirageConfig.Device, base: URL, cache: URL) throws -> StoreImage {
+        let configuration = try Fixtures.resolve(Fixtures.graph([defaultConsole, device]), on: "virt")
+        let folders = try EmbeddedData.folders(configuration, drivers: Fixtures.drivers, base: base, cache: cache, fetching: true)
+        let build = try Fixtures.temporaryFolder()
+        let archives = try EmbeddedData.prepare(folders, in: build.appendingPathComponent("embedded"), assembly: build.appendingPathComponent("embedded.S"),
+                                                seenFrom: build, within: base, installation: Fixtures.installation, cache: cache)
+        return try StoreImage(try XCTUnwrap(archives.first), installation: Fixtures.installation)
+    }
+
+    func testCrunchFromGitEmbedsACommitNotTheWorkingTree() throws {
+        let errorsBefore = Diagnostics.errors.count
+        defer { XCTAssertEqual(Diagnostics.errors.count, errorsBefore, "config.swift's checks passed: \(Diagnostics.errors)") }
+        let repository = try gitRepository()
+        let base = repository.deletingLastPathComponent(), cache = try Fixtures.temporaryFolder()
+        let head = try embedded(crunch(git: "site"), base: base, cache: cache)
+        XCTAssertEqual(try head.get("hello.txt"), Data("second\n".utf8))
+        XCTAssertEqual(try head.list(""), "docs/\nhello.txt\n")
+        XCTAssertEqual(try embedded(crunch(git: "site", ref: "main~1"), base: base, cache: cache).get("hello.txt"), Data("first\n".utf8))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: cache.appendingPathComponent("git").path), "a local repository is read where it is")
+
+        // Mistakes name the line.
+        func error(_ device: MirageConfig.Device) -> String {
+            do {
+                let configuration = try Fixtures.resolve(Fixtures.graph([defaultConsole, device]), on: "virt")
+                _ = try EmbeddedData.folders(configuration, drivers: Fixtures.drivers, base: base, cache: cache, fetching: true)
+                return "no error"
+            } catch { return "\(error)" }
+        }
+        let missing = error(crunch(git: "nothing", file: "config.swift", line: 8))
+        XCTAssertTrue(missing.contains("config.swift:8: the kv 'kv': the git repository 'nothing' does not exist"), missing)
+        let badRef = error(crunch(git: "site", ref: "release", file: "config.swift", line: 9))
+        XCTAssertTrue(badRef.contains("config.swift:9: the kv 'kv': 'release' names no commit in the git repository 'site'"), badRef)
+        let notARepository = error(crunch(git: "/", file: "config.swift", line: 10))
+        XCTAssertTrue(notARepository.contains("is not a git repository"), notARepository)
+    }
+
+    /// A URL is cloned into the tool's cache by configure and fetched again by the next configure.
+    func testCrunchFromAGitURLClonesIntoTheCache() throws {
+        let repository = try gitRepository()
+        let url = "file://" + repository.path
+        let base = try Fixtures.temporaryFolder(), cache = try Fixtures.temporaryFolder()
+        XCTAssertEqual(try embedded(crunch(git: url, ref: "main"), base: base, cache: cache).get("hello.txt"), Data("second\n".utf8))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: cache.appendingPathComponent("git").path).count, 1)
+        try Data("third\n".utf8).write(to: repository.appendingPathComponent("hello.txt"))
+        _ = try GitTree.git(["-c", "user.name=Test", "-c", "user.email=test@example.org", "commit", "-q", "-a", "-m", "third"], in: repository)
+        XCTAssertEqual(try embedded(crunch(git: url, ref: "main"), base: base, cache: cache).get("hello.txt"), Data("third\n".utf8))
+    }
 }

@@ -62,12 +62,12 @@ public struct Builder {
         // The drivers the devices name, with the libraries they use.
         let used = configuration.drivers
         var plan = try plan(configuration, board: board, toolchain: toolchain, tools: tools, drivers: used)
-        let embedded = try EmbeddedData.folders(configuration, drivers: drivers, base: workspace.directory)
+        let embedded = try EmbeddedData.folders(configuration, drivers: drivers, base: workspace.directory, cache: cacheFolder)
         if !embedded.isEmpty {
             let assembly = workspace.buildDirectory.appendingPathComponent(EmbeddedData.assemblyName)
             plan.embeddedArchives = try EmbeddedData.prepare(embedded, in: workspace.buildDirectory.appendingPathComponent("embedded"),
                                                              assembly: assembly, seenFrom: workspace.buildDirectory, within: workspace.directory,
-                                                             installation: workspace.installation, forProcess: board.isProcess)
+                                                             installation: workspace.installation, cache: cacheFolder, forProcess: board.isProcess)
             plan.nativeSources.append(assembly)
         }
         if !plan.runtimeSources.isEmpty {

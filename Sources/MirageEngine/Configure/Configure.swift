@@ -39,7 +39,8 @@ extension Workspace {
         configuration.qemuProfile = qemuProfile
         configuration.sanitizer = sanitizer
         configuration.wholeImage = wholeImage
-        _ = try EmbeddedData.folders(configuration, drivers: configuration.driverCatalog, base: directory)   // a folder to embed must exist
+        // A folder to embed must exist; a git repository to embed is fetched (a URL) and its ref must name a commit.
+        _ = try EmbeddedData.folders(configuration, drivers: configuration.driverCatalog, base: directory, fetching: true)
         let files = try emit(configuration)
         return ConfigureResult(configuration: configuration, graph: loaded.graph, evaluatedConfig: loader.evaluated, files: files)
     }

@@ -13,13 +13,18 @@ public enum EmbeddedData {
     /// One folder to embed, for the device `device`.
     public struct Folder {
         public let device: String
+        /// The folder to pack; for a git tree, where build exports the commit's files.
         public let directory: URL
+        /// The repository and ref whose files are embedded, instead of a folder's (`crunch(git:ref:)`).
+        let git: GitTree?
         /// The store driver whose host tool packs it.
         public let packer: Driver
     }
 
-    /// The folders the configuration's devices embed, each checked to exist.
-    public static func folders(_ configuration: ResolvedConfiguration, drivers: DriverCatalog, base: URL) throws -> [Folder] {
+    /// The folders the configuration's devices embed, each checked to exist;
+    /// `fetching`: clone or fetch the repositories named by URL (configure does, build does not).
+    static func folders(_ configuration: ResolvedConfiguration, drivers: DriverCatalog, base: URL,
+                               cache: URL = ToolCache.folder, fetching: Bool = false) throws -> [Folder] {
         var folders: [Folder] = []
         for device in configuration.devices {
             let driver = try drivers.driver(device.driver)
@@ -28,6 +33,19 @@ public enum EmbeddedData {
                 throw MirageError("\(driver.folder.appendingPathComponent(Driver.descriptorName).path): embeds: needs embeds-as: STORE, the driver whose host tool packs the folder")
             }
             let place = device.usedAt.first.map { "\($0): " } ?? ""
+            // A device that names a git repository (and a ref) embeds that commit's files.
+            if let repository = device.parameters["git"] {
+                let tree = GitTree(repository: repository, ref: device.parameters["ref"] ?? "HEAD")
+                do {
+                    if fetching || !tree.isRemote { try tree.update(base: base, cache: cache) }
+                    _ = try tree.commit(base: base, cache: cache)
+                } catch let error as MirageError {
+                    throw MirageError("\(place)the \(device.type) '\(device.name)': \(error.message)", fix: error.fix)
+                }
+                folders.append(Folder(device: device.name, directory: URL(fileURLWithPath: device.name + ".tree"), git: tree,
+                                      packer: try drivers.driver(format)))
+                continue
+            }
             guard let path = device.parameters[parameter] else {
                 throw MirageError("\(place)the \(device.type) '\(device.name)' names no \(parameter) to embed")
             }
@@ -37,7 +55,7 @@ public enum EmbeddedData {
                 throw MirageError("\(place)the \(device.type) '\(device.name)' embeds the folder '\(path)', which does not exist",
                                   fix: "make the folder \(displayPath(directory.path)), or name another (relative to config.swift)")
             }
-            folders.append(Folder(device: device.name, directory: directory, packer: try drivers.driver(format)))
+            folders.append(Folder(device: device.name, directory: directory, git: nil, packer: try drivers.driver(format)))
         }
         return folders
     }
@@ -47,13 +65,18 @@ public enum EmbeddedData {
     /// that puts them in the image; returns the packed images.
     /// `forProcess`: for the host target, whose program is position-independent.
     static func prepare(_ folders: [Folder], in folder: URL, assembly: URL, seenFrom base: URL, within root: URL,
-                        installation: Installation, forProcess: Bool = false) throws -> [URL] {
+                        installation: Installation, cache: URL = ToolCache.folder, forProcess: Bool = false) throws -> [URL] {
         try FileManager.default.createFolder(folder)
         var archives: [URL] = []
         for item in folders {
             let archive = folder.appendingPathComponent("\(item.device).image")
             let staging = folder.appendingPathComponent("\(item.device).image.new")
-            try item.packer.pack(item.directory, into: staging, installation: installation)
+            var directory = item.directory
+            if let tree = item.git {
+                directory = folder.appendingPathComponent("\(item.device).tree")
+                try tree.export(try tree.commit(base: root, cache: cache), base: root, cache: cache, into: directory)
+            }
+            try item.packer.pack(directory, into: staging, installation: installation)
             defer { try? FileManager.default.removeItem(at: staging) }
             _ = try writeIfChanged(try Data(contentsOf: staging), to: archive)
             archives.append(archive)

@@ -21,6 +21,22 @@ public func crunch(_ directory: String, name: String = "kv", file: String = #fil
     return Device(.kv, name: name, implementation: .driver("kv-crunch"), parameters: ["directory": directory], location: location)
 }
 
+/// A read-only store of the files of one commit of a git repository, baked
+/// into the image at build time (crunch, from git): `ref`'s commit, not the
+/// working tree, so uncommitted edits are not in the image. `repository` is
+/// a folder relative to config.swift, or a URL that `configure` clones into
+/// the tool's cache (and fetches again at each configure). A repository that
+/// does not exist or a ref that names no commit is an error at configure.
+public func crunch(git repository: String, ref: String = "HEAD", name: String = "kv", file: String = #filePath, line: Int = #line) -> Device {
+    let location = SourceLocation(file: file, line: line)
+    if repository.isEmpty || repository.contains("\0") || repository.contains("\n") || repository.hasPrefix("-") {
+        Diagnostics.error("\(String(reflecting: repository)) is not a git repository's folder or URL", at: location,
+                          fix: "name a folder relative to config.swift, such as \"site\", or a URL such as \"https://example.org/site.git\"")
+    }
+    checkRefName(ref, ancestry: true, at: location)
+    return Device(.kv, name: name, implementation: .driver("kv-crunch"), parameters: ["git": repository, "ref": ref], location: location)
+}
+
 /// A read-only store in a tar (ustar) archive on `disk`, read in place.
 /// `tar --format=ustar -cf disk.img -C DIR .` or `mirage-config kv pack DIR -o disk.img` makes one.
 public func tarStore(on disk: Device, name: String = "kv", file: String = #filePath, line: Int = #line) -> Device {
@@ -41,9 +57,10 @@ public func gitStore(on disk: Device, ref: String? = nil, name: String = "kv", f
     return Device(.kv, name: name, implementation: .driver("kv-git"), arguments: [disk], parameters: ["ref": ref ?? ""], location: location)
 }
 
-/// Git's rules for a ref's name (git check-ref-format), those a typing slip breaks.
-func checkRefName(_ ref: String, at location: SourceLocation) {
-    let forbidden: Set<Character> = [" ", "~", "^", ":", "?", "*", "[", "\\"]
+/// Git's rules for a ref's name (git check-ref-format), those a typing slip
+/// breaks; `ancestry`: "main~1" and "v1.0^2" (a commit counted back from a ref) fit too.
+func checkRefName(_ ref: String, ancestry: Bool = false, at location: SourceLocation) {
+    let forbidden: Set<Character> = ancestry ? [" ", ":", "?", "*", "[", "\\"] : [" ", "~", "^", ":", "?", "*", "[", "\\"]
     let fits = !ref.isEmpty && !ref.hasPrefix("/") && !ref.hasSuffix("/") && !ref.hasSuffix(".") && !ref.hasSuffix(".lock")
         && !ref.contains("..") && !ref.contains("//") && !ref.contains("@{") && !ref.hasPrefix("-")
         && !ref.contains { forbidden.contains($0) || $0.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } }
