@@ -64,7 +64,7 @@ struct GitTree {
         try FileManager.default.createFolder(folder)
         let archive = folder.appendingPathExtension("tar")
         defer { try? FileManager.default.removeItem(at: archive) }
-        _ = try GitTree.git(["archive", "--format=tar", "-o", archive.path, commit], in: local)
+        _ = try GitTree.git(["archive", "-o", archive.path, commit], in: local)   // a tar, by the name's extension
         guard let tar = findInPath("tar") else { throw MirageError("GNU tar is not installed", fix: "run scripts/setup") }
         let result = try Shell.run(tar, ["-x", "-f", archive.path, "-C", folder.path], timeout: 600)
         guard result.status == 0 else { throw MirageError("tar could not unpack git archive's output: \(result.error)") }
