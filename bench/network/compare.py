@@ -7,13 +7,15 @@ ways, ab for HTTP (a small page kept alive with 1 and 16 clients, a
 connection per request with 16, a 256 KiB file kept alive with 4), for TLS
 1.3 openssl s_time's full handshakes per second (X25519, ECDSA P-256) and
 curl's bulk rate per cipher suite (the 256 KiB file, kept alive), UDP round
-trips from a host socket; and the bytes TLS adds to an image. The two guests
+trips from a host socket; the bytes TLS adds to an image; and (--parts site)
+examples/website's 10 MiB file from each store (baked into the image, and a
+git pack on a disk) beside nginx's, with ab -k -c 4. The two guests
 alternate, round after round, and the table gives each figure's median over
 the rounds (the host is noisy: single runs differ by a quarter) and the ratio.
 Over QEMU's user network (ports forwarded from 127.0.0.1) and, as root, over a
 TAP device the benchmark makes. Prints figures; judges nothing.
 
-    compare.py ROOT MIRAGE GUEST [--rounds N] [--seconds S] [--backends user,tap] [--parts tcp,http,tls,udp]"""
+    compare.py ROOT MIRAGE GUEST [--rounds N] [--seconds S] [--backends user,tap] [--parts tcp,http,tls,udp,site]"""
 import argparse, json, os, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
 
 parser = argparse.ArgumentParser()
@@ -23,12 +25,13 @@ parser.add_argument("guest")
 parser.add_argument("--rounds", type=int, default=3, help="alternating runs of each guest (the table gives medians)")
 parser.add_argument("--seconds", type=int, default=5, help="length of each iperf3 run")
 parser.add_argument("--backends", default="user,tap", help="user (QEMU's user network) and/or tap (root only)")
-parser.add_argument("--parts", default="tcp,http,tls,udp", help="which figures to measure: tcp (iperf3), http (ab), tls, udp")
+parser.add_argument("--parts", default="tcp,http,tls,udp,site",
+                    help="which figures to measure: tcp (iperf3), http (ab), tls, udp, site (examples/website's stores)")
 options = parser.parse_args()
 PARTS = options.parts.split(",")
 for part in PARTS:
-    if part not in ("tcp", "http", "tls", "udp"):   # PART_MEASURES' keys, below
-        parser.error("--parts takes tcp, http, tls and udp, not %r" % part)
+    if part not in ("tcp", "http", "tls", "udp", "site"):   # PART_MEASURES' keys, below
+        parser.error("--parts takes tcp, http, tls, udp and site, not %r" % part)
 root, mirage, guest = options.root, options.mirage, options.guest
 
 TAP, TAP_HOST, TAP_GUEST = "mcbench0", "10.0.3.1", "10.0.3.15"
@@ -38,6 +41,14 @@ HTTP = [("small page, kept alive, 1 client", ["-k", "-n", "2000", "-c", "1"], "/
         ("small page, kept alive, 16 clients", ["-k", "-n", "4000", "-c", "16"], "/"),
         ("small page, a connection each, 16 clients", ["-n", "1000", "-c", "16"], "/"),
         ("256 KiB file, kept alive, 4 clients", ["-k", "-n", "200", "-c", "4"], "/big")]
+
+
+# The website figures: a 10 MiB file (bench/network/site_file.py) from each of
+# examples/website's stores, and from nginx; and the site's small page.
+SITE = [("10 MiB file, kept alive, 4 clients", ["-k", "-n", "24", "-c", "4"], "/media/paper.pdf"),
+        ("index.html, kept alive, 16 clients", ["-k", "-n", "2000", "-c", "16"], "/index.html")]
+SITE_FILE_BYTES = 10 * 1024 * 1024
+SITE_STORES = ["folder", "git"]
 
 
 def free_port():
@@ -199,6 +210,31 @@ def build(name):
     return folder
 
 
+def build_site(store):
+    """examples/website with the 10 MiB file beside htdocs/: baked into the image
+    (--site folder), or committed and packed by git on a disk (--site git)."""
+    folder = os.path.join(work, "website-" + store)
+    shutil.copytree(os.path.join(root, "examples", "website"), folder, ignore=shutil.ignore_patterns("_build", "dist"))
+    os.makedirs(os.path.join(folder, "htdocs", "media"))
+    subprocess.run([sys.executable, os.path.join(root, "bench", "network", "site_file.py"), os.path.join(folder, "htdocs", "media", "paper.pdf")],
+                   check=True)
+    if store == "git":
+        repository = os.path.join(folder, "repo")
+        shutil.copytree(os.path.join(folder, "htdocs"), repository)
+        for command in (["init", "-q", "-b", "main"], ["add", "."], ["-c", "user.name=Bench", "-c", "user.email=bench@example.org", "commit", "-q", "-m", "site"]):
+            subprocess.run(["git", "-C", repository] + command, check=True)
+        subprocess.run([mirage, "kv", "pack", "--git", repository + "@main", "-o", "site.git"], cwd=folder, check=True, stdout=subprocess.DEVNULL)
+    for step in (["configure", "--target", "virt", "--assert-config", "release", "--site", store], ["build"]):
+        subprocess.run([mirage] + step, cwd=folder, check=True, stdout=subprocess.DEVNULL)
+    return folder
+
+
+def site_figures(figures, host, port, store="nginx"):
+    for name, arguments, path in SITE:
+        rate, failed = ab(host, port, arguments, path)
+        figures["site %s %s" % (store, name)], figures["site %s %s failed" % (store, name)] = rate, failed
+
+
 def image_bytes(name):
     return os.path.getsize(os.path.join(folders[name], "dist", name + ".bin"))
 
@@ -229,7 +265,8 @@ def udp_figures(figures, host, port):
 PART_MEASURES = {"tcp": ("iperf", ("tcp", 5201), [], tcp_figures),
                  "http": ("http", ("tcp", 80), ["--log-requests=false"], http_figures),
                  "tls": ("https", ("tcp", 443), [], tls_figures),
-                 "udp": ("echo", ("udp", 7), [], udp_figures)}
+                 "udp": ("echo", ("udp", 7), [], udp_figures),
+                 "site": ("website-", ("tcp", 80), ["--log-requests=false"], site_figures)}
 
 
 def measure_unikernel(backend):
@@ -238,15 +275,20 @@ def measure_unikernel(backend):
     for part, (name, (kind, port), arguments, measure) in PART_MEASURES.items():
         if part not in PARTS:
             continue
-        process = unikernel(backend, name, [(kind, port)], arguments)
-        try:
-            if kind == "tcp":
-                wait_for_tcp(*backend.address(port))
-            else:
-                time.sleep(3)
-            measure(figures, *backend.address(port))
-        finally:
-            stop(process)
+        # The website is measured once per store, each its own build of the example.
+        for store in (SITE_STORES if part == "site" else [None]):
+            process = unikernel(backend, name + store if store else name, [(kind, port)], arguments)
+            try:
+                if kind == "tcp":
+                    wait_for_tcp(*backend.address(port))
+                else:
+                    time.sleep(3)
+                if store:
+                    measure(figures, *backend.address(port), store=store)
+                else:
+                    measure(figures, *backend.address(port))
+            finally:
+                stop(process)
     return figures
 
 
@@ -303,6 +345,19 @@ def report(backend, runs):
     for index, label in ((0, "UDP round trip, median, us"), (1, "UDP round trip, 99th percentile, us")) if "udp" in PARTS else ():
         ours, theirs = median(runs["unikernel"], "udp", index), median(runs["linux"], "udp", index)
         print("%-58s %12.0f %12.0f %8.2f" % (label, ours, theirs, ours / theirs if theirs else float("nan")))
+    if "site" in PARTS:
+        print("\nexamples/website by store, beside nginx in the Linux guest (req/s; MB/s for the 10 MiB file)")
+        print("%-40s %14s %14s %14s" % ("", "image (crunch)", "git pack", "nginx"))
+        for name, _, _ in SITE:
+            rates = [median(runs["unikernel"], "site %s %s" % (store, name)) for store in SITE_STORES]
+            rates.append(median(runs["linux"], "site nginx %s" % name))
+            print("%-40s %14.1f %14.1f %14.1f" % (name + ", req/s", *rates))
+            if name.startswith("10 MiB"):
+                print("%-40s %14.1f %14.1f %14.1f" % ("  the same in MB/s", *[rate * SITE_FILE_BYTES / 1e6 for rate in rates]))
+            failed = [sum(run.get("site %s %s failed" % (store, name), 0) for run in runs[system])
+                      for store, system in (("folder", "unikernel"), ("git", "unikernel"), ("nginx", "linux"))]
+            if any(failed):
+                print("  failed requests: %d, %d, %d" % tuple(failed))
 
 
 backends = [Backend(name) for name in options.backends.split(",")]
@@ -313,6 +368,8 @@ if os.geteuid() != 0 and any(backend.name == "tap" for backend in backends):
 work = tempfile.mkdtemp()
 try:
     folders = {name: build(name) for name in ("iperf", "http", "https", "echo")}   # http too: the size TLS adds
+    if "site" in PARTS:
+        folders.update({"website-" + store: build_site(store) for store in SITE_STORES})
     print("Image bytes on virt: examples/http %d, examples/https %d: TLS adds %d (the crypto, X.509, the state machine)"
           % (image_bytes("http"), image_bytes("https"), image_bytes("https") - image_bytes("http")))
     for backend in backends:
