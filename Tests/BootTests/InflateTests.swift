@@ -59,6 +59,21 @@ final class InflateTests: XCTestCase {
             } catch {
                 XCTFail("\(text): \(error)")
             }
+            // The same zlib stream given in pieces of 1, 7 and 4096 bytes, followed by foreign bytes.
+            if !raw {
+                for pieceSize in [1, 7, 4096] {
+                    var pieces = stride(from: 0, to: input.count - 2, by: pieceSize).map { Array(input[(2 + $0)..<min(input.count, 2 + $0 + pieceSize)]) }
+                    pieces.reverse()
+                    do {
+                        let result = try Inflate.zlib(reading: { () throws(InflateError) -> [UInt8]? in pieces.popLast() },
+                                                      limit: data.count, reserving: data.count)
+                        XCTAssertEqual(result.output, data, "\(text), pieces of \(pieceSize)")
+                        XCTAssertEqual(result.consumed, packed.count, "\(text), pieces of \(pieceSize)")
+                    } catch {
+                        XCTFail("\(text), pieces of \(pieceSize): \(error)")
+                    }
+                }
+            }
             if !data.isEmpty {
                 XCTAssertThrowsError(raw ? try Inflate.raw(packed, limit: data.count - 1) : try Inflate.zlib(packed, limit: data.count - 1), text) {
                     XCTAssertEqual($0 as? InflateError, .tooLarge)

@@ -29,27 +29,43 @@ public enum Inflate {
     /// and where the stream ended (after its Adler-32). `limit`: the most
     /// bytes the output may have (git knows each object's size).
     public static func zlib(_ input: [UInt8], from start: Int = 0, limit: Int) throws(InflateError) -> (output: [UInt8], end: Int) {
-        guard start + 2 <= input.count else { throw .truncated }
-        let method = input[start], flags = input[start + 1]
+        var bits = BitReader(input, at: start)
+        let output = try zlib(&bits, limit: limit, reserving: 1 << 16)
+        return (output, bits.consumed)
+    }
+
+    /// Decompresses a zlib stream whose bytes `more` gives piece by piece (nil
+    /// at their end), so that a large stream on a disk need not be in memory
+    /// beside what it decompresses to. `reserving`: the output's room made at
+    /// once (its known size), instead of growing it, which for a while needs
+    /// room for both the old and the new. Returns the bytes and how many of
+    /// the input's it used.
+    public static func zlib(reading more: @escaping () throws(InflateError) -> [UInt8]?, limit: Int,
+                            reserving: Int) throws(InflateError) -> (output: [UInt8], consumed: Int) {
+        var bits = BitReader(more: more)
+        let output = try zlib(&bits, limit: limit, reserving: reserving)
+        return (output, bits.consumed)
+    }
+
+    static func zlib(_ bits: inout BitReader, limit: Int, reserving: Int) throws(InflateError) -> [UInt8] {
+        let method = try bits.byte(), flags = try bits.byte()
         guard method & 0x0F == 8, method >> 4 <= 7, (UInt16(method) << 8 | UInt16(flags)) % 31 == 0, flags & 0x20 == 0 else {
             throw .badHeader
         }
-        var bits = BitReader(input, at: start + 2)
-        let output = try inflate(&bits, limit: limit)
-        var end = bits.alignedPosition
-        guard end + 4 <= input.count else { throw .truncated }
-        let stored = UInt32(input[end]) << 24 | UInt32(input[end + 1]) << 16 | UInt32(input[end + 2]) << 8 | UInt32(input[end + 3])
+        let output = try inflate(&bits, limit: limit, reserving: reserving)
+        var stored: UInt32 = 0
+        for _ in 0..<4 { stored = stored << 8 | UInt32(try bits.byte()) }
         guard stored == adler32(output) else { throw .badChecksum }
-        end += 4
-        return (output, end)
+        return output
     }
 
     /// Decompresses raw DEFLATE data at `input[start...]`; returns the bytes
     /// and the first byte after the stream's last block.
     public static func raw(_ input: [UInt8], from start: Int = 0, limit: Int) throws(InflateError) -> (output: [UInt8], end: Int) {
         var bits = BitReader(input, at: start)
-        let output = try inflate(&bits, limit: limit)
-        return (output, bits.alignedPosition)
+        let output = try inflate(&bits, limit: limit, reserving: 1 << 16)
+        bits.align()
+        return (output, bits.consumed)
     }
 
     /// Adler-32 (RFC 1950 8.2).
@@ -70,9 +86,9 @@ public enum Inflate {
         return b << 16 | a
     }
 
-    static func inflate(_ bits: inout BitReader, limit: Int) throws(InflateError) -> [UInt8] {
+    static func inflate(_ bits: inout BitReader, limit: Int, reserving: Int) throws(InflateError) -> [UInt8] {
         var output: [UInt8] = []
-        output.reserveCapacity(min(limit, 1 << 16))
+        output.reserveCapacity(min(limit, reserving))
         var last = false
         while !last {
             last = try bits.take(1) == 1
@@ -90,16 +106,12 @@ public enum Inflate {
 
     /// A stored block: LEN, its complement, LEN bytes (RFC 1951 3.2.4).
     static func stored(_ bits: inout BitReader, into output: inout [UInt8], limit: Int) throws(InflateError) {
-        var position = bits.alignedPosition
-        guard position + 4 <= bits.input.count else { throw .truncated }
-        let length = Int(bits.input[position]) | Int(bits.input[position + 1]) << 8
-        let complement = Int(bits.input[position + 2]) | Int(bits.input[position + 3]) << 8
+        bits.align()
+        let length = Int(try bits.byte()) | Int(try bits.byte()) << 8
+        let complement = Int(try bits.byte()) | Int(try bits.byte()) << 8
         guard length == ~complement & 0xFFFF else { throw .badStoredLength }
-        position += 4
-        guard position + length <= bits.input.count else { throw .truncated }
         guard output.count + length <= limit else { throw .tooLarge }
-        output.append(contentsOf: bits.input[position..<(position + length)])
-        bits = BitReader(bits.input, at: position + length)
+        try bits.copy(length, into: &output)
     }
 
     static let lengthBase: [UInt16] = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258]
@@ -220,22 +232,44 @@ struct HuffmanCode {
     }
 }
 
-/// Bits from bytes, least significant first (RFC 1951 3.1.1).
+/// Bits from bytes, least significant first (RFC 1951 3.1.1): from one
+/// array, or from pieces that `more` gives as they are needed.
 struct BitReader {
-    let input: [UInt8]
+    /// The piece being read.
+    var input: [UInt8]
     var position: Int
+    /// Bytes of the pieces before this one.
+    var before = 0
+    let more: (() throws(InflateError) -> [UInt8]?)?
     var buffer: UInt32 = 0
     var count = 0
 
     init(_ input: [UInt8], at position: Int) {
         self.input = input
         self.position = position
+        more = nil
+    }
+
+    init(more: @escaping () throws(InflateError) -> [UInt8]?) {
+        input = []
+        position = 0
+        self.more = more
+    }
+
+    /// Makes `position` a byte of `input`: takes the next piece when this one is read.
+    mutating func fill() throws(InflateError) {
+        while position >= input.count {
+            guard let more, let next = try more() else { throw .truncated }
+            before += input.count
+            input = next
+            position = 0
+        }
     }
 
     /// The next `number` bits (0...16) as an integer, the first bit lowest.
     mutating func take(_ number: Int) throws(InflateError) -> UInt32 {
         while count < number {
-            guard position < input.count else { throw .truncated }
+            if position >= input.count { try fill() }
             buffer |= UInt32(input[position]) << UInt32(count)
             position += 1
             count += 8
@@ -246,6 +280,33 @@ struct BitReader {
         return value
     }
 
-    /// The position of the next whole byte: the bits left of the current one are dropped.
-    var alignedPosition: Int { position - count / 8 }
+    /// Drops the bits left of the current byte. `take` loads a byte only
+    /// while it has fewer bits than asked for, so fewer than 8 are ever left:
+    /// none of them is of a byte after the current one.
+    mutating func align() {
+        buffer = 0
+        count = 0
+    }
+
+    /// The next whole byte (after `align`).
+    mutating func byte() throws(InflateError) -> UInt8 {
+        if position >= input.count { try fill() }
+        defer { position += 1 }
+        return input[position]
+    }
+
+    /// Appends the next `length` whole bytes to `output` (after `align`).
+    mutating func copy(_ length: Int, into output: inout [UInt8]) throws(InflateError) {
+        var left = length
+        while left > 0 {
+            if position >= input.count { try fill() }
+            let part = min(left, input.count - position)
+            output.append(contentsOf: input[position..<(position + part)])
+            position += part
+            left -= part
+        }
+    }
+
+    /// Bytes used so far, of every piece: where the stream ends once it is read.
+    var consumed: Int { before + position }
 }

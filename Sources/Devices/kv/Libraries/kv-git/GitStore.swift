@@ -76,6 +76,8 @@ public final class GitStore<Source: ArchiveSource>: KeyValueReader {
             guard cached.type == type else { throw .corrupt }
             return cached.bytes
         }
+        // Two large values are never held at once: the last one goes before the next is read.
+        if type == .blob { lastValue = nil }
         let (foundType, bytes) = try resolve(offset)
         try check(id, type: type, found: foundType, bytes)
         if type == .blob {
@@ -129,17 +131,43 @@ public final class GitStore<Source: ArchiveSource>: KeyValueReader {
         return (base.type, bytes)
     }
 
-    /// The header and the inflated data of the entry at `offset`, read in one request.
+    /// Bytes of a pack entry read in one request: a small entry is read whole;
+    /// a large one is inflated piece by piece, so that only what it inflates
+    /// to needs room (a 10 MiB file on a board with a 16 MiB heap).
+    static var pieceSize: Int { 256 * 1024 }
+
+    /// The header and the inflated data of the entry at `offset`.
     func entry(at offset: UInt64) throws(KeyValueError) -> (GitPack.EntryHeader, [UInt8]) {
         guard let end = index.end(ofEntryAt: offset) else { throw .corrupt }
-        guard end - offset <= UInt64(Int.max / 2) else { throw .corrupt }
-        let bytes = try source.read(at: image.packOffset + offset, count: Int(end - offset))
-        let header = try GitPack.entryHeader(bytes, at: offset)
+        let source = self.source
+        let start = image.packOffset + offset, length = end - offset
+        let first = try source.read(at: start, count: Int(min(length, UInt64(GitStore.pieceSize))))
+        let header = try GitPack.entryHeader(first, at: offset)
+        var pieces = [Array(first[header.dataStart...])]
+        var next = start + UInt64(first.count)
+        let stop = image.packOffset + end
+        var failure: KeyValueError? = nil
+        let more = { () throws(InflateError) -> [UInt8]? in
+            if !pieces.isEmpty { return pieces.removeLast() }
+            guard next < stop else { return nil }
+            let count = Int(min(stop - next, UInt64(GitStore.pieceSize)))
+            do throws(KeyValueError) {
+                let piece = try source.read(at: next, count: count)
+                next += UInt64(count)
+                return piece
+            } catch {
+                failure = error
+                throw .truncated
+            }
+        }
+        // Room for the whole object at once, unless its size is more than any
+        // real zlib stream of this length could make (a damaged or hostile header).
+        let plausible = UInt64(header.size) <= length * 64 + 65_536
         let data: [UInt8]
         do throws(InflateError) {
-            data = try Inflate.zlib(bytes, from: header.dataStart, limit: header.size).output
+            data = try Inflate.zlib(reading: more, limit: header.size, reserving: plausible ? header.size : 1 << 16).output
         } catch {
-            throw .corrupt
+            throw failure ?? .corrupt
         }
         guard data.count == header.size else { throw .corrupt }
         return (header, data)
