@@ -61,7 +61,11 @@ final class TarStoreTests: XCTestCase {
             XCTAssertEqual(try kv.get(key), bytes, key)
             XCTAssertEqual(try kv.size(key), bytes.count, key)
             XCTAssertEqual(try kv.exists(key), .value, key)
+            // Computed once, then remembered: the same both times, and BLAKE2s of the bytes.
+            XCTAssertEqual(try kv.digest(key), BLAKE2s.hash(bytes), key)
+            XCTAssertEqual(try kv.digest(key), BLAKE2s.hash(bytes), key)
         }
+        XCTAssertThrowsError(try kv.digest("docs")) { XCTAssertEqual($0 as? KeyValueError, .wrongKind) }
         XCTAssertEqual(try kv.list("").map(\.name), ["d" + String(repeating: "d", count: 59), "docs", "empty", "exactly-one-block", "hello.txt"])
         XCTAssertEqual(try kv.list("docs"), [KeyValueEntry(name: "deeper", kind: .dictionary), KeyValueEntry(name: "readme.md", kind: .value)])
         XCTAssertEqual(try kv.list("/docs//"), try kv.list("docs"), "keys are paths: extra slashes do not matter")

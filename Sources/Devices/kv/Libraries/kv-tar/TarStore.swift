@@ -9,6 +9,9 @@ public final class TarStore<Source: ArchiveSource>: KeyValueReader {
     var members: [TarFormat.Member] = []
     /// Why the archive was refused, if it was.
     public private(set) var failure: KeyValueError?
+    /// Digests computed so far, by member: an archive does not change, and a
+    /// website asks for a value's digest (its ETag) with every request.
+    var digests: [[UInt8]?] = []
 
     public init(source: Source) {
         self.source = source
@@ -80,6 +83,17 @@ public final class TarStore<Source: ArchiveSource>: KeyValueReader {
 
     public func size(_ key: String) throws(KeyValueError) -> Int {
         Int(try value(key).size)
+    }
+
+    /// BLAKE2s-256 of the value, as every store but git's gives it: computed once per member.
+    public func digest(_ key: String) throws(KeyValueError) -> [UInt8] {
+        let member = try value(key)
+        guard let index = members.firstIndex(where: { $0.key == member.key }) else { throw .notFound }
+        if digests.count != members.count { digests = [[UInt8]?](repeating: nil, count: members.count) }
+        if let known = digests[index] { return known }
+        let digest = BLAKE2s.hash(try read(member, offset: 0, length: Int(member.size)))
+        digests[index] = digest
+        return digest
     }
 
     public func list(_ key: String) throws(KeyValueError) -> [KeyValueEntry] {
