@@ -185,6 +185,40 @@ final class GitStoreTests: XCTestCase {
         try checkServesTheCommit(store(image), repository, ref: "main")
     }
 
+    /// The pack `git gc --aggressive` makes of a file's 100 versions (its
+    /// whole history, chains of deltas as deep as its --depth allows, 50), served as it is,
+    /// behind a header made here: every version, by its commit, as git shows it.
+    func testServesLongDeltaChainsOfAGarbageCollectedHistory() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("git-gc-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try git(["init", "-q"], in: folder)
+        var lines = (0..<300).map { "line \($0) of a page that a long history edits\n" }
+        var commits: [String] = []
+        for version in 0..<100 {
+            lines[(version * 37) % lines.count] = "line changed in version \(version)\n"
+            try Data(lines.joined().utf8).write(to: folder.appendingPathComponent("page.txt"))
+            try git(["add", "page.txt"], in: folder)
+            try git(["commit", "-q", "-m", "version \(version)"], in: folder)
+            commits.append(String(decoding: try git(["rev-parse", "HEAD"], in: folder), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        try git(["gc", "-q", "--aggressive"], in: folder)
+        let packs = try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent(".git/objects/pack").path)
+        let name = try XCTUnwrap(packs.first { $0.hasSuffix(".pack") }).dropLast(".pack".count)
+        let pack = Array(try Data(contentsOf: folder.appendingPathComponent(".git/objects/pack/\(name).pack")))
+        let index = Array(try Data(contentsOf: folder.appendingPathComponent(".git/objects/pack/\(name).idx")))
+        for commit in [commits[0], commits[37], commits[71], commits[99]] {
+            let indexOffset = (512 + pack.count + 511) / 512 * 512
+            let header = "mirage-config git store 1\nref refs/heads/main\ncommit \(commit)\npack 512 \(pack.count)\nindex \(indexOffset) \(index.count)\n"
+            let image = Array(header.utf8) + [UInt8](repeating: 0, count: 512 - header.utf8.count) + pack
+                + [UInt8](repeating: 0, count: indexOffset - 512 - pack.count) + index
+            if commit == commits[0] { XCTAssertGreaterThanOrEqual(try longestChain(image), 40, "gc --aggressive makes long chains") }
+            let kv = store(image)
+            XCTAssertNil(kv.failure)
+            XCTAssertEqual(try kv.get("page.txt"), Array(try git(["show", "\(commit):page.txt"], in: folder)), commit)
+        }
+    }
+
     /// One byte flipped at a time all over the pack and the index: a read may
     /// fail (`.corrupt`), but what it returns is what git has, and nothing crashes.
     func testADamagedPackNeverGivesWrongBytes() throws {
