@@ -13,10 +13,11 @@ public enum EmbeddedData {
     /// One folder to embed, for the device `device`.
     public struct Folder {
         public let device: String
-        /// The folder to pack; for a git tree, where build exports the commit's files.
+        /// The folder to pack (for a git tree, prepare exports the commit's files into one of its own).
         public let directory: URL
-        /// The repository and ref whose files are embedded, instead of a folder's (`crunch(git:ref:)`).
-        let git: GitTree?
+        /// The repository and the commit its ref named when the folders were found,
+        /// whose files are embedded instead of a folder's (`crunch(git:ref:)`).
+        let git: (tree: GitTree, commit: String)?
         /// The store driver whose host tool packs it.
         public let packer: Driver
     }
@@ -36,13 +37,14 @@ public enum EmbeddedData {
             // A device that names a git repository (and a ref) embeds that commit's files.
             if let repository = device.parameters["git"] {
                 let tree = GitTree(repository: repository, ref: device.parameters["ref"] ?? "HEAD")
+                let commit: String
                 do {
                     if fetching || !tree.isRemote { try tree.update(base: base, cache: cache) }
-                    _ = try tree.commit(base: base, cache: cache)
+                    commit = try tree.commit(base: base, cache: cache)
                 } catch let error as MirageError {
                     throw MirageError("\(place)the \(device.type) '\(device.name)': \(error.message)", fix: error.fix)
                 }
-                folders.append(Folder(device: device.name, directory: URL(fileURLWithPath: device.name + ".tree"), git: tree,
+                folders.append(Folder(device: device.name, directory: tree.local(base: base, cache: cache), git: (tree, commit),
                                       packer: try drivers.driver(format)))
                 continue
             }
@@ -72,9 +74,9 @@ public enum EmbeddedData {
             let archive = folder.appendingPathComponent("\(item.device).image")
             let staging = folder.appendingPathComponent("\(item.device).image.new")
             var directory = item.directory
-            if let tree = item.git {
+            if let (tree, commit) = item.git {
                 directory = folder.appendingPathComponent("\(item.device).tree")
-                try tree.export(try tree.commit(base: root, cache: cache), base: root, cache: cache, into: directory)
+                try tree.export(commit, base: root, cache: cache, into: directory)
             }
             try item.packer.pack(directory, into: staging, installation: installation)
             defer { try? FileManager.default.removeItem(at: staging) }
