@@ -147,6 +147,11 @@ public struct Builder {
         let runtimeFiles = try workspace.installation.runtimeSourceFiles()
             + configuration.packages.flatMap { try swiftSources(in: $0.runtimeSources) }
             + driverFiles.filter { $0.pathExtension == "swift" }
+        // The module in the cache holds every driver of the board, so that
+        // every configuration of the board shares it.
+        var boardRuntimeFiles = try workspace.installation.runtimeSourceFiles()
+            + configuration.packages.flatMap { try swiftSources(in: $0.runtimeSources) }
+        for driver in configuration.runtimeDrivers { boardRuntimeFiles += try driver.sourceFiles().filter { $0.pathExtension == "swift" } }
         let jobFiles = [workspace.glueFile] + unikernelSources
         let output = workspace.buildDirectory.appendingPathComponent("image")
         guard let cpu = board.cpu else {
@@ -174,7 +179,7 @@ public struct Builder {
                 "-assert-config", configuration.assertConfig.swiftcValue, "-enable-upcoming-feature", "ConciseMagicFile",
             ] + toolchain.swiftFlags,
             swiftSources: wholeImage ? runtimeFiles + jobFiles : jobFiles,
-            runtimeSources: wholeImage ? [] : runtimeFiles,
+            runtimeSources: wholeImage ? [] : boardRuntimeFiles,
             cFlags: Toolchain.expand(toolchain.cFlags, for: cpu) + ["-fno-omit-frame-pointer"],
             asmFlags: Toolchain.expand(toolchain.asmFlags, for: cpu),
             nativeSources: startFiles + driverFiles.filter { $0.pathExtension == "c" },

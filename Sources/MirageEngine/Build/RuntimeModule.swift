@@ -1,13 +1,15 @@
 import Foundation
 
-/// The runtime and the drivers of a board image, compiled once as their own
-/// Swift module (`MirageRuntime`) and kept in the tool's cache for every
-/// unikernel that uses the same sources with the same flags. The job and
-/// the glue are then a small module of their own: after an edit of the job,
-/// a build compiles two files instead of every file of the runtime again
-/// (2 s against 15 s for hello on virt), and ld.lld's link-time optimisation
-/// still joins the two. `configure --whole-image` compiles everything as one
-/// module instead, for the smallest release image.
+/// The runtime and every driver of a board (`runtimeDrivers`), compiled
+/// once as their own Swift module (`MirageRuntime`) and kept in the tool's
+/// cache for every unikernel of that board built with the same flags. The
+/// job and the glue are then a small module of their own: after an edit of
+/// the job, or for another unikernel of the board, a build compiles two
+/// files (hello on virt: 3.6 s; a TCP echo server: 26 s, against 73 s for
+/// the board's module, once), and ld.lld's link-time optimisation still
+/// joins the two, keeping only what the job uses. `configure --whole-image`
+/// compiles the chosen drivers and the job as one module instead, for the
+/// smallest release image.
 ///
 /// The runtime's API is internal (it was written as one module with the
 /// job), so the module is compiled with `-enable-testing` and the job
@@ -30,20 +32,39 @@ struct RuntimeModule {
     /// How many compiled runtimes the cache keeps; the least recently used go first.
     static let kept = 24
 
+    /// How long a build waits for another that compiles the same module
+    /// before it compiles the module itself.
+    static let waitForOtherBuild: TimeInterval = 30 * 60
+
     /// The module for `sources` compiled with `flags` by `swiftc`: from the
     /// cache, or compiled into it now (`compiling` is told first). Two builds
-    /// at once may both compile it; the first to finish is kept.
+    /// at once that need the same module compile it once: the second waits
+    /// for the first (its lock ends with its process, so a build that is
+    /// killed frees it), up to `waitForOtherBuild`.
     static func prepare(swiftc: URL, flags: [String], sources: [URL], cache: URL,
                         compiling: () -> Void) throws -> RuntimeModule {
         let key = try cacheKey(swiftc: swiftc, flags: flags, sources: sources)
         let runtimes = cache.appendingPathComponent("runtime")
         let folder = runtimes.appendingPathComponent(key)
         let found = RuntimeModule(folder: folder)
-        if FileManager.default.fileExists(atPath: found.object.path) {
+        func cached() -> Bool {
+            guard FileManager.default.fileExists(atPath: found.object.path) else { return false }
             // Its date says when it was last used, for the pruning below.
             try? FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: folder.path)
-            return found
+            return true
         }
+        if cached() { return found }
+        do { try FileManager.default.createFolder(runtimes) } catch {
+            throw MirageError("cannot write the runtime cache folder \(runtimes.path)",
+                              fix: "make it writable, or choose another with XDG_CACHE_HOME=/some/writable/folder")
+        }
+        let lock = open(runtimes.appendingPathComponent("\(key).lock").path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        defer { if lock >= 0 { close(lock) } }
+        if lock >= 0 {
+            let giveUp = Date().addingTimeInterval(waitForOtherBuild)
+            while flock(lock, LOCK_EX | LOCK_NB) != 0, Date() < giveUp { usleep(200_000) }
+        }
+        if cached() { return found }
         compiling()
         let staging = runtimes.appendingPathComponent("\(key).\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))")
         do { try FileManager.default.createFolder(staging) } catch {
@@ -96,6 +117,7 @@ struct RuntimeModule {
         let oldestFirst = complete.sorted { (used($0), $0.lastPathComponent) < (used($1), $1.lastPathComponent) }
         for entry in oldestFirst.prefix(complete.count - kept) where entry.lastPathComponent != current.lastPathComponent {
             try? manager.removeItem(at: entry)
+            try? manager.removeItem(at: runtimes.appendingPathComponent("\(entry.lastPathComponent).lock"))
         }
     }
 }

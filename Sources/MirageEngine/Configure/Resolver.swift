@@ -112,7 +112,17 @@ public struct Resolver {
                                      target: target, toolchain: toolchain, assertConfig: assertConfig, devices: devices,
                                      jobArguments: jobArguments, jobSignature: graph.signature, stdout: stdout?.name,
                                      keys: keys, packages: packages, toolVersion: Installation.toolVersion, boardDescription: board,
-                                     drivers: try drivers.closure(of: devices.map(\.driver)), missingSymbolFixes: fixes)
+                                     drivers: try drivers.closure(of: devices.map(\.driver)),
+                                     runtimeDrivers: try drivers.closure(of: devices.map(\.driver) + boardRuntimeDrivers()),
+                                     missingSymbolFixes: fixes)
+    }
+
+    /// What any image of the board may use: the drivers that bind to its
+    /// hardware and the software drivers (which drive no hardware).
+    func boardRuntimeDrivers() -> [String] {
+        drivers.drivers.filter { driver in
+            driver.drivesHardware ? board.peripherals.contains(where: driver.binds) : driver.provides != nil
+        }.map(\.name)
     }
 
     /// Follows `match` choices down to a device with a fixed implementation.

@@ -9,7 +9,7 @@ import Foundation
 /// looked up in targets/, the drivers' folders or toolchains/ after configure.
 public struct ResolvedConfiguration: Codable {
     /// Which layout of configuration.json this is; a file of another is configured again.
-    public static let currentFormat = 3
+    public static let currentFormat = 4
     public let format: Int
     public let name: String
     public let job: String
@@ -38,6 +38,13 @@ public struct ResolvedConfiguration: Codable {
     /// The descriptors of the drivers the image compiles: the devices' drivers
     /// and the libraries they use, in name order.
     public let drivers: [Driver]
+    /// The descriptors of what a board image's runtime module holds
+    /// (`RuntimeModule`): every driver that binds to the board's hardware,
+    /// every software driver, the libraries they use, and the chosen
+    /// drivers, in name order. One module serves every configuration of
+    /// the board, so the cache compiles it once per board and flags rather
+    /// than once per set of devices; the link keeps only what the job uses.
+    public let runtimeDrivers: [Driver]
     /// For a build that fails for want of a symbol: the fix each driver the
     /// image lacks gives for the symbols it defines (from every known driver).
     public let missingSymbolFixes: [String: String]
