@@ -61,7 +61,7 @@ public struct BootTestSpec: Codable {
         /// before it says it is ready, and removes: the one backend through
         /// which virtio-net offers its offloads.
         public let network: String?
-        /// `tcp:GUESTPORT` or `udp:GUESTPORT`: forwarded from a free port on
+        /// `tcp:GUESTPORT`, `udp:GUESTPORT` or both, `udp+tcp:GUESTPORT` (one port for the two): forwarded from a free port on
         /// the host's 127.0.0.1 ($FORWARD_PORT) over QEMU's user network.
         public let forward: String?
         /// A host program started before the boot in the scratch folder (a

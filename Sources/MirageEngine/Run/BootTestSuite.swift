@@ -78,8 +78,9 @@ public struct BootTestSuite {
                     var hostPort = 0
                     if let forward = testCase.forward {
                         let parts = forward.split(separator: ":")
-                        hostPort = try BootTestSuite.freePort(udp: parts.first == "udp")
-                        forwards = ["\(parts.first ?? ""):\(hostPort):\(parts.last ?? "")"]
+                        let protocols = (parts.first ?? "").split(separator: "+").map(String.init)
+                        hostPort = try BootTestSuite.freePort(udp: protocols.contains("udp"), tcp: protocols.contains("tcp"))
+                        forwards = protocols.map { "\($0):\(hostPort):\(parts.last ?? "")" }
                     }
                     // An interface name is at most 15 characters, and unique on the host while it lives.
                     let tap = "mct\(ProcessInfo.processInfo.processIdentifier % 1_000_000)x\(results.count % 1000)"
@@ -233,14 +234,25 @@ public struct BootTestSuite {
     }
 
     /// A port on 127.0.0.1 that nothing listens on now, from the kernel.
-    static func freePort(udp: Bool) throws -> Int {
+    /// A port of 127.0.0.1 free for UDP, TCP, or both (a DNS server's).
+    static func freePort(udp: Bool, tcp: Bool) throws -> Int {
+        guard udp && tcp else { return try freePort(udp: udp) }
+        for _ in 0..<50 {
+            let port = try freePort(udp: false)
+            if (try? freePort(udp: true, exactly: port)) != nil { return port }
+        }
+        throw MirageError("cannot find a port on 127.0.0.1 free for both UDP and TCP")
+    }
+
+    /// A free port (`exactly` that one, or any: 0).
+    static func freePort(udp: Bool, exactly wanted: Int = 0) throws -> Int {
         let handle = socket(AF_INET, udp ? Int32(SOCK_DGRAM.rawValue) : Int32(SOCK_STREAM.rawValue), 0)
         guard handle >= 0 else { throw MirageError("cannot open a socket to find a free port") }
         defer { close(handle) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
+        address.sin_port = UInt16(wanted).bigEndian
         var length = socklen_t(Swift.MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(handle, $0, length) == 0 && getsockname(handle, $0, &length) == 0 }
