@@ -9,13 +9,15 @@ connection per request with 16, a 256 KiB file kept alive with 4), for TLS
 curl's bulk rate per cipher suite (the 256 KiB file, kept alive), UDP round
 trips from a host socket; the bytes TLS adds to an image; and (--parts site)
 examples/website's 10 MiB file from each store (baked into the image, and a
-git pack on a disk) beside nginx's, with ab -k -c 4. The two guests
+git pack on a disk) beside nginx's, with ab -k -c 4; and (--parts dns)
+examples/dns beside NSD in the Linux guest, serving the same zones, asked
+by dnsperf (queries per second, latency). The two guests
 alternate, round after round, and the table gives each figure's median over
 the rounds (the host is noisy: single runs differ by a quarter) and the ratio.
 Over QEMU's user network (ports forwarded from 127.0.0.1) and, as root, over a
 TAP device the benchmark makes. Prints figures; judges nothing.
 
-    compare.py ROOT MIRAGE GUEST [--rounds N] [--seconds S] [--backends user,tap] [--parts tcp,http,tls,udp,site]"""
+    compare.py ROOT MIRAGE GUEST [--rounds N] [--seconds S] [--backends user,tap] [--parts tcp,http,tls,udp,site,dns]"""
 import argparse, json, os, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
 
 parser = argparse.ArgumentParser()
@@ -25,13 +27,13 @@ parser.add_argument("guest")
 parser.add_argument("--rounds", type=int, default=3, help="alternating runs of each guest (the table gives medians)")
 parser.add_argument("--seconds", type=int, default=5, help="length of each iperf3 run")
 parser.add_argument("--backends", default="user,tap", help="user (QEMU's user network) and/or tap (root only)")
-parser.add_argument("--parts", default="tcp,http,tls,udp,site",
-                    help="which figures to measure: tcp (iperf3), http (ab), tls, udp, site (examples/website's stores)")
+parser.add_argument("--parts", default="tcp,http,tls,udp,site,dns",
+                    help="which figures to measure: tcp (iperf3), http (ab), tls, udp, site (examples/website's stores), dns (dnsperf)")
 options = parser.parse_args()
 PARTS = options.parts.split(",")
 for part in PARTS:
-    if part not in ("tcp", "http", "tls", "udp", "site"):   # PART_MEASURES' keys, below
-        parser.error("--parts takes tcp, http, tls, udp and site, not %r" % part)
+    if part not in ("tcp", "http", "tls", "udp", "site", "dns"):   # PART_MEASURES' keys, below
+        parser.error("--parts takes tcp, http, tls, udp, site and dns, not %r" % part)
 root, mirage, guest = options.root, options.mirage, options.guest
 
 TAP, TAP_HOST, TAP_GUEST = "mcbench0", "10.0.3.1", "10.0.3.15"
@@ -169,6 +171,39 @@ def round_trips(host, port, count=1000):
     return (statistics.median(times), times[int(len(times) * 0.99)]) if times else (float("nan"), float("nan"))
 
 
+# dnsperf's queries: names of examples/dns's zones, answered, negative and referred.
+DNS_QUERIES = ["example.test SOA", "web.example.test A", "web.example.test AAAA", "alias.example.test A", "example.test MX",
+               "_http._tcp.example.test SRV", "anything.wild.example.test A", "nothing.example.test A", "web.example.test MX",
+               "host.sub.example.test A", "10.2.0.192.in-addr.arpa PTR", "example.test NS"]
+
+
+def dns_figures(figures, host, port):
+    """dnsperf for options.seconds: queries per second and average latency, with up to 20 queries in flight."""
+    queries = os.path.join(work, "dns-queries.txt")
+    with open(queries, "w") as file:
+        file.write("\n".join(DNS_QUERIES) + "\n")
+    # The server answers once it is up: wait for it, untimed.
+    end = time.time() + 120
+    while time.time() < end and "NOERROR" not in subprocess.run(["dig", "@" + host, "-p", str(port), "+tries=1", "+time=2", "example.test", "SOA"],
+                                                               capture_output=True, text=True).stdout:
+        time.sleep(0.5)
+    command = ["dnsperf", "-s", host, "-p", str(port), "-d", queries, "-l", str(options.seconds), "-q", "20", "-t", "5"]
+    try:
+        output = subprocess.run(command, capture_output=True, timeout=120 + options.seconds).stdout.decode()
+    except subprocess.TimeoutExpired:
+        output = ""
+    figures["DNS queries per second (dnsperf, 20 in flight)"] = float("nan")
+    figures["DNS average latency (dnsperf), ms"] = float("nan")
+    for line in output.splitlines():
+        words = line.split()
+        if line.strip().startswith("Queries per second:"):
+            figures["DNS queries per second (dnsperf, 20 in flight)"] = float(words[-1])
+        elif line.strip().startswith("Average Latency (s):"):
+            figures["DNS average latency (dnsperf), ms"] = float(words[3]) * 1000
+        elif line.strip().startswith("Queries lost:"):
+            figures["DNS queries lost"] = int(words[2])
+
+
 def http_figures(figures, host, port):
     for name, arguments, path in HTTP:
         figures[name], figures[name + " failed"] = ab(host, port, arguments, path)
@@ -266,7 +301,8 @@ PART_MEASURES = {"tcp": ("iperf", ("tcp", 5201), [], tcp_figures),
                  "http": ("http", ("tcp", 80), ["--log-requests=false"], http_figures),
                  "tls": ("https", ("tcp", 443), [], tls_figures),
                  "udp": ("echo", ("udp", 7), [], udp_figures),
-                 "site": ("website-", ("tcp", 80), ["--log-requests=false"], site_figures)}
+                 "site": ("website-", ("tcp", 80), ["--log-requests=false"], site_figures),
+                 "dns": ("dns", ("udp", 53), [], dns_figures)}
 
 
 def measure_unikernel(backend):
@@ -297,7 +333,7 @@ def measure_linux(backend):
         netdev, append = "tap,id=net,ifname=%s,script=no,downscript=no" % TAP, " guest.address=%s/24 guest.gateway=" % TAP_GUEST
     else:
         netdev = "user,id=net," + ",".join("hostfwd=%s:127.0.0.1:%d-:%d" % (kind, backend.forwards[port], port)
-                                           for kind, port in (("tcp", 5201), ("tcp", 80), ("tcp", 443), ("udp", 7)))
+                                           for kind, port in (("tcp", 5201), ("tcp", 80), ("tcp", 443), ("udp", 7), ("udp", 53)))
         append = ""
     process = start(["qemu-system-arm", "-M", "virt", "-cpu", "cortex-a15", "-m", "128M", "-nographic",
                      "-kernel", os.path.join(guest, "vmlinuz"), "-initrd", os.path.join(guest, "initrd.gz"),
@@ -342,6 +378,13 @@ def report(backend, runs):
             if any(failed):
                 line += "   failed requests: %d, %d" % tuple(failed)
         print(line)
+    if "dns" in PARTS:
+        for label in ("DNS queries per second (dnsperf, 20 in flight)", "DNS average latency (dnsperf), ms"):
+            ours, theirs = median(runs["unikernel"], label), median(runs["linux"], label)
+            print("%-58s %12.1f %12.1f %8.2f" % (label + (" (NSD)" if "second" in label else ""), ours, theirs, ours / theirs if theirs else float("nan")))
+        lost = [sum(run.get("DNS queries lost", 0) for run in runs[system]) for system in ("unikernel", "linux")]
+        if any(lost):
+            print("  queries lost: %d, %d" % tuple(lost))
     for index, label in ((0, "UDP round trip, median, us"), (1, "UDP round trip, 99th percentile, us")) if "udp" in PARTS else ():
         ours, theirs = median(runs["unikernel"], "udp", index), median(runs["linux"], "udp", index)
         print("%-58s %12.0f %12.0f %8.2f" % (label, ours, theirs, ours / theirs if theirs else float("nan")))
@@ -368,13 +411,15 @@ if os.geteuid() != 0 and any(backend.name == "tap" for backend in backends):
 work = tempfile.mkdtemp()
 try:
     folders = {name: build(name) for name in ("iperf", "http", "https", "echo")}   # http too: the size TLS adds
+    if "dns" in PARTS:
+        folders["dns"] = build("dns")
     if "site" in PARTS:
         folders.update({"website-" + store: build_site(store) for store in SITE_STORES})
     print("Image bytes on virt: examples/http %d, examples/https %d: TLS adds %d (the crypto, X.509, the state machine)"
           % (image_bytes("http"), image_bytes("https"), image_bytes("https") - image_bytes("http")))
     for backend in backends:
         runs = {"unikernel": [], "linux": []}
-        backend.prepare([5201, 80, 443, 7])
+        backend.prepare([5201, 80, 443, 7, 53])
         try:
             for number in range(options.rounds):
                 # Alternate which guest goes first, so that a slow spell of the host lands on both.
