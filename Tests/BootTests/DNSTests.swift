@@ -260,6 +260,37 @@ final class DNSTests: XCTestCase {
         }
     }
 
+    /// The zone file with every byte replaced by each of the characters
+    /// the parser treats specially, and cut at every length: it parses or
+    /// fails naming a line of the text, and never traps.
+    func testZoneFilesBentEveryWayNeverTrap() {
+        let text = Array(DNSTests.zoneText.utf8)
+        let lines = text.filter { $0 == 10 }.count + 1
+        let specials = Array(" \t\n();\"\\@$.*#0".utf8) + [0x00, 0xFF]
+        var failures = 0
+        func parse(_ bent: [UInt8]) {
+            if case .failure(let error) = DNSZone.parse(bent, origin: nil) {
+                failures += 1
+                XCTAssertTrue((1...lines + 1).contains(error.line), "line \(error.line) of \(lines): \(error.reason)")
+                XCTAssertFalse(error.reason.isEmpty)
+            }
+        }
+        for index in text.indices {
+            for special in specials where special != text[index] {
+                var bent = text
+                bent[index] = special
+                parse(bent)
+            }
+            parse(Array(text[..<index]))
+        }
+        XCTAssertGreaterThan(failures, 0)
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<500 {
+            let noise = (0..<Int.random(in: 0...400, using: &generator)).map { _ in specials.randomElement(using: &generator)! }
+            _ = DNSZone.parse(noise, origin: DNSName("noise.test"))
+        }
+    }
+
     func testNamesCompareWithoutCaseAndKeepTheirEscapes() {
         XCTAssertEqual(DNSName("WWW.Example.Test"), DNSName("www.example.test."))
         XCTAssertEqual(DNSName("a\\.b.test")?.labels.count, 2)
