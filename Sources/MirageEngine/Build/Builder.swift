@@ -144,14 +144,9 @@ public struct Builder {
             throw MirageError("no Swift sources beside config.swift in \(displayPath(workspace.directory.path))",
                               fix: "write the job '\(configuration.job)' in a file such as unikernel.swift")
         }
-        let runtimeFiles = try workspace.installation.runtimeSourceFiles()
+        let coreFiles = try workspace.installation.runtimeSourceFiles()
             + configuration.packages.flatMap { try swiftSources(in: $0.runtimeSources) }
-            + driverFiles.filter { $0.pathExtension == "swift" }
-        // The module in the cache holds every driver of the board, so that
-        // every configuration of the board shares it.
-        var boardRuntimeFiles = try workspace.installation.runtimeSourceFiles()
-            + configuration.packages.flatMap { try swiftSources(in: $0.runtimeSources) }
-        for driver in configuration.runtimeDrivers { boardRuntimeFiles += try driver.sourceFiles().filter { $0.pathExtension == "swift" } }
+        let runtimeFiles = coreFiles + driverFiles.filter { $0.pathExtension == "swift" }
         let jobFiles = [workspace.glueFile] + unikernelSources
         let output = workspace.buildDirectory.appendingPathComponent("image")
         guard let cpu = board.cpu else {
@@ -160,6 +155,12 @@ public struct Builder {
         }
         // The runtime and drivers as a module of their own, kept in the cache; or everything as one.
         let wholeImage = configuration.wholeImage
+        // The module in the cache holds every driver of the board, so that
+        // every configuration of the board shares it.
+        var boardRuntimeFiles = coreFiles
+        if !wholeImage {
+            for driver in configuration.runtimeDrivers { boardRuntimeFiles += try driver.sourceFiles().filter { $0.pathExtension == "swift" } }
+        }
         let startFiles = try sourceFiles(in: boot.appendingPathComponent("Start"), withExtensions: ["S", "c"])
         return BuildPlan(
             tools: BuildPlan.Tools(swiftc: tools["swiftc"]!, cc: tools["cc"]!, ld: tools["ld"]!, objcopy: tools["objcopy"]),

@@ -233,8 +233,7 @@ public struct BootTestSuite {
         return process.terminationStatus == 0 ? nil : "peer: exited with \(process.terminationStatus): \(tail)"
     }
 
-    /// A port on 127.0.0.1 that nothing listens on now, from the kernel.
-    /// A port of 127.0.0.1 free for UDP, TCP, or both (a DNS server's).
+    /// A port on 127.0.0.1 that nothing listens on now, for UDP, TCP, or both (a name server's).
     static func freePort(udp: Bool, tcp: Bool) throws -> Int {
         guard udp && tcp else { return try freePort(udp: udp) }
         for _ in 0..<50 {
@@ -244,7 +243,7 @@ public struct BootTestSuite {
         throw MirageError("cannot find a port on 127.0.0.1 free for both UDP and TCP")
     }
 
-    /// A free port (`exactly` that one, or any: 0).
+    /// A free port, from the kernel (`exactly` that one if it is free, or any: 0).
     static func freePort(udp: Bool, exactly wanted: Int = 0) throws -> Int {
         let handle = socket(AF_INET, udp ? Int32(SOCK_DGRAM.rawValue) : Int32(SOCK_STREAM.rawValue), 0)
         guard handle >= 0 else { throw MirageError("cannot open a socket to find a free port") }
