@@ -11,6 +11,9 @@ public struct DNSZone {
     public let records: [DNSRecord]
     /// Indices into `records` by owner name (its case ignored).
     let byName: [DNSName: [Int]]
+    /// Every owner and every name between it and the apex (RFC 4592's
+    /// empty non-terminals): the names that exist, found without a scan.
+    let existing: Set<DNSName>
 
     /// The records of `name` (of one type, or all), in the file's order.
     public func records(of name: DNSName, type: UInt16? = nil) -> [DNSRecord] {
@@ -18,10 +21,7 @@ public struct DNSZone {
     }
 
     /// Whether any record is owned by `name` or a name below it (RFC 4592's empty non-terminals exist).
-    public func exists(_ name: DNSName) -> Bool {
-        if byName[name] != nil { return true }
-        return records.contains { $0.name.isSubdomain(of: name) }
-    }
+    public func exists(_ name: DNSName) -> Bool { existing.contains(name) }
 
     /// A zone file's text. `origin` is the zone's name when the file sets
     /// no `$ORIGIN` first (the file's name, for a zone read from a store).
@@ -58,10 +58,16 @@ public struct DNSZone {
                 throw DNSZoneError(line: entry.line, reason: "\(entry.record.name.text) has a CNAME and other records (a CNAME stands alone, RFC 1034 3.6.2)")
             }
         }
+        var existing = Set<DNSName>()
+        for owner in byName.keys {
+            var name = owner
+            while name.labels.count >= apex.labels.count, existing.insert(name).inserted { name = name.parent }
+        }
         self.origin = apex
         self.soa = first.record
         self.records = records.map { $0.record }
         self.byName = byName
+        self.existing = existing
     }
 }
 
