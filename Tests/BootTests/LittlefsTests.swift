@@ -71,6 +71,37 @@ final class LittlefsTests: XCTestCase {
         XCTAssertThrowsError(try third.set("", [1])) { XCTAssertEqual($0 as? KeyValueError, .invalidKey) }
     }
 
+    /// A file whose blocks do not follow each other reads back whole and in
+    /// ranges, with 512-byte blocks (runs read whole and copied) and 4 KiB
+    /// ones (runs scattered into the value): both read runs on the guess that
+    /// a file's blocks are consecutive, which each block's first pointer then
+    /// confirms or corrects. littlefs itself reads the file too.
+    func testAFileInBlocksThatDoNotFollowEachOtherReadsBackWholeAndInRanges() throws {
+        let tool = try python()
+        for size in [512 * 1024, 64 << 20] {
+            let disk = MemoryDisk(size: size)
+            let kv = LittlefsStore(device: disk)
+            let blockSize = kv.blockSize
+            // Every third block after the allocator's cursor taken: the file lies in pairs.
+            for step in stride(from: UInt32(2), to: 300, by: 3) { kv.used[(kv.cursor + step) % kv.blockCount] = true }
+            let value = (0..<(blockSize * 60 + 123)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) }
+            try kv.set("spread.bin", value)
+            for reader in [kv, LittlefsStore(device: disk)] {
+                XCTAssertEqual(try reader.get("spread.bin"), value, "block size \(blockSize)")
+                for (offset, length) in [(0, 1), (1, blockSize), (blockSize - 3, 2 * blockSize + 7), (value.count - 10, 100), (12345, 54321)] {
+                    XCTAssertEqual(try reader.get("spread.bin", offset: offset, length: length),
+                                   Array(value[offset..<min(value.count, offset + length)]), "\(offset)+\(length), block size \(blockSize)")
+                }
+            }
+            let image = FileManager.default.temporaryDirectory.appendingPathComponent("lfs-spread-\(UUID().uuidString).img")
+            defer { try? FileManager.default.removeItem(at: image) }
+            try Data(disk.bytes).write(to: image)
+            let read = try run(pythonPath, [tool.path, "get", image.path, "spread.bin"])
+            XCTAssertEqual(read.status, 0)
+            XCTAssertEqual([UInt8](read.output), value, "littlefs reads the file, block size \(blockSize)")
+        }
+    }
+
     /// A large blank disk gets 4 KiB blocks (and a bitmap of them, not of bytes).
     func testALargeDiskIsFormattedWithLargerBlocks() throws {
         let disk = MemoryDisk(size: 64 << 20)

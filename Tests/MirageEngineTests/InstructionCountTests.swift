@@ -16,10 +16,15 @@ final class InstructionCountTests: XCTestCase {
         let data = folder.appendingPathComponent("data")
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
         try Data((0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 7) }).write(to: data.appendingPathComponent("big.bin"))
-        let made = try Shell.run(python, [root.appendingPathComponent("tools/littlefs-tool.py").path, "make",
-                                          folder.appendingPathComponent("data.lfs").path, data.path, "--size", "8388608"])
-        XCTAssertEqual(made.status, 0, made.error)
+        for (image, blocks) in [("data.lfs", "512"), ("data-4k.lfs", "4096")] {
+            let made = try Shell.run(python, [root.appendingPathComponent("tools/littlefs-tool.py").path, "make",
+                                              folder.appendingPathComponent(image).path, data.path, "--size", "8388608", "--block-size", blocks])
+            XCTAssertEqual(made.status, 0, made.error)
+        }
         try check("bench/storage", in: folder, configure: ["--store", "littlefs"], icount: "shift=0")
+        // 4 KiB blocks move scattered and gathered, a path of their own.
+        try check("bench/storage", section: "bench/storage, 4 KiB blocks", in: folder,
+                  configure: ["--store", "littlefs", "--littlefs-blocks", "4096"], icount: "shift=0")
     }
 
     /// Two of the stack's own interfaces joined in memory: no device and no
@@ -39,8 +44,9 @@ final class InstructionCountTests: XCTestCase {
     }
 
     /// Builds the bench in `folder` for virt, boots it under -icount and
-    /// checks each figure of its section of bench/instruction-counts.txt.
-    func check(_ bench: String, in folder: URL, configure: [String], icount: String) throws {
+    /// checks each figure of its section of bench/instruction-counts.txt
+    /// (`section`, the bench's name unless given).
+    func check(_ bench: String, section: String? = nil, in folder: URL, configure: [String], icount: String) throws {
         XCTAssertEqual(try ToolRun.run(["configure", "--target", "virt"] + configure, in: folder).0, 0)
         XCTAssertEqual(try ToolRun.run(["build"], in: folder).0, 0)
         let workspace = Workspace(installation: Fixtures.installation, directory: folder)
@@ -51,8 +57,9 @@ final class InstructionCountTests: XCTestCase {
             guard let colon = line.firstIndex(of: ":"), let count = Int(line.split(separator: " ").dropLast().last ?? "") else { continue }
             measured[String(line[..<colon])] = count
         }
-        let figures = try committedFigures()[bench] ?? []
-        XCTAssertFalse(figures.isEmpty, "bench/instruction-counts.txt has no [\(bench)] section")
+        let section = section ?? bench
+        let figures = try committedFigures()[section] ?? []
+        XCTAssertFalse(figures.isEmpty, "bench/instruction-counts.txt has no [\(section)] section")
         for (name, committed) in figures {
             let count = try XCTUnwrap(measured[name], "the bench printed no count for '\(name)':\n\(outcome.console)")
             XCTAssertLessThanOrEqual(count, committed + committed / 10,

@@ -26,6 +26,8 @@ struct StorageBench {
             print("raw disk failed: \(error.reason.text)")
             return 1
         }
+        // The littlefs figures name a block size other than 512 bytes.
+        let suffix = Keys.littlefsBlocks == "512" ? "" : ", \(Keys.littlefsBlocks)-byte blocks"
         let value = (0..<(1024 * 1024)).map { UInt8(truncatingIfNeeded: $0 &* 7) }
         do throws(KeyValueError) {
             _ = try kv.get("big.bin")
@@ -33,14 +35,14 @@ struct StorageBench {
             _ = try scratch.get("warm-up.bin")
             var started = clock.now(), counted = Runtime.instructions
             let stored = try kv.get("big.bin")
-            report("\(Keys.store) get 1 MiB", bytes: stored.count, since: started, counted, clock)
+            report("\(Keys.store) get 1 MiB\(suffix)", bytes: stored.count, since: started, counted, clock)
             guard stored == value else { print("\(Keys.store): big.bin differs from what the host wrote"); return 1 }
             started = clock.now(); counted = Runtime.instructions
             try scratch.set("big.bin", value)
-            report("littlefs set 1 MiB", bytes: value.count, since: started, counted, clock)
+            report("littlefs set 1 MiB\(suffix)", bytes: value.count, since: started, counted, clock)
             started = clock.now(); counted = Runtime.instructions
             let back = try scratch.get("big.bin")
-            report("littlefs get 1 MiB (what it set)", bytes: back.count, since: started, counted, clock)
+            report("littlefs get 1 MiB (what it set)\(suffix)", bytes: back.count, since: started, counted, clock)
             guard back == value else { print("the value read back differs"); return 1 }
         } catch {
             print("a store failed: \(error.reason.text)")

@@ -50,6 +50,15 @@ public final class LittlefsStore<Device: BlockDevice>: KeyValueWriter {
     /// (one request where the device DMAs the buffer itself, 64 KiB pieces elsewhere).
     let runBytes = 256 * 1024
 
+    /// Whether a run of blocks moves scattered (read) and gathered (written):
+    /// each block's data straight between its place in the value and the
+    /// disk, its pointers aside, which a device that DMAs does with no copy.
+    /// Small blocks go through one buffer and are copied instead: QEMU maps
+    /// each piece of a request on its own, which costs more than copying a
+    /// few hundred bytes. Measured on virt, a 1 MiB get: 4 KiB blocks 727
+    /// MiB/s scattered, 575 copied; 512-byte blocks 205 scattered, 365 copied.
+    var scatters: Bool { blockSize >= 2048 }
+
     var inlineMax: Int { min(0x3FE, blockSize / 8) }
 
     // MARK: Blocks
@@ -337,8 +346,13 @@ public final class LittlefsStore<Device: BlockDevice>: KeyValueWriter {
     }
 
     /// Bytes `start..<end` of a CTZ file: the skip-list to the last block
-    /// needed, then back along the first pointers to the first, read in
-    /// runs, each block's data copied once, straight to its place in the value.
+    /// needed, then back along the first pointers to the first. A file is
+    /// usually in consecutive blocks, so the blocks before one are read
+    /// together, up to `runBytes`, on that guess, each block's data put at
+    /// its place in the value (see `scatters`). Each block's first pointer
+    /// then says whether the guess held; where it did not, the walk goes on
+    /// from the block it names, and reads there again what the guess put in
+    /// the value.
     func readFile(head: UInt32, size: UInt32, from start: UInt32, to end: UInt32) throws(KeyValueError) -> [UInt8] {
         let bs = UInt32(blockSize)
         let last = Littlefs.ctzIndex(end - 1, blockSize: bs)
@@ -354,26 +368,96 @@ public final class LittlefsStore<Device: BlockDevice>: KeyValueWriter {
             data = try readBlock(block)
             current -= 1 << skip
         }
-        // `run.bytes[base...]` is the block `current`.
-        var run = BlockRun(first: block, bytes: data)
-        var base = 0
+        /// The bytes of block `index` that belong in the value.
+        func share(_ index: UInt32) -> (from: Int, to: Int) {
+            (index == first.index ? Int(first.offset) : 4 * Littlefs.ctzPointers(index),
+             index == last.index ? Int(last.offset) + 1 : blockSize)
+        }
         return try filledBytes(count: Int(end - start)) { value throws(KeyValueError) in
-            var position = value.count
-            while true {
-                let pointers = 4 * Littlefs.ctzPointers(current)
-                let from = current == first.index ? Int(first.offset) : pointers
-                let to = current == last.index ? Int(last.offset) + 1 : blockSize
-                guard from <= to, to <= blockSize, to - from <= position else { throw .corrupt }
-                position -= to - from
-                run.bytes.withUnsafeBytes { source in
-                    (value.baseAddress! + position).copyMemory(from: source.baseAddress! + base + from, byteCount: to - from)
+            guard scatters else {
+                // Small blocks: runs read whole, each block's share copied out.
+                // `run.bytes[base...]` is the block `current`.
+                var run = BlockRun(first: block, bytes: data)
+                var base = 0, position = value.count
+                while true {
+                    let (from, to) = share(current)
+                    guard from <= to, to <= blockSize, to - from <= position else { throw .corrupt }
+                    position -= to - from
+                    run.bytes.withUnsafeBytes { source in
+                        (value.baseAddress! + position).copyMemory(from: source.baseAddress! + base + from, byteCount: to - from)
+                    }
+                    if current == first.index { break }
+                    block = Littlefs.le32(run.bytes, base)
+                    current -= 1
+                    base = try locate(block, wanting: current - first.index + 1, in: &run)
                 }
-                if current == first.index { break }
-                block = Littlefs.le32(run.bytes, base)
-                current -= 1
-                base = try locate(block, wanting: current - first.index + 1, in: &run)
+                guard position == 0 else { throw .corrupt }
+                return
             }
-            guard position == 0 else { throw .corrupt }
+            // The last block is in hand already.
+            var (from, to) = share(current)
+            guard from <= to, to <= blockSize, to - from <= value.count else { throw .corrupt }
+            var position = value.count - (to - from)
+            data.withUnsafeBytes { source in
+                (value.baseAddress! + position).copyMemory(from: source.baseAddress! + from, byteCount: to - from)
+            }
+            guard current > first.index else {
+                guard position == 0 else { throw .corrupt }
+                return
+            }
+            block = Littlefs.le32(data, 0)
+            current -= 1
+            while true {
+                // Blocks `block - count + 1 ... block`, guessed to hold `current - count + 1 ... current`.
+                guard block < blockCount else { throw .corrupt }
+                let count = min(block + 1, current - first.index + 1, UInt32(max(1, runBytes / blockSize)))
+                // Large blocks: each block's share read straight into its place
+                // in the value, the rest of it aside (its first pointer first).
+                var positions: [Int] = [], firstPointers: [Int] = [], asideBytes = 0
+                positions.reserveCapacity(Int(count))
+                firstPointers.reserveCapacity(Int(count))
+                var at = position
+                for step in 0..<count {
+                    (from, to) = share(current - step)
+                    guard from <= to, to <= blockSize, to - from <= at else { throw .corrupt }
+                    at -= to - from
+                    positions.append(at)
+                    firstPointers.append(asideBytes)
+                    asideBytes += from + (blockSize - to)
+                }
+                var aside = filledBytes(count: asideBytes) { _ in }
+                var failure: BlockError?
+                aside.withUnsafeMutableBytes { asideBuffer in
+                    var pieces: [UnsafeMutableRawBufferPointer] = []
+                    pieces.reserveCapacity(3 * Int(count))
+                    // In disk order: the lowest block (the last guessed) first.
+                    for step in (0..<Int(count)).reversed() {
+                        (from, to) = share(current - UInt32(step))
+                        let base = asideBuffer.baseAddress! + firstPointers[step]
+                        pieces.append(UnsafeMutableRawBufferPointer(start: base, count: from))
+                        pieces.append(UnsafeMutableRawBufferPointer(start: value.baseAddress! + positions[step], count: to - from))
+                        pieces.append(UnsafeMutableRawBufferPointer(start: base + from, count: blockSize - to))
+                    }
+                    do throws(BlockError) {
+                        try device.read(sector: UInt64(block + 1 - count) * UInt64(blockSize / 512), scattering: pieces)
+                    } catch { failure = error }
+                }
+                if let failure { throw .device(failure) }
+                // Follow the first pointers while they name the block before.
+                for step in 0..<count {
+                    position = positions[Int(step)]
+                    if current == first.index {
+                        guard position == 0 else { throw .corrupt }
+                        return
+                    }
+                    let previous = Littlefs.le32(aside, firstPointers[Int(step)])
+                    current -= 1
+                    if step + 1 == count || previous != block - step - 1 {
+                        block = previous
+                        break
+                    }
+                }
+            }
         }
     }
 
@@ -558,42 +642,72 @@ public final class LittlefsStore<Device: BlockDevice>: KeyValueWriter {
         var blocks: [UInt32] = []
         var offset = 0
         var index: UInt32 = 0
-        // Consecutive blocks (the allocator's usual gift) are laid out in one
-        // buffer and written together, up to `runBytes`; each block is its
-        // pointers, then its share of the value copied in one run, then
-        // zeros (the last block only), so every byte written is set first.
-        let valueBlocks = Int(Littlefs.ctzBlockCount(size: UInt32(value.count), blockSize: UInt32(blockSize)))
-        let runCapacity = max(1, min(valueBlocks, runBytes / blockSize)) * blockSize
-        var run = filledBytes(count: runCapacity) { _ in }
+        // Consecutive blocks (the allocator's usual gift) are written together,
+        // up to `runBytes`: each block its pointers, its share of the value,
+        // then zeros (the last block only). Small blocks are laid out in one
+        // buffer; large ones gathered from pieces, the value's where it lies
+        // (see `scatters`).
+        let runLimit = max(1, min(Int(Littlefs.ctzBlockCount(size: UInt32(value.count), blockSize: UInt32(blockSize))),
+                                  runBytes / blockSize))
+        var run = scatters ? [] : filledBytes(count: runLimit * blockSize) { _ in }
+        let zeros = scatters ? [UInt8](repeating: 0, count: blockSize) : []
+        var pointerWords: [UInt32] = []
+        var shares: [(pointers: Int, offset: Int, count: Int)] = []
         var runFirst: UInt32 = 0, runBlocks = 0
         func writeRun() throws(KeyValueError) {
             guard runBlocks > 0 else { return }
+            let sector = UInt64(runFirst) * UInt64(blockSize / 512)
             var failure: BlockError?
-            run.withUnsafeBytes { bytes in
-                do throws(BlockError) {
-                    try device.write(sector: UInt64(runFirst) * UInt64(blockSize / 512),
-                                     from: UnsafeRawBufferPointer(rebasing: bytes[0..<(runBlocks * blockSize)]))
-                } catch { failure = error }
+            if scatters {
+                pointerWords.withUnsafeBytes { words in
+                    value.withUnsafeBytes { source in
+                        zeros.withUnsafeBytes { zero in
+                            var pieces: [UnsafeRawBufferPointer] = []
+                            pieces.reserveCapacity(3 * shares.count)
+                            var word = 0
+                            for share in shares {
+                                pieces.append(UnsafeRawBufferPointer(start: words.baseAddress! + 4 * word, count: 4 * share.pointers))
+                                pieces.append(UnsafeRawBufferPointer(start: source.baseAddress! + share.offset, count: share.count))
+                                pieces.append(UnsafeRawBufferPointer(start: zero.baseAddress!, count: blockSize - 4 * share.pointers - share.count))
+                                word += share.pointers
+                            }
+                            do throws(BlockError) { try device.write(sector: sector, gathering: pieces) } catch { failure = error }
+                        }
+                    }
+                }
+                shares.removeAll(keepingCapacity: true)
+                pointerWords.removeAll(keepingCapacity: true)
+            } else {
+                run.withUnsafeBytes { bytes in
+                    do throws(BlockError) {
+                        try device.write(sector: sector, from: UnsafeRawBufferPointer(rebasing: bytes[0..<(runBlocks * blockSize)]))
+                    } catch { failure = error }
+                }
             }
             if let failure { throw .device(failure) }
             runBlocks = 0
         }
         while offset < value.count {
             let block = try allocate()
-            if runBlocks > 0 && (block != runFirst + UInt32(runBlocks) || (runBlocks + 1) * blockSize > runCapacity) { try writeRun() }
+            if runBlocks > 0 && (block != runFirst + UInt32(runBlocks) || runBlocks == runLimit) { try writeRun() }
             if runBlocks == 0 { runFirst = block }
             let pointers = Littlefs.ctzPointers(index)
             let take = min(blockSize - 4 * pointers, value.count - offset)
-            run.withUnsafeMutableBytes { buffer in
-                let start = runBlocks * blockSize
-                for skip in 0..<pointers {
-                    buffer.storeBytes(of: blocks[Int(index) - (1 << skip)].littleEndian, toByteOffset: start + 4 * skip, as: UInt32.self)
+            if scatters {
+                for skip in 0..<pointers { pointerWords.append(blocks[Int(index) - (1 << skip)].littleEndian) }
+                shares.append((pointers, offset, take))
+            } else {
+                run.withUnsafeMutableBytes { buffer in
+                    let start = runBlocks * blockSize
+                    for skip in 0..<pointers {
+                        buffer.storeBytes(of: blocks[Int(index) - (1 << skip)].littleEndian, toByteOffset: start + 4 * skip, as: UInt32.self)
+                    }
+                    value.withUnsafeBytes { source in
+                        (buffer.baseAddress! + start + 4 * pointers).copyMemory(from: source.baseAddress! + offset, byteCount: take)
+                    }
+                    let used = 4 * pointers + take
+                    UnsafeMutableRawBufferPointer(rebasing: buffer[(start + used)..<(start + blockSize)]).initializeMemory(as: UInt8.self, repeating: 0)
                 }
-                value.withUnsafeBytes { source in
-                    (buffer.baseAddress! + start + 4 * pointers).copyMemory(from: source.baseAddress! + offset, byteCount: take)
-                }
-                let used = 4 * pointers + take
-                UnsafeMutableRawBufferPointer(rebasing: buffer[(start + used)..<(start + blockSize)]).initializeMemory(as: UInt8.self, repeating: 0)
             }
             runBlocks += 1
             blocks.append(block)
