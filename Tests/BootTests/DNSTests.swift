@@ -191,6 +191,44 @@ final class DNSTests: XCTestCase {
 
     /// Messages dnspython writes (compressed, with EDNS and every record
     /// type of the zone) read the same after a trip through this parser and writer.
+    /// A zone of 3,000 records transfers in messages of at most 16 KiB, each
+    /// filled until the next record would not fit, holding the SOA, every
+    /// record in order, and the SOA again; dnspython reads them as one transfer.
+    func testALargeZoneTransfersInFullMessagesOfAtMost16KiB() throws {
+        var text = "$ORIGIN big.test.\n$TTL 300\n@ IN SOA ns1 hostmaster 1 2h 30m 2w 5m\n  IN NS ns1\nns1 IN A 192.0.2.1\n"
+        for index in 0..<3000 {
+            text += "host-\(index) IN A 198.51.\(index / 256 % 256).\(index % 256)\n"
+            if index % 7 == 0 { text += "  IN TXT \"record \(index) of a zone large enough to need several messages\"\n" }
+        }
+        guard case .success(let zone) = DNSZone.parse(Array(text.utf8), origin: nil) else { return XCTFail("the zone does not parse") }
+        var query = DNSMessage(id: 9)
+        query.questions = [DNSQuestion(name: zone.origin, type: DNSType.axfr)]
+        let messages = DNSAuthority(zones: [zone], transferTo: [.v4(1)]).answer(query.encode(), over: .tcp, from: .v4(1))
+        XCTAssertGreaterThan(messages.count, 3)
+        var records: [DNSRecord] = []
+        for (index, wire) in messages.enumerated() {
+            XCTAssertLessThanOrEqual(wire.count, 16_384)
+            guard case .success(let message) = DNSMessage.parse(wire) else { return XCTFail("message \(index) does not parse") }
+            XCTAssertEqual(message.questions.count, index == 0 ? 1 : 0, "the question in the first message only")
+            if index + 1 < messages.count, case .success(let next) = DNSMessage.parse(messages[index + 1]) {
+                var fuller = message
+                fuller.answers.append(next.answers[0])
+                XCTAssertGreaterThan(fuller.encode(sections: true).count, 16_384, "message \(index) had room for the next record")
+            }
+            records += message.answers
+        }
+        XCTAssertEqual(records, [zone.soa] + zone.records.filter { $0.type != DNSType.soa } + [zone.soa])
+        let verdict = try HostReference.python("""
+            import sys, dns.message, dns.rdatatype
+            count = 0
+            for line in sys.stdin:
+                m = dns.message.from_wire(bytes.fromhex(line.strip()), one_rr_per_rrset=True, xfr=True, origin=None)
+                count += sum(len(rrset) for rrset in m.answer)
+            print(count)
+            """, lines: messages.map(hex), needs: "dns.message")
+        XCTAssertEqual(verdict, ["\(records.count)"])
+    }
+
     func testMessagesDnspythonWritesSurviveARoundTrip() throws {
         let wires = try HostReference.python("""
             import sys, dns.zone, dns.message, dns.rrset, dns.flags

@@ -196,22 +196,38 @@ public struct DNSAuthority {
     }
 
     /// RFC 5936 2.2: the SOA, every other record, the SOA again, in
-    /// messages of up to 16 KiB each (one TCP message may hold 64).
+    /// messages of up to 16 KiB each (one TCP message may hold 64), each
+    /// filled until the next record would not fit. A message is encoded again
+    /// only when a bound of its size passes the limit: its size when last
+    /// encoded plus, for each record since, that record's size in a message
+    /// of its own (in a fuller one compression has only more names to point
+    /// to), so a transfer costs a few encodings a message, not one a record.
     func transfer(_ zone: DNSZone, _ template: DNSMessage) -> [[UInt8]] {
+        let limit = 16_384
         var header = template
         header.authoritative = true
+        // RFC 5936 2.2.1: the question only in the first message.
+        var later = header
+        later.questions = []
+        let laterSize = later.encode(sections: true).count
         var messages: [[UInt8]] = []
         var current = header
+        var bound = current.encode(sections: true).count
         let records = [zone.soa] + zone.records.filter { $0.type != DNSType.soa } + [zone.soa]
         for record in records {
+            var alone = later
+            alone.answers = [record]
+            let most = alone.encode(sections: true).count - laterSize
             current.answers.append(record)
-            if current.encode(sections: true).count > 16_384, current.answers.count > 1 {
+            bound += most
+            guard bound > limit, current.answers.count > 1 else { continue }
+            bound = current.encode(sections: true).count
+            if bound > limit {
                 current.answers.removeLast()
                 messages.append(current.encode(sections: true))
-                current = header
-                // RFC 5936 2.2.1: the question only in the first message.
-                current.questions = []
+                current = later
                 current.answers = [record]
+                bound = laterSize + most
             }
         }
         messages.append(current.encode(sections: true))
