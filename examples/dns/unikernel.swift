@@ -36,16 +36,7 @@ struct NameServer {
             print("cannot start a task: \(error.reason.text)")
             return 1
         }
-        while !done {
-            guard let connection = try? listener.accept(waitingAtMost: 200_000_000) else { continue }
-            do throws(TaskError) {
-                tasks.append(try Tasks.spawn(name: "dns-tcp") { serveStream(connection, authority) })
-            } catch {
-                print("no room for another connection's task: \(error.reason.text)")
-                connection.abort()
-            }
-            tasks.removeAll { $0.isFinished }
-        }
+        tasks += listener.serveEach(name: "dns-tcp", until: { done }) { serveStream($0, authority) }
         for task in tasks where !task.isFinished {
             task.cancel()
             try? task.join(waitingAtMost: 5_000_000_000)

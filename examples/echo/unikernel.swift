@@ -32,17 +32,7 @@ struct Echo {
             print("cannot start a task: \(error.reason.text)")
             return 1
         }
-        while !done {
-            // Look up now and then to see whether the count is reached.
-            guard let connection = try? listener.accept(waitingAtMost: 500_000_000) else { continue }
-            do throws(TaskError) {
-                tasks.append(try Tasks.spawn(name: "tcp-echo") { echoStream(connection) })
-            } catch {
-                print("no room for another connection's task: \(error.reason.text)")
-                connection.abort()
-            }
-            tasks.removeAll { $0.isFinished }
-        }
+        tasks += listener.serveEach(name: "tcp-echo", until: { done }) { echoStream($0) }
         // Before stopping, let the peers have what is still in flight.
         for task in tasks where !task.isFinished {
             task.cancel()

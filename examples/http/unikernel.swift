@@ -29,18 +29,7 @@ struct HTTPServer {
             print("address from DHCP server \(IPv4Text.text(server)), router \(ipv4.gateway.map(IPv4Text.text) ?? "none")")
         }
         print("serving HTTP on \(stack.ipv4.map { IPv4Text.text($0.address) } ?? "[::]"):80")
-        var clients: [TaskHandle] = []
-        while !done {
-            // Look up now and then to see whether the clients' tasks are done.
-            guard let connection = try? listener.accept(waitingAtMost: 500_000_000) else { continue }
-            do throws(TaskError) {
-                clients.append(try Tasks.spawn(name: "http-client") { serve(connection) })
-            } catch {
-                print("no room for another client's task: \(error.reason.text)")
-                connection.abort()
-            }
-            clients.removeAll { $0.isFinished }
-        }
+        let clients = listener.serveEach(name: "http-client", until: { done }) { serve($0) }
         // The last answers are on their way: let the clients' tasks close their connections.
         for client in clients { try? client.join(waitingAtMost: 5_000_000_000) }
         print("answered \(answered) requests")

@@ -27,32 +27,21 @@ struct HTTPSServer {
         print("serving HTTPS on \(stack.ipv4.map { IPv4Text.text($0.address) } ?? "[::]"):443, redirecting from port 80")
         let redirecting: TaskHandle
         do throws(TaskError) {
-            redirecting = try Tasks.spawn(name: "redirect") { acceptEach(plain) { redirect($0) } }
+            redirecting = try Tasks.spawn(name: "redirect") {
+                for client in plain.serveEach(name: "redirect-client", until: { done }, { redirect($0) }) {
+                    try? client.join(waitingAtMost: 5_000_000_000)
+                }
+            }
         } catch {
             print("no task for port 80: \(error.reason.text)")
             return 1
         }
-        acceptEach(secure) { serve($0) }
+        for client in secure.serveEach(name: "https-client", until: { done }, { serve($0) }) {
+            try? client.join(waitingAtMost: 5_000_000_000)
+        }
         try? redirecting.join(waitingAtMost: 10_000_000_000)
         print("answered \(answered) requests")
         return 0
-    }
-
-    /// Accepts connections to `listener` until done, each handled by a task of its own.
-    static func acceptEach<Listener: TCPListener>(_ listener: Listener, _ handle: @escaping (Listener.Connection) -> Void) {
-        var clients: [TaskHandle] = []
-        while !done {
-            // Look up now and then to see whether the clients' tasks are done.
-            guard let connection = try? listener.accept(waitingAtMost: 500_000_000) else { continue }
-            do throws(TaskError) {
-                clients.append(try Tasks.spawn(name: "client") { handle(connection) })
-            } catch {
-                print("no room for another client's task: \(error.reason.text)")
-                connection.abort()
-            }
-            clients.removeAll { $0.isFinished }
-        }
-        for client in clients { try? client.join(waitingAtMost: 5_000_000_000) }
     }
 
     /// One HTTPS connection's requests, until the client closes, asks to close, or stays idle.

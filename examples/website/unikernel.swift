@@ -21,19 +21,8 @@ struct Website {
             return 1
         }
         print("serving the website on \(stack.ipv4.map { IPv4Text.text($0.address) } ?? "[::]"):80")
-        var clients: [TaskHandle] = []
-        while !done {
-            // Look up now and then to see whether the clients' tasks are done.
-            guard let connection = try? listener.accept(waitingAtMost: 500_000_000) else { continue }
-            do throws(TaskError) {
-                // Inflating a git object takes more stack than a task's default.
-                clients.append(try Tasks.spawn(name: "website-client", stackSize: 64 * 1024) { serve(connection, kv) })
-            } catch {
-                print("no room for another client's task: \(error.reason.text)")
-                connection.abort()
-            }
-            clients.removeAll { $0.isFinished }
-        }
+        // Inflating a git object takes more stack than a task's default.
+        let clients = listener.serveEach(name: "website-client", stackSize: 64 * 1024, until: { done }) { serve($0, kv) }
         for client in clients { try? client.join(waitingAtMost: 5_000_000_000) }
         print("answered \(answered) requests")
         return 0

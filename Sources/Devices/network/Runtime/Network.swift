@@ -171,3 +171,26 @@ public enum NetworkError: Error, Equatable {
         self = error == .cancelled ? .cancelled : .timedOut
     }
 }
+
+extension TCPListener {
+    /// Accepts connections until `done()`, each served by a task of its own
+    /// (`name`, `stackSize`), so that a slow or idle client holds up only
+    /// itself; a connection no task can be made for is reset, and said so.
+    /// Looks at `done()` at least every half second. Returns the tasks still
+    /// running, for the caller to join or cancel.
+    public func serveEach(name: StaticString, stackSize: Int = Tasks.defaultStackSize, until done: () -> Bool,
+                          _ serve: @escaping (Connection) -> Void) -> [TaskHandle] {
+        var tasks: [TaskHandle] = []
+        while !done() {
+            guard let connection = try? accept(waitingAtMost: 500_000_000) else { continue }
+            do throws(TaskError) {
+                tasks.append(try Tasks.spawn(name: name, stackSize: stackSize) { serve(connection) })
+            } catch {
+                print("no room for another connection's task: \(error.reason.text)")
+                connection.abort()
+            }
+            tasks.removeAll { $0.isFinished }
+        }
+        return tasks.filter { !$0.isFinished }
+    }
+}
