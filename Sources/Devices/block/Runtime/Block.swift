@@ -78,13 +78,24 @@ let blockRequestTimeout: UInt64 = 10_000_000_000
 
 extension BlockDevice {
     public func read(sector: UInt64, scattering pieces: [UnsafeMutableRawBufferPointer]) throws(BlockError) {
+        try readThroughOneBuffer(sector: sector, scattering: pieces)
+    }
+
+    public func write(sector: UInt64, gathering pieces: [UnsafeRawBufferPointer]) throws(BlockError) {
+        try writeThroughOneBuffer(sector: sector, gathering: pieces)
+    }
+
+    /// A scattered read as one read into a buffer, copied out: the default,
+    /// and a driver's way out for pieces it cannot hand the device.
+    public func readThroughOneBuffer(sector: UInt64, scattering pieces: [UnsafeMutableRawBufferPointer]) throws(BlockError) {
         let total = BlockPieces.total(pieces)
         if let problem = geometry.problem(sector: sector, length: total, writing: false) { throw problem }
         let bytes = try read(sector: sector, count: total / geometry.sectorSize)
         bytes.withUnsafeBytes { source in BlockPieces.scatter(source, into: pieces) }
     }
 
-    public func write(sector: UInt64, gathering pieces: [UnsafeRawBufferPointer]) throws(BlockError) {
+    /// A gathered write as the pieces copied into one buffer, then one write.
+    public func writeThroughOneBuffer(sector: UInt64, gathering pieces: [UnsafeRawBufferPointer]) throws(BlockError) {
         let total = BlockPieces.total(pieces)
         if let problem = geometry.problem(sector: sector, length: total, writing: true) { throw problem }
         try write(sector: sector, filledBytes(count: total) { buffer in BlockPieces.gather(pieces, into: buffer) })

@@ -75,12 +75,8 @@ public final class VirtioBlock<C: Clock, Interrupts: InterruptController>: Block
     public func read(sector: UInt64, scattering pieces: [UnsafeMutableRawBufferPointer]) throws(BlockError) {
         let lengths = pieces.map { $0.count }
         if let problem = geometry.problem(sector: sector, length: lengths.reduce(0, +), writing: false) { throw problem }
-        guard let requests = plan(lengths) else {
-            // A sector spread over more pieces than a chain holds: read whole, then copy.
-            let bytes = try read(sector: sector, count: lengths.reduce(0, +) / 512)
-            bytes.withUnsafeBytes { source in BlockPieces.scatter(source, into: pieces) }
-            return
-        }
+        // A sector spread over more pieces than a chain holds: read whole, then copy.
+        guard let requests = plan(lengths) else { return try readThroughOneBuffer(sector: sector, scattering: pieces) }
         let starts = pieces.map { UInt(bitPattern: $0.baseAddress) }
         try lock.withLock { () throws(BlockError) in try move(requests, of: starts, at: sector, writing: false) }
     }
@@ -103,11 +99,7 @@ public final class VirtioBlock<C: Clock, Interrupts: InterruptController>: Block
     public func write(sector: UInt64, gathering pieces: [UnsafeRawBufferPointer]) throws(BlockError) {
         let lengths = pieces.map { $0.count }
         if let problem = geometry.problem(sector: sector, length: lengths.reduce(0, +), writing: true) { throw problem }
-        guard let requests = plan(lengths) else {
-            let whole = filledBytes(count: lengths.reduce(0, +)) { buffer in BlockPieces.gather(pieces, into: buffer) }
-            try write(sector: sector, whole)
-            return
-        }
+        guard let requests = plan(lengths) else { return try writeThroughOneBuffer(sector: sector, gathering: pieces) }
         let starts = pieces.map { UInt(bitPattern: $0.baseAddress) }
         try lock.withLock { () throws(BlockError) in try move(requests, of: starts, at: sector, writing: true) }
     }
