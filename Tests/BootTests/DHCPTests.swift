@@ -25,6 +25,7 @@ final class DHCPTests: XCTestCase {
             answer.subnetMask = 0xFFFF_FF00
             answer.router = IPv4Text.address("10.0.2.2")!
             answer.leaseSeconds = 86400
+            answer.nameServers = [IPv4Text.address("10.0.2.3")!, IPv4Text.address("192.0.2.53")!]
             let server = IPv4Text.address("10.0.2.2")!
             let reply = UDPDatagram(sourcePort: DHCPMessage.serverPort, destinationPort: DHCPMessage.clientPort, data: answer.emitWithOptions())
             let packet = IPv4Packet.emit(source: server, destination: 0xFFFF_FFFF, protocolNumber: IPv4Packet.udp,
@@ -49,6 +50,7 @@ final class DHCPTests: XCTestCase {
         XCTAssertEqual(ipv4.prefixLength, 24)
         XCTAssertEqual(ipv4.gateway, IPv4Text.address("10.0.2.2"))
         XCTAssertEqual(ipv4.ipv4?.dhcpServer, IPv4Text.address("10.0.2.2"))
+        XCTAssertEqual(ipv4.nameServers(now: clock.ticks()).map(\.text), ["10.0.2.3", "192.0.2.53"], "option 6, in order")
         // Half the lease later, a renewal.
         ipv4.run(for: 43_200_000_000_000 + 1_000)
         XCTAssertEqual(network.requests.map(\.type).last, DHCPMessage.request)
@@ -104,6 +106,10 @@ extension DHCPMessage {
         if let subnetMask { bytes += [1, 4]; appendBE32(&bytes, subnetMask) }
         if let router { bytes += [3, 4]; appendBE32(&bytes, router) }
         if let leaseSeconds { bytes += [51, 4]; appendBE32(&bytes, leaseSeconds) }
+        if !nameServers.isEmpty {
+            bytes += [6, UInt8(4 * nameServers.count)]
+            for server in nameServers { appendBE32(&bytes, server) }
+        }
         return bytes + [255]
     }
 }

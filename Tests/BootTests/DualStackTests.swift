@@ -362,6 +362,26 @@ final class DualStackTests: XCTestCase {
         _ = network
     }
 
+    /// RFC 8106: an advertisement's RDNSS option names the name servers for its lifetime; a lifetime of 0 withdraws one.
+    func testRouterAdvertisementsNameNameServersForTheirLifetime() {
+        let (ipv4, _, clock) = stack("2001:db8::5/64")
+        advance(ipv4, clock, seconds: 2)
+        // scapy: IPv6(src="fe80::1", dst="ff02::1", hlim=255)/ICMPv6ND_RA(routerlifetime=600)
+        //   /ICMPv6NDOptSrcLLAddr(lladdr="02:00:00:00:00:01")/ICMPv6NDOptRDNSS(lifetime=300, dns=["2001:db8::53", "2001:db8::54"])
+        let advertisement = bytes("6000000000403afffe800000000000000000000000000001ff020000000000000000000000000001860000530008025800000000000000000101020000000001190500000000012c20010db800000000000000000000005320010db8000000000000000000000054")
+        // the same router with ICMPv6NDOptRDNSS(lifetime=0, dns=["2001:db8::53"]) and no link-layer option
+        let withdrawal = bytes("6000000000283afffe800000000000000000000000000001ff020000000000000000000000000001860032a8000802580000000000000000190300000000000020010db8000000000000000000000053")
+        let deliver = { (packet: [UInt8]) in
+            _ = ipv4.handle(EthernetFrame.emit(destination: IPv6Address.allNodes.multicastMAC, source: self.peerMAC, etherType: EthernetFrame.ipv6,
+                                               payload: packet), now: clock.ticks())
+        }
+        deliver(advertisement)
+        XCTAssertEqual(ipv4.nameServers(now: clock.ticks()).map(\.text), ["2001:db8::53", "2001:db8::54"])
+        XCTAssertEqual(ipv4.nameServers(now: clock.ticks() + 301_000_000).map(\.text), [], "past the lifetime")
+        deliver(withdrawal)
+        XCTAssertEqual(ipv4.nameServers(now: clock.ticks()).map(\.text), ["2001:db8::54"])
+    }
+
     func testMulticastListenerQueriesAreAnsweredWithinTheirDelay() throws {
         let (ipv4, network, clock) = stack("2001:db8::5/64")
         advance(ipv4, clock, seconds: 2)

@@ -21,13 +21,13 @@ final class CatalogueTests: XCTestCase {
             "kv": ["crunch(_:name:)", "crunch(git:ref:name:)", "gitStore(on:ref:name:)", "tarStore(on:name:)"],
             "kv-writer": ["littlefsStore(on:name:)"],
             "network": ["defaultNetwork"],
-            "stack": ["genericStack(network:address:random:name:)", "socketStack(name:)"],
+            "stack": ["genericStack(network:address:random:name:)", "socketStack(random:name:)"],
             "tls": ["tlsClient(on:keys:trustAnchors:applicationProtocols:random:wallClock:name:)",
                     "tlsServer(on:keys:certificates:applicationProtocols:random:name:)"],
             "wall-clock": ["defaultWallClock"],
         ])
         let stack = try XCTUnwrap(declarations.constructors.first { $0.name.hasPrefix("genericStack(") })
-        XCTAssertEqual(Set(stack.keys), ["ip-mode", "ipv4", "ipv4-gateway", "ipv6", "ipv6-gateway", "net"])
+        XCTAssertEqual(Set(stack.keys), ["ip-mode", "ipv4", "ipv4-gateway", "ipv6", "ipv6-gateway", "dns", "net"])
         XCTAssertEqual(declarations.constructors.first { $0.name == "defaultEntropy" }?.keys, ["entropy-policy", "entropy-jitter"],
                        "its own key, and that of the jitter source it gathers from")
         XCTAssertEqual(declarations.constructors.first { $0.name == "jitter(clock:)" }?.keys, ["entropy-jitter"])

@@ -145,6 +145,17 @@ final class HardeningTests: XCTestCase {
         XCTAssertNil(Int(bootArgument: Array("-".utf8)))
     }
 
+    /// `--dns`'s lists: what the tool lets through, the unikernel reads; what it refuses, the unikernel would have refused.
+    func testNameServerListsTheToolPassesTheRuntimeReads() {
+        let texts = ["", "10.0.2.3", "10.0.2.2:5353", "10.0.2.2:5353, [2001:db8::53]:54,2001:db8::1", "fe80::1", "[::1]",
+                     "10.0.2", "10.0.2.2:0", "10.0.2.2:65536", "[10.0.2.2]:53", "[2001:db8::1", "2001:db8::1]:53", "host.test",
+                     "10.0.2.2:x", "10.0.2.3,", ",10.0.2.3", "1.2.3.4:053"]
+        for text in texts {
+            let tool = KeyFormat.problem(with: text, format: "name-servers") == nil
+            XCTAssertEqual(tool, NameServer.list(text) != nil, "\(String(reflecting: text)): the tool says \(tool ? "yes" : "no")")
+        }
+    }
+
     func keysOfHello() throws -> [ResolvedKey] {
         let graph = Fixtures.graph([defaultConsole, defaultClock],
                                    keys: [Fixtures.key("message", .string, "hi"), Fixtures.key("count", .int, "3", stage: .configure),

@@ -55,7 +55,7 @@ struct HTTPSClient {
         let statusLine = response.prefix { $0 != 13 }
         print("status: \(String(decoding: statusLine, as: UTF8.self))")
         let body = Array(response[end...])
-        print("body: \(body.count) bytes, sha256 \(hexString(SHA256.hash(body)))")
+        print("body: \(body.count) bytes, sha256 \(hexText(SHA256.hash(body)))")
         return 0
     }
 
@@ -66,12 +66,5 @@ struct HTTPSClient {
             return index + 4
         }
         return nil
-    }
-
-    static func hexString(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        for byte in bytes { text += [digits[Int(byte >> 4)], digits[Int(byte & 15)]] }
-        return String(decoding: text, as: UTF8.self)
     }
 }

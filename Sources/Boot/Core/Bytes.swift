@@ -107,6 +107,18 @@ public func littleEndianWords(_ bytes: [UInt8]) -> [UInt32] {
     }
 }
 
+/// Bytes as lowercase hex text, two digits a byte, as digests are printed.
+public func hexText(_ bytes: [UInt8]) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    var text: [UInt8] = []
+    text.reserveCapacity(bytes.count * 2)
+    for byte in bytes {
+        text.append(digits[Int(byte >> 4)])
+        text.append(digits[Int(byte & 15)])
+    }
+    return String(decoding: text, as: UTF8.self)
+}
+
 /// Bytes from hex text, for constants written as the standards print them
 /// (a public value: this branches on its digits).
 func hexBytes(_ text: String) -> [UInt8] {

@@ -17,6 +17,10 @@ public enum Counters {
     nonisolated(unsafe) public static var blockBytes: UInt64 = 0
     /// TCP segments sent again.
     nonisolated(unsafe) public static var retransmissions: UInt64 = 0
+    /// Queries the stub resolver sent, and the datagrams that came to their
+    /// ports but were not their answers (RFC 5452's forgeries among them).
+    nonisolated(unsafe) public static var dnsQueries: UInt64 = 0
+    nonisolated(unsafe) public static var dnsAnswersIgnored: UInt64 = 0
     /// Blocks the heap handed out (the C heap's own count).
     public static var allocations: UInt64 { boot_heap_allocations() }
 }

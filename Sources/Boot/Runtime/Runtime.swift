@@ -85,6 +85,7 @@ public enum Runtime {
             ("frames in", Counters.framesReceived), ("frames out", Counters.framesSent),
             ("bytes copied", Counters.bytesCopied), ("retransmissions", Counters.retransmissions),
             ("block requests", Counters.blockRequests), ("block bytes", Counters.blockBytes),
+            ("DNS queries", Counters.dnsQueries), ("DNS answers ignored", Counters.dnsAnswersIgnored),
         ]
         for (index, count) in counts.enumerated() {
             if index > 0 { writeRaw(", ") }

@@ -86,6 +86,16 @@ public enum Tasks {
         running.deadline(afterNanoseconds: nanoseconds)
     }
 
+    /// Nanoseconds from now until `deadline` (ticks, as `deadline(afterNanoseconds:)`
+    /// gives them; 0 once it has passed; `.max` for `.max`): what is left of a
+    /// wait, for a call that takes a time limit in nanoseconds.
+    public static func nanoseconds(untilDeadline deadline: UInt64) -> UInt64 {
+        guard deadline != .max else { return .max }
+        guard let clock = running.clock else { return 0 }
+        let now = clock.ticks()
+        return deadline > now ? ticksToNanoseconds(deadline - now, frequency: clock.frequency) : 0
+    }
+
     /// Gives the loop its clock: deadlines are in its ticks, and idle waits
     /// arm its alarm. The clock drivers' glue calls this; the first one counts.
     public static func attach(clock: some Clock) {

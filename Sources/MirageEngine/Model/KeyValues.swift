@@ -77,6 +77,13 @@ public enum KeyFormat {
                 return "it is auto, off, or an address/prefix such as 2001:db8::5/64"
             }
             return nil
+        case "name-servers":
+            if text.isEmpty { return nil }
+            for part in text.split(separator: ",", omittingEmptySubsequences: false) where nameServer(String(part)) == nil {
+                return "it is a comma-separated list of name servers, each an address with an optional port: "
+                    + "10.0.2.3, 10.0.2.2:5353, 2001:db8::53 or [2001:db8::53]:5353 (\(String(reflecting: String(part))) is none)"
+            }
+            return nil
         case "ipv6-address-or-empty":
             return text.isEmpty || ipv6(text) ? nil : "it is an IPv6 address such as fe80::1, or empty"
         default:
@@ -96,6 +103,27 @@ public enum KeyFormat {
             value = value << 8 | UInt32(byte)
         }
         return value
+    }
+
+    /// "10.0.2.3", "10.0.2.2:5353", "2001:db8::53" or "[2001:db8::53]:5353"; nil if not one of those.
+    static func nameServer(_ text: String) -> (address: String, port: Int)? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        func port(_ digits: Substring) -> Int? {
+            guard (1...5).contains(digits.count), digits.allSatisfy({ ("0"..."9").contains($0) }), let port = Int(digits),
+                  (1...65_535).contains(port) else { return nil }
+            return port
+        }
+        if trimmed.hasPrefix("["), let close = trimmed.firstIndex(of: "]") {
+            let address = String(trimmed[trimmed.index(after: trimmed.startIndex)..<close]), rest = trimmed[trimmed.index(after: close)...]
+            guard ipv6(address) else { return nil }
+            if rest.isEmpty { return (address, 53) }
+            guard rest.hasPrefix(":"), let number = port(rest.dropFirst()) else { return nil }
+            return (address, number)
+        }
+        if ipv6(trimmed) || ipv4(trimmed) != nil { return (trimmed, 53) }
+        let parts = trimmed.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, ipv4(String(parts[0])) != nil, let number = port(parts[1]) else { return nil }
+        return (String(parts[0]), number)
     }
 
     static func ipv4Prefixed(_ text: String) -> (UInt32, Int)? {

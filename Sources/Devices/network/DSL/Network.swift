@@ -33,6 +33,12 @@ public let ipv6Address = Key.boot("ipv6", doc: "IPv6: auto (link-local and SLAAC
 public let ipv6Gateway = Key.boot("ipv6-gateway", doc: "The IPv6 router, such as fe80::1, or empty for those that advertise",
                                   default: "")
 
+/// The name servers the stack's `resolve` asks, read at boot ("" for those
+/// the network names: DHCP's option 6, router advertisements' RDNSS; on the
+/// host's sockets, /etc/resolv.conf's).
+public let nameServersKey = Key.boot("dns", doc: "Name servers to ask, such as 10.0.2.3 or 10.0.2.2:5353,[2001:db8::53]:53; empty: those DHCP and router advertisements name",
+                                     default: "")
+
 /// How an IPv4 host gets its address, written in config.swift; it becomes
 /// the default of the boot keys `--ipv4` and `--ipv4-gateway`, which can
 /// still change it at boot.
@@ -52,9 +58,9 @@ public let netStack = Key.configure("net", doc: "direct: the unikernel's own IP 
 
 /// The host's own TCP and UDP sockets behind `NetworkStack` (the host
 /// target only); `genericStack()` is this under `configure --net socket`.
-public func socketStack(name: String = "stack", file: String = #filePath, line: Int = #line) -> Device {
-    Device(.stack, name: name, implementation: .driver("host-sockets"), arguments: [defaultClock, defaultInterruptController],
-           location: SourceLocation(file: file, line: line))
+public func socketStack(random: Device = defaultEntropy, name: String = "stack", file: String = #filePath, line: Int = #line) -> Device {
+    Device(.stack, name: name, implementation: .driver("host-sockets"), arguments: [defaultClock, defaultInterruptController, random],
+           keys: [nameServersKey.declaration.formatted("name-servers")], location: SourceLocation(file: file, line: line))
 }
 
 /// An IP host on `network`, IPv4 and IPv6 under one UDP and TCP (as
@@ -63,8 +69,9 @@ public func socketStack(name: String = "stack", file: String = #filePath, line: 
 /// the families at configure time (both by default). `address` says how
 /// IPv4 gets its address (the keys' defaults, 10.0.2.15/24 through
 /// 10.0.2.2, when nil); IPv6 takes the boot keys `--ipv6` (auto: SLAAC)
-/// and `--ipv6-gateway`. `random` keys TCP's initial sequence numbers and
-/// picks ephemeral ports.
+/// and `--ipv6-gateway`; `resolve` asks the name servers of `--dns`, or
+/// those the network names. `random` keys TCP's initial sequence numbers and
+/// picks ephemeral ports and the resolver's query IDs and ports.
 public func genericStack(network: Device = defaultNetwork, address: IPv4Setting? = nil, random: Device = defaultEntropy,
                          name: String = "stack", file: String = #filePath, line: Int = #line) -> Device {
     let location = SourceLocation(file: file, line: line)
@@ -95,8 +102,10 @@ public func genericStack(network: Device = defaultNetwork, address: IPv4Setting?
     }
     let direct = Device(.stack, name: name, implementation: .driver("ip-stack"), arguments: [network, defaultClock, random],
                         keys: [ipMode.declaration, addressKey, gatewayKey, ipv6Address.declaration.formatted("ipv6-setting"),
-                               ipv6Gateway.declaration.formatted("ipv6-address-or-empty")], location: location)
-    return Device.match(netStack, cases: ["direct": direct, "socket": socketStack(name: name, file: file, line: line)], file: file, line: line)
+                               ipv6Gateway.declaration.formatted("ipv6-address-or-empty"), nameServersKey.declaration.formatted("name-servers")],
+                        location: location)
+    return Device.match(netStack, cases: ["direct": direct, "socket": socketStack(random: random, name: name, file: file, line: line)],
+                        file: file, line: line)
 }
 
 /// The host-side check of IPv4 text, before it reaches a device tree.

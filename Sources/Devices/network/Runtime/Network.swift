@@ -62,6 +62,66 @@ public protocol NetworkStack: AnyObject {
     var ipv4: IPv4Configuration? { get }
     /// The IPv6 addresses in use (link-local first), past duplicate address detection.
     var ipv6Addresses: [IPv6Address] { get }
+    /// The name servers `resolve` asks, in order: those of the boot key
+    /// `--dns`, else those the network named (DHCP's option 6, router
+    /// advertisements' RDNSS; the host's sockets: /etc/resolv.conf's).
+    var nameServers: [NameServer] { get }
+    /// The addresses of the host `name` (or of an address's text, itself),
+    /// of the families the stack speaks, in the order to try them (RFC
+    /// 6724), asked of `nameServers` (A and AAAA, CNAMEs followed) or
+    /// remembered for their TTL. Throws `.nameNotFound` when the name has no
+    /// addresses, `.timedOut` when no server answered in time.
+    func resolve(_ name: String, waitingAtMost nanoseconds: UInt64) throws(NetworkError) -> [IPAddress]
+}
+
+/// A DNS server to ask: an address and a port (53 unless said).
+public struct NameServer: Equatable {
+    public let address: IPAddress
+    public let port: UInt16
+
+    public init(address: IPAddress, port: UInt16 = 53) {
+        self.address = address
+        self.port = port
+    }
+
+    /// "10.0.2.3", "10.0.2.2:5353", "2001:db8::1" or "[2001:db8::1]:5353".
+    public init?(_ text: String) {
+        var host = Substring(text), port: UInt16 = 53
+        if host.hasPrefix("[") {
+            guard let close = host.firstIndex(of: "]") else { return nil }
+            let rest = host[host.index(after: close)...]
+            host = host[host.index(after: host.startIndex)..<close]
+            if !rest.isEmpty {
+                guard rest.hasPrefix(":"), let number = UInt16(rest.dropFirst()), number > 0 else { return nil }
+                port = number
+            }
+            guard case .v6 = IPAddress(String(host)) else { return nil }
+        } else if host.filter({ $0 == ":" }).count == 1, let colon = host.firstIndex(of: ":") {
+            guard let number = UInt16(host[host.index(after: colon)...]), number > 0 else { return nil }
+            port = number
+            host = host[..<colon]
+        }
+        guard let address = IPAddress(String(host)) else { return nil }
+        self.init(address: address, port: port)
+    }
+
+    /// A comma-separated list of them ("" is none); nil if one does not parse.
+    public static func list(_ text: String) -> [NameServer]? {
+        if text.isEmpty { return [] }
+        var servers: [NameServer] = []
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let server = NameServer(String(part.filter { $0 != " " })) else { return nil }
+            servers.append(server)
+        }
+        return servers
+    }
+
+    /// "10.0.2.3" (port 53), "10.0.2.2:5353", "[2001:db8::1]:5353".
+    public var text: String {
+        if port == 53 { return address.text }
+        if case .v6 = address { return "[\(address.text)]:\(port)" }
+        return "\(address.text):\(port)"
+    }
 }
 
 /// A port that accepts TCP connections.
@@ -149,6 +209,14 @@ public enum NetworkError: Error, Equatable {
     case tlsFailed
     /// The TLS device has no usable certificate and key (the console said why at boot).
     case noCredentials
+    /// The name has no addresses: no such name (NXDOMAIN), or none of the families asked (NODATA).
+    case nameNotFound
+    /// The text is neither a host name nor an address.
+    case badName
+    /// There is no name server to ask: none by the boot key `--dns`, none from the network.
+    case noNameServers
+    /// Every name server asked failed to answer (SERVFAIL, REFUSED, ...).
+    case nameServerFailed
 
     public var reason: StaticString {
         switch self {
@@ -163,6 +231,10 @@ public enum NetworkError: Error, Equatable {
         case .cancelled: return "cancelled"
         case .tlsFailed: return "TLS handshake or record failed"
         case .noCredentials: return "no TLS certificate and key"
+        case .nameNotFound: return "no such name, or no address for it"
+        case .badName: return "not a host name or an address"
+        case .noNameServers: return "no name server to ask"
+        case .nameServerFailed: return "the name servers failed to answer"
         }
     }
 

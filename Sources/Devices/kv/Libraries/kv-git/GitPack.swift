@@ -210,15 +210,7 @@ public enum GitPack {
     }
 
     /// A name as git writes it: 40 lowercase hexadecimal digits.
-    public static func hex(_ id: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        for byte in id {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 15)])
-        }
-        return String(decoding: text, as: UTF8.self)
-    }
+    public static func hex(_ id: [UInt8]) -> String { hexText(id) }
 }
 
 /// A pack's index, version 2: a fan-out table of 256 counts (names by their

@@ -9,10 +9,40 @@ public final class HostSockets: NetworkStack {
     public typealias Listener = HostTCPListener
     public typealias Datagrams = HostUDPSocket
     let events: HostEvents
+    /// The stub resolver behind `resolve`, with its cache.
+    public let resolver: DNSStubResolver
+    public let nameServers: [NameServer]
 
-    /// `clock`: the loop's, which the waits' deadlines are kept in.
-    public init(tree: DeviceTree, path: StaticString, clock: some Clock, events: HostEvents) {
+    /// `clock`: the loop's, which the waits' deadlines are kept in. `nameServers`:
+    /// the boot key `--dns`; "" for the host's own, /etc/resolv.conf's.
+    public init(tree: DeviceTree, path: StaticString, clock: some Clock, events: HostEvents, random: any EntropyDevice,
+                nameServers: String = "") {
         self.events = events
+        resolver = DNSStubResolver(random: random)
+        guard let servers = NameServer.list(nameServers) else {
+            Runtime.fatal("the boot-time key --dns is not a list of name servers such as 10.0.2.3,[2001:db8::53]:5353: ", text: nameServers)
+        }
+        self.nameServers = servers.isEmpty ? HostSockets.nameServers(inResolvConf: "/etc/resolv.conf") : servers
+    }
+
+    /// The `nameserver` lines of a resolv.conf(5), in order; a scoped address (fe80::1%eth0) is passed over.
+    static func nameServers(inResolvConf path: String) -> [NameServer] {
+        guard let file = fopen(path, "r") else { return [] }
+        defer { fclose(file) }
+        var servers: [NameServer] = []
+        var line = [CChar](repeating: 0, count: 512)
+        while fgets(&line, Int32(line.count), file) != nil {
+            let words = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                .split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" })
+            if words.count >= 2, words[0] == "nameserver", let address = IPAddress(String(words[1])) {
+                servers.append(NameServer(address: address))
+            }
+        }
+        return servers
+    }
+
+    public func resolve(_ name: String, waitingAtMost nanoseconds: UInt64) throws(NetworkError) -> [IPAddress] {
+        try resolver.resolve(name, on: self, servers: nameServers, waitingAtMost: nanoseconds)
     }
 
     /// The host's addresses are the host's: the job is told none of its own.

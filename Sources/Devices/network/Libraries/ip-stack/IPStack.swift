@@ -6,15 +6,25 @@
 /// calls send at once. Nothing here waits anywhere but in a task.
 public final class IPStack<Network: NetworkInterface, C: Clock>: NetworkStack {
     public let interface: IPInterface<Network, C>
+    /// The stub resolver behind `resolve`, with its cache.
+    public let resolver: DNSStubResolver
+    /// The boot key `--dns`'s servers; none: those the network names.
+    let configuredNameServers: [NameServer]
 
     /// The "net" task's stack: the interface's deepest path is a TCP segment in an IPv6 packet.
     static var serviceStackSize: Int { 16 * 1024 }
 
     /// Brings the interface up (see `IPInterface.init` for the keys) and
     /// starts the "net" task; with `--ipv4 dhcp`, returns once the lease is
-    /// ours, and stops with a message if no server answers.
+    /// ours, and stops with a message if no server answers. `nameServers`
+    /// is the boot key `--dns` ("" for those DHCP and router advertisements name).
     public init(network: Network, clock: C, random: any EntropyDevice, mode: String = "dual", address: String, gateway: String,
-                ipv6: String = "off", ipv6Gateway: String = "") {
+                ipv6: String = "off", ipv6Gateway: String = "", nameServers: String = "") {
+        guard let servers = NameServer.list(nameServers) else {
+            Runtime.fatal("the boot-time key --dns is not a list of name servers such as 10.0.2.3,[2001:db8::53]:5353: ", text: nameServers)
+        }
+        configuredNameServers = servers
+        resolver = DNSStubResolver(random: random)
         let interface = IPInterface(network: network, clock: clock, random: random, mode: mode, address: address, gateway: gateway,
                                     ipv6: ipv6, ipv6Gateway: ipv6Gateway)
         self.interface = interface
@@ -47,6 +57,14 @@ public final class IPStack<Network: NetworkInterface, C: Clock>: NetworkStack {
 
     public var ipv4: IPv4Configuration? { interface.ipv4 }
     public var ipv6Addresses: [IPv6Address] { interface.ipv6Addresses }
+
+    public var nameServers: [NameServer] {
+        configuredNameServers.isEmpty ? interface.nameServers(now: interface.clock.ticks()).map { NameServer(address: $0) } : configuredNameServers
+    }
+
+    public func resolve(_ name: String, waitingAtMost nanoseconds: UInt64) throws(NetworkError) -> [IPAddress] {
+        try resolver.resolve(name, on: self, servers: nameServers, waitingAtMost: nanoseconds)
+    }
 
     public func listen(tcpPort port: UInt16) throws(NetworkError) -> TCPListenerSocket<Network, C> {
         TCPListenerSocket(interface: interface, port: port, waiters: try interface.listenTCP(port: port))

@@ -372,6 +372,7 @@ public final class IPInterface<Network: NetworkInterface, C: Clock> {
         address = lease.yourAddress
         prefixLength = (lease.subnetMask ?? 0xFFFF_FF00).nonzeroBitCount
         gateway = lease.router
+        dhcpNameServers = lease.nameServers
         if changed || !announced {
             announced = true
             try? network.transmit(announcement())
@@ -379,6 +380,15 @@ public final class IPInterface<Network: NetworkInterface, C: Clock> {
     }
 
     var announced = false
+    /// The name servers the DHCP lease named (option 6).
+    var dhcpNameServers: [UInt32] = []
+
+    /// The name servers the network named: the DHCP lease's (option 6),
+    /// then router advertisements' (RFC 8106) whose lifetime runs at `now`.
+    public func nameServers(now: UInt64) -> [IPAddress] {
+        let fromDHCP = ipv4Enabled ? dhcpNameServers.map { IPAddress.v4($0) } : []
+        return fromDHCP + ipv6.nameServers.filter { server in server.until.map { $0 > now } ?? true }.map { .v6($0.address) }
+    }
 
     /// Whether DHCP is done: bound, or given up (`dhcpFailed`).
     public var dhcpSettled: Bool { dhcp.map { $0.isBound || $0.hasFailed } ?? true }

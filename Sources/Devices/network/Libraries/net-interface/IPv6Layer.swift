@@ -48,6 +48,8 @@ struct IPv6State {
     /// Prefixes on the link, from advertisements (with their end) or a static address (forever).
     var onLink: [(prefix: IPv6Address, length: Int, until: UInt64?)] = []
     var routers: [(address: IPv6Address, until: UInt64?)] = []
+    /// Recursive name servers that router advertisements named (RFC 8106), until their lifetime ends; nil: forever.
+    var nameServers: [(address: IPv6Address, until: UInt64?)] = []
     var neighbors: [Neighbor] = []
     var hopLimit: UInt8 = 64
     /// Router solicitations: how many went out, and when the next is due (RFC 4861 6.3.7: three, 4 s apart).
@@ -65,6 +67,8 @@ struct IPv6State {
     var pathMTUs: [(destination: IPv6Address, mtu: Int, until: UInt64)] = []
 
     static let neighborCacheSize = 64
+    /// Name servers kept from advertisements at most (RFC 8106 5.3.1 suggests three).
+    static let nameServerLimit = 3
     // RFC 4861 10: REACHABLE_TIME, DELAY_FIRST_PROBE_TIME, RETRANS_TIMER (seconds), MAX_UNICAST_SOLICIT.
     static let reachableSeconds: UInt64 = 30
     static let delaySeconds: UInt64 = 5
@@ -379,6 +383,15 @@ extension IPInterface {
         ipv6.routers.removeAll { $0.address == router }
         if advertisement.routerLifetime > 0 {
             ipv6.routers.append((router, now &+ UInt64(advertisement.routerLifetime) * clock.frequency))
+        }
+        // RFC 8106 5.1: each option's addresses are kept for its lifetime; a lifetime of 0 removes them.
+        ipv6.nameServers.removeAll { server in server.until.map { $0 <= now } ?? false }
+        for option in advertisement.options.nameServers {
+            let until = option.lifetime == 0xFFFF_FFFF ? nil : now &+ UInt64(option.lifetime) * clock.frequency
+            for address in option.addresses where !address.isMulticast && !address.isUnspecified {
+                ipv6.nameServers.removeAll { $0.address == address }
+                if option.lifetime > 0 && ipv6.nameServers.count < IPv6State.nameServerLimit { ipv6.nameServers.append((address, until)) }
+            }
         }
         for prefix in advertisement.options.prefixes where !prefix.prefix.isLinkLocal && prefix.validLifetime >= prefix.preferredLifetime {
             let until = prefix.validLifetime == 0xFFFF_FFFF ? nil : now &+ UInt64(prefix.validLifetime) * clock.frequency

@@ -16,6 +16,8 @@ public struct DHCPMessage: Equatable {
     public var subnetMask: UInt32?
     public var router: UInt32?
     public var leaseSeconds: UInt32?
+    /// The domain name servers (option 6), in the server's order of preference.
+    public var nameServers: [UInt32] = []
 
     public init(type: UInt8, transaction: UInt32, hardwareAddress: MACAddress) {
         self.type = type
@@ -48,6 +50,8 @@ public struct DHCPMessage: Equatable {
             case 50: requestedAddress = address()
             case 51: leaseSeconds = address()
             case 54: server = address()
+            case 6 where length >= 4 && length % 4 == 0:
+                nameServers = stride(from: 0, to: length, by: 4).map { readBE32(value, $0) }
             default: break
             }
             index += 2 + length

@@ -65,6 +65,14 @@ public struct NDOptions: Equatable {
     public var targetLinkLayer: MACAddress?
     public var prefixes: [Prefix] = []
     public var mtu: UInt32?
+    /// Recursive DNS servers (RFC 8106 5.1), each option's addresses with their lifetime.
+    public var nameServers: [NameServerOption] = []
+
+    public struct NameServerOption: Equatable {
+        public let addresses: [IPv6Address]
+        /// Seconds they may be used; 0: no longer; 0xFFFFFFFF: forever.
+        public let lifetime: UInt32
+    }
 
     public init(sourceLinkLayer: MACAddress? = nil, targetLinkLayer: MACAddress? = nil) {
         self.sourceLinkLayer = sourceLinkLayer
@@ -88,6 +96,9 @@ public struct NDOptions: Equatable {
                                        onLink: flags & 0x80 != 0, autonomous: flags & 0x40 != 0,
                                        validLifetime: readBE32(option, 4), preferredLifetime: readBE32(option, 8)))
             case 5 where length == 8: mtu = readBE32(option, 4)
+            case 25 where length >= 24 && (length - 8) % 16 == 0:
+                let addresses = stride(from: 8, to: length, by: 16).map { IPv6Address(bytes: option[(index + $0)..<(index + $0 + 16)]) }
+                nameServers.append(NameServerOption(addresses: addresses, lifetime: readBE32(option, 4)))
             default: break
             }
             index += length
