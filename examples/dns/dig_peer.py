@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""The DNS server's peer: BIND's dig (not our code) asks examples/dns,
+"""The DNS server's peer: BIND's dig and Knot's kdig (not our code) ask examples/dns,
 through QEMU's user network (127.0.0.1:$FORWARD_PORT, UDP and TCP), for every
 record type of zones/, the negative answers, a referral, a truncated answer
 and its retry over TCP, a zone transfer, and RFC 8906's EDNS compliance
-queries; each answer is checked in dig's own words. It counts its queries:
+queries; each answer is checked in dig's (and kdig's) own words. It counts its queries:
 the unikernel stops after --queries of them (the boot test's figure)."""
 import os, re, subprocess, sys, time
 sys.path.insert(0, os.path.join(os.environ["MIRAGE_ROOT"], "tools"))
@@ -19,6 +19,14 @@ def dig(*arguments, queries=1, timeout=30):
     asked += queries
     command = ["dig", "@127.0.0.1", "-p", port, "+tries=1", "+time=%d" % timeout] + list(arguments)
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout * 3).stdout
+
+def kdig(*arguments, queries=1, timeout=30):
+    """Knot's kdig, another implementation's reading of the same answers."""
+    global asked
+    asked += queries
+    command = ["kdig", "@127.0.0.1", "-p", port, "+retry=0", "+time=%d" % timeout] + list(arguments)
+    # Its warnings (a truncated reply retried over TCP) go to standard error.
+    return subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout * 3).stdout
 
 def check(output, *patterns, absent=()):
     for pattern in patterns:
@@ -79,6 +87,14 @@ check(dig("+norec", "+dnssec", "example.test", "SOA"), NOERROR_AA, r"EDNS: versi
 check(dig("+norec", "+edns=1", "+noednsneg", "+ednsopt=100", "example.test", "SOA"), r"status: BADVERS", absent=[r"OPT=100"])
 check(dig("+norec", "+tcp", "example.test", "SOA"), NOERROR_AA)
 check(dig("+norec", "+noedns", "+opcode=15", "example.test", "SOA"), r"status: NOTIMP")
+# Knot's kdig: a plain question, a CNAME chain over TCP, a truncated answer and its retry over TCP, NXDOMAIN, a transfer.
+check(kdig("+norec", "example.test", "SOA"), r"status: NOERROR", r";; Flags: qr aa;",
+      r"^example\.test\.\s+3600\s+IN\s+SOA\s+ns1\.example\.test\. hostmaster\.example\.test\. 2026120701 7200 1800 1209600 300$")
+check(kdig("+tcp", "+norec", "alias.example.test", "A"), r"ANSWER: 3;", r"^www\.example\.test\.\s+3600\s+IN\s+CNAME\s+web\.example\.test\.$",
+      r"^web\.example\.test\.\s+3600\s+IN\s+A\s+192\.0\.2\.10$", r"\(TCP\)")
+check(kdig("+norec", "+bufsize=512", "big.example.test", "TXT", queries=2), r"truncated reply .* retrying over TCP", r"ANSWER: 3;")
+check(kdig("+norec", "nothing.example.test", "AAAA"), r"status: NXDOMAIN", r"AUTHORITY: 1;", r"^example\.test\.\s+300\s+IN\s+SOA")
+check(kdig("-t", "AXFR", "example.test"), r"\(1 messages, 21 records\)")
 if asked != QUERIES:
     sys.exit("the peer asked %d queries; boot-test.yaml's --queries says %d: make them agree" % (asked, QUERIES))
 print("dig: %d queries answered as expected" % asked)
