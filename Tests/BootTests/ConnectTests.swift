@@ -51,12 +51,13 @@ final class ConnectTests: XCTestCase {
         }
 
         /// A connection whose peer answers everything written with `reply` (once), then closes.
-        final class Stream: TCPStream {
+        final class Stream: TLSStream {
             let localAddress: IPAddress = .v4(0x0A00_020F), localPort: UInt16 = 40000
             let remoteAddress: IPAddress, remotePort: UInt16
             let reply: ([UInt8]) -> [UInt8]?
             var written: [UInt8] = [], incoming: [UInt8] = [], peerClosed = false, aborted = false
             let retransmissions = 0
+            let resumed = false, applicationProtocol: String? = nil
 
             init(to address: IPAddress, port: UInt16, reply: @escaping ([UInt8]) -> [UInt8]?) {
                 remoteAddress = address
@@ -92,7 +93,7 @@ final class ConnectTests: XCTestCase {
         var ipv4: IPv4Configuration? = IPv4Configuration(address: 0x0A00_020F, prefixLength: 24, gateway: 0x0A00_0202, dhcpServer: nil)
         var ipv6Addresses: [IPv6Address] = []
         var nameServers = [NameServer(address: .v4(0x0A00_0203))]
-        let resolver = DNSStubResolver(random: SeededRandom())
+        var resolver = DNSStubResolver(random: SeededRandom())
         /// Each query's source port, server and bytes, in order.
         var queries: [(port: UInt16, server: NameServer, bytes: [UInt8])] = []
         var boundPorts: [UInt16] = []
@@ -143,6 +144,20 @@ final class ConnectTests: XCTestCase {
         }
     }
 
+    /// A TLS device over a scripted stack: its connections are the stack's, the server name each was for kept.
+    final class ScriptedTLS: TLSClients {
+        let stack: ScriptedStack
+        var serverNames: [String] = []
+        var lastFailure: String?
+        init(_ stack: ScriptedStack) { self.stack = stack }
+
+        func connect(to address: IPAddress, port: UInt16, serverName: String,
+                     waitingAtMost nanoseconds: UInt64) throws(NetworkError) -> ScriptedStack.Stream {
+            serverNames.append(serverName)
+            return try stack.connect(to: address, port: port, waitingAtMost: nanoseconds)
+        }
+    }
+
     let second: UInt64 = 1_000_000_000
 
     /// Runs `body` as the main task under a fake clock; returns the clock.
@@ -188,6 +203,14 @@ final class ConnectTests: XCTestCase {
                 XCTAssertThrowsError(try stack.resolve(bad, waitingAtMost: 0), bad) { XCTAssertEqual($0 as? NetworkError, .badName) }
             }
             XCTAssertEqual(stack.queries.count, asked)
+        }
+        // Names with fixed addresses (--hosts) are answered with no query, in RFC 6724's order.
+        let fixed = ScriptedStack()
+        fixed.ipv6Addresses = [IPv6Address("2001:db8::5")!]
+        fixed.resolver = DNSStubResolver(random: SeededRandom(), hosts: DNSStubResolver.hostsTable("Web.Test=192.0.2.7,web.test=2001:db8::7")!)
+        try run { _ in
+            XCTAssertEqual(self.texts(try fixed.resolve("web.test", waitingAtMost: 0)), ["2001:db8::7", "192.0.2.7"])
+            XCTAssertEqual(fixed.queries.count, 0)
         }
     }
 
@@ -345,6 +368,26 @@ final class ConnectTests: XCTestCase {
                 XCTAssertEqual($0 as? HTTPClientError, .tooManyRedirects)
             }
             XCTAssertEqual(looping.streams.count, 4)
+        }
+    }
+
+    /// https:// goes through the TLS device, for the URL's host name; a redirect may change the scheme.
+    func testHTTPSGoesThroughTheTLSDeviceForTheURLsName() throws {
+        let stack = ScriptedStack()
+        let tls = ScriptedTLS(stack)
+        stack.peer = { _, port, written in
+            guard HTTPResponseReader.find([13, 10, 13, 10], in: written) != nil else { return nil }
+            if port == 8443 { return Array("HTTP/1.1 302 Found\r\nLocation: http://web.example.test/plain\r\nContent-Length: 0\r\n\r\n".utf8) }
+            return Array("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nplain".utf8)
+        }
+        try run { _ in
+            let response = try HTTPClient.get("https://web.example.test:8443/secure", on: stack, tls: tls, waitingAtMost: 5 * self.second)
+            XCTAssertEqual(response.body, Array("plain".utf8))
+            XCTAssertEqual(response.url.text, "http://web.example.test/plain")
+            XCTAssertEqual(tls.serverNames, ["web.example.test"], "one TLS connection, for the URL's name")
+            XCTAssertEqual(stack.attempts.count, 2)
+            XCTAssertEqual(String(decoding: stack.streams[0].written, as: UTF8.self).split(separator: "\r\n").prefix(2),
+                           ["GET /secure HTTP/1.1", "Host: web.example.test:8443"])
         }
     }
 

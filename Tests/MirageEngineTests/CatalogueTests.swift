@@ -27,7 +27,7 @@ final class CatalogueTests: XCTestCase {
             "wall-clock": ["defaultWallClock"],
         ])
         let stack = try XCTUnwrap(declarations.constructors.first { $0.name.hasPrefix("genericStack(") })
-        XCTAssertEqual(Set(stack.keys), ["ip-mode", "ipv4", "ipv4-gateway", "ipv6", "ipv6-gateway", "dns", "net"])
+        XCTAssertEqual(Set(stack.keys), ["ip-mode", "ipv4", "ipv4-gateway", "ipv6", "ipv6-gateway", "dns", "hosts", "net"])
         XCTAssertEqual(declarations.constructors.first { $0.name == "defaultEntropy" }?.keys, ["entropy-policy", "entropy-jitter"],
                        "its own key, and that of the jitter source it gathers from")
         XCTAssertEqual(declarations.constructors.first { $0.name == "jitter(clock:)" }?.keys, ["entropy-jitter"])

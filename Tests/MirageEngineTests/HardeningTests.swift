@@ -156,6 +156,17 @@ final class HardeningTests: XCTestCase {
         }
     }
 
+    /// `--hosts`'s tables likewise.
+    func testHostsTablesTheToolPassesTheRuntimeReads() {
+        let texts = ["", "localhost=10.0.2.2", "www.example.test=192.0.2.10,www.example.test=2001:db8::10", "a.test.=10.0.0.1",
+                     "a.test", "=10.0.0.1", "a.test=", "a.test=10.0.0", "a b=10.0.0.1", "a..b=10.0.0.1", "a.test=10.0.0.1,", "a_b.test=10.0.0.1",
+                     "a.test==10.0.0.1", String(repeating: "x", count: 64) + ".test=10.0.0.1", "a.test=[2001:db8::1]"]
+        for text in texts {
+            let tool = KeyFormat.problem(with: text, format: "hosts-table") == nil
+            XCTAssertEqual(tool, DNSStubResolver.hostsTable(text) != nil, "\(String(reflecting: text)): the tool says \(tool ? "yes" : "no")")
+        }
+    }
+
     func keysOfHello() throws -> [ResolvedKey] {
         let graph = Fixtures.graph([defaultConsole, defaultClock],
                                    keys: [Fixtures.key("message", .string, "hi"), Fixtures.key("count", .int, "3", stage: .configure),

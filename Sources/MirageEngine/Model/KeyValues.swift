@@ -84,6 +84,21 @@ public enum KeyFormat {
                     + "10.0.2.3, 10.0.2.2:5353, 2001:db8::53 or [2001:db8::53]:5353 (\(String(reflecting: String(part))) is none)"
             }
             return nil
+        case "hosts-table":
+            if text.isEmpty { return nil }
+            for entry in text.split(separator: ",", omittingEmptySubsequences: false) {
+                let parts = entry.split(separator: "=", omittingEmptySubsequences: false)
+                let nameFits = parts.first.map { written in
+                    let name = written.hasSuffix(".") ? written.dropLast() : written
+                    return !name.isEmpty && name.utf8.count <= 253 && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == ".") }
+                        && !name.split(separator: ".", omittingEmptySubsequences: false).contains { $0.isEmpty || $0.count > 63 }
+                } ?? false
+                guard parts.count == 2, nameFits, ipv4(String(parts[1])) != nil || ipv6(String(parts[1])) else {
+                    return "it is a comma-separated list of name=address entries, such as www.example.test=192.0.2.10,www.example.test=2001:db8::10 "
+                        + "(\(String(reflecting: String(entry))) is none)"
+                }
+            }
+            return nil
         case "ipv6-address-or-empty":
             return text.isEmpty || ipv6(text) ? nil : "it is an IPv6 address such as fe80::1, or empty"
         default:

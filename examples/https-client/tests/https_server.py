@@ -42,7 +42,7 @@ for number in range(1, connections + 1):
         if not chunk:
             sys.exit("no request")
         request += chunk
-    if not request.startswith(b"GET /hello HTTP/1.1\r\nHost: localhost\r\n"):
+    if not request.startswith(b"GET /hello HTTP/1.1\r\nHost: localhost:18443\r\n"):
         sys.exit("unexpected request %r" % request)
     tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
     print("connection %d: served the page over %s%s" % (number, tls.version(), ", resumed" if tls.session_reused else ""))

@@ -39,6 +39,11 @@ public let ipv6Gateway = Key.boot("ipv6-gateway", doc: "The IPv6 router, such as
 public let nameServersKey = Key.boot("dns", doc: "Name servers to ask, such as 10.0.2.3 or 10.0.2.2:5353,[2001:db8::53]:53; empty: those DHCP and router advertisements name",
                                      default: "")
 
+/// Names with fixed addresses, which `resolve` answers before asking any
+/// name server (as /etc/hosts, or curl's --resolve), read at boot.
+public let hostsKey = Key.boot("hosts", doc: "Names with fixed addresses, answered before any name server asks: name=address,... such as www.example.test=192.0.2.10",
+                               default: "")
+
 /// How an IPv4 host gets its address, written in config.swift; it becomes
 /// the default of the boot keys `--ipv4` and `--ipv4-gateway`, which can
 /// still change it at boot.
@@ -60,7 +65,8 @@ public let netStack = Key.configure("net", doc: "direct: the unikernel's own IP 
 /// target only); `genericStack()` is this under `configure --net socket`.
 public func socketStack(random: Device = defaultEntropy, name: String = "stack", file: String = #filePath, line: Int = #line) -> Device {
     Device(.stack, name: name, implementation: .driver("host-sockets"), arguments: [defaultClock, defaultInterruptController, random],
-           keys: [nameServersKey.declaration.formatted("name-servers")], location: SourceLocation(file: file, line: line))
+           keys: [nameServersKey.declaration.formatted("name-servers"), hostsKey.declaration.formatted("hosts-table")],
+           location: SourceLocation(file: file, line: line))
 }
 
 /// An IP host on `network`, IPv4 and IPv6 under one UDP and TCP (as
@@ -102,7 +108,8 @@ public func genericStack(network: Device = defaultNetwork, address: IPv4Setting?
     }
     let direct = Device(.stack, name: name, implementation: .driver("ip-stack"), arguments: [network, defaultClock, random],
                         keys: [ipMode.declaration, addressKey, gatewayKey, ipv6Address.declaration.formatted("ipv6-setting"),
-                               ipv6Gateway.declaration.formatted("ipv6-address-or-empty"), nameServersKey.declaration.formatted("name-servers")],
+                               ipv6Gateway.declaration.formatted("ipv6-address-or-empty"), nameServersKey.declaration.formatted("name-servers"),
+                               hostsKey.declaration.formatted("hosts-table")],
                         location: location)
     return Device.match(netStack, cases: ["direct": direct, "socket": socketStack(random: random, name: name, file: file, line: line)],
                         file: file, line: line)

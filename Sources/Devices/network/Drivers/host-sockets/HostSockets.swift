@@ -14,14 +14,12 @@ public final class HostSockets: NetworkStack {
     public let nameServers: [NameServer]
 
     /// `clock`: the loop's, which the waits' deadlines are kept in. `nameServers`:
-    /// the boot key `--dns`; "" for the host's own, /etc/resolv.conf's.
+    /// the boot key `--dns`, "" for the host's own (/etc/resolv.conf's); `hosts`: `--hosts`.
     public init(tree: DeviceTree, path: StaticString, clock: some Clock, events: HostEvents, random: any EntropyDevice,
-                nameServers: String = "") {
+                nameServers: String = "", hosts: String = "") {
         self.events = events
-        resolver = DNSStubResolver(random: random)
-        guard let servers = NameServer.list(nameServers) else {
-            Runtime.fatal("the boot-time key --dns is not a list of name servers such as 10.0.2.3,[2001:db8::53]:5353: ", text: nameServers)
-        }
+        resolver = DNSStubResolver(random: random, hosts: DNSStubResolver.hosts(fromKey: hosts))
+        let servers = DNSStubResolver.nameServers(fromKey: nameServers)
         self.nameServers = servers.isEmpty ? HostSockets.nameServers(inResolvConf: "/etc/resolv.conf") : servers
     }
 

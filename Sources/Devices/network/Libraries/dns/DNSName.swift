@@ -135,6 +135,14 @@ public struct DNSName: Equatable {
         return .success(name)
     }
 
+    /// Letters, digits, hyphens and dots only, as RFC 1123 host names (and
+    /// IPv4 addresses) are written: no escapes, spaces or control bytes.
+    public static func isHostNameText(_ text: Substring) -> Bool {
+        text.utf8.allSatisfy { byte in
+            (byte >= 97 && byte <= 122) || (byte >= 65 && byte <= 90) || (byte >= 48 && byte <= 57) || byte == 45 || byte == 46
+        }
+    }
+
     /// An absolute name's text (a final dot is optional); nil if it does not parse.
     public init?(_ text: String) {
         var bytes = Array(text.utf8)

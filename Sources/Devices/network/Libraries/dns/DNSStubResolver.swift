@@ -12,8 +12,42 @@ public final class DNSStubResolver {
     /// Datagrams that came to a query's port and were not its answer (RFC 5452's spoofs among them).
     public private(set) var answersIgnored = 0
 
-    public init(random: any EntropyDevice) {
+    /// Names with fixed addresses, looked up before any name server (as /etc/hosts is).
+    public let hosts: [(name: DNSName, address: IPAddress)]
+
+    public init(random: any EntropyDevice, hosts: [(name: DNSName, address: IPAddress)] = []) {
         self.random = random
+        self.hosts = hosts
+    }
+
+    /// The boot key `--dns`'s servers; a value that does not parse stops the unikernel, naming the key.
+    public static func nameServers(fromKey text: String) -> [NameServer] {
+        guard let servers = NameServer.list(text) else {
+            Runtime.fatal("the boot-time key --dns is not a list of name servers such as 10.0.2.3,[2001:db8::53]:5353: ", text: text)
+        }
+        return servers
+    }
+
+    /// The boot key `--hosts`'s table, as `hostsTable` reads it; a value that does not parse stops the unikernel.
+    public static func hosts(fromKey text: String) -> [(name: DNSName, address: IPAddress)] {
+        guard let table = hostsTable(text) else {
+            Runtime.fatal("the boot-time key --hosts is not a list of name=address entries such as www.example.test=192.0.2.10: ", text: text)
+        }
+        return table
+    }
+
+    /// The boot key `--hosts`: `name=address` entries, comma-separated (a
+    /// name given twice has both addresses); nil if an entry does not parse.
+    public static func hostsTable(_ text: String) -> [(name: DNSName, address: IPAddress)]? {
+        if text.isEmpty { return [] }
+        var table: [(name: DNSName, address: IPAddress)] = []
+        for entry in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let parts = entry.split(separator: "=", omittingEmptySubsequences: false)
+            guard parts.count == 2, DNSName.isHostNameText(parts[0]), let name = DNSName(String(parts[0])), !name.isRoot,
+                  let address = IPAddress(String(parts[1])) else { return nil }
+            table.append((name, address))
+        }
+        return table
     }
 
     /// Rounds over the servers, the first waiting `firstWait` for each answer, each after twice as long.
@@ -24,10 +58,12 @@ public final class DNSStubResolver {
     public func resolve<Stack: NetworkStack>(_ text: String, on stack: Stack, servers: [NameServer],
                                              waitingAtMost nanoseconds: UInt64) throws(NetworkError) -> [IPAddress] {
         if let address = IPAddress(text) { return [address] }
-        guard let name = DNSName(text), !name.isRoot, text.utf8.allSatisfy({ $0 > 32 && $0 < 127 }) else { throw .badName }
+        guard DNSName.isHostNameText(Substring(text)), let name = DNSName(text), !name.isRoot else { throw .badName }
         let deadline = Tasks.deadline(afterNanoseconds: nanoseconds)
         var sources: [IPAddress] = stack.ipv4.map { [.v4($0.address)] } ?? []
         sources += stack.ipv6Addresses.map { .v6($0) }
+        let fixed = hosts.filter { $0.name == name }.map { $0.address }
+        if !fixed.isEmpty { return AddressOrder.sorted(fixed, sources: sources) }
         // The families the stack can reach; a stack that says nothing of its addresses (the host's sockets) is asked both.
         let askIPv4 = stack.ipv4 != nil || sources.isEmpty
         let askIPv6 = stack.ipv6Addresses.contains { !$0.isLinkLocal } || sources.isEmpty

@@ -25,31 +25,60 @@ extension NetworkStack {
     /// order) on `port`, by RFC 8305's race; the last failure if none
     /// connects within `nanoseconds`.
     public func connect(toFirstOf addresses: [IPAddress], port: UInt16, waitingAtMost nanoseconds: UInt64) throws(NetworkError) -> Connection {
-        let ordered = HappyEyeballs.interleaved(addresses)
+        try HappyEyeballs.race(addresses, waitingAtMost: nanoseconds) { address, left throws(NetworkError) in
+            try self.connect(to: address, port: port, waitingAtMost: left)
+        }
+    }
+}
+
+extension TLSClients {
+    /// A TLS connection to `url` (`https://HOST[:PORT]/...`): the host
+    /// resolved by `stack`, its addresses raced as `connect(toFirstOf:)`
+    /// races them (each attempt a TCP connection and its handshake), the
+    /// server's certificate checked for the URL's host name.
+    public func connect<Stack: NetworkStack>(to url: NetworkURL, resolvingWith stack: Stack,
+                                             waitingAtMost nanoseconds: UInt64) throws(NetworkError) -> Connection {
+        let deadline = Tasks.deadline(afterNanoseconds: nanoseconds)
+        let addresses = try stack.resolve(url.host, waitingAtMost: nanoseconds)
+        return try HappyEyeballs.race(addresses, waitingAtMost: Tasks.nanoseconds(untilDeadline: deadline)) { address, left throws(NetworkError) in
+            try self.connect(to: address, port: url.port, serverName: url.host, waitingAtMost: left)
+        }
+    }
+}
+
+/// RFC 8305's race, and its parts that are not I/O.
+public enum HappyEyeballs {
+    /// The first of `attempt`'s connections to one of `addresses` to succeed:
+    /// the attempts start in `interleaved` order, each a task, the next when
+    /// the one before failed or `attemptDelay` passed; the others are
+    /// cancelled (or, connected too late, aborted). `attempt` takes an address
+    /// and the nanoseconds left. The last failure if none succeeds in time.
+    public static func race<Connection: TCPStream>(_ addresses: [IPAddress], waitingAtMost nanoseconds: UInt64,
+                                                   attempt: @escaping (IPAddress, UInt64) throws(NetworkError) -> Connection)
+        throws(NetworkError) -> Connection {
+        let ordered = interleaved(addresses)
         guard ordered.count > 1 else {
             guard let only = ordered.first else { throw .nameNotFound }
-            return try connect(to: only, port: port, waitingAtMost: nanoseconds)
+            return try attempt(only, nanoseconds)
         }
         let deadline = Tasks.deadline(afterNanoseconds: nanoseconds)
-        let race = HappyEyeballs.Race<Connection>()
+        let race = Race<Connection>()
         var attempts: [TaskHandle] = []
         defer {
-            for attempt in attempts where !attempt.isFinished { attempt.cancel() }
-            for attempt in attempts { try? attempt.join(waitingAtMost: 5_000_000_000) }
+            for task in attempts where !task.isFinished { task.cancel() }
+            for task in attempts { try? task.join(waitingAtMost: 5_000_000_000) }
         }
         for (index, address) in ordered.enumerated() {
             do throws(TaskError) {
-                attempts.append(try Tasks.spawn(name: "connect", stackSize: HappyEyeballs.attemptStackSize) {
-                    race.attempt { () throws(NetworkError) -> Connection in
-                        try self.connect(to: address, port: port, waitingAtMost: Tasks.nanoseconds(untilDeadline: deadline))
-                    }
+                attempts.append(try Tasks.spawn(name: "connect", stackSize: attemptStackSize) {
+                    race.attempt { () throws(NetworkError) -> Connection in try attempt(address, Tasks.nanoseconds(untilDeadline: deadline)) }
                 })
             } catch {
                 race.failed(.noDevice)      // no room for a task: as an attempt that failed at once
             }
             // The next attempt starts when this one fails, or after the delay, whichever comes first.
             let started = index + 1, isLast = index + 1 == ordered.count
-            let next = isLast ? deadline : min(deadline, Tasks.deadline(afterNanoseconds: HappyEyeballs.attemptDelay))
+            let next = isLast ? deadline : min(deadline, Tasks.deadline(afterNanoseconds: attemptDelay))
             do throws(WaitError) {
                 try race.changed.wait(until: { race.winner != nil || race.failures >= started }, deadline: next)
             } catch {
@@ -58,21 +87,18 @@ extension NetworkStack {
             if race.winner != nil || Tasks.now >= deadline { break }
         }
         do throws(WaitError) {
-            try race.changed.wait(until: { race.winner != nil || race.failures >= attempts.count },
-                                  deadline: deadline)
+            try race.changed.wait(until: { race.winner != nil || race.failures >= attempts.count }, deadline: deadline)
         } catch {
             if error == .cancelled { throw .cancelled }
         }
         if let winner = race.winner { return winner }
         throw race.lastFailure ?? .timedOut
     }
-}
 
-/// RFC 8305's parts that are not I/O.
-public enum HappyEyeballs {
     /// Section 5: 250 ms between attempts, the recommended Connection Attempt Delay.
     public static let attemptDelay: UInt64 = 250_000_000
-    static let attemptStackSize = 16 * 1024
+    /// An attempt's task: a TCP connection's, or one with its TLS handshake (X.509 and signature checks).
+    static let attemptStackSize = 32 * 1024
 
     /// Section 4: the addresses alternate between the families, starting
     /// with the first's, each family's in the order given.

@@ -1,6 +1,6 @@
-/// A small HTTP/1.1 client (RFC 9110, 9112): GET, redirects followed, a
-/// body by Content-Length, chunked transfer coding, or to the connection's
-/// end. The reading is a pure state machine (`HTTPResponseReader`, bytes
+/// A small HTTP/1.1 client (RFC 9110, 9112): GET over TCP, or TLS with the
+/// TLS device, redirects followed, a body by Content-Length, chunked
+/// transfer coding, or to the connection's end. The reading is a pure state machine (`HTTPResponseReader`, bytes
 /// in as they come, host-tested); `HTTPClient.get` is its I/O over any
 /// stack, one connection a request (`Connection: close`).
 public enum HTTPClient {
@@ -14,12 +14,41 @@ public enum HTTPClient {
     public static func get<Stack: NetworkStack>(_ url: String, on stack: Stack, redirects: Int = defaultRedirects,
                                                maximumBody: Int = 16 << 20,
                                                waitingAtMost nanoseconds: UInt64) throws(HTTPClientError) -> HTTPResponse {
+        try get(url, redirects: redirects, maximumBody: maximumBody, waitingAtMost: nanoseconds,
+                plain: { url, left throws(NetworkError) in try stack.connect(to: url, waitingAtMost: left) },
+                secure: nil as ((NetworkURL, UInt64) throws(NetworkError) -> Stack.Connection)?)
+    }
+
+    /// The same for `http://` and `https://` URLs (and redirects between
+    /// them): an `https://` one through `tls`, its certificate checked for the
+    /// URL's host at the wall clock's time.
+    public static func get<Stack: NetworkStack, TLS: TLSClients>(_ url: String, on stack: Stack, tls: TLS, redirects: Int = defaultRedirects,
+                                                                maximumBody: Int = 16 << 20,
+                                                                waitingAtMost nanoseconds: UInt64) throws(HTTPClientError) -> HTTPResponse {
+        try get(url, redirects: redirects, maximumBody: maximumBody, waitingAtMost: nanoseconds,
+                plain: { url, left throws(NetworkError) in try stack.connect(to: url, waitingAtMost: left) },
+                secure: { url, left throws(NetworkError) in try tls.connect(to: url, resolvingWith: stack, waitingAtMost: left) })
+    }
+
+    /// Both `get`s: `plain` connects for `http://`, `secure` (if any) for `https://`.
+    static func get<Plain: TCPStream, Secure: TCPStream>(_ url: String, redirects: Int, maximumBody: Int, waitingAtMost nanoseconds: UInt64,
+                                                         plain: (NetworkURL, UInt64) throws(NetworkError) -> Plain,
+                                                         secure: ((NetworkURL, UInt64) throws(NetworkError) -> Secure)?)
+        throws(HTTPClientError) -> HTTPResponse {
         guard var current = NetworkURL(url) else { throw .badURL }
         let deadline = Tasks.deadline(afterNanoseconds: nanoseconds)
         var followed = 0
         while true {
-            guard current.scheme == "http" else { throw .unsupportedScheme }
-            let response = try exchange(current, on: stack, maximumBody: maximumBody, deadline: deadline)
+            let response: HTTPResponse
+            switch current.scheme {
+            case "http":
+                response = try exchange(current, maximumBody: maximumBody, deadline: deadline, connect: plain)
+            case "https":
+                guard let secure else { throw .unsupportedScheme }
+                response = try exchange(current, maximumBody: maximumBody, deadline: deadline, connect: secure)
+            default:
+                throw .unsupportedScheme
+            }
             guard [301, 302, 303, 307, 308].contains(response.status), let location = response.header("location") else { return response }
             guard followed < redirects else { throw .tooManyRedirects }
             guard let next = current.resolving(location) else { throw .badResponse("a Location that is not a URL") }
@@ -29,11 +58,11 @@ public enum HTTPClient {
     }
 
     /// One request on a connection of its own, and its response.
-    static func exchange<Stack: NetworkStack>(_ url: NetworkURL, on stack: Stack, maximumBody: Int,
-                                             deadline: UInt64) throws(HTTPClientError) -> HTTPResponse {
-        let connection: Stack.Connection
+    static func exchange<Stream: TCPStream>(_ url: NetworkURL, maximumBody: Int, deadline: UInt64,
+                                            connect: (NetworkURL, UInt64) throws(NetworkError) -> Stream) throws(HTTPClientError) -> HTTPResponse {
+        let connection: Stream
         do throws(NetworkError) {
-            connection = try stack.connect(to: url, waitingAtMost: Tasks.nanoseconds(untilDeadline: deadline))
+            connection = try connect(url, Tasks.nanoseconds(untilDeadline: deadline))
         } catch {
             throw .network(error)
         }
@@ -73,7 +102,7 @@ public enum HTTPClient {
 
 public enum HTTPClientError: Error, Equatable {
     case badURL
-    /// Only `http://` (`https://` goes through the TLS device).
+    /// Not `http://`, nor `https://` where a TLS device was given.
     case unsupportedScheme
     case tooManyRedirects
     case network(NetworkError)
@@ -82,7 +111,7 @@ public enum HTTPClientError: Error, Equatable {
     public var reason: String {
         switch self {
         case .badURL: return "not a URL such as http://host[:port]/path"
-        case .unsupportedScheme: return "only http:// URLs (https:// needs the TLS device)"
+        case .unsupportedScheme: return "not an http:// URL (nor an https:// one, with a TLS device)"
         case .tooManyRedirects: return "too many redirects"
         case .network(let error): return error.reason.text
         case .badResponse(let why): return "a malformed response: " + why.text

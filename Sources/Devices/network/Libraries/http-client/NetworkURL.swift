@@ -46,7 +46,7 @@ public struct NetworkURL: Equatable {
             guard parts.count <= 2 else { return nil }
             host = parts[0]
             if parts.count == 2 { portText = parts[1] }
-            guard NetworkURL.isHostName(host) else { return nil }
+            guard DNSName.isHostNameText(host) else { return nil }
         }
         guard !host.isEmpty else { return nil }
         let port: UInt16
@@ -61,13 +61,6 @@ public struct NetworkURL: Equatable {
         self.host = String(host)
         self.port = port
         self.target = target
-    }
-
-    /// Letters, digits, hyphens and dots, as RFC 1123 host names and IPv4 addresses are.
-    static func isHostName(_ text: Substring) -> Bool {
-        text.utf8.allSatisfy { byte in
-            (byte >= 97 && byte <= 122) || (byte >= 65 && byte <= 90) || (byte >= 48 && byte <= 57) || byte == 45 || byte == 46
-        }
     }
 
     /// The host as the Host header and a URL write it: an IPv6 address in

@@ -17,14 +17,12 @@ public final class IPStack<Network: NetworkInterface, C: Clock>: NetworkStack {
     /// Brings the interface up (see `IPInterface.init` for the keys) and
     /// starts the "net" task; with `--ipv4 dhcp`, returns once the lease is
     /// ours, and stops with a message if no server answers. `nameServers`
-    /// is the boot key `--dns` ("" for those DHCP and router advertisements name).
+    /// is the boot key `--dns` ("" for those DHCP and router advertisements
+    /// name), `hosts` the boot key `--hosts` (names with fixed addresses).
     public init(network: Network, clock: C, random: any EntropyDevice, mode: String = "dual", address: String, gateway: String,
-                ipv6: String = "off", ipv6Gateway: String = "", nameServers: String = "") {
-        guard let servers = NameServer.list(nameServers) else {
-            Runtime.fatal("the boot-time key --dns is not a list of name servers such as 10.0.2.3,[2001:db8::53]:5353: ", text: nameServers)
-        }
-        configuredNameServers = servers
-        resolver = DNSStubResolver(random: random)
+                ipv6: String = "off", ipv6Gateway: String = "", nameServers: String = "", hosts: String = "") {
+        configuredNameServers = DNSStubResolver.nameServers(fromKey: nameServers)
+        resolver = DNSStubResolver(random: random, hosts: DNSStubResolver.hosts(fromKey: hosts))
         let interface = IPInterface(network: network, clock: clock, random: random, mode: mode, address: address, gateway: gateway,
                                     ipv6: ipv6, ipv6Gateway: ipv6Gateway)
         self.interface = interface
