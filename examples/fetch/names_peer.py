@@ -22,6 +22,7 @@ sent."""
 import http.server, os, shutil, socket, struct, subprocess, sys, tempfile, threading, time
 sys.path.insert(0, os.path.join(os.environ["MIRAGE_ROOT"], "tools"))
 import netns_tap
+import pages as served_pages
 
 netns_tap.enter()
 import dns.message, dns.rrset          # dnspython, after the re-run inside the namespace
@@ -30,10 +31,9 @@ conf.verb = 0
 
 ROUTER4, ROUTER6 = "10.0.9.1", "2001:db8:9::1"
 UPSTREAM = ("127.0.0.1", 5353)
-PAGE = bytes((i * 13 + (i >> 8)) & 0xFF for i in range(100000))
 lock = threading.Lock()
 queries = []          # (transport, client address, client port, id, name, type)
-pages = []            # (client address, path, Host)
+pages = []            # (client address, path, Host), as pages.py records them
 forged_sent = []
 
 # dnsmasq, on the TAP once the relay makes it (--bind-dynamic), DNS on 5353 behind the relay below.
@@ -122,31 +122,6 @@ def serve_tcp(listener):
             except Exception as error:
                 print("relay over TCP: %r" % error)
 
-class Pages(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self):
-        with lock:
-            pages.append((self.client_address[0].removeprefix("::ffff:"), self.path, self.headers.get("Host")))
-        if self.path == "/old":
-            self.send_response(301)
-            self.send_header("Location", "/page")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-        elif self.path == "/page":
-            self.send_response(200)
-            self.send_header("Transfer-Encoding", "chunked")
-            self.end_headers()
-            for start in range(0, len(PAGE), 7000):
-                chunk = PAGE[start:start + 7000]
-                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-            self.wfile.write(b"0\r\n\r\n")
-        else:
-            self.send_error(404)
-
-    def log_message(self, *arguments):
-        pass
-
 class DualStackServer(http.server.ThreadingHTTPServer):
     address_family = socket.AF_INET6
 
@@ -162,7 +137,7 @@ tcp = dual_stack(socket.SOCK_STREAM)
 tcp.listen(8)
 threading.Thread(target=serve_udp, args=(udp,), daemon=True).start()
 threading.Thread(target=serve_tcp, args=(tcp,), daemon=True).start()
-web = DualStackServer(("::", 8080), Pages)
+web = DualStackServer(("::", 8080), served_pages.handler(pages))
 threading.Thread(target=web.serve_forever, daemon=True).start()
 
 relay = netns_tap.Relay(["10.0.9.1/24", "2001:db8:9::1/64"])   # says ready: the unikernel boots
