@@ -327,7 +327,7 @@ final class ConnectTests: XCTestCase {
         let stack = ScriptedStack()
         let page = Array(repeating: Array("chunked body ".utf8), count: 300).flatMap { $0 }
         stack.peer = { address, port, written in
-            guard HTTPResponseReader.find([13, 10, 13, 10], in: written) != nil else { return nil }
+            guard firstIndex(of: [13, 10, 13, 10], in: written) != nil else { return nil }
             let request = String(decoding: written, as: UTF8.self)
             if request.hasPrefix("GET /old HTTP/1.1\r\nHost: web.example.test:8080\r\n") {
                 return Array("HTTP/1.1 301 Moved Permanently\r\nLocation: /new?x=1\r\nContent-Length: 0\r\n\r\n".utf8)
@@ -360,7 +360,7 @@ final class ConnectTests: XCTestCase {
         // A redirect to itself ends at the limit.
         let looping = ScriptedStack()
         looping.peer = { _, _, written in
-            HTTPResponseReader.find([13, 10, 13, 10], in: written) == nil ? nil
+            firstIndex(of: [13, 10, 13, 10], in: written) == nil ? nil
                 : Array("HTTP/1.1 302 Found\r\nLocation: http://192.0.2.10/loop\r\nContent-Length: 0\r\n\r\n".utf8)
         }
         try run { _ in
@@ -376,7 +376,7 @@ final class ConnectTests: XCTestCase {
         let stack = ScriptedStack()
         let tls = ScriptedTLS(stack)
         stack.peer = { _, port, written in
-            guard HTTPResponseReader.find([13, 10, 13, 10], in: written) != nil else { return nil }
+            guard firstIndex(of: [13, 10, 13, 10], in: written) != nil else { return nil }
             if port == 8443 { return Array("HTTP/1.1 302 Found\r\nLocation: http://web.example.test/plain\r\nContent-Length: 0\r\n\r\n".utf8) }
             return Array("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nplain".utf8)
         }

@@ -107,6 +107,16 @@ public func littleEndianWords(_ bytes: [UInt8]) -> [UInt32] {
     }
 }
 
+/// Where `pattern` first occurs in `bytes` at or after `start`, or nil
+/// (a PEM armour line, the blank line that ends an HTTP head).
+func firstIndex(of pattern: [UInt8], in bytes: [UInt8], from start: Int = 0) -> Int? {
+    guard !pattern.isEmpty, bytes.count >= pattern.count, start <= bytes.count - pattern.count else { return nil }
+    for index in start...(bytes.count - pattern.count) where bytes[index] == pattern[0] {
+        if bytes[index..<(index + pattern.count)].elementsEqual(pattern) { return index }
+    }
+    return nil
+}
+
 /// Bytes as lowercase hex text, two digits a byte, as digests are printed.
 public func hexText(_ bytes: [UInt8]) -> String {
     let digits = Array("0123456789abcdef".utf8)

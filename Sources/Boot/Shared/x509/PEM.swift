@@ -8,8 +8,8 @@ public enum PEM {
         let begin = Array("-----BEGIN \(label)-----".utf8), end = Array("-----END \(label)-----".utf8)
         var blocks: [[UInt8]] = []
         var offset = 0
-        while let start = find(begin, in: text, from: offset) {
-            guard let stop = find(end, in: text, from: start + begin.count),
+        while let start = firstIndex(of: begin, in: text, from: offset) {
+            guard let stop = firstIndex(of: end, in: text, from: start + begin.count),
                   let der = base64Decoded(text[(start + begin.count)..<stop]) else { return nil }
             blocks.append(der)
             offset = stop + end.count
@@ -51,14 +51,6 @@ public enum PEM {
 
     /// The object identifier 1.2.840.10045.3.1.7, P-256's name in DER.
     static let prime256v1: [UInt8] = [0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07]
-
-    static func find(_ pattern: [UInt8], in text: [UInt8], from start: Int) -> Int? {
-        guard text.count >= pattern.count, start <= text.count - pattern.count else { return nil }
-        for index in start...(text.count - pattern.count) where text[index..<(index + pattern.count)].elementsEqual(pattern) {
-            return index
-        }
-        return nil
-    }
 
     /// Base64 (RFC 4648) with whitespace between the characters; nil for any
     /// other character, a bad length or padding anywhere but at the end.

@@ -233,7 +233,7 @@ public struct HTTPResponseReader {
         while true {
             switch phase {
             case .head:
-                guard let end = HTTPResponseReader.find([13, 10, 13, 10], in: buffer) else {
+                guard let end = firstIndex(of: [13, 10, 13, 10], in: buffer) else {
                     return buffer.count > HTTPResponseReader.headLimit ? .failed("a head longer than 16 KiB") : .needMore
                 }
                 guard end + 4 <= HTTPResponseReader.headLimit else { return .failed("a head longer than 16 KiB") }
@@ -261,7 +261,7 @@ public struct HTTPResponseReader {
             case .body(.chunked):
                 phase = .chunkSize
             case .chunkSize:
-                guard let end = HTTPResponseReader.find([13, 10], in: buffer) else {
+                guard let end = firstIndex(of: [13, 10], in: buffer) else {
                     return buffer.count > 1024 ? .failed("a chunk size line longer than 1 KiB") : .needMore
                 }
                 let line = buffer[0..<end].prefix { $0 != 59 }      // chunk extensions (;...) are ignored
@@ -283,7 +283,7 @@ public struct HTTPResponseReader {
                 phase = .chunkSize
             case .trailers:
                 // Trailer fields, if any, end with an empty line; they are read and dropped.
-                guard let end = HTTPResponseReader.find([13, 10], in: buffer) else {
+                guard let end = firstIndex(of: [13, 10], in: buffer) else {
                     return buffer.count > HTTPResponseReader.headLimit ? .failed("trailers longer than 16 KiB") : .needMore
                 }
                 buffer.removeFirst(end + 2)
@@ -355,14 +355,6 @@ public struct HTTPResponseReader {
         }
         lines.append(Array(bytes[start...]))
         return lines
-    }
-
-    static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
-        guard haystack.count >= needle.count else { return nil }
-        for index in 0...(haystack.count - needle.count) where haystack[index] == needle[0] {
-            if haystack[index..<(index + needle.count)].elementsEqual(needle) { return index }
-        }
-        return nil
     }
 
     static func hexNumber(_ digits: ArraySlice<UInt8>) -> Int? {

@@ -82,7 +82,7 @@ public enum TLSCredentials {
         } else {
             return .failure(Problem(text: "'\(privateKey)' is neither a PKCS#8 Ed25519 nor a P-256 key (openssl genpkey makes either)"))
         }
-        guard PEM.find(publicKeyBits, in: chain[0], from: 0) != nil else {
+        guard firstIndex(of: publicKeyBits, in: chain[0]) != nil else {
             return .failure(Problem(text: "the key in '\(privateKey)' is not the key of the first certificate in '\(certificate)'"))
         }
         return .success(TLSIdentity(certificateChain: chain, privateKey: key))
