@@ -35,6 +35,10 @@ func everythingBut(_ kept: [String], under folder: String = "") -> [String] {
 let driverDescriptors = driverFolders.flatMap { folder in
     children(folder).filter { !$0.hasSuffix(".swift") && !$0.hasSuffix(".c") && !$0.hasSuffix(".h") }
 }
+// A driver's or library's host-check/ (Swift, over the runtime built for the
+// host) is a program `mirage-config` runs on the files a store carries
+// (`file-check:` in its driver.yaml): mirage-check-NAME, built with the tool.
+let hostChecks = driverFolders.filter { exists($0 + "/host-check") }
 
 let package = Package(
     name: "mirage-config",
@@ -100,5 +104,8 @@ let package = Package(
         .testTarget(name: "BootTests", dependencies: ["Boot"]),
         // Boot too: the runtime's boot-argument parser is checked against the tool's quoting.
         .testTarget(name: "MirageEngineTests", dependencies: ["MirageEngine", "MirageConfig", "Boot"]),
-    ]
+    ] + hostChecks.map { folder in
+        .executableTarget(name: "mirage-check-" + folder.split(separator: "/").last!, dependencies: ["Boot"],
+                          path: "Sources/" + folder + "/host-check")
+    }
 )

@@ -72,7 +72,10 @@ struct KV: ParsableCommand {
                     guard folder == nil else { throw MirageError("give a folder or --git, not both", fix: "kv pack DIR -o FILE, or kv pack --git REPO[@REF] -o FILE") }
                     guard store == "kv-tar" || store == "kv-git" else { throw MirageError("--git makes a kv-git image, not \(store)", fix: "leave out --store") }
                     let (repository, ref) = Pack.repositoryAndRef(git)
-                    try write { staging in try catalog.driver("kv-git").packGit(repository, ref: ref, into: staging, installation: installation) }
+                    try write { staging in
+                        try catalog.driver("kv-git").packGit(repository, ref: ref, into: staging, installation: installation)
+                        try FileChecks.run(commit: ref, of: repository, drivers: catalog.drivers, installation: installation)
+                    }
                     return
                 }
                 guard let folder else { throw ValidationError("Missing expected argument '<folder>' (or --git REPO[@REF])") }
@@ -86,13 +89,17 @@ struct KV: ParsableCommand {
                 guard FileManager.default.fileExists(atPath: source.path, isDirectory: &isDirectory), isDirectory.boolValue else {
                     throw MirageError("\(folder) is not a folder", fix: "name the folder to pack")
                 }
-                try write { staging in try driver.pack(source, into: staging, installation: installation) }
+                try write { staging in
+                    try driver.pack(source, into: staging, installation: installation)
+                    try FileChecks.run(in: source, shownAs: folder, drivers: catalog.drivers, installation: installation)
+                }
             } catch {
                 fail(error)
             }
         }
 
-        /// Writes the image beside the target and renames it: a failure leaves the old image whole.
+        /// Writes the image beside the target and renames it: a failure (of the
+        /// store's host tool, or a library's file check after it) leaves the old image whole.
         func write(_ pack: (URL) throws -> Void) throws {
             let target = URL(fileURLWithPath: output)
             try requireWritableFile(target, "the image")

@@ -90,6 +90,16 @@ final class DNSTests: XCTestCase {
             return XCTFail("a zone with its origin given does not parse")
         }
         XCTAssertEqual(named.records(of: DNSName("www.b.test")!).count, 1)
+        // As a store holds it: NAME.zone is the zone NAME; errors said as FILE:LINE: reason.
+        let text = Array("@ 60 IN SOA ns h 1 2 3 4 5\nwww 60 AAAA 1.2.3.4\n".utf8)
+        guard case .failure(let error) = DNSZone.parse(fileNamed: "b.test.zone", text) else { return XCTFail("an A address in AAAA parsed") }
+        XCTAssertEqual(error.located(in: "zones/b.test.zone"), "zones/b.test.zone:2: 1.2.3.4 is not an IPv6 address")
+        guard case .success(let fromFile) = DNSZone.parse(fileNamed: "b.test.zone", Array("@ 60 IN SOA ns h 1 2 3 4 5\n".utf8)) else {
+            return XCTFail("a zone named by its file does not parse")
+        }
+        XCTAssertEqual(fromFile.origin, DNSName("b.test"))
+        guard case .failure(let unnamed) = DNSZone.parse(fileNamed: "b..test.zone", text) else { return XCTFail("an empty label named a zone") }
+        XCTAssertEqual(unnamed.located(in: "b..test.zone"), "b..test.zone: 'b..test' is not a domain name: a zone file is named ZONE.zone (example.org.zone)")
     }
 
     /// dnspython's queries, answered by the zone, read back by dnspython.

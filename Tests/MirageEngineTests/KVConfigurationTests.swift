@@ -17,8 +17,65 @@ final class KVConfigurationTests: XCTestCase {
 
     func testACrunchFolderMustExist() throws {
         let configuration = try Fixtures.resolve(Fixtures.graph([defaultConsole, crunch("no-such-folder", file: "config.swift", line: 9)]), on: "virt")
-        XCTAssertThrowsError(try EmbeddedData.folders(configuration, drivers: Fixtures.drivers, base: URL(fileURLWithPath: "/tmp"))) { error in
+        XCTAssertThrowsError(try EmbeddedData.folders(configuration, drivers: Fixtures.drivers, installation: Fixtures.installation, base: URL(fileURLWithPath: "/tmp"))) { error in
             XCTAssert("\(error)".contains("config.swift:9: the kv 'kv' embeds the folder 'no-such-folder', which does not exist"), "\(error)")
+        }
+    }
+
+    /// The dns library's file check (mirage-check-dns, its own parser built
+    /// for the host): a zone file the server would refuse at boot is refused
+    /// when configure or build embeds its folder, when build embeds a git
+    /// tree holding it and when kv pack packs it, naming the file and the line.
+    func testZoneFilesAreCheckedByTheDNSLibraryBeforeTheyReachAnImage() throws {
+        let root = try Fixtures.temporaryFolder(), zones = root.appendingPathComponent("zones")
+        try FileManager.default.createDirectory(at: zones, withIntermediateDirectories: true)
+        let good = Fixtures.installation.root.appendingPathComponent("examples/dns/zones/example.test.zone")
+        try FileManager.default.copyItem(at: good, to: zones.appendingPathComponent("example.test.zone"))
+        try Data("$TTL 1h\n@ IN SOA ns1 hostmaster 1 2h 30m 2w 5m\n  IN NS ns1\nns1 IN AAAA 192.0.2.1\n".utf8)
+            .write(to: zones.appendingPathComponent("broken.test.zone"))
+        try Data("not a zone, and not read: its name does not end in .zone\n".utf8).write(to: zones.appendingPathComponent("notes.txt"))
+
+        func embedding(_ devices: [MirageConfig.Device]) -> String {
+            do {
+                let configuration = try Fixtures.resolve(Fixtures.graph([defaultConsole] + devices), on: "virt")
+                _ = try EmbeddedData.folders(configuration, drivers: Fixtures.drivers, installation: Fixtures.installation, base: root)
+                return "no error"
+            } catch { return "\(error)" }
+        }
+        let refused = embedding([genericStack(), crunch("zones", file: "config.swift", line: 12)])
+        XCTAssertTrue(refused.contains("config.swift:12: the kv 'kv' embeds zones, where the dns library refuses a DNS zone file in "), refused)
+        XCTAssertTrue(refused.contains("zones/broken.test.zone:4: 192.0.2.1 is not an IPv6 address"), refused)
+        XCTAssertFalse(refused.contains("example.test.zone") || refused.contains("notes.txt"), refused)
+        // Without a network stack the configuration has no dns library, and nothing reads the files as zones.
+        XCTAssertEqual(embedding([crunch("zones")]), "no error")
+
+        // kv pack's way, for a folder and for a commit of a repository (the working tree's edits not read).
+        let catalog = Fixtures.drivers.drivers
+        XCTAssertThrowsError(try FileChecks.run(in: zones, shownAs: "zones", drivers: catalog, installation: Fixtures.installation)) { error in
+            XCTAssertTrue("\(error)".contains("zones/broken.test.zone:4: 192.0.2.1 is not an IPv6 address"), "\(error)")
+        }
+        func git(_ arguments: String...) throws {
+            _ = try GitTree.git(["-c", "user.name=Test", "-c", "user.email=test@example.org"] + arguments, in: zones)
+        }
+        try git("init", "-q", "-b", "main")
+        try git("add", ".")
+        try git("commit", "-q", "-m", "zones")
+        XCTAssertThrowsError(try FileChecks.run(commit: "main", of: zones, drivers: catalog, installation: Fixtures.installation)) { error in
+            XCTAssertTrue("\(error)".contains("@main/broken.test.zone:4: 192.0.2.1 is not an IPv6 address"), "\(error)")
+        }
+        try git("rm", "-q", "broken.test.zone")
+        try git("commit", "-q", "-m", "mended")
+        XCTAssertNoThrow(try FileChecks.run(commit: "main", of: zones, drivers: catalog, installation: Fixtures.installation))
+
+        // A git tree is checked once build has exported it.
+        let configuration = try Fixtures.resolve(Fixtures.graph([defaultConsole, genericStack(), crunch(git: "zones", ref: "main~1", file: "config.swift", line: 14)]),
+                                                 on: "virt")
+        let folders = try EmbeddedData.folders(configuration, drivers: Fixtures.drivers, installation: Fixtures.installation, base: root, fetching: true)
+        let build = try Fixtures.temporaryFolder()
+        XCTAssertThrowsError(try EmbeddedData.prepare(folders, in: build.appendingPathComponent("embedded"), assembly: build.appendingPathComponent("embedded.S"),
+                                                      seenFrom: build, within: root, installation: Fixtures.installation)) { error in
+            XCTAssertTrue("\(error)".contains("config.swift:14: 'kv' embeds the git tree of zones@main~1, where the dns library refuses a DNS zone file in zones@main~1:"), "\(error)")
+            XCTAssertTrue("\(error)".contains("zones@main~1/broken.test.zone:4: 192.0.2.1 is not an IPv6 address"), "\(error)")
         }
     }
 
@@ -94,7 +151,7 @@ final class KVConfigurationTests: XCTestCase {
     /// What build embeds for crunch(git:ref:): the commit's files, packed by kv-tar's host tool.
     func embedded(_ device: MirageConfig.Device, base: URL, cache: URL) throws -> StoreImage {
         let configuration = try Fixtures.resolve(Fixtures.graph([defaultConsole, device]), on: "virt")
-        let folders = try EmbeddedData.folders(configuration, drivers: Fixtures.drivers, base: base, cache: cache, fetching: true)
+        let folders = try EmbeddedData.folders(configuration, drivers: Fixtures.drivers, installation: Fixtures.installation, base: base, cache: cache, fetching: true)
         let build = try Fixtures.temporaryFolder()
         let archives = try EmbeddedData.prepare(folders, in: build.appendingPathComponent("embedded"), assembly: build.appendingPathComponent("embedded.S"),
                                                 seenFrom: build, within: base, installation: Fixtures.installation, cache: cache)
@@ -116,7 +173,7 @@ final class KVConfigurationTests: XCTestCase {
         func error(_ device: MirageConfig.Device) -> String {
             do {
                 let configuration = try Fixtures.resolve(Fixtures.graph([defaultConsole, device]), on: "virt")
-                _ = try EmbeddedData.folders(configuration, drivers: Fixtures.drivers, base: base, cache: cache, fetching: true)
+                _ = try EmbeddedData.folders(configuration, drivers: Fixtures.drivers, installation: Fixtures.installation, base: base, cache: cache, fetching: true)
                 return "no error"
             } catch { return "\(error)" }
         }

@@ -98,6 +98,17 @@ final class StoreImageTests: XCTestCase {
         (status, output) = try ToolRun.run(["kv", "pack", repository.path, "--git", repository.path, "-o", image.path])
         XCTAssertTrue(output.contains("give a folder or --git, not both"), output)
         XCTAssertEqual(try Data(contentsOf: image), before)
+        // A zone file the dns library's parser refuses, committed or in a folder: refused, naming it; the last image stays.
+        try Data("@ 60 IN SOA ns h 1 2 3 4 5\nwww 60 IN MX mail\n".utf8).write(to: repository.appendingPathComponent("bad.test.zone"))
+        (status, output) = try ToolRun.run(["kv", "pack", repository.path, "-o", image.path])
+        XCTAssertNotEqual(status, 0)
+        XCTAssertTrue(output.contains("/bad.test.zone:2: "), output)
+        _ = try GitTree.git(["-c", "user.name=Test", "-c", "user.email=test@example.org", "add", "bad.test.zone"], in: repository)
+        _ = try GitTree.git(["-c", "user.name=Test", "-c", "user.email=test@example.org", "commit", "-q", "-m", "a zone"], in: repository)
+        (status, output) = try ToolRun.run(["kv", "pack", "--git", repository.path + "@main", "-o", image.path])
+        XCTAssertNotEqual(status, 0)
+        XCTAssertTrue(output.contains("@main/bad.test.zone:2: "), output)
+        XCTAssertEqual(try Data(contentsOf: image), before)
     }
 
     func testOtherFilesAreNotStores() throws {

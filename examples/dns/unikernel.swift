@@ -56,11 +56,6 @@ struct NameServer {
         }
         var zones: [DNSZone] = []
         for entry in entries where entry.kind == .value && entry.name.hasSuffix(".zone") {
-            let name = String(entry.name.dropLast(5))
-            guard let origin = DNSName(name) else {
-                print("zones/\(entry.name): \(name) is not a domain name")
-                return nil
-            }
             let text: [UInt8]
             do throws(KeyValueError) {
                 text = try kv.get(entry.name)
@@ -68,11 +63,11 @@ struct NameServer {
                 print("cannot read zones/\(entry.name): \(error.reason.text)")
                 return nil
             }
-            switch DNSZone.parse(text, origin: origin) {
+            switch DNSZone.parse(fileNamed: entry.name, text) {
             case .success(let zone):
                 zones.append(zone)
             case .failure(let error):
-                print("zones/\(entry.name):\(error.line): \(error.reason)")
+                print(error.located(in: "zones/" + entry.name))
                 return nil
             }
         }

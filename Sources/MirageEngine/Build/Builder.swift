@@ -62,7 +62,7 @@ public struct Builder {
         // The drivers the devices name, with the libraries they use.
         let used = configuration.drivers
         var plan = try plan(configuration, board: board, toolchain: toolchain, tools: tools, drivers: used)
-        let embedded = try EmbeddedData.folders(configuration, drivers: drivers, base: workspace.directory, cache: cacheFolder)
+        let embedded = try EmbeddedData.folders(configuration, drivers: drivers, installation: workspace.installation, base: workspace.directory, cache: cacheFolder)
         if !embedded.isEmpty {
             let assembly = workspace.buildDirectory.appendingPathComponent(EmbeddedData.assemblyName)
             plan.embeddedArchives = try EmbeddedData.prepare(embedded, in: workspace.buildDirectory.appendingPathComponent("embedded"),

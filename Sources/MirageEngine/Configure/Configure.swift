@@ -40,7 +40,7 @@ extension Workspace {
         configuration.sanitizer = sanitizer
         configuration.wholeImage = wholeImage
         // A folder to embed must exist; a git repository to embed is fetched (a URL) and its ref must name a commit.
-        _ = try EmbeddedData.folders(configuration, drivers: configuration.driverCatalog, base: directory, fetching: true)
+        _ = try EmbeddedData.folders(configuration, drivers: configuration.driverCatalog, installation: installation, base: directory, fetching: true)
         let files = try emit(configuration)
         return ConfigureResult(configuration: configuration, graph: loaded.graph, evaluatedConfig: loader.evaluated, files: files)
     }

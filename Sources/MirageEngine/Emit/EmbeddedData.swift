@@ -20,13 +20,20 @@ public enum EmbeddedData {
         let git: (tree: GitTree, commit: String)?
         /// The store driver whose host tool packs it.
         public let packer: Driver
+        /// The configuration's libraries that check the files a store carries
+        /// (`file-check:`, the dns library's zone files); for the message, the config's line.
+        let checks: [Driver]
+        let place: String
     }
 
-    /// The folders the configuration's devices embed, each checked to exist;
+    /// The folders the configuration's devices embed, each checked to exist
+    /// and a folder's files by the configuration's libraries' file checks (a
+    /// git tree's are checked by prepare, once exported);
     /// `fetching`: clone or fetch the repositories named by URL (configure does, build does not).
-    static func folders(_ configuration: ResolvedConfiguration, drivers: DriverCatalog, base: URL,
-                               cache: URL = ToolCache.folder, fetching: Bool = false) throws -> [Folder] {
+    static func folders(_ configuration: ResolvedConfiguration, drivers: DriverCatalog, installation: Installation, base: URL,
+                        cache: URL = ToolCache.folder, fetching: Bool = false) throws -> [Folder] {
         var folders: [Folder] = []
+        let checks = configuration.drivers.filter { $0.fileCheck != nil }
         for device in configuration.devices {
             let driver = try drivers.driver(device.driver)
             guard let parameter = driver.embeds else { continue }
@@ -45,7 +52,7 @@ public enum EmbeddedData {
                     throw MirageError("\(place)the \(device.type) '\(device.name)': \(error.message)", fix: error.fix)
                 }
                 folders.append(Folder(device: device.name, directory: tree.local(base: base, cache: cache), git: (tree, commit),
-                                      packer: try drivers.driver(format)))
+                                      packer: try drivers.driver(format), checks: checks, place: place))
                 continue
             }
             guard let path = device.parameters[parameter] else {
@@ -57,7 +64,13 @@ public enum EmbeddedData {
                 throw MirageError("\(place)the \(device.type) '\(device.name)' embeds the folder '\(path)', which does not exist",
                                   fix: "make the folder \(displayPath(directory.path)), or name another (relative to config.swift)")
             }
-            folders.append(Folder(device: device.name, directory: directory, git: nil, packer: try drivers.driver(format)))
+            do {
+                try FileChecks.run(in: directory, shownAs: displayPath(directory.path), drivers: checks, installation: installation)
+            } catch let error as MirageError {
+                throw MirageError("\(place)the \(device.type) '\(device.name)' embeds \(path), where " + error.message, fix: error.fix)
+            }
+            folders.append(Folder(device: device.name, directory: directory, git: nil, packer: try drivers.driver(format),
+                                  checks: checks, place: place))
         }
         return folders
     }
@@ -77,6 +90,12 @@ public enum EmbeddedData {
             if let (tree, commit) = item.git {
                 directory = folder.appendingPathComponent("\(item.device).tree")
                 try tree.export(commit, base: root, cache: cache, into: directory)
+                do {
+                    try FileChecks.run(in: directory, shownAs: "\(tree.repository)@\(tree.ref)", drivers: item.checks, installation: installation)
+                } catch let error as MirageError {
+                    throw MirageError("\(item.place)'\(item.device)' embeds the git tree of \(tree.repository)@\(tree.ref), where " + error.message,
+                                      fix: error.fix)
+                }
             }
             try item.packer.pack(directory, into: staging, installation: installation)
             defer { try? FileManager.default.removeItem(at: staging) }

@@ -57,6 +57,9 @@ public struct Driver: Codable {
     /// For a store: the program that reads (and writes) its disk images on
     /// the host, for `mirage-config kv`, and how such an image is recognised.
     public let hostTool: HostTool?
+    /// For a library that reads files a store carries: its check of them on
+    /// the host, which embedding or packing a folder runs (`file-check:`).
+    public let fileCheck: FileCheck?
     /// The folder it was read from.
     public private(set) var folder: URL = URL(fileURLWithPath: "/")
 
@@ -68,6 +71,7 @@ public struct Driver: Codable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, provides, compatible, type, sources, uses, qemu, process, glue, stdout, symbols, node
         case hostTool = "host-tool"
+        case fileCheck = "file-check"
         case diskSize = "disk-size"
         case diskAccess = "disk-access"
         case embeds
@@ -114,6 +118,7 @@ public struct Driver: Codable {
         embedsAs = try container.decodeIfPresent(String.self, forKey: .embedsAs)
         node = try container.decodeIfPresent(NodeRequirements.self, forKey: .node) ?? NodeRequirements()
         hostTool = try container.decodeIfPresent(HostTool.self, forKey: .hostTool)
+        fileCheck = try container.decodeIfPresent(FileCheck.self, forKey: .fileCheck)
         if let folder = try decoder.container(keyedBy: StoredKeys.self).decodeIfPresent(URL.self, forKey: .folder) { self.folder = folder }
     }
 
@@ -137,6 +142,7 @@ public struct Driver: Codable {
         try container.encodeIfPresent(embedsAs, forKey: .embedsAs)
         try container.encode(node, forKey: .node)
         try container.encodeIfPresent(hostTool, forKey: .hostTool)
+        try container.encodeIfPresent(fileCheck, forKey: .fileCheck)
         var stored = encoder.container(keyedBy: StoredKeys.self)
         try stored.encode(folder, forKey: .folder)
     }
@@ -222,6 +228,9 @@ public struct Driver: Codable {
             }
             if let tool = mapping["host-tool"]?.mapping {
                 try checkFields(tool, in: file, allowed: ["recognise", "command"], place: " in host-tool")
+            }
+            if let check = mapping["file-check"]?.mapping {
+                try checkFields(check, in: file, allowed: FileCheck.CodingKeys.allCases.map(\.rawValue), place: " in file-check")
             }
         }
         var driver = try decodeYAML(Driver.self, from: file)

@@ -35,6 +35,17 @@ public struct DNSZone {
         }
     }
 
+    /// A zone file as a store holds it: NAME.zone is the zone NAME. examples/dns
+    /// serves its store's files so, and `mirage-config` checks every such file
+    /// so (with this code, built for the host) before it embeds or packs it.
+    public static func parse(fileNamed name: String, _ text: [UInt8]) -> Result<DNSZone, DNSZoneError> {
+        let zone = name.hasSuffix(".zone") ? String(name.dropLast(5)) : name
+        guard name.hasSuffix(".zone"), let origin = DNSName(zone) else {
+            return .failure(DNSZoneError(line: 0, reason: "'\(zone)' is not a domain name: a zone file is named ZONE.zone (example.org.zone)"))
+        }
+        return parse(text, origin: origin)
+    }
+
     /// Checks what RFC 1034 asks of a zone: one SOA, at the apex; every
     /// record at or below it; a CNAME alone at its name (3.6.2).
     init(records: [(record: DNSRecord, line: Int)], origin: DNSName?) throws(DNSZoneError) {
@@ -79,6 +90,11 @@ public struct DNSZoneError: Error, Equatable {
     public init(line: Int, reason: String) {
         self.line = line
         self.reason = reason
+    }
+
+    /// "FILE:LINE: reason", as compilers say it ("FILE: reason" for a file's name, line 0).
+    public func located(in file: String) -> String {
+        line > 0 ? "\(file):\(line): \(reason)" : "\(file): \(reason)"
     }
 }
 
