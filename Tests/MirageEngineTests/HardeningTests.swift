@@ -167,6 +167,29 @@ final class HardeningTests: XCTestCase {
         }
     }
 
+    /// A boot test's host-name-server becomes a resolv.conf line that QEMU
+    /// reads in a mount namespace of its own: only an IP address may (no
+    /// other text of a test's file reaches a file's lines), and the host's
+    /// /etc/resolv.conf is what it was.
+    func testQemusUpstreamNameServerIsAnAddressSeenOnlyInQemusMountNamespace() throws {
+        XCTAssertEqual(try Runner.resolvConf(naming: "127.77.0.3"), "nameserver 127.77.0.3\n")
+        XCTAssertEqual(try Runner.resolvConf(naming: "2001:db8::53"), "nameserver 2001:db8::53\n")
+        for bad in ["", "ns.example.test", "127.0.0.1\nnameserver 192.0.2.1", "127.0.0.1 ", "10.0.2", "[::1]"] {
+            XCTAssertThrowsError(try Runner.resolvConf(naming: bad), String(reflecting: bad)) { error in
+                XCTAssertTrue("\(error)".contains("is not an IP address"), "\(error)")
+            }
+        }
+        guard getuid() == 0 else { throw XCTSkip("a mount namespace needs root") }
+        let hosts = try String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8)
+        let file = try Fixtures.temporaryFolder().appendingPathComponent("resolv.conf")
+        try Runner.resolvConf(naming: "127.77.0.3").write(to: file, atomically: true, encoding: .utf8)
+        let (program, arguments) = try Runner.inMountNamespace(URL(fileURLWithPath: "/bin/cat"), ["/etc/resolv.conf"], binding: file, over: "/etc/resolv.conf")
+        let result = try Shell.run(program, arguments, timeout: 30)
+        XCTAssertEqual(result.status, 0, result.error)
+        XCTAssertEqual(result.output, "nameserver 127.77.0.3\n")
+        XCTAssertEqual(try String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8), hosts)
+    }
+
     func keysOfHello() throws -> [ResolvedKey] {
         let graph = Fixtures.graph([defaultConsole, defaultClock],
                                    keys: [Fixtures.key("message", .string, "hi"), Fixtures.key("count", .int, "3", stage: .configure),

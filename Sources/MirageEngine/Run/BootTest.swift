@@ -64,6 +64,11 @@ public struct BootTestSpec: Codable {
         /// `tcp:GUESTPORT`, `udp:GUESTPORT` or both, `udp+tcp:GUESTPORT` (one port for the two): forwarded from a free port on
         /// the host's 127.0.0.1 ($FORWARD_PORT) over QEMU's user network.
         public let forward: String?
+        /// QEMU's user network forwards the guest's DNS queries (to 10.0.2.3)
+        /// to this host address, where the case's peer runs a name server,
+        /// instead of to /etc/resolv.conf's (root: qemu runs in a mount
+        /// namespace of its own; see `Runner.BootRequest.hostNameServer`).
+        public let hostNameServer: String?
         /// A host program started before the boot in the scratch folder (a
         /// scapy script on $NET_SOCKET, say) that must exit 0 once the boot is over.
         public let peer: String?
@@ -75,8 +80,9 @@ public struct BootTestSpec: Codable {
                     expectFault: Bool? = nil, differBetweenBoots: String? = nil, boards: [String]? = nil, bootLoader: String? = nil,
                     prepare: [String]? = nil, disks: [String: String]? = nil, check: [String]? = nil, when: [String: String]? = nil,
                     crash: Crash? = nil, logWrites: [String: String]? = nil, qemuArguments: [String]? = nil,
-                    network: String? = nil, peer: String? = nil, forward: String? = nil) {
+                    network: String? = nil, peer: String? = nil, forward: String? = nil, hostNameServer: String? = nil) {
             self.forward = forward
+            self.hostNameServer = hostNameServer
             self.network = network
             self.peer = peer
             self.qemuArguments = qemuArguments
@@ -96,7 +102,7 @@ public struct BootTestSpec: Codable {
             self.bootLoader = bootLoader
         }
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case name, expect, boards, prepare, disks, check, when, crash, network, peer, forward
             case bootArguments = "boot-arguments"
             case exitStatus = "exit-status"
@@ -105,6 +111,7 @@ public struct BootTestSpec: Codable {
             case bootLoader = "boot-loader"
             case logWrites = "log-writes"
             case qemuArguments = "qemu-arguments"
+            case hostNameServer = "host-name-server"
         }
     }
 
@@ -127,9 +134,14 @@ public struct BootTestSpec: Codable {
         }
         try checkFields(of: file, allowed: ["boards", "timeout", "tests"])
         let spec = try decodeYAML(BootTestSpec.self, from: file)
-        let caseFields = ["name", "expect", "boards", "boot-arguments", "exit-status", "expect-fault", "differ-between-boots", "boot-loader",
-                         "prepare", "disks", "check", "when", "crash", "log-writes", "qemu-arguments", "network", "peer", "forward"]
-        try checkFields(of: file, inEachOf: "tests", allowed: caseFields)
+        try checkFields(of: file, inEachOf: "tests", allowed: BootTestSpec.Case.CodingKeys.allCases.map(\.rawValue))
+        for testCase in spec.tests {
+            if let server = testCase.hostNameServer {
+                do { _ = try Runner.resolvConf(naming: server) } catch let error as MirageError {
+                    throw MirageError("\(displayPath(file.path)): test '\(testCase.name)': \(error.message)", fix: error.fix)
+                }
+            }
+        }
         for testCase in spec.tests where testCase.network.map({ $0 != "dgram" && $0 != "tap" }) ?? false {
             throw MirageError("\(displayPath(file.path)): test '\(testCase.name)' has network '\(testCase.network!)'",
                               fix: "a test's network is dgram (frames on a Unix socket) or tap (a TAP interface its peer makes)")

@@ -93,9 +93,10 @@ public struct BootTestSuite {
                         let loader = testCase.bootLoader.flatMap(Runner.BootLoader.init(rawValue:)) ?? .direct
                         let logs = (testCase.logWrites ?? [:]).sorted { $0.key < $1.key }
                             .map { "\($0.key)=\(scratch.appendingPathComponent($0.value).path)" }
-                        let request = Runner.BootRequest(bootArguments: testCase.bootArguments ?? [], bootLoader: loader, disks: disks,
+                        var request = Runner.BootRequest(bootArguments: testCase.bootArguments ?? [], bootLoader: loader, disks: disks,
                                                          loggingWrites: logs, network: testCase.network.map { $0 == "tap" ? "tap:\(tap)" : "dgram:\(socket)" },
                                                          forwards: forwards, qemuArguments: testCase.qemuArguments ?? [])
+                        request.hostNameServer = testCase.hostNameServer
                         outcomes.append(try runner.run(request, timeout: timeout, say: log, echo: echo))
                     }
                 } catch {

@@ -18,6 +18,7 @@ extension Runner {
         if request.bootLoader != .direct { throw unsupported("--boot-loader \(request.bootLoader.rawValue)", "a program has no boot loader") }
         if request.profileRate != nil { throw unsupported("--profile", "profile the program with perf record, or run it under --debug") }
         if !request.qemuArguments.isEmpty { throw unsupported("qemu arguments", "no qemu runs it") }
+        if request.hostNameServer != nil { throw unsupported("host-name-server", "it is QEMU's user network's upstream; the program asks its --dns itself") }
         if !request.forwards.isEmpty { throw unsupported("--forward", "it forwards through QEMU's user network; give the program a TAP (--net tap:NAME) and reach its address") }
         // Relative paths a person gives (--net, --disk, --log-writes) are from where the tool runs.
         let here = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)

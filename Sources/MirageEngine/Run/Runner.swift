@@ -72,6 +72,11 @@ public struct Runner {
         public var qemuArguments: [String] = []
         /// Samples per second for `run --profile`; nil for no profile.
         public var profileRate: Int?
+        /// The host's name server that QEMU's user network forwards the guest's
+        /// DNS queries to (its 10.0.2.3), instead of /etc/resolv.conf's: an
+        /// IP address. QEMU runs in a mount namespace of its own where
+        /// /etc/resolv.conf names it (root only; the host's file is untouched).
+        public var hostNameServer: String?
 
         public init(bootArguments: [String] = [], timings: Bool = false, bootLoader: BootLoader = .direct, disks: [String] = [],
                     failingWrites: [String] = [], loggingWrites: [String] = [], network: String? = nil, forwards: [String] = [],
@@ -275,11 +280,19 @@ public struct Runner {
             if let folder = command.uBootFolder { ChildProcesses.removeTemporary(folder) }
             if let card = command.sdCard { ChildProcesses.removeTemporary(card) }
         }
-        guard let qemu = findInPath(QemuCommand.executable) else {
+        guard var qemu = findInPath(QemuCommand.executable) else {
             throw MirageError("\(QemuCommand.executable) is not installed", fix: QemuProfile.installHint)
         }
+        var arguments = command.arguments
+        let resolvConf = workspace.buildDirectory.appendingPathComponent("resolv-\(ProcessInfo.processInfo.processIdentifier).conf")
+        if let server = request.hostNameServer {
+            ChildProcesses.temporary(resolvConf)
+            try Data(Runner.resolvConf(naming: server).utf8).write(to: resolvConf)
+            (qemu, arguments) = try Runner.inMountNamespace(qemu, arguments, binding: resolvConf, over: "/etc/resolv.conf")
+        }
+        defer { if request.hostNameServer != nil { ChildProcesses.removeTemporary(resolvConf) } }
         guard let sampler else {
-            return try Runner.boot(qemu, command.arguments, timeout: timeout, echo: echo)
+            return try Runner.boot(qemu, arguments, timeout: timeout, echo: echo)
         }
         // The profile is written when the unikernel ends, and when a signal ends
         // the tool (a server is stopped with Ctrl-C), after qemu has ended.
@@ -291,10 +304,32 @@ public struct Runner {
         }
         ChildProcesses.onSignal { FileHandle.standardError.write(Data(writeProfile().utf8)) }
         sampler.start()
-        var outcome = try Runner.boot(qemu, command.arguments, timeout: timeout, echo: echo)
+        var outcome = try Runner.boot(qemu, arguments, timeout: timeout, echo: echo)
         ChildProcesses.onSignal(nil)
         outcome.profileReport = writeProfile()
         return outcome
+    }
+
+    /// A resolv.conf of one line naming `server`, which must be an IP address (checked: it becomes a file's text).
+    static func resolvConf(naming server: String) throws -> String {
+        var address4 = in_addr(), address6 = in6_addr()
+        guard inet_pton(AF_INET, server, &address4) == 1 || inet_pton(AF_INET6, server, &address6) == 1 else {
+            throw MirageError("'\(server)' is not an IP address, so it cannot be QEMU's upstream name server", fix: "give an IPv4 or IPv6 address, such as 127.77.0.3")
+        }
+        return "nameserver \(server)\n"
+    }
+
+    /// `program arguments` as run in a mount namespace of its own (unshare(1),
+    /// which then execs it in the same process, so its group and signals are
+    /// as before) in which `file` is bind-mounted over `target`. Needs root.
+    static func inMountNamespace(_ program: URL, _ arguments: [String], binding file: URL, over target: String) throws -> (URL, [String]) {
+        guard getuid() == 0 else {
+            throw MirageError("QEMU's own name server upstream needs root: qemu runs in a mount namespace where \(target) is another file",
+                              fix: "run the test as root, or leave out host-name-server")
+        }
+        guard let unshare = findInPath("unshare") else { throw MirageError("unshare is not installed", fix: "apt-get install util-linux") }
+        return (unshare, ["--mount", "--propagation", "private", "--", "/bin/sh", "-c", "mount --bind \"$0\" \"$1\" && shift && exec \"$@\"",
+                          file.path, target, program.path] + arguments)
     }
 
     /// Runs `program` (qemu, or a host target's program) with its console on
