@@ -86,7 +86,9 @@ public enum GitPack {
                 guard position < delta.count, shift <= 28 else { throw .corrupt }
                 let byte = delta[position]
                 position += 1
-                guard Int(byte & 0x7F) < 1 << (31 - shift) else { throw .corrupt }
+                // Below 2 GiB (Int is 32 bits on the board); the first 7 bits always fit,
+                // and 1 << 31 is negative there, so it is not the bound for them.
+                guard shift == 0 || Int(byte & 0x7F) < 1 << (31 - shift) else { throw .corrupt }
                 value |= Int(byte & 0x7F) << shift
                 shift += 7
                 if byte & 0x80 == 0 { return value }
