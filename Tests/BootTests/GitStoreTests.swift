@@ -81,7 +81,7 @@ final class GitStoreTests: XCTestCase {
         }
     }
 
-    func checkServesTheCommit(_ kv: GitStore<MemoryArchive>, _ repository: URL, ref: String) throws {
+    func checkServesTheCommit<Source: ArchiveSource>(_ kv: GitStore<Source>, _ repository: URL, ref: String) throws {
         XCTAssertNil(kv.failure)
         XCTAssertEqual(kv.commit, String(decoding: try git(["rev-parse", ref], in: repository), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
         for entry in try tree(repository, ref) {
@@ -124,7 +124,7 @@ final class GitStoreTests: XCTestCase {
         XCTAssertGreaterThan(try entryTypes(image)[.offsetDelta] ?? 0, 30, "the host tool packs deltas by offset, as git gc does")
     }
 
-    func checkOlderCommit(_ kv: GitStore<MemoryArchive>, _ repository: URL) throws {
+    func checkOlderCommit<Source: ArchiveSource>(_ kv: GitStore<Source>, _ repository: URL) throws {
         XCTAssertNil(kv.failure)
         XCTAssertEqual(try kv.get("index.html"), Array("<h1>first</h1>\n".utf8))
         XCTAssertEqual(try kv.list("").map(\.name), ["index.html"])

@@ -27,10 +27,11 @@ public enum InflateError: Error, Equatable {
 public enum Inflate {
     /// Decompresses the zlib stream at `input[start...]`; returns the bytes
     /// and where the stream ended (after its Adler-32). `limit`: the most
-    /// bytes the output may have (git knows each object's size).
-    public static func zlib(_ input: [UInt8], from start: Int = 0, limit: Int) throws(InflateError) -> (output: [UInt8], end: Int) {
+    /// bytes the output may have (git knows each object's size); `reserving`:
+    /// the output's room made at once, as below.
+    public static func zlib(_ input: [UInt8], from start: Int = 0, limit: Int, reserving: Int = 1 << 16) throws(InflateError) -> (output: [UInt8], end: Int) {
         var bits = BitReader(input, at: start)
-        let output = try zlib(&bits, limit: limit, reserving: 1 << 16)
+        let output = try zlib(&bits, limit: limit, reserving: reserving)
         return (output, bits.consumed)
     }
 
