@@ -33,9 +33,12 @@ struct Website {
         var pending: [UInt8] = []
         while !done {
             guard let request = HTTPRequest.next(connection, &pending) else { break }
-            let answer = Answer.to(request, from: kv)
+            // One snapshot a request: a remote git store's pull may switch commits
+            // between the pieces of a large file, and an answer must be of one commit.
+            let files = kv.snapshot()
+            let answer = Answer.to(request, from: files)
             do throws(NetworkError) {
-                try send(answer, for: request, on: connection, from: kv)
+                try send(answer, for: request, on: connection, from: files)
                 answered += 1
                 if Keys.logRequests { print("\(answer.status.prefix(3)) \(request.method) \(request.target)") }
             } catch {

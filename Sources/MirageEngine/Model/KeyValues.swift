@@ -99,6 +99,8 @@ public enum KeyFormat {
                 }
             }
             return nil
+        case "git-url":
+            return gitURL(text) ? nil : "it is a git daemon's URL, git://HOST[:PORT]/PATH, such as git://10.0.2.2/site.git or git://[2001:db8::1]:9418/site"
         case "ipv6-address-or-empty":
             return text.isEmpty || ipv6(text) ? nil : "it is an IPv6 address such as fe80::1, or empty"
         default:
@@ -107,6 +109,32 @@ public enum KeyFormat {
             }
             return nil
         }
+    }
+
+    /// git://HOST[:PORT]/PATH: a host name, an IPv4 address or a bracketed
+    /// IPv6 one; a port of 1-65535; a path of printable ASCII without spaces.
+    static func gitURL(_ text: String) -> Bool {
+        guard text.hasPrefix("git://") else { return false }
+        let rest = text.dropFirst(6)
+        guard let slash = rest.firstIndex(of: "/") else { return false }
+        var host = rest[..<slash]
+        let path = rest[slash...]
+        guard path.count > 1, path.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) else { return false }
+        if host.hasPrefix("["), let close = host.firstIndex(of: "]") {
+            let after = host[host.index(after: close)...]
+            if !after.isEmpty {
+                guard after.hasPrefix(":"), let port = Int(after.dropFirst()), after.count <= 6, (1...65_535).contains(port) else { return false }
+            }
+            return ipv6(String(host[host.index(after: host.startIndex)..<close]))
+        }
+        if let colon = host.firstIndex(of: ":") {
+            let digits = host[host.index(after: colon)...]
+            guard (1...5).contains(digits.count), digits.allSatisfy({ ("0"..."9").contains($0) }), let port = Int(digits),
+                  (1...65_535).contains(port) else { return false }
+            host = host[..<colon]
+        }
+        if ipv4(String(host)) != nil { return true }
+        return !host.isEmpty && host.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == ".") }
     }
 
     static func ipv4(_ text: String) -> UInt32? {

@@ -57,6 +57,36 @@ public func gitStore(on disk: Device, ref: String? = nil, name: String = "kv", f
     return Device(.kv, name: name, implementation: .driver("kv-git"), arguments: [disk], parameters: ["ref": ref ?? ""], location: location)
 }
 
+/// The repository a remote git store follows, and how often it pulls: boot
+/// keys, so a board's image can be pointed at another server without a rebuild.
+public let gitRemoteKey = Key.boot("git-remote", doc: "The git repository the store follows: git://HOST[:PORT]/PATH, as git daemon serves it",
+                                   default: "")
+public let gitPullEveryKey = Key.boot("git-pull-every", doc: "Seconds between pulls of the remote git repository", default: 30,
+                                      range: 1...86_400)
+
+/// A read-only store that follows `ref` (a branch or a tag) of the git
+/// repository at `url` (`git://HOST[:PORT]/PATH`, as `git daemon` serves it),
+/// over `stack` (as MirageOS's git-kv): fetched at start with git's protocol
+/// version 2, then pulled again every `every` seconds while it is served; a
+/// new commit is switched to whole, between requests, and a pull that fails
+/// keeps the commit served. The URL and the interval are the boot keys
+/// `--git-remote` and `--git-pull-every` (these their defaults).
+public func gitRemote(_ stack: Device, url: String, ref: String = "main", every seconds: Int = 30, name: String = "kv",
+                      file: String = #filePath, line: Int = #line) -> Device {
+    let location = SourceLocation(file: file, line: line)
+    if stack.type != .stack {
+        Diagnostics.error("gitRemote needs a network stack, not a \(stack.type)", at: location, fix: "pass the stack the job uses (let stack = genericStack)")
+    }
+    if !(1...86_400).contains(seconds) {
+        Diagnostics.error("gitRemote(every:) is \(seconds) seconds, outside 1...86400", at: location, fix: "pull every 1 to 86400 seconds")
+    }
+    checkRefName(ref, at: location)
+    return Device(.kv, name: name, implementation: .driver("kv-git-remote"), arguments: [stack],
+                  keys: [gitRemoteKey.declaration.defaulting(to: url).formatted("git-url"),
+                         gitPullEveryKey.declaration.defaulting(to: String(seconds))],
+                  parameters: ["ref": ref], location: location)
+}
+
 /// Git's rules for a ref's name (git check-ref-format), those a typing slip
 /// breaks; `ancestry`: "main~1" and "v1.0^2" (a commit counted back from a ref) fit too.
 func checkRefName(_ ref: String, ancestry: Bool = false, at location: SourceLocation) {

@@ -19,6 +19,18 @@ public protocol KeyValueReader: AnyObject {
     /// HTTP ETag): BLAKE2s-256 of its bytes by default (kv-store's), the
     /// value's own name in a store that has one (git's SHA-1).
     func digest(_ key: String) throws(KeyValueError) -> [UInt8]
+
+    /// What a snapshot of the store is; the store itself when its contents
+    /// change only by the job's own writes.
+    associatedtype Snapshot: KeyValueReader = Self
+    /// The store as it is now, unchanged by later updates from elsewhere (a
+    /// remote git store's pull): a request that reads a value in pieces
+    /// reads them from one snapshot, so no answer mixes two versions.
+    func snapshot() -> Snapshot
+}
+
+extension KeyValueReader where Snapshot == Self {
+    public func snapshot() -> Self { self }
 }
 
 /// A key-value store that also takes changes (Mirage_kv.RW): littlefs on a disk.

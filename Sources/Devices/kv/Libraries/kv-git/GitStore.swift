@@ -58,6 +58,22 @@ public final class GitStore<Source: ArchiveSource>: KeyValueReader {
         }
     }
 
+    /// A store with nothing in it, whose every read fails with `reason` (a remote's before its first pull).
+    public init(unavailable reason: KeyValueError, source: Source) {
+        self.source = source
+        image = .empty
+        index = .empty
+        commit = ""
+        failure = reason
+    }
+
+    /// Forgets the objects and the value it keeps for the next reads (they
+    /// are read again as needed): room for a remote's next pull beside it.
+    public func dropCaches() {
+        cache = GitObjectCache(budget: cache.budget)
+        lastValue = nil
+    }
+
     // MARK: Objects
 
     /// The bytes of the object named `id`, which must be of `type`, checked against its name.

@@ -14,7 +14,7 @@ public struct NetworkURL: Equatable {
     public let target: String
 
     /// The schemes and their default ports (tcp has none: its URL names one).
-    static let defaultPorts: [(scheme: String, port: UInt16?)] = [("tcp", nil), ("http", 80), ("https", 443)]
+    static let defaultPorts: [(scheme: String, port: UInt16?)] = [("tcp", nil), ("http", 80), ("https", 443), ("git", 9418)]
 
     public init?(_ text: String) {
         guard text.utf8.count <= 2048, text.utf8.allSatisfy({ $0 > 32 && $0 < 127 }) else { return nil }
