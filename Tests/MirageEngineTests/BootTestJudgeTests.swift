@@ -65,4 +65,21 @@ final class BootTestJudgeTests: XCTestCase {
         let console = "U-Boot 2023.01\r\nloading\r\nStarting kernel ...\r\n\r\nHello\n"
         XCTAssertEqual(BootTestJudge.judge(testCase, board: "virt", outcome: outcome(console), faultMarkers: ["*** FAULT: "], timeout: 5), "")
     }
+
+    /// A peer that ends before it says it is ready fails its case at once (its last
+    /// lines said), instead of the boot going on without it until its time limit.
+    func testAPeerThatEndsBeforeItIsReadyFailsAtOnce() throws {
+        let suite = try BootTestSuite(installation: Fixtures.installation, directory: Fixtures.installation.root.appendingPathComponent("examples/hello"))
+        let folder = try Fixtures.temporaryFolder()
+        let peer = try suite.startPeer("echo 'git daemon did not serve repo/'; exit 3", in: folder, socket: "", tap: "", forwardPort: 0)
+        let started = Date()
+        XCTAssertThrowsError(try suite.waitUntilReady(peer, in: folder)) { error in
+            XCTAssertTrue("\(error)".contains("the peer ended (status 3) before it said it was ready: git daemon did not serve repo/"), "\(error)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), BootTestSuite.peerReadyTimeout)
+        let ready = try suite.startPeer("python3 -c 'import sys, os; sys.path.insert(0, os.environ[\"MIRAGE_ROOT\"] + \"/tools\"); import boot_peer; boot_peer.ready()'",
+                                        in: folder, socket: "", tap: "", forwardPort: 0)
+        XCTAssertNoThrow(try suite.waitUntilReady(ready, in: folder))
+        ready.waitUntilExit()
+    }
 }

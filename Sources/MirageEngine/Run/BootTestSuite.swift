@@ -200,6 +200,14 @@ public struct BootTestSuite {
             }
             usleep(20_000)
         }
+        // A peer that ended without saying so cannot serve the boot: fail now, not at the boot's time limit.
+        if !FileManager.default.fileExists(atPath: file) {
+            process.waitUntilExit()
+            let said = (try? String(contentsOf: folder.appendingPathComponent("peer.log"), encoding: .utf8)) ?? ""
+            throw MirageError("the peer ended (status \(process.terminationStatus)) before it said it was ready: "
+                              + said.split(separator: "\n").suffix(3).joined(separator: " | "),
+                              fix: "see peer.log in \(displayPath(folder.path))")
+        }
     }
 
     /// Starts a case's peer program with /bin/sh in `folder`; its output goes to peer.log there.
