@@ -172,10 +172,11 @@ final class HardeningTests: XCTestCase {
         let texts = ["git://10.0.2.2/site.git", "git://10.0.2.2:9419/site.git", "git://[2001:db8::1]/site", "git://[2001:db8::1]:9418/a/b.git",
                      "git://git.example.test/site.git", "git://10.0.2.2", "git://10.0.2.2/", "http://10.0.2.2/site.git", "git:/10.0.2.2/site",
                      "git://10.0.2.2:0/site", "git://10.0.2.2:65536/site", "git://a b/site", "git://10.0.2.2/a b", "git://user@host/site",
-                     "git://[10.0.2.2]/site", "git://host_name/site", "", "git:///site"]
+                     "git://[10.0.2.2]/site", "git://host_name/site", "", "git:///site", "http://10.0.2.2:8080/site", "https://10.0.2.2/site",
+                     "http://10.0.2.2"]
         for text in texts {
             let tool = KeyFormat.problem(with: text, format: "git-url") == nil
-            let runtime = NetworkURL(text).map { $0.scheme == "git" && $0.target != "/" } ?? false
+            let runtime = NetworkURL(text).map { ($0.scheme == "git" || $0.scheme == "http") && $0.target != "/" } ?? false
             XCTAssertEqual(tool, runtime, "\(String(reflecting: text)): the tool says \(tool ? "yes" : "no")")
         }
     }

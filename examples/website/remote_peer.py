@@ -2,7 +2,9 @@
 """The remote git store's peer: git daemon (not our code) serves repo/ (made
 by the test's prepare) on 127.0.0.1:19418, where the unikernel, through
 QEMU's user network, finds it as git://10.0.2.2:19418/repo and fetches main
-at start. Then:
+at start; with --http, git's own smart HTTP server (git http-backend, run
+as CGI by a small Python server) serves it on 127.0.0.1:19419 as
+http://10.0.2.2:19419/repo. Then:
 
 1. site_peer.py checks every file and HTTP feature against `git show main:`
    (its $SITE_REQUESTS requests);
@@ -15,11 +17,12 @@ at start. Then:
 3. news.txt is then served.
 
 It makes exactly $REQUESTS requests, the number the unikernel answers before it stops."""
-import hashlib, os, subprocess, sys, time
+import hashlib, http.server, os, subprocess, sys, threading, time
 sys.path.insert(0, os.path.join(os.environ["MIRAGE_ROOT"], "tools"))
 import boot_peer
 
-PORT = 19418
+HTTP = "--http" in sys.argv[1:]
+PORT = 19419 if HTTP else 19418
 ROUNDS = 40
 pull_every = int(os.environ["PULL_EVERY"])
 base = "http://127.0.0.1:%s" % os.environ["FORWARD_PORT"]
@@ -30,13 +33,53 @@ def git(*arguments):
                           capture_output=True, check=True).stdout
 
 
-daemon = subprocess.Popen(["git", "daemon", "--reuseaddr", "--export-all", "--base-path=.", "--listen=127.0.0.1", "--port=%d" % PORT,
-                           "--informative-errors", "--timeout=60"], stdout=sys.stdout, stderr=sys.stdout)
+class SmartHTTP(http.server.BaseHTTPRequestHandler):
+    """Each request run through git http-backend as a CGI program (gitprotocol-http)."""
+    protocol_version = "HTTP/1.1"
+
+    def backend(self, body):
+        path, _, query = self.path.partition("?")
+        environment = {"PATH": os.environ["PATH"], "GIT_PROJECT_ROOT": os.path.abspath("."), "GIT_HTTP_EXPORT_ALL": "1",
+                       "PATH_INFO": path, "QUERY_STRING": query, "REQUEST_METHOD": self.command,
+                       "CONTENT_TYPE": self.headers.get("Content-Type", ""), "CONTENT_LENGTH": str(len(body)),
+                       "GIT_PROTOCOL": self.headers.get("Git-Protocol", ""), "REMOTE_ADDR": self.client_address[0]}
+        result = subprocess.run(["git", "http-backend"], input=body, env=environment, capture_output=True, timeout=60)
+        head, _, payload = result.stdout.partition(b"\r\n\r\n")
+        status, fields = 200, []
+        for line in head.decode("latin-1").split("\r\n"):
+            name, _, value = line.partition(":")
+            if name.lower() == "status":
+                status = int(value.split()[0])
+            elif name:
+                fields.append((name, value.strip()))
+        self.send_response(status)
+        for name, value in fields:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def do_GET(self):
+        self.backend(b"")
+
+    def do_POST(self):
+        self.backend(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+
+
+if HTTP:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", PORT), SmartHTTP)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    daemon = None
+else:
+    daemon = subprocess.Popen(["git", "daemon", "--reuseaddr", "--export-all", "--base-path=.", "--listen=127.0.0.1", "--port=%d" % PORT,
+                               "--informative-errors", "--timeout=60"], stdout=sys.stdout, stderr=sys.stdout)
 try:
     deadline = time.time() + 30
-    while subprocess.run(["git", "ls-remote", "git://127.0.0.1:%d/repo" % PORT, "main"], capture_output=True).returncode != 0:
-        if time.time() > deadline or daemon.poll() is not None:
-            sys.exit("git daemon did not serve repo/")
+    remote = ("http://127.0.0.1:%d/repo" if HTTP else "git://127.0.0.1:%d/repo") % PORT
+    while subprocess.run(["git", "ls-remote", remote, "main"], capture_output=True).returncode != 0:
+        if time.time() > deadline or (daemon and daemon.poll() is not None):
+            sys.exit("%s did not serve repo/" % remote)
         time.sleep(0.2)
     boot_peer.ready()
 
@@ -99,5 +142,6 @@ try:
     if requests != int(os.environ["REQUESTS"]):
         sys.exit("made %d requests, the unikernel waits for %s" % (requests, os.environ["REQUESTS"]))
 finally:
-    daemon.terminate()
-    daemon.wait(timeout=10)
+    if daemon:
+        daemon.terminate()
+        daemon.wait(timeout=10)

@@ -100,7 +100,7 @@ public enum KeyFormat {
             }
             return nil
         case "git-url":
-            return gitURL(text) ? nil : "it is a git daemon's URL, git://HOST[:PORT]/PATH, such as git://10.0.2.2/site.git or git://[2001:db8::1]:9418/site"
+            return gitURL(text) ? nil : "it is a git repository's URL, git://HOST[:PORT]/PATH (git daemon) or http://HOST[:PORT]/PATH (smart HTTP), such as git://10.0.2.2/site.git or http://[2001:db8::1]:8080/site"
         case "ipv6-address-or-empty":
             return text.isEmpty || ipv6(text) ? nil : "it is an IPv6 address such as fe80::1, or empty"
         default:
@@ -111,11 +111,11 @@ public enum KeyFormat {
         }
     }
 
-    /// git://HOST[:PORT]/PATH: a host name, an IPv4 address or a bracketed
-    /// IPv6 one; a port of 1-65535; a path of printable ASCII without spaces.
+    /// git://HOST[:PORT]/PATH or http://...: a host name, an IPv4 address or
+    /// a bracketed IPv6 one; a port of 1-65535; a path of printable ASCII without spaces.
     static func gitURL(_ text: String) -> Bool {
-        guard text.hasPrefix("git://") else { return false }
-        let rest = text.dropFirst(6)
+        guard let scheme = ["git://", "http://"].first(where: { text.hasPrefix($0) }) else { return false }
+        let rest = text.dropFirst(scheme.count)
         guard let slash = rest.firstIndex(of: "/") else { return false }
         var host = rest[..<slash]
         let path = rest[slash...]

@@ -59,13 +59,14 @@ public func gitStore(on disk: Device, ref: String? = nil, name: String = "kv", f
 
 /// The repository a remote git store follows, and how often it pulls: boot
 /// keys, so a board's image can be pointed at another server without a rebuild.
-public let gitRemoteKey = Key.boot("git-remote", doc: "The git repository the store follows: git://HOST[:PORT]/PATH, as git daemon serves it",
+public let gitRemoteKey = Key.boot("git-remote", doc: "The git repository the store follows: git://HOST[:PORT]/PATH (git daemon) or http://HOST[:PORT]/PATH (smart HTTP)",
                                    default: "")
 public let gitPullEveryKey = Key.boot("git-pull-every", doc: "Seconds between pulls of the remote git repository", default: 30,
                                       range: 1...86_400)
 
 /// A read-only store that follows `ref` (a branch or a tag) of the git
-/// repository at `url` (`git://HOST[:PORT]/PATH`, as `git daemon` serves it),
+/// repository at `url` (`git://HOST[:PORT]/PATH`, as `git daemon` serves it,
+/// or `http://HOST[:PORT]/PATH`, as `git http-backend` does: smart HTTP),
 /// over `stack` (as MirageOS's git-kv): fetched at start with git's protocol
 /// version 2, then pulled again every `every` seconds while it is served; a
 /// new commit is switched to whole, between requests, and a pull that fails

@@ -1,10 +1,10 @@
 /// A read-only store of the files of a branch (or tag) of a remote git
 /// repository, kept up to date while it is served (as MirageOS's git-kv):
-/// each pull asks `git daemon` for the ref over git:// (GitFetch, git's
-/// protocol version 2) and, when it names a new commit, fetches a pack of
-/// that commit, indexes it in memory (GitPackIndexer: every object checked
-/// against its name) and serves it through GitStore, the same code as a
-/// packed disk. The switch is whole: a request reads one `snapshot()`, the
+/// each pull asks `git daemon` over git:// or a smart HTTP server
+/// (`git http-backend`) for the ref (GitFetch, git's protocol version 2)
+/// and, when it names a new commit, fetches a pack of that commit, indexes
+/// it in memory (GitPackIndexer: every object checked against its name) and
+/// serves it through GitStore, the same code as a packed disk. The switch is whole: a request reads one `snapshot()`, the
 /// commit served when it began, so no answer mixes two commits. A pull that
 /// fails keeps the commit served and is tried again at the next.
 ///
@@ -37,9 +37,9 @@ public final class GitRemoteStore<Stack: NetworkStack>: KeyValueReader {
         self.ref = ref
         self.pullEvery = max(1, pullEvery)
         let url = NetworkURL(text)
-        self.url = url?.scheme == "git" && url?.target != "/" ? url : nil
+        self.url = (url?.scheme == "git" || url?.scheme == "http") && url?.target != "/" ? url : nil
         guard self.url != nil else {
-            print("git remote: '\(text)' is not a git:// URL (git://HOST[:PORT]/PATH)")
+            print("git remote: '\(text)' is not a git:// or http:// URL of a repository (git://HOST[:PORT]/PATH)")
             return
         }
         pull()
@@ -68,43 +68,12 @@ public final class GitRemoteStore<Stack: NetworkStack>: KeyValueReader {
         let have = served.flatMap { GitPack.parseHex($0.commit.utf8) }
         let deadline = Tasks.deadline(afterNanoseconds: GitRemoteStore.pullTimeout)
         var session = GitFetch(ref: ref, have: have, maximumPack: GitRemoteStore.maximumPack)
-        let connection: Stack.Connection
-        do throws(NetworkError) {
-            connection = try stack.connect(to: url, waitingAtMost: GitRemoteStore.pullTimeout)
-        } catch {
-            return failed("cannot connect to \(url.host):\(url.port): \(error.reason.text)")
+        let outcome: GitFetch.Step
+        switch url.scheme == "http" ? fetchOverHTTP(&session, deadline: deadline) : fetchOverGit(&session, deadline: deadline) {
+        case .success(let step): outcome = step
+        case .failure(let reason): return failed(reason.reason)
         }
-        var outcome: GitFetch.Step = .needMore
-        do throws(NetworkError) {
-            try connection.write(session.opening(path: url.target, host: url.authority), waitingAtMost: Tasks.nanoseconds(untilDeadline: deadline))
-            read: while true {
-                guard let bytes = try connection.read(atMost: 65_536, waitingAtMost: Tasks.nanoseconds(untilDeadline: deadline)) else {
-                    connection.abort()
-                    return failed("the server closed the connection before the fetch ended")
-                }
-                let step: GitFetch.Step
-                do throws(GitWireError) {
-                    step = try session.take(bytes)
-                } catch {
-                    connection.abort()
-                    return failed(error.reason)   // GitWireError: a String
-                }
-                switch step {
-                case .needMore: continue
-                case .send(let request): try connection.write(request, waitingAtMost: Tasks.nanoseconds(untilDeadline: deadline))
-                case .upToDate, .fetched:
-                    outcome = step
-                    break read
-                }
-            }
-        } catch {
-            connection.abort()
-            return failed(error.reason.text)
-        }
-        connection.close(waitingAtMost: 1_000_000_000)
         guard case .fetched(let commit, let pack) = outcome else { return true }
-        // The commit served goes on being served, but without what it keeps for the next reads.
-        served?.dropCaches()
         let image: GitPackImage
         do throws(KeyValueError) {
             image = try GitPackIndexer.storeImage(ref: ref, commit: commit, pack: pack)
@@ -116,6 +85,97 @@ public final class GitRemoteStore<Stack: NetworkStack>: KeyValueReader {
         served = store
         print("git remote: serving \(store.commit) (\(ref) of \(url.host)\(url.target), a pack of \(pack.count) bytes)")
         return true
+    }
+
+    /// The fetch over git://: one connection to git daemon, the session's bytes both ways.
+    func fetchOverGit(_ session: inout GitFetch, deadline: UInt64) -> Result<GitFetch.Step, GitWireError> {
+        guard let url else { return .failure(GitWireError("no URL")) }
+        let connection: Stack.Connection
+        do throws(NetworkError) {
+            connection = try stack.connect(to: url, waitingAtMost: Tasks.nanoseconds(untilDeadline: deadline))
+        } catch {
+            return .failure(GitWireError("cannot connect to \(url.host):\(url.port): \(error.reason.text)"))
+        }
+        do throws(NetworkError) {
+            try connection.write(session.opening(path: url.target, host: url.authority), waitingAtMost: Tasks.nanoseconds(untilDeadline: deadline))
+            while true {
+                guard let bytes = try connection.read(atMost: 65_536, waitingAtMost: Tasks.nanoseconds(untilDeadline: deadline)) else {
+                    connection.abort()
+                    return .failure(GitWireError("the server closed the connection before the fetch ended"))
+                }
+                let step: GitFetch.Step
+                do throws(GitWireError) {
+                    step = try session.take(bytes)
+                } catch {
+                    connection.abort()
+                    return .failure(error)
+                }
+                switch step {
+                case .needMore: continue
+                case .send(let request):
+                    makeRoomForAPack()
+                    try connection.write(request, waitingAtMost: Tasks.nanoseconds(untilDeadline: deadline))
+                case .upToDate, .fetched:
+                    connection.close(waitingAtMost: 1_000_000_000)
+                    return .success(step)
+                }
+            }
+        } catch {
+            connection.abort()
+            return .failure(GitWireError(error.reason.text))
+        }
+    }
+
+    /// The fetch over smart HTTP (gitprotocol-http, version 2): the
+    /// advertisement from GET info/refs, then each command the session sends
+    /// POSTed to git-upload-pack, its response the session's next bytes.
+    func fetchOverHTTP(_ session: inout GitFetch, deadline: UInt64) -> Result<GitFetch.Step, GitWireError> {
+        guard let url else { return .failure(GitWireError("no URL")) }
+        let repository = "http://\(url.authority)\(url.target.hasSuffix("/") ? String(url.target.dropLast()) : url.target)"
+        let version = HTTPHeader(name: "Git-Protocol", value: "version=2")
+        let maximumBody = GitRemoteStore.maximumPack + (1 << 20)
+        func answer(_ response: HTTPResponse) -> Result<GitFetch.Step, GitWireError> {
+            guard response.status == 200 else { return .failure(GitWireError("the server answered \(response.status) \(response.reason) for \(response.url.target)")) }
+            do throws(GitWireError) {
+                return .success(try session.take(response.body))
+            } catch {
+                return .failure(error)
+            }
+        }
+        var request = session.lsRefsCommand
+        var step: GitFetch.Step
+        do throws(HTTPClientError) {
+            let advertisement = try HTTPClient.get(repository + "/info/refs?service=git-upload-pack", on: stack, fields: [version],
+                                                   maximumBody: 1 << 16, waitingAtMost: Tasks.nanoseconds(untilDeadline: deadline))
+            switch answer(advertisement) {
+            case .success(let next): step = next
+            case .failure(let error): return .failure(error)
+            }
+            while step == .needMore {
+                let response = try HTTPClient.post(request, to: repository + "/git-upload-pack",
+                                                   fields: [HTTPHeader(name: "Content-Type", value: "application/x-git-upload-pack-request"), version],
+                                                   on: stack, maximumBody: maximumBody, waitingAtMost: Tasks.nanoseconds(untilDeadline: deadline))
+                switch answer(response) {
+                case .success(.send(let next)):
+                    makeRoomForAPack()
+                    request = next
+                    step = .needMore
+                case .success(.needMore):
+                    return .failure(GitWireError("a response of the server ended before its message did"))
+                case .success(let done): step = done
+                case .failure(let error): return .failure(error)
+                }
+            }
+        } catch {
+            return .failure(GitWireError("HTTP: " + error.reason))
+        }
+        return .success(step)
+    }
+
+    /// Before a pack comes: the commit served goes on being served, but
+    /// without what it keeps for its next reads, which the new pack needs room for.
+    func makeRoomForAPack() {
+        served?.dropCaches()
     }
 
     func failed(_ reason: String) -> Bool {

@@ -1,6 +1,8 @@
 /// Git's wire protocol, version 2 (gitprotocol-v2, gitprotocol-pack), as a
 /// client fetching one ref speaks it to `git daemon` over git:// (TCP
-/// 9418): a pure state machine over bytes, in the manner of ocaml-tls, so it
+/// 9418), or to a smart HTTP server (`git http-backend`) a request a step
+/// (gitprotocol-http: the advertisement from GET info/refs, each command
+/// POSTed to git-upload-pack): a pure state machine over bytes, in the manner of ocaml-tls, so it
 /// is host-tested against git's own upload-pack; the connection is the
 /// caller's (GitRemoteStore).
 ///
@@ -66,6 +68,8 @@ public struct GitFetch {
     public mutating func take(_ bytes: [UInt8]) throws(GitWireError) -> Step {
         packets.take(bytes)
         while let packet = try packets.next() {
+            // Smart HTTP may end each response so (gitprotocol-v2); it says nothing here.
+            if packet == .responseEnd { continue }
             switch phase {
             case .capabilities:
                 if case .data(let line) = packet {
@@ -96,8 +100,10 @@ public struct GitFetch {
                 // Sections before the pack (shallow-info and the like) are not asked for; acknowledgments are not sent after "done".
                 guard GitWire.text(line) == "packfile" else { throw GitWireError("a fetch answered with the section '\(GitWire.text(line))', not packfile") }
                 phase = .pack
-                // All the room at once: a growing array would for a while need its old and new room together.
-                pack.reserveCapacity(maximumPack)
+                // All the room at once, as a growing array would for a while need its old and new room
+                // together: the rest of the answer's size when it is all here (smart HTTP's one response),
+                // else (a stream) the most a pack may take.
+                pack.reserveCapacity(min(maximumPack, packets.pending > 1 << 16 ? packets.pending : maximumPack))
             case .pack:
                 switch packet {
                 case .data(let band):
@@ -198,6 +204,8 @@ public struct GitPacketReader {
     var start = 0
     /// How many packets it has given.
     public private(set) var count = 0
+    /// Bytes taken and not yet given as packets.
+    public var pending: Int { buffer.count - start }
 
     public init() {}
 

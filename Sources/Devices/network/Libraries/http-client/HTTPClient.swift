@@ -11,10 +11,11 @@ public enum HTTPClient {
     /// redirects (301, 302, 303, 307, 308) to other `http://` URLs; a body
     /// longer than `maximumBody` is an error, as is a whole exchange longer
     /// than `nanoseconds`.
+    /// `fields`: more request fields, the caller's own.
     public static func get<Stack: NetworkStack>(_ url: String, on stack: Stack, redirects: Int = defaultRedirects,
-                                               maximumBody: Int = 16 << 20,
+                                               fields: [HTTPHeader] = [], maximumBody: Int = 16 << 20,
                                                waitingAtMost nanoseconds: UInt64) throws(HTTPClientError) -> HTTPResponse {
-        try get(url, redirects: redirects, maximumBody: maximumBody, waitingAtMost: nanoseconds,
+        try get(url, redirects: redirects, fields: fields, maximumBody: maximumBody, waitingAtMost: nanoseconds,
                 plain: { url, left throws(NetworkError) in try stack.connect(to: url, waitingAtMost: left) },
                 secure: nil as ((NetworkURL, UInt64) throws(NetworkError) -> Stack.Connection)?)
     }
@@ -25,13 +26,28 @@ public enum HTTPClient {
     public static func get<Stack: NetworkStack, TLS: TLSClients>(_ url: String, on stack: Stack, tls: TLS, redirects: Int = defaultRedirects,
                                                                 maximumBody: Int = 16 << 20,
                                                                 waitingAtMost nanoseconds: UInt64) throws(HTTPClientError) -> HTTPResponse {
-        try get(url, redirects: redirects, maximumBody: maximumBody, waitingAtMost: nanoseconds,
+        try get(url, redirects: redirects, fields: [], maximumBody: maximumBody, waitingAtMost: nanoseconds,
                 plain: { url, left throws(NetworkError) in try stack.connect(to: url, waitingAtMost: left) },
                 secure: { url, left throws(NetworkError) in try tls.connect(to: url, resolvingWith: stack, waitingAtMost: left) })
     }
 
+    /// POSTs `body` to `url` (`http://`) over `stack` with the `fields` given
+    /// (Content-Type among them), and reads the response; no redirect is
+    /// followed (a POST is not repeated elsewhere unasked: RFC 9110 15.4).
+    public static func post<Stack: NetworkStack>(_ body: [UInt8], to url: String, fields: [HTTPHeader], on stack: Stack,
+                                                maximumBody: Int = 16 << 20,
+                                                waitingAtMost nanoseconds: UInt64) throws(HTTPClientError) -> HTTPResponse {
+        guard let target = NetworkURL(url) else { throw .badURL }
+        guard target.scheme == "http" else { throw .unsupportedScheme }
+        return try exchange(target, request: request(method: "POST", for: target, fields: fields, body: body), maximumBody: maximumBody,
+                            deadline: Tasks.deadline(afterNanoseconds: nanoseconds)) { url, left throws(NetworkError) in
+            try stack.connect(to: url, waitingAtMost: left)
+        }
+    }
+
     /// Both `get`s: `plain` connects for `http://`, `secure` (if any) for `https://`.
-    static func get<Plain: TCPStream, Secure: TCPStream>(_ url: String, redirects: Int, maximumBody: Int, waitingAtMost nanoseconds: UInt64,
+    static func get<Plain: TCPStream, Secure: TCPStream>(_ url: String, redirects: Int, fields: [HTTPHeader], maximumBody: Int,
+                                                         waitingAtMost nanoseconds: UInt64,
                                                          plain: (NetworkURL, UInt64) throws(NetworkError) -> Plain,
                                                          secure: ((NetworkURL, UInt64) throws(NetworkError) -> Secure)?)
         throws(HTTPClientError) -> HTTPResponse {
@@ -42,10 +58,12 @@ public enum HTTPClient {
             let response: HTTPResponse
             switch current.scheme {
             case "http":
-                response = try exchange(current, maximumBody: maximumBody, deadline: deadline, connect: plain)
+                response = try exchange(current, request: request(for: current, fields: fields), maximumBody: maximumBody, deadline: deadline,
+                                        connect: plain)
             case "https":
                 guard let secure else { throw .unsupportedScheme }
-                response = try exchange(current, maximumBody: maximumBody, deadline: deadline, connect: secure)
+                response = try exchange(current, request: request(for: current, fields: fields), maximumBody: maximumBody, deadline: deadline,
+                                        connect: secure)
             default:
                 throw .unsupportedScheme
             }
@@ -57,8 +75,8 @@ public enum HTTPClient {
         }
     }
 
-    /// One request on a connection of its own, and its response.
-    static func exchange<Stream: TCPStream>(_ url: NetworkURL, maximumBody: Int, deadline: UInt64,
+    /// One request (its bytes) on a connection of its own, and its response.
+    static func exchange<Stream: TCPStream>(_ url: NetworkURL, request: [UInt8], maximumBody: Int, deadline: UInt64,
                                             connect: (NetworkURL, UInt64) throws(NetworkError) -> Stream) throws(HTTPClientError) -> HTTPResponse {
         let connection: Stream
         do throws(NetworkError) {
@@ -69,7 +87,7 @@ public enum HTTPClient {
         var reader = HTTPResponseReader(url: url, peer: connection.remoteAddress, maximumBody: maximumBody)
         var progress = HTTPResponseReader.Progress.needMore
         do throws(NetworkError) {
-            try connection.write(HTTPClient.request(for: url), waitingAtMost: Tasks.nanoseconds(untilDeadline: deadline))
+            try connection.write(request, waitingAtMost: Tasks.nanoseconds(untilDeadline: deadline))
             while progress == .needMore {
                 if let bytes = try connection.read(atMost: 16_384, waitingAtMost: Tasks.nanoseconds(untilDeadline: deadline)) {
                     progress = reader.take(bytes)
@@ -95,8 +113,13 @@ public enum HTTPClient {
 
     /// The request's bytes: the URL's target and authority are checked to
     /// hold no space or control byte, so nothing here can end a line early.
-    public static func request(for url: NetworkURL) -> [UInt8] {
-        Array("GET \(url.target) HTTP/1.1\r\nHost: \(url.authority)\r\nUser-Agent: mirage-config\r\nAccept: */*\r\nConnection: close\r\n\r\n".utf8)
+    /// `fields` are the caller's own (names and values it wrote itself, never
+    /// a person's text), and a body goes with its Content-Length.
+    public static func request(method: String = "GET", for url: NetworkURL, fields: [HTTPHeader] = [], body: [UInt8]? = nil) -> [UInt8] {
+        var head = "\(method) \(url.target) HTTP/1.1\r\nHost: \(url.authority)\r\nUser-Agent: mirage-config\r\nAccept: */*\r\n"
+        for field in fields { head += "\(field.name): \(field.value)\r\n" }
+        if let body { head += "Content-Length: \(body.count)\r\n" }
+        return Array((head + "Connection: close\r\n\r\n").utf8) + (body ?? [])
     }
 }
 
@@ -141,6 +164,11 @@ public struct HTTPResponse: Equatable {
 public struct HTTPHeader: Equatable {
     public let name: String
     public let value: String
+
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
 
     static func sameName(_ a: String, _ b: String) -> Bool {
         a.utf8.count == b.utf8.count && zip(a.utf8, b.utf8).allSatisfy { lower($0) == lower($1) }
@@ -246,13 +274,21 @@ public struct HTTPResponseReader {
                 }
                 switch framing() {
                 case .failure(let error): return .failed(error.reason)
-                case .success(let framing): phase = framing == .chunked ? .chunkSize : .body(framing)
+                case .success(let framing):
+                    phase = framing == .chunked ? .chunkSize : .body(framing)
+                    // A body of known length gets its room once (a large one never needs two growing copies).
+                    if case .length(let length) = framing, length <= maximumBody { buffer.reserveCapacity(length) }
                 }
             case .body(.length(let length)):
                 guard length <= maximumBody else { return .failed("a body longer than the limit") }
                 guard buffer.count >= length else { return .needMore }
-                body = Array(buffer[0..<length])
-                buffer.removeFirst(length)
+                if buffer.count == length {
+                    body = buffer        // the whole buffer is the body: taken, not copied
+                    buffer = []
+                } else {
+                    body = Array(buffer[0..<length])
+                    buffer.removeFirst(length)
+                }
                 phase = .finished
             case .body(.untilClose):
                 body += buffer
