@@ -18,7 +18,7 @@ final class CatalogueTests: XCTestCase {
             "interrupt-controller": ["defaultInterruptController"],
             "entropy": ["defaultEntropy", "entropy(sources:clock:name:)"],
             "entropy-source": ["deviceTreeSeed", "jitter(clock:)", "virtioRNG()"],
-            "kv": ["crunch(_:name:)", "crunch(git:ref:name:)", "gitRemote(_:url:ref:every:name:)", "gitStore(on:ref:name:)", "tarStore(on:name:)"],
+            "kv": ["crunch(_:name:)", "crunch(git:ref:name:)", "gitRemote(_:url:ref:every:keepingIn:name:)", "gitStore(on:ref:name:)", "tarStore(on:name:)"],
             "kv-writer": ["littlefsStore(on:name:)"],
             "network": ["defaultNetwork"],
             "stack": ["genericStack(network:address:random:name:)", "socketStack(random:name:)"],
@@ -33,7 +33,7 @@ final class CatalogueTests: XCTestCase {
         XCTAssertEqual(declarations.constructors.first { $0.name == "jitter(clock:)" }?.keys, ["entropy-jitter"])
         XCTAssertTrue(declarations.constructors.allSatisfy { !$0.doc.isEmpty }, "every constructor has its doc comment")
         XCTAssertEqual(declarations.constructors(fitting: "kv").map(\.name).sorted(),
-                       ["crunch(_:name:)", "crunch(git:ref:name:)", "gitRemote(_:url:ref:every:name:)", "gitStore(on:ref:name:)",
+                       ["crunch(_:name:)", "crunch(git:ref:name:)", "gitRemote(_:url:ref:every:keepingIn:name:)", "gitStore(on:ref:name:)",
                         "littlefsStore(on:name:)", "tarStore(on:name:)"])
         XCTAssertEqual(declarations.constructors.first { $0.name.hasPrefix("gitRemote(") }?.keys, ["git-remote", "git-pull-every"])
     }

@@ -7,7 +7,8 @@ import MirageConfig
 //   commit: the files of a commit of the git repository site-repo/ (crunch from git)
 //   git:    a git pack on a disk, read on demand: mirage-config kv pack --git REPO@main -o site.git
 //   remote: a git daemon's repository, fetched at start and pulled again while
-//           serving (every --git-pull-every seconds): commit to it, and the site changes.
+//           serving (every --git-pull-every seconds): commit to it, and the site changes;
+//           each fetch kept on a littlefs disk, served at the next boot before its first pull.
 //           git daemon --export-all --base-path=. --reuseaddr --port=19418 & (in the folder above site-repo/)
 // Try it: mirage-config run --forward tcp:8080:80, then open http://127.0.0.1:8080/
 let site = Key.configure("site", doc: "folder: htdocs/ in the image; commit: site-repo/'s main in the image; git: a git pack on a disk; remote: a git daemon's repository, pulled while serving",
@@ -18,7 +19,9 @@ let files = Device.match(site, cases: [
     "folder": crunch("htdocs", name: "files"),
     "commit": crunch(git: "site-repo", ref: "main", name: "files"),
     "git": gitStore(on: disk("site", image: "site.git"), ref: "main", name: "files"),
-    "remote": gitRemote(stack, url: "git://10.0.2.2:19418/site-repo", ref: "main", every: 30, name: "files"),
+    "remote": gitRemote(stack, url: "git://10.0.2.2:19418/site-repo", ref: "main", every: 30,
+                        keepingIn: littlefsStore(on: disk("siteCache", image: "site-cache.lfs", size: .mebibytes(16), create: true), name: "cache"),
+                        name: "files"),
 ])
 
 let requests = Key.boot("requests", doc: "Stop after answering this many requests (0: never)", default: 0, range: 0...1_000_000)

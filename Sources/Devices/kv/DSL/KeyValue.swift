@@ -71,18 +71,24 @@ public let gitPullEveryKey = Key.boot("git-pull-every", doc: "Seconds between pu
 /// version 2, then pulled again every `every` seconds while it is served; a
 /// new commit is switched to whole, between requests, and a pull that fails
 /// keeps the commit served. The URL and the interval are the boot keys
-/// `--git-remote` and `--git-pull-every` (these their defaults).
-public func gitRemote(_ stack: Device, url: String, ref: String = "main", every seconds: Int = 30, name: String = "kv",
-                      file: String = #filePath, line: Int = #line) -> Device {
+/// `--git-remote` and `--git-pull-every` (these their defaults). With
+/// `keepingIn` (a writable store: littlefs on a disk), each fetch is kept
+/// there, and a reboot serves the last one before its first pull.
+public func gitRemote(_ stack: Device, url: String, ref: String = "main", every seconds: Int = 30, keepingIn cache: Device? = nil,
+                      name: String = "kv", file: String = #filePath, line: Int = #line) -> Device {
     let location = SourceLocation(file: file, line: line)
     if stack.type != .stack {
         Diagnostics.error("gitRemote needs a network stack, not a \(stack.type)", at: location, fix: "pass the stack the job uses (let stack = genericStack)")
+    }
+    if let cache, cache.type != .kvWriter {
+        Diagnostics.error("gitRemote(keepingIn:) needs a writable store, not a \(cache.type)", at: location,
+                          fix: "pass littlefsStore(on: disk(\"cache\", image: \"cache.lfs\", size: .mebibytes(8), create: true))")
     }
     if !(1...86_400).contains(seconds) {
         Diagnostics.error("gitRemote(every:) is \(seconds) seconds, outside 1...86400", at: location, fix: "pull every 1 to 86400 seconds")
     }
     checkRefName(ref, at: location)
-    return Device(.kv, name: name, implementation: .driver("kv-git-remote"), arguments: [stack],
+    return Device(.kv, name: name, implementation: .driver("kv-git-remote"), arguments: [stack] + (cache.map { [$0] } ?? []),
                   keys: [gitRemoteKey.declaration.defaulting(to: url).formatted("git-url"),
                          gitPullEveryKey.declaration.defaulting(to: String(seconds))],
                   parameters: ["ref": ref], location: location)

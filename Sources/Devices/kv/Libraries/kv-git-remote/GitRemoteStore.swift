@@ -8,8 +8,11 @@
 /// commit served when it began, so no answer mixes two commits. A pull that
 /// fails keeps the commit served and is tried again at the next.
 ///
-/// The first pull happens at start, before the job runs; the others in a
-/// task of their own, every `pullEvery` seconds.
+/// The first pull happens at `start()`, before the job runs; the others in
+/// a task of their own, every `pullEvery` seconds. Kept in a writable store
+/// (`keep(in:)`, a littlefs disk), each fetched pack is saved there, and the
+/// last one is served from it at start, before the first pull: a reboot
+/// serves the last fetch even while the remote is unreachable.
 public final class GitRemoteStore<Stack: NetworkStack>: KeyValueReader {
     public typealias Snapshot = GitStore<GitPackImage>
 
@@ -31,6 +34,13 @@ public final class GitRemoteStore<Stack: NetworkStack>: KeyValueReader {
     /// How long one pull may take, connecting included.
     static var pullTimeout: UInt64 { 60_000_000_000 }
 
+    /// Saves a fetched commit's pack where `keep(in:)` said; nil: kept nowhere.
+    var save: ((_ commit: [UInt8], _ pack: [UInt8]) -> Void)?
+
+    /// Where a writable store keeps the last fetch: the pack, and a line naming the ref, the commit and the URL.
+    static var keptPack: String { "git-remote/pack" }
+    static var keptCommit: String { "git-remote/commit" }
+
     /// A store of `url`'s `ref` (a URL the tool checked: `--git-remote`'s "git-url" form).
     public init(stack: Stack, url text: String, ref: String, pullEvery: Int) {
         self.stack = stack
@@ -42,6 +52,41 @@ public final class GitRemoteStore<Stack: NetworkStack>: KeyValueReader {
             print("git remote: '\(text)' is not a git:// or http:// URL of a repository (git://HOST[:PORT]/PATH)")
             return
         }
+    }
+
+    /// Keeps each fetch in `store` from now on, and serves the one it kept
+    /// last time (of the same URL and ref), if any.
+    public func keep(in store: some KeyValueWriter) {
+        guard let url else { return }
+        let origin = "\(ref) \(url.scheme)://\(url.authority)\(url.target)"
+        save = { commit, pack in
+            do throws(KeyValueError) {
+                try store.set(GitRemoteStore.keptPack, pack)
+                try store.set(GitRemoteStore.keptCommit, Array("\(GitPack.hex(commit)) \(origin)\n".utf8))
+            } catch {
+                print("git remote: could not keep the fetch: \(error.reason.text)")
+            }
+        }
+        let line: [UInt8], pack: [UInt8]
+        do throws(KeyValueError) {
+            line = try store.get(GitRemoteStore.keptCommit)
+            pack = try store.get(GitRemoteStore.keptPack)
+        } catch {
+            if error != .notFound { print("git remote: could not read the kept fetch: \(error.reason.text)") }
+            return
+        }
+        let text = String(decoding: line.prefix { $0 != 10 }, as: UTF8.self)
+        guard text.utf8.count > 41, let commit = GitPack.parseHex(text.utf8.prefix(40)), commit.count == 20,
+              String(text.utf8.dropFirst(41)) == origin else {
+            print("git remote: the kept fetch is of another repository or ref: not served")
+            return
+        }
+        serve(commit: commit, pack: pack, from: "the last fetch, kept on the disk")
+    }
+
+    /// The first pull, then the task that pulls every `pullEvery` seconds.
+    public func start() {
+        guard url != nil else { return }
         pull()
         do throws(TaskError) {
             try Tasks.spawn(name: "git-pull") { [self] in
@@ -74,16 +119,24 @@ public final class GitRemoteStore<Stack: NetworkStack>: KeyValueReader {
         case .failure(let reason): return failed(reason.reason)
         }
         guard case .fetched(let commit, let pack) = outcome else { return true }
+        guard serve(commit: commit, pack: pack, from: "\(url.host)\(url.target)") else { return false }
+        save?(commit, pack)
+        return true
+    }
+
+    /// Indexes `pack` and serves `commit` from it from now on; false (after saying why) if it cannot.
+    @discardableResult
+    func serve(commit: [UInt8], pack: [UInt8], from origin: String) -> Bool {
         let image: GitPackImage
         do throws(KeyValueError) {
             image = try GitPackIndexer.storeImage(ref: ref, commit: commit, pack: pack)
         } catch {
-            return failed("the fetched pack of \(GitPack.hex(commit)) does not index: \(error.reason.text)")
+            return failed("the pack of \(GitPack.hex(commit)) does not index: \(error.reason.text)")
         }
         let store = GitStore(source: image, ref: ref)
-        if let failure = store.failure { return failed("the fetched commit \(GitPack.hex(commit)) cannot be served: \(failure.reason.text)") }
+        if let failure = store.failure { return failed("the commit \(GitPack.hex(commit)) cannot be served: \(failure.reason.text)") }
         served = store
-        print("git remote: serving \(store.commit) (\(ref) of \(url.host)\(url.target), a pack of \(pack.count) bytes)")
+        print("git remote: serving \(store.commit) (\(ref) of \(origin), a pack of \(pack.count) bytes)")
         return true
     }
 
