@@ -48,9 +48,8 @@ public final class GitRemoteStore<Stack: NetworkStack>: KeyValueReader {
         self.pullEvery = max(1, pullEvery)
         let url = NetworkURL(text)
         self.url = (url?.scheme == "git" || url?.scheme == "http") && url?.target != "/" ? url : nil
-        guard self.url != nil else {
+        if self.url == nil {
             print("git remote: '\(text)' is not a git:// or http:// URL of a repository (git://HOST[:PORT]/PATH)")
-            return
         }
     }
 
