@@ -37,7 +37,9 @@ public enum FileChecks {
         let here = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         let commit = try tree.commit(base: here, cache: ToolCache.folder)
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mirage-config-check-\(getpid())")
-        defer { try? FileManager.default.removeItem(at: folder) }
+        // Gone when the check ends, and when a signal ends the tool during it.
+        ChildProcesses.temporary(folder)
+        defer { ChildProcesses.removeTemporary(folder) }
         try tree.export(commit, base: here, cache: ToolCache.folder, into: folder)
         try run(in: folder, shownAs: "\(displayPath(repository.path))@\(ref)", drivers: drivers, installation: installation)
     }
