@@ -81,8 +81,13 @@ extension GitStoreTests {
             bent[position] ^= 0x20
             XCTAssertThrowsError(try GitPackIndexer.index(bent), "byte \(position)")
         }
-        // Nor a pack cut short.
+        // Nor a pack cut short, nor one claiming 2^31 entries or more (its checksum made right).
         XCTAssertThrowsError(try GitPackIndexer.index(Array(pack.dropLast(21))))
+        var huge = Array(pack.dropLast(20))
+        huge[8] = 0x80
+        var checksum = SHA1()
+        checksum.update(huge)
+        XCTAssertThrowsError(try GitPackIndexer.index(huge + checksum.finish()))
     }
 
     /// A file of 2 MB that does not compress (zlib's stored blocks), as the website's PDF.

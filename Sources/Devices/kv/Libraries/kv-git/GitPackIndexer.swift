@@ -23,8 +23,10 @@ public enum GitPackIndexer {
             print("git: the pack's checksum does not match its bytes")
             throw .corrupt
         }
-        let count = Int(pack[8]) << 24 | Int(pack[9]) << 16 | Int(pack[10]) << 8 | Int(pack[11])
-        guard count <= (end - 12) / 2 else { throw .corrupt }   // an entry takes at least two bytes
+        // In 32 bits, as a board's Int has them: a count with its top bit set must be refused, not wrap negative.
+        let declared = UInt32(pack[8]) << 24 | UInt32(pack[9]) << 16 | UInt32(pack[10]) << 8 | UInt32(pack[11])
+        guard declared <= UInt32((end - 12) / 2) else { throw .corrupt }   // an entry takes at least two bytes
+        let count = Int(declared)
 
         // Where each entry is and what it is; whole objects named at once.
         var entries: [Entry] = []
