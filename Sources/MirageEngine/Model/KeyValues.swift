@@ -123,18 +123,23 @@ public enum KeyFormat {
         if host.hasPrefix("["), let close = host.firstIndex(of: "]") {
             let after = host[host.index(after: close)...]
             if !after.isEmpty {
-                guard after.hasPrefix(":"), let port = Int(after.dropFirst()), after.count <= 6, (1...65_535).contains(port) else { return false }
+                guard after.hasPrefix(":"), port(after.dropFirst()) != nil else { return false }
             }
             return ipv6(String(host[host.index(after: host.startIndex)..<close]))
         }
         if let colon = host.firstIndex(of: ":") {
-            let digits = host[host.index(after: colon)...]
-            guard (1...5).contains(digits.count), digits.allSatisfy({ ("0"..."9").contains($0) }), let port = Int(digits),
-                  (1...65_535).contains(port) else { return false }
+            guard port(host[host.index(after: colon)...]) != nil else { return false }
             host = host[..<colon]
         }
         if ipv4(String(host)) != nil { return true }
         return !host.isEmpty && host.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == ".") }
+    }
+
+    /// A port written as 1 to 5 digits, 1...65535; nil if it is not one.
+    static func port(_ digits: Substring) -> Int? {
+        guard (1...5).contains(digits.count), digits.allSatisfy({ ("0"..."9").contains($0) }), let port = Int(digits),
+              (1...65_535).contains(port) else { return nil }
+        return port
     }
 
     static func ipv4(_ text: String) -> UInt32? {
@@ -151,11 +156,6 @@ public enum KeyFormat {
     /// "10.0.2.3", "10.0.2.2:5353", "2001:db8::53" or "[2001:db8::53]:5353"; nil if not one of those.
     static func nameServer(_ text: String) -> (address: String, port: Int)? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
-        func port(_ digits: Substring) -> Int? {
-            guard (1...5).contains(digits.count), digits.allSatisfy({ ("0"..."9").contains($0) }), let port = Int(digits),
-                  (1...65_535).contains(port) else { return nil }
-            return port
-        }
         if trimmed.hasPrefix("["), let close = trimmed.firstIndex(of: "]") {
             let address = String(trimmed[trimmed.index(after: trimmed.startIndex)..<close]), rest = trimmed[trimmed.index(after: close)...]
             guard ipv6(address) else { return nil }
